@@ -1,0 +1,71 @@
+# 有解 — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/youjie
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+# Django 6 needs Python >= 3.12: use the one pyenv pins (.python-version), else any 3.13/3.12.
+PYTHON := $(shell \
+  for c in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 \
+           $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[3-9]*/bin/python $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python 2>/dev/null) python3; do \
+    [ -n "$$c" ] && command -v "$$c" >/dev/null 2>&1 && \
+    "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
+  done)
+
+.PHONY: run test install install-test messages lint check-deploy browser clean
+
+$(VENV)/.python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "Python 3.12 or newer is needed (Django 6). Install one, e.g. 'pyenv install 3.12' or 'apt-get install python3.12 python3.12-venv', then run make again."; \
+	  exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@echo "$(PYTHON)" > $@
+
+# Runtime dependencies come from [project].dependencies in pyproject.toml.
+$(VENV)/.installed: pyproject.toml $(VENV)/.python
+	$(PY) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet --group test
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Compiled translations are build output; make them from the .po files.
+messages: $(VENV)/.installed
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+run: install messages
+	@mkdir -p .run/broker/queue .run/broker/processed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	@bash bin/run-all.sh $(HOST) $(PORT)
+
+# Chromium for the browser tests: Debian's package, installed where missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium for the browser tests (Debian package)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	  || { echo "Could not install chromium; install it with: apt-get install chromium"; exit 1; }; }
+
+test: install-test messages browser
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+check-deploy: install
+	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
+	  ALLOWED_HOSTS=youjie.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf .run staticfiles

@@ -1,0 +1,103 @@
+"""The one place that decides what a user may see.
+
+A user's roles name places; a model says, in `scope_paths`, how each of its rows reaches a
+street, a community and a grid. `Scope.narrow()` keeps the rows under the places the user
+holds, and views load every object through it, so anything outside is a 404. A model with no
+path for a level is invisible to holders at that level (a grid worker sees no community page).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Model, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import LEVEL_OF_KIND, Role, RoleKind
+
+LEVELS = ("street", "community", "grid")
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    is_superuser: bool = False
+    held: dict = field(default_factory=lambda: {level: frozenset() for level in LEVELS})
+    kinds: frozenset = frozenset()
+
+    @classmethod
+    def for_user(cls, user) -> "Scope":
+        if not user.is_authenticated or not user.is_active:
+            return cls(user_id=None)
+        held = {level: set() for level in LEVELS}
+        kinds = set()
+        for kind, street_id, community_id, grid_id in Role.objects.filter(user=user).values_list(
+            "kind", "street_id", "community_id", "grid_id"
+        ):
+            level = LEVEL_OF_KIND[kind]
+            held[level].add({"street": street_id, "community": community_id, "grid": grid_id}[level])
+            kinds.add(kind)
+        return cls(
+            user_id=user.pk,
+            is_superuser=user.is_superuser,
+            held={level: frozenset(ids) for level, ids in held.items()},
+            kinds=frozenset(kinds),
+        )
+
+    # What the user is, for navigation and permissions.
+    @property
+    def is_street_staff(self) -> bool:
+        return self.is_superuser or RoleKind.STREET_STAFF in self.kinds
+
+    @property
+    def is_officer(self) -> bool:
+        return self.is_street_staff or RoleKind.COMMUNITY_OFFICER in self.kinds
+
+    @property
+    def is_grid_worker(self) -> bool:
+        return RoleKind.GRID_WORKER in self.kinds
+
+    @property
+    def has_any_place(self) -> bool:
+        return self.is_superuser or any(self.held.values())
+
+    @property
+    def street_ids(self) -> frozenset:
+        return self.held["street"]
+
+    @property
+    def community_ids(self) -> frozenset:
+        return self.held["community"]
+
+    @property
+    def grid_ids(self) -> frozenset:
+        return self.held["grid"]
+
+    def q(self, model: type[Model]) -> Q | None:
+        """The filter for `model`'s rows under the held places; None means everything."""
+        if self.is_superuser:
+            return None
+        paths = model.scope_paths
+        condition = Q(pk__in=[])
+        for level in LEVELS:
+            ids = self.held[level]
+            if ids and level in paths:
+                condition |= Q(**{f"{paths[level]}__in": ids})
+        return condition
+
+    def narrow(self, queryset: QuerySet) -> QuerySet:
+        condition = self.q(queryset.model)
+        return queryset if condition is None else queryset.filter(condition)
+
+    def get(self, queryset_or_model, **lookup):
+        """Load one object through the scope: a 404 for anything outside it."""
+        queryset = (
+            queryset_or_model
+            if isinstance(queryset_or_model, QuerySet)
+            else queryset_or_model._default_manager.all()
+        )
+        return get_object_or_404(self.narrow(queryset), **lookup)
+
+    def holds(self, obj) -> bool:
+        return self.narrow(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+ANONYMOUS = Scope(user_id=None)

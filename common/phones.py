@@ -1,0 +1,47 @@
+"""Chinese phone numbers: validation, normalisation and masking (PIPL: lists show masks)."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# Landline: area code 0 + 2-3 digits, then a 7-8 digit number, optional extension.
+LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+_SEPARATORS = re.compile(r"[\s()（）]+")
+
+
+def normalise_phone(raw: str) -> str:
+    """Drop spaces, brackets and a +86/0086 prefix; keep the digits and dashes."""
+    phone = _SEPARATORS.sub("", str(raw or "")).replace("—", "-").replace("－", "-")
+    for prefix in ("+86", "0086"):
+        if phone.startswith(prefix):
+            phone = phone[len(prefix) :].lstrip("-")
+    if MOBILE_RE.match(phone.replace("-", "")):
+        phone = phone.replace("-", "")
+    return phone
+
+
+def is_valid_phone(phone: str) -> bool:
+    return bool(MOBILE_RE.match(phone) or LANDLINE_RE.match(phone))
+
+
+def validate_phone(value: str) -> None:
+    if not is_valid_phone(normalise_phone(value)):
+        raise ValidationError(
+            _("Enter a mainland mobile number (11 digits) or a landline such as 0472-1234567."),
+            code="invalid_phone",
+        )
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234 for mobiles; landlines keep the area code and last 4 digits."""
+    if not phone:
+        return ""
+    digits = phone.replace("-", "")
+    if MOBILE_RE.match(digits):
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) > 4:
+        head = phone.split("-")[0] if "-" in phone else digits[:4]
+        return f"{head}-****{digits[-4:]}"
+    return "****"

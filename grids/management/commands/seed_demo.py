@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.demo import build_accounts
+from grids.demo import build_street
+
+
+class Command(BaseCommand):
+    help = "Build the demo street 万青路街道 with its people and demo accounts. Safe to run again."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            street, counts = build_street()
+            logins = build_accounts(street)
+        created = ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "nothing new"
+        self.stdout.write(f"{street.name}: {created}")
+        self.stdout.write(f"Demo logins (password {settings.DEMO_PASSWORD}):")
+        for username, what in logins:
+            self.stdout.write(f"  {username:<22} {what}")

@@ -1,0 +1,153 @@
+import io
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from . import imports, selectors
+from .forms import ImportUploadForm
+from .models import ContactKind, ImportBatch, Street
+from .sheet import template_rows
+
+
+def street_detail(request, pk):
+    street = request.scope.get(selectors.streets(request.scope), pk=pk)
+    return render(request, "grids/street_detail.html", {
+        "street": street,
+        "communities": selectors.communities(request.scope).filter(street=street),
+        "staff": selectors.street_staff(street),
+        "outside_bodies": street.contacts.filter(
+            kind=ContactKind.OUTSIDE_BODY, community__isnull=True
+        ),
+    })
+
+
+def community_detail(request, pk):
+    community = request.scope.get(selectors.communities(request.scope), pk=pk)
+    return render(request, "grids/community_detail.html", {
+        "community": community,
+        "grids": selectors.grids(request.scope).filter(community=community),
+        "contacts": community.contacts.filter(grid__isnull=True).order_by("kind", "name"),
+    })
+
+
+def grid_detail(request, pk):
+    grid = request.scope.get(selectors.grids(request.scope), pk=pk)
+    return render(request, "grids/grid_detail.html", {
+        "grid": grid,
+        "buildings": selectors.buildings(request.scope).filter(grid=grid),
+        "party_members": grid.contacts.filter(kind=ContactKind.PARTY_MEMBER).order_by(
+            "-is_leader", "name"
+        ),
+        "contacts": grid.contacts.exclude(
+            kind__in=[ContactKind.PARTY_MEMBER, ContactKind.UNIT_LEADER]
+        ),
+    })
+
+
+def building_detail(request, pk):
+    building = request.scope.get(selectors.buildings(request.scope), pk=pk)
+    return render(request, "grids/building_detail.html", {
+        "building": building,
+        "units": selectors.units_with_leaders(request.scope, building),
+    })
+
+
+def _import_street(request) -> Street:
+    """Imports are street staff's work, for a street they hold."""
+    if not request.scope.is_street_staff:
+        raise PermissionDenied
+    streets = request.scope.narrow(Street.objects.all())
+    street_id = request.GET.get("street") or request.POST.get("street")
+    if street_id:
+        if not str(street_id).isdigit():
+            raise Http404
+        return request.scope.get(streets, pk=street_id)
+    street = streets.first()
+    if street is None:
+        raise Http404
+    return street
+
+
+def import_upload(request):
+    street = _import_street(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["sheet"]
+        data = upload.read()
+        report = imports.check(street, data, create_places=form.cleaned_data["create_places"])
+        batch = ImportBatch.objects.create(
+            street=street,
+            uploaded_by=request.user,
+            file_name=upload.name[:200],
+            content=data if report.ok else b"",
+            create_places=form.cleaned_data["create_places"],
+            status=ImportBatch.Status.CHECKED if report.ok else ImportBatch.Status.REFUSED,
+            row_count=len(report.rows),
+            errors=[[e.line, e.column, e.reason] for e in report.errors[:1000]],
+        )
+        return redirect("grids:import_batch", pk=batch.pk)
+    return render(request, "grids/import_upload.html", {
+        "form": form,
+        "street": street,
+        "batches": request.scope.narrow(ImportBatch.objects.filter(street=street))
+        .select_related("uploaded_by")
+        .defer("content")[:10],
+    })
+
+
+def import_batch(request, pk):
+    _import_street(request)
+    batch = request.scope.get(ImportBatch.objects.defer("content"), pk=pk)
+    return render(request, "grids/import_batch.html", {"batch": batch})
+
+
+@require_POST
+def import_apply(request, pk):
+    _import_street(request)
+    with transaction.atomic():
+        batch = request.scope.get(ImportBatch.objects.select_for_update(), pk=pk)
+        if batch.status != ImportBatch.Status.CHECKED:
+            messages.error(request, _("This sheet cannot be imported: it has errors or was "
+                                      "imported already."))
+            return redirect("grids:import_batch", pk=batch.pk)
+        # Check again: the hierarchy may have changed since the dry run.
+        report = imports.check(batch.street, bytes(batch.content),
+                               create_places=batch.create_places)
+        if not report.ok:
+            batch.status = ImportBatch.Status.REFUSED
+            batch.errors = [[e.line, e.column, e.reason] for e in report.errors[:1000]]
+            batch.save(update_fields=["status", "errors"])
+            return redirect("grids:import_batch", pk=batch.pk)
+        batch.result = dict(imports.apply(batch.street, report))
+        batch.status = ImportBatch.Status.APPLIED
+        batch.applied_at = timezone.now()
+        batch.save(update_fields=["result", "status", "applied_at"])
+    messages.success(request, _("The sheet was imported."))
+    return redirect("grids:import_batch", pk=batch.pk)
+
+
+def import_template(request):
+    _import_street(request)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "hierarchy"
+    for row in template_rows():
+        sheet.append(row)
+    for column in "ABCDEFGHI":
+        sheet.column_dimensions[column].width = 16
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="youjie-hierarchy-template.xlsx"'
+    return response
+

@@ -1,0 +1,112 @@
+"""Personas by role and place, and a check that the real services are there.
+
+Two streets: 万青路街道 (春光社区 with grids 1 and 2, 富南社区 with grid 1) and 友谊街道.
+Each persona is named by role and place; `other_*` objects sit outside a persona's places
+and carry marker names that must never show up on that persona's pages.
+"""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
+
+from accounts.models import RoleKind
+
+from .factories import (
+    BuildingFactory,
+    CommunityFactory,
+    GridFactory,
+    StreetFactory,
+    UnitLeaderFactory,
+    UserFactory,
+    make_role,
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_services(django_db_setup, django_db_blocker):
+    """The suite runs on PostgreSQL and Redis; under CI a missing one is a failure."""
+    problems = []
+    with django_db_blocker.unblock():
+        if connection.vendor != "postgresql":
+            problems.append(f"database is {connection.vendor}, not PostgreSQL")
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        problems.append(f"Redis at {settings.REDIS_URL} is not reachable: {error}")
+    if problems:
+        message = "; ".join(problems)
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"CI needs real services: {message}", returncode=1)
+        pytest.exit(f"run the suite with `make test` (PostgreSQL and Redis): {message}", 1)
+
+
+@pytest.fixture(autouse=True)
+def chinese_by_default():
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+def _place_tree():
+    street = StreetFactory(name="万青路街道")
+    chunguang = CommunityFactory(street=street, name="春光社区")
+    funan = CommunityFactory(street=street, name="富南社区")
+    cg1 = GridFactory(community=chunguang, name="春光第1网格")
+    cg2 = GridFactory(community=chunguang, name="春光第2网格")
+    fn1 = GridFactory(community=funan, name="富南第1网格")
+    other_street = StreetFactory(name="友谊街道")
+    youyi = CommunityFactory(street=other_street, name="友谊社区")
+    yy1 = GridFactory(community=youyi, name="友谊第1网格")
+    buildings = {
+        grid: BuildingFactory(grid=grid, estate=f"{grid.name}小区", name="1号楼")
+        for grid in (cg1, cg2, fn1, yy1)
+    }
+    leaders = {
+        grid: UnitLeaderFactory(
+            unit__building=building, unit__name="1单元", name=f"{grid.name}单元长"
+        )
+        for grid, building in buildings.items()
+    }
+    return SimpleNamespace(
+        street=street, chunguang=chunguang, funan=funan, cg1=cg1, cg2=cg2, fn1=fn1,
+        other_street=other_street, youyi=youyi, yy1=yy1, buildings=buildings, leaders=leaders,
+    )
+
+
+@pytest.fixture
+def places(db):
+    return _place_tree()
+
+
+@pytest.fixture
+def personas(places):
+    def persona(username, kind, place):
+        user = UserFactory(username=username)
+        make_role(user, kind, place)
+        return user
+
+    return SimpleNamespace(
+        street_staff=persona("street_staff", RoleKind.STREET_STAFF, places.street),
+        officer_chunguang=persona("officer_chunguang", RoleKind.COMMUNITY_OFFICER,
+                                  places.chunguang),
+        officer_funan=persona("officer_funan", RoleKind.COMMUNITY_OFFICER, places.funan),
+        worker_cg1=persona("worker_cg1", RoleKind.GRID_WORKER, places.cg1),
+        worker_cg2=persona("worker_cg2", RoleKind.GRID_WORKER, places.cg2),
+        other_street_staff=persona("other_street_staff", RoleKind.STREET_STAFF,
+                                   places.other_street),
+        no_role=UserFactory(username="no_role"),
+    )
+
+
+@pytest.fixture
+def login(client):
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    return as_user

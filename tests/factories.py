@@ -1,0 +1,82 @@
+import factory
+from django.conf import settings
+from django.contrib.auth.models import User
+
+from accounts.models import Role, RoleKind
+from grids.models import Building, Community, Contact, ContactKind, Grid, Street, Unit
+
+
+class StreetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Street
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"测试{n}街道")
+    district = "青山区"
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Community
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"测试{n}社区")
+
+
+class GridFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Grid
+
+    community = factory.SubFactory(CommunityFactory)
+    name = factory.Sequence(lambda n: f"第{n}网格")
+
+
+class BuildingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Building
+
+    grid = factory.SubFactory(GridFactory)
+    estate = "金苑小区"
+    name = factory.Sequence(lambda n: f"{n}号楼")
+
+
+class UnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    building = factory.SubFactory(BuildingFactory)
+    name = factory.Sequence(lambda n: f"{n}单元")
+
+
+class UnitLeaderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    kind = ContactKind.UNIT_LEADER
+    unit = factory.SubFactory(UnitFactory)
+    grid = factory.SelfAttribute("unit.building.grid")
+    community = factory.SelfAttribute("grid.community")
+    street = factory.SelfAttribute("community.street")
+    name = factory.Sequence(lambda n: f"单元长{n}")
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Sequence(lambda n: f"用户{n}")
+    password = factory.django.Password(settings.DEMO_PASSWORD)
+
+
+def make_role(user, kind, place):
+    """Give `user` a role at `place` (a Street, Community or Grid)."""
+    if kind == RoleKind.STREET_STAFF:
+        return Role.objects.create(user=user, kind=kind, street=place)
+    if kind == RoleKind.COMMUNITY_OFFICER:
+        return Role.objects.create(user=user, kind=kind, street=place.street, community=place)
+    return Role.objects.create(
+        user=user, kind=kind, street=place.community.street, community=place.community, grid=place
+    )
