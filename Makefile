@@ -65,7 +65,7 @@ lint: install-test
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-	  ALLOWED_HOSTS=youjie.example.org $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=youjie.example.org EMAIL_URL=smtp+tls://mail.example.org:587 $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf .run staticfiles

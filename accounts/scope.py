@@ -33,7 +33,9 @@ class Scope:
             "kind", "street_id", "community_id", "grid_id"
         ):
             level = LEVEL_OF_KIND[kind]
-            held[level].add({"street": street_id, "community": community_id, "grid": grid_id}[level])
+            held[level].add(
+                {"street": street_id, "community": community_id, "grid": grid_id}[level]
+            )
             kinds.add(kind)
         return cls(
             user_id=user.pk,

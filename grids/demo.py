@@ -58,20 +58,34 @@ def sheet_rows() -> list[list[str]]:
     rows = [["社区", "网格", "小区", "楼栋", "单元", "人员类型", "姓名", "电话", "单位"]]
     units_per_grid = iter(_units_per_grid())
     for community, grid_count, estates in COMMUNITIES:
-        rows.append([community, "", "", "", "", "物业", _name(rng), _mobile(rng), f"{estates[0]}物业"])
+        rows.append(
+            [community, "", "", "", "", "物业", _name(rng), _mobile(rng), f"{estates[0]}物业"]
+        )
         rows.append([community, "", "", "", "", "业委会", _name(rng), _mobile(rng), ""])
         for number in range(1, grid_count + 1):
             grid = grid_name(number)
             estate = estates[(number - 1) % len(estates)]
             rows.append([community, grid, "", "", "", "党小组组长", _name(rng), _mobile(rng), ""])
             for _ in range(2):
-                rows.append([community, grid, "", "", "", "党小组成员", _name(rng), _mobile(rng), ""])
+                rows.append(
+                    [community, grid, "", "", "", "党小组成员", _name(rng), _mobile(rng), ""]
+                )
             rows.append([community, grid, "", "", "", "居民代表", _name(rng), _mobile(rng), ""])
             for index in range(next(units_per_grid)):
                 building = f"{(number - 1) * 5 + index // UNITS_PER_BUILDING + 1}号楼"
                 unit = f"{index % UNITS_PER_BUILDING + 1}单元"
                 rows.append(
-                    [community, grid, estate, building, unit, "单元长", _name(rng), _mobile(rng), ""]
+                    [
+                        community,
+                        grid,
+                        estate,
+                        building,
+                        unit,
+                        "单元长",
+                        _name(rng),
+                        _mobile(rng),
+                        "",
+                    ]
                 )
     for organisation, name, phone in OUTSIDE_BODIES:
         rows.append(["", "", "", "", "", "驻区单位", name, phone, organisation])

@@ -142,8 +142,11 @@ def _parse_person(values, error):
     kind = KIND_BY_LABEL.get(values["kind"])
     if kind is None:
         errors.append(
-            error("kind", _("Unknown kind of person; use one of: %(kinds)s.")
-                  % {"kinds": "、".join(label for label in KIND_BY_LABEL if not label.isascii())})
+            error(
+                "kind",
+                _("Unknown kind of person; use one of: %(kinds)s.")
+                % {"kinds": "、".join(label for label in KIND_BY_LABEL if not label.isascii())},
+            )
         )
     if not values["name"]:
         errors.append(error("name", _("A name is required.")))
@@ -151,8 +154,11 @@ def _parse_person(values, error):
     if not phone:
         errors.append(error("phone", _("A phone number is required.")))
     elif not is_valid_phone(phone):
-        errors.append(error("phone", _("“%(phone)s” is not a valid phone number.")
-                            % {"phone": values["phone"]}))
+        errors.append(
+            error(
+                "phone", _("“%(phone)s” is not a valid phone number.") % {"phone": values["phone"]}
+            )
+        )
     if kind == ContactKind.UNIT_LEADER and not values["unit"]:
         errors.append(error("unit", _("A unit leader needs a unit.")))
     if kind == ContactKind.PARTY_MEMBER and not values["grid"]:
@@ -181,12 +187,22 @@ class _KnownPlaces:
         if create_places or not row.community:
             return []
         if row.community not in self.communities:
-            return [RowError(row.line, COLUMNS["community"][0],
-                             _("No community “%(name)s” in this street.") % {"name": row.community})]
+            return [
+                RowError(
+                    row.line,
+                    COLUMNS["community"][0],
+                    _("No community “%(name)s” in this street.") % {"name": row.community},
+                )
+            ]
         if row.grid and (row.community, row.grid) not in self.grids:
-            return [RowError(row.line, COLUMNS["grid"][0],
-                             _("No grid “%(grid)s” in %(community)s.")
-                             % {"grid": row.grid, "community": row.community})]
+            return [
+                RowError(
+                    row.line,
+                    COLUMNS["grid"][0],
+                    _("No grid “%(grid)s” in %(community)s.")
+                    % {"grid": row.grid, "community": row.community},
+                )
+            ]
         return []
 
 
@@ -222,9 +238,8 @@ class _Writer:
             for b in Building.objects.filter(grid__community__street=street)
         }
         self.units = {
-            (u.building_id, u.name): u for u in Unit.objects.filter(
-                building__grid__community__street=street
-            )
+            (u.building_id, u.name): u
+            for u in Unit.objects.filter(building__grid__community__street=street)
         }
         contacts = Contact.objects.filter(street=street)
         self.leaders = {c.unit_id: c for c in contacts if c.kind == ContactKind.UNIT_LEADER}
@@ -311,8 +326,11 @@ class _Writer:
             self.new_contacts.append(contact)
             if unit:
                 self.leaders[unit.pk] = contact
-        elif any(getattr(existing, f) != v for f, v in values.items()
-                 if f in ("name", "phone", "organisation", "is_leader", "unit")):
+        elif any(
+            getattr(existing, f) != v
+            for f, v in values.items()
+            if f in ("name", "phone", "organisation", "is_leader", "unit")
+        ):
             for name, value in values.items():
                 setattr(existing, name, value)
             self.changed_contacts.append(existing)

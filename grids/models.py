@@ -184,7 +184,10 @@ class Contact(models.Model):
                 name="party_member_has_grid",
             ),
         ]
-        indexes = [models.Index(fields=["grid", "kind"]), models.Index(fields=["community", "kind"])]
+        indexes = [
+            models.Index(fields=["grid", "kind"]),
+            models.Index(fields=["community", "kind"]),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"

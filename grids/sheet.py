@@ -35,10 +35,8 @@ def read_rows(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]
     """Return (column index by field, [(line number, cells)]) for a sheet's bytes."""
     if not data.strip():
         raise SheetError(_("The file is empty."))
-    if data[:4] == b"PK\x03\x04":
-        table = _xlsx_table(data)
-    else:
-        table = _csv_table(data)
+    is_zip = data[:4] == b"PK\x03\x04"  # XLSX is a zip archive; anything else may be CSV
+    table = _xlsx_table(data) if is_zip else _csv_table(data)
     table = [(line, cells) for line, cells in table if any(cells)]
     if not table:
         raise SheetError(_("The file is empty."))
@@ -118,7 +116,17 @@ def template_rows() -> list[list[str]]:
     headings = [COLUMNS[field][0] for field in COLUMNS]
     return [
         headings,
-        ["春光社区", "第1网格", "春光小区", "3号楼", "1单元", "单元长", "王秀兰", "13847201234", ""],
+        [
+            "春光社区",
+            "第1网格",
+            "春光小区",
+            "3号楼",
+            "1单元",
+            "单元长",
+            "王秀兰",
+            "13847201234",
+            "",
+        ],
         ["春光社区", "第1网格", "", "", "", "党小组成员", "李建国", "13947205678", ""],
         ["春光社区", "", "", "", "", "驻区单位", "张师傅", "0472-5123456", "包头市供水公司"],
     ]

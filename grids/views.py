@@ -18,45 +18,61 @@ from .sheet import template_rows
 
 def street_detail(request, pk):
     street = request.scope.get(selectors.streets(request.scope), pk=pk)
-    return render(request, "grids/street_detail.html", {
-        "street": street,
-        "communities": selectors.communities(request.scope).filter(street=street),
-        "staff": selectors.street_staff(street),
-        "outside_bodies": street.contacts.filter(
-            kind=ContactKind.OUTSIDE_BODY, community__isnull=True
-        ),
-    })
+    return render(
+        request,
+        "grids/street_detail.html",
+        {
+            "street": street,
+            "communities": selectors.communities(request.scope).filter(street=street),
+            "staff": selectors.street_staff(street),
+            "outside_bodies": street.contacts.filter(
+                kind=ContactKind.OUTSIDE_BODY, community__isnull=True
+            ),
+        },
+    )
 
 
 def community_detail(request, pk):
     community = request.scope.get(selectors.communities(request.scope), pk=pk)
-    return render(request, "grids/community_detail.html", {
-        "community": community,
-        "grids": selectors.grids(request.scope).filter(community=community),
-        "contacts": community.contacts.filter(grid__isnull=True).order_by("kind", "name"),
-    })
+    return render(
+        request,
+        "grids/community_detail.html",
+        {
+            "community": community,
+            "grids": selectors.grids(request.scope).filter(community=community),
+            "contacts": community.contacts.filter(grid__isnull=True).order_by("kind", "name"),
+        },
+    )
 
 
 def grid_detail(request, pk):
     grid = request.scope.get(selectors.grids(request.scope), pk=pk)
-    return render(request, "grids/grid_detail.html", {
-        "grid": grid,
-        "buildings": selectors.buildings(request.scope).filter(grid=grid),
-        "party_members": grid.contacts.filter(kind=ContactKind.PARTY_MEMBER).order_by(
-            "-is_leader", "name"
-        ),
-        "contacts": grid.contacts.exclude(
-            kind__in=[ContactKind.PARTY_MEMBER, ContactKind.UNIT_LEADER]
-        ),
-    })
+    return render(
+        request,
+        "grids/grid_detail.html",
+        {
+            "grid": grid,
+            "buildings": selectors.buildings(request.scope).filter(grid=grid),
+            "party_members": grid.contacts.filter(kind=ContactKind.PARTY_MEMBER).order_by(
+                "-is_leader", "name"
+            ),
+            "contacts": grid.contacts.exclude(
+                kind__in=[ContactKind.PARTY_MEMBER, ContactKind.UNIT_LEADER]
+            ),
+        },
+    )
 
 
 def building_detail(request, pk):
     building = request.scope.get(selectors.buildings(request.scope), pk=pk)
-    return render(request, "grids/building_detail.html", {
-        "building": building,
-        "units": selectors.units_with_leaders(request.scope, building),
-    })
+    return render(
+        request,
+        "grids/building_detail.html",
+        {
+            "building": building,
+            "units": selectors.units_with_leaders(request.scope, building),
+        },
+    )
 
 
 def _import_street(request) -> Street:
@@ -93,13 +109,17 @@ def import_upload(request):
             errors=[[e.line, e.column, e.reason] for e in report.errors[:1000]],
         )
         return redirect("grids:import_batch", pk=batch.pk)
-    return render(request, "grids/import_upload.html", {
-        "form": form,
-        "street": street,
-        "batches": request.scope.narrow(ImportBatch.objects.filter(street=street))
-        .select_related("uploaded_by")
-        .defer("content")[:10],
-    })
+    return render(
+        request,
+        "grids/import_upload.html",
+        {
+            "form": form,
+            "street": street,
+            "batches": request.scope.narrow(ImportBatch.objects.filter(street=street))
+            .select_related("uploaded_by")
+            .defer("content")[:10],
+        },
+    )
 
 
 def import_batch(request, pk):
@@ -114,12 +134,14 @@ def import_apply(request, pk):
     with transaction.atomic():
         batch = request.scope.get(ImportBatch.objects.select_for_update(), pk=pk)
         if batch.status != ImportBatch.Status.CHECKED:
-            messages.error(request, _("This sheet cannot be imported: it has errors or was "
-                                      "imported already."))
+            messages.error(
+                request, _("This sheet cannot be imported: it has errors or was imported already.")
+            )
             return redirect("grids:import_batch", pk=batch.pk)
         # Check again: the hierarchy may have changed since the dry run.
-        report = imports.check(batch.street, bytes(batch.content),
-                               create_places=batch.create_places)
+        report = imports.check(
+            batch.street, bytes(batch.content), create_places=batch.create_places
+        )
         if not report.ok:
             batch.status = ImportBatch.Status.REFUSED
             batch.errors = [[e.line, e.column, e.reason] for e in report.errors[:1000]]
@@ -150,4 +172,3 @@ def import_template(request):
     )
     response["Content-Disposition"] = 'attachment; filename="youjie-hierarchy-template.xlsx"'
     return response
-

@@ -73,8 +73,17 @@ def _place_tree():
         for grid, building in buildings.items()
     }
     return SimpleNamespace(
-        street=street, chunguang=chunguang, funan=funan, cg1=cg1, cg2=cg2, fn1=fn1,
-        other_street=other_street, youyi=youyi, yy1=yy1, buildings=buildings, leaders=leaders,
+        street=street,
+        chunguang=chunguang,
+        funan=funan,
+        cg1=cg1,
+        cg2=cg2,
+        fn1=fn1,
+        other_street=other_street,
+        youyi=youyi,
+        yy1=yy1,
+        buildings=buildings,
+        leaders=leaders,
     )
 
 
@@ -92,13 +101,15 @@ def personas(places):
 
     return SimpleNamespace(
         street_staff=persona("street_staff", RoleKind.STREET_STAFF, places.street),
-        officer_chunguang=persona("officer_chunguang", RoleKind.COMMUNITY_OFFICER,
-                                  places.chunguang),
+        officer_chunguang=persona(
+            "officer_chunguang", RoleKind.COMMUNITY_OFFICER, places.chunguang
+        ),
         officer_funan=persona("officer_funan", RoleKind.COMMUNITY_OFFICER, places.funan),
         worker_cg1=persona("worker_cg1", RoleKind.GRID_WORKER, places.cg1),
         worker_cg2=persona("worker_cg2", RoleKind.GRID_WORKER, places.cg2),
-        other_street_staff=persona("other_street_staff", RoleKind.STREET_STAFF,
-                                   places.other_street),
+        other_street_staff=persona(
+            "other_street_staff", RoleKind.STREET_STAFF, places.other_street
+        ),
         no_role=UserFactory(username="no_role"),
     )
 

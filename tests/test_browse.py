@@ -24,9 +24,15 @@ def test_street_page_shows_each_community_with_counts_and_officers(personas, pla
 def test_grid_page_shows_workers_party_group_and_buildings(personas, places, login):
     from grids.models import Contact
 
-    Contact.objects.create(kind=ContactKind.PARTY_MEMBER, name="李建国", phone="13947205678",
-                           street=places.street, community=places.chunguang, grid=places.cg1,
-                           is_leader=True)
+    Contact.objects.create(
+        kind=ContactKind.PARTY_MEMBER,
+        name="李建国",
+        phone="13947205678",
+        street=places.street,
+        community=places.chunguang,
+        grid=places.cg1,
+        is_leader=True,
+    )
     page = login(personas.officer_chunguang).get(reverse("grids:grid", args=[places.cg1.pk]))
     html = page.content.decode()
     assert personas.worker_cg1.first_name in html

@@ -128,7 +128,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # Email: console in development, SMTP (or any backend) from the environment elsewhere.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
 _SMTP_OPTIONS = {
     "EMAIL_HOST": "host",
     "EMAIL_PORT": "port",
@@ -137,16 +136,16 @@ _SMTP_OPTIONS = {
     "EMAIL_USE_TLS": "use_tls",
     "EMAIL_USE_SSL": "use_ssl",
 }
-MAILERS = {
-    "default": {
-        "BACKEND": _email["EMAIL_BACKEND"],
-        "OPTIONS": {
-            option: _email[key]
-            for key, option in _SMTP_OPTIONS.items()
-            if key in _email and _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
-        },
-    }
-}
+
+
+def mailers_from_url(email: dict) -> dict:
+    """MAILERS from an EMAIL_URL parsed by django-environ (smtp+tls://user:pw@host:587)."""
+    smtp = email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+    options = {option: email[key] for key, option in _SMTP_OPTIONS.items() if smtp and key in email}
+    return {"default": {"BACKEND": email["EMAIL_BACKEND"], "OPTIONS": options}}
+
+
+MAILERS = mailers_from_url(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="有解 <noreply@youjie.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,11 +1,12 @@
 """Production: no defaults for secrets, HTTPS everywhere, hashed static files."""
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env
+from .base import MIDDLEWARE, env, mailers_from_url
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+MAILERS = mailers_from_url(env.email_url("EMAIL_URL"))  # real mail: no console default
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
