@@ -11,7 +11,7 @@ from django.urls import reverse
 
 def test_check_deploy_passes_with_production_settings():
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 20 + "a-long-random-production-secret-for-the-check",
         "ALLOWED_HOSTS": "youjie.example.org",
