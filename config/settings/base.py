@@ -76,6 +76,8 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{RUN_DIR / 'youjie.sqlite3'}"),
 }
+if "DATABASE_URL" not in env:
+    RUN_DIR.mkdir(exist_ok=True)  # the embedded default keeps its file in .run/
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,48 @@
+"""Street staff keep the hierarchy and accounts in the admin, through the same scope."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.demo import street_staff_group
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(personas, login):
+    personas.street_staff.is_staff = True
+    personas.street_staff.save()
+    personas.street_staff.groups.add(street_staff_group())
+    return login(personas.street_staff)
+
+
+def test_street_staff_see_only_their_streets_communities_in_the_admin(admin_client, places):
+    html = admin_client.get(reverse("admin:grids_community_changelist")).content.decode()
+    assert "春光社区" in html and "富南社区" in html
+    assert "友谊社区" not in html
+
+
+def test_another_streets_objects_are_not_reachable_in_the_admin(admin_client, places):
+    for name, obj in [("grids_community", places.youyi), ("grids_grid", places.yy1),
+                      ("grids_contact", places.leaders[places.yy1])]:
+        response = admin_client.get(reverse(f"admin:{name}_change", args=[obj.pk]))
+        assert response.status_code == 302  # the admin redirects a missing object to its list
+        assert obj.name not in admin_client.get(response["Location"]).content.decode()
+
+
+def test_street_staff_manage_only_users_of_their_street_and_grant_no_admin_powers(
+    admin_client, personas
+):
+    users = admin_client.get(reverse("admin:auth_user_changelist")).content.decode()
+    assert "worker_cg1" in users and "other_street_staff" not in users
+    form = admin_client.get(reverse("admin:auth_user_change", args=[personas.worker_cg1.pk]))
+    assert 'name="is_superuser"' not in form.content.decode()
+
+
+def test_the_admin_role_choices_offer_only_places_in_scope(admin_client, places):
+    form = admin_client.get(reverse("admin:auth_user_add")).content.decode()
+    add_role = admin_client.get(
+        reverse("admin:auth_user_change", args=[places.cg1.role_set.first().user_id])
+    ).content.decode()
+    assert "友谊社区" not in add_role
+    assert form  # the add page renders for street staff
