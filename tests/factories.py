@@ -80,3 +80,24 @@ def make_role(user, kind, place):
     return Role.objects.create(
         user=user, kind=kind, street=place.community.street, community=place.community, grid=place
     )
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cases.Case"
+
+    resident_name = "王大妈"
+    resident_phone = factory.Sequence(lambda n: f"139{n:08d}")
+    grid = factory.SubFactory(GridFactory)
+    community = factory.SelfAttribute("grid.community")
+    street = factory.SelfAttribute("community.street")
+    category = factory.LazyFunction(lambda: _category("水电气暖"))
+    description = "水龙头滴滴答答响了一夜，早上连洗脸水都接不上。"
+    channel = "phone"
+    created_by = factory.SubFactory(UserFactory)
+
+
+def _category(name):
+    from cases.models import Category
+
+    return Category.objects.get_or_create(name=name)[0]

@@ -23,8 +23,11 @@ def test_street_staff_see_only_their_streets_communities_in_the_admin(admin_clie
 
 
 def test_another_streets_objects_are_not_reachable_in_the_admin(admin_client, places):
-    for name, obj in [("grids_community", places.youyi), ("grids_grid", places.yy1),
-                      ("grids_contact", places.leaders[places.yy1])]:
+    for name, obj in [
+        ("grids_community", places.youyi),
+        ("grids_grid", places.yy1),
+        ("grids_contact", places.leaders[places.yy1]),
+    ]:
         response = admin_client.get(reverse(f"admin:{name}_change", args=[obj.pk]))
         assert response.status_code == 302  # the admin redirects a missing object to its list
         assert obj.name not in admin_client.get(response["Location"]).content.decode()

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "common",
     "accounts",
     "grids",
+    "cases",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,207 @@
+"""A case (议题/工单) is one resident request; its history of moves is append-only.
+
+The states and the moves between them belong to `cases/workflow.py`, not to this module.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from common.phones import mask_phone, validate_phone
+from grids.models import Building, Community, Grid, Street, Unit
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted (点单)")
+    ACCEPTED = "accepted", _("accepted (接单)")
+    PROPOSED = "proposed", _("proposed (提)")
+    DELIBERATING = "deliberating", _("deliberating (议)")
+    DECIDED = "decided", _("decided (决)")
+    IN_PROGRESS = "in_progress", _("in progress (办)")
+    RESOLVED = "resolved", _("resolved (解单)")
+    VERIFIED = "verified", _("verified (查单)")
+    DECLINED = "declined", _("declined")
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("online form (线上)")
+    VISIT = "visit", _("home visit (线下走访)")
+    PHONE = "phone", _("phone (电话)")
+    WECHAT_GROUP = "wechat_group", _("grid WeChat group (网格群)")
+    WALK_IN = "walk_in", _("walk-in (来访)")
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", _("routine")
+    URGENT = "urgent", _("urgent")
+
+
+class Outcome(models.TextChoices):
+    RESOLVED = "resolved", _("resolved")
+    PARTLY = "partly", _("partly resolved")
+    CANNOT = "cannot", _("cannot be resolved")
+    NOT_NEEDED = "not_needed", _("no longer needed")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied (满意)")
+    BASICALLY = "basically", _("basically satisfied (基本满意)")
+    UNSATISFIED = "unsatisfied", _("not satisfied (不满意)")
+
+
+class ExplanationMethod(models.TextChoices):
+    HOME_VISIT = "home_visit", _("home visit (入户)")
+    NOTICE_BOARD = "notice_board", _("notice board (公告栏)")
+    GROUP_CHAT = "group_chat", _("group chat (网格群)")
+    PHONE = "phone", _("phone (电话)")
+
+
+class Category(models.Model):
+    name = models.CharField(_("name"), max_length=30, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on the phone
+
+
+def new_tracking_code() -> str:
+    return "YJ" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+
+
+class Case(models.Model):
+    scope_paths = {"street": "street_id", "community": "community_id", "grid": "grid_id"}
+
+    tracking_code = models.CharField(
+        _("tracking code"), max_length=12, unique=True, default=new_tracking_code, editable=False
+    )
+    resident_name = models.CharField(_("resident's name"), max_length=50)
+    resident_phone = models.CharField(
+        _("resident's phone"), max_length=20, validators=[validate_phone]
+    )
+    # The place: a grid always; a building or unit when known. Wider places are stored so
+    # that scope filters and reports need no joins.
+    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, related_name="cases", verbose_name=_("grid")
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("building"),
+    )
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("unit"),
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, verbose_name=_("category"))
+    description = models.TextField(_("description"), max_length=2000)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.SUBMITTED
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_cases",
+        verbose_name=_("owner"),
+    )
+    response_deadline = models.DateTimeField(_("response deadline"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="logged_cases",
+        verbose_name=_("logged by"),
+    )
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # What the moves recorded; the history keeps who and when.
+    plan = models.TextField(_("plan"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    satisfaction = models.CharField(
+        _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["grid", "state", "-created_at"]),
+            models.Index(fields=["community", "state", "-created_at"]),
+            models.Index(fields=["street", "-created_at"]),
+            models.Index(fields=["grid", "category", "state"]),
+        ]
+
+    def __str__(self):
+        return f"{self.tracking_code} {self.category}"
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.resident_phone)
+
+    @property
+    def place(self):
+        return self.unit or self.building or self.grid
+
+
+class AppendOnly(models.Model):
+    """History is never edited: saving an existing row or deleting one is refused."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("history rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("history rows are append-only")
+
+
+class CaseEvent(AppendOnly):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    move = models.CharField(_("move"), max_length=30)
+    from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.move} {self.from_state}→{self.to_state}"
