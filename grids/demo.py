@@ -4,8 +4,11 @@ The street is built as a sheet of rows and written by the importer, so the demo 
 same path as a real street office's upload, and running it twice changes nothing.
 """
 
+import csv
+import io
 import random
 
+from . import imports
 from .models import Street
 
 STREET_NAME = "万青路街道"
@@ -94,11 +97,6 @@ def sheet_rows() -> list[list[str]]:
 
 def build_street():
     """Create or update the demo street; returns (street, import counts)."""
-    import csv
-    import io
-
-    from . import imports
-
     street, _created = Street.objects.get_or_create(
         name=STREET_NAME, defaults={"district": DISTRICT}
     )

@@ -68,6 +68,10 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
+    def error_rows(self, limit: int = 1000) -> list[list]:
+        """The errors as stored on an ImportBatch and shown on its page."""
+        return [[e.line, e.column, e.reason] for e in self.errors[:limit]]
+
 
 def check(street: Street, data: bytes, *, create_places: bool = False) -> Report:
     report = Report()
@@ -112,7 +116,8 @@ def _parse_row(line, cells, columns):
     values = {name: cell(name) for name in COLUMNS}
     errors = []
     for name, value in values.items():
-        if len(value) > 50 and name != "organisation" or len(value) > 80:
+        limit = 80 if name == "organisation" else 50  # the model fields' max_length
+        if len(value) > limit:
             errors.append(error(name, _("Too long.")))
     if not values["community"] and KIND_BY_LABEL.get(values["kind"]) != ContactKind.OUTSIDE_BODY:
         errors.append(error("community", _("A community is required.")))

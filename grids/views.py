@@ -106,7 +106,7 @@ def import_upload(request):
             create_places=form.cleaned_data["create_places"],
             status=ImportBatch.Status.CHECKED if report.ok else ImportBatch.Status.REFUSED,
             row_count=len(report.rows),
-            errors=[[e.line, e.column, e.reason] for e in report.errors[:1000]],
+            errors=report.error_rows(),
         )
         return redirect("grids:import_batch", pk=batch.pk)
     return render(
@@ -144,7 +144,7 @@ def import_apply(request, pk):
         )
         if not report.ok:
             batch.status = ImportBatch.Status.REFUSED
-            batch.errors = [[e.line, e.column, e.reason] for e in report.errors[:1000]]
+            batch.errors = report.error_rows()
             batch.save(update_fields=["status", "errors"])
             return redirect("grids:import_batch", pk=batch.pk)
         batch.result = dict(imports.apply(batch.street, report))
