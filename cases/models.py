@@ -4,13 +4,15 @@ The states and the moves between them belong to `cases/workflow.py`, not to this
 """
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.phones import mask_phone, validate_phone
-from grids.models import Building, Community, Grid, Street, Unit
+from grids.models import Building, Community, Contact, Grid, Street, Unit
 
 
 class State(models.TextChoices):
@@ -129,6 +131,7 @@ class Case(models.Model):
         related_name="owned_cases",
         verbose_name=_("owner"),
     )
+    # Until accepted: the time by which an officer must accept; afterwards: the owner's deadline.
     response_deadline = models.DateTimeField(_("response deadline"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -136,7 +139,8 @@ class Case(models.Model):
         related_name="logged_cases",
         verbose_name=_("logged by"),
     )
-    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+    # A default rather than auto_now_add: cases logged on paper are entered with their date.
+    created_at = models.DateTimeField(_("logged at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # What the moves recorded; the history keeps who and when.
     plan = models.TextField(_("plan"), blank=True)
@@ -146,6 +150,17 @@ class Case(models.Model):
     )
     satisfaction = models.CharField(
         _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
+    )
+    # Stamped by the moves, so reports and reminders read one column instead of the history.
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
     )
 
     class Meta:
@@ -157,6 +172,7 @@ class Case(models.Model):
             models.Index(fields=["community", "state", "-created_at"]),
             models.Index(fields=["street", "-created_at"]),
             models.Index(fields=["grid", "category", "state"]),
+            models.Index(fields=["state", "response_deadline"]),
         ]
 
     def __str__(self):
@@ -194,7 +210,7 @@ class CaseEvent(AppendOnly):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
     note = models.TextField(_("note"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
@@ -205,3 +221,194 @@ class CaseEvent(AppendOnly):
 
     def __str__(self):
         return f"{self.case_id} {self.move} {self.from_state}→{self.to_state}"
+
+    @property
+    def label(self):
+        from .workflow import EVENT_LABELS  # the workflow names the moves
+
+        return EVENT_LABELS.get(self.move, self.move)
+
+
+OPEN_STATES = (
+    State.SUBMITTED,
+    State.ACCEPTED,
+    State.PROPOSED,
+    State.DELIBERATING,
+    State.DECIDED,
+    State.IN_PROGRESS,
+)
+
+
+def photo_path(photo, filename):
+    # The resident's file name is never used: it may hold a name, a path or markup.
+    return f"case-photos/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"
+
+
+class PhotoStage(models.TextChoices):
+    REPORT = "report", _("when logged")
+    FOLLOW_UP = "follow_up", _("follow-up visit")
+
+
+class CasePhoto(models.Model):
+    scope_paths = {
+        "street": "case__street_id",
+        "community": "case__community_id",
+        "grid": "case__grid_id",
+    }
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("photo"), upload_to=photo_path)
+    extension = models.CharField(max_length=4)
+    content_type = models.CharField(max_length=20)
+    stage = models.CharField(
+        _("taken"), max_length=10, choices=PhotoStage.choices, default=PhotoStage.REPORT
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.case_id}/{self.pk}.{self.extension}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    DONE = "done", _("done")
+    DROPPED = "dropped", _("dropped")
+
+
+class Task(models.Model):
+    """One piece of the decided plan (办): who does it and by when."""
+
+    scope_paths = CasePhoto.scope_paths
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("task"), max_length=200)
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_tasks",
+        verbose_name=_("owner (user)"),
+    )
+    owner_contact = models.ForeignKey(
+        Contact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="case_tasks",
+        verbose_name=_("owner (outside contact)"),
+    )
+    due_date = models.DateField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    drop_reason = models.CharField(_("why dropped"), max_length=500, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner_user__isnull=False, owner_contact__isnull=True)
+                | models.Q(owner_user__isnull=True, owner_contact__isnull=False),
+                name="task_has_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="dropped", drop_reason=""),
+                name="dropped_task_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def owner(self):
+        return self.owner_user or self.owner_contact
+
+    @property
+    def is_overdue(self):
+        return self.status == TaskStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class Escalation(models.Model):
+    """督办: an overdue case flagged to the street, and the street's answer."""
+
+    scope_paths = CasePhoto.scope_paths
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="escalations")
+    reason = models.TextField(_("why"), max_length=1000)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(_("street's comment"), max_length=1000, blank=True)
+    new_deadline = models.DateTimeField(_("new deadline"), null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        ordering = ["raised_at", "id"]
+        constraints = [
+            # At most one unanswered escalation per case: pressing twice flags once.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(answered_at__isnull=True),
+                name="one_open_escalation_per_case",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} {self.raised_at:%Y-%m-%d}"
+
+
+class PhoneReveal(AppendOnly):
+    """Who saw a resident's full phone number, and when (PIPL)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="phone_reveals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("phone number viewed")
+        verbose_name_plural = _("phone numbers viewed")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseExport(AppendOnly):
+    """Each export of the case list with personal fields (PIPL): who, when, what."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    file_format = models.CharField(max_length=4)
+    filters = models.CharField(max_length=1000, blank=True)
+    row_count = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("case export")
+        verbose_name_plural = _("case exports")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.at:%Y-%m-%d %H:%M} {self.file_format}"

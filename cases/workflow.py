@@ -7,22 +7,53 @@ transaction, so two officers pressing the same button at once produce one move.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
 
-from .models import Case, CaseEvent, ExplanationMethod, Outcome, Satisfaction, State
+from .forms import (
+    AcceptForm,
+    AnswerEscalationForm,
+    AssignForm,
+    DecideForm,
+    DropTaskForm,
+    EscalateForm,
+    LinkDuplicateForm,
+    NoteForm,
+    ReasonForm,
+    ReopenForm,
+    ResolveForm,
+    TaskForm,
+    VerifyForm,
+)
+from .models import (
+    OPEN_STATES,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Escalation,
+    PhotoStage,
+    State,
+    Task,
+    TaskStatus,
+)
+
+KEEP = "keep"  # a move that changes who or what, not the state (assign)
 
 
 class MoveRefused(Exception):
-    """A move that is not allowed; the message is shown to the user as it is."""
+    """A move that is not allowed; the message is shown to the user as it is.
+
+    When the fields were the problem, `.form` holds the bound form with each field's message.
+    """
+
+    def __init__(self, message, form=None):
+        super().__init__(message)
+        self.form = form
 
 
 # Who may act on a case, decided from the user's scope.
@@ -55,129 +86,35 @@ def officer_or_grid_worker(scope, user, case):
     return is_officer_for(scope, case) or is_grid_worker_for(scope, case)
 
 
-# The fields each move needs.
-class NoteForm(forms.Form):
-    note = forms.CharField(
-        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class ReasonForm(forms.Form):
-    note = forms.CharField(
-        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class AcceptForm(NoteForm):
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
-    response_deadline = forms.DateTimeField(
-        label=_("Response deadline"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )
-
-    def __init__(self, *args, case=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if case is not None:
-            self.fields["owner"].queryset = possible_owners(case)
-            self.initial.setdefault(
-                "response_deadline",
-                (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
-            )
-
-    def clean_response_deadline(self):
-        deadline = self.cleaned_data["response_deadline"]
-        if deadline <= timezone.now():
-            raise forms.ValidationError(_("The deadline must be in the future."))
-        return deadline
-
-
-class DecideForm(NoteForm):
-    plan = forms.CharField(
-        label=_("Plan"),
-        max_length=2000,
-        help_text=_("For example: 自筹资金+具体施工+临时供水"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
-    note = forms.CharField(
-        label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    explanation_method = forms.ChoiceField(
-        label=_("How it was explained to residents"), choices=ExplanationMethod.choices
-    )
-    explanation = forms.CharField(
-        label=_("The explanation"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    referral = forms.CharField(
-        label=_("Why not, and where the resident was referred"),
-        required=False,
-        max_length=500,
-        help_text=_("Needed when the case cannot be resolved."),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("outcome") == Outcome.CANNOT and not data.get("referral"):
-            self.add_error("referral", _("Say why, and where the resident was referred."))
-        return data
-
-
-class VerifyForm(forms.Form):
-    satisfaction = forms.ChoiceField(
-        label=_("Resident's satisfaction"), choices=Satisfaction.choices
-    )
-    note = forms.CharField(
-        label=_("Follow-up visit"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class ReopenForm(ReasonForm):
-    back_to = forms.ChoiceField(
-        label=_("Back to"),
-        choices=[
-            (State.ACCEPTED, _("accepted (接单)")),
-            (State.DELIBERATING, _("deliberating again (再协商)")),
-        ],
-    )
-
-
-def possible_owners(case: Case):
-    """Users who may own the case: the community's officers and the grid's workers."""
-    from accounts.models import Role
-
-    holders = Role.objects.filter(
-        Q(community_id=case.community_id, grid__isnull=True) | Q(grid_id=case.grid_id)
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=holders.values("user_id"))
-        .order_by("first_name", "username")
-    )
-
-
 @dataclass(frozen=True)
 class Move:
     name: str
     label: str
     sources: tuple[str, ...]
-    target: str | None  # None: the form chooses (reopen)
+    target: str | None  # None: the form chooses (reopen); KEEP: the state stays
     may: callable
     form: type[forms.Form]
     style: str = "primary"
 
-    def form_for(self, case, data=None):
-        if self.form is AcceptForm:
+    def form_for(self, case, data=None, files=None):
+        if issubclass(self.form, (AcceptForm, AssignForm)):
             return self.form(data, case=case, prefix=self.name)
-        return self.form(data, prefix=self.name)
+        return self.form(data, files, prefix=self.name)
 
 
 MOVES = {
     move.name: move
     for move in [
         Move("accept", _("Accept (接单)"), (State.SUBMITTED,), State.ACCEPTED, officer, AcceptForm),
+        Move(
+            "assign",
+            _("Assign to someone else"),
+            tuple(s for s in OPEN_STATES if s != State.SUBMITTED),
+            KEEP,
+            officer,
+            AssignForm,
+            "outline-secondary",
+        ),
         Move(
             "decline",
             _("Decline"),
@@ -257,9 +194,16 @@ MOVES = {
 }
 
 
+def open_task_count(case: Case) -> int:
+    annotated = getattr(case, "open_task_count", None)
+    if annotated is not None:
+        return annotated
+    return case.tasks.filter(status=TaskStatus.OPEN).count()
+
+
 def available_moves(scope: Scope, user, case: Case) -> list[Move]:
     """The moves this user may make on this case now: exactly the buttons to show."""
-    return [m for m in MOVES.values() if case.state in m.sources and m.may(scope, user, case)]
+    return [m for m in MOVES.values() if refusal(scope, user, case, m) is None]
 
 
 def refusal(scope: Scope, user, case: Case, move: Move) -> str | None:
@@ -273,10 +217,38 @@ def refusal(scope: Scope, user, case: Case, move: Move) -> str | None:
         if move.name == "verify" and case.resolved_by_id == user.pk:
             return _("The follow-up visit must be made by someone other than who resolved it.")
         return _("Your role does not allow “%(move)s” on this case.") % {"move": move.label}
+    if move.name == "resolve" and open_task_count(case):
+        return _("Resolve after every task is done or dropped with a reason.")
     return None
 
 
-def perform(scope: Scope, user, case_id: int, move_name: str, data) -> Case:
+def _locked_case(scope: Scope, case_id) -> Case:
+    """The case under a row lock, through the scope; a second request waits here."""
+    case = scope.narrow(Case.objects.select_for_update()).filter(pk=case_id).first()
+    if case is None:
+        raise MoveRefused(_("This case does not exist or is outside your places."))
+    return case
+
+
+def _bound(form) -> dict:
+    if not form.is_valid():
+        raise MoveRefused(_("Please correct the fields below."), form=form)
+    return form.cleaned_data
+
+
+def _record(case, user, name, from_state, to_state, note="", details=None):
+    CaseEvent.objects.create(
+        case=case,
+        move=name,
+        from_state=from_state,
+        to_state=to_state,
+        actor=user,
+        note=note,
+        details=details or {},
+    )
+
+
+def perform(scope: Scope, user, case_id: int, move_name: str, data, files=None) -> Case:
     """Make a move; raises MoveRefused (with the reason) or returns the changed case.
 
     `data` is the submitted form data; invalid data raises MoveRefused with the form attached
@@ -288,42 +260,34 @@ def perform(scope: Scope, user, case_id: int, move_name: str, data) -> Case:
     with transaction.atomic():
         # Lock the row, then check everything again: a second officer waits here and then
         # finds the case already moved.
-        case = scope.narrow(Case.objects.select_for_update()).filter(pk=case_id).first()
-        if case is None:
-            raise MoveRefused(_("This case does not exist or is outside your places."))
+        case = _locked_case(scope, case_id)
         reason = refusal(scope, user, case, move)
         if reason:
             raise MoveRefused(reason)
-        form = move.form_for(case, data)
-        if not form.is_valid():
-            error = MoveRefused(_("Please correct the fields below."))
-            error.form = form
-            raise error
-        values = form.cleaned_data
+        values = _bound(move.form_for(case, data, files))
         from_state = case.state
-        target = move.target or values["back_to"]
+        target = {None: values.get("back_to"), KEEP: case.state}.get(move.target, move.target)
         details = _apply(move, case, values, user)
         case.state = target
         case.save()
-        CaseEvent.objects.create(
-            case=case,
-            move=move.name,
-            from_state=from_state,
-            to_state=target,
-            actor=user,
-            note=values.get("note", ""),
-            details=details,
-        )
+        _record(case, user, move.name, from_state, target, values.get("note", ""), details)
     return case
+
+
+def _display_name(user) -> str:
+    return user.get_full_name() or user.username
 
 
 def _apply(move: Move, case: Case, values: dict, user) -> dict:
     """Copy the move's fields onto the case; return what the history row keeps besides."""
-    if move.name == "accept":
+    now = timezone.now()
+    if move.name in ("accept", "assign"):
         case.owner = values["owner"]
         case.response_deadline = values["response_deadline"]
+        if move.name == "accept":
+            case.accepted_at = now
         return {
-            "owner": values["owner"].get_full_name() or values["owner"].username,
+            "owner": _display_name(values["owner"]),
             "response_deadline": values["response_deadline"].isoformat(),
         }
     if move.name == "decide":
@@ -332,14 +296,206 @@ def _apply(move: Move, case: Case, values: dict, user) -> dict:
     if move.name == "resolve":
         case.outcome = values["outcome"]
         case.resolved_by = user
+        case.resolved_at = now
         return {
             key: values[key] for key in ("outcome", "explanation_method", "explanation", "referral")
         }
     if move.name == "verify":
         case.satisfaction = values["satisfaction"]
+        for photo in values.get("photos") or []:
+            add_photo(case, photo, user, PhotoStage.FOLLOW_UP)
         return {"satisfaction": values["satisfaction"]}
     if move.name == "reopen":
         case.outcome = ""
         case.satisfaction = ""
         case.resolved_by = None
+        case.resolved_at = None
     return {}
+
+
+def add_photo(case: Case, photo, user, stage=PhotoStage.REPORT) -> CasePhoto:
+    """Store a cleaned photo (see photos.clean_photo) under a name the server makes."""
+    record = CasePhoto(
+        case=case,
+        extension=photo.extension,
+        content_type=photo.content_type,
+        stage=stage,
+        uploaded_by=user,
+    )
+    record.image.save("photo", photo.as_file(), save=False)
+    record.save()
+    return record
+
+
+# What the timeline calls each history row: the moves, and the actions that keep the state.
+EVENT_LABELS = {
+    "log": _("Logged (点单)"),
+    "task_added": _("Task added"),
+    "task_done": _("Task done"),
+    "task_dropped": _("Task dropped"),
+    "escalated": _("Escalated to the street (督办)"),
+    "escalation_answered": _("The street answered"),
+    "linked_duplicate": _("Linked as a repeat"),
+    **{name: move.label for name, move in MOVES.items()},
+}
+
+
+# Bulk moves: each case is still checked on its own, under its own lock.
+def perform_many(scope: Scope, user, case_ids, move_name: str, data) -> dict:
+    """Returns {"done": [case, ...], "refused": [(case_id, message), ...]}."""
+    done, refused = [], []
+    for case_id in case_ids:
+        try:
+            done.append(perform(scope, user, case_id, move_name, data))
+        except MoveRefused as error:
+            if error.form is not None:  # the shared fields are wrong: stop, say which
+                raise
+            refused.append((case_id, str(error)))
+    return {"done": done, "refused": refused}
+
+
+# Tasks (办): the decided plan broken into work with owners and due dates.
+TASK_STATES = (State.DECIDED, State.IN_PROGRESS)
+
+
+def _task_holder(scope, user, case):
+    if not officer_or_owner(scope, user, case):
+        raise MoveRefused(_("Only an officer or the case owner manages its tasks."))
+
+
+def add_task(scope: Scope, user, case_id, data) -> Task:
+    with transaction.atomic():
+        case = _locked_case(scope, case_id)
+        _task_holder(scope, user, case)
+        if case.state not in TASK_STATES:
+            raise MoveRefused(_("Tasks are added once the plan is decided (决)."))
+        values = _bound(TaskForm(data, case=case, prefix="task"))
+        task = Task.objects.create(case=case, created_by=user, **values)
+        _record(
+            case,
+            user,
+            "task_added",
+            case.state,
+            case.state,
+            task.title,
+            {"owner": str(task.owner), "due_date": task.due_date.isoformat()},
+        )
+    return task
+
+
+def close_task(scope: Scope, user, case_id, task_id, status, data=None) -> Task:
+    """Mark a task done, or drop it with a reason."""
+    with transaction.atomic():
+        case = _locked_case(scope, case_id)
+        task = Task.objects.select_for_update().filter(pk=task_id, case=case).first()
+        if task is None:
+            raise MoveRefused(_("This task does not belong to this case."))
+        may_close = officer_or_owner(scope, user, case) or task.owner_user_id == user.pk
+        if not may_close:
+            raise MoveRefused(_("Only an officer, the case owner or the task owner may do this."))
+        if task.status != TaskStatus.OPEN:
+            raise MoveRefused(_("This task is already closed."))
+        note = task.title
+        if status == TaskStatus.DROPPED:
+            form = DropTaskForm(data, prefix=f"drop{task.pk}")
+            if not form.is_valid():
+                raise MoveRefused(_("Say why the task is dropped."))
+            task.drop_reason = form.cleaned_data["drop_reason"]
+            note = f"{task.title}: {task.drop_reason}"
+        elif status != TaskStatus.DONE:
+            raise MoveRefused(_("Unknown move."))
+        task.status = status
+        task.closed_at = timezone.now()
+        task.save()
+        _record(case, user, f"task_{status}", case.state, case.state, note)
+    return task
+
+
+# Escalation (督办): an overdue case is flagged to the street, which answers.
+def is_overdue(case: Case, now=None) -> bool:
+    now = now or timezone.now()
+    return (
+        case.state in OPEN_STATES
+        and case.response_deadline is not None
+        and case.response_deadline < now
+    )
+
+
+def escalate(scope: Scope, user, case_id, data) -> Escalation:
+    with transaction.atomic():
+        case = _locked_case(scope, case_id)
+        if not officer_or_grid_worker(scope, user, case):
+            raise MoveRefused(_("Your role does not allow escalating this case."))
+        if not is_overdue(case):
+            raise MoveRefused(_("Only an overdue case can be escalated to the street."))
+        if case.escalations.filter(answered_at__isnull=True).exists():
+            raise MoveRefused(_("This case is already escalated and waits for the street."))
+        reason = _bound(EscalateForm(data, prefix="escalate"))["reason"]
+        try:
+            with transaction.atomic():
+                escalation = Escalation.objects.create(case=case, reason=reason, raised_by=user)
+        except IntegrityError:  # a twin request got there first
+            raise MoveRefused(
+                _("This case is already escalated and waits for the street.")
+            ) from None
+        _record(case, user, "escalated", case.state, case.state, reason)
+    return escalation
+
+
+def answer_escalation(scope: Scope, user, case_id, escalation_id, data) -> Escalation:
+    with transaction.atomic():
+        case = _locked_case(scope, case_id)
+        if case.street_id not in scope.street_ids and not scope.is_superuser:
+            raise MoveRefused(_("Only street staff answer an escalation."))
+        escalation = (
+            Escalation.objects.select_for_update().filter(pk=escalation_id, case=case).first()
+        )
+        if escalation is None:
+            raise MoveRefused(_("This escalation does not belong to this case."))
+        if escalation.answered_at is not None:
+            raise MoveRefused(_("This escalation has already been answered."))
+        values = _bound(AnswerEscalationForm(data, prefix="answer"))
+        escalation.comment = values["comment"]
+        escalation.new_deadline = values["new_deadline"]
+        escalation.answered_by = user
+        escalation.answered_at = timezone.now()
+        escalation.save()
+        case.response_deadline = values["new_deadline"]
+        case.save(update_fields=["response_deadline", "updated_at"])
+        _record(
+            case,
+            user,
+            "escalation_answered",
+            case.state,
+            case.state,
+            values["comment"],
+            {"new_deadline": values["new_deadline"].isoformat()},
+        )
+    return escalation
+
+
+# Duplicates: a repeated request is linked to the one already being handled.
+def link_duplicate(scope: Scope, user, case_id, data) -> Case:
+    with transaction.atomic():
+        case = _locked_case(scope, case_id)
+        if not officer_or_grid_worker(scope, user, case):
+            raise MoveRefused(_("Your role does not allow linking this case."))
+        code = _bound(LinkDuplicateForm(data, prefix="duplicate"))["tracking_code"]
+        original = scope.narrow(Case.objects.all()).filter(tracking_code=code).first()
+        if original is None:
+            raise MoveRefused(_("No case with this tracking code in your places."))
+        if original.pk == case.pk or original.duplicate_of_id == case.pk:
+            raise MoveRefused(_("A case cannot repeat itself."))
+        # Link to the first of a chain, so every repeat points at the case being handled.
+        case.duplicate_of_id = original.duplicate_of_id or original.pk
+        case.save(update_fields=["duplicate_of", "updated_at"])
+        _record(
+            case,
+            user,
+            "linked_duplicate",
+            case.state,
+            case.state,
+            "",
+            {"duplicate_of": original.tracking_code},
+        )
+    return case

@@ -101,3 +101,27 @@ def _category(name):
     from cases.models import Category
 
     return Category.objects.get_or_create(name=name)[0]
+
+
+def photo_bytes(fmt="JPEG", size=(64, 48), with_gps=True) -> bytes:
+    """A small real image; JPEGs carry an EXIF GPS position, as a phone photo does."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", size, (200, 120, 40))
+    out = io.BytesIO()
+    if fmt == "JPEG" and with_gps:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (40.0, 49.0, 12.0), 3: "E", 4: (111.0, 40.0, 5.0)}
+        exif[0x010F] = "PhoneMaker"
+        image.save(out, format=fmt, exif=exif)
+    else:
+        image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def upload(name="tap.jpg", content=None, content_type="image/jpeg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, photo_bytes() if content is None else content, content_type)

@@ -185,3 +185,8 @@ DEMO_PASSWORD = "youjie-demo-2026"
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+CASE_PHOTO_MAX_BYTES = env.int("CASE_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+# How long an officer has to accept a new case (the reminders issue makes this per street,
+# in working days); cases past it show as overdue.
+CASE_RESPONSE_HOURS = env.int("CASE_RESPONSE_HOURS", default=24)
+CASE_LIST_PAGE_SIZE = 25

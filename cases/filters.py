@@ -1,0 +1,109 @@
+"""The case list's filters and search; every choice offered is limited to the user's places."""
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from common.phones import normalise_phone
+from grids.models import Community, Grid
+
+from .models import OPEN_STATES, Case, Category, Channel, Escalation, State, Urgency
+
+TRACKING_CODE_RE = re.compile(r"^YJ[0-9A-Z]{8}$")
+PHONE_RE = re.compile(r"^[\d\-+]{4,20}$")
+YES_NO = [("yes", _("yes")), ("no", _("no"))]
+
+
+def with_list_columns(queryset):
+    """What a list row shows, in the same query: places, category, owner, escalation flag."""
+    return queryset.select_related(
+        "grid", "community", "building", "unit", "category", "owner"
+    ).annotate(escalated=was_escalated(), overdue=is_overdue_expression())
+
+
+def is_overdue_expression():
+    return ExpressionWrapper(
+        Q(state__in=OPEN_STATES, response_deadline__lt=timezone.now()),
+        output_field=BooleanField(),
+    )
+
+
+def was_escalated():
+    return Exists(Escalation.objects.filter(case=OuterRef("pk")))
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Text, tracking code or phone")}
+        ),
+    )
+    state = django_filters.MultipleChoiceFilter(
+        label=_("State"), choices=State.choices, widget=forms.CheckboxSelectMultiple
+    )
+    community = django_filters.ModelChoiceFilter(
+        label=_("Community"), queryset=Community.objects.none()
+    )
+    grid = django_filters.ModelChoiceFilter(label=_("Grid"), queryset=Grid.objects.none())
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all()
+    )
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    urgency = django_filters.ChoiceFilter(label=_("Urgency"), choices=Urgency.choices)
+    overdue = django_filters.ChoiceFilter(label=_("Overdue"), choices=YES_NO, method="by_overdue")
+    escalated = django_filters.ChoiceFilter(
+        label=_("Escalated"), choices=YES_NO, method="by_escalated"
+    )
+    logged_from = django_filters.DateFilter(
+        label=_("Logged from"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    logged_to = django_filters.DateFilter(
+        label=_("Logged to"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def __init__(self, data=None, *args, scope, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self.filters["community"].queryset = scope.narrow(Community.objects.all())
+        self.filters["grid"].queryset = scope.narrow(
+            Grid.objects.select_related("community")
+        ).order_by("community_id", "id")
+        if not scope.is_officer:  # a grid worker's list is already one community
+            del self.filters["community"]
+
+    def search(self, queryset, name, value):
+        term = value.strip()
+        if not term:
+            return queryset
+        if TRACKING_CODE_RE.match(term.upper()):
+            return queryset.filter(tracking_code=term.upper())
+        if PHONE_RE.match(term):
+            phone = normalise_phone(term)
+            # Four digits: the "尾号" residents give; more: the whole number.
+            if len(phone) == 4:
+                return queryset.filter(resident_phone__endswith=phone)
+            return queryset.filter(resident_phone=phone)
+        return queryset.filter(Q(description__icontains=term) | Q(resident_name=term))
+
+    def by_overdue(self, queryset, name, value):
+        overdue = Q(state__in=OPEN_STATES, response_deadline__lt=timezone.now())
+        return queryset.filter(overdue if value == "yes" else ~overdue)
+
+    def by_escalated(self, queryset, name, value):
+        return queryset.filter(was_escalated() if value == "yes" else ~was_escalated())

@@ -1,0 +1,324 @@
+"""The forms of the case pages: what each move and action needs, with its messages."""
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Building, Contact, ContactKind, Grid, Unit
+
+from .models import (
+    Case,
+    Category,
+    Channel,
+    ExplanationMethod,
+    Outcome,
+    Satisfaction,
+    State,
+    Urgency,
+)
+from .photos import PhotosField
+
+
+def possible_owners(case: Case):
+    """Users who may own the case: the community's officers and the grid's workers."""
+    from accounts.models import Role
+
+    holders = Role.objects.filter(
+        Q(community_id=case.community_id, grid__isnull=True) | Q(grid_id=case.grid_id)
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, pk__in=holders.values("user_id"))
+        .order_by("first_name", "username")
+    )
+
+
+class FutureDateTimeField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is not None and moment <= timezone.now():
+            raise forms.ValidationError(_("The deadline must be in the future."))
+        return moment
+
+
+def _in_three_days():
+    return (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReasonForm(forms.Form):
+    note = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OwnerForm(NoteForm):
+    """An owner and a deadline: accepting, or assigning to someone else."""
+
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+    response_deadline = FutureDateTimeField(label=_("Deadline"))
+
+    def __init__(self, *args, case=None, owners=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if owners is None and case is not None:
+            owners = possible_owners(case)
+        if owners is not None:
+            self.fields["owner"].queryset = owners
+            self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.initial.setdefault("response_deadline", _in_three_days())
+
+
+class AcceptForm(OwnerForm):
+    pass
+
+
+class AssignForm(OwnerForm):
+    pass
+
+
+class DecideForm(NoteForm):
+    plan = forms.CharField(
+        label=_("Plan"),
+        max_length=2000,
+        help_text=_("For example: 自筹资金+具体施工+临时供水"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    note = forms.CharField(
+        label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    explanation_method = forms.ChoiceField(
+        label=_("How it was explained to residents"), choices=ExplanationMethod.choices
+    )
+    explanation = forms.CharField(
+        label=_("The explanation"),
+        max_length=2000,
+        help_text=_("Worded for residents: the status lookup shows it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    referral = forms.CharField(
+        label=_("Why not, and where the resident was referred"),
+        required=False,
+        max_length=500,
+        help_text=_("Needed when the case cannot be resolved."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == Outcome.CANNOT and not data.get("referral"):
+            self.add_error("referral", _("Say why, and where the resident was referred."))
+        return data
+
+
+class VerifyForm(forms.Form):
+    satisfaction = forms.ChoiceField(
+        label=_("Resident's satisfaction"), choices=Satisfaction.choices
+    )
+    note = forms.CharField(
+        label=_("Follow-up visit"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    photos = PhotosField(label=_("Photos of the result"), max_count=4)
+
+
+class ReopenForm(ReasonForm):
+    back_to = forms.ChoiceField(
+        label=_("Back to"),
+        choices=[
+            (State.ACCEPTED, _("accepted (接单)")),
+            (State.DELIBERATING, _("deliberating again (再协商)")),
+        ],
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=200)
+    owner_user = forms.ModelChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False
+    )
+    owner_contact = forms.ModelChoiceField(
+        label=_("Or an outside contact"), queryset=Contact.objects.none(), required=False
+    )
+    due_date = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_user"].queryset = possible_owners(case)
+        self.fields["owner_user"].label_from_instance = lambda u: u.get_full_name() or u.username
+        # Whoever the community works with: its own contacts, and the street's outside bodies.
+        self.fields["owner_contact"].queryset = Contact.objects.filter(
+            Q(community_id=case.community_id, grid__isnull=True)
+            | Q(grid_id=case.grid_id, kind=ContactKind.PARTY_MEMBER)
+            | Q(street_id=case.street_id, community__isnull=True)
+        ).order_by("kind", "name")
+        self.fields["owner_contact"].label_from_instance = lambda c: (
+            f"{c.organisation or c.get_kind_display()} · {c.name}"
+        )
+
+    def clean_due_date(self):
+        due = self.cleaned_data["due_date"]
+        if due < timezone.localdate():
+            raise forms.ValidationError(_("The due date cannot be in the past."))
+        return due
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("owner_user")) == bool(data.get("owner_contact")):
+            raise forms.ValidationError(_("Choose one owner: a user or an outside contact."))
+        return data
+
+
+class DropTaskForm(forms.Form):
+    drop_reason = forms.CharField(label=_("Why is it dropped?"), max_length=500)
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the street should step in"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AnswerEscalationForm(forms.Form):
+    comment = forms.CharField(
+        label=_("The street's comment"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    new_deadline = FutureDateTimeField(label=_("New deadline"))
+
+
+class LinkDuplicateForm(forms.Form):
+    tracking_code = forms.CharField(
+        label=_("Tracking code of the case this one repeats"), max_length=12
+    )
+
+    def clean_tracking_code(self):
+        return self.cleaned_data["tracking_code"].strip().upper()
+
+
+class PlaceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class LogCaseForm(forms.ModelForm):
+    """Logging a request: the place in two taps (building, then unit), then the matter.
+
+    The places offered are only those the user holds; a grid worker with one grid sees its
+    buildings directly.
+    """
+
+    building = PlaceChoiceField(
+        label=_("Building"), queryset=Building.objects.none(), required=False
+    )
+    unit = PlaceChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    grid = PlaceChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
+    photos = PhotosField(label=_("Photos"))
+
+    class Meta:
+        model = Case
+        fields = [
+            "grid",
+            "building",
+            "unit",
+            "category",
+            "description",
+            "resident_name",
+            "resident_phone",
+            "channel",
+            "urgency",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "resident_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "channel": forms.RadioSelect,
+            "urgency": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        grids = scope.narrow(Grid.objects.select_related("community")).order_by(
+            "community_id", "id"
+        )
+        self.fields["grid"].queryset = grids
+        self.fields["building"].queryset = scope.narrow(
+            Building.objects.select_related("grid")
+        ).order_by("grid_id", "estate", "name")
+        self.fields["unit"].queryset = scope.narrow(
+            Unit.objects.select_related("building")
+        ).order_by("building_id", "name")
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.fields["category"].empty_label = None
+        self.fields["channel"].initial = Channel.VISIT
+        self.fields["urgency"].initial = Urgency.ROUTINE
+        self.fields["channel"].choices = Channel.choices
+        self.fields["urgency"].choices = Urgency.choices
+
+    def clean(self):
+        # The narrowest place chosen decides the wider ones; a mismatch is refused, not fixed.
+        data = super().clean()
+        grid, building, unit = data.get("grid"), data.get("building"), data.get("unit")
+        if unit is not None:
+            if building is None:
+                data["building"] = building = unit.building
+            elif unit.building_id != building.pk:
+                self.add_error("unit", _("This unit is not in the chosen building."))
+        if building is not None:
+            if grid is None:
+                data["grid"] = grid = building.grid
+            elif building.grid_id != grid.pk:
+                self.add_error("building", _("This building is not in the chosen grid."))
+        if grid is None and not self.has_error("grid"):
+            self.add_error("grid", _("Choose where the request is from."))
+        return data
+
+
+def _normalised_phone(form):
+    from common.phones import normalise_phone
+
+    return normalise_phone(form.cleaned_data["resident_phone"])
+
+
+LogCaseForm.clean_resident_phone = _normalised_phone
+
+
+class BulkForm(forms.Form):
+    """The shared fields of a bulk accept or assign; each case is then checked on its own."""
+
+    ids = forms.CharField(required=False)
+    action = forms.ChoiceField(
+        label=_("Action"), choices=[("accept", _("Accept")), ("assign", _("Assign"))]
+    )
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
+    response_deadline = FutureDateTimeField(label=_("Deadline"))
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.initial.setdefault("response_deadline", _in_three_days())
+
+    def clean_ids(self):
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        try:
+            ids = sorted({int(value) for value in raw})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Tick at least one case.")) from None
+        if not ids:
+            raise forms.ValidationError(_("Tick at least one case."))
+        if len(ids) > 100:
+            raise forms.ValidationError(_("At most 100 cases at a time."))
+        return ids

@@ -1,0 +1,55 @@
+"""Logging a new request: the case, its photos and its first history row, in one step."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OPEN_STATES, Case, CaseEvent, State
+from .workflow import add_photo
+
+
+def first_response_deadline(logged_at):
+    """When an officer must have accepted a new case by."""
+    return logged_at + timedelta(hours=settings.CASE_RESPONSE_HOURS)
+
+
+def log_case(form, user) -> Case:
+    """Save a valid LogCaseForm: the wider places follow from the grid; photos go with it."""
+    with transaction.atomic():
+        case = form.save(commit=False)
+        case.community_id = case.grid.community_id
+        case.street_id = case.grid.community.street_id
+        case.created_by = user
+        case.state = State.SUBMITTED
+        case.created_at = timezone.now()
+        case.response_deadline = first_response_deadline(case.created_at)
+        case.save()
+        for photo in form.cleaned_data.get("photos") or []:
+            add_photo(case, photo, user)
+        CaseEvent.objects.create(
+            case=case,
+            move="log",
+            from_state="",
+            to_state=State.SUBMITTED,
+            actor=user,
+            details={"channel": case.channel},
+        )
+    return case
+
+
+def possible_duplicates(case: Case):
+    """Open cases at the same place and of the same category, newest first."""
+    same_place = {"unit_id": case.unit_id} if case.unit_id else {}
+    if not same_place and case.building_id:
+        same_place = {"building_id": case.building_id}
+    if not same_place:
+        same_place = {"grid_id": case.grid_id, "building__isnull": True}
+    return (
+        Case.objects.filter(category_id=case.category_id, state__in=OPEN_STATES, **same_place)
+        .exclude(pk=case.pk)
+        .exclude(duplicate_of_id=case.pk)
+        .exclude(pk=case.duplicate_of_id or 0)
+        .order_by("-created_at")[:5]
+    )

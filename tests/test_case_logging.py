@@ -1,0 +1,160 @@
+"""Logging a request from a phone: the place in two taps, photos cleaned, bad input refused."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from cases.models import Case, CaseEvent, CasePhoto, Category, State
+from tests.factories import CaseFactory, UnitFactory, photo_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def tap_request(places, in_grid=None, **overrides):
+    grid = in_grid or places.cg1
+    unit = places.leaders[grid].unit
+    data = {
+        "grid": grid.pk,
+        "building": unit.building_id,
+        "unit": unit.pk,
+        "category": Category.objects.get(name="水电气暖").pk,
+        "description": "水龙头滴滴答答响了一夜，早上起来连洗脸水都接不上啦！",
+        "resident_name": "王大妈",
+        "resident_phone": "139 1234 5678",
+        "channel": "phone",
+        "urgency": "urgent",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_grid_worker_with_one_grid_sees_its_buildings_at_once(personas, places, login):
+    page = login(personas.worker_cg1).get(reverse("cases:new")).content.decode()
+    assert "春光第1网格小区 1号楼" in page
+    assert "富南第1网格小区" not in page and "友谊第1网格小区" not in page
+
+
+def test_the_second_tap_offers_the_units_of_the_building(personas, places, login):
+    client = login(personas.worker_cg1)
+    building = places.buildings[places.cg1]
+    page = client.get(reverse("cases:place_picker"), {"building": building.pk}).content.decode()
+    assert "1单元" in page
+    other = places.buildings[places.fn1]
+    assert client.get(reverse("cases:place_picker"), {"building": other.pk}).status_code == 404
+    assert client.get(reverse("cases:place_picker"), {"grid": "abc"}).status_code == 404
+
+
+def test_logging_the_dripping_tap_with_a_photo(personas, places, login):
+    client = login(personas.worker_cg1)
+    data = tap_request(places, photos=[upload("../../etc/王大妈家.jpg")])
+    response = client.post(reverse("cases:new"), data)
+    case = Case.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "cases:detail", args=[case.pk]
+    )
+    assert (case.grid, case.community, case.street) == (
+        places.cg1,
+        places.chunguang,
+        places.street,
+    )
+    assert case.unit == places.leaders[places.cg1].unit and case.state == State.SUBMITTED
+    assert case.resident_phone == "13912345678" and case.response_deadline > case.created_at
+    assert CaseEvent.objects.get(case=case).move == "log"
+    page = client.get(response["Location"]).content.decode()
+    assert case.tracking_code in page and "139****5678" in page and "13912345678" not in page
+    photo = CasePhoto.objects.get(case=case)
+    assert "王大妈" not in photo.image.name and ".." not in photo.image.name
+    assert photo.image.name.endswith(".jpg")
+    stored = Image.open(
+        io.BytesIO(client.get(reverse("cases:photo", args=[case.pk, photo.pk])).getvalue())
+    )
+    assert stored.format == "JPEG" and not stored.getexif().get_ifd(0x8825)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"resident_phone": "12345"}, "11 位"),
+        ({"description": ""}, "这个字段是必填项"),
+        ({"category": "999999"}, "选择一个有效的选项"),
+        ({"channel": "fax"}, "选择一个有效的选项"),
+        ({"grid": "", "building": "", "unit": ""}, "请选择诉求所在的位置"),
+        ({"photos": [upload("tap.jpg", b"<html>not a photo</html>")]}, "不是 JPEG、PNG 或 WebP"),
+        ({"photos": [upload("bomb.png", photo_bytes("PNG", size=(8000, 6000)))]}, "不是 JPEG"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(
+    personas, places, login, change, message
+):
+    client = login(personas.worker_cg1)
+    response = client.post(reverse("cases:new"), tap_request(places, **change))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Case.objects.exists() and not CasePhoto.objects.exists()
+
+
+def test_a_place_outside_the_users_grids_is_refused(personas, places, login):
+    client = login(personas.worker_cg1)
+    other = places.leaders[places.fn1].unit
+    data = tap_request(places, unit=other.pk, building=other.building_id)
+    response = client.post(reverse("cases:new"), data)
+    assert response.status_code == 400 and not Case.objects.exists()
+    mismatched = UnitFactory(building__grid=places.cg1)
+    data = tap_request(places, unit=mismatched.pk)
+    response = client.post(reverse("cases:new"), data)
+    assert "这个单元不在所选楼栋内" in response.content.decode() and not Case.objects.exists()
+
+
+def test_too_large_a_photo_is_refused(personas, places, login, settings):
+    settings.CASE_PHOTO_MAX_BYTES = 1000
+    client = login(personas.worker_cg1)
+    big = photo_bytes(size=(400, 400))
+    assert len(big) > 1001
+    response = client.post(
+        reverse("cases:new"), tap_request(places, photos=[upload("big.jpg", big)])
+    )
+    assert response.status_code == 400 and "大于" in response.content.decode()
+
+
+def test_an_officer_logs_for_any_grid_of_the_community(personas, places, login):
+    client = login(personas.officer_chunguang)
+    page = client.get(reverse("cases:new")).content.decode()
+    assert "春光第2网格" in page and "富南第1网格" not in page
+    response = client.post(reverse("cases:new"), tap_request(places, in_grid=places.cg2))
+    assert response.status_code == 302 and Case.objects.get().grid == places.cg2
+
+
+def test_an_open_case_at_the_same_place_is_flagged_and_can_be_linked(personas, places, login):
+    client = login(personas.worker_cg1)
+    unit = places.leaders[places.cg1].unit
+    first = CaseFactory(grid=places.cg1, building=unit.building, unit=unit)
+    response = client.post(reverse("cases:new"), tap_request(places))
+    page = client.get(response["Location"]).content.decode()
+    assert "是否为重复诉求" in page and first.tracking_code in page
+    second = Case.objects.exclude(pk=first.pk).get()
+    response = client.post(
+        reverse("cases:link_duplicate", args=[second.pk]),
+        {"duplicate-tracking_code": first.tracking_code.lower()},
+    )
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.duplicate_of == first
+    assert (
+        second.tracking_code
+        in client.get(reverse("cases:detail", args=[first.pk])).content.decode()
+    )
+
+
+def test_linking_to_a_case_outside_the_users_places_is_refused(personas, places, login):
+    client = login(personas.worker_cg1)
+    mine = CaseFactory(grid=places.cg1)
+    theirs = CaseFactory(grid=places.fn1)
+    response = client.post(
+        reverse("cases:link_duplicate", args=[mine.pk]),
+        {"duplicate-tracking_code": theirs.tracking_code},
+    )
+    assert response.status_code == 409 and "没有这个跟踪码" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.duplicate_of is None

@@ -1,0 +1,327 @@
+"""The case list and the case page: filters, masked phones, the right buttons, tasks, 督办, exports."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from cases.models import Case, CaseExport, Escalation, PhoneReveal, State, Task
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def later(days=2):
+    return (timezone.localtime() + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+def tap(places, personas):
+    return CaseFactory(
+        grid=places.cg1, created_by=personas.worker_cg1, resident_phone="13912345678"
+    )
+
+
+def post_move(client, case, name, **data):
+    prefixed = {f"{name}-{key}": value for key, value in data.items()}
+    return client.post(reverse("cases:move", args=[case.pk, name]), prefixed)
+
+
+# The list -------------------------------------------------------------------------------
+def test_a_grid_worker_lists_only_their_grids_cases_with_masked_phones(
+    places, personas, login, tap
+):
+    CaseFactory(grid=places.cg2, description="春光第2网格的诉求")
+    CaseFactory(grid=places.fn1, description="富南的诉求")
+    page = login(personas.worker_cg1).get(reverse("cases:list")).content.decode()
+    assert tap.tracking_code in page and "139****5678" in page
+    assert "13912345678" not in page
+    assert "春光第2网格的诉求" not in page and "富南的诉求" not in page
+
+
+def test_an_officer_lists_the_whole_community_and_street_staff_the_street(
+    places, personas, login, tap
+):
+    CaseFactory(grid=places.cg2, description="春光第2网格的诉求")
+    CaseFactory(grid=places.fn1, description="富南的诉求")
+    CaseFactory(grid=places.yy1, description="友谊的诉求")
+    officer_page = login(personas.officer_chunguang).get(reverse("cases:list")).content.decode()
+    assert "春光第2网格的诉求" in officer_page and "富南的诉求" not in officer_page
+    street_page = login(personas.street_staff).get(reverse("cases:list")).content.decode()
+    assert "富南的诉求" in street_page and "友谊的诉求" not in street_page
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ({"q": "滴滴答答"}, True),
+        ({"q": "暖气片"}, False),
+        ({"q": "13912345678"}, True),
+        ({"q": "5678"}, True),
+        ({"q": "139 1234 0000"}, False),
+        ({"state": "submitted"}, True),
+        ({"state": "accepted"}, False),
+        ({"urgency": "urgent"}, False),
+        ({"channel": "phone"}, True),
+        ({"overdue": "no"}, True),
+        ({"overdue": "yes"}, False),
+        ({"escalated": "yes"}, False),
+        ({"logged_from": "2000-01-01", "logged_to": "2999-01-01"}, True),
+        ({"logged_to": "2000-01-01"}, False),
+    ],
+)
+def test_filters_and_search_find_the_case(places, personas, login, tap, query, found):
+    page = login(personas.officer_chunguang).get(reverse("cases:list"), query).content.decode()
+    assert (tap.tracking_code in page) is found
+
+
+def test_search_by_tracking_code_in_any_case(personas, login, tap):
+    page = login(personas.worker_cg1).get(reverse("cases:list"), {"q": tap.tracking_code.lower()})
+    assert tap.tracking_code in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"state": "bogus"},
+        {"grid": "abc"},
+        {"logged_from": "2026-13-45"},
+        {"page": "-1"},
+        {"overdue": "maybe"},
+        {"community": "99999999"},
+        {"q": "x" * 500},
+    ],
+)
+def test_bad_filter_values_give_a_message_not_an_error(personas, login, tap, query):
+    response = login(personas.officer_chunguang).get(reverse("cases:list"), query)
+    assert response.status_code == 200
+    if "page" not in query:
+        assert "筛选条件无效" in response.content.decode()
+
+
+def test_another_places_grid_is_not_a_filter_choice(places, personas, login):
+    page = login(personas.officer_chunguang).get(reverse("cases:list")).content.decode()
+    assert "春光第2网格" in page and "富南第1网格" not in page
+
+
+def test_the_list_pages(places, personas, login, settings):
+    settings.CASE_LIST_PAGE_SIZE = 2
+    for n in range(5):
+        CaseFactory(grid=places.cg1, description=f"诉求{n}")
+    client = login(personas.worker_cg1)
+    first = client.get(reverse("cases:list")).content.decode()
+    last = client.get(reverse("cases:list"), {"page": 3}).content.decode()
+    assert (
+        "诉求4" in first and "诉求0" not in first and "诉求0" in last and "第 3 页，共 3 页" in last
+    )
+
+
+# Bulk moves -----------------------------------------------------------------------------
+def test_bulk_accept_checks_every_case(places, personas, login):
+    mine = [CaseFactory(grid=places.cg1), CaseFactory(grid=places.cg2)]
+    already = CaseFactory(grid=places.cg1, state=State.ACCEPTED)
+    theirs = CaseFactory(grid=places.fn1)
+    client = login(personas.officer_chunguang)
+    response = client.post(
+        reverse("cases:bulk"),
+        {
+            "ids": [c.pk for c in [*mine, already, theirs]],
+            "action": "accept",
+            "owner": personas.officer_chunguang.pk,
+            "response_deadline": later(),
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert [Case.objects.get(pk=c.pk).state for c in mine] == [State.ACCEPTED] * 2
+    assert Case.objects.get(pk=theirs.pk).state == State.SUBMITTED
+    assert "已办理 2 件" in page and "不存在，或不在您负责的范围内" in page
+    assert "现在不能" in page  # the case already accepted says why
+
+
+def test_bulk_with_a_past_deadline_changes_nothing(places, personas, login):
+    case = CaseFactory(grid=places.cg1)
+    client = login(personas.officer_chunguang)
+    response = client.post(
+        reverse("cases:bulk"),
+        {
+            "ids": [case.pk],
+            "action": "accept",
+            "owner": personas.officer_chunguang.pk,
+            "response_deadline": "2000-01-01T10:00",
+        },
+        follow=True,
+    )
+    assert "期限必须晚于现在" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
+
+
+def test_grid_workers_have_no_bulk_moves(personas, login, tap):
+    client = login(personas.worker_cg1)
+    assert 'data-testid="bulk-actions"' not in client.get(reverse("cases:list")).content.decode()
+    assert client.post(reverse("cases:bulk"), {"ids": [tap.pk]}).status_code == 403
+
+
+# The case page --------------------------------------------------------------------------
+def test_the_case_page_shows_exactly_the_moves_this_user_may_make(personas, login, tap):
+    officer_page = login(personas.officer_chunguang).get(reverse("cases:detail", args=[tap.pk]))
+    assert 'data-testid="move-accept"' in officer_page.content.decode()
+    assert 'data-testid="move-decline"' in officer_page.content.decode()
+    assert 'data-testid="move-resolve"' not in officer_page.content.decode()
+    worker_page = login(personas.worker_cg1).get(reverse("cases:detail", args=[tap.pk]))
+    assert 'data-testid="move-' not in worker_page.content.decode()
+
+
+def test_a_refused_move_shows_its_message_and_changes_nothing(personas, login, tap):
+    response = post_move(
+        login(personas.worker_cg1),
+        tap,
+        "accept",
+        owner=personas.worker_cg1.pk,
+        response_deadline=later(),
+    )
+    assert response.status_code == 409 and "您的角色不允许" in response.content.decode()
+    response = post_move(login(personas.officer_chunguang), tap, "resolve", outcome="resolved")
+    assert response.status_code == 409 and "现在不能" in response.content.decode()
+    response = post_move(login(personas.officer_chunguang), tap, "accept", owner="")
+    assert response.status_code == 400 and "这个字段是必填项" in response.content.decode()
+    assert Case.objects.get(pk=tap.pk).state == State.SUBMITTED
+    assert post_move(login(personas.officer_chunguang), tap, "fly").status_code == 404
+
+
+def test_showing_the_full_phone_is_recorded(personas, login, tap):
+    client = login(personas.worker_cg1)
+    response = client.post(reverse("cases:phone", args=[tap.pk]))
+    assert "13912345678" in response.content.decode()
+    assert response["Cache-Control"].startswith("no-store")
+    reveal = PhoneReveal.objects.get()
+    assert (reveal.case, reveal.user) == (tap, personas.worker_cg1)
+    assert "13912345678" not in client.get(reverse("cases:detail", args=[tap.pk])).content.decode()
+
+
+# Tasks (办) -----------------------------------------------------------------------------
+def decided(case, officer):
+    case.state = State.DECIDED
+    case.owner = officer
+    case.save()
+    return case
+
+
+def test_resolving_waits_until_every_task_is_done_or_dropped(places, personas, login, tap):
+    officer = personas.officer_chunguang
+    client = login(officer)
+    decided(tap, officer)
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    for title in ("更换锈蚀管道", "临时供水"):
+        response = client.post(
+            reverse("cases:task_add", args=[tap.pk]),
+            {
+                "task-title": title,
+                "task-owner_user": personas.worker_cg1.pk,
+                "task-due_date": tomorrow,
+            },
+        )
+        assert response.status_code == 302
+    post_move(client, tap, "start")
+    resolve = dict(
+        outcome="resolved", note="已更换", explanation_method="home_visit", explanation="入户说明"
+    )
+    response = post_move(client, tap, "resolve", **resolve)
+    assert response.status_code == 409 and "每项任务" in response.content.decode()
+    pipes, water = Task.objects.order_by("title")
+    response = client.post(reverse("cases:task_close", args=[tap.pk, water.pk, "dropped"]))
+    assert response.status_code == 409 and "请说明" in response.content.decode()
+    client.post(
+        reverse("cases:task_close", args=[tap.pk, water.pk, "dropped"]),
+        {f"drop{water.pk}-drop_reason": "供水公司已恢复供水"},
+    )
+    worker = login(personas.worker_cg1)
+    assert (
+        worker.post(reverse("cases:task_close", args=[tap.pk, pipes.pk, "done"])).status_code == 302
+    )
+    assert post_move(login(officer), tap, "resolve", **resolve).status_code == 302
+    page = login(officer).get(reverse("cases:detail", args=[tap.pk])).content.decode()
+    assert "供水公司已恢复供水" in page and "已解单" in page
+
+
+def test_a_task_needs_one_owner_and_a_due_date_not_in_the_past(places, personas, login, tap):
+    client = login(personas.officer_chunguang)
+    decided(tap, personas.officer_chunguang)
+    response = client.post(
+        reverse("cases:task_add", args=[tap.pk]),
+        {"task-title": "修", "task-due_date": "2001-01-01"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "不能早于今天" in page and "请选择一个负责人" in page
+    assert not Task.objects.exists()
+
+
+def test_a_task_of_another_case_cannot_be_closed_through_this_one(places, personas, login, tap):
+    officer = personas.officer_chunguang
+    other = decided(CaseFactory(grid=places.cg1), officer)
+    task = Task.objects.create(
+        case=other,
+        title="别的任务",
+        owner_user=officer,
+        due_date=timezone.localdate(),
+        created_by=officer,
+    )
+    decided(tap, officer)
+    response = login(officer).post(reverse("cases:task_close", args=[tap.pk, task.pk, "done"]))
+    assert response.status_code == 409
+    assert Task.objects.get(pk=task.pk).status == "open"
+
+
+# Escalation (督办) ------------------------------------------------------------------------
+def test_an_overdue_case_is_escalated_and_the_street_sets_a_new_deadline(personas, login, tap):
+    worker = login(personas.worker_cg1)
+    response = worker.post(reverse("cases:escalate", args=[tap.pk]), {"escalate-reason": "太慢"})
+    assert response.status_code == 409 and "逾期" in response.content.decode()
+    Case.objects.filter(pk=tap.pk).update(response_deadline=timezone.now() - timedelta(hours=1))
+    worker.post(reverse("cases:escalate", args=[tap.pk]), {"escalate-reason": "一天没人接单"})
+    again = worker.post(reverse("cases:escalate", args=[tap.pk]), {"escalate-reason": "再催"})
+    assert again.status_code == 409 and Escalation.objects.count() == 1
+    escalation = Escalation.objects.get()
+    answer = {"answer-comment": "请社区今天接单", "answer-new_deadline": later(1)}
+    url = reverse("cases:escalation_answer", args=[tap.pk, escalation.pk])
+    assert login(personas.officer_chunguang).post(url, answer).status_code == 409
+    assert login(personas.street_staff).post(url, answer).status_code == 302
+    tap.refresh_from_db()
+    assert tap.response_deadline > timezone.now()
+    page = login(personas.worker_cg1).get(reverse("cases:detail", args=[tap.pk])).content.decode()
+    assert "请社区今天接单" in page and "一天没人接单" in page
+    listed = login(personas.street_staff).get(reverse("cases:list"), {"escalated": "yes"})
+    assert tap.tracking_code in listed.content.decode()
+
+
+# Exports --------------------------------------------------------------------------------
+def test_street_staff_export_the_filtered_list_and_the_export_is_logged(
+    places, personas, login, tap
+):
+    CaseFactory(grid=places.fn1, description='=HYPERLINK("http://x")')
+    CaseFactory(grid=places.yy1, description="友谊的诉求")
+    client = login(personas.street_staff)
+    response = client.get(reverse("cases:export", args=["csv"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "跟踪码" and len(rows) == 3
+    assert "13912345678" in response.content.decode("utf-8-sig")
+    assert any(cell.startswith("'=HYPERLINK") for row in rows for cell in row)
+    assert "友谊的诉求" not in response.content.decode("utf-8-sig")
+    response = client.get(reverse("cases:export", args=["xlsx"]), {"community": places.funan.pk})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 2 and sheet["A1"].value == "跟踪码"
+    exports = list(CaseExport.objects.order_by("at").values_list("file_format", "row_count"))
+    assert exports == [("csv", 2), ("xlsx", 1)]
+
+
+def test_only_street_staff_may_export(personas, login, tap):
+    for persona in (personas.officer_chunguang, personas.worker_cg1):
+        assert login(persona).get(reverse("cases:export", args=["csv"])).status_code == 403
+    assert not CaseExport.objects.exists()
+    assert (
+        login(personas.street_staff).get(reverse("cases:export", args=["pdf"])).status_code == 404
+    )
