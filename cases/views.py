@@ -216,6 +216,14 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         (move, bound.get(move.name) or move.form_for(case))
         for move in workflow.available_moves(scope, user, case)
     ]
+    # Moves this user could make here but for a condition (open tasks): shown greyed, with why.
+    blocked = [
+        (move, workflow.refusal(scope, user, case, move))
+        for move in workflow.MOVES.values()
+        if case.state in move.sources
+        and move.may(scope, user, case)
+        and workflow.refusal(scope, user, case, move)
+    ]
     tasks = list(case.tasks.select_related("owner_user", "owner_contact"))
     may_manage_tasks = (
         workflow.officer_or_owner(scope, user, case) and case.state in workflow.TASK_STATES
@@ -223,6 +231,7 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
     context = {
         "case": case,
         "moves": moves,
+        "blocked": blocked,
         "events": case.events.select_related("actor"),
         "tasks": tasks,
         "task_form": bound.get("task")

@@ -1,4 +1,4 @@
-"""Another grid's worker, another community's officer, another street's staff: 404 on every case URL.
+"""Another grid's worker, community's officer or street's staff: 404 on every case URL.
 
 And the case pages run a constant number of SQL queries with 10,000 cases in the database.
 """
@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, CasePhoto, Category, Escalation, State, Task
-from cases.workflow import add_photo
 from cases.photos import clean_photo
+from cases.workflow import add_photo
 from tests.factories import CaseFactory, upload
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The case list and the case page: filters, masked phones, the right buttons, tasks, 督办, exports."""
+"""The case list and the case page: filters, masked phones, buttons, tasks, 督办, exports."""
 
 import csv
 import io
@@ -227,9 +227,12 @@ def test_resolving_waits_until_every_task_is_done_or_dropped(places, personas, l
         )
         assert response.status_code == 302
     post_move(client, tap, "start")
-    resolve = dict(
-        outcome="resolved", note="已更换", explanation_method="home_visit", explanation="入户说明"
-    )
+    resolve = {
+        "outcome": "resolved",
+        "note": "已更换",
+        "explanation_method": "home_visit",
+        "explanation": "入户说明",
+    }
     response = post_move(client, tap, "resolve", **resolve)
     assert response.status_code == 409 and "每项任务" in response.content.decode()
     pipes, water = Task.objects.order_by("title")

@@ -53,6 +53,7 @@ def page(browser, live_server):
 @pytest.fixture
 def log_in(page):
     def as_user(username, password="youjie-demo-2026"):
+        page.context.clear_cookies()  # a new person picks up the phone
         page.goto(f"{page.base_url}/login/")
         page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(password)

@@ -3,16 +3,20 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.demo import build_accounts
+from cases.demo import build_cases
 from grids.demo import build_street
 
 
 class Command(BaseCommand):
-    help = "Build the demo street 万青路街道 with its people and demo accounts. Safe to run again."
+    help = (
+        "Build the demo street 万青路街道: people, demo accounts, a year of cases. Safe to rerun."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():
             street, counts = build_street()
             logins = build_accounts(street)
+            counts.update(build_cases(street))
         created = ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "nothing new"
         self.stdout.write(f"{street.name}: {created}")
         self.stdout.write(f"Demo logins (password {settings.DEMO_PASSWORD}):")

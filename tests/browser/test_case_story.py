@@ -1,0 +1,142 @@
+"""The dripping tap, tried as new users would on a 360 px phone: logged, driven through
+提/议/决/办 to 解单, verified (查单); refused moves show their message; outsiders get 404."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, CasePhoto, State
+from tests.factories import photo_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_move(page, name):
+    move = page.get_by_test_id(f"move-{name}")
+    move.locator("summary").click()
+    return move
+
+
+def confirm(move):
+    move.get_by_role("button", name=re.compile("^确认")).click()
+    move.page.wait_for_load_state()
+
+
+def later(days):
+    return (timezone.localtime() + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
+    personas, places, page, log_in, tmp_path, browser
+):
+    # A grid worker logs the request: building and unit in two taps, a photo from the phone.
+    log_in("worker_cg1")
+    page.goto(page.base_url + reverse("cases:new"))
+    page.get_by_text("春光第1网格小区 1号楼").click()
+    page.get_by_text("1单元", exact=True).click()
+    page.get_by_label("类别").select_option(label="水电气暖")
+    page.get_by_label("诉求内容").fill("水龙头滴滴答答响了一夜，早上起来连洗脸水都接不上啦！")
+    photo = tmp_path / "tap.jpg"
+    photo.write_bytes(photo_bytes())
+    page.get_by_label("照片").set_input_files(str(photo))
+    page.get_by_label("居民姓名").fill("王大妈")
+    page.get_by_label("居民电话").fill("13912345678")
+    page.get_by_role("button", name="保存诉求").click()
+    page.wait_for_load_state()
+    case = Case.objects.get()
+    assert case.tracking_code in page.content() and "139****5678" in page.content()
+    assert case.unit == places.leaders[places.cg1].unit and CasePhoto.objects.count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    case_url = page.url
+
+    # The officer accepts: a deadline in the past is refused with its message.
+    log_in("officer_chunguang")
+    page.goto(case_url)
+    accept = open_move(page, "accept")
+    accept.get_by_label("负责人").select_option(label=personas.officer_chunguang.first_name)
+    accept.get_by_label("期限").fill("2020-01-01T10:00")
+    confirm(accept)
+    assert "期限必须晚于现在" in page.content()
+    assert Case.objects.get().state == State.SUBMITTED
+    accept = page.get_by_test_id("move-accept")
+    accept.get_by_label("期限").fill(later(3))
+    confirm(accept)
+    assert "已接单" in page.get_by_test_id("case-state").inner_text()
+
+    # A stale page: the same move pressed again in another tab is refused, nothing changes.
+    stale = browser.new_page()
+    stale.goto(case_url)
+    confirm(open_move(page, "propose"))
+    confirm(open_move(stale, "propose"))
+    assert "现在不能" in stale.get_by_test_id("refusal").inner_text()
+    assert Case.objects.get().events.filter(move="propose").count() == 1
+    stale.close()
+
+    # 议 → 决: the decision needs its plan.
+    confirm(open_move(page, "deliberate"))
+    decide = open_move(page, "decide")
+    confirm(decide)
+    assert "这个字段是必填项" in page.content()
+    page.get_by_test_id("move-decide").get_by_label("方案").fill("自筹资金+具体施工+临时供水")
+    confirm(page.get_by_test_id("move-decide"))
+    assert "决" in page.get_by_test_id("case-state").inner_text()
+
+    # 办: two tasks, then the work starts; resolving waits for the tasks.
+    due = (timezone.localdate() + timedelta(days=5)).isoformat()
+    for title in ("更换地下锈蚀管道", "施工期间临时供水"):
+        tasks = page.get_by_test_id("tasks")
+        tasks.locator("summary", has_text="添加任务").click()
+        tasks.get_by_label("任务").fill(title)
+        tasks.get_by_label("负责人").select_option(label=personas.worker_cg1.first_name)
+        tasks.get_by_label("截止日期").fill(due)
+        tasks.get_by_role("button", name="添加", exact=True).click()
+        page.wait_for_load_state()
+    confirm(open_move(page, "start"))
+    assert (
+        "每项任务完成或注明原因取消后，才能解单"
+        in page.get_by_test_id("blocked-resolve").inner_text()
+    )
+    for _ in range(2):
+        page.get_by_role("button", name="标记完成").first.click()
+        page.wait_for_load_state()
+
+    # 解单: the outcome and how it was explained to residents.
+    resolve = open_move(page, "resolve")
+    resolve.get_by_label("办理结果").select_option(value="resolved")
+    resolve.get_by_label("办理情况").fill("供水公司更换了锈蚀管道，施工期间临时供水")
+    resolve.get_by_label("向居民解释的方式").select_option(value="home_visit")
+    resolve.get_by_label("解释内容").fill("入户说明了施工和费用分摊")
+    confirm(resolve)
+    assert "已解单" in page.get_by_test_id("case-state").inner_text()
+    # The one who resolved may not make the follow-up visit.
+    assert page.get_by_test_id("move-verify").count() == 0
+
+    # 查单: the grid worker visits and records the resident's satisfaction.
+    log_in("worker_cg1")
+    page.goto(case_url)
+    verify = open_move(page, "verify")
+    verify.get_by_label("居民满意度").select_option(value="satisfied")
+    verify.get_by_label("回访情况").fill("随访：用水正常，王大妈很满意")
+    confirm(verify)
+    assert "已查单" in page.get_by_test_id("case-state").inner_text()
+    timeline = page.get_by_test_id("timeline").inner_text()
+    for step in (
+        "登记（点单）",
+        "接单",
+        "提交协商（提）",
+        "开始协商（议）",
+        "记录决定（决）",
+        "开始办理（办）",
+        "解单",
+        "查单回访",
+    ):
+        assert step in timeline
+
+    # Another grid's worker: 404 on the case and on its photo.
+    log_in("worker_cg2")
+    assert page.goto(case_url).status == 404
+    photo_url = reverse("cases:photo", args=[case.pk, CasePhoto.objects.get().pk])
+    assert page.goto(page.base_url + photo_url).status == 404
