@@ -23,13 +23,19 @@ STREET_STAFF_GROUP = "街道工作人员"
 # Street staff keep the hierarchy and accounts up to date in the admin.
 STREET_STAFF_APPS = ("grids", "accounts")
 STREET_STAFF_MODELS = ("user",)
+# …and the list of case categories.
+STREET_STAFF_CASE_MODELS = ("category",)
 
 
 def street_staff_group() -> Group:
     group, _ = Group.objects.get_or_create(name=STREET_STAFF_GROUP)
-    permissions = Permission.objects.filter(content_type__app_label__in=STREET_STAFF_APPS) | (
-        Permission.objects.filter(
+    permissions = (
+        Permission.objects.filter(content_type__app_label__in=STREET_STAFF_APPS)
+        | Permission.objects.filter(
             content_type__app_label="auth", content_type__model__in=STREET_STAFF_MODELS
+        )
+        | Permission.objects.filter(
+            content_type__app_label="cases", content_type__model__in=STREET_STAFF_CASE_MODELS
         )
     )
     group.permissions.set(permissions)

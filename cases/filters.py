@@ -45,6 +45,11 @@ class CaseFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": _("Text, tracking code or phone")}
         ),
     )
+    progress = django_filters.ChoiceFilter(
+        label=_("Progress"),
+        choices=[("open", _("not yet resolved")), ("closed", _("resolved or declined"))],
+        method="by_progress",
+    )
     state = django_filters.MultipleChoiceFilter(
         label=_("State"), choices=State.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -100,6 +105,10 @@ class CaseFilter(django_filters.FilterSet):
                 return queryset.filter(resident_phone__endswith=phone)
             return queryset.filter(resident_phone=phone)
         return queryset.filter(Q(description__icontains=term) | Q(resident_name=term))
+
+    def by_progress(self, queryset, name, value):
+        open_cases = Q(state__in=OPEN_STATES)
+        return queryset.filter(open_cases if value == "open" else ~open_cases)
 
     def by_overdue(self, queryset, name, value):
         overdue = Q(state__in=OPEN_STATES, response_deadline__lt=timezone.now())

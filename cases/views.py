@@ -180,7 +180,11 @@ def place_picker(request):
             {"units": _units(scope, building), "chosen_building": building_obj.pk},
         )
     grid = scope.get(Grid, pk=_int(request.GET.get("grid")) or 0)
-    return render(request, "cases/_buildings.html", {"buildings": _buildings(scope, grid.pk)})
+    return render(
+        request,
+        "cases/_buildings.html",
+        {"buildings": _buildings(scope, grid.pk), "chosen_grid": grid.pk},
+    )
 
 
 def _int(value):

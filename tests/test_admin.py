@@ -50,3 +50,20 @@ def test_the_admin_role_choices_offer_only_places_in_scope(admin_client, places)
     ).content.decode()
     assert "春光社区" in change
     assert "友谊社区" not in change
+
+
+def test_street_staff_retire_a_category_and_it_is_no_longer_offered(admin_client, places, login):
+    from accounts.models import RoleKind
+    from cases.models import Category
+    from tests.factories import UserFactory, make_role
+
+    legal = Category.objects.get(name="法律咨询")
+    response = admin_client.post(
+        reverse("admin:cases_category_change", args=[legal.pk]),
+        {"name": "法律咨询", "position": legal.position},  # "in use" unticked
+    )
+    assert response.status_code == 302
+    worker = UserFactory(username="worker_for_categories")
+    make_role(worker, RoleKind.GRID_WORKER, places.cg1)
+    page = login(worker).get(reverse("cases:new")).content.decode()
+    assert ">水电气暖</option>" in page and ">法律咨询</option>" not in page

@@ -64,6 +64,8 @@ def test_an_officer_lists_the_whole_community_and_street_staff_the_street(
         ({"q": "5678"}, True),
         ({"q": "139 1234 0000"}, False),
         ({"state": "submitted"}, True),
+        ({"progress": "open"}, True),
+        ({"progress": "closed"}, False),
         ({"state": "accepted"}, False),
         ({"urgency": "urgent"}, False),
         ({"channel": "phone"}, True),
