@@ -29,7 +29,8 @@ from .models import (
 )
 
 CASES_PER_YEAR = 2200
-DELIBERATED_SHARE = 0.062  # ≈ 135 of the year's cases go through 提/议/决/办
+DELIBERATED_SHARE = 0.07  # ≈ 135 of the year's cases go through 提/议/决/办
+EMERGENCY_SHARE = 0.29  # of those, the urgent ones taken up by an emergency session
 RNG_SEED = 20251117
 
 # What residents ask for, by category: (description, plan when deliberated).
@@ -131,8 +132,12 @@ class DemoPeople:
                 self.worker_of[role.grid_id] = role.user
 
 
-def build_cases(street, now=None) -> dict:
-    """Create the year's cases once; on a street that has cases, do nothing."""
+def build_cases(street, sessions, now=None) -> dict:
+    """Create the year's cases once; on a street that has cases, do nothing.
+
+    `sessions` places deliberated cases in meetings (meetings.demo.DemoSessions): it answers
+    `slot(case, after, urgent)` with (meeting id, start) and is told what each item became.
+    """
     if Case.objects.filter(street=street).exists():
         return {}
     now = now or timezone.now()
@@ -148,7 +153,7 @@ def build_cases(street, now=None) -> dict:
             "building__estate",
         )
     )
-    builder = _Builder(rng, now, people, street)
+    builder = _Builder(rng, now, people, street, sessions)
     for _ in range(CASES_PER_YEAR):
         unit = rng.choice(units)
         category = rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0]
@@ -176,8 +181,9 @@ def _community_id(street, name):
 
 
 class _Builder:
-    def __init__(self, rng, now, people, street):
+    def __init__(self, rng, now, people, street, sessions):
         self.rng, self.now, self.people, self.street = rng, now, people, street
+        self.sessions = sessions
         self.cases, self.events, self.tasks, self.escalations = [], [], [], []
         self.water_company = Contact.objects.filter(
             street=street, kind=ContactKind.OUTSIDE_BODY, organisation__contains="供水"
@@ -262,22 +268,66 @@ class _Builder:
         )
         case.state = State.ACCEPTED
         if deliberated:
-            for move, source, target, hours in (
-                ("propose", State.ACCEPTED, State.PROPOSED, (2, 48)),
-                ("deliberate", State.PROPOSED, State.DELIBERATING, (48, 24 * 20)),
-            ):
-                at = self._moment(at, *hours)
-                if at > now:
-                    return
-                steps.append((move, source, target, officer, at, "", {}))
-                case.state = target
-            at = self._moment(at, 1, 3)
+            at = self._moment(at, 2, 48)
             if at > now:
                 return
+            steps.append(("propose", State.ACCEPTED, State.PROPOSED, officer, at, "", {}))
+            case.state = State.PROPOSED
+            # 议 and 决 happen in a session: the community's next 17th, or an emergency
+            # session for an urgent matter; the hoarding story is deferred once (再协商).
+            urgent = bool(story and story[1]) or (story is None and rng.random() < EMERGENCY_SHARE)
+            if urgent:
+                case.urgency = Urgency.URGENT
+            meeting_id, starts_at = self.sessions.slot(case, at, urgent)
+            if story and "分步清理" in plan and starts_at < now:
+                self.sessions.record(meeting_id, case, "deferred")
+                at = starts_at + timedelta(minutes=5)
+                steps.append(
+                    (
+                        "deliberate",
+                        State.PROPOSED,
+                        State.DELIBERATING,
+                        officer,
+                        at,
+                        "自清速度过慢，再协商",
+                        {"meeting": meeting_id},
+                    )
+                )
+                case.state = State.DELIBERATING
+                meeting_id, starts_at = self.sessions.slot(
+                    case, starts_at + timedelta(days=1), False
+                )
+            if starts_at > now:
+                self.sessions.record(meeting_id, case, "pending")
+                return
+            if case.state == State.PROPOSED:
+                at = starts_at + timedelta(minutes=5)
+                steps.append(
+                    (
+                        "deliberate",
+                        State.PROPOSED,
+                        State.DELIBERATING,
+                        officer,
+                        at,
+                        "",
+                        {"meeting": meeting_id},
+                    )
+                )
+                case.state = State.DELIBERATING
+            at = starts_at + timedelta(minutes=40)
             case.plan = plan
             steps.append(
-                ("decide", State.DELIBERATING, State.DECIDED, officer, at, "", {"plan": plan})
+                (
+                    "decide",
+                    State.DELIBERATING,
+                    State.DECIDED,
+                    officer,
+                    at,
+                    "",
+                    {"plan": plan, "meeting": meeting_id},
+                )
             )
+            self.sessions.record(meeting_id, case, "decided", plan)
             case.state = State.DECIDED
             task_titles = story[0] if story else [plan.split("+")[0], plan.split("+")[-1]]
             case._demo_tasks = [(title, at) for title in task_titles]
@@ -394,6 +444,7 @@ class _Builder:
         CaseEvent.objects.bulk_create(self.events, batch_size=2000)
         Task.objects.bulk_create(self.tasks, batch_size=1000)
         Escalation.objects.bulk_create(self.escalations)
+        self.sessions.finish()
         return {
             "cases": len(self.cases),
             "history rows": len(self.events),

@@ -255,8 +255,19 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "duplicate_form": bound.get("duplicate") or LinkDuplicateForm(prefix="duplicate"),
         "refusal": refusal,
         "phone": phone,
+        # The meetings that took the case up (提/议/决), linked both ways.
+        "agenda_items": list(case.agenda_items.select_related("meeting")),
+        "emergency_form": _emergency_form(scope, user, case),
     }
     return _private(render(request, "cases/detail.html", context, status=status))
+
+
+def _emergency_form(scope, user, case):
+    if not workflow.may_call_emergency_session(scope, user, case):
+        return None
+    from meetings.forms import EmergencyForm  # the meetings app calls the session
+
+    return EmergencyForm(prefix="emergency")
 
 
 @require_GET

@@ -95,6 +95,8 @@ class Move:
     may: callable
     form: type[forms.Form]
     style: str = "primary"
+    # 议 and 决 happen in a deliberation meeting: the meetings app makes these moves.
+    meeting_only: bool = False
 
     def form_for(self, case, data=None, files=None):
         if issubclass(self.form, (AcceptForm, AssignForm)):
@@ -148,6 +150,7 @@ MOVES = {
             State.DELIBERATING,
             officer,
             NoteForm,
+            meeting_only=True,
         ),
         Move(
             "decide",
@@ -156,6 +159,7 @@ MOVES = {
             State.DECIDED,
             officer,
             DecideForm,
+            meeting_only=True,
         ),
         Move(
             "start",
@@ -194,6 +198,15 @@ MOVES = {
 }
 
 
+def may_call_emergency_session(scope: Scope, user, case: Case) -> bool:
+    """紧急事项即时协商: an officer calls a session at once for an urgent, accepted case."""
+    return (
+        case.urgency == "urgent"
+        and case.state in (State.ACCEPTED, State.PROPOSED)
+        and officer(scope, user, case)
+    )
+
+
 def open_task_count(case: Case) -> int:
     annotated = getattr(case, "open_task_count", None)
     if annotated is not None:
@@ -206,7 +219,7 @@ def available_moves(scope: Scope, user, case: Case) -> list[Move]:
     return [m for m in MOVES.values() if refusal(scope, user, case, m) is None]
 
 
-def refusal(scope: Scope, user, case: Case, move: Move) -> str | None:
+def refusal(scope: Scope, user, case: Case, move: Move, in_meeting=False) -> str | None:
     """Why `move` is not allowed now, or None when it is."""
     if case.state not in move.sources:
         return _("This case is %(state)s; “%(move)s” is not possible now.") % {
@@ -217,6 +230,8 @@ def refusal(scope: Scope, user, case: Case, move: Move) -> str | None:
         if move.name == "verify" and case.resolved_by_id == user.pk:
             return _("The follow-up visit must be made by someone other than who resolved it.")
         return _("Your role does not allow “%(move)s” on this case.") % {"move": move.label}
+    if move.meeting_only and not in_meeting:
+        return _("This is recorded in a deliberation meeting (议事协商会): put the case on one.")
     if move.name == "resolve" and open_task_count(case):
         return _("Resolve after every task is done or dropped with a reason.")
     return None
@@ -248,11 +263,14 @@ def _record(case, user, name, from_state, to_state, note="", details=None):
     )
 
 
-def perform(scope: Scope, user, case_id: int, move_name: str, data, files=None) -> Case:
+def perform(
+    scope: Scope, user, case_id: int, move_name: str, data, files=None, meeting=None
+) -> Case:
     """Make a move; raises MoveRefused (with the reason) or returns the changed case.
 
     `data` is the submitted form data; invalid data raises MoveRefused with the form attached
-    as `.form`, so the page can show each field's message.
+    as `.form`, so the page can show each field's message. `meeting` ({"meeting": id, ...}) is
+    given by the meetings app for 议 and 决 and kept in the history row, which links to it.
     """
     move = MOVES.get(move_name)
     if move is None:
@@ -261,13 +279,13 @@ def perform(scope: Scope, user, case_id: int, move_name: str, data, files=None) 
         # Lock the row, then check everything again: a second officer waits here and then
         # finds the case already moved.
         case = _locked_case(scope, case_id)
-        reason = refusal(scope, user, case, move)
+        reason = refusal(scope, user, case, move, in_meeting=meeting is not None)
         if reason:
             raise MoveRefused(reason)
         values = _bound(move.form_for(case, data, files))
         from_state = case.state
         target = {None: values.get("back_to"), KEEP: case.state}.get(move.target, move.target)
-        details = _apply(move, case, values, user)
+        details = {**_apply(move, case, values, user), **(meeting or {})}
         case.state = target
         case.save()
         _record(case, user, move.name, from_state, target, values.get("note", ""), details)

@@ -45,3 +45,12 @@ def mask_phone(phone: str) -> str:
         head = phone.split("-")[0] if "-" in phone else digits[:4]
         return f"{head}-****{digits[-4:]}"
     return "****"
+
+
+# A phone number inside free text: a mobile, or a landline with its area code.
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+
+
+def redact_phones(text: str) -> str:
+    """Mask every phone number in free text, for pages residents and the public read."""
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text or "")

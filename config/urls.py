@@ -17,5 +17,6 @@ urlpatterns = [
     path("language/", login_not_required(set_language), name="set_language"),
     path("places/", include("grids.urls")),
     path("cases/", include("cases.urls")),
+    path("meetings/", include("meetings.urls")),
     path("admin/", admin.site.urls),
 ]

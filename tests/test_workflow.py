@@ -16,8 +16,21 @@ pytestmark = pytest.mark.django_db
 
 
 def move(user, case, name, **data):
+    """A move as its page makes it; 议 and 决 as a meeting makes them (tests/test_meetings.py
+    goes through the meeting pages)."""
     prefixed = {f"{name}-{key}": value for key, value in data.items()}
-    return workflow.perform(Scope.for_user(user), user, case.pk, name, prefixed)
+    meeting = {"meeting": None} if workflow.MOVES[name].meeting_only else None
+    return workflow.perform(Scope.for_user(user), user, case.pk, name, prefixed, meeting=meeting)
+
+
+def test_deliberation_and_decision_happen_only_in_a_meeting(tap, personas):
+    officer = personas.officer_chunguang
+    move(officer, tap, "accept", **accept_data(officer))
+    move(officer, tap, "propose")
+    with pytest.raises(workflow.MoveRefused, match="议事协商会"):
+        workflow.perform(Scope.for_user(officer), officer, tap.pk, "deliberate", {})
+    tap.refresh_from_db()
+    assert tap.state == State.PROPOSED
 
 
 def accept_data(owner):

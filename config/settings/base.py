@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "accounts",
     "grids",
     "cases",
+    "meetings",
 ]
 
 MIDDLEWARE = [

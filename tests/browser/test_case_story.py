@@ -1,5 +1,6 @@
-"""The dripping tap, tried as new users would on a 360 px phone: logged, driven through
-提/议/决/办 to 解单, verified (查单); refused moves show their message; outsiders get 404."""
+"""The dripping tap, tried as new users would on a 360 px phone: logged, accepted, taken up by
+an emergency session (提/议/决) with two tasks, worked (办), resolved (解单) and verified (查单);
+refused moves show their message; another grid's worker gets 404."""
 
 import re
 from datetime import timedelta
@@ -44,6 +45,8 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     page.get_by_label("照片").set_input_files(str(photo))
     page.get_by_label("居民姓名").fill("王大妈")
     page.get_by_label("居民电话").fill("13912345678")
+    page.get_by_text("来源渠道和紧急程度").click()
+    page.get_by_label("紧急", exact=True).check()
     page.get_by_role("button", name="保存诉求").click()
     page.wait_for_load_state()
     case = Case.objects.get()
@@ -75,30 +78,45 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     assert Case.objects.get().events.filter(move="propose").count() == 1
     stale.close()
 
-    # 议 → 决: the decision needs its plan.
-    confirm(open_move(page, "deliberate"))
-    decide = open_move(page, "decide")
-    confirm(decide)
+    # The tap is urgent: an emergency session today takes it up (议), and decides it (决)
+    # with two tasks; a decision without its plan is refused.
+    emergency = page.get_by_test_id("call-emergency")
+    emergency.locator("summary").click()
+    emergency.get_by_label("时间").fill(timezone.localtime().strftime("%H:%M"))
+    emergency.get_by_role("button", name="召集会议并通知参会人员").click()
+    page.wait_for_load_state()
+    assert "紧急事项即时协商" in page.content()
+    page.get_by_test_id("open-meeting").click()
+    page.wait_for_load_state()
+    page.get_by_test_id(f"item-{case.tracking_code}").locator(
+        "summary", has_text="记录决定（决）"
+    ).click()
+    item = page.get_by_test_id("decide-form")
+    item.get_by_label("协商讨论（议）").fill("单元长、供水公司、居民代表共同协商")
+    item.get_by_label("赞成").fill("9")
+    item.get_by_label("责任方").fill("社区、单元长、供水公司")
+    item.get_by_role("button", name="记录决定", exact=True).click()
+    page.wait_for_load_state()
     assert "这个字段是必填项" in page.content()
-    page.get_by_test_id("move-decide").get_by_label("方案").fill("自筹资金+具体施工+临时供水")
-    confirm(page.get_by_test_id("move-decide"))
-    assert "决" in page.get_by_test_id("case-state").inner_text()
-
-    # 办: two tasks, then the work starts; resolving waits for the tasks.
+    item = page.get_by_test_id("decide-form")
+    item.get_by_label("决定方案（决）").fill("自筹资金+具体施工+临时供水")
     due = (timezone.localdate() + timedelta(days=5)).isoformat()
-    for title in ("更换地下锈蚀管道", "施工期间临时供水"):
-        tasks = page.get_by_test_id("tasks")
-        tasks.locator("summary", has_text="添加任务").click()
-        tasks.get_by_label("任务").fill(title)
-        tasks.get_by_label("负责人").select_option(label=personas.worker_cg1.first_name)
-        tasks.get_by_label("截止日期").fill(due)
-        tasks.get_by_role("button", name="添加", exact=True).click()
-        page.wait_for_load_state()
+    rows = item.get_by_test_id("task-row")
+    for index, title in enumerate(("更换地下锈蚀管道", "施工期间临时供水")):
+        rows.nth(index).get_by_label("任务").fill(title)
+        rows.nth(index).get_by_label("负责人").select_option(label=personas.worker_cg1.first_name)
+        rows.nth(index).get_by_label("截止日期").fill(due)
+    item.get_by_role("button", name="记录决定", exact=True).click()
+    page.wait_for_load_state()
+    assert "决定已记录" in page.content()
+    page.goto(case_url)
+    assert page.get_by_test_id("case-state").inner_text().startswith("决")
+    assert page.get_by_test_id("event-meeting").count() == 2  # 议 and 决 link to the meeting
+
+    # 办: the work starts; resolving waits for the tasks.
     confirm(open_move(page, "start"))
-    assert (
-        "每项任务完成或注明原因取消后，才能解单"
-        in page.get_by_test_id("blocked-resolve").inner_text()
-    )
+    blocked = page.get_by_test_id("blocked-resolve").inner_text()
+    assert "每项任务完成或注明原因取消后，才能解单" in blocked
     for _ in range(2):
         page.get_by_role("button", name="标记完成").first.click()
         page.wait_for_load_state()

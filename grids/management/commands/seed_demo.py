@@ -4,7 +4,9 @@ from django.db import transaction
 
 from accounts.demo import build_accounts
 from cases.demo import build_cases
+from cases.models import Case
 from grids.demo import build_street
+from meetings.demo import DemoSessions
 
 
 class Command(BaseCommand):
@@ -16,7 +18,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             street, counts = build_street()
             logins = build_accounts(street)
-            counts.update(build_cases(street))
+            if not Case.objects.filter(street=street).exists():
+                sessions = DemoSessions(street)
+                counts.update(build_cases(street, sessions))
+                counts.update(sessions.summary())
         created = ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "nothing new"
         self.stdout.write(f"{street.name}: {created}")
         self.stdout.write(f"Demo logins (password {settings.DEMO_PASSWORD}):")

@@ -1,0 +1,196 @@
+"""What each meeting action needs, with its messages."""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.forms import TaskForm
+from grids.models import Community, Contact, ContactKind
+
+from .models import Meeting, ParticipantKind, Venue
+
+
+def officers_of(community_ids):
+    from accounts.models import Role, RoleKind
+
+    holders = Role.objects.filter(
+        kind=RoleKind.COMMUNITY_OFFICER, community_id__in=list(community_ids)
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, pk__in=holders.values("user_id"))
+        .order_by("first_name", "username")
+    )
+
+
+def _user_label(user):
+    return user.get_full_name() or user.username
+
+
+class MeetingForm(forms.ModelForm):
+    """Scheduling or moving a meeting: when, where, who hosts."""
+
+    class Meta:
+        model = Meeting
+        fields = ["community", "starts_at", "venue_kind", "address", "host"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+
+    def __init__(self, *args, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        communities = scope.narrow(Community.objects.all())
+        self.fields["community"].queryset = communities
+        self.fields["host"].queryset = officers_of(communities.values_list("pk", flat=True))
+        self.fields["host"].label_from_instance = _user_label
+        self.fields["host"].required = True
+        if self.instance.pk:  # a meeting stays in its community
+            del self.fields["community"]
+
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if starts_at < timezone.now() - timedelta(hours=12):
+            raise forms.ValidationError(_("A meeting cannot be scheduled in the past."))
+        return starts_at
+
+    def clean(self):
+        data = super().clean()
+        community = data.get("community") or getattr(self.instance, "community", None)
+        host = data.get("host")
+        if host and community and not officers_of([community.pk]).filter(pk=host.pk).exists():
+            self.add_error("host", _("The host must be an officer of the meeting's community."))
+        return data
+
+
+class EmergencyForm(forms.Form):
+    day = forms.ChoiceField(
+        label=_("Day"), choices=[("today", _("today")), ("tomorrow", _("tomorrow"))]
+    )
+    at = forms.TimeField(
+        label=_("Time"), initial=time(18, 30), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    venue_kind = forms.ChoiceField(label=_("Venue"), choices=Venue.choices, initial=Venue.ON_SITE)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+
+    def starts_at(self):
+        day = timezone.localdate() + timedelta(
+            days=1 if self.cleaned_data["day"] == "tomorrow" else 0
+        )
+        return timezone.make_aware(datetime.combine(day, self.cleaned_data["at"]))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Why"), max_length=500)
+
+
+class InviteForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label=_("Invite"),
+        choices=[(k, label) for k, label in ParticipantKind.choices if k != "guest"],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    outside_bodies = forms.ModelMultipleChoiceField(
+        label=_("Outside bodies"),
+        queryset=Contact.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outside_bodies"].queryset = Contact.objects.filter(
+            street_id=meeting.street_id, kind=ContactKind.OUTSIDE_BODY
+        ).order_by("organisation")
+        self.fields["outside_bodies"].label_from_instance = lambda c: c.organisation or c.name
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("kinds") and not data.get("outside_bodies"):
+            raise forms.ValidationError(_("Tick at least one group of people to invite."))
+        return data
+
+
+class GuestForm(forms.Form):
+    name = forms.CharField(label=_("Guest's name"), max_length=50)
+    organisation = forms.CharField(label=_("Organisation"), max_length=80, required=False)
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(
+        label=_("Minutes"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+
+class DiscussionForm(forms.Form):
+    discussion = forms.CharField(
+        label=_("Discussion (议)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DecisionForm(DiscussionForm):
+    plan = forms.CharField(
+        label=_("Decision: the plan (决)"),
+        max_length=2000,
+        help_text=_("For example: 自筹资金+具体施工+临时供水"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    votes_for = forms.IntegerField(label=_("For"), min_value=0, max_value=999)
+    votes_against = forms.IntegerField(label=_("Against"), min_value=0, max_value=999, initial=0)
+    votes_abstain = forms.IntegerField(label=_("Abstain"), min_value=0, max_value=999, initial=0)
+    responsible = forms.CharField(label=_("Responsible parties"), max_length=300)
+    public_wording = forms.CharField(
+        label=_("The decision in residents' words (for the notice)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Printed on the public notice; no names or phone numbers."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        votes_for, votes_against = data.get("votes_for"), data.get("votes_against")
+        if votes_for is not None and votes_against is not None and votes_for <= votes_against:
+            raise forms.ValidationError(
+                _("The plan did not win more votes for than against: defer it (再协商) instead.")
+            )
+        return data
+
+
+class DecisionTaskForm(TaskForm):
+    """A task of the decision; a row left blank is skipped."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+    def clean(self):
+        data = forms.Form.clean(self)
+        if not any(data.get(name) for name in ("title", "owner_user", "owner_contact")):
+            return {}
+        if not data.get("title"):
+            self.add_error("title", _("Name the task."))
+        if not data.get("due_date") and "due_date" not in self.errors:
+            self.add_error("due_date", _("Give the task a due date."))
+        if bool(data.get("owner_user")) == bool(data.get("owner_contact")):
+            self.add_error(None, _("Choose one owner: a user or an outside contact."))
+        return data
+
+    def clean_due_date(self):
+        due = self.cleaned_data.get("due_date")
+        if due and due < timezone.localdate():
+            raise forms.ValidationError(_("The due date cannot be in the past."))
+        return due
+
+
+TASK_ROWS = 3
+
+
+def decision_task_forms(case, data=None, prefix="item"):
+    return [DecisionTaskForm(data, case=case, prefix=f"{prefix}-task{i}") for i in range(TASK_ROWS)]

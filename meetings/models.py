@@ -1,0 +1,204 @@
+"""议事协商会: the monthly 17th sessions and emergency sessions, their people, agenda and minutes.
+
+The states and the rules for moving between them belong to `meetings/workflow.py`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import AppendOnly, Case
+from grids.models import Community, Contact, Street
+
+
+class Kind(models.TextChoices):
+    MONTHLY = "monthly", _("monthly session (每月17日)")
+    EMERGENCY = "emergency", _("emergency session (紧急协商)")
+
+
+class Venue(models.TextChoices):
+    BENCH = "bench", _("小板凳议事会 (on the spot)")
+    PAVILION = "pavilion", _("楼院议事亭 (courtyard pavilion)")
+    ROOM = "room", _("社区会议室 (community meeting room)")
+    ONLINE = "online", _("线上 (online)")
+    ON_SITE = "on_site", _("现场 (at the place)")
+
+
+class MeetingState(models.TextChoices):
+    SCHEDULED = "scheduled", _("scheduled")
+    HELD = "held", _("held")
+    APPROVED = "approved", _("minutes approved")
+    CLOSED = "closed", _("closed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Meeting(models.Model):
+    scope_paths = {"street": "street_id", "community": "community_id"}
+
+    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("community")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # The month a monthly session belongs to (its first day): one per community and month,
+    # so the scheduler can run twice, or on two machines, and still create one.
+    month = models.DateField(null=True, blank=True, editable=False)
+    starts_at = models.DateTimeField(_("date and time"))
+    venue_kind = models.CharField(_("venue"), max_length=10, choices=Venue.choices)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hosted_meetings",
+        verbose_name=_("host"),
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=MeetingState.choices, default=MeetingState.SCHEDULED
+    )
+    cancel_reason = models.CharField(_("why cancelled"), max_length=500, blank=True)
+    minutes = models.TextField(_("minutes"), blank=True, max_length=20000)
+    minutes_approved_at = models.DateTimeField(null=True, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "month"],
+                condition=models.Q(kind="monthly"),
+                name="one_monthly_session_per_community_and_month",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["community", "-starts_at"]),
+            models.Index(fields=["street", "-starts_at"]),
+            models.Index(fields=["state", "starts_at"]),
+        ]
+
+    def __str__(self):
+        day = timezone.localtime(self.starts_at).date()
+        return f"{self.community} {day:%Y-%m-%d} {self.get_kind_display()}"
+
+
+class MeetingChange(AppendOnly):
+    """What happened to a meeting: scheduled, moved, held, approved, closed, cancelled."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="changes")
+    what = models.CharField(max_length=30)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.meeting_id} {self.what}"
+
+    @property
+    def label(self):
+        from .workflow import CHANGE_LABELS  # the workflow names the changes
+
+        return CHANGE_LABELS.get(self.what, self.what)
+
+
+class ParticipantKind(models.TextChoices):
+    PARTY_MEMBER = "party_member", _("Party group member")
+    GRID_WORKER = "grid_worker", _("grid worker")
+    UNIT_LEADER = "unit_leader", _("unit leader")
+    RESIDENT_REP = "resident_rep", _("resident representative")
+    PROPERTY_MANAGER = "property_manager", _("property manager")
+    OUTSIDE_BODY = "outside_body", _("outside body")
+    GUEST = "guest", _("guest")
+
+
+class Participant(models.Model):
+    scope_paths = {"street": "meeting__street_id", "community": "meeting__community_id"}
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    kind = models.CharField(_("as"), max_length=20, choices=ParticipantKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    organisation = models.CharField(_("organisation"), max_length=80, blank=True)
+    attended = models.BooleanField(_("attended"), default=False)
+    # Naming attendees on public notices is opt-in, per person.
+    named_in_public = models.BooleanField(_("may be named on notices"), default=False)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["kind", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "user"],
+                condition=models.Q(user__isnull=False),
+                name="participant_user_once",
+            ),
+            models.UniqueConstraint(
+                fields=["meeting", "contact"],
+                condition=models.Q(contact__isnull=False),
+                name="participant_contact_once",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ItemStatus(models.TextChoices):
+    PENDING = "pending", _("on the agenda")
+    DECIDED = "decided", _("decided (决)")
+    DEFERRED = "deferred", _("deferred (再协商)")
+
+
+class AgendaItem(models.Model):
+    """A case on a meeting's agenda: the discussion (议) and the decision (决) or deferral."""
+
+    scope_paths = Participant.scope_paths
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="agenda_items")
+    position = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING
+    )
+    discussion = models.TextField(_("discussion (议)"), blank=True, max_length=5000)
+    plan = models.TextField(_("plan"), blank=True, max_length=2000)
+    votes_for = models.PositiveSmallIntegerField(_("for"), default=0)
+    votes_against = models.PositiveSmallIntegerField(_("against"), default=0)
+    votes_abstain = models.PositiveSmallIntegerField(_("abstain"), default=0)
+    responsible = models.CharField(_("responsible parties"), max_length=300, blank=True)
+    public_wording = models.TextField(
+        _("notice wording for residents"), blank=True, max_length=2000
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "case"], name="case_once_per_meeting")
+        ]
+
+    def __str__(self):
+        return f"{self.meeting_id}/{self.case_id}"

@@ -1,0 +1,44 @@
+"""Scoped reads of meetings with what their pages show, aggregated in the database."""
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractMonth
+
+from common.queries import count_of
+
+from .models import AgendaItem, Meeting, MeetingState, Participant
+
+HELD_STATES = (MeetingState.HELD, MeetingState.APPROVED, MeetingState.CLOSED)
+
+
+def meetings(scope):
+    return (
+        scope.narrow(Meeting.objects.all())
+        .select_related("community", "host")
+        .annotate(
+            item_count=count_of(AgendaItem.objects.all(), "meeting"),
+            attendee_count=count_of(Participant.objects.filter(attended=True), "meeting"),
+        )
+    )
+
+
+def held_per_month(scope, year, community=None):
+    """Meetings held in `year`, by month, kind and venue: one grouped query."""
+    held = scope.narrow(Meeting.objects.filter(state__in=HELD_STATES, starts_at__year=year))
+    if community is not None:
+        held = held.filter(community=community)
+    return (
+        held.annotate(month_number=ExtractMonth("starts_at"))
+        .values("month_number", "kind", "venue_kind")
+        .annotate(n=Count("id"))
+        .order_by("month_number")
+    )
+
+
+def attendance_totals(scope, year, community=None):
+    held = scope.narrow(Meeting.objects.filter(state__in=HELD_STATES, starts_at__year=year))
+    if community is not None:
+        held = held.filter(community=community)
+    return held.aggregate(
+        meetings=Count("id", distinct=True),
+        attendees=Count("participants", filter=Q(participants__attended=True)),
+    )

@@ -1,0 +1,423 @@
+"""Meeting pages. Every meeting is loaded through request.scope; the rules live in workflow.py."""
+
+import calendar
+from collections import defaultdict
+from datetime import date
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from cases.models import Task
+from cases.workflow import MoveRefused
+from common.phones import redact_phones
+from grids.models import Community
+
+from . import selectors, workflow
+from .forms import (
+    DecisionForm,
+    DiscussionForm,
+    GuestForm,
+    InviteForm,
+    MeetingForm,
+    MinutesForm,
+    ReasonForm,
+    decision_task_forms,
+)
+from .models import AgendaItem, ItemStatus, Kind, MeetingState, ParticipantKind, Venue
+
+
+def _officers_only(request):
+    if not request.scope.is_officer:
+        raise Http404  # grid workers have no meeting pages
+
+
+def _month_param(value):
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except (TypeError, ValueError):
+        return None
+
+
+def _community_param(request):
+    value = request.GET.get("community")
+    if not value:
+        return None
+    try:
+        return request.scope.narrow(Community.objects.all()).get(pk=int(value))
+    except (ValueError, Community.DoesNotExist):
+        return False
+
+
+# Lists, calendar and counts ------------------------------------------------------------
+@require_GET
+def meeting_list(request):
+    _officers_only(request)
+    meetings = selectors.meetings(request.scope)
+    community = _community_param(request)
+    problems = []
+    if community is False:
+        problems.append(_("Unknown community."))
+    elif community:
+        meetings = meetings.filter(community=community)
+    kind, state = request.GET.get("kind"), request.GET.get("state")
+    if kind in Kind.values:
+        meetings = meetings.filter(kind=kind)
+    elif kind:
+        problems.append(_("Unknown kind of meeting."))
+    if state in MeetingState.values:
+        meetings = meetings.filter(state=state)
+    elif state:
+        problems.append(_("Unknown state."))
+    page = Paginator(meetings, 30).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "meetings/list.html",
+        {
+            "page": page,
+            "problems": problems,
+            "communities": request.scope.narrow(Community.objects.all()),
+            "kinds": Kind.choices,
+            "states": MeetingState.choices,
+            "query": query.urlencode(),
+            "chosen": {"community": community or None, "kind": kind, "state": state},
+        },
+    )
+
+
+@require_GET
+def meeting_calendar(request):
+    _officers_only(request)
+    month = _month_param(request.GET.get("month")) or timezone.localdate().replace(day=1)
+    community = _community_param(request)
+    meetings = selectors.meetings(request.scope).filter(
+        starts_at__year=month.year, starts_at__month=month.month
+    )
+    if community:
+        meetings = meetings.filter(community=community)
+    by_day = defaultdict(list)
+    for meeting in meetings.order_by("starts_at"):
+        by_day[timezone.localtime(meeting.starts_at).day].append(meeting)
+    weeks = [
+        [
+            (day, by_day.get(day, []), day and workflow.is_rest_day(month.replace(day=day)))
+            for day in week
+        ]
+        for week in calendar.Calendar(firstweekday=0).monthdayscalendar(month.year, month.month)
+    ]
+    previous = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    following = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    return render(
+        request,
+        "meetings/calendar.html",
+        {
+            "month": month,
+            "weeks": weeks,
+            "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
+            "previous": previous,
+            "following": following,
+            "community": community or None,
+            "communities": request.scope.narrow(Community.objects.all()),
+        },
+    )
+
+
+@require_GET
+def meeting_stats(request):
+    _officers_only(request)
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+        if not 2000 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        raise Http404 from None
+    community = _community_param(request)
+    if community is False:
+        raise Http404
+    rows = selectors.held_per_month(request.scope, year, community)
+    columns = [("kind", k, label) for k, label in Kind.choices] + [
+        ("venue_kind", v, label) for v, label in Venue.choices
+    ]
+    table = {m: defaultdict(int) for m in range(1, 13)}
+    for row in rows:
+        cells = table[row["month_number"]]
+        cells[("kind", row["kind"])] += row["n"]
+        cells[("venue_kind", row["venue_kind"])] += row["n"]
+        cells["total"] += row["n"]
+    months = [
+        (m, [table[m][(field, value)] for field, value, _label in columns], table[m]["total"])
+        for m in range(1, 13)
+    ]
+    totals = [sum(row[1][i] for row in months) for i in range(len(columns))]
+    return render(
+        request,
+        "meetings/stats.html",
+        {
+            "year": year,
+            "columns": columns,
+            "months": months,
+            "totals": totals,
+            "grand_total": sum(row[2] for row in months),
+            "attendance": selectors.attendance_totals(request.scope, year, community),
+            "community": community,
+            "communities": request.scope.narrow(Community.objects.all()),
+        },
+    )
+
+
+# One meeting ---------------------------------------------------------------------------
+def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
+    meeting = request.scope.get(selectors.meetings(request.scope), pk=pk)
+    bound = bound or {}
+    items = list(meeting.items.select_related("case__category", "case__grid", "case__building"))
+    for item in items:
+        prefix = f"item{item.pk}"
+        item.decision_form = bound.get(prefix) or DecisionForm(prefix=prefix)
+        item.task_forms = bound.get(f"{prefix}-tasks") or decision_task_forms(
+            item.case, prefix=prefix
+        )
+        item.defer_form = bound.get(f"defer{item.pk}") or DiscussionForm(prefix=f"defer{item.pk}")
+    decided_case_ids = [i.case_id for i in items if i.status == ItemStatus.DECIDED]
+    tasks = defaultdict(list)
+    for task in Task.objects.filter(case_id__in=decided_case_ids).select_related(
+        "owner_user", "owner_contact"
+    ):
+        tasks[task.case_id].append(task)
+    for item in items:
+        item.tasks = tasks.get(item.case_id, [])
+    participants = list(meeting.participants.select_related("user", "contact"))
+    attended = [p for p in participants if p.attended]
+    context = {
+        "meeting": meeting,
+        "items": items,
+        "participants": participants,
+        "attended": attended,
+        "organisations": sorted({p.organisation for p in attended if p.organisation}),
+        "offered": list(workflow.offered_cases(meeting))
+        if meeting.state in workflow.OPEN_MEETING
+        else [],
+        "changes": meeting.changes.select_related("actor"),
+        "rest_day": workflow.is_rest_day(timezone.localtime(meeting.starts_at).date()),
+        "invite_form": bound.get("invite") or InviteForm(meeting=meeting, prefix="invite"),
+        "guest_form": bound.get("guest") or GuestForm(prefix="guest"),
+        "minutes_form": bound.get("minutes")
+        or MinutesForm(prefix="minutes", initial={"minutes": meeting.minutes}),
+        "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
+        "is_host": meeting.host_id == request.user.pk,
+        "may_open": meeting.state == MeetingState.SCHEDULED
+        and timezone.localtime(meeting.starts_at).date() <= timezone.localdate(),
+        "refusal": refusal,
+    }
+    return render(request, "meetings/detail.html", context, status=status)
+
+
+@require_GET
+def meeting_detail(request, pk):
+    _officers_only(request)
+    return _meeting_page(request, pk)
+
+
+def _act(request, pk, action, bound_name, success):
+    _officers_only(request)
+    request.scope.get(selectors.meetings(request.scope), pk=pk)  # 404 first for outsiders
+    try:
+        result = action()
+    except MoveRefused as refused:
+        bound = {}
+        if refused.form is not None:
+            bound[bound_name] = refused.form
+        if getattr(refused, "task_forms", None) is not None:
+            bound[f"{bound_name}-tasks"] = refused.task_forms
+        status = 400 if refused.form is not None else 409
+        return _meeting_page(request, pk, bound=bound, refusal=str(refused), status=status)
+    messages.success(request, success)
+    target = (
+        result.pk if getattr(result, "_meta", None) and result._meta.model_name == "meeting" else pk
+    )
+    return redirect("meetings:detail", target)
+
+
+ACTIONS = {
+    "open": (
+        lambda r, pk: workflow.open_meeting(r.scope, r.user, pk),
+        "",
+        _("The meeting is open: its cases are now under deliberation (议)."),
+    ),
+    "approve": (
+        lambda r, pk: workflow.approve_minutes(r.scope, r.user, pk),
+        "",
+        _("The minutes are approved."),
+    ),
+    "close": (
+        lambda r, pk: workflow.close_meeting(r.scope, r.user, pk),
+        "",
+        _("The meeting is closed."),
+    ),
+    "cancel": (
+        lambda r, pk: workflow.cancel_meeting(r.scope, r.user, pk, r.POST),
+        "cancel",
+        _("The meeting is cancelled."),
+    ),
+    "minutes": (
+        lambda r, pk: workflow.save_minutes(r.scope, r.user, pk, r.POST),
+        "minutes",
+        _("The draft minutes are saved."),
+    ),
+    "invite": (
+        lambda r, pk: workflow.invite(r.scope, r.user, pk, r.POST),
+        "invite",
+        _("The people are invited."),
+    ),
+    "guest": (
+        lambda r, pk: workflow.add_guest(r.scope, r.user, pk, r.POST),
+        "guest",
+        _("The guest is added."),
+    ),
+    "attendance": (
+        lambda r, pk: workflow.record_attendance(r.scope, r.user, pk, r.POST),
+        "",
+        _("Attendance is recorded."),
+    ),
+    "agenda": (
+        lambda r, pk: workflow.add_to_agenda(r.scope, r.user, pk, r.POST.getlist("cases")),
+        "",
+        _("The cases are on the agenda."),
+    ),
+}
+
+
+@require_POST
+def meeting_action(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404
+    run, bound_name, success = ACTIONS[action]
+    return _act(request, pk, lambda: run(request, pk), bound_name, str(success))
+
+
+ITEM_ACTIONS = {
+    "decide": (
+        lambda r, pk, i: workflow.record_decision(r.scope, r.user, pk, i, r.POST),
+        "item{}",
+        _("The decision is recorded; the case is decided (决)."),
+    ),
+    "defer": (
+        lambda r, pk, i: workflow.defer_item(r.scope, r.user, pk, i, r.POST),
+        "defer{}",
+        _("Deferred to the next session (再协商)."),
+    ),
+    "remove": (
+        lambda r, pk, i: workflow.remove_from_agenda(r.scope, r.user, pk, i),
+        "",
+        _("The case is off the agenda."),
+    ),
+}
+
+
+@require_POST
+def item_action(request, pk, item_pk, action):
+    if action not in ITEM_ACTIONS:
+        raise Http404
+    run, bound_name, success = ITEM_ACTIONS[action]
+    return _act(
+        request, pk, lambda: run(request, pk, item_pk), bound_name.format(item_pk), str(success)
+    )
+
+
+def meeting_new(request):
+    _officers_only(request)
+    form = MeetingForm(request.POST or None, scope=request.scope)
+    if request.method == "POST":
+        try:
+            meeting = workflow.create_meeting(request.scope, request.user, request.POST)
+        except MoveRefused as refused:
+            if refused.form is not None:
+                form = refused.form
+            else:
+                messages.error(request, str(refused))
+        else:
+            messages.success(request, _("The meeting is scheduled."))
+            return redirect("meetings:detail", meeting.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "meetings/form.html", {"form": form, "kinds": Kind.choices}, status=status
+    )
+
+
+def meeting_edit(request, pk):
+    _officers_only(request)
+    meeting = request.scope.get(selectors.meetings(request.scope), pk=pk)
+    form = MeetingForm(request.POST or None, instance=meeting, scope=request.scope)
+    if request.method == "POST":
+        try:
+            workflow.change_meeting(request.scope, request.user, pk, request.POST)
+        except MoveRefused as refused:
+            if refused.form is not None:
+                form = refused.form
+            else:
+                messages.error(request, str(refused))
+                return redirect("meetings:detail", pk)
+        else:
+            messages.success(request, _("The meeting is moved; the change is recorded."))
+            return redirect("meetings:detail", pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "meetings/form.html", {"form": form, "meeting": meeting}, status=status)
+
+
+@require_POST
+def emergency(request, case_pk):
+    from cases.models import Case
+
+    case = request.scope.get(Case, pk=case_pk)
+    try:
+        meeting = workflow.call_emergency_session(
+            request.scope, request.user, case.pk, request.POST
+        )
+    except MoveRefused as refused:
+        detail = str(refused)
+        if refused.form is not None:
+            detail = "; ".join(str(e) for errors in refused.form.errors.values() for e in errors)
+        messages.error(request, detail)
+        return redirect("cases:detail", case.pk)
+    messages.success(request, _("The emergency session is called and its participants notified."))
+    return redirect("meetings:detail", meeting.pk)
+
+
+@require_GET
+def notice(request, pk, item_pk):
+    """The one-page public notice (公示) of a decision, worded for residents, no phones."""
+    _officers_only(request)
+    item = request.scope.get(
+        AgendaItem.objects.select_related(
+            "meeting__community", "case__category", "case__grid", "case__building"
+        ),
+        pk=item_pk,
+        meeting_id=pk,
+    )
+    if item.status != ItemStatus.DECIDED:
+        raise Http404
+    attended = item.meeting.participants.filter(attended=True)
+    return render(
+        request,
+        "meetings/notice.html",
+        {
+            "item": item,
+            "meeting": item.meeting,
+            "matter": redact_phones(item.case.description),
+            "wording": redact_phones(item.public_wording or item.plan),
+            "tasks": Task.objects.filter(case=item.case).select_related("owner_contact"),
+            "attendee_count": attended.count(),
+            "organisations": sorted(
+                set(attended.exclude(organisation="").values_list("organisation", flat=True))
+            ),
+            "named": attended.filter(named_in_public=True)
+            .exclude(kind=ParticipantKind.GUEST)
+            .values_list("name", flat=True),
+        },
+    )

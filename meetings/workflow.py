@@ -1,0 +1,574 @@
+"""The meeting's rules, in one place: scheduling, people, agenda, the 四步 inside a session,
+minutes and closing.
+
+scheduled ──open──▶ held ──approve minutes (host)──▶ approved ──close──▶ closed
+    └──cancel (reason)
+
+Opening a session moves its agenda cases from 提 to 议; recording a decision moves a case to
+决 (through `cases.workflow.perform`, with the meeting noted in the case's history); a deferred
+item goes to the community's next session (再协商). Every change locks the meeting row first,
+so two officers pressing the same button produce one change.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import chinese_calendar
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Role, RoleKind
+from accounts.scope import Scope
+from cases import workflow as case_workflow
+from cases.models import Case, State, Task, Urgency
+from cases.workflow import MoveRefused
+from grids.models import Community, Contact, ContactKind
+
+from .forms import (
+    DecisionForm,
+    DiscussionForm,
+    EmergencyForm,
+    GuestForm,
+    InviteForm,
+    MeetingForm,
+    MinutesForm,
+    ReasonForm,
+    decision_task_forms,
+)
+from .models import (
+    AgendaItem,
+    ItemStatus,
+    Kind,
+    Meeting,
+    MeetingChange,
+    MeetingState,
+    Participant,
+    ParticipantKind,
+    Venue,
+)
+
+CHANGE_LABELS = {
+    "scheduled": gettext_lazy("scheduled"),
+    "moved": gettext_lazy("moved"),
+    "cancelled": gettext_lazy("cancelled"),
+    "invited": gettext_lazy("people invited"),
+    "attendance": gettext_lazy("attendance recorded"),
+    "agenda": gettext_lazy("cases put on the agenda"),
+    "opened": gettext_lazy("opened"),
+    "deferred": gettext_lazy("an item deferred (再协商)"),
+    "approved": gettext_lazy("minutes approved"),
+    "closed": gettext_lazy("closed"),
+}
+MONTHLY_DAY = 17
+MONTHLY_TIME = time(9, 30)
+AGENDA_STATES = (State.PROPOSED, State.DELIBERATING)
+OPEN_MEETING = (MeetingState.SCHEDULED, MeetingState.HELD)
+
+
+# Who may act --------------------------------------------------------------------------
+def is_officer_for(scope: Scope, meeting: Meeting) -> bool:
+    return scope.is_superuser or (
+        meeting.community_id in scope.community_ids or meeting.street_id in scope.street_ids
+    )
+
+
+def _bound(form):
+    if not form.is_valid():
+        raise MoveRefused(_("Please correct the fields below."), form=form)
+    return form.cleaned_data
+
+
+def _locked(scope: Scope, meeting_id, user=None) -> Meeting:
+    meeting = scope.narrow(Meeting.objects.select_for_update()).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise MoveRefused(_("This meeting does not exist or is outside your places."))
+    if not is_officer_for(scope, meeting):
+        raise MoveRefused(_("Only the community's officers run its meetings."))
+    return meeting
+
+
+def _require(meeting, states, message):
+    if meeting.state not in states:
+        raise MoveRefused(message % {"state": meeting.get_state_display()})
+
+
+def _log(meeting, what, user, note="", **details):
+    MeetingChange.objects.create(meeting=meeting, what=what, actor=user, note=note, details=details)
+
+
+# Monthly sessions (每月17日固定协商) ---------------------------------------------------------
+def monthly_start(month: date) -> datetime:
+    return timezone.make_aware(datetime.combine(month.replace(day=MONTHLY_DAY), MONTHLY_TIME))
+
+
+def is_rest_day(day: date) -> bool:
+    """A weekend or public holiday by the Chinese calendar (调休 make-up days count as work)."""
+    try:
+        return chinese_calendar.is_holiday(day)
+    except NotImplementedError:  # a year the calendar does not know yet
+        return day.weekday() >= 5
+
+
+def first_officer_by_community(community_ids):
+    hosts = {}
+    for role in Role.objects.filter(
+        kind=RoleKind.COMMUNITY_OFFICER, community_id__in=community_ids, user__is_active=True
+    ).order_by("user_id"):
+        hosts.setdefault(role.community_id, role.user_id)
+    return hosts
+
+
+def schedule_monthly_sessions(month: date, communities=None) -> int:
+    """Create each community's session on the 17th of `month`; returns how many were new.
+
+    Idempotent: a partial unique index allows one monthly session per community and month, and
+    the insert skips rows that exist, so a second run (or a second machine) creates nothing.
+    A 17th on a weekend or holiday keeps its date; the community may move it.
+    """
+    month = month.replace(day=1)
+    communities = list(communities if communities is not None else Community.objects.all())
+    hosts = first_officer_by_community([c.pk for c in communities])
+    before = Meeting.objects.filter(kind=Kind.MONTHLY, month=month).count()
+    Meeting.objects.bulk_create(
+        [
+            Meeting(
+                street_id=community.street_id,
+                community=community,
+                kind=Kind.MONTHLY,
+                month=month,
+                starts_at=monthly_start(month),
+                venue_kind=Venue.ROOM,
+                address=f"{community.name}会议室",
+                host_id=hosts.get(community.pk),
+            )
+            for community in communities
+        ],
+        ignore_conflicts=True,
+    )
+    return Meeting.objects.filter(kind=Kind.MONTHLY, month=month).count() - before
+
+
+def months_to_schedule(today: date) -> list[date]:
+    """This month's session until its 17th has passed, and always next month's."""
+    this_month = today.replace(day=1)
+    next_month = (this_month + timedelta(days=32)).replace(day=1)
+    return ([this_month] if today.day <= MONTHLY_DAY else []) + [next_month]
+
+
+def next_session(meeting_or_community, after: datetime) -> Meeting:
+    """The community's next monthly session after `after`, created if it is not there yet."""
+    community = getattr(meeting_or_community, "community", meeting_or_community)
+    month = timezone.localtime(after).date().replace(day=1)
+    for _attempt in range(3):
+        candidate = (
+            Meeting.objects.filter(
+                community=community,
+                kind=Kind.MONTHLY,
+                starts_at__gt=after,
+                state=MeetingState.SCHEDULED,
+            )
+            .order_by("starts_at")
+            .first()
+        )
+        if candidate:
+            return candidate
+        schedule_monthly_sessions(month, [community])
+        month = (month + timedelta(days=32)).replace(day=1)
+    raise MoveRefused(_("There is no next session to defer to; schedule one first."))
+
+
+# Creating and moving meetings ----------------------------------------------------------
+def create_meeting(scope: Scope, user, data) -> Meeting:
+    with transaction.atomic():
+        form = MeetingForm(data, scope=scope)
+        _bound(form)
+        meeting = form.save(commit=False)
+        if not is_officer_for(scope, meeting):
+            raise MoveRefused(_("Only the community's officers run its meetings."))
+        meeting.street_id = meeting.community.street_id
+        meeting.kind = Kind.EMERGENCY if data.get("kind") == Kind.EMERGENCY else Kind.MONTHLY
+        if meeting.kind == Kind.MONTHLY:
+            meeting.month = timezone.localtime(meeting.starts_at).date().replace(day=1)
+        meeting.created_by = user
+        try:
+            with transaction.atomic():
+                meeting.save()
+        except IntegrityError:
+            raise MoveRefused(
+                _("This community already has its monthly session for that month.")
+            ) from None
+        _log(meeting, "scheduled", user)
+    return meeting
+
+
+def change_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
+    """Move a scheduled meeting (date, venue, host); the change is recorded with before/after."""
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be moved."))
+        before = {
+            "starts_at": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "venue": meeting.get_venue_kind_display(),
+            "address": meeting.address,
+        }
+        form = MeetingForm(data, instance=meeting, scope=scope)
+        _bound(form)
+        meeting = form.save()
+        after = {
+            "starts_at": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "venue": meeting.get_venue_kind_display(),
+            "address": meeting.address,
+        }
+        _log(meeting, "moved", user, before=before, after=after)
+    return meeting
+
+
+def cancel_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be cancelled."))
+        reason = _bound(ReasonForm(data, prefix="cancel"))["reason"]
+        meeting.state = MeetingState.CANCELLED
+        meeting.cancel_reason = reason
+        meeting.save()
+        # Its cases stay 提 and are offered to the next session.
+        meeting.items.filter(status=ItemStatus.PENDING).delete()
+        _log(meeting, "cancelled", user, reason)
+    return meeting
+
+
+# Emergency sessions (紧急事项即时协商) ------------------------------------------------------
+def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
+    """One action: a session today or tomorrow, the case on its agenda, people invited."""
+    with transaction.atomic():
+        case = scope.narrow(Case.objects.select_for_update()).filter(pk=case_id).first()
+        if case is None:
+            raise MoveRefused(_("This case does not exist or is outside your places."))
+        if not case_workflow.may_call_emergency_session(scope, user, case):
+            if case.urgency != Urgency.URGENT:
+                raise MoveRefused(_("An emergency session is for an urgent case."))
+            raise MoveRefused(
+                _("An emergency session is called by an officer for an accepted urgent case.")
+            )
+        form = EmergencyForm(data, prefix="emergency")
+        values = _bound(form)
+        starts_at = form.starts_at()
+        if starts_at < timezone.now() - timedelta(hours=1):
+            raise MoveRefused(_("That time has passed; choose a later time or tomorrow."))
+        meeting = Meeting.objects.create(
+            street_id=case.street_id,
+            community_id=case.community_id,
+            kind=Kind.EMERGENCY,
+            starts_at=starts_at,
+            venue_kind=values["venue_kind"],
+            address=values["address"] or str(case.building or case.grid),
+            host=user,
+            created_by=user,
+        )
+        _log(meeting, "scheduled", user, case.tracking_code)
+        if case.state == State.ACCEPTED:
+            case_workflow.perform(
+                scope, user, case.pk, "propose", {}, meeting={"meeting": meeting.pk}
+            )
+        AgendaItem.objects.create(meeting=meeting, case=case, position=1)
+        _invite(meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")])
+        mark_notified(meeting)
+    return meeting
+
+
+# People ---------------------------------------------------------------------------------
+def _people_of(meeting: Meeting, kind: str):
+    """(name, organisation, user, contact) for one group of the hierarchy's people.
+
+    Party members, grid workers and resident representatives come from the grids of the
+    agenda's cases (the whole community when the agenda is empty); unit leaders from the
+    agenda's buildings; property managers from the community.
+    """
+    cases = Case.objects.filter(agenda_items__meeting=meeting)
+    grid_ids = list(cases.values_list("grid_id", flat=True).distinct())
+    grids = Q(grid_id__in=grid_ids) if grid_ids else Q(community_id=meeting.community_id)
+    if kind == ParticipantKind.GRID_WORKER:
+        roles = Role.objects.filter(kind=RoleKind.GRID_WORKER, user__is_active=True).filter(
+            Q(grid_id__in=grid_ids) if grid_ids else Q(community_id=meeting.community_id)
+        )
+        return [
+            (role.user.get_full_name() or role.user.username, "", role.user, None)
+            for role in roles.select_related("user")
+        ]
+    contacts = Contact.objects.filter(street_id=meeting.street_id)
+    if kind == ParticipantKind.PARTY_MEMBER:
+        contacts = contacts.filter(grids, kind=ContactKind.PARTY_MEMBER)
+        if not grid_ids:
+            contacts = contacts.filter(is_leader=True)
+    elif kind == ParticipantKind.UNIT_LEADER:
+        buildings = list(cases.exclude(building=None).values_list("building_id", flat=True))
+        contacts = contacts.filter(kind=ContactKind.UNIT_LEADER, unit__building_id__in=buildings)
+    elif kind == ParticipantKind.RESIDENT_REP:
+        contacts = contacts.filter(grids, kind=ContactKind.RESIDENT_REP)
+    elif kind == ParticipantKind.PROPERTY_MANAGER:
+        contacts = contacts.filter(
+            community_id=meeting.community_id,
+            kind__in=[ContactKind.PROPERTY_MANAGER, ContactKind.COMMITTEE],
+        )
+    else:
+        return []
+    return [(c.name, c.organisation, None, c) for c in contacts]
+
+
+def _invite(meeting: Meeting, kinds, outside_bodies=()) -> int:
+    rows = [
+        Participant(meeting=meeting, kind=kind, name=name, organisation=org, user=u, contact=c)
+        for kind in kinds
+        for name, org, u, c in _people_of(meeting, kind)
+    ] + [
+        Participant(
+            meeting=meeting,
+            kind=ParticipantKind.OUTSIDE_BODY,
+            name=body.name,
+            organisation=body.organisation,
+            contact=body,
+        )
+        for body in outside_bodies
+    ]
+    before = meeting.participants.count()
+    Participant.objects.bulk_create(rows, ignore_conflicts=True)  # each person once
+    return meeting.participants.count() - before
+
+
+def invite(scope: Scope, user, meeting_id, data) -> int:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, OPEN_MEETING, _("People cannot be invited to a %(state)s meeting."))
+        values = _bound(InviteForm(data, meeting=meeting, prefix="invite"))
+        added = _invite(meeting, values["kinds"], values["outside_bodies"])
+        if added:
+            _log(meeting, "invited", user, people=added)
+        mark_notified(meeting)
+    return added
+
+
+def add_guest(scope: Scope, user, meeting_id, data) -> Participant:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, OPEN_MEETING, _("People cannot be invited to a %(state)s meeting."))
+        values = _bound(GuestForm(data, prefix="guest"))
+        return Participant.objects.create(meeting=meeting, kind=ParticipantKind.GUEST, **values)
+
+
+def record_attendance(scope: Scope, user, meeting_id, data) -> Meeting:
+    """Who came, and who agreed to be named on public notices (opt-in, per person)."""
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, OPEN_MEETING, _("Attendance of a %(state)s meeting cannot change."))
+        ids = set(meeting.participants.values_list("pk", flat=True))
+        attended = _ids(data.getlist("attended")) & ids
+        named = _ids(data.getlist("named")) & attended
+        meeting.participants.update(attended=False, named_in_public=False)
+        meeting.participants.filter(pk__in=attended).update(attended=True)
+        meeting.participants.filter(pk__in=named).update(named_in_public=True)
+        _log(meeting, "attendance", user, attended=len(attended))
+    return meeting
+
+
+def _ids(values):
+    result = set()
+    for value in values:
+        try:
+            result.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    return result
+
+
+def mark_notified(meeting: Meeting):
+    """Invitations go out once per person; the reminders app delivers them (bell, email, SMS)."""
+    meeting.participants.filter(notified_at__isnull=True).update(notified_at=timezone.now())
+
+
+# The agenda -----------------------------------------------------------------------------
+def offered_cases(meeting: Meeting):
+    """The community's 提 (and 再协商) cases that wait for a session, for the next one."""
+    return (
+        Case.objects.filter(community_id=meeting.community_id, state__in=AGENDA_STATES)
+        .exclude(agenda_items__status=ItemStatus.PENDING)
+        .select_related("grid", "category")
+        .order_by("created_at")
+    )
+
+
+def add_to_agenda(scope: Scope, user, meeting_id, case_ids) -> int:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, OPEN_MEETING, _("A %(state)s meeting's agenda cannot change."))
+        wanted = _ids(case_ids)
+        if not wanted:
+            raise MoveRefused(_("Tick at least one case."))
+        cases = list(offered_cases(meeting).filter(pk__in=wanted).select_for_update(of=("self",)))
+        if len(cases) != len(wanted):
+            raise MoveRefused(
+                _("Only the community's cases waiting for deliberation (提) can be added.")
+            )
+        position = meeting.items.count()
+        for offset, case in enumerate(cases, start=1):
+            AgendaItem.objects.create(meeting=meeting, case=case, position=position + offset)
+            if meeting.state == MeetingState.HELD and case.state == State.PROPOSED:
+                _deliberate(scope, user, meeting, case)
+        _log(meeting, "agenda", user, cases=[c.tracking_code for c in cases])
+    return len(cases)
+
+
+def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(
+            meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting's agenda cannot change.")
+        )
+        deleted, _rows = meeting.items.filter(pk=item_id, status=ItemStatus.PENDING).delete()
+        if not deleted:
+            raise MoveRefused(_("This item is not on this meeting's agenda."))
+
+
+def _deliberate(scope, user, meeting, case):
+    case_workflow.perform(scope, user, case.pk, "deliberate", {}, meeting={"meeting": meeting.pk})
+
+
+# The session ----------------------------------------------------------------------------
+def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
+    """The session starts: its 提 cases move to 议."""
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be opened."))
+        if timezone.localtime(meeting.starts_at).date() > timezone.localdate():
+            raise MoveRefused(_("A meeting is opened on its day, not before."))
+        meeting.state = MeetingState.HELD
+        meeting.held_at = timezone.now()
+        meeting.save()
+        for item in meeting.items.select_related("case").filter(case__state=State.PROPOSED):
+            _deliberate(scope, user, meeting, item.case)
+        _log(meeting, "opened", user)
+    return meeting
+
+
+def _locked_item(scope, user, meeting_id, item_id):
+    meeting = _locked(scope, meeting_id)
+    _require(
+        meeting,
+        (MeetingState.HELD,),
+        _("Items are recorded while the meeting is held, not when it is %(state)s."),
+    )
+    item = meeting.items.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise MoveRefused(_("This item is not on this meeting's agenda."))
+    if item.status != ItemStatus.PENDING:
+        raise MoveRefused(
+            _("This item is already %(status)s.") % {"status": item.get_status_display()}
+        )
+    return meeting, item
+
+
+def record_decision(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
+    """决: the plan, the vote, who is responsible, and the tasks; the case moves to decided."""
+    with transaction.atomic():
+        meeting, item = _locked_item(scope, user, meeting_id, item_id)
+        prefix = f"item{item.pk}"
+        form = DecisionForm(data, prefix=prefix)
+        task_forms = decision_task_forms(item.case, data, prefix=prefix)
+        valid = form.is_valid() & all(f.is_valid() for f in task_forms)
+        if not valid:
+            error = MoveRefused(_("Please correct the fields below."), form=form)
+            error.task_forms = task_forms
+            raise error
+        values = form.cleaned_data
+        for field in (
+            "discussion",
+            "plan",
+            "votes_for",
+            "votes_against",
+            "votes_abstain",
+            "responsible",
+            "public_wording",
+        ):
+            setattr(item, field, values[field])
+        item.status = ItemStatus.DECIDED
+        item.decided_at = timezone.now()
+        item.save()
+        link = {"meeting": meeting.pk, "agenda_item": item.pk}
+        case_workflow.perform(
+            scope,
+            user,
+            item.case_id,
+            "decide",
+            {"decide-plan": values["plan"], "decide-note": values["discussion"]},
+            meeting=link,
+        )
+        for task_form in task_forms:
+            task = task_form.cleaned_data
+            if task:
+                Task.objects.create(case_id=item.case_id, created_by=user, **task)
+    return item
+
+
+def defer_item(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
+    """再协商: the discussion is kept and the case goes on the next session's agenda."""
+    with transaction.atomic():
+        meeting, item = _locked_item(scope, user, meeting_id, item_id)
+        values = _bound(DiscussionForm(data, prefix=f"defer{item.pk}"))
+        item.discussion = values["discussion"]
+        item.status = ItemStatus.DEFERRED
+        item.save()
+        following = next_session(meeting, max(meeting.starts_at, timezone.now()))
+        AgendaItem.objects.get_or_create(
+            meeting=following,
+            case_id=item.case_id,
+            defaults={"position": following.items.count() + 1},
+        )
+        _log(meeting, "deferred", user, item.case.tracking_code, to_meeting=following.pk)
+    return item
+
+
+def save_minutes(scope: Scope, user, meeting_id, data) -> Meeting:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(meeting, (MeetingState.HELD,), _("The minutes of a %(state)s meeting are final."))
+        meeting.minutes = _bound(MinutesForm(data, prefix="minutes"))["minutes"]
+        meeting.save(update_fields=["minutes"])
+    return meeting
+
+
+def approve_minutes(scope: Scope, user, meeting_id) -> Meeting:
+    """The host makes the minutes final; every item must be decided or deferred first."""
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(
+            meeting,
+            (MeetingState.HELD,),
+            _("Only a held meeting's minutes can be approved (it is %(state)s)."),
+        )
+        if meeting.host_id != user.pk:
+            raise MoveRefused(_("Only the host approves the minutes."))
+        if not meeting.minutes.strip():
+            raise MoveRefused(_("Write the minutes before approving them."))
+        if meeting.items.filter(status=ItemStatus.PENDING).exists():
+            raise MoveRefused(_("Decide or defer every agenda item before approving the minutes."))
+        meeting.state = MeetingState.APPROVED
+        meeting.minutes_approved_at = timezone.now()
+        meeting.save()
+        _log(meeting, "approved", user)
+    return meeting
+
+
+def close_meeting(scope: Scope, user, meeting_id) -> Meeting:
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _require(
+            meeting,
+            (MeetingState.APPROVED,),
+            _("Close a meeting after its minutes are approved (it is %(state)s)."),
+        )
+        meeting.state = MeetingState.CLOSED
+        meeting.closed_at = timezone.now()
+        meeting.save()
+        _log(meeting, "closed", user)
+    return meeting
