@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
+from common.workdays import add_working_days
 from grids.models import Contact, ContactKind, Unit
 
 from .models import (
@@ -173,6 +174,10 @@ def build_cases(street, sessions, now=None) -> dict:
             plan,
             story=(tasks, urgent),
         )
+    chunguang_1 = next(
+        u for u in units if u["building__grid__community_id"] == _community_id(street, "春光社区")
+    )
+    builder.add_waiting(chunguang_1, categories["安全隐患"])
     return builder.save()
 
 
@@ -221,13 +226,94 @@ class _Builder:
             urgency=Urgency.URGENT if (story and story[1]) or rng.random() < 0.08 else "routine",
             created_by=worker,
             created_at=logged,
-            response_deadline=logged + timedelta(hours=24),
+            response_deadline=add_working_days(logged, self.street.response_working_days),
         )
         steps = [("log", "", State.SUBMITTED, worker, logged, "", {})]
         age_days = (now - logged).days
         deliberated = bool(story) or (bool(plan) and rng.random() < DELIBERATED_SHARE * 1.3)
         self._walk(case, steps, worker, officer, age_days, deliberated, plan, story)
         self.cases.append((case, steps, story))
+
+    def add_waiting(self, unit, category):
+        """Two cases of 春光社区 第1网格 that remind on the first scan after `make run`: one
+        not accepted in time (its officer's bell) and one whose follow-up visit is due (its
+        grid worker's bell)."""
+        now = self.now
+        worker = self.people.worker_of[unit["building__grid_id"]]
+        officer = self.people.officer_of[unit["building__grid__community_id"]]
+        place = {
+            "street_id": self.street.pk,
+            "community_id": unit["building__grid__community_id"],
+            "grid_id": unit["building__grid_id"],
+            "building_id": unit["building_id"],
+            "unit_id": unit["id"],
+            "category": category,
+            "created_by": worker,
+            "channel": Channel.WECHAT_GROUP,
+        }
+        logged = now - timedelta(days=4)
+        late = Case(
+            resident_name="刘阿姨",
+            resident_phone="13904720001",
+            description="楼道里有人给电动车充电，电线从窗户拉下来，担心起火",
+            created_at=logged,
+            response_deadline=min(add_working_days(logged, 1), now - timedelta(hours=1)),
+            **place,
+        )
+        self.cases.append((late, [("log", "", State.SUBMITTED, worker, logged, "", {})], None))
+        logged = now - timedelta(days=20)
+        resolved_at = now - timedelta(days=12)
+        done = Case(
+            resident_name="赵大爷",
+            resident_phone="13904720002",
+            description="消防通道被私家车占用，救护车进不来",
+            created_at=logged,
+            state=State.RESOLVED,
+            owner=worker,
+            accepted_at=logged + timedelta(hours=3),
+            response_deadline=logged + timedelta(days=7),
+            outcome=Outcome.RESOLVED,
+            resolved_by=officer,
+            resolved_at=resolved_at,
+            follow_up_due=min(add_working_days(resolved_at, 7), now - timedelta(hours=1)),
+            **place,
+        )
+        steps = [
+            ("log", "", State.SUBMITTED, worker, logged, "", {}),
+            (
+                "accept",
+                State.SUBMITTED,
+                State.ACCEPTED,
+                officer,
+                logged + timedelta(hours=3),
+                "",
+                {"owner": worker.first_name},
+            ),
+            (
+                "handle_directly",
+                State.ACCEPTED,
+                State.IN_PROGRESS,
+                officer,
+                logged + timedelta(hours=4),
+                "简单事项，直接办理",
+                {},
+            ),
+            (
+                "resolve",
+                State.IN_PROGRESS,
+                State.RESOLVED,
+                officer,
+                resolved_at,
+                "划线禁停",
+                {
+                    "outcome": "resolved",
+                    "explanation_method": "notice_board",
+                    "explanation": "消防通道已划线禁停，物业每日巡查",
+                    "referral": "",
+                },
+            ),
+        ]
+        self.cases.append((done, steps, None))
 
     def _walk(self, case, steps, worker, officer, age_days, deliberated, plan, story):
         """Move the case as far as its age allows, recording each step."""
@@ -376,6 +462,7 @@ class _Builder:
         steps.append(
             ("resolve", State.IN_PROGRESS, State.RESOLVED, case.owner, at, "已办结", details)
         )
+        case.follow_up_due = add_working_days(at, self.street.follow_up_working_days)
         case.state, case.outcome, case.resolved_by, case.resolved_at = (
             State.RESOLVED,
             outcome,

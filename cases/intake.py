@@ -1,18 +1,17 @@
 """Logging a new request: the case, its photos and its first history row, in one step."""
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from common.workdays import add_working_days
 
 from .models import OPEN_STATES, Case, CaseEvent, State
 from .workflow import add_photo
 
 
-def first_response_deadline(logged_at):
-    """When an officer must have accepted a new case by."""
-    return logged_at + timedelta(hours=settings.CASE_RESPONSE_HOURS)
+def first_response_deadline(logged_at, street):
+    """When an officer must have accepted a new case by: the street's working days."""
+    return add_working_days(logged_at, street.response_working_days)
 
 
 def log_case(form, user) -> Case:
@@ -24,7 +23,9 @@ def log_case(form, user) -> Case:
         case.created_by = user
         case.state = State.SUBMITTED
         case.created_at = timezone.now()
-        case.response_deadline = first_response_deadline(case.created_at)
+        case.response_deadline = first_response_deadline(
+            case.created_at, case.grid.community.street
+        )
         case.save()
         for photo in form.cleaned_data.get("photos") or []:
             add_photo(case, photo, user)

@@ -154,6 +154,8 @@ class Case(models.Model):
     # Stamped by the moves, so reports and reminders read one column instead of the history.
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    # When the grid worker's follow-up visit (查单) is due: working days after resolution.
+    follow_up_due = models.DateTimeField(_("follow-up due"), null=True, blank=True, editable=False)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -173,6 +175,7 @@ class Case(models.Model):
             models.Index(fields=["street", "-created_at"]),
             models.Index(fields=["grid", "category", "state"]),
             models.Index(fields=["state", "response_deadline"]),
+            models.Index(fields=["state", "follow_up_due"]),
         ]
 
     def __str__(self):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
+from common.workdays import add_working_days
 
 from .forms import (
     AcceptForm,
@@ -315,6 +316,7 @@ def _apply(move: Move, case: Case, values: dict, user) -> dict:
         case.outcome = values["outcome"]
         case.resolved_by = user
         case.resolved_at = now
+        case.follow_up_due = add_working_days(now, case.street.follow_up_working_days)
         return {
             key: values[key] for key in ("outcome", "explanation_method", "explanation", "referral")
         }
@@ -328,6 +330,7 @@ def _apply(move: Move, case: Case, values: dict, user) -> dict:
         case.satisfaction = ""
         case.resolved_by = None
         case.resolved_at = None
+        case.follow_up_due = None
     return {}
 
 

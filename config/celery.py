@@ -13,6 +13,12 @@ app.autodiscover_tasks()
 
 # Every periodic job of the product, with its schedule readable at a glance.
 app.conf.beat_schedule = {
+    # Reminders (not accepted in time, tasks due and overdue, follow-ups, meetings tomorrow):
+    # each scan inserts what is due, once, and queues its deliveries.
+    "scan-reminders": {
+        "task": "notifications.tasks.scan_reminders",
+        "schedule": float(os.environ.get("REMINDER_SCAN_SECONDS", "60")),
+    },
     # 每月17日固定协商: this month's and next month's sessions exist well ahead (idempotent).
     "create-monthly-sessions": {
         "task": "meetings.tasks.create_monthly_sessions",

@@ -18,5 +18,6 @@ urlpatterns = [
     path("places/", include("grids.urls")),
     path("cases/", include("cases.urls")),
     path("meetings/", include("meetings.urls")),
+    path("notifications/", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,13 @@ class Street(models.Model):
     scope_paths = {"street": "id"}
     name = models.CharField(_("name"), max_length=50, unique=True)
     district = models.CharField(_("district"), max_length=50, blank=True)
+    # How the street counts time, in working days by the Chinese calendar.
+    response_working_days = models.PositiveSmallIntegerField(
+        _("working days to accept a new case"), default=1
+    )
+    follow_up_working_days = models.PositiveSmallIntegerField(
+        _("working days from resolution to the follow-up visit"), default=7
+    )
 
     class Meta:
         verbose_name = _("street")

@@ -52,7 +52,19 @@ def chinese_by_default():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+def _starting_categories():
+    """The categories the migrations add; a transactional test's flush removes them."""
+    from importlib import import_module
+
+    from cases.models import Category
+
+    seeded = import_module("cases.migrations.0002_categories").CATEGORIES
+    for position, name in enumerate(seeded):
+        Category.objects.get_or_create(name=name, defaults={"position": position})
+
+
 def _place_tree():
+    _starting_categories()
     street = StreetFactory(name="万青路街道")
     chunguang = CommunityFactory(street=street, name="春光社区")
     funan = CommunityFactory(street=street, name="富南社区")

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "grids",
     "cases",
     "meetings",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.scope",
+                "notifications.context_processors.bell",
             ],
         },
     },
@@ -160,6 +162,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _broker_dir = RUN_DIR / "broker"
+    for _folder in ("queue", "processed"):  # the embedded broker keeps its messages here
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -187,7 +191,12 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CASE_PHOTO_MAX_BYTES = env.int("CASE_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
-# How long an officer has to accept a new case (the reminders issue makes this per street,
-# in working days); cases past it show as overdue.
-CASE_RESPONSE_HOURS = env.int("CASE_RESPONSE_HOURS", default=24)
 CASE_LIST_PAGE_SIZE = 25
+
+# Reminders: how often beat scans for due reminders, when a queued but unsent delivery is
+# queued again, and where links in emails and SMS point.
+REMINDER_SCAN_SECONDS = env.int("REMINDER_SCAN_SECONDS", default=60)
+REMINDER_REQUEUE_SECONDS = env.int("REMINDER_REQUEUE_SECONDS", default=300)
+REMINDER_MESSAGE_DOMAIN = env.str("REMINDER_MESSAGE_DOMAIN", default="youjie.local")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")

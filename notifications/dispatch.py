@@ -1,0 +1,165 @@
+"""Turning due reminders into notifications and deliveries, each exactly once.
+
+scan() runs on every beat tick: it inserts the due reminders (the unique natural key skips
+those that exist), fans each new one out to the recipient's channels, and queues deliveries
+that are waiting, after commit. A delivery that was queued but not sent (Redis down, a
+worker killed) is queued again after REQUEUE; deliver() sends under a row lock and marks it
+sent, so a delivery queued twice is sent once.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from common.phones import MOBILE_RE, normalise_phone
+
+from . import sms
+from .models import Channel, ChannelChoice, Delivery, DeliveryStatus, Notification
+from .rules import due_reminders
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+def scan(now=None) -> dict:
+    now = now or timezone.now()
+    rows = []
+    for reminder in due_reminders(now):
+        common = {
+            "rule": reminder.rule,
+            "object_key": reminder.object_key,
+            "due_at": reminder.due_at,
+            "title": str(reminder.title)[:200],
+            "body": reminder.body,
+            "url": reminder.url,
+        }
+        rows += [
+            Notification(recipient_key=f"user:{u.pk}", user=u, **common) for u in reminder.users
+        ]
+        rows += [
+            Notification(recipient_key=f"contact:{c.pk}", contact=c, **common)
+            for c in reminder.contacts
+        ]
+    with transaction.atomic():
+        before = Notification.objects.count()
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        created = Notification.objects.count() - before
+        fanned = fan_out()
+    queued = queue_waiting(now)
+    return {"due": len(rows), "created": created, "deliveries": fanned, "queued": queued}
+
+
+def fan_out() -> int:
+    """Delivery rows for notifications that have none yet, by each recipient's choice."""
+    fresh = list(
+        Notification.objects.filter(fanned_out=False)
+        .select_related("user", "contact")
+        .select_for_update(skip_locked=True, of=("self",))[:5000]
+    )
+    if not fresh:
+        return 0
+    choices = {
+        c.user_id: c
+        for c in ChannelChoice.objects.filter(user_id__in={n.user_id for n in fresh if n.user_id})
+    }
+    deliveries = []
+    for notification in fresh:
+        for channel, address in _addresses(notification, choices.get(notification.user_id)):
+            deliveries.append(Delivery(notification=notification, channel=channel, address=address))
+    Delivery.objects.bulk_create(deliveries, ignore_conflicts=True, batch_size=1000)
+    Notification.objects.filter(pk__in=[n.pk for n in fresh]).update(fanned_out=True)
+    return len(deliveries)
+
+
+def _addresses(notification, choice):
+    if notification.contact_id:  # people without a login hear by SMS
+        phone = normalise_phone(notification.contact.phone)
+        return [(Channel.SMS, phone)] if MOBILE_RE.match(phone) else []
+    user = notification.user
+    wants_email = choice.email if choice else True
+    wants_sms = choice.sms if choice else False
+    found = []
+    if wants_email and user.email:
+        found.append((Channel.EMAIL, user.email))
+    if wants_sms and choice and choice.phone:
+        found.append((Channel.SMS, choice.phone))
+    return found
+
+
+def queue_waiting(now=None) -> int:
+    """Queue deliveries that wait and are not in the queue already (or were lost from it)."""
+    from .tasks import deliver
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING)
+            .exclude(queued_at__gt=stale)
+            .values_list("pk", flat=True)[:5000]
+        )
+        Delivery.objects.filter(pk__in=ids).update(queued_at=now)
+
+        def send_to_broker():
+            for delivery_id in ids:
+                deliver.delay(delivery_id)
+
+        # Only after commit: a rolled-back scan queues nothing. If the broker is down the
+        # rows keep their queued_at and the next scan after REQUEUE queues them again.
+        transaction.on_commit(send_to_broker)
+    return len(ids)
+
+
+def send(delivery_id) -> str:
+    """Send one delivery once: the row lock and its status make a repeated call a no-op."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("notification")
+            .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return "skipped"
+        delivery.attempts += 1
+        try:
+            _send(delivery)
+        except Exception as error:  # a failed send is retried by the next scan
+            log.warning("delivery %s failed: %s", delivery_id, error)
+            delivery.error = str(error)[:300]
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+            delivery.save()
+            return "failed"
+        delivery.status = DeliveryStatus.SENT
+        delivery.sent_at = timezone.now()
+        delivery.error = ""
+        delivery.save()
+        return "sent"
+
+
+def message_id(delivery) -> str:
+    # Stable per delivery: a mail server or client drops a repeat of the same Message-ID.
+    return f"<reminder-{delivery.pk}@{settings.REMINDER_MESSAGE_DOMAIN}>"
+
+
+def _send(delivery):
+    notification = delivery.notification
+    link = settings.SITE_URL.rstrip("/") + notification.url if notification.url else ""
+    text = "\n\n".join(part for part in (notification.body, link) if part)
+    if delivery.channel == Channel.EMAIL:
+        EmailMessage(
+            subject=notification.title,
+            body=text,
+            to=[delivery.address],
+            headers={"Message-ID": message_id(delivery)},
+        ).send()
+    else:
+        sms.backend().send(
+            delivery.address, f"{notification.title} {link}".strip(), message_id(delivery)
+        )

@@ -1,0 +1,115 @@
+"""Reminders: one row per (rule, object, due moment, recipient), unique in the database.
+
+The row is the in-app notification; each extra channel (email, SMS) is a Delivery row, also
+unique, whose status says whether it went out. Creating either twice is impossible, so two
+beat processes, retries and restarts cannot duplicate a reminder.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Contact
+
+
+class Notification(models.Model):
+    rule = models.CharField(max_length=30)
+    object_key = models.CharField(max_length=40)  # "case:12", "task:5", "meeting:3"
+    due_at = models.DateTimeField()
+    recipient_key = models.CharField(max_length=30)  # "user:5" or "contact:9"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Set once its deliveries (email, SMS) exist; the scan fans out only new notifications.
+    fanned_out = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "object_key", "due_at", "recipient_key"],
+                name="one_reminder_per_rule_object_moment_recipient",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"]),
+            models.Index(
+                fields=["fanned_out"],
+                name="notification_not_fanned_out",
+                condition=models.Q(fanned_out=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("email")
+    SMS = "sms", _("SMS")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("waiting")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+
+
+class Delivery(models.Model):
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="one_delivery_per_channel"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "queued_at"])]
+
+    def __str__(self):
+        return f"{self.notification_id} {self.channel} {self.status}"
+
+
+class ChannelChoice(models.Model):
+    """Which channels a user wants besides the bell."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_choice"
+    )
+    email = models.BooleanField(_("by email"), default=True)
+    sms = models.BooleanField(_("by SMS"), default=False)
+    phone = models.CharField(_("mobile for SMS"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("notification channels")
+        verbose_name_plural = _("notification channels")
+
+    def __str__(self):
+        return str(self.user_id)

@@ -1,0 +1,15 @@
+"""Celery tasks of the reminders; their schedule is in config/celery.py."""
+
+from celery import shared_task
+
+from . import dispatch
+
+
+@shared_task
+def scan_reminders() -> dict:
+    return dispatch.scan()
+
+
+@shared_task(acks_late=True)
+def deliver(delivery_id: int) -> str:
+    return dispatch.send(delivery_id)

@@ -1,0 +1,226 @@
+"""Reminder rules, exactly-once bookkeeping, the bell, channels and the overdue page."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import redis
+from django.conf import settings
+from django.core import mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import State, Task
+from common.workdays import add_working_days
+from meetings.models import Meeting, Participant
+from notifications import dispatch
+from notifications.models import ChannelChoice, Delivery, DeliveryStatus, Notification
+from tests.factories import CaseFactory, UnitLeaderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(text):
+    return timezone.make_aware(datetime.fromisoformat(text))
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        ("2025-09-30 10:00", 1, "2025-10-09 10:00"),  # National Day holidays skipped
+        ("2025-09-27 10:00", 1, "2025-09-28 10:00"),  # a Sunday make-up working day (调休)
+        ("2025-10-10 18:00", 1, "2025-10-11 18:00"),  # Saturday 11th is a make-up day
+        ("2026-11-27 09:00", 7, "2026-12-08 09:00"),  # Friday plus seven working days
+    ],
+)
+def test_working_days_follow_the_chinese_calendar(start, days, expected):
+    assert add_working_days(at(start), days) == at(expected)
+
+
+@pytest.fixture
+def late_case(places, personas):
+    personas.officer_chunguang.email = "chunguang@example.org"
+    personas.officer_chunguang.save()
+    return CaseFactory(grid=places.cg1, response_deadline=timezone.now() - timedelta(hours=1))
+
+
+def test_a_case_not_accepted_in_time_reminds_its_communitys_officers_once(personas, late_case):
+    first = dispatch.scan()
+    again = dispatch.scan()
+    reminder = Notification.objects.get()
+    assert (reminder.rule, reminder.user) == ("unaccepted", personas.officer_chunguang)
+    assert late_case.tracking_code in reminder.title
+    assert first["created"] == 1 and again["created"] == 0
+    delivery = Delivery.objects.get()
+    assert (delivery.channel, delivery.address) == ("email", "chunguang@example.org")
+    assert dispatch.send(delivery.pk) == "sent" and dispatch.send(delivery.pk) == "skipped"
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<reminder-{delivery.pk}@youjie.local>"
+    assert reverse("cases:detail", args=[late_case.pk]) in mail.outbox[0].body
+
+
+def test_tasks_due_soon_and_overdue_remind_the_owner_and_the_case_owner(places, personas):
+    case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang)
+    water = UnitLeaderFactory(unit__building=places.buildings[places.cg1], phone="13900001111")
+    today = timezone.localdate()
+    Task.objects.create(
+        case=case,
+        title="临时供水",
+        owner_user=personas.worker_cg1,
+        due_date=today + timedelta(days=1),
+        created_by=personas.officer_chunguang,
+    )
+    Task.objects.create(
+        case=case,
+        title="代收费用",
+        owner_contact=water,
+        due_date=today - timedelta(days=2),
+        created_by=personas.officer_chunguang,
+    )
+    dispatch.scan()
+    soon = Notification.objects.filter(rule="task_due_soon")
+    assert {n.user for n in soon} == {personas.worker_cg1, personas.officer_chunguang}
+    late = Notification.objects.filter(rule="task_overdue")
+    assert {n.recipient_key for n in late} == {
+        f"user:{personas.officer_chunguang.pk}",
+        f"contact:{water.pk}",
+    }
+    sms = Delivery.objects.get(channel="sms")
+    assert sms.address == "13900001111"
+
+
+def test_a_follow_up_due_reminds_the_grid_worker(places, personas):
+    case = CaseFactory(
+        grid=places.cg1, state=State.RESOLVED, follow_up_due=timezone.now() - timedelta(minutes=5)
+    )
+    dispatch.scan()
+    reminder = Notification.objects.get()
+    assert (reminder.rule, reminder.user) == ("follow_up", personas.worker_cg1)
+    assert case.tracking_code in reminder.title
+
+
+def test_a_meeting_tomorrow_reminds_every_invited_participant(places, personas):
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    meeting = Meeting.objects.create(
+        street=places.street,
+        community=places.funan,
+        kind="monthly",
+        starts_at=tomorrow.replace(hour=9, minute=30),
+        venue_kind="room",
+    )
+    leader = places.leaders[places.fn1]
+    Participant.objects.create(
+        meeting=meeting, kind="grid_worker", user=personas.officer_funan, name="x"
+    )
+    Participant.objects.create(
+        meeting=meeting, kind="unit_leader", contact=leader, name=leader.name
+    )
+    dispatch.scan()
+    assert set(Notification.objects.values_list("recipient_key", flat=True)) == {
+        f"user:{personas.officer_funan.pk}",
+        f"contact:{leader.pk}",
+    }
+
+
+def test_the_users_channel_choice_decides_the_deliveries(personas, late_case):
+    ChannelChoice.objects.create(
+        user=personas.officer_chunguang, email=False, sms=True, phone="13800002222"
+    )
+    dispatch.scan()
+    assert list(Delivery.objects.values_list("channel", "address")) == [("sms", "13800002222")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_queued_in_a_rolled_back_transaction_is_never_sent(personas, late_case):
+    queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue.delete("celery")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        dispatch.scan()
+        raise RuntimeError("the request failed")
+    assert queue.llen("celery") == 0 and not Notification.objects.exists()
+    dispatch.scan()
+    assert queue.llen("celery") == 1  # committed this time: queued once, on the real broker
+    queue.delete("celery")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_delivery_is_queued_again_only_after_the_requeue_time(personas, late_case):
+    queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue.delete("celery")
+    dispatch.scan()
+    dispatch.scan()
+    assert queue.llen("celery") == 1
+    later = timezone.now() + timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS + 1)
+    assert dispatch.queue_waiting(later) == 1  # lost from the broker: queued again
+    queue.delete("celery")
+    delivery = Delivery.objects.get()
+    dispatch.send(delivery.pk)
+    assert dispatch.queue_waiting(later + timedelta(hours=1)) == 0
+    assert Delivery.objects.get().status == DeliveryStatus.SENT
+
+
+# The bell, the list and channels -----------------------------------------------------------
+def test_the_bell_counts_unread_and_opening_marks_read(personas, login, late_case):
+    dispatch.scan()
+    client = login(personas.officer_chunguang)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="unread-count">1<' in page
+    reminder = Notification.objects.get()
+    response = client.post(reverse("notifications:open", args=[reminder.pk]))
+    assert response["Location"] == reverse("cases:detail", args=[late_case.pk])
+    assert 'data-testid="unread-count"' not in client.get(reverse("home")).content.decode()
+    other = login(personas.officer_funan)
+    assert other.post(reverse("notifications:open", args=[reminder.pk])).status_code == 404
+    assert reminder.title not in other.get(reverse("notifications:list")).content.decode()
+
+
+def test_mark_all_read(personas, login, late_case):
+    dispatch.scan()
+    client = login(personas.officer_chunguang)
+    client.post(reverse("notifications:read_all"))
+    assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({"sms": "on"}, "短信需要手机号"), ({"sms": "on", "phone": "0472-1234567"}, "11 位")],
+)
+def test_bad_channel_choices_are_refused(personas, login, data, message):
+    response = login(personas.worker_cg1).post(reverse("notifications:settings"), data)
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+# The overdue page ---------------------------------------------------------------------------
+def test_the_overdue_page_shows_what_the_reminders_say_in_the_users_places(
+    places, personas, login, late_case
+):
+    theirs = CaseFactory(grid=places.fn1, response_deadline=timezone.now() - timedelta(hours=2))
+    page = login(personas.officer_chunguang).get(reverse("notifications:overdue")).content.decode()
+    assert late_case.tracking_code in page and theirs.tracking_code not in page
+    street = login(personas.street_staff).get(reverse("notifications:overdue")).content.decode()
+    assert late_case.tracking_code in street and theirs.tracking_code in street
+    assert login(personas.worker_cg1).get(reverse("notifications:overdue")).status_code == 404
+
+
+def test_deadlines_count_the_streets_working_days(places, personas, login):
+    places.street.follow_up_working_days = 3
+    places.street.save()
+    case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang)
+    from accounts.scope import Scope
+    from cases import workflow
+
+    officer = personas.officer_chunguang
+    workflow.perform(
+        Scope.for_user(officer),
+        officer,
+        case.pk,
+        "resolve",
+        {
+            "resolve-outcome": "resolved",
+            "resolve-note": "修好",
+            "resolve-explanation_method": "phone",
+            "resolve-explanation": "电话告知",
+        },
+    )
+    case.refresh_from_db()
+    assert case.follow_up_due == add_working_days(case.resolved_at, 3)

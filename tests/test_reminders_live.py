@@ -1,0 +1,233 @@
+"""Reminders under faults, with a real Celery worker and beat on a real Redis.
+
+Each test starts its own redis-server (so it may stop it) and Celery processes against the
+test database, makes reminders fall due, and counts what reached the mail files: every
+reminder sent, none twice. Figures are printed: run with `-s` to read them.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import RoleKind
+from notifications.models import Delivery, DeliveryStatus, Notification
+from tests.factories import CaseFactory, UserFactory, make_role
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 6393
+
+
+class RedisServer:
+    def __init__(self, directory):
+        self.directory = directory
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(PORT),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=PORT)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class Celery:
+    """Worker and beat processes, each in its own process group so kill -9 takes it whole."""
+
+    def __init__(self, tmp_path):
+        db = connection.settings_dict
+        self.mail_dir = tmp_path / "mail"
+        self.tmp = tmp_path
+        self.env = {
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "REDIS_URL": f"redis://127.0.0.1:{PORT}/0",
+            "MAIL_DIR": str(self.mail_dir),
+            "REMINDER_SCAN_SECONDS": "1",
+            "REMINDER_REQUEUE_SECONDS": "4",
+        }
+        self.processes = []
+
+    def _start(self, *args, name):
+        log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    def worker(self, name="w1"):
+        return self._start(
+            "worker",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"{name}@%h",
+            name=name,
+        )
+
+    def beat(self, name="beat1"):
+        return self._start(
+            "beat",
+            "--loglevel=WARNING",
+            f"--schedule={self.tmp / name}",
+            f"--pidfile={self.tmp / name}.pid",
+            name=name,
+        )
+
+    @staticmethod
+    def kill(process):
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    def stop_all(self):
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def mail_ids(self):
+        ids = []
+        for path in self.mail_dir.glob("*"):
+            ids += re.findall(r"^Message-ID: (<reminder-\d+@[^>]+>)", path.read_text(), re.M)
+        return ids
+
+
+@pytest.fixture
+def services(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    celery = Celery(tmp_path)
+    yield server, celery
+    celery.stop_all()
+    server.stop()
+
+
+@pytest.fixture
+def officers(places, personas):
+    """Two officers of 春光社区 who read reminders by email."""
+    personas.officer_chunguang.email = "chunguang@example.org"
+    personas.officer_chunguang.save()
+    second = UserFactory(username="officer_chunguang_2", email="chunguang2@example.org")
+    make_role(second, RoleKind.COMMUNITY_OFFICER, places.chunguang)
+    return [personas.officer_chunguang, second]
+
+
+def overdue_cases(places, n):
+    late = timezone.now() - timedelta(hours=2)
+    return [CaseFactory(grid=places.cg1, response_deadline=late) for _ in range(n)]
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def sent():
+    return Delivery.objects.filter(status=DeliveryStatus.SENT).count()
+
+
+def report(label, celery, expected):
+    ids = celery.mail_ids()
+    figures = {
+        "reminders": Notification.objects.count(),
+        "sent": len(ids),
+        "expected": expected,
+        "duplicates": len(ids) - len(set(ids)),
+    }
+    print(f"\n[{label}] " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    return figures
+
+
+def test_two_beats_and_a_worker_send_each_reminder_once(places, officers, services):
+    server, celery = services
+    overdue_cases(places, 60)
+    celery.worker()
+    celery.beat("beat1")
+    celery.beat("beat2")
+    wait_until(lambda: sent() == 120, 90, "120 deliveries")
+    time.sleep(3)  # more scans from both beats: nothing new may appear
+    figures = report("two beats", celery, 120)
+    assert figures == {"reminders": 120, "sent": 120, "expected": 120, "duplicates": 0}
+
+
+def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(places, officers, services):
+    server, celery = services
+    overdue_cases(places, 150)
+    worker = celery.worker("w1")
+    celery.beat()
+    wait_until(lambda: sent() >= 20, 90, "the first deliveries")
+    celery.kill(worker)  # kill -9, mid-batch
+    killed_at = sent()
+    celery.worker("w2")
+    wait_until(lambda: sent() == 300, 120, "300 deliveries")
+    figures = report(f"worker killed at {killed_at} sent", celery, 300)
+    assert killed_at < 300
+    assert figures == {"reminders": 300, "sent": 300, "expected": 300, "duplicates": 0}
+
+
+def test_redis_down_for_a_minute_loses_and_repeats_nothing(places, officers, services):
+    server, celery = services
+    overdue_cases(places, 40)
+    celery.worker()
+    celery.beat()
+    wait_until(lambda: sent() >= 10, 90, "the first deliveries")
+    server.stop()
+    stopped_at = sent()
+    overdue_cases(places, 40)  # more fall due while the broker is away
+    time.sleep(60)
+    server.start()
+    wait_until(lambda: sent() == 160, 180, "160 deliveries after Redis came back")
+    figures = report(f"Redis down 60 s at {stopped_at} sent", celery, 160)
+    assert figures == {"reminders": 160, "sent": 160, "expected": 160, "duplicates": 0}
