@@ -144,7 +144,11 @@ def build_cases(street, sessions, now=None) -> dict:
     now = now or timezone.now()
     rng = random.Random(RNG_SEED)
     people = DemoPeople(street)
-    categories = {c.name: c for c in Category.objects.all()}
+    # The starting categories come with the migrations; a street may have renamed some.
+    categories = {
+        name: Category.objects.get_or_create(name=name, defaults={"position": position})[0]
+        for position, name in enumerate(CATEGORY_WEIGHTS)
+    }
     units = list(
         Unit.objects.filter(building__grid__community__street=street).values(
             "id",
@@ -227,6 +231,7 @@ class _Builder:
             created_by=worker,
             created_at=logged,
             response_deadline=add_working_days(logged, self.street.response_working_days),
+            accept_by=add_working_days(logged, self.street.response_working_days),
         )
         steps = [("log", "", State.SUBMITTED, worker, logged, "", {})]
         age_days = (now - logged).days
@@ -258,6 +263,7 @@ class _Builder:
             description="楼道里有人给电动车充电，电线从窗户拉下来，担心起火",
             created_at=logged,
             response_deadline=min(add_working_days(logged, 1), now - timedelta(hours=1)),
+            accept_by=min(add_working_days(logged, 1), now - timedelta(hours=1)),
             **place,
         )
         self.cases.append((late, [("log", "", State.SUBMITTED, worker, logged, "", {})], None))

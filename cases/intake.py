@@ -26,6 +26,7 @@ def log_case(form, user) -> Case:
         case.response_deadline = first_response_deadline(
             case.created_at, case.grid.community.street
         )
+        case.accept_by = case.response_deadline
         case.save()
         for photo in form.cleaned_data.get("photos") or []:
             add_photo(case, photo, user)

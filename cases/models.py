@@ -151,6 +151,8 @@ class Case(models.Model):
     satisfaction = models.CharField(
         _("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True
     )
+    # The response time set when the case was logged; kept as it was for the response rate.
+    accept_by = models.DateTimeField(_("to be accepted by"), null=True, blank=True, editable=False)
     # Stamped by the moves, so reports and reminders read one column instead of the history.
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
@@ -221,6 +223,7 @@ class CaseEvent(AppendOnly):
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["move", "at"])]
 
     def __str__(self):
         return f"{self.case_id} {self.move} {self.from_state}→{self.to_state}"

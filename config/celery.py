@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "task": "notifications.tasks.scan_reminders",
         "schedule": float(os.environ.get("REMINDER_SCAN_SECONDS", "60")),
     },
+    # On the 1st, last month's report is frozen for every street; street staff are told.
+    "freeze-last-month": {
+        "task": "reports.tasks.freeze_last_month",
+        "schedule": crontab(day_of_month=1, hour=0, minute=30),
+    },
     # 每月17日固定协商: this month's and next month's sessions exist well ahead (idempotent).
     "create-monthly-sessions": {
         "task": "meetings.tasks.create_monthly_sessions",

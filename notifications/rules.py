@@ -184,8 +184,32 @@ def meeting_tomorrow(now):
         )
 
 
-# The periodic rules; the monthly sessions and the report are their own beat entries.
-RULES = [unaccepted, task_due_soon, task_overdue, follow_up, meeting_tomorrow]
+def report_ready(now):
+    """Last month's report, frozen on the 1st, is ready for the street's staff."""
+    from reports.models import FrozenReport
+
+    for report in FrozenReport.objects.filter(frozen_at__gte=now - LOOKBACK).select_related(
+        "street"
+    ):
+        staff = [
+            role.user
+            for role in Role.objects.filter(
+                kind=RoleKind.STREET_STAFF, street=report.street, user__is_active=True
+            ).select_related("user")
+        ]
+        yield Reminder(
+            "report_ready",
+            f"report:{report.street_id}:{report.month:%Y-%m}",
+            report.frozen_at,
+            _("The %(month)s resolution report is ready") % {"month": f"{report.month:%Y-%m}"},
+            report.street.name,
+            reverse("reports:report") + f"?month={report.month:%Y-%m}",
+            users=staff,
+        )
+
+
+# The periodic rules; the monthly sessions and the report freeze are their own beat entries.
+RULES = [unaccepted, task_due_soon, task_overdue, follow_up, meeting_tomorrow, report_ready]
 
 
 def due_reminders(now):

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cases",
     "meetings",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

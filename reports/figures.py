@@ -1,0 +1,296 @@
+"""The report's figures: what each one counts, and the database aggregates that count it.
+
+Counts follow the case history (append-only), so a month's figures rest on what happened in
+that month. A case resolved twice in one month (reopened in between) counts once, with the
+outcome of its last resolution; resolved in October and again in November, it counts in both.
+
+    received           cases logged in the period
+    accepted           cases accepted (接单) in the period
+    accepted_on_time   …of which within the street's response time set when logged
+    declined           cases declined in the period
+    resolved           cases resolved (解单) in the period, by outcome of the last resolution
+    verified           follow-up visits (查单) recorded in the period, by satisfaction
+    overdue            cases whose deadline fell in the period and that were not resolved by it
+    escalated          escalations (督办) raised in the period
+    response_rate      accepted_on_time / accepted
+    resolution_rate    resolved with outcome 已解决 / resolved
+    satisfaction_rate  (满意 + 基本满意) / follow-up visits with a satisfaction
+    median_days        median days from logging to the last resolution in the period
+"""
+
+import statistics
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+)
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case, CaseEvent, Channel, Escalation, Outcome, Satisfaction, State
+from meetings.models import Kind, Meeting, Venue
+from meetings.selectors import HELD_STATES
+
+COUNTS = [
+    ("received", _("Received"), _("Cases logged in the period.")),
+    ("accepted", _("Accepted"), _("Cases accepted (接单) in the period.")),
+    (
+        "accepted_on_time",
+        _("Accepted on time"),
+        _("Accepted within the street's response time, as set when the case was logged."),
+    ),
+    ("declined", _("Declined"), _("Cases declined in the period.")),
+    (
+        "resolved",
+        _("Resolved (解单)"),
+        _("Cases resolved in the period, whatever the outcome; a case resolved twice counts once."),
+    ),
+    ("outcome_resolved", _("…resolved"), _("Resolutions with the outcome 已解决.")),
+    ("outcome_partly", _("…partly"), _("Resolutions with the outcome 部分解决.")),
+    (
+        "outcome_cannot",
+        _("…cannot"),
+        _("Resolutions with the outcome 无法解决 (the resident was referred)."),
+    ),
+    ("outcome_not_needed", _("…no longer needed"), _("Resolutions with the outcome 不再需要.")),
+    ("verified", _("Verified (查单)"), _("Follow-up visits recorded in the period.")),
+    (
+        "overdue",
+        _("Overdue"),
+        _("Cases whose deadline fell in the period and that were not resolved by it."),
+    ),
+    ("escalated", _("Escalated (督办)"), _("Escalations to the street raised in the period.")),
+]
+RATES = [
+    ("response_rate", _("Response rate"), _("Accepted on time ÷ accepted.")),
+    (
+        "resolution_rate",
+        _("Resolution rate"),
+        _("Resolved with the outcome 已解决 ÷ all resolved."),
+    ),
+    (
+        "satisfaction_rate",
+        _("Satisfaction rate"),
+        _("满意 and 基本满意 ÷ follow-up visits with a satisfaction."),
+    ),
+]
+MEDIAN = (
+    "median_days",
+    _("Median days to resolve"),
+    _("Median days from logging to resolution, for cases resolved in the period."),
+)
+LABELS = {key: (label, help_text) for key, label, help_text in [*COUNTS, *RATES, MEDIAN]}
+COUNT_KEYS = [key for key, _label, _help in COUNTS]
+# The hidden counts the rates are made of; additive, so totals are sums of rows.
+PARTS = ["satisfied", "basically", "with_satisfaction"]
+
+
+class Median(Aggregate):
+    """PostgreSQL's median; the embedded SQLite default takes the values and sorts them."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _days_to_resolve():
+    return Func(
+        F("at") - F("case__created_at"),
+        template="EXTRACT(EPOCH FROM %(expressions)s)",
+        output_field=FloatField(),
+    )
+
+
+def _in(period, field):
+    return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
+
+
+def _last(move, period):
+    """Events that are the case's last of this move in the period (a later one supersedes)."""
+    later = CaseEvent.objects.filter(
+        case=OuterRef("case"), move=move, id__gt=OuterRef("id")
+    ).filter(_in(period, "at"))
+    return CaseEvent.objects.filter(_in(period, "at"), move=move).exclude(Exists(later))
+
+
+def _case_place(place: Q) -> Q:
+    """The place filter of cases, as seen from a row that has a `case` (nested Qs too)."""
+    moved = Q()
+    moved.connector, moved.negated = place.connector, place.negated
+    moved.children = [
+        (f"case__{child[0]}", child[1]) if isinstance(child, tuple) else _case_place(child)
+        for child in place.children
+    ]
+    return moved
+
+
+def compute(place: Q, group: str, period) -> dict:
+    """{"rows": {group id: figures}, "total": figures} for cases under `place` (a Q on Case).
+
+    `group` is "community_id" or "grid_id". A bounded number of queries: one per kind of figure,
+    grouped, whatever the number of cases.
+    """
+    rows = defaultdict(lambda: defaultdict(int))
+    case_group = f"case__{group}"
+    for row in (
+        Case.objects.filter(place, _in(period, "created_at")).values(group).annotate(n=Count("id"))
+    ):
+        rows[row[group]]["received"] = row["n"]
+    events = CaseEvent.objects.filter(_case_place(place), _in(period, "at"))
+    for row in (
+        events.filter(move__in=["accept", "decline"])
+        .values(case_group)
+        .annotate(
+            accepted=Count("case", distinct=True, filter=Q(move="accept")),
+            accepted_on_time=Count(
+                "case", distinct=True, filter=Q(move="accept", at__lte=F("case__accept_by"))
+            ),
+            declined=Count("case", distinct=True, filter=Q(move="decline")),
+        )
+    ):
+        rows[row[case_group]].update(
+            {k: row[k] for k in ("accepted", "accepted_on_time", "declined")}
+        )
+    outcomes = {f"outcome_{o}": Count("id", filter=Q(details__outcome=o)) for o in Outcome.values}
+    for row in (
+        _last("resolve", period)
+        .filter(_case_place(place))
+        .values(case_group)
+        .annotate(resolved=Count("id"), **outcomes)
+    ):
+        rows[row[case_group]].update({k: row[k] for k in ["resolved", *outcomes]})
+    for row in (
+        _last("verify", period)
+        .filter(_case_place(place))
+        .values(case_group)
+        .annotate(
+            verified=Count("id"),
+            satisfied=Count("id", filter=Q(details__satisfaction=Satisfaction.SATISFIED)),
+            basically=Count("id", filter=Q(details__satisfaction=Satisfaction.BASICALLY)),
+            with_satisfaction=Count("id", filter=Q(details__satisfaction__in=Satisfaction.values)),
+        )
+    ):
+        rows[row[case_group]].update({k: row[k] for k in ["verified", *PARTS]})
+    for row in overdue_cases(place, period).values(group).annotate(n=Count("id")):
+        rows[row[group]]["overdue"] = row["n"]
+    for row in (
+        Escalation.objects.filter(_case_place(place), _in(period, "raised_at"))
+        .values(case_group)
+        .annotate(n=Count("id"))
+    ):
+        rows[row[case_group]]["escalated"] = row["n"]
+    medians = _medians(place, group, period)
+    result = {"rows": {}, "total": defaultdict(int)}
+    for key, figures in rows.items():
+        for name in COUNT_KEYS + PARTS:
+            result["total"][name] += figures.get(name, 0)
+        result["rows"][key] = _with_rates(figures, medians.get(key))
+    result["total"] = _with_rates(result["total"], medians.get("total"))
+    return result
+
+
+def _with_rates(figures, median):
+    figures = {name: figures.get(name, 0) for name in COUNT_KEYS + PARTS}
+    figures["response_rate"] = _rate(figures["accepted_on_time"], figures["accepted"])
+    figures["resolution_rate"] = _rate(figures["outcome_resolved"], figures["resolved"])
+    figures["satisfaction_rate"] = _rate(
+        figures["satisfied"] + figures["basically"], figures["with_satisfaction"]
+    )
+    figures["median_days"] = round(median, 1) if median is not None else None
+    return figures
+
+
+def _rate(part, whole):
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _medians(place, group, period) -> dict:
+    resolves = _last("resolve", period).filter(_case_place(place))
+    case_group = f"case__{group}"
+    if connection.vendor == "postgresql":
+        medians = {
+            row[case_group]: row["m"] / 86400
+            for row in resolves.values(case_group).annotate(m=Median(_days_to_resolve()))
+        }
+        total = resolves.aggregate(m=Median(_days_to_resolve()))["m"]
+        medians["total"] = total / 86400 if total is not None else None
+        return medians
+    durations = defaultdict(list)
+    for key, at, created in resolves.values_list(case_group, "at", "case__created_at"):
+        days = (at - created).total_seconds() / 86400
+        durations[key].append(days)
+        durations["total"].append(days)
+    return {key: statistics.median(values) for key, values in durations.items()}
+
+
+def overdue_cases(place, period):
+    return (
+        Case.objects.filter(place, _in(period, "response_deadline"))
+        .exclude(state=State.DECLINED)
+        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=F("response_deadline")))
+    )
+
+
+def breakdown(place: Q, period) -> dict:
+    """Cases received in the period by category and by channel."""
+    received = Case.objects.filter(place, _in(period, "created_at"))
+    channels = dict(Channel.choices)
+    return {
+        "categories": list(
+            received.values_list("category__name").annotate(n=Count("id")).order_by("-n")
+        ),
+        "channels": [
+            (channels.get(key, key), n)
+            for key, n in received.values_list("channel").annotate(n=Count("id")).order_by("-n")
+        ],
+    }
+
+
+def meetings_held(community_ids, period) -> dict:
+    """Meetings held in the period by kind and venue, and their attendances."""
+    held = Meeting.objects.filter(community_id__in=community_ids, state__in=HELD_STATES).filter(
+        _in(period, "starts_at")
+    )
+    by_kind = dict(held.values_list("kind").annotate(n=Count("id")))
+    by_venue = dict(held.values_list("venue_kind").annotate(n=Count("id")))
+    attendance = held.aggregate(n=Count("participants", filter=Q(participants__attended=True)))["n"]
+    return {
+        "total": sum(by_kind.values()),
+        "kinds": [(label, by_kind.get(key, 0)) for key, label in Kind.choices],
+        "venues": [(label, by_venue.get(key, 0)) for key, label in Venue.choices],
+        "attendance": attendance,
+    }
+
+
+def cases_behind(figure: str, place: Q, period):
+    """The cases a count is made of, for the list each figure links to."""
+    if figure == "received":
+        return Case.objects.filter(place, _in(period, "created_at"))
+    if figure == "overdue":
+        return overdue_cases(place, period)
+    if figure == "escalated":
+        ids = Escalation.objects.filter(_in(period, "raised_at")).values("case_id")
+        return Case.objects.filter(place, pk__in=ids)
+    events = {
+        "accepted": CaseEvent.objects.filter(_in(period, "at"), move="accept"),
+        "accepted_on_time": CaseEvent.objects.filter(
+            _in(period, "at"), move="accept", at__lte=F("case__accept_by")
+        ),
+        "declined": CaseEvent.objects.filter(_in(period, "at"), move="decline"),
+        "resolved": _last("resolve", period),
+        "verified": _last("verify", period),
+        **{
+            f"outcome_{o}": _last("resolve", period).filter(details__outcome=o)
+            for o in Outcome.values
+        },
+    }
+    if figure not in events:
+        return None
+    return Case.objects.filter(place, pk__in=events[figure].values("case_id"))

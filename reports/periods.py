@@ -1,0 +1,67 @@
+"""Report periods: a calendar month, or the year to date, in the app's time zone."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+    month: date | None  # the month, when the period is one
+    label: str
+
+    @property
+    def query(self) -> str:
+        return f"month={self.month:%Y-%m}" if self.month else f"year={self.start.year}"
+
+
+def _aware(day: date) -> datetime:
+    # Midnight in Asia/Shanghai: an event at 00:00 on the 1st belongs to the new month.
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def month_period(month: date) -> Period:
+    month = month.replace(day=1)
+    following = (month + timedelta(days=32)).replace(day=1)
+    return Period(_aware(month), _aware(following), month, f"{month:%Y-%m}")
+
+
+def year_to_date(year: int, today: date | None = None) -> Period:
+    today = today or timezone.localdate()
+    end = _aware(today + timedelta(days=1)) if year == today.year else _aware(date(year + 1, 1, 1))
+    return Period(_aware(date(year, 1, 1)), end, None, _("%(year)s to date") % {"year": year})
+
+
+def last_month(today: date | None = None) -> date:
+    today = today or timezone.localdate()
+    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def from_query(params) -> Period | None:
+    """month=YYYY-MM or year=YYYY; nothing means last month; None means a bad value."""
+    if params.get("year"):
+        try:
+            year = int(params["year"])
+        except ValueError:
+            return None
+        today = timezone.localdate()
+        return year_to_date(year) if 2000 <= year <= today.year else None
+    if params.get("month"):
+        try:
+            year, month = (int(part) for part in params["month"].split("-"))
+            chosen = date(year, month, 1)
+        except ValueError:
+            return None
+        return month_period(chosen) if date(2000, 1, 1) <= chosen <= timezone.localdate() else None
+    return month_period(last_month())
+
+
+def twelve_months_to(month: date) -> list[date]:
+    months = [month.replace(day=1)]
+    while len(months) < 12:
+        months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
+    return months

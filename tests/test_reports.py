@@ -1,0 +1,293 @@
+"""The monthly report against hand-counted history: month boundaries at midnight Asia/Shanghai,
+reopened and declined cases, frozen months, exports, access and query counts."""
+
+import io
+from datetime import datetime
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from cases.models import CaseEvent, Escalation, State
+from notifications import dispatch
+from notifications.models import Notification
+from reports.build import freeze
+from reports.models import FrozenReport
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(text):
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.fromisoformat(text))  # Asia/Shanghai
+
+
+def history(case, actor, *steps):
+    for move, when, details in steps:
+        CaseEvent.objects.create(
+            case=case, move=move, to_state="accepted", actor=actor, at=at(when), details=details
+        )
+
+
+@pytest.fixture
+def october(places, personas):
+    """Seven cases whose October 2026 figures were counted by hand (see each comment)."""
+    officer = personas.officer_chunguang
+    resolved = {"outcome": "resolved"}
+    # A: logged in September, accepted on time just after midnight on 1 October, resolved,
+    # verified as satisfied: counts in October as accepted, resolved and verified.
+    a = CaseFactory(
+        grid=places.cg1,
+        created_at=at("2026-09-30 23:30"),
+        accept_by=at("2026-10-08 23:30"),
+        response_deadline=at("2026-10-10 12:00"),
+        resolved_at=at("2026-10-05 12:00"),
+        state=State.VERIFIED,
+    )
+    history(
+        a,
+        officer,
+        ("accept", "2026-10-01 00:10", {}),
+        ("resolve", "2026-10-05 12:00", resolved),
+        ("verify", "2026-10-12 09:00", {"satisfaction": "satisfied"}),
+    )
+    # B: logged one second before November: received in October.
+    CaseFactory(
+        grid=places.cg1,
+        created_at=at("2026-10-31 23:59:59"),
+        accept_by=at("2026-11-02 23:59"),
+        response_deadline=at("2026-11-02 23:59"),
+    )
+    # C: logged at midnight on 1 November: not October's.
+    CaseFactory(
+        grid=places.cg2,
+        created_at=at("2026-11-01 00:00"),
+        accept_by=at("2026-11-02 00:00"),
+        response_deadline=at("2026-11-02 00:00"),
+    )
+    # D: received and declined in October.
+    d = CaseFactory(
+        grid=places.cg2,
+        created_at=at("2026-10-10 10:00"),
+        state=State.DECLINED,
+        response_deadline=at("2026-10-11 10:00"),
+    )
+    history(d, officer, ("decline", "2026-10-11 09:00", {}))
+    # E (富南): accepted late, resolved partly, reopened, resolved again: one resolution, 已解决.
+    e = CaseFactory(
+        grid=places.fn1,
+        created_at=at("2026-10-02 10:00"),
+        accept_by=at("2026-10-08 10:00"),
+        response_deadline=at("2026-11-30 10:00"),
+        resolved_at=at("2026-10-25 10:00"),
+        state=State.VERIFIED,
+    )
+    history(
+        e,
+        officer,
+        ("accept", "2026-10-09 10:00", {}),
+        ("resolve", "2026-10-15 10:00", {"outcome": "partly"}),
+        ("reopen", "2026-10-20 10:00", {}),
+        ("resolve", "2026-10-25 10:00", resolved),
+        ("verify", "2026-10-28 10:00", {"satisfaction": "basically"}),
+    )
+    # F (富南): resolved in September (cannot), reopened in October, resolved in November.
+    f = CaseFactory(
+        grid=places.fn1,
+        created_at=at("2026-09-20 10:00"),
+        resolved_at=at("2026-11-02 10:00"),
+        response_deadline=at("2026-09-25 10:00"),
+    )
+    history(
+        f,
+        officer,
+        ("resolve", "2026-09-28 10:00", {"outcome": "cannot"}),
+        ("reopen", "2026-10-03 10:00", {}),
+        ("resolve", "2026-11-02 10:00", resolved),
+    )
+    # G: accepted on time, deadline 20 October passed unresolved: overdue, and escalated.
+    g = CaseFactory(
+        grid=places.cg1,
+        created_at=at("2026-10-05 09:00"),
+        accept_by=at("2026-10-06 09:00"),
+        response_deadline=at("2026-10-20 18:00"),
+        state=State.IN_PROGRESS,
+    )
+    history(g, officer, ("accept", "2026-10-05 15:00", {}))
+    Escalation.objects.create(
+        case=g, reason="逾期", raised_by=officer, raised_at=at("2026-10-21 09:00")
+    )
+    return {"a": a, "e": e, "f": f, "g": g}
+
+
+OCTOBER = {"month": "2026-10"}
+
+
+def report(client, **params):
+
+    response = client.get(reverse("reports:report"), params)
+    assert response.status_code == 200
+    return response
+
+
+def figures_of(client, **params):
+    return report(client, **params).context["total"]
+
+
+def test_octobers_street_figures_match_the_hand_count(personas, login, october):
+    total = figures_of(login(personas.street_staff), **OCTOBER)
+    expected = {
+        "received": 4,
+        "accepted": 3,
+        "accepted_on_time": 2,
+        "declined": 1,
+        "resolved": 2,
+        "outcome_resolved": 2,
+        "outcome_partly": 0,
+        "outcome_cannot": 0,
+        "verified": 2,
+        "overdue": 1,
+        "escalated": 1,
+        "response_rate": 66.7,
+        "resolution_rate": 100.0,
+        "satisfaction_rate": 100.0,
+    }
+    assert {key: total[key] for key in expected} == expected
+    a_days = (at("2026-10-05 12:00") - at("2026-09-30 23:30")).total_seconds() / 86400
+    assert total["median_days"] == round((a_days + 23) / 2, 1)
+
+
+def test_a_reopened_case_counts_in_each_month_it_was_resolved(personas, login, october):
+    client = login(personas.street_staff)
+    september = figures_of(client, month="2026-09")
+    november = figures_of(client, month="2026-11")
+    assert (september["resolved"], september["outcome_cannot"], september["resolution_rate"]) == (
+        1,
+        1,
+        0.0,
+    )
+    assert (november["received"], november["resolved"], november["outcome_resolved"]) == (1, 1, 1)
+
+
+def test_rows_per_community_and_the_drill_down_to_grids(places, personas, login, october):
+    client = login(personas.street_staff)
+    rows = {row["name"]: row["live"] for row in report(client, **OCTOBER).context["rows"]}
+    assert rows["春光社区"]["received"] == 3 and rows["富南社区"]["received"] == 1
+    grids = report(client, community=places.chunguang.pk, **OCTOBER).context["rows"]
+    by_grid = {row["name"]: row["live"]["received"] for row in grids}
+    assert by_grid == {"春光第1网格": 2, "春光第2网格": 1}
+
+
+def test_each_count_links_to_the_cases_behind_it(places, personas, login, october):
+    client = login(personas.street_staff)
+    page = client.get(reverse("reports:cases"), {"figure": "resolved", **OCTOBER}).content.decode()
+    assert october["a"].tracking_code in page and october["e"].tracking_code in page
+    assert october["f"].tracking_code not in page
+    overdue = client.get(
+        reverse("reports:cases"), {"figure": "overdue", **OCTOBER}
+    ).content.decode()
+    assert october["g"].tracking_code in overdue and october["a"].tracking_code not in overdue
+    assert client.get(reverse("reports:cases"), {"figure": "bogus", **OCTOBER}).status_code == 404
+
+
+def test_an_officer_sees_their_community_only_and_a_worker_their_grid(
+    places, personas, login, october
+):
+    officer = login(personas.officer_chunguang)
+    assert figures_of(officer, **OCTOBER)["received"] == 3
+    assert (
+        officer.get(
+            reverse("reports:report"), {"community": places.funan.pk, **OCTOBER}
+        ).status_code
+        == 404
+    )
+    behind = officer.get(
+        reverse("reports:cases"), {"figure": "resolved", **OCTOBER}
+    ).content.decode()
+    assert october["e"].tracking_code not in behind
+    worker = login(personas.worker_cg1)
+    assert figures_of(worker, **OCTOBER)["received"] == 2
+    other = login(personas.other_street_staff)
+    assert figures_of(other, **OCTOBER)["received"] == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"month": "2026-13"},
+        {"month": "abc"},
+        {"year": "x"},
+        {"month": "2999-01"},
+        {"community": "zz"},
+    ],
+)
+def test_bad_parameters_are_a_404(personas, login, params):
+    assert login(personas.street_staff).get(reverse("reports:report"), params).status_code == 404
+
+
+def test_a_frozen_month_keeps_its_figures_and_shows_the_live_one_beside(
+    places, personas, login, october
+):
+    freeze(places.street, datetime(2026, 10, 1).date())
+    assert freeze(places.street, datetime(2026, 10, 1).date())[1] is False  # once
+    late = CaseFactory(grid=places.cg1, created_at=at("2026-10-15 10:00"), state=State.DECLINED)
+    history(late, personas.officer_chunguang, ("decline", "2026-10-16 10:00", {}))
+    client = login(personas.street_staff)
+    response = report(client, **OCTOBER)
+    page = response.content.decode()
+    assert "冻结于" in page and 'data-testid="live-figure"' in page
+    assert "（现在 5）" in page or "(现在 5)" in page  # received: 4 published, 5 now
+    xlsx = client.get(reverse("reports:export", args=["xlsx"]), OCTOBER)
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    headings = rows[2]
+    total = rows[-1]
+    assert headings[0] == "位置" and total[0] == "合计"
+    assert total[headings.index("收到")] == 4  # the published figure, as on the page
+
+
+def test_the_xlsx_and_csv_carry_the_pages_figures(places, personas, login, october):
+    client = login(personas.street_staff)
+    page_rows = {row["name"]: row["live"] for row in report(client, **OCTOBER).context["rows"]}
+    sheet = load_workbook(
+        io.BytesIO(client.get(reverse("reports:export", args=["xlsx"]), OCTOBER).content)
+    ).active
+    rows = list(sheet.iter_rows(values_only=True))
+    headings = rows[2]
+    for row in rows[3:-1]:
+        live = page_rows[row[0]]
+        assert row[headings.index("收到")] == live["received"]
+        assert row[headings.index("解决率")] == live["resolution_rate"]
+    csv_text = client.get(reverse("reports:export", args=["csv"]), OCTOBER).content.decode(
+        "utf-8-sig"
+    )
+    assert "春光社区,3," in csv_text
+
+
+def test_freezing_tells_the_street_staff(places, personas, october):
+    freeze(places.street, datetime(2026, 10, 1).date())
+    dispatch.scan()
+    reminder = Notification.objects.get(rule="report_ready")
+    assert reminder.user == personas.street_staff and "2026-10" in reminder.title
+
+
+def test_the_report_runs_a_bounded_number_of_queries(
+    places, personas, login, october, django_assert_max_num_queries
+):
+    client = login(personas.street_staff)
+    with django_assert_max_num_queries(30) as few:
+        report(client, **OCTOBER)
+    for n in range(40):
+        CaseFactory(
+            grid=[places.cg1, places.cg2, places.fn1][n % 3], created_at=at("2026-10-12 10:00")
+        )
+    with django_assert_max_num_queries(30) as many:
+        report(client, **OCTOBER)
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_frozen_reports_are_per_street(places, october):
+    freeze(places.street, datetime(2026, 10, 1).date())
+    assert FrozenReport.objects.get().data["total"]["received"] == 4
