@@ -16,8 +16,12 @@ def first_response_deadline(logged_at, street):
 
 def log_case(form, user) -> Case:
     """Save a valid LogCaseForm: the wider places follow from the grid; photos go with it."""
+    return save_new_case(form.save(commit=False), form.cleaned_data.get("photos"), user)
+
+
+def save_new_case(case, photos, user=None) -> Case:
+    """A new case in 点单 with its photos and first history row; `user` None: the resident."""
     with transaction.atomic():
-        case = form.save(commit=False)
         case.community_id = case.grid.community_id
         case.street_id = case.grid.community.street_id
         case.created_by = user
@@ -28,7 +32,7 @@ def log_case(form, user) -> Case:
         )
         case.accept_by = case.response_deadline
         case.save()
-        for photo in form.cleaned_data.get("photos") or []:
+        for photo in photos or []:
             add_photo(case, photo, user)
         CaseEvent.objects.create(
             case=case,

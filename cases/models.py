@@ -133,9 +133,12 @@ class Case(models.Model):
     )
     # Until accepted: the time by which an officer must accept; afterwards: the owner's deadline.
     response_deadline = models.DateTimeField(_("response deadline"), null=True, blank=True)
+    # Empty for a request a resident sent through the public form.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="logged_cases",
         verbose_name=_("logged by"),
     )
@@ -212,8 +215,14 @@ class CaseEvent(AppendOnly):
     move = models.CharField(_("move"), max_length=30)
     from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=State.choices)
+    # Empty when the resident acted (the public form, a rating).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
     note = models.TextField(_("note"), blank=True)
@@ -269,8 +278,8 @@ class CasePhoto(models.Model):
     stage = models.CharField(
         _("taken"), max_length=10, choices=PhotoStage.choices, default=PhotoStage.REPORT
     )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    uploaded_by = models.ForeignKey(  # empty: the resident's own photo
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
@@ -384,6 +393,24 @@ class Escalation(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.raised_at:%Y-%m-%d}"
+
+
+class ResidentRating(models.Model):
+    """The resident's own rating after the follow-up visit, given once from the lookup page."""
+
+    scope_paths = CasePhoto.scope_paths
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="rating")
+    satisfaction = models.CharField(_("satisfaction"), max_length=20, choices=Satisfaction.choices)
+    comment = models.TextField(_("comment"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("resident's rating")
+        verbose_name_plural = _("residents' ratings")
+
+    def __str__(self):
+        return f"{self.case_id} {self.satisfaction}"
 
 
 class PhoneReveal(AppendOnly):

@@ -25,7 +25,7 @@ from .forms import (
     TaskForm,
 )
 from .intake import log_case, possible_duplicates
-from .models import Case, CasePhoto, TaskStatus
+from .models import Case, CasePhoto, ResidentRating, TaskStatus
 from .privacy import may_export, reveal_phone
 
 
@@ -257,6 +257,7 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "phone": phone,
         # The meetings that took the case up (提/议/决), linked both ways.
         "agenda_items": list(case.agenda_items.select_related("meeting")),
+        "rating": ResidentRating.objects.filter(case=case).first(),
         "emergency_form": _emergency_form(scope, user, case),
     }
     return _private(render(request, "cases/detail.html", context, status=status))

@@ -357,6 +357,7 @@ EVENT_LABELS = {
     "escalated": _("Escalated to the street (督办)"),
     "escalation_answered": _("The street answered"),
     "linked_duplicate": _("Linked as a repeat"),
+    "rated": _("Rated by the resident"),
     **{name: move.label for name, move in MOVES.items()},
 }
 

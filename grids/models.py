@@ -3,6 +3,8 @@
 Every row hangs off a street, so one installation can serve a whole district or city.
 """
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +72,11 @@ class Grid(models.Model):
         return f"{self.community.name} · {self.name}"
 
 
+def new_public_code() -> str:
+    """The code in a building's or unit's QR link: random, so links cannot be guessed in turn."""
+    return secrets.token_urlsafe(6)
+
+
 class Building(models.Model):
     scope_paths = {
         "street": "grid__community__street_id",
@@ -81,6 +88,9 @@ class Building(models.Model):
     )
     estate = models.CharField(_("estate"), max_length=50, blank=True)
     name = models.CharField(_("name"), max_length=50)
+    public_code = models.CharField(
+        max_length=12, unique=True, default=new_public_code, editable=False
+    )
 
     class Meta:
         verbose_name = _("building")
@@ -106,6 +116,9 @@ class Unit(models.Model):
         Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("building")
     )
     name = models.CharField(_("name"), max_length=50)
+    public_code = models.CharField(
+        max_length=12, unique=True, default=new_public_code, editable=False
+    )
 
     class Meta:
         verbose_name = _("unit")

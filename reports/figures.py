@@ -14,7 +14,7 @@ outcome of its last resolution; resolved in October and again in November, it co
     escalated          escalations (督办) raised in the period
     response_rate      accepted_on_time / accepted
     resolution_rate    resolved with outcome 已解决 / resolved
-    satisfaction_rate  (满意 + 基本满意) / follow-up visits with a satisfaction
+    satisfaction_rate  (满意 + 基本满意) / follow-up visits and residents' ratings with one
     median_days        median days from logging to the last resolution in the period
 """
 
@@ -34,7 +34,16 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, CaseEvent, Channel, Escalation, Outcome, Satisfaction, State
+from cases.models import (
+    Case,
+    CaseEvent,
+    Channel,
+    Escalation,
+    Outcome,
+    ResidentRating,
+    Satisfaction,
+    State,
+)
 from meetings.models import Kind, Meeting, Venue
 from meetings.selectors import HELD_STATES
 
@@ -78,7 +87,7 @@ RATES = [
     (
         "satisfaction_rate",
         _("Satisfaction rate"),
-        _("满意 and 基本满意 ÷ follow-up visits with a satisfaction."),
+        _("满意 and 基本满意 ÷ follow-up visits and residents' own ratings."),
     ),
 ]
 MEDIAN = (
@@ -178,6 +187,20 @@ def compute(place: Q, group: str, period) -> dict:
         )
     ):
         rows[row[case_group]].update({k: row[k] for k in ["verified", *PARTS]})
+    # Residents' own ratings count in the satisfaction rate beside the follow-up visits.
+    for row in (
+        ResidentRating.objects.filter(_case_place(place), _in(period, "rated_at"))
+        .values(case_group)
+        .annotate(
+            n=Count("id"),
+            satisfied=Count("id", filter=Q(satisfaction=Satisfaction.SATISFIED)),
+            basically=Count("id", filter=Q(satisfaction=Satisfaction.BASICALLY)),
+        )
+    ):
+        figures = rows[row[case_group]]
+        figures["satisfied"] += row["satisfied"]
+        figures["basically"] += row["basically"]
+        figures["with_satisfaction"] += row["n"]
     for row in overdue_cases(place, period).values(group).annotate(n=Count("id")):
         rows[row[group]]["overdue"] = row["n"]
     for row in (

@@ -46,6 +46,14 @@ def real_services(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters live in Redis; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def chinese_by_default():
     translation.activate(settings.LANGUAGE_CODE)
     yield

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "meetings",
     "notifications",
     "reports",
+    "residents",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Celery: Redis when REDIS_URL is set; otherwise a file-system broker that needs no server.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    # Shared by every web worker: the residents' rate limits count across processes.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
@@ -201,3 +206,14 @@ REMINDER_REQUEUE_SECONDS = env.int("REMINDER_REQUEUE_SECONDS", default=300)
 REMINDER_MESSAGE_DOMAIN = env.str("REMINDER_MESSAGE_DOMAIN", default="youjie.local")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
+
+# Residents' public pages: how many requests and lookups one address or phone may make.
+RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR = env.int(
+    "RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR", default=5
+)
+RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY = env.int(
+    "RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY", default=3
+)
+RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES = env.int(
+    "RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES", default=10
+)

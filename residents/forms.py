@@ -1,0 +1,89 @@
+"""The residents' forms: a request, a status lookup and a rating. No login; clear messages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Category, Satisfaction
+from cases.photos import PhotosField
+from common.phones import normalise_phone, validate_phone
+from grids.models import Building, Unit
+
+
+class RequestForm(forms.Form):
+    building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none())
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    category = forms.ModelChoiceField(
+        label=_("What is it about?"),
+        queryset=Category.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    description = forms.CharField(
+        label=_("Tell us what happened"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    photos = PhotosField(label=_("Photos (optional)"), max_count=3)
+    resident_name = forms.CharField(label=_("Your name"), max_length=50)
+    resident_phone = forms.CharField(
+        label=_("Your phone"),
+        max_length=20,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    # A field people never see: a bot that fills every field fills this one too.
+    website = forms.CharField(required=False, label=_("Leave this empty"))
+
+    def __init__(self, *args, community=None, place=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = Category.objects.filter(is_active=True)
+        self.place = place
+        if place is not None:  # the QR code names the place
+            del self.fields["building"]
+            del self.fields["unit"]
+        else:
+            self.fields["building"].queryset = Building.objects.filter(
+                grid__community=community
+            ).order_by("estate", "name")
+            self.fields["unit"].queryset = Unit.objects.filter(building__grid__community=community)
+            self.fields["building"].label_from_instance = str
+
+    def clean_resident_phone(self):
+        return normalise_phone(self.cleaned_data["resident_phone"])
+
+    def clean(self):
+        data = super().clean()
+        unit, building = data.get("unit"), data.get("building")
+        if unit is not None and building is not None and unit.building_id != building.pk:
+            self.add_error("unit", _("This unit is not in the chosen building."))
+        return data
+
+    @property
+    def is_bot(self):
+        return bool(self.data.get("website"))
+
+
+class LookupForm(forms.Form):
+    tracking_code = forms.CharField(label=_("Tracking code"), max_length=12)
+    phone_last4 = forms.RegexField(
+        label=_("Last 4 digits of your phone"),
+        regex=r"^\d{4}$",
+        max_length=4,
+        error_messages={"invalid": _("Enter the last 4 digits of the phone you gave.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_tracking_code(self):
+        return self.cleaned_data["tracking_code"].strip().upper()
+
+
+class RatingForm(forms.Form):
+    satisfaction = forms.ChoiceField(
+        label=_("How satisfied are you with the result?"),
+        choices=Satisfaction.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything to add? (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,95 @@
+"""What residents may do without an account, and what they may see: nothing but their own
+request's stages, found by its tracking code and the last four digits of its phone."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from cases.intake import save_new_case
+from cases.models import Case, CaseEvent, Channel, ResidentRating, State, Urgency
+
+# The stages a resident sees, by the history row that opens each one.
+RECEIVED = _("Received (点单)")
+STAGES = [
+    ("accept", _("Accepted by the community (接单)")),
+    ("propose", _("Put up for deliberation (提)")),
+    ("deliberate", _("Deliberated in a meeting (议)")),
+    ("decide", _("Decided (决)")),
+    ("start", _("Work started (办)")),
+    ("handle_directly", _("Work started (办)")),
+    ("resolve", _("Resolved (解单)")),
+    ("verify", _("Follow-up visit (查单)")),
+    ("decline", _("Not taken up: please contact your community")),
+]
+
+
+def submit(form, place) -> Case:
+    """The request lands in 点单 in the place's grid, as an online request."""
+    unit = place if hasattr(place, "building_id") else None
+    building = unit.building if unit else place
+    case = Case(
+        grid=building.grid,
+        building=building,
+        unit=unit,
+        category=form.cleaned_data["category"],
+        description=form.cleaned_data["description"],
+        resident_name=form.cleaned_data["resident_name"],
+        resident_phone=form.cleaned_data["resident_phone"],
+        channel=Channel.ONLINE,
+        urgency=Urgency.ROUTINE,
+    )
+    return save_new_case(case, form.cleaned_data.get("photos"), user=None)
+
+
+def find(tracking_code: str, last4: str) -> Case | None:
+    """The case only when both match; a wrong code and a wrong phone look the same."""
+    case = Case.objects.filter(tracking_code=tracking_code).first()
+    if case is None or not case.resident_phone.replace("-", "").endswith(last4):
+        return None
+    return case
+
+
+def stages(case: Case) -> list[dict]:
+    """Each stage reached, with its date; the resolution brings its explanation for residents."""
+    labels = dict(STAGES)
+    seen, result = set(), [{"label": RECEIVED, "at": case.created_at}]
+    for event in case.events.filter(move__in=labels).order_by("at", "id"):
+        label = labels[event.move]
+        entry = {"label": label, "at": event.at}
+        if event.move == "resolve":
+            entry["explanation"] = event.details.get("explanation", "")
+            entry["outcome"] = _outcome_label(event.details.get("outcome"))
+        if event.move == "verify" or event.move == "resolve" or label not in seen:
+            result.append(entry)
+        seen.add(label)
+    return result
+
+
+def _outcome_label(outcome):
+    from cases.models import Outcome
+
+    return dict(Outcome.choices).get(outcome, "")
+
+
+def may_rate(case: Case) -> bool:
+    return case.state == State.VERIFIED and not ResidentRating.objects.filter(case=case).exists()
+
+
+def rate(case: Case, values) -> ResidentRating | None:
+    """Once per case: a second rating is refused (None)."""
+    if case.state != State.VERIFIED:
+        return None
+    try:
+        with transaction.atomic():
+            rating = ResidentRating.objects.create(case=case, **values)
+            CaseEvent.objects.create(
+                case=case,
+                move="rated",
+                from_state=case.state,
+                to_state=case.state,
+                actor=None,
+                note=values.get("comment", ""),
+                details={"satisfaction": values["satisfaction"]},
+            )
+    except IntegrityError:
+        return None
+    return rating

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "residents"
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("c/<int:community_id>/", views.request_in_community, name="community"),
+    path("p/<str:code>/", views.request_at_place, name="place"),
+    path("status/", views.status, name="status"),
+    path("status/rate/", views.rate, name="rate"),
+    path("qr/<str:kind>/<int:pk>/", views.qr_sheet, name="qr_sheet"),
+]

@@ -1,0 +1,166 @@
+"""The residents' pages (no login) and the staff's QR sheets (through the scope)."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from common.ratelimit import allow, client_address
+from grids.models import Building, Community, Grid, Unit
+
+from . import public, qr
+from .forms import LookupForm, RatingForm, RequestForm
+
+HOUR, DAY = 3600, 86400
+
+
+def _public(view):
+    return login_not_required(view)
+
+
+@_public
+@require_GET
+def start(request):
+    """No QR code at hand: choose the community first."""
+    communities = Community.objects.select_related("street").order_by("street__name", "name")
+    return render(request, "residents/start.html", {"communities": communities})
+
+
+@_public
+@require_http_methods(["GET", "POST"])
+def request_in_community(request, community_id):
+    community = get_object_or_404(Community, pk=community_id)
+    return _request_page(request, community=community)
+
+
+@_public
+@require_http_methods(["GET", "POST"])
+def request_at_place(request, code):
+    """The QR link of a unit or a building: the place is filled in."""
+    place = (
+        Unit.objects.select_related("building__grid__community").filter(public_code=code).first()
+        or Building.objects.select_related("grid__community").filter(public_code=code).first()
+    )
+    if place is None:
+        return render(request, "residents/unknown_place.html", status=404)
+    return _request_page(request, place=place)
+
+
+def _request_page(request, community=None, place=None):
+    form = RequestForm(
+        request.POST or None, request.FILES or None, community=community, place=place
+    )
+    context = {"form": form, "place": place, "community": community}
+    if request.method != "POST":
+        return render(request, "residents/request.html", context)
+    if form.is_bot:
+        context["refused"] = _("The request could not be sent.")
+        return render(request, "residents/request.html", context, status=400)
+    if not allow(
+        f"submit:ip:{client_address(request)}",
+        settings.RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR,
+        HOUR,
+    ):
+        context["refused"] = _(
+            "Too many requests from this connection. "
+            "Please try again in an hour, or call your community."
+        )
+        return render(request, "residents/request.html", context, status=429)
+    if not form.is_valid():
+        return render(request, "residents/request.html", context, status=400)
+    phone = form.cleaned_data["resident_phone"]
+    if not allow(f"submit:phone:{phone}", settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY, DAY):
+        context["refused"] = _(
+            "This phone has sent several requests today. Please call your community."
+        )
+        return render(request, "residents/request.html", context, status=429)
+    target = place or form.cleaned_data.get("unit") or form.cleaned_data["building"]
+    case = public.submit(form, target)
+    return render(request, "residents/submitted.html", {"case": case})
+
+
+@_public
+@require_http_methods(["GET", "POST"])
+def status(request):
+    """The lookup: tracking code and the phone's last four digits, rate-limited."""
+    form = LookupForm(request.POST or None, initial={"tracking_code": request.GET.get("code", "")})
+    context = {"form": form}
+    if request.method != "POST":
+        return render(request, "residents/status.html", context)
+    if not allow(
+        f"lookup:ip:{client_address(request)}",
+        settings.RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES,
+        600,
+    ):
+        context["refused"] = _("Too many lookups. Please try again in ten minutes.")
+        return render(request, "residents/status.html", context, status=429)
+    if not form.is_valid():
+        return render(request, "residents/status.html", context, status=400)
+    code = form.cleaned_data["tracking_code"]
+    if not allow(f"lookup:code:{code}", 5, HOUR):
+        context["refused"] = _("Too many lookups. Please try again in ten minutes.")
+        return render(request, "residents/status.html", context, status=429)
+    case = public.find(code, form.cleaned_data["phone_last4"])
+    if case is None:
+        context["not_found"] = True
+        return render(request, "residents/status.html", context, status=404)
+    request.session["resident_case"] = case.pk  # the one case this visitor may rate
+    return _status_page(request, case)
+
+
+def _status_page(request, case, rating_form=None, status=200):
+    return render(
+        request,
+        "residents/case_status.html",
+        {
+            "case": case,
+            "stages": public.stages(case),
+            "rating_form": (rating_form or RatingForm()) if public.may_rate(case) else None,
+            "rating": getattr(case, "rating", None) if not public.may_rate(case) else None,
+        },
+        status=status,
+    )
+
+
+@_public
+@require_POST
+def rate(request):
+    from cases.models import Case
+
+    case = Case.objects.filter(pk=request.session.get("resident_case") or 0).first()
+    if case is None:
+        return render(
+            request, "residents/status.html", {"form": LookupForm(), "expired": True}, status=403
+        )
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _status_page(request, case, rating_form=form, status=400)
+    if public.rate(case, form.cleaned_data) is None:
+        return _status_page(request, case, status=409)
+    return render(request, "residents/rated.html", {"case": case})
+
+
+# Staff: a printable sheet of labelled QR codes for a grid or a building ------------------
+@require_GET
+def qr_sheet(request, kind, pk):
+    scope = request.scope
+    if kind == "grid":
+        grid = scope.get(Grid.objects.select_related("community"), pk=pk)
+        buildings = list(scope.narrow(Building.objects.filter(grid=grid)).prefetch_related("units"))
+        title = f"{grid.community.name} · {grid.name}"
+    elif kind == "building":
+        building = scope.get(Building.objects.select_related("grid__community"), pk=pk)
+        buildings = [building]
+        title = f"{building.grid.community.name} · {building}"
+    else:
+        raise Http404
+    labels = []
+    for building in buildings:
+        labels.append({"name": str(building), "url": qr.request_url(building)})
+        for unit in building.units.all():
+            labels.append({"name": f"{building} {unit.name}", "url": qr.request_url(unit)})
+    for label in labels:
+        label["svg"] = qr.svg(label["url"])
+    return render(request, "residents/qr_sheet.html", {"title": title, "labels": labels})

@@ -1,0 +1,242 @@
+"""Residents without an account: a request from a unit's QR code, the status lookup, the rating,
+the limits that keep bots and guessers out, and the staff's QR sheets."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.scope import Scope
+from cases import workflow
+from cases.models import Case, CaseEvent, Category, ResidentRating, State
+from tests.factories import CaseFactory, photo_bytes, upload
+
+pytestmark = pytest.mark.django_db
+TAP = "水龙头滴滴答答响了一夜，早上起来连洗脸水都接不上啦！"
+
+
+def qr_url(unit):
+    return reverse("residents:place", args=[unit.public_code])
+
+
+def tap(**overrides):
+    data = {
+        "category": Category.objects.get(name="水电气暖").pk,
+        "description": TAP,
+        "resident_name": "王大妈",
+        "resident_phone": "13912345678",
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def unit(places):
+    return places.leaders[places.cg1].unit
+
+
+def test_a_resident_sends_the_dripping_tap_from_a_units_qr_code(
+    client, places, personas, login, unit
+):
+    page = client.get(qr_url(unit)).content.decode()
+    assert "春光第1网格小区1号楼 1单元" in page
+    response = client.post(qr_url(unit), tap(photos=[upload()]))
+    case = Case.objects.get()
+    assert response.status_code == 200 and case.tracking_code in response.content.decode()
+    assert (case.grid, case.unit, case.state, case.channel) == (
+        places.cg1,
+        unit,
+        State.SUBMITTED,
+        "online",
+    )
+    assert case.created_by is None and case.photos.count() == 1
+    worker_list = login(personas.worker_cg1).get(reverse("cases:list")).content.decode()
+    assert case.tracking_code in worker_list
+    other_list = login(personas.worker_cg2).get(reverse("cases:list")).content.decode()
+    assert case.tracking_code not in other_list
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"resident_phone": "123"}, "11 位"),
+        ({"description": ""}, "这个字段是必填项"),
+        ({"category": "0"}, "选择一个有效的选项"),
+        ({"photos": [upload("x.jpg", b"MZ\x90\x00 not an image")]}, "不是 JPEG、PNG 或 WebP"),
+    ],
+)
+def test_bad_fields_get_a_clear_message_and_nothing_is_saved(client, unit, change, message):
+    response = client.post(qr_url(unit), tap(**change))
+    assert response.status_code == 400 and message in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_the_honeypot_stops_a_bot(client, unit):
+    response = client.post(qr_url(unit), tap(website="http://spam.example"))
+    assert response.status_code == 400 and not Case.objects.exists()
+
+
+def test_an_unknown_qr_code_says_so(client):
+    response = client.get(reverse("residents:place", args=["nope"]))
+    assert response.status_code == 404 and "无法识别这个二维码" in response.content.decode()
+
+
+def test_requests_are_limited_per_address_and_per_phone(client, unit, settings):
+    settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY = 2
+    for _attempt in range(2):
+        assert client.post(qr_url(unit), tap()).status_code == 200
+    third = client.post(qr_url(unit), tap())
+    assert third.status_code == 429 and "这个电话今天已提交多次" in third.content.decode()
+    settings.RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR = 4
+    client.post(qr_url(unit), tap(resident_phone="13900000001"))
+    fifth = client.post(qr_url(unit), tap(resident_phone="13900000002"))
+    assert fifth.status_code == 429 and "提交次数过多" in fifth.content.decode()
+    assert Case.objects.count() == 3
+
+
+def test_a_request_without_a_qr_code_picks_a_building_of_the_community(client, places):
+    url = reverse("residents:community", args=[places.chunguang.pk])
+    building = places.buildings[places.cg2]
+    assert client.post(url, tap(building=building.pk)).status_code == 200
+    assert Case.objects.get().grid == places.cg2
+    elsewhere = places.buildings[places.fn1]
+    response = client.post(url, tap(building=elsewhere.pk, resident_phone="13900000009"))
+    assert response.status_code == 400 and Case.objects.count() == 1
+
+
+# Status lookup ------------------------------------------------------------------------------
+def lookup(client, code, last4):
+    return client.post(reverse("residents:status"), {"tracking_code": code, "phone_last4": last4})
+
+
+def test_the_lookup_shows_the_stages_and_nothing_else(client, places):
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678", resident_name="王大妈")
+    response = lookup(client, case.tracking_code.lower(), "5678")
+    page = response.content.decode()
+    assert response.status_code == 200 and "已收到（点单）" in page
+    assert "王大妈" not in page and "13912345678" not in page and case.description not in page
+
+
+def test_a_wrong_code_and_a_wrong_phone_look_the_same(client, places):
+    mine = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    theirs = CaseFactory(grid=places.cg1, resident_phone="13800001111")
+    wrong_phone = lookup(client, mine.tracking_code, "0000")
+    wrong_code = lookup(client, "YJ00000000", "5678")
+    crossed = lookup(client, theirs.tracking_code, "5678")  # their code, my phone
+    for response in (wrong_phone, wrong_code, crossed):
+        assert response.status_code == 404
+        assert "没有与这个跟踪码和电话相符的诉求" in response.content.decode()
+        assert theirs.tracking_code not in response.content.decode().replace(
+            f'value="{theirs.tracking_code}"', ""
+        )
+
+
+def test_lookups_are_limited(client, places, settings):
+    settings.RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES = 3
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    codes = ["YJ00000001", "YJ00000002", "YJ00000003"]
+    assert [lookup(client, code, "1234").status_code for code in codes] == [404, 404, 404]
+    blocked = lookup(client, case.tracking_code, "5678")  # even the right answer now waits
+    assert blocked.status_code == 429 and "查询次数过多" in blocked.content.decode()
+
+
+def test_guessing_the_last_four_digits_of_one_code_is_limited(client, places):
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    for guess in ("0000", "1111", "2222", "3333", "4444"):
+        lookup(client, case.tracking_code, guess)
+    assert lookup(client, case.tracking_code, "5678").status_code == 429
+
+
+# Rating -----------------------------------------------------------------------------------
+def verified(case, personas):
+    officer, worker = personas.officer_chunguang, personas.worker_cg1
+    case.state, case.owner = State.IN_PROGRESS, officer
+    case.save()
+    workflow.perform(
+        Scope.for_user(officer),
+        officer,
+        case.pk,
+        "resolve",
+        {
+            "resolve-outcome": "resolved",
+            "resolve-note": "换了管道",
+            "resolve-explanation_method": "home_visit",
+            "resolve-explanation": "已更换地下锈蚀管道，施工期间临时供水",
+        },
+    )
+    workflow.perform(
+        Scope.for_user(worker),
+        worker,
+        case.pk,
+        "verify",
+        {"verify-satisfaction": "satisfied", "verify-note": "用水正常"},
+    )
+
+
+def test_after_the_follow_up_visit_the_resident_rates_once(client, places, personas, login):
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    assert 'data-testid="rating"' not in lookup(client, case.tracking_code, "5678").content.decode()
+    verified(case, personas)
+    page = lookup(client, case.tracking_code, "5678").content.decode()
+    assert "已更换地下锈蚀管道，施工期间临时供水" in page and 'data-testid="rating"' in page
+    response = client.post(
+        reverse("residents:rate"), {"satisfaction": "basically", "comment": "很及时"}
+    )
+    assert response.status_code == 200 and ResidentRating.objects.get().satisfaction == "basically"
+    again = client.post(reverse("residents:rate"), {"satisfaction": "unsatisfied"})
+    assert again.status_code == 409 and ResidentRating.objects.count() == 1
+    assert CaseEvent.objects.filter(case=case, move="rated").count() == 1
+    case_page = (
+        login(personas.worker_cg1).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    )
+    assert "很及时" in case_page and "居民评价" in case_page
+
+
+def test_rating_needs_a_lookup_first(client, places, personas):
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    verified(case, personas)
+    response = client.post(reverse("residents:rate"), {"satisfaction": "satisfied"})
+    assert response.status_code == 403 and not ResidentRating.objects.exists()
+
+
+def test_a_rating_counts_in_the_satisfaction_rate(client, places, personas, login):
+    from django.utils import timezone
+
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    verified(case, personas)
+    lookup(client, case.tracking_code, "5678")
+    client.post(reverse("residents:rate"), {"satisfaction": "unsatisfied"})
+    month = timezone.localdate().strftime("%Y-%m")
+    total = (
+        login(personas.street_staff)
+        .get(reverse("reports:report"), {"month": month})
+        .context["total"]
+    )
+    assert total["with_satisfaction"] == 2 and total["satisfaction_rate"] == 50.0
+
+
+# QR sheets ----------------------------------------------------------------------------------
+def test_a_grid_worker_prints_the_qr_codes_of_their_grid_only(personas, places, login, unit):
+    client = login(personas.worker_cg1)
+    sheet = client.get(reverse("residents:qr_sheet", args=["grid", places.cg1.pk])).content.decode()
+    assert sheet.count("<svg") == 2 and unit.public_code in sheet and "1单元" in sheet
+    building = places.buildings[places.cg1]
+    assert (
+        client.get(reverse("residents:qr_sheet", args=["building", building.pk])).status_code == 200
+    )
+    assert (
+        client.get(reverse("residents:qr_sheet", args=["grid", places.cg2.pk])).status_code == 404
+    )
+    assert (
+        client.get(reverse("residents:qr_sheet", args=["street", places.cg1.pk])).status_code == 404
+    )
+
+
+def test_public_pages_need_no_login_and_staff_pages_do(client, places):
+    assert client.get(reverse("residents:start")).status_code == 200
+    assert client.get(reverse("residents:status")).status_code == 200
+    sheet = client.get(reverse("residents:qr_sheet", args=["grid", places.cg1.pk]))
+    assert sheet.status_code == 302 and "/login/" in sheet["Location"]
+
+
+def test_photo_bytes_helper_makes_a_jpeg():
+    assert photo_bytes()[:2] == b"\xff\xd8"
