@@ -15,7 +15,7 @@ PYTHON := $(shell \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test install install-test messages lint check-deploy browser clean
+.PHONY: run test install install-test messages lint check-deploy browser clean bench
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -69,3 +69,12 @@ check-deploy: install
 
 clean:
 	rm -rf .run staticfiles
+
+# The benchmark (not part of `make test`): a city on PostgreSQL (database youjie_bench) at
+# 10,000, 100,000 and 1,000,000 cases; writes bench/results/latest.{json,md}.
+BENCH_SIZES ?= 10000 100000 1000000
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (Debian package) for the load test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null \
+	  || echo "wrk is missing: the load test is skipped (apt-get install wrk)"; }
+	$(PY) bench/run.py --sizes $(BENCH_SIZES)

@@ -19,10 +19,16 @@ YES_NO = [("yes", _("yes")), ("no", _("no"))]
 
 
 def with_list_columns(queryset):
-    """What a list row shows, in the same query: places, category, owner, escalation flag."""
-    return queryset.select_related(
-        "grid", "community", "building", "unit", "category", "owner"
-    ).annotate(escalated=was_escalated(), overdue=is_overdue_expression())
+    """What a list row shows: places, category, owner, escalation flag.
+
+    Two small joins in the page query and the rest prefetched by id: PostgreSQL plans a
+    seven-table join in ~20 ms, longer than running it, so fewer joins make a faster page.
+    """
+    return (
+        queryset.select_related("grid", "category")
+        .prefetch_related("community", "building", "unit", "owner")
+        .annotate(escalated=was_escalated(), overdue=is_overdue_expression())
+    )
 
 
 def is_overdue_expression():
@@ -116,3 +122,27 @@ class CaseFilter(django_filters.FilterSet):
 
     def by_escalated(self, queryset, name, value):
         return queryset.filter(was_escalated() if value == "yes" else ~was_escalated())
+
+
+def field_list(form):
+    """The filter form as plain data, so the list page renders it in one template loop: a page
+    that grows by a select option per grid must not pay a widget template per option."""
+    fields = []
+    for name, field in form.fields.items():
+        if name == "q":
+            continue
+        data = form.data
+        chosen = set(data.getlist(name)) if hasattr(data, "getlist") else set()
+        if isinstance(field.widget, forms.DateInput):
+            fields.append(
+                {"name": name, "label": field.label, "kind": "date", "value": data.get(name, "")}
+            )
+            continue
+        options = [
+            (str(value), str(label), str(value) in chosen)
+            for value, label in field.choices
+            if str(value) != ""
+        ]
+        kind = "checkboxes" if isinstance(field.widget, forms.CheckboxSelectMultiple) else "select"
+        fields.append({"name": name, "label": field.label, "kind": kind, "options": options})
+    return fields

@@ -1,5 +1,6 @@
 """The forms of the case pages: what each move and action needs, with its messages."""
 
+import uuid
 from datetime import timedelta
 
 from django import forms
@@ -227,6 +228,7 @@ class LogCaseForm(forms.ModelForm):
     unit = PlaceChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
     grid = PlaceChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
     photos = PhotosField(label=_("Photos"))
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Case
@@ -266,6 +268,7 @@ class LogCaseForm(forms.ModelForm):
         self.fields["urgency"].initial = Urgency.ROUTINE
         self.fields["channel"].choices = Channel.choices
         self.fields["urgency"].choices = Urgency.choices
+        self.initial.setdefault("submission", uuid.uuid4())
 
     def clean(self):
         # The narrowest place chosen decides the wider ones; a mismatch is refused, not fixed.

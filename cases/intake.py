@@ -1,11 +1,11 @@
 """Logging a new request: the case, its photos and its first history row, in one step."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.workdays import add_working_days
 
-from .models import OPEN_STATES, Case, CaseEvent, State
+from .models import OPEN_STATES, Case, CaseEvent, State, new_tracking_code
 from .workflow import add_photo
 
 
@@ -15,8 +15,18 @@ def first_response_deadline(logged_at, street):
 
 
 def log_case(form, user) -> Case:
-    """Save a valid LogCaseForm: the wider places follow from the grid; photos go with it."""
-    return save_new_case(form.save(commit=False), form.cleaned_data.get("photos"), user)
+    """Save a valid LogCaseForm: the wider places follow from the grid; photos go with it.
+
+    The same form sent again (its submission id) returns the case it made the first time.
+    """
+    case = form.save(commit=False)
+    case.submission_id = form.cleaned_data.get("submission")
+    try:
+        return save_new_case(case, form.cleaned_data.get("photos"), user)
+    except IntegrityError:
+        if case.submission_id is None:
+            raise
+        return Case.objects.get(submission_id=case.submission_id)
 
 
 def save_new_case(case, photos, user=None) -> Case:
@@ -31,7 +41,7 @@ def save_new_case(case, photos, user=None) -> Case:
             case.created_at, case.grid.community.street
         )
         case.accept_by = case.response_deadline
-        case.save()
+        _insert_with_a_free_tracking_code(case)
         for photo in photos or []:
             add_photo(case, photo, user)
         CaseEvent.objects.create(
@@ -59,3 +69,16 @@ def possible_duplicates(case: Case):
         .exclude(pk=case.duplicate_of_id or 0)
         .order_by("-created_at")[:5]
     )
+
+
+def _insert_with_a_free_tracking_code(case, attempts=5):
+    """Tracking codes are random (40 bits); at city scale two can meet, so draw again."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                case.save(force_insert=True)
+            return
+        except IntegrityError as error:
+            if "tracking_code" not in str(error) or attempt == attempts - 1:
+                raise
+            case.tracking_code = new_tracking_code()

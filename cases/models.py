@@ -161,6 +161,9 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
     # When the grid worker's follow-up visit (查单) is due: working days after resolution.
     follow_up_due = models.DateTimeField(_("follow-up due"), null=True, blank=True, editable=False)
+    # The logging form's own id: the same form sent twice (a double tap, a retry on a weak
+    # connection) makes one case.
+    submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -42,7 +42,10 @@ def mark_all_read(request):
 
 
 def channel_settings(request):
-    choice, _created = ChannelChoice.objects.get_or_create(user=request.user)
+    # Nothing is written until the user saves (a GET changes no row).
+    choice = ChannelChoice.objects.filter(user=request.user).first() or ChannelChoice(
+        user=request.user
+    )
     form = ChannelChoiceForm(request.POST or None, instance=choice)
     if request.method == "POST" and form.is_valid():
         form.save()

@@ -36,6 +36,17 @@ def level_for(scope, params) -> Level:
         except ValueError:
             raise Http404 from None
         return _community_level(scope, community)
+    if scope.is_superuser and params.get("city"):
+        # The whole installation (a city's streets), for the city's own administrators.
+        streets = list(Street.objects.order_by("pk"))
+        return Level(
+            _("All streets"),
+            Q(),
+            "street_id",
+            {s.pk: s.name for s in streets},
+            None,
+            community_ids=list(Community.objects.values_list("pk", flat=True)),
+        )
     if scope.street_ids or scope.is_superuser:
         street = scope.narrow(Street.objects.all()).order_by("pk").first()
         if street is None:

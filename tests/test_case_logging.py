@@ -158,3 +158,51 @@ def test_linking_to_a_case_outside_the_users_places_is_refused(personas, places,
     assert response.status_code == 409 and "没有这个跟踪码" in response.content.decode()
     mine.refresh_from_db()
     assert mine.duplicate_of is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_form_sent_ten_times_at_once_makes_one_case(personas, places):
+    import threading
+    import uuid
+
+    from django.db import connection
+    from django.test import Client
+
+    data = tap_request(places, submission=str(uuid.uuid4()))
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def send():
+        client = Client()
+        client.force_login(personas.worker_cg1)
+        try:
+            barrier.wait()
+            statuses.append(client.post(reverse("cases:new"), data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302] * 10
+    assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+
+
+def test_a_tracking_code_already_taken_is_drawn_again(personas, places, monkeypatch):
+    from cases import intake
+
+    taken = CaseFactory(grid=places.cg1)
+    monkeypatch.setattr(intake, "new_tracking_code", lambda: "YJ22222222")
+    case = Case(
+        grid=places.cg1,
+        category=taken.category,
+        description="又漏水了",
+        channel="phone",
+        resident_name="李阿姨",
+        resident_phone="13912340000",
+        tracking_code=taken.tracking_code,
+    )
+    intake.save_new_case(case, [], personas.worker_cg1)
+    assert Case.objects.get(pk=case.pk).tracking_code == "YJ22222222"

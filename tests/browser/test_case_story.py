@@ -10,6 +10,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case, CasePhoto, State
+from tests.browser.steps import (
+    call_emergency_session,
+    fill_tasks,
+    open_decision,
+    open_meeting,
+    submit_decision,
+)
 from tests.factories import photo_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,34 +87,19 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
 
     # The tap is urgent: an emergency session today takes it up (议), and decides it (决)
     # with two tasks; a decision without its plan is refused.
-    emergency = page.get_by_test_id("call-emergency")
-    emergency.locator("summary").click()
-    emergency.get_by_label("时间").fill(timezone.localtime().strftime("%H:%M"))
-    emergency.get_by_role("button", name="召集会议并通知参会人员").click()
-    page.wait_for_load_state()
+    call_emergency_session(page)
     assert "紧急事项即时协商" in page.content()
-    page.get_by_test_id("open-meeting").click()
-    page.wait_for_load_state()
-    page.get_by_test_id(f"item-{case.tracking_code}").locator(
-        "summary", has_text="记录决定（决）"
-    ).click()
-    item = page.get_by_test_id("decide-form")
+    open_meeting(page)
+    item = open_decision(page, case.tracking_code)
     item.get_by_label("协商讨论（议）").fill("单元长、供水公司、居民代表共同协商")
     item.get_by_label("赞成").fill("9")
     item.get_by_label("责任方").fill("社区、单元长、供水公司")
-    item.get_by_role("button", name="记录决定", exact=True).click()
-    page.wait_for_load_state()
+    submit_decision(page, item)
     assert "这个字段是必填项" in page.content()
     item = page.get_by_test_id("decide-form")
     item.get_by_label("决定方案（决）").fill("自筹资金+具体施工+临时供水")
-    due = (timezone.localdate() + timedelta(days=5)).isoformat()
-    rows = item.get_by_test_id("task-row")
-    for index, title in enumerate(("更换地下锈蚀管道", "施工期间临时供水")):
-        rows.nth(index).get_by_label("任务").fill(title)
-        rows.nth(index).get_by_label("负责人").select_option(label=personas.worker_cg1.first_name)
-        rows.nth(index).get_by_label("截止日期").fill(due)
-    item.get_by_role("button", name="记录决定", exact=True).click()
-    page.wait_for_load_state()
+    fill_tasks(item, ("更换地下锈蚀管道", "施工期间临时供水"), personas.worker_cg1.first_name, 5)
+    submit_decision(page, item)
     assert "决定已记录" in page.content()
     page.goto(case_url)
     assert page.get_by_test_id("case-state").inner_text().startswith("决")

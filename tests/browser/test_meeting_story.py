@@ -3,7 +3,6 @@ monthly session, is decided with two tasks and its notice printed; an emergency 
 the water pipe is called and held the same day; officers of other communities get 404."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -13,6 +12,13 @@ from cases.models import State
 from meetings.models import Kind, Meeting
 from meetings.tasks import create_monthly_sessions
 from meetings.workflow import schedule_monthly_sessions
+from tests.browser.steps import (
+    call_emergency_session,
+    fill_tasks,
+    open_decision,
+    open_meeting,
+    submit_decision,
+)
 from tests.factories import CaseFactory, _category
 from tests.test_meetings import session_month
 
@@ -47,27 +53,17 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     ).click()
     page.get_by_label(re.compile("连体桌椅破损")).check()
     page.get_by_role("button", name="列入议程").click()
-    page.get_by_test_id("open-meeting").click()
-    page.wait_for_load_state()
-    page.get_by_test_id(f"item-{benches.tracking_code}").locator(
-        "summary", has_text="记录决定（决）"
-    ).click()
-    form = page.get_by_test_id("decide-form")
+    open_meeting(page)
+    form = open_decision(page, benches.tracking_code)
     form.get_by_label("协商讨论（议）").fill("居民代表、物业、党员志愿者现场协商")
     form.get_by_label("决定方案（决）").fill("翻修连体桌椅+党员志愿者维修队+物业“每日双巡”")
     form.get_by_label("赞成").fill("14")
     form.get_by_label("责任方").fill("社区党委、物业")
     form.get_by_label("面向居民的决定表述（用于公示）").fill("翻修广场连体桌椅，物业每日两次巡查。")
-    due = (timezone.localdate() + timedelta(days=10)).isoformat()
-    rows = form.get_by_test_id("task-row")
-    for index, title in enumerate(("党员志愿者维修队翻修桌椅", "物业建立“每日双巡”")):
-        rows.nth(index).get_by_label("任务").fill(title)
-        rows.nth(index).get_by_label("负责人").select_option(
-            label=personas.officer_funan.first_name
-        )
-        rows.nth(index).get_by_label("截止日期").fill(due)
-    form.get_by_role("button", name="记录决定", exact=True).click()
-    page.wait_for_load_state()
+    fill_tasks(
+        form, ("党员志愿者维修队翻修桌椅", "物业建立“每日双巡”"), personas.officer_funan.first_name
+    )
+    submit_decision(page, form)
     assert "决定已记录" in page.content()
     benches.refresh_from_db()
     assert benches.state == State.DECIDED and benches.tasks.count() == 2
@@ -93,13 +89,8 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     )
     log_in("officer_chunguang")
     page.goto(page.base_url + reverse("cases:detail", args=[pipe.pk]))
-    emergency = page.get_by_test_id("call-emergency")
-    emergency.locator("summary").click()
-    emergency.get_by_label("时间").fill(timezone.localtime().strftime("%H:%M"))
-    emergency.get_by_role("button", name="召集会议并通知参会人员").click()
-    page.wait_for_load_state()
-    page.get_by_test_id("open-meeting").click()
-    page.wait_for_load_state()
+    call_emergency_session(page)
+    open_meeting(page)
     assert page.get_by_test_id("meeting-state").inner_text() == "已召开"
     urgent = Meeting.objects.get(kind=Kind.EMERGENCY)
     assert timezone.localtime(urgent.starts_at).date() == timezone.localdate()

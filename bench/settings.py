@@ -1,0 +1,13 @@
+"""Settings for the benchmark: production-like (no debug), on the bench database."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import DATABASES, env
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+DATABASES["default"] = env.db(
+    "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/youjie_bench"
+)
+DATABASES["default"]["CONN_MAX_AGE"] = 60  # as the peer's settings
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -1,0 +1,42 @@
+"""Steps several browser stories share: calling an emergency session, opening a meeting and
+filling in a decision with its tasks."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+
+def call_emergency_session(page):
+    """On an urgent case's page: a session now, at the place."""
+    emergency = page.get_by_test_id("call-emergency")
+    emergency.locator("summary").click()
+    emergency.get_by_label("时间").fill(timezone.localtime().strftime("%H:%M"))
+    emergency.get_by_role("button", name="召集会议并通知参会人员").click()
+    page.wait_for_load_state()
+
+
+def open_meeting(page):
+    page.get_by_test_id("open-meeting").click()
+    page.wait_for_load_state()
+
+
+def open_decision(page, tracking_code):
+    """Unfold the decision form of the case's agenda item and return it."""
+    page.get_by_test_id(f"item-{tracking_code}").locator(
+        "summary", has_text="记录决定（决）"
+    ).click()
+    return page.get_by_test_id("decide-form")
+
+
+def fill_tasks(form, titles, owner_label, days=10):
+    due = (timezone.localdate() + timedelta(days=days)).isoformat()
+    rows = form.get_by_test_id("task-row")
+    for index, title in enumerate(titles):
+        rows.nth(index).get_by_label("任务").fill(title)
+        rows.nth(index).get_by_label("负责人").select_option(label=owner_label)
+        rows.nth(index).get_by_label("截止日期").fill(due)
+
+
+def submit_decision(page, form):
+    form.get_by_role("button", name="记录决定", exact=True).click()
+    page.wait_for_load_state()

@@ -1,0 +1,179 @@
+"""Every URL the app serves × every outsider role × GET and POST, from the URL resolver.
+
+The world has one of everything in 富南社区 (a case with a photo, a task and an escalation, a
+meeting with an agenda item, a notification, an import batch), marked with names and a phone
+that must never reach an outsider's page. A URL the matrix does not know fails the test, so a
+new page cannot ship without its access check. An outsider's request is refused with 404 or
+403 (405 where a page takes only GET or only POST: it refuses before touching any object).
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from cases.models import CasePhoto, Escalation, State, Task
+from cases.photos import clean_photo
+from cases.workflow import add_photo
+from grids.models import ImportBatch
+from meetings.models import AgendaItem, Meeting
+from notifications.models import Notification
+from tests.factories import CaseFactory, upload
+
+pytestmark = pytest.mark.django_db
+MARKERS = ["富南居民甲", "13700001234", "FUNAN-MARKER", "富南会议室MARKER"]
+REFUSED = {403, 404, 405}
+OUTSIDERS = ["worker_cg1", "worker_cg2", "officer_chunguang", "other_street_staff", "no_role"]
+# Pages anyone may open, by design: the residents' public pages and the login pages.
+PUBLIC = {
+    "residents:start",
+    "residents:community",
+    "residents:place",
+    "residents:status",
+    "residents:rate",
+    "login",
+    "logout",
+    "set_language",
+    "password_change",
+    "password_change_done",
+    "home",
+}
+
+
+def all_urls():
+    def walk(patterns, namespace=None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                if inner == "admin":  # the admin goes through the scope itself (test_admin)
+                    continue
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name, pattern
+
+    return list(walk(get_resolver().url_patterns))
+
+
+@pytest.fixture
+def world(places, personas):
+    officer = personas.officer_funan
+    case = CaseFactory(
+        grid=places.fn1,
+        building=places.buildings[places.fn1],
+        resident_name="富南居民甲",
+        resident_phone="13700001234",
+        description="FUNAN-MARKER 楼道漏水",
+        state=State.DECIDED,
+        owner=officer,
+    )
+    add_photo(case, clean_photo(upload()), officer)
+    task = Task.objects.create(
+        case=case,
+        title="FUNAN-MARKER 任务",
+        owner_user=officer,
+        due_date=timezone.localdate(),
+        created_by=officer,
+    )
+    escalation = Escalation.objects.create(case=case, reason="逾期", raised_by=officer)
+    meeting = Meeting.objects.create(
+        street=places.street,
+        community=places.funan,
+        kind="monthly",
+        starts_at=timezone.now(),
+        venue_kind="room",
+        address="富南会议室MARKER",
+        host=officer,
+    )
+    item = AgendaItem.objects.create(meeting=meeting, case=case, status="decided", plan="方案")
+    notification = Notification.objects.create(
+        rule="x",
+        object_key="case:1",
+        due_at=timezone.now(),
+        recipient_key=f"user:{officer.pk}",
+        user=officer,
+        title="FUNAN-MARKER 提醒",
+    )
+    batch = ImportBatch.objects.create(
+        street=places.street,
+        file_name="x.csv",
+        uploaded_by=officer,
+        content=b"",
+        status=ImportBatch.Status.values[0],
+    )
+    photo = CasePhoto.objects.get(case=case)
+    return {
+        "grids:street": [places.street.pk],
+        "grids:community": [places.funan.pk],
+        "grids:grid": [places.fn1.pk],
+        "grids:building": [places.buildings[places.fn1].pk],
+        "grids:import_batch": [batch.pk],
+        "grids:import_apply": [batch.pk],
+        "cases:detail": [case.pk],
+        "cases:move": [case.pk, "start"],
+        "cases:phone": [case.pk],
+        "cases:photo": [case.pk, photo.pk],
+        "cases:task_add": [case.pk],
+        "cases:task_close": [case.pk, task.pk, "done"],
+        "cases:escalate": [case.pk],
+        "cases:escalation_answer": [case.pk, escalation.pk],
+        "cases:link_duplicate": [case.pk],
+        "cases:export": ["csv"],
+        "meetings:detail": [meeting.pk],
+        "meetings:edit": [meeting.pk],
+        "meetings:notice": [meeting.pk, item.pk],
+        "meetings:item_action": [meeting.pk, item.pk, "defer"],
+        "meetings:action": [meeting.pk, "cancel"],
+        "meetings:emergency": [case.pk],
+        "notifications:open": [notification.pk],
+        "reports:export": ["csv"],
+        "residents:qr_sheet": ["grid", places.fn1.pk],
+        "residents:community": [places.funan.pk],
+        "residents:place": [places.buildings[places.fn1].public_code],
+    }
+
+
+def test_the_matrix_knows_every_url(world):
+    unknown = [
+        name for name, pattern in all_urls() if pattern.pattern.converters and name not in world
+    ]
+    assert unknown == [], f"add these URLs to the access matrix: {unknown}"
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_outsiders_are_refused_every_object_and_see_no_marker(personas, login, world, outsider):
+    client = login(getattr(personas, outsider))
+    exports = {"cases:export", "reports:export"}  # an outsider's own export: their places only
+    for name, pattern in all_urls():
+        if name in PUBLIC:
+            continue
+        args = world.get(name, [])
+        url = reverse(name, args=args)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"cancel-reason": "x", "cases": [1]})
+            body = response.content.decode(errors="ignore")
+            for marker in MARKERS:
+                assert marker not in body, (outsider, method, name, marker)
+            if pattern.pattern.converters and name not in exports:
+                assert response.status_code in REFUSED, (
+                    outsider,
+                    method,
+                    name,
+                    response.status_code,
+                )
+    case_id = world["cases:detail"][0]
+    from cases.models import Case
+
+    assert Case.objects.get(pk=case_id).state == State.DECIDED
+    assert Meeting.objects.get().state == "scheduled"
+
+
+def test_the_owners_of_the_place_open_the_same_urls(personas, login, world):
+    client = login(personas.officer_funan)
+    for name in (
+        "cases:detail",
+        "cases:photo",
+        "meetings:detail",
+        "meetings:notice",
+        "grids:grid",
+        "residents:qr_sheet",
+    ):
+        assert client.get(reverse(name, args=world[name])).status_code == 200, name
