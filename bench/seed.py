@@ -313,7 +313,7 @@ def seed_cases(target: int, rng_seed=20251126):
         cases.append(
             (
                 case_id,
-                "YJ" + secrets.token_hex(4).upper(),
+                _code(case_id),
                 "居民",
                 f"13{rng.randrange(10**9):09d}",
                 street,
