@@ -241,9 +241,7 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         and workflow.refusal(scope, user, case, move)
     ]
     tasks = list(case.tasks.select_related("owner_user", "owner_contact"))
-    may_manage_tasks = (
-        workflow.officer_or_owner(scope, user, case) and case.state in workflow.TASK_STATES
-    )
+    may_manage_tasks = workflow.may_add_tasks(scope, user, case)
     context = {
         "case": case,
         "moves": moves,
@@ -260,7 +258,7 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "is_overdue": workflow.is_overdue(case),
         "may_escalate": workflow.is_overdue(case)
         and workflow.officer_or_grid_worker(scope, user, case),
-        "may_answer": scope.is_superuser or case.street_id in scope.street_ids,
+        "may_answer": workflow.may_answer_escalation(scope, case),
         "may_link": workflow.officer_or_grid_worker(scope, user, case),
         "escalate_form": bound.get("escalate") or EscalateForm(prefix="escalate"),
         "answer_form": bound.get("answer") or AnswerEscalationForm(prefix="answer"),

@@ -380,6 +380,10 @@ def perform_many(scope: Scope, user, case_ids, move_name: str, data) -> dict:
 TASK_STATES = (State.DECIDED, State.IN_PROGRESS)
 
 
+def may_add_tasks(scope, user, case) -> bool:
+    return officer_or_owner(scope, user, case) and case.state in TASK_STATES
+
+
 def _task_holder(scope, user, case):
     if not officer_or_owner(scope, user, case):
         raise MoveRefused(_("Only an officer or the case owner manages its tasks."))
@@ -464,10 +468,15 @@ def escalate(scope: Scope, user, case_id, data) -> Escalation:
     return escalation
 
 
+def may_answer_escalation(scope: Scope, case) -> bool:
+    """督办 is answered by the street the case belongs to."""
+    return scope.is_superuser or case.street_id in scope.street_ids
+
+
 def answer_escalation(scope: Scope, user, case_id, escalation_id, data) -> Escalation:
     with transaction.atomic():
         case = _locked_case(scope, case_id)
-        if case.street_id not in scope.street_ids and not scope.is_superuser:
+        if not may_answer_escalation(scope, case):
             raise MoveRefused(_("Only street staff answer an escalation."))
         escalation = (
             Escalation.objects.select_for_update().filter(pk=escalation_id, case=case).first()

@@ -211,8 +211,7 @@ def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
         or MinutesForm(prefix="minutes", initial={"minutes": meeting.minutes}),
         "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
         "is_host": meeting.host_id == request.user.pk,
-        "may_open": meeting.state == MeetingState.SCHEDULED
-        and timezone.localtime(meeting.starts_at).date() <= timezone.localdate(),
+        "may_open": workflow.may_open(meeting),
         "refusal": refusal,
     }
     return render(request, "meetings/detail.html", context, status=status)

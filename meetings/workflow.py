@@ -435,6 +435,14 @@ def _deliberate(scope, user, meeting, case):
 
 
 # The session ----------------------------------------------------------------------------
+def may_open(meeting: Meeting) -> bool:
+    """A scheduled session opens on its day or later, never before."""
+    return (
+        meeting.state == MeetingState.SCHEDULED
+        and timezone.localtime(meeting.starts_at).date() <= timezone.localdate()
+    )
+
+
 def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
     """The session starts: its 提 cases move to 议."""
     with transaction.atomic():
