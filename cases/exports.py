@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from common.people import display_name
+
 from .privacy import record_export
 
 MAX_ROWS = 50_000
@@ -30,7 +32,7 @@ def _columns():
         (_("State"), lambda c: c.get_state_display()),
         (_("Resident"), lambda c: c.resident_name),
         (_("Phone"), lambda c: c.resident_phone),
-        (_("Owner"), lambda c: (c.owner.get_full_name() or c.owner.username) if c.owner else ""),
+        (_("Owner"), lambda c: display_name(c.owner) if c.owner else ""),
         (
             _("Deadline"),
             lambda c: (

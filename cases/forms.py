@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.people import display_name
 from grids.models import Building, Contact, ContactKind, Grid, Unit
 
 from .models import (
@@ -76,7 +77,7 @@ class OwnerForm(NoteForm):
             owners = possible_owners(case)
         if owners is not None:
             self.fields["owner"].queryset = owners
-            self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+            self.fields["owner"].label_from_instance = display_name
         self.initial.setdefault("response_deadline", _in_three_days())
 
 
@@ -158,7 +159,7 @@ class TaskForm(forms.Form):
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner_user"].queryset = possible_owners(case)
-        self.fields["owner_user"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["owner_user"].label_from_instance = display_name
         # Whoever the community works with: its own contacts, and the street's outside bodies.
         self.fields["owner_contact"].queryset = Contact.objects.filter(
             Q(community_id=case.community_id, grid__isnull=True)
@@ -311,7 +312,7 @@ class BulkForm(forms.Form):
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["owner"].label_from_instance = display_name
         self.initial.setdefault("response_deadline", _in_three_days())
 
     def clean_ids(self):

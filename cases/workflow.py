@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
+from common.people import display_name
 from common.workdays import add_working_days
 
 from .forms import (
@@ -293,10 +294,6 @@ def perform(
     return case
 
 
-def _display_name(user) -> str:
-    return user.get_full_name() or user.username
-
-
 def _apply(move: Move, case: Case, values: dict, user) -> dict:
     """Copy the move's fields onto the case; return what the history row keeps besides."""
     now = timezone.now()
@@ -306,7 +303,7 @@ def _apply(move: Move, case: Case, values: dict, user) -> dict:
         if move.name == "accept":
             case.accepted_at = now
         return {
-            "owner": _display_name(values["owner"]),
+            "owner": display_name(values["owner"]),
             "response_deadline": values["response_deadline"].isoformat(),
         }
     if move.name == "decide":

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import TaskForm
+from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
 from .models import Meeting, ParticipantKind, Venue
@@ -24,10 +25,6 @@ def officers_of(community_ids):
         .objects.filter(is_active=True, pk__in=holders.values("user_id"))
         .order_by("first_name", "username")
     )
-
-
-def _user_label(user):
-    return user.get_full_name() or user.username
 
 
 class MeetingForm(forms.ModelForm):
@@ -47,7 +44,7 @@ class MeetingForm(forms.ModelForm):
         communities = scope.narrow(Community.objects.all())
         self.fields["community"].queryset = communities
         self.fields["host"].queryset = officers_of(communities.values_list("pk", flat=True))
-        self.fields["host"].label_from_instance = _user_label
+        self.fields["host"].label_from_instance = display_name
         self.fields["host"].required = True
         if self.instance.pk:  # a meeting stays in its community
             del self.fields["community"]

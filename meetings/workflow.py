@@ -24,6 +24,7 @@ from accounts.scope import Scope
 from cases import workflow as case_workflow
 from cases.models import Case, State, Task, Urgency
 from cases.workflow import MoveRefused
+from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
 from .forms import (
@@ -294,8 +295,7 @@ def _people_of(meeting: Meeting, kind: str):
             Q(grid_id__in=grid_ids) if grid_ids else Q(community_id=meeting.community_id)
         )
         return [
-            (role.user.get_full_name() or role.user.username, "", role.user, None)
-            for role in roles.select_related("user")
+            (display_name(role.user), "", role.user, None) for role in roles.select_related("user")
         ]
     contacts = Contact.objects.filter(street_id=meeting.street_id)
     if kind == ParticipantKind.PARTY_MEMBER:

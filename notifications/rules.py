@@ -188,15 +188,17 @@ def report_ready(now):
     """Last month's report, frozen on the 1st, is ready for the street's staff."""
     from reports.models import FrozenReport
 
-    for report in FrozenReport.objects.filter(frozen_at__gte=now - LOOKBACK).select_related(
-        "street"
-    ):
-        staff = [
-            role.user
-            for role in Role.objects.filter(
-                kind=RoleKind.STREET_STAFF, street=report.street, user__is_active=True
-            ).select_related("user")
-        ]
+    reports = list(
+        FrozenReport.objects.filter(frozen_at__gte=now - LOOKBACK).select_related("street")
+    )
+    staff = {}
+    for role in Role.objects.filter(
+        kind=RoleKind.STREET_STAFF,
+        street_id__in={r.street_id for r in reports},
+        user__is_active=True,
+    ).select_related("user"):
+        staff.setdefault(role.street_id, []).append(role.user)
+    for report in reports:
         yield Reminder(
             "report_ready",
             f"report:{report.street_id}:{report.month:%Y-%m}",
@@ -204,7 +206,7 @@ def report_ready(now):
             _("The %(month)s resolution report is ready") % {"month": f"{report.month:%Y-%m}"},
             report.street.name,
             reverse("reports:report") + f"?month={report.month:%Y-%m}",
-            users=staff,
+            users=staff.get(report.street_id, []),
         )
 
 

@@ -99,7 +99,7 @@ def build(scope, params) -> dict:
     frozen = _frozen(level, period)
     rows = []
     for row_id, name in level.row_names.items():
-        figs = live["rows"].get(row_id) or figures._with_rates({}, None)
+        figs = live["rows"].get(row_id) or figures.with_rates({}, None)
         frozen_figs = (frozen["rows"] or {}).get(str(row_id)) if frozen else None
         link = {"community": row_id} if level.group == "community_id" else {"grid": row_id}
         if level.community is not None:
@@ -157,7 +157,7 @@ def _trend(place, months):
     )
     resolved = dict(
         CaseEvent.objects.filter(
-            figures._case_place(place), move="resolve", at__gte=start, at__lt=end
+            figures.case_place(place), move="resolve", at__gte=start, at__lt=end
         )
         .annotate(m=TruncMonth("at"))
         .values_list("m")

@@ -129,12 +129,12 @@ def _last(move, period):
     return CaseEvent.objects.filter(_in(period, "at"), move=move).exclude(Exists(later))
 
 
-def _case_place(place: Q) -> Q:
+def case_place(place: Q) -> Q:
     """The place filter of cases, as seen from a row that has a `case` (nested Qs too)."""
     moved = Q()
     moved.connector, moved.negated = place.connector, place.negated
     moved.children = [
-        (f"case__{child[0]}", child[1]) if isinstance(child, tuple) else _case_place(child)
+        (f"case__{child[0]}", child[1]) if isinstance(child, tuple) else case_place(child)
         for child in place.children
     ]
     return moved
@@ -152,7 +152,7 @@ def compute(place: Q, group: str, period) -> dict:
         Case.objects.filter(place, _in(period, "created_at")).values(group).annotate(n=Count("id"))
     ):
         rows[row[group]]["received"] = row["n"]
-    events = CaseEvent.objects.filter(_case_place(place), _in(period, "at"))
+    events = CaseEvent.objects.filter(case_place(place), _in(period, "at"))
     for row in (
         events.filter(move__in=["accept", "decline"])
         .values(case_group)
@@ -170,14 +170,14 @@ def compute(place: Q, group: str, period) -> dict:
     outcomes = {f"outcome_{o}": Count("id", filter=Q(details__outcome=o)) for o in Outcome.values}
     for row in (
         _last("resolve", period)
-        .filter(_case_place(place))
+        .filter(case_place(place))
         .values(case_group)
         .annotate(resolved=Count("id"), **outcomes)
     ):
         rows[row[case_group]].update({k: row[k] for k in ["resolved", *outcomes]})
     for row in (
         _last("verify", period)
-        .filter(_case_place(place))
+        .filter(case_place(place))
         .values(case_group)
         .annotate(
             verified=Count("id"),
@@ -189,7 +189,7 @@ def compute(place: Q, group: str, period) -> dict:
         rows[row[case_group]].update({k: row[k] for k in ["verified", *PARTS]})
     # Residents' own ratings count in the satisfaction rate beside the follow-up visits.
     for row in (
-        ResidentRating.objects.filter(_case_place(place), _in(period, "rated_at"))
+        ResidentRating.objects.filter(case_place(place), _in(period, "rated_at"))
         .values(case_group)
         .annotate(
             n=Count("id"),
@@ -204,7 +204,7 @@ def compute(place: Q, group: str, period) -> dict:
     for row in overdue_cases(place, period).values(group).annotate(n=Count("id")):
         rows[row[group]]["overdue"] = row["n"]
     for row in (
-        Escalation.objects.filter(_case_place(place), _in(period, "raised_at"))
+        Escalation.objects.filter(case_place(place), _in(period, "raised_at"))
         .values(case_group)
         .annotate(n=Count("id"))
     ):
@@ -214,12 +214,12 @@ def compute(place: Q, group: str, period) -> dict:
     for key, figures in rows.items():
         for name in COUNT_KEYS + PARTS:
             result["total"][name] += figures.get(name, 0)
-        result["rows"][key] = _with_rates(figures, medians.get(key))
-    result["total"] = _with_rates(result["total"], medians.get("total"))
+        result["rows"][key] = with_rates(figures, medians.get(key))
+    result["total"] = with_rates(result["total"], medians.get("total"))
     return result
 
 
-def _with_rates(figures, median):
+def with_rates(figures, median):
     figures = {name: figures.get(name, 0) for name in COUNT_KEYS + PARTS}
     figures["response_rate"] = _rate(figures["accepted_on_time"], figures["accepted"])
     figures["resolution_rate"] = _rate(figures["outcome_resolved"], figures["resolved"])
@@ -235,7 +235,7 @@ def _rate(part, whole):
 
 
 def _medians(place, group, period) -> dict:
-    resolves = _last("resolve", period).filter(_case_place(place))
+    resolves = _last("resolve", period).filter(case_place(place))
     case_group = f"case__{group}"
     if connection.vendor == "postgresql":
         medians = {
