@@ -5,6 +5,7 @@ every image from its pixels, which drops all metadata, after turning it upright.
 """
 
 import io
+import re
 import warnings
 
 from django import forms
@@ -13,12 +14,17 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Format Pillow detects from the bytes → (extension, content type). The file's name is ignored.
+# Format Pillow detects from the bytes → (extension, content type). The stored file gets a
+# server-made name; the uploaded name only has to agree with the bytes.
 ACCEPTED = {
     "JPEG": ("jpg", "image/jpeg"),
     "PNG": ("png", "image/png"),
     "WEBP": ("webp", "image/webp"),
 }
+# What each format may be called: a photo named otherwise is a mistake or a disguise.
+EXTENSIONS = {"JPEG": {"jpg", "jpeg", "jfif"}, "PNG": {"png"}, "WEBP": {"webp"}}
+# Markup hidden in an image's bytes makes a polyglot that a browser could run as a page.
+MARKUP = re.compile(rb"<(?:script|html|svg|iframe|body|object|embed|!doctype|\?php)\b", re.I)
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that it is a decompression bomb
 
 
@@ -95,6 +101,17 @@ def clean_photo(upload) -> CleanPhoto:
         raise forms.ValidationError(
             _("“%(name)s” is not a JPEG, PNG or WebP photo.") % {"name": name}
         ) from None
+    if MARKUP.search(raw):
+        raise forms.ValidationError(
+            _("“%(name)s” carries web page code inside the picture; send the photo itself.")
+            % {"name": name}
+        )
+    named = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+    if named not in EXTENSIONS[kind]:
+        raise forms.ValidationError(
+            _("“%(name)s” is a %(kind)s photo but its name does not say so; rename it .%(ext)s.")
+            % {"name": name, "kind": kind, "ext": ACCEPTED[kind][0]}
+        )
     extension, content_type = ACCEPTED[kind]
     if kind == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")

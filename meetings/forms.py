@@ -27,8 +27,16 @@ def officers_of(community_ids):
     )
 
 
+class VersionedForm(forms.Form):
+    """Carries the version of the meeting the form was opened on (see Meeting.version)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+
 class MeetingForm(forms.ModelForm):
     """Scheduling or moving a meeting: when, where, who hosts."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
 
     class Meta:
         model = Meeting
@@ -48,6 +56,9 @@ class MeetingForm(forms.ModelForm):
         self.fields["host"].required = True
         if self.instance.pk:  # a meeting stays in its community
             del self.fields["community"]
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
 
     def clean_starts_at(self):
         starts_at = self.cleaned_data["starts_at"]
@@ -118,7 +129,7 @@ class GuestForm(forms.Form):
     organisation = forms.CharField(label=_("Organisation"), max_length=80, required=False)
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(VersionedForm):
     minutes = forms.CharField(
         label=_("Minutes"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
     )

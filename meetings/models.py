@@ -67,6 +67,9 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Bumped by every edit of the date, venue or minutes: a form opened before someone else
+    # saved carries an older number and is refused instead of overwriting their change.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("meeting")

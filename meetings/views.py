@@ -208,7 +208,9 @@ def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
         "invite_form": bound.get("invite") or InviteForm(meeting=meeting, prefix="invite"),
         "guest_form": bound.get("guest") or GuestForm(prefix="guest"),
         "minutes_form": bound.get("minutes")
-        or MinutesForm(prefix="minutes", initial={"minutes": meeting.minutes}),
+        or MinutesForm(
+            prefix="minutes", initial={"minutes": meeting.minutes, "version": meeting.version}
+        ),
         "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
         "is_host": meeting.host_id == request.user.pk,
         "may_open": workflow.may_open(meeting),

@@ -90,6 +90,26 @@ def _locked(scope: Scope, meeting_id, user=None) -> Meeting:
     return meeting
 
 
+def _bind_unless_changed(form_class, meeting, data, *, prefix=None, **kwargs):
+    """Bind a form opened on this meeting, unless someone saved the meeting since it was opened.
+
+    A stale form is refused with a conflict message, showing the user's text with the current
+    version so that saving again is a deliberate choice, never a silent overwrite."""
+    key = f"{prefix}-version" if prefix else "version"
+    if data.get(key) == str(meeting.version):
+        return form_class(data, prefix=prefix, **kwargs)
+    current = data.copy()
+    current[key] = str(meeting.version)
+    form = form_class(current, prefix=prefix, **kwargs)
+    form.is_valid()
+    conflict = _(
+        "Someone else saved this meeting after you opened the form; your changes are not "
+        "saved. Check the current version, then save again if yours should replace it."
+    )
+    form.add_error(None, conflict)
+    raise MoveRefused(conflict, form=form)
+
+
 def _require(meeting, states, message):
     if meeting.state not in states:
         raise MoveRefused(message % {"state": meeting.get_state_display()})
@@ -214,8 +234,9 @@ def change_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
             "venue": meeting.get_venue_kind_display(),
             "address": meeting.address,
         }
-        form = MeetingForm(data, instance=meeting, scope=scope)
+        form = _bind_unless_changed(MeetingForm, meeting, data, instance=meeting, scope=scope)
         _bound(form)
+        meeting.version += 1
         meeting = form.save()
         after = {
             "starts_at": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
@@ -540,8 +561,10 @@ def save_minutes(scope: Scope, user, meeting_id, data) -> Meeting:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _require(meeting, (MeetingState.HELD,), _("The minutes of a %(state)s meeting are final."))
-        meeting.minutes = _bound(MinutesForm(data, prefix="minutes"))["minutes"]
-        meeting.save(update_fields=["minutes"])
+        form = _bind_unless_changed(MinutesForm, meeting, data, prefix="minutes")
+        meeting.minutes = _bound(form)["minutes"]
+        meeting.version += 1
+        meeting.save(update_fields=["minutes", "version"])
     return meeting
 
 

@@ -213,7 +213,10 @@ def test_only_the_host_approves_and_only_when_every_item_is_settled(
     host = login(personas.officer_funan)
     host.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
     host.post(url("action", session.pk, "open"))
-    host.post(url("action", session.pk, "minutes"), {"minutes-minutes": "会议纪要草稿"})
+    host.post(
+        url("action", session.pk, "minutes"),
+        {"minutes-minutes": "会议纪要草稿", "minutes-version": "0"},
+    )
     response = host.post(url("action", session.pk, "approve"))
     assert response.status_code == 409 and "每个议程事项" in response.content.decode()
     item = AgendaItem.objects.get()
@@ -238,6 +241,7 @@ def test_moving_a_meeting_is_recorded_and_a_held_one_cannot_move(personas, login
         "venue_kind": "pavilion",
         "address": "金苑小区议事亭",
         "host": personas.officer_funan.pk,
+        "version": "0",
     }
     assert client.post(url("edit", session.pk), data).status_code == 302
     change = MeetingChange.objects.get(what="moved")

@@ -1,10 +1,8 @@
 """The case lifecycle: allowed moves succeed, every other move is refused and changes nothing."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.scope import Scope
@@ -153,29 +151,3 @@ def test_history_rows_are_never_edited(tap, personas):
         event.save()
     with pytest.raises(PermissionError):
         event.delete()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_accepts_on_real_connections_make_exactly_one_move(places, personas):
-    case = CaseFactory(grid=places.cg1, created_by=personas.worker_cg1)
-    officer = personas.officer_chunguang
-    barrier = threading.Barrier(8)
-    outcomes = []
-
-    def press():
-        try:
-            barrier.wait()
-            move(officer, case, "accept", **accept_data(officer))
-            outcomes.append("moved")
-        except workflow.MoveRefused:
-            outcomes.append("refused")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=press) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["moved"] + ["refused"] * 7
-    assert CaseEvent.objects.filter(case=case).count() == 1

@@ -1,0 +1,178 @@
+"""Races users cause: many people pressing 接单 at once, and two people editing one meeting.
+
+The accept race goes through the page (the HTTP view, its transaction and row lock) on real
+PostgreSQL connections, one per person, and prints its figures (run with -s to read them).
+"""
+
+import re
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from accounts.scope import Scope
+from cases import workflow
+from cases.models import Case, CaseEvent, State
+from meetings.models import Meeting, MeetingChange
+from tests.factories import CaseFactory, UserFactory, make_role
+from tests.test_meetings import session_month
+from tests.test_workflow import accept_data
+
+PRESSERS = 50
+ROUNDS = 20
+
+
+def at_once(actions):
+    """Run each action in its own thread and database connection, released together."""
+    barrier = threading.Barrier(len(actions))
+    outcomes = []
+
+    def run(action):
+        try:
+            barrier.wait()
+            outcomes.append(action())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def fifty_officers(places, personas):
+    from accounts.models import RoleKind
+
+    officers = [personas.officer_chunguang]
+    for n in range(PRESSERS - 1):
+        officer = UserFactory(username=f"officer_chunguang_{n}")
+        make_role(officer, RoleKind.COMMUNITY_OFFICER, places.chunguang)
+        officers.append(officer)
+    return officers
+
+
+def accept_move(officer, case, data):
+    def action():
+        try:
+            workflow.perform(Scope.for_user(officer), officer, case.pk, "accept", data)
+        except workflow.MoveRefused:
+            return "refused"
+        return "moved"
+
+    return action
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_concurrent_accepts_make_one_move_twenty_times_over(places, personas, fifty_officers):
+    data = {f"accept-{k}": v for k, v in accept_data(personas.officer_chunguang).items()}
+    moved = refused = 0
+    for _ in range(ROUNDS):
+        case = CaseFactory(grid=places.cg1, created_by=personas.worker_cg1)
+        outcomes = at_once([accept_move(officer, case, data) for officer in fifty_officers])
+        assert sorted(outcomes) == ["moved"] + ["refused"] * (PRESSERS - 1)
+        assert CaseEvent.objects.filter(case=case, move="accept").count() == 1
+        moved += outcomes.count("moved")
+        refused += outcomes.count("refused")
+    rows = CaseEvent.objects.filter(move="accept").count()
+    print(
+        f"\n[races] {ROUNDS} rounds × {PRESSERS} concurrent accepts: {moved} moves, "
+        f"{rows} history rows, {refused} refused"
+    )
+    assert (moved, rows, refused) == (ROUNDS, ROUNDS, ROUNDS * (PRESSERS - 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_people_pressing_accept_on_the_page_at_once_make_one_move(
+    places, personas, fifty_officers
+):
+    clients = []
+    for officer in fifty_officers:
+        client = Client()
+        client.force_login(officer)
+        clients.append(client)
+    data = {f"accept-{k}": v for k, v in accept_data(personas.officer_chunguang).items()}
+    case = CaseFactory(grid=places.cg1, created_by=personas.worker_cg1)
+    url = reverse("cases:move", args=[case.pk, "accept"])
+    statuses = at_once([lambda c=client: c.post(url, data).status_code for client in clients])
+    assert sorted(statuses) == [302] + [409] * (PRESSERS - 1), statuses
+    assert CaseEvent.objects.filter(case=case, move="accept").count() == 1
+    assert Case.objects.get(pk=case.pk).state == State.ACCEPTED
+
+
+def version_in(page, prefix=""):
+    name = f"{prefix}-version" if prefix else "version"
+    return re.search(rf'name="{name}" value="(\d+)"', page).group(1)
+
+
+@pytest.fixture
+def two_officers(places, personas, login):
+    from accounts.models import RoleKind
+    from meetings import workflow
+
+    colleague = UserFactory(username="officer_funan_2")
+    make_role(colleague, RoleKind.COMMUNITY_OFFICER, places.funan)
+    workflow.schedule_monthly_sessions(session_month(), [places.funan])
+    first, second = Client(), Client()
+    first.force_login(personas.officer_funan)
+    second.force_login(colleague)
+    return Meeting.objects.get(community=places.funan), first, second
+
+
+def moved_to(officer, address, version, hour):
+    return {
+        "starts_at": f"2030-05-20T{hour}:00",
+        "venue_kind": "pavilion",
+        "address": address,
+        "host": officer.pk,
+        "version": version,
+    }
+
+
+@pytest.mark.django_db
+def test_two_stale_edit_forms_the_second_gets_a_conflict_not_an_overwrite(personas, two_officers):
+    meeting, first, second = two_officers
+    edit = reverse("meetings:edit", args=[meeting.pk])
+    first_version = version_in(first.get(edit).content.decode())
+    second_version = version_in(second.get(edit).content.decode())
+    host = personas.officer_funan
+    saved = first.post(edit, moved_to(host, "金苑小区议事亭", first_version, 19))
+    assert saved.status_code == 302
+    stale = second.post(edit, moved_to(host, "社区会议室二楼", second_version, 9))
+    page = stale.content.decode()
+    assert stale.status_code == 400 and "其他人保存了这次会议" in page
+    meeting.refresh_from_db()
+    assert meeting.address == "金苑小区议事亭" and meeting.version == 1
+    assert MeetingChange.objects.filter(what="moved").count() == 1
+    # The refused form keeps the user's text and now carries the current version: saving
+    # again is a deliberate choice.
+    assert "社区会议室二楼" in page and version_in(page) == "1"
+    again = second.post(edit, moved_to(host, "社区会议室二楼", version_in(page), 9))
+    assert again.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.address == "社区会议室二楼" and meeting.version == 2
+
+
+@pytest.mark.django_db
+def test_two_secretaries_drafting_minutes_the_second_sees_the_saved_text(two_officers):
+    meeting, first, second = two_officers
+    Meeting.objects.filter(pk=meeting.pk).update(state="held")
+    page = reverse("meetings:detail", args=[meeting.pk])
+    save = reverse("meetings:action", args=[meeting.pk, "minutes"])
+    stale_version = version_in(second.get(page).content.decode(), "minutes")
+    version = version_in(first.get(page).content.decode(), "minutes")
+    first.post(save, {"minutes-minutes": "甲记录：决定翻修桌椅", "minutes-version": version})
+    response = second.post(
+        save, {"minutes-minutes": "乙记录：物业每日双巡", "minutes-version": stale_version}
+    )
+    body = response.content.decode()
+    assert response.status_code == 400 and "其他人保存了这次会议" in body
+    assert "甲记录：决定翻修桌椅" in body and "乙记录：物业每日双巡" in body
+    assert Meeting.objects.get(pk=meeting.pk).minutes == "甲记录：决定翻修桌椅"
+    bad = second.post(save, {"minutes-minutes": "丙", "minutes-version": "abc"})
+    assert bad.status_code == 400
+    assert Meeting.objects.get(pk=meeting.pk).minutes == "甲记录：决定翻修桌椅"
