@@ -15,7 +15,7 @@ PYTHON := $(shell \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test install install-test messages lint check-deploy browser clean bench
+.PHONY: run test install install-test messages lint check-deploy browser clean bench bench-load fuzz
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -59,6 +59,11 @@ test: install-test messages browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
+# Every URL with 1,000 random bodies each (about half an hour; `make test` sends 100).
+fuzz: install-test messages
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 $(PY) -m pytest tests/test_fuzz.py -s -p no:cacheprovider
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
@@ -78,3 +83,8 @@ bench: install
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null \
 	  || echo "wrk is missing: the load test is skipped (apt-get install wrk)"; }
 	$(PY) bench/run.py --sizes $(BENCH_SIZES)
+
+# Load (not part of `make test`): gunicorn on PostgreSQL (database youjie_load), the demo street
+# plus 100,000 cases, 32 clients for 60 s, then again with PostgreSQL restarted mid-run.
+bench-load: install
+	$(PY) bench/load.py

@@ -410,7 +410,10 @@ def seed_cases(target: int, rng_seed=20251126):
                 ("verify", "resolved", "verified", worker, verified, {"satisfaction": satisfaction})
             )
         for move, source, target_state, actor, at, details in steps:
-            events.append((event_id, case_id, move, source, target_state, actor, at, "", details))
+            events.append(
+                (event_id, case_id, move, source, target_state, actor, at, "", details)
+                + (street, community, grid)
+            )
             event_id += 1
         case_id += 1
     from psycopg.types.json import Jsonb
@@ -450,8 +453,21 @@ def seed_cases(target: int, rng_seed=20251126):
     )
     _copy(
         "cases_caseevent",
-        ["id", "case_id", "move", "from_state", "to_state", "actor_id", "at", "note", "details"],
-        ((*e[:8], Jsonb(e[8])) for e in events),
+        [
+            "id",
+            "case_id",
+            "move",
+            "from_state",
+            "to_state",
+            "actor_id",
+            "at",
+            "note",
+            "details",
+            "street_id",
+            "community_id",
+            "grid_id",
+        ],
+        ((*e[:8], Jsonb(e[8]), *e[9:]) for e in events),
     )
     _copy(
         "cases_task",

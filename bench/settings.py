@@ -9,5 +9,6 @@ DATABASES["default"] = env.db(
     "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/youjie_bench"
 )
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # as the peer's settings
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

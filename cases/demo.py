@@ -498,8 +498,8 @@ class _Builder:
         for case, steps, _story in self.cases:
             for move, source, target, actor, at, note, details in steps:
                 self.events.append(
-                    CaseEvent(
-                        case=case,
+                    CaseEvent.of(
+                        case,
                         move=move,
                         from_state=source,
                         to_state=target,

@@ -1,4 +1,9 @@
-"""CSV and XLSX exports of the case list, with personal fields; every export is logged."""
+"""CSV and XLSX exports of the case list; every export is logged.
+
+A file leaves the app and is mailed and copied, so it carries no full phone number: the
+resident's phone is masked and numbers typed into the description are masked too. The full
+number is one press away on the case page, where each viewing is recorded.
+"""
 
 import csv
 import io
@@ -10,6 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from common.people import display_name
+from common.phones import mask_phone, redact_phones
 
 from .privacy import record_export
 
@@ -26,12 +32,12 @@ def _columns():
         (_("Building"), lambda c: str(c.building) if c.building else ""),
         (_("Unit"), lambda c: c.unit.name if c.unit else ""),
         (_("Category"), lambda c: c.category.name),
-        (_("Description"), lambda c: c.description),
+        (_("Description"), lambda c: redact_phones(c.description)),
         (_("Channel"), lambda c: c.get_channel_display()),
         (_("Urgency"), lambda c: c.get_urgency_display()),
         (_("State"), lambda c: c.get_state_display()),
         (_("Resident"), lambda c: c.resident_name),
-        (_("Phone"), lambda c: c.resident_phone),
+        (_("Phone"), lambda c: mask_phone(c.resident_phone)),
         (_("Owner"), lambda c: display_name(c.owner) if c.owner else ""),
         (
             _("Deadline"),

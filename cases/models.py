@@ -230,15 +230,47 @@ class CaseEvent(AppendOnly):
     at = models.DateTimeField(_("at"), default=timezone.now)
     note = models.TextField(_("note"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
+    # The case's place, copied when the row is written (a case never changes place): the
+    # reports count a street's, community's or grid's history from this table alone instead of
+    # joining each of the month's events to its case.
+    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+", db_index=False)
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", db_index=False)
 
     class Meta:
         verbose_name = _("history entry")
         verbose_name_plural = _("history")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["move", "at"])]
+        indexes = [
+            models.Index(fields=["move", "at"]),  # the whole city's report
+            # A street's, community's or grid's report: the period's events of that place.
+            models.Index(fields=["street", "at"]),
+            models.Index(fields=["community", "at"]),
+            models.Index(fields=["grid", "at"]),
+        ]
 
     def __str__(self):
         return f"{self.case_id} {self.move} {self.from_state}→{self.to_state}"
+
+    def save(self, *args, **kwargs):
+        if self.street_id is None and self.case_id is not None:
+            self.street_id = self.case.street_id
+            self.community_id = self.case.community_id
+            self.grid_id = self.case.grid_id
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def of(cls, case, **fields):
+        """A history row of `case`, with the case's place (bulk_create does not call save)."""
+        return cls(
+            case=case,
+            street_id=case.street_id,
+            community_id=case.community_id,
+            grid_id=case.grid_id,
+            **fields,
+        )
 
     @property
     def label(self):

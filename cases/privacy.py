@@ -11,7 +11,7 @@ def reveal_phone(scope, user, case_id) -> Case:
 
 
 def may_export(scope) -> bool:
-    # Exports carry names and full phones, so only street staff may take them.
+    # Exports carry residents' names for a whole street, so only street staff may take them.
     return scope.is_street_staff
 
 

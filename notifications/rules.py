@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, RoleKind
 from cases.models import OPEN_STATES, Case, State, Task, TaskStatus
+from common.phones import redact_phones
 from meetings.models import Meeting, MeetingState
 
 # Reminders are about recent things: what fell due longer ago than this was reminded then.
@@ -111,7 +112,7 @@ def unaccepted(now):
             f"case:{case.pk}",
             case.response_deadline,
             _("Not accepted in time: %(code)s") % {"code": case.tracking_code},
-            f"{case.grid.name} · {case.category.name} · {case.description[:60]}",
+            f"{case.grid.name} · {case.category.name} · {redact_phones(case.description)[:60]}",
             _case_url(case.pk),
             users=officers.get(case.community_id, []),
         )
@@ -157,7 +158,7 @@ def follow_up(now):
             f"case:{case.pk}",
             case.follow_up_due,
             _("Follow-up visit due (查单): %(code)s") % {"code": case.tracking_code},
-            f"{case.grid.name} · {case.category.name} · {case.description[:60]}",
+            f"{case.grid.name} · {case.category.name} · {redact_phones(case.description)[:60]}",
             _case_url(case.pk),
             users=workers.get(case.grid_id, []),
         )

@@ -156,9 +156,7 @@ def _trend(place, months):
         .annotate(n=Count("id"))
     )
     resolved = dict(
-        CaseEvent.objects.filter(
-            figures.case_place(place), move="resolve", at__gte=start, at__lt=end
-        )
+        CaseEvent.objects.filter(place, move="resolve", at__gte=start, at__lt=end)
         .annotate(m=TruncMonth("at"))
         .values_list("m")
         .annotate(n=Count("case", distinct=True))

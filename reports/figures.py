@@ -152,10 +152,11 @@ def compute(place: Q, group: str, period) -> dict:
         Case.objects.filter(place, _in(period, "created_at")).values(group).annotate(n=Count("id"))
     ):
         rows[row[group]]["received"] = row["n"]
-    events = CaseEvent.objects.filter(case_place(place), _in(period, "at"))
+    # History rows carry their case's place: `place` and `group` apply to them directly.
+    events = CaseEvent.objects.filter(place, _in(period, "at"))
     for row in (
         events.filter(move__in=["accept", "decline"])
-        .values(case_group)
+        .values(group)
         .annotate(
             accepted=Count("case", distinct=True, filter=Q(move="accept")),
             accepted_on_time=Count(
@@ -164,21 +165,19 @@ def compute(place: Q, group: str, period) -> dict:
             declined=Count("case", distinct=True, filter=Q(move="decline")),
         )
     ):
-        rows[row[case_group]].update(
-            {k: row[k] for k in ("accepted", "accepted_on_time", "declined")}
-        )
+        rows[row[group]].update({k: row[k] for k in ("accepted", "accepted_on_time", "declined")})
     outcomes = {f"outcome_{o}": Count("id", filter=Q(details__outcome=o)) for o in Outcome.values}
     for row in (
         _last("resolve", period)
-        .filter(case_place(place))
-        .values(case_group)
+        .filter(place)
+        .values(group)
         .annotate(resolved=Count("id"), **outcomes)
     ):
-        rows[row[case_group]].update({k: row[k] for k in ["resolved", *outcomes]})
+        rows[row[group]].update({k: row[k] for k in ["resolved", *outcomes]})
     for row in (
         _last("verify", period)
-        .filter(case_place(place))
-        .values(case_group)
+        .filter(place)
+        .values(group)
         .annotate(
             verified=Count("id"),
             satisfied=Count("id", filter=Q(details__satisfaction=Satisfaction.SATISFIED)),
@@ -186,7 +185,7 @@ def compute(place: Q, group: str, period) -> dict:
             with_satisfaction=Count("id", filter=Q(details__satisfaction__in=Satisfaction.values)),
         )
     ):
-        rows[row[case_group]].update({k: row[k] for k in ["verified", *PARTS]})
+        rows[row[group]].update({k: row[k] for k in ["verified", *PARTS]})
     # Residents' own ratings count in the satisfaction rate beside the follow-up visits.
     for row in (
         ResidentRating.objects.filter(case_place(place), _in(period, "rated_at"))
@@ -235,18 +234,17 @@ def _rate(part, whole):
 
 
 def _medians(place, group, period) -> dict:
-    resolves = _last("resolve", period).filter(case_place(place))
-    case_group = f"case__{group}"
+    resolves = _last("resolve", period).filter(place)
     if connection.vendor == "postgresql":
         medians = {
-            row[case_group]: row["m"] / 86400
-            for row in resolves.values(case_group).annotate(m=Median(_days_to_resolve()))
+            row[group]: row["m"] / 86400
+            for row in resolves.values(group).annotate(m=Median(_days_to_resolve()))
         }
         total = resolves.aggregate(m=Median(_days_to_resolve()))["m"]
         medians["total"] = total / 86400 if total is not None else None
         return medians
     durations = defaultdict(list)
-    for key, at, created in resolves.values_list(case_group, "at", "case__created_at"):
+    for key, at, created in resolves.values_list(group, "at", "case__created_at"):
         days = (at - created).total_seconds() / 86400
         durations[key].append(days)
         durations["total"].append(days)

@@ -138,8 +138,8 @@ def test_the_list_and_case_page_queries_stay_constant_with_10000_cases(
     ]
     many_cases(places, personas.worker_cg1, 10_000)
     CaseEvent.objects.bulk_create(
-        CaseEvent(
-            case=tap,
+        CaseEvent.of(
+            tap,
             move="task_added",
             from_state="decided",
             to_state="decided",

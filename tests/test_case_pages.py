@@ -313,7 +313,8 @@ def test_street_staff_export_the_filtered_list_and_the_export_is_logged(
     response = client.get(reverse("cases:export", args=["csv"]))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][0] == "跟踪码" and len(rows) == 3
-    assert "13912345678" in response.content.decode("utf-8-sig")
+    assert "139****5678" in response.content.decode("utf-8-sig")
+    assert "13912345678" not in response.content.decode("utf-8-sig")
     assert any(cell.startswith("'=HYPERLINK") for row in rows for cell in row)
     assert "友谊的诉求" not in response.content.decode("utf-8-sig")
     response = client.get(reverse("cases:export", args=["xlsx"]), {"community": places.funan.pk})

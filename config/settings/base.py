@@ -86,6 +86,9 @@ if "DATABASE_URL" not in env:
     RUN_DIR.mkdir(exist_ok=True)  # the embedded default keeps its file in .run/
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before a request uses it, so a database restart costs the
+# requests in flight, not every later request of each worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
