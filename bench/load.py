@@ -219,17 +219,17 @@ def summarise(label, samples, confirmed, seconds, fault):
         "cases_created": len(confirmed),
     }
     if fault:
-        window_start, window_end = fault["down_at"], fault["up_at"]
-        recovered = min((s[0] for s in ok if s[0] > window_end), default=None)
+        # A request belongs to the restart if it was still running when the database went
+        # down; the app has recovered at the first success that began after it came back.
+        down, up = fault["down_at"], fault["up_at"]
+        recovered = min((s[0] for s in ok if s[0] > up), default=None)
+        during = [s for s in errors if s[0] + s[1] >= down and (not recovered or s[0] < recovered)]
         figures["restart"] = {
-            "database_down_seconds": round(window_end - window_start, 1),
-            "errors_while_down_or_reconnecting": sum(
-                1 for s in errors if window_start - 1 <= s[0] <= (recovered or window_end)
-            ),
-            "errors_after_recovery": sum(1 for s in errors if recovered and s[0] > recovered),
-            "first_success_after_restart_s": round(recovered - window_end, 2)
-            if recovered
-            else None,
+            "database_down_seconds": round(up - down, 1),
+            "errors_while_down_or_reconnecting": len(during),
+            "errors_before_the_restart": sum(1 for s in errors if s[0] + s[1] < down),
+            "errors_after_recovery": sum(1 for s in errors if recovered and s[0] >= recovered),
+            "first_success_after_restart_s": round(recovered - up, 2) if recovered else None,
         }
     figures["confirmed"] = confirmed
     return figures
@@ -314,7 +314,8 @@ def main():
     steady = phases[0]
     failed = steady["errors"] or any(p["confirmed_writes_lost"] for p in phases)
     if len(phases) > 1:
-        failed = failed or phases[1]["restart"]["errors_after_recovery"]
+        restart = phases[1]["restart"]
+        failed = failed or restart["errors_after_recovery"] or restart["errors_before_the_restart"]
     sys.exit(1 if failed else 0)
 
 
