@@ -181,6 +181,7 @@ class Case(models.Model):
             models.Index(fields=["grid", "state", "-created_at"]),
             models.Index(fields=["community", "state", "-created_at"]),
             models.Index(fields=["street", "-created_at"]),
+            models.Index(fields=["street", "response_deadline"]),  # the report's overdue count
             models.Index(fields=["grid", "category", "state"]),
             models.Index(fields=["state", "response_deadline"]),
             models.Index(fields=["state", "follow_up_due"]),
@@ -245,10 +246,11 @@ class CaseEvent(AppendOnly):
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["move", "at"]),  # the whole city's report
-            # A street's, community's or grid's report: the period's events of that place.
-            models.Index(fields=["street", "at"]),
-            models.Index(fields=["community", "at"]),
-            models.Index(fields=["grid", "at"]),
+            # A street's, community's or grid's report: each figure reads the period's events
+            # of one move (accept, resolve, verify…) in that place as one index range.
+            models.Index(fields=["street", "move", "at"]),
+            models.Index(fields=["community", "move", "at"]),
+            models.Index(fields=["grid", "move", "at"]),
         ]
 
     def __str__(self):

@@ -69,7 +69,7 @@ class Meeting(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Bumped by every edit of the date, venue or minutes: a form opened before someone else
     # saved carries an older number and is refused instead of overwriting their change.
-    version = models.PositiveIntegerField(default=0, editable=False)
+    version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("meeting")

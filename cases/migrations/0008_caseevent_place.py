@@ -58,15 +58,4 @@ class Migration(migrations.Migration):
         migrations.AlterField("caseevent", "street", required("grids.street")),
         migrations.AlterField("caseevent", "community", required("grids.community")),
         migrations.AlterField("caseevent", "grid", required("grids.grid")),
-        migrations.AddIndex(
-            "caseevent",
-            models.Index(fields=["street", "at"], name="cases_casee_street__c0fa0b_idx"),
-        ),
-        migrations.AddIndex(
-            "caseevent",
-            models.Index(fields=["community", "at"], name="cases_casee_communi_a72c96_idx"),
-        ),
-        migrations.AddIndex(
-            "caseevent", models.Index(fields=["grid", "at"], name="cases_casee_grid_id_49aefc_idx")
-        ),
     ]
