@@ -16,6 +16,17 @@ from .models import OPEN_STATES, Case, Category, Channel, Escalation, State, Urg
 TRACKING_CODE_RE = re.compile(r"^YJ[0-9A-Z]{8}$")
 PHONE_RE = re.compile(r"^[\d\-+]{4,20}$")
 YES_NO = [("yes", _("yes")), ("no", _("no"))]
+# Residents' names and phones are found through the search box only. A sort or filter
+# parameter on them would let a script test numbers one at a time across a whole list.
+ORDERING_PARAMETERS = {"o", "order", "ordering", "order_by", "sort"}
+PERSONAL_FIELDS = {"resident_name", "resident_phone", "phone", "name", "submission_id"}
+
+
+def refused_parameters(params) -> list[str]:
+    """Query parameters that sort, or filter on a resident's personal fields."""
+    return sorted(
+        key for key in params if key in ORDERING_PARAMETERS or key.split("__")[0] in PERSONAL_FIELDS
+    )
 
 
 def with_list_columns(queryset):
@@ -97,6 +108,21 @@ class CaseFilter(django_filters.FilterSet):
         ).order_by("community_id", "id")
         if not scope.is_officer:  # a grid worker's list is already one community
             del self.filters["community"]
+
+    def is_valid(self):
+        valid = super().is_valid()
+        refused = refused_parameters(self.data or {})
+        if refused:
+            self.form.add_error(
+                None,
+                _(
+                    "The list cannot be sorted or filtered by %(names)s; find a resident's "
+                    "case with the search box."
+                )
+                % {"names": ", ".join(refused)},
+            )
+            return False
+        return valid
 
     def search(self, queryset, name, value):
         term = value.strip()

@@ -70,9 +70,10 @@ def case_list(request):
     scope = request.scope
     case_filter = CaseFilter(request.GET or None, scope=scope)
     queryset = with_list_columns(scope.narrow(Case.objects.all()))
-    if case_filter.is_bound and case_filter.is_valid():
+    refused = case_filter.is_bound and not case_filter.is_valid()
+    if case_filter.is_bound and not refused:
         queryset = case_filter.filter_queryset(queryset)
-    elif case_filter.is_bound:
+    elif refused:
         queryset = queryset.none()
     page = Paginator(queryset, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -87,7 +88,7 @@ def case_list(request):
         "bulk_owners": _owner_choices(scope) if scope.is_officer else (),
         "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
-    return _private(render(request, "cases/list.html", context))
+    return _private(render(request, "cases/list.html", context, status=400 if refused else 200))
 
 
 @require_POST
@@ -403,6 +404,8 @@ def case_export(request, file_format):
     case_filter = CaseFilter(request.GET or None, scope=scope)
     if case_filter.is_bound and not case_filter.is_valid():
         messages.error(request, _("The filters are not valid; nothing was exported."))
+        for error in case_filter.form.non_field_errors():
+            messages.error(request, error)
         return redirect("cases:list")
     queryset = with_list_columns(scope.narrow(Case.objects.all()))
     if case_filter.is_bound:

@@ -5,7 +5,7 @@ import io
 
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -38,8 +38,14 @@ def report(request):
 @require_GET
 def report_cases(request):
     """The cases behind one figure of the report, in the user's places."""
+    from cases.filters import refused_parameters
+
     from .periods import from_query
 
+    if refused_parameters(request.GET):  # no sorting or filtering on residents' fields
+        return HttpResponseBadRequest(
+            _("The list cannot be sorted or filtered by a resident's name or phone.")
+        )
     period = from_query(request.GET)
     level = level_for(request.scope, request.GET)
     place = level.place

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cases.models import Case, PhoneReveal, Task
+from cases.models import Case, CaseExport, PhoneReveal, Task
 from meetings.models import AgendaItem, Meeting
 from notifications import dispatch
 from tests.factories import CaseFactory
@@ -156,9 +156,30 @@ def test_revealing_a_phone_writes_one_audit_row_the_app_cannot_change(personas, 
     # No URL edits or deletes audit rows: the admin does not list them.
     from django.contrib import admin
 
-    from cases.models import CaseExport
-
     assert PhoneReveal not in admin.site._registry and CaseExport not in admin.site._registry
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"resident_phone": "13900000003"},
+        {"resident_phone__startswith": "139"},
+        {"resident_name": "王大妈"},
+        {"o": "resident_phone"},
+        {"ordering": "-resident_name"},
+        {"sort": "created_at"},
+    ],
+)
+def test_sorting_or_filtering_by_personal_fields_is_refused(personas, login, street, params):
+    client = login(personas.street_staff)
+    listing = client.get(reverse("cases:list"), params)
+    assert listing.status_code == 400
+    page = listing.content.decode()
+    assert "只能通过搜索框" in page and CASE_LINK.findall(page) == []
+    behind = client.get(reverse("reports:cases"), {"figure": "received", **THIS_MONTH, **params})
+    assert behind.status_code == 400
+    export = client.get(reverse("cases:export", args=["csv"]), params)
+    assert export.status_code == 302 and not CaseExport.objects.exists()
 
 
 # Ids: what a page lists is what the user may open -----------------------------------------
