@@ -129,10 +129,14 @@ def case_bulk(request):
 
 
 def _back_to_list(request):
+    """The list with the filters the bulk form came from. The query string is parsed and
+    encoded again; one longer than a browser would send is dropped rather than followed."""
+    from django.http import QueryDict
     from django.urls import reverse
 
     back = request.POST.get("back", "")
-    return reverse("cases:list") + (f"?{back}" if back and "\n" not in back else "")
+    query = QueryDict(back).urlencode() if len(back) <= 2000 else ""
+    return reverse("cases:list") + (f"?{query}" if query else "")
 
 
 # Logging --------------------------------------------------------------------------------

@@ -332,3 +332,28 @@ def test_only_street_staff_may_export(personas, login, tap):
     assert (
         login(personas.street_staff).get(reverse("cases:export", args=["pdf"])).status_code == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("back", "expected"),
+    [
+        ("state=submitted&q=漏水", "/cases/?state=submitted&q=%E6%BC%8F%E6%B0%B4"),
+        ("q=a\r\nLocation: //evil.example", "/cases/?q=a%0D%0ALocation%3A+%2F%2Fevil.example"),
+        ("q=" + "x" * 20_000, "/cases/"),
+    ],
+)
+def test_a_bulk_move_returns_to_the_list_it_came_from_and_nowhere_else(
+    places, personas, login, back, expected
+):
+    case = CaseFactory(grid=places.cg1)
+    response = login(personas.officer_chunguang).post(
+        reverse("cases:bulk"),
+        {
+            "ids": [case.pk],
+            "action": "accept",
+            "owner": personas.officer_chunguang.pk,
+            "response_deadline": later(),
+            "back": back,
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == expected
