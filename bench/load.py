@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -68,14 +67,9 @@ class Visitor:
     """One user's browser: a session cookie, its places, and what it asks for."""
 
     def __init__(self, user, kind, grid_units, case_ids, categories):
-        from django.contrib.sessions.backends.db import SessionStore
+        from bench.serve import session_key
 
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
-        self.cookie = f"sessionid={session.session_key}"
+        self.cookie = f"sessionid={session_key(user)}"
         self.kind = kind
         self.grid_units = grid_units
         self.case_ids = case_ids
@@ -273,36 +267,14 @@ def main():
 
     people = visitors(args.clients)
     connection.close()
-    env = {**os.environ, "CONN_MAX_AGE": "60"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        time.sleep(3)
+    from bench.serve import gunicorn
+
+    with gunicorn(PORT, "--workers", "2", "--threads", "4", env={"CONN_MAX_AGE": "60"}):
         phases = [run_phase("steady load", people, args.seconds)]
         if not args.no_restart:
             phases.append(
                 run_phase("PostgreSQL restarted mid-run", people, args.seconds, restart_postgres)
             )
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(15)
     connection.close()
     for figures in phases:
         confirmed = figures.pop("confirmed")

@@ -9,7 +9,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -56,36 +55,11 @@ def wrk(seconds=20):
     """Requests per second and p99 of the street staff's case list under gunicorn -w 2."""
     if not shutil.which("wrk"):
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
-    from django.contrib.sessions.backends.db import SessionStore
-
     from bench.measure import personas
+    from bench.serve import gunicorn, session_key
 
-    user = personas()["street"]
-    session = SessionStore()
-    session["_auth_user_id"] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-    session["_auth_user_hash"] = user.get_session_auth_hash()
-    session.create()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-w",
-            "2",
-            "-b",
-            "127.0.0.1:8766",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        time.sleep(3)
+    cookie = f"sessionid={session_key(personas()['street'])}"
+    with gunicorn(8766, "-w", "2"):
         out = subprocess.run(
             [
                 "wrk",
@@ -94,16 +68,13 @@ def wrk(seconds=20):
                 f"-d{seconds}s",
                 "--latency",
                 "-H",
-                f"Cookie: sessionid={session.session_key}",
+                f"Cookie: {cookie}",
                 "http://127.0.0.1:8766/cases/",
             ],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
     rps = float(
         next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
     )
