@@ -70,7 +70,9 @@ lint: install-test
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-	  ALLOWED_HOSTS=youjie.example.org EMAIL_URL=smtp+tls://mail.example.org:587 $(PY) manage.py check --deploy --fail-level WARNING
+	  ALLOWED_HOSTS=youjie.example.org EMAIL_URL=smtp+tls://mail.example.org:587 \
+	  SITE_URL=https://youjie.example.org REDIS_URL=redis://127.0.0.1:6379/0 \
+	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
 	rm -rf .run staticfiles

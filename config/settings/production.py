@@ -1,12 +1,17 @@
 """Production: no defaults for secrets, HTTPS everywhere, hashed static files."""
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env, mailers_from_url
+from .base import MIDDLEWARE, REDIS_URL, env, mailers_from_url
+from .required import required_redis_url, required_site_url
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 MAILERS = mailers_from_url(env.email_url("EMAIL_URL"))  # real mail: no console default
+# No development fallbacks on a server: links in emails and QR codes must name the real site,
+# and every worker must share one cache (rate limits, login throttling) and one broker.
+SITE_URL = required_site_url(env.str("SITE_URL", default=""))
+REDIS_URL = required_redis_url(REDIS_URL)
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
