@@ -10,6 +10,14 @@ class StreetAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "district"]
     search_fields = ["name"]
 
+    # Street staff keep their street's details; creating or removing a street (and with it
+    # every role in it) is a superuser's job.
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
 
 @admin.register(Community)
 class CommunityAdmin(ScopedAdminMixin, admin.ModelAdmin):
