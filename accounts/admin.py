@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from . import stewardship
+from .login import AdminLoginForm
 from .models import Role
 
 OUTSIDE_YOUR_STREET = _(
@@ -147,6 +148,8 @@ class RoleInline(StewardedAdminMixin, admin.TabularInline):
         return formset
 
 
+# The admin's login page is throttled like /login/.
+admin.site.login_form = AdminLoginForm
 admin.site.unregister(User)
 
 
