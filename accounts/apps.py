@@ -7,4 +7,5 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and roles")
 
     def ready(self):
-        from . import login  # noqa: F401  (connects the login throttle's signals)
+        # Connect the signals of the login throttle and of the session limits.
+        from . import login, session_limits  # noqa: F401

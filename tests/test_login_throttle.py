@@ -89,9 +89,7 @@ def test_the_real_user_elsewhere_is_not_locked_out_by_a_guesser_at_one_address(p
     assert attempt("street_staff", PASSWORD, address="10.0.0.2")[1]
 
 
-def test_one_address_trying_many_accounts_is_locked_but_other_addresses_are_not(
-    personas, clock
-):
+def test_one_address_trying_many_accounts_is_locked_but_other_addresses_are_not(personas, clock):
     for n in range(30):
         fail(f"guess{n}", 1, address="203.0.113.8")
     response, logged_in = attempt("street_staff", PASSWORD, address="203.0.113.8")

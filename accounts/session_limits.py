@@ -1,0 +1,93 @@
+"""Sessions end on a shared phone: after SESSION_IDLE_MINUTES without a request (default 30)
+and, however active, SESSION_MAX_HOURS after logging in (default 12).
+
+The user is then logged out, told why, and sent to the login page, which brings them back to
+the page they were on. Only pages that need a login count: the residents' public pages
+(/r/), the login page and the language switch neither end nor extend a session. The
+last-seen time is written at most once a minute, so browsing does not write the session on
+every request.
+"""
+
+import time
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
+
+STARTED = "_youjie_login_at"
+SEEN = "_youjie_seen_at"
+SEEN_RESOLUTION = 60  # seconds between writes of the last-seen time
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.stamp_session")
+def stamp_session(sender, request, user, **kwargs):
+    now = time.time()
+    request.session[STARTED] = now
+    request.session[SEEN] = now
+
+
+def ended_because(session, now: float) -> str | None:
+    """Why this session is over, or None while it may go on."""
+    idle = settings.SESSION_IDLE_MINUTES
+    longest = settings.SESSION_MAX_HOURS
+    if now - session[SEEN] > idle * 60:
+        return _(
+            "You were logged out after %(minutes)s minutes without activity. "
+            "Log in again to continue."
+        ) % {"minutes": idle}
+    if now - session[STARTED] > longest * 3600:
+        return _(
+            "You were logged out %(hours)s hours after logging in. Log in again to continue."
+        ) % {"hours": longest}
+    return None
+
+
+class SessionLimitsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(view_func, "login_required", True) or not request.user.is_authenticated:
+            return None  # public pages neither end nor extend a session
+        session, now = request.session, time.time()
+        if STARTED not in session or SEEN not in session:
+            # A session from before these limits: they start now.
+            session[STARTED] = session[SEEN] = now
+            return None
+        reason = ended_because(session, now)
+        if reason is None:
+            if now - session[SEEN] >= SEEN_RESOLUTION:
+                session[SEEN] = now
+            return None
+        back_to = self._where_they_were(request)
+        logout(request)
+        messages.info(request, reason)
+        login_page = redirect_to_login(back_to)
+        if getattr(request, "htmx", False):
+            # A fragment request would swap the login page into part of the page.
+            return HttpResponseClientRedirect(login_page["Location"])
+        return login_page
+
+    @staticmethod
+    def _where_they_were(request) -> str:
+        """The page to come back to: this one for a plain GET; for a form sent or a fragment
+        loaded, the page it was sent from (when it is on this site)."""
+        if request.method in ("GET", "HEAD") and not getattr(request, "htmx", False):
+            return request.get_full_path()
+        page = request.headers.get("HX-Current-URL") or request.headers.get("Referer") or ""
+        if page and url_has_allowed_host_and_scheme(
+            page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            parts = urlsplit(page)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        return "/"
