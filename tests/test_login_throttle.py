@@ -157,3 +157,51 @@ def test_with_the_cache_down_staff_still_log_in(db):
     UserFactory(username="worker_offline")
     fail("worker_offline", 6)
     assert attempt("worker_offline", PASSWORD)[1]
+
+
+def known_phone(address="10.0.0.5"):
+    """A browser the real user has logged in from before (and logged out of)."""
+    phone = Client()
+    assert attempt("street_staff", PASSWORD, address, client=phone)[1]
+    phone.post(reverse("logout"))
+    return phone
+
+
+def test_guessing_from_elsewhere_does_not_lock_the_user_out_on_their_own_phone(personas, clock):
+    phone = known_phone()
+    for n in range(6):  # 30 failures from six addresses: the account is locked elsewhere
+        fail("street_staff", 5, address=f"198.51.100.{n}")
+    assert not attempt("street_staff", PASSWORD, address="10.0.0.6")[1]
+    assert attempt("street_staff", PASSWORD, address="10.0.0.5", client=phone)[1]
+
+
+def test_a_locked_office_address_does_not_stop_a_known_phone(personas, clock):
+    phone = known_phone(address="203.0.113.9")
+    for n in range(30):
+        fail(f"guess{n}", 1, address="203.0.113.9")
+    assert attempt("street_staff", PASSWORD, address="203.0.113.9", client=phone)[1]
+
+
+def test_a_known_phone_still_gets_only_a_few_guesses(personas, clock):
+    phone = known_phone()
+    for _ in range(5):
+        response, _ = attempt("street_staff", "wrong-password", client=phone)
+    assert LOCKED_ZH in response.content.decode()
+    assert not attempt("street_staff", PASSWORD, client=phone)[1]
+    # …while the account is not locked for anyone else.
+    assert attempt("street_staff", PASSWORD, address="10.0.0.7")[1]
+
+
+def test_a_forged_device_cookie_counts_for_nothing(personas, clock):
+    for n in range(4):
+        fail("street_staff", 5, address=f"198.51.100.{n}")
+    forger = Client()
+    forger.cookies["youjie_device"] = "eyJkIjoieCIsImEiOlsieCJdfQ:forged:signature"
+    assert not attempt("street_staff", PASSWORD, address="10.0.0.8", client=forger)[1]
+
+
+def test_an_ipv6_subscriber_counts_as_one_address(personas, clock):
+    for n in range(5):
+        attempt("street_staff", "wrong-password", address=f"2001:db8:1:2::{n + 1}")
+    assert not attempt("street_staff", PASSWORD, address="2001:db8:1:2::99")[1]
+    assert attempt("street_staff", PASSWORD, address="2001:db8:1:3::1")[1]
