@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import router
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -76,7 +76,7 @@ class StewardedAdminMixin:
     def _is_foreign_key(self, name):
         try:
             return self.model._meta.get_field(name).many_to_one
-        except Exception:
+        except FieldDoesNotExist:  # a lookup path or a method
             return False
 
     def has_change_permission(self, request, obj=None):
@@ -104,8 +104,13 @@ class StewardedAdminMixin:
         if protected:
             collector = NestedObjects(using=router.db_for_write(self.model))
             collector.collect(objs)
-            by_model = Counter(type(row)._meta.verbose_name_plural for row in collector.protected)
-            protected = [f"{name}: {count}" for name, count in sorted(by_model.items())]
+            by_model = Counter(
+                str(type(row)._meta.verbose_name_plural) for row in collector.protected
+            )
+            protected = [
+                _("%(things)s: %(count)s") % {"things": things, "count": count}
+                for things, count in sorted(by_model.items())
+            ]
         return [str(obj) for obj in objs], counts, perms_needed, protected
 
 
