@@ -73,6 +73,33 @@ def _mask_json(value, names):
     return value
 
 
+def _allow_history_masking(on: bool):
+    """The history trigger accepts changes to note and details while this is on. SET LOCAL
+    ends with the transaction; it is also switched off at once, for a caller's transaction
+    that goes on after anonymise() returns."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL {ANONYMISING_SETTING} = '{'on' if on else 'off'}'")
+
+
+def _anonymise_one(case, now, user, reason):
+    names = {case.resident_name} if len(case.resident_name) >= 2 else set()
+    Case.objects.filter(pk=case.pk).update(
+        resident_name=ANONYMOUS_NAME,
+        resident_phone="",
+        description=_mask(case.description, names),
+        plan=_mask(case.plan, names),
+        anonymised_at=now,
+    )
+    for rating in ResidentRating.objects.filter(case=case):
+        ResidentRating.objects.filter(pk=rating.pk).update(comment=_mask(rating.comment, names))
+    for event in CaseEvent.objects.filter(case=case):
+        note, details = _mask(event.note, names), _mask_json(event.details, names)
+        if note != event.note or details != event.details:
+            CaseEvent.objects.filter(pk=event.pk).update(note=note, details=details)
+    record(Kind.ANONYMISED, user, [case.street_id], case=case, detail=reason)
+
+
 def anonymise(case_ids, *, user=None, reason: str) -> list[Case]:
     """Anonymise these cases, all or none; cases already anonymised are left as they are."""
     now = timezone.now()
@@ -84,29 +111,10 @@ def anonymise(case_ids, *, user=None, reason: str) -> list[Case]:
         )
         if not cases:
             return []
-        if connection.vendor == "postgresql":
-            # Lets the history trigger accept changes to note and details, in this
-            # transaction only (SET LOCAL ends with it).
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL {ANONYMISING_SETTING} = 'on'")
+        _allow_history_masking(True)
         for case in cases:
-            names = {case.resident_name} if len(case.resident_name) >= 2 else set()
-            Case.objects.filter(pk=case.pk).update(
-                resident_name=ANONYMOUS_NAME,
-                resident_phone="",
-                description=_mask(case.description, names),
-                plan=_mask(case.plan, names),
-                anonymised_at=now,
-            )
-            for rating in ResidentRating.objects.filter(case=case):
-                ResidentRating.objects.filter(pk=rating.pk).update(
-                    comment=_mask(rating.comment, names)
-                )
-            for event in CaseEvent.objects.filter(case=case):
-                note, details = _mask(event.note, names), _mask_json(event.details, names)
-                if note != event.note or details != event.details:
-                    CaseEvent.objects.filter(pk=event.pk).update(note=note, details=details)
-            record(Kind.ANONYMISED, user, [case.street_id], case=case, detail=reason)
+            _anonymise_one(case, now, user, reason)
+        _allow_history_masking(False)  # on an error the rollback undoes the SET LOCAL
     return cases
 
 

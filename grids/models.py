@@ -28,6 +28,7 @@ class Street(models.Model):
     retention_months = models.PositiveSmallIntegerField(
         _("months a closed case keeps the resident's name and phone"),
         default=36,
+        db_default=36,  # rows written by COPY (bench/seed.py) get it too
         validators=[MinValueValidator(1), MaxValueValidator(240)],
     )
 

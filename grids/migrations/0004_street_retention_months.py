@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='street',
             name='retention_months',
-            field=models.PositiveSmallIntegerField(default=36, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(240)], verbose_name="months a closed case keeps the resident's name and phone"),
+            field=models.PositiveSmallIntegerField(db_default=36, default=36, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(240)], verbose_name="months a closed case keeps the resident's name and phone"),
         ),
     ]
