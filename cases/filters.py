@@ -4,11 +4,12 @@ import re
 
 import django_filters
 from django import forms
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.phones import phone_search_digits, stored_spellings
+from common.phones import phone_search_digits
 from grids.models import Community, Grid
 
 from .models import OPEN_STATES, Case, Category, Channel, Escalation, State, Urgency
@@ -25,6 +26,13 @@ def refused_parameters(params) -> list[str]:
     """Query parameters that sort, or filter on a resident's personal fields."""
     return sorted(
         key for key in params if key in ORDERING_PARAMETERS or key.split("__")[0] in PERSONAL_FIELDS
+    )
+
+
+def with_phone_digits(queryset, digits: str):
+    """The cases whose phone has these digits, dashes or not (0472-5123456 = 04725123456)."""
+    return queryset.alias(phone_digits=Replace("resident_phone", Value("-"), Value(""))).filter(
+        phone_digits=digits
     )
 
 
@@ -135,7 +143,7 @@ class CaseFilter(django_filters.FilterSet):
             # A full number is recorded and limited by the views (cases/privacy.py).
             if len(digits) == 4:
                 return queryset.filter(resident_phone__endswith=digits)
-            return queryset.filter(resident_phone__in=stored_spellings(digits))
+            return with_phone_digits(queryset, digits)
         return queryset.filter(Q(description__icontains=term) | Q(resident_name=term))
 
     def by_progress(self, queryset, name, value):

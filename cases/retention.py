@@ -29,9 +29,10 @@ from django.utils import timezone
 from audit.log import record
 from audit.models import Kind
 from common.append_only import ANONYMISING_SETTING
-from common.phones import redact_phones, stored_spellings
+from common.phones import phone_search_digits, redact_phones
 from grids.models import Street
 
+from .filters import with_phone_digits
 from .models import OPEN_STATES, Case, CaseEvent, ResidentRating
 
 ANONYMOUS_NAME = "已匿名"
@@ -134,5 +135,4 @@ def residents_cases(scope, case: Case):
     cases = scope.narrow(Case.objects.filter(anonymised_at__isnull=True))
     if not case.resident_phone:
         return cases.filter(pk=case.pk)
-    digits = "".join(ch for ch in case.resident_phone if ch.isdigit())
-    return cases.filter(resident_phone__in={case.resident_phone, *stored_spellings(digits)})
+    return with_phone_digits(cases, phone_search_digits(case.resident_phone) or "")

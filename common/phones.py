@@ -85,12 +85,3 @@ def full_number_in(term: str) -> str | None:
     runs = [run for run in _DIGIT_RUN.findall(_compact(term).replace("+", "")) if run]
     longest = max(runs, key=len, default="")
     return longest if len(longest) >= FULL_NUMBER_DIGITS else None
-
-
-def stored_spellings(digits: str) -> list[str]:
-    """How a number of these digits is stored: mobiles bare, landlines with a dash after the
-    3- or 4-digit area code (normalise_phone keeps the dash a user typed)."""
-    spellings = [digits]
-    if digits.startswith("0") and len(digits) >= 10:
-        spellings += [f"{digits[:3]}-{digits[3:]}", f"{digits[:4]}-{digits[4:]}"]
-    return spellings
