@@ -80,8 +80,9 @@ def case_list(request):
     refused = case_filter.is_bound and not case_filter.is_valid()
     number = searched_number(case_filter)
     status = 400 if refused else 200
+    search_refusal = None
     if number and not may_search_number(scope, request.user, number, "cases:list"):
-        case_filter.form.add_error(None, _too_many_searches())
+        search_refusal = _too_many_searches()
         refused, status = True, 429
     if case_filter.is_bound and not refused:
         queryset = case_filter.filter_queryset(queryset)
@@ -94,6 +95,7 @@ def case_list(request):
     query.pop("page", None)
     context = {
         "filter": case_filter,
+        "search_refusal": search_refusal,
         "page": page,
         "query": query.urlencode(),
         "may_export": may_export(scope),

@@ -88,6 +88,7 @@ def test_over_the_hourly_limit_the_search_is_refused_with_429_and_the_refusal_re
     body = refused.content.decode()
     assert refused.status_code == 429
     assert "已达上限" in body and resident.tracking_code not in body
+    assert 'data-testid="search-refused"' in body
     export = login(personas.street_staff)  # another user has their own allowance
     assert export.get(reverse("cases:list"), {"q": MOBILE}).status_code == 200
     login(personas.worker_cg1)

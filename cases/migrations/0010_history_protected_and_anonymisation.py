@@ -5,9 +5,24 @@ from common.append_only import append_only, never_delete
 from django.db import migrations, models
 
 
+def street_of_earlier_exports(apps, schema_editor):
+    """An export made before exports carried their street: the exporter's one street."""
+    CaseExport = apps.get_model("cases", "CaseExport")
+    Role = apps.get_model("accounts", "Role")
+    for export in CaseExport.objects.filter(street__isnull=True):
+        streets = set(
+            Role.objects.filter(user_id=export.user_id, kind="street_staff").values_list(
+                "street_id", flat=True
+            )
+        )
+        if len(streets) == 1:
+            CaseExport.objects.filter(pk=export.pk).update(street_id=streets.pop())
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
+        ('accounts', '0001_initial'),
         ('cases', '0009_report_indexes'),
         ('grids', '0004_street_retention_months'),
     ]
@@ -33,6 +48,7 @@ class Migration(migrations.Migration):
             name='case',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='phone_reveals', to='cases.case'),
         ),
+        migrations.RunPython(street_of_earlier_exports, migrations.RunPython.noop),
         # History, phone viewings and export records: no UPDATE or DELETE in the database;
         # a case is never deleted (common/append_only.py). Skipped on SQLite.
         append_only("cases_caseevent", anonymisable=True),
