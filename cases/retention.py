@@ -7,7 +7,8 @@ anonymise one resident's cases on request. Either way:
 
 - the name becomes 「已匿名」, the phone becomes empty (the public lookup then finds nothing);
 - phone numbers and the resident's name typed into the description, the plan, the resident's
-  rating comment and the history's notes and details are masked;
+  rating comment, tasks, escalations, meeting agenda items and the history's notes and
+  details are masked;
 - place, category, states, dates and history rows stay, so every report counts the case
   exactly as before;
 - photos stay: they show the problem (a pipe, a stairwell), are served only to the place's
@@ -33,7 +34,7 @@ from common.phones import phone_search_digits, redact_phones
 from grids.models import Street
 
 from .filters import with_phone_digits
-from .models import OPEN_STATES, Case, CaseEvent, ResidentRating
+from .models import OPEN_STATES, Case, CaseEvent, Escalation, ResidentRating, Task
 
 ANONYMOUS_NAME = "已匿名"
 
@@ -83,6 +84,19 @@ def _allow_history_masking(on: bool):
             cursor.execute(f"SET LOCAL {ANONYMISING_SETTING} = '{'on' if on else 'off'}'")
 
 
+def _free_texts(case):
+    """Where staff and the resident typed text about the case: a phone or the name may be
+    in it. (The history's note and details are handled below, under the trigger's rule.)"""
+    from meetings.models import AgendaItem  # the meetings app builds on cases
+
+    return [
+        (ResidentRating.objects.filter(case=case), ["comment"]),
+        (Task.objects.filter(case=case), ["title", "drop_reason"]),
+        (Escalation.objects.filter(case=case), ["reason", "comment"]),
+        (AgendaItem.objects.filter(case=case), ["discussion", "plan", "public_wording"]),
+    ]
+
+
 def _anonymise_one(case, now, user, reason):
     names = {case.resident_name} if len(case.resident_name) >= 2 else set()
     Case.objects.filter(pk=case.pk).update(
@@ -92,8 +106,16 @@ def _anonymise_one(case, now, user, reason):
         plan=_mask(case.plan, names),
         anonymised_at=now,
     )
-    for rating in ResidentRating.objects.filter(case=case):
-        ResidentRating.objects.filter(pk=rating.pk).update(comment=_mask(rating.comment, names))
+    for queryset, fields in _free_texts(case):
+        for row in queryset:
+            changes = {}
+            for field in fields:
+                masked = _mask(getattr(row, field), names)
+                limit = type(row)._meta.get_field(field).max_length
+                if masked != getattr(row, field):
+                    changes[field] = masked[:limit] if limit else masked
+            if changes:
+                type(row).objects.filter(pk=row.pk).update(**changes)
     for event in CaseEvent.objects.filter(case=case):
         note, details = _mask(event.note, names), _mask_json(event.details, names)
         if note != event.note or details != event.details:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Kind
-from cases.models import Case, CaseEvent, State
+from cases.models import Case, CaseEvent, State, Task
 from cases.retention import ANONYMOUS_NAME, months_before
 from cases.tasks import anonymise_expired_cases
 from config.celery import app
@@ -54,8 +54,15 @@ def test_the_task_is_on_the_beat_schedule():
     assert "cases.tasks.anonymise_expired_cases" in tasks
 
 
-def test_37_months_after_closing_the_resident_is_anonymised_35_not_open_never(places):
+def test_37_months_after_closing_the_resident_is_anonymised_35_not_open_never(places, personas):
     old = closed_case(places.cg1, 37)
+    task = Task.objects.create(
+        case=old,
+        title="给刘阿姨回电 13955556666",
+        owner_user=personas.officer_chunguang,
+        due_date=old.created_at.date(),
+        created_by=personas.officer_chunguang,
+    )
     recent = closed_case(places.cg1, 35, phone="13977778888")
     still_open = closed_case(places.fn1, 40, phone="13900001111", state=State.IN_PROGRESS)
     assert anonymise_expired_cases() == 1
@@ -68,6 +75,8 @@ def test_37_months_after_closing_the_resident_is_anonymised_35_not_open_never(pl
         text = f"{event.note} {event.details}"
         assert "13955556666" not in text and "刘阿姨" not in text
     assert old.events.count() == 3  # the history stays
+    task.refresh_from_db()
+    assert task.title == "给已匿名回电 139****6666"
     for case in (recent, still_open):
         case.refresh_from_db()
         assert case.resident_name == "刘阿姨" and case.anonymised_at is None
