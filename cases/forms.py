@@ -195,6 +195,22 @@ class EscalateForm(forms.Form):
     )
 
 
+class AnonymiseForm(forms.Form):
+    """A resident's request to be forgotten (PIPL): the reason is kept in the access log."""
+
+    reason = forms.CharField(
+        label=_("Why (the resident's request, its date)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "I confirm: this resident's name and phone are replaced in all their cases in my "
+            "street, for good."
+        )
+    )
+
+
 class AnswerEscalationForm(forms.Form):
     comment = forms.CharField(
         label=_("The street's comment"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})

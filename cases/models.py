@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.models import AppendOnly
 from common.phones import mask_phone, validate_phone
 from grids.models import Building, Community, Contact, Grid, Street, Unit
 
@@ -164,6 +165,9 @@ class Case(models.Model):
     # The logging form's own id: the same form sent twice (a double tap, a retry on a weak
     # connection) makes one case.
     submission_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # When the resident's name and phone were replaced (retention or on request, PIPL);
+    # the case itself stays, with its place, dates and history, for the statistics.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -199,23 +203,9 @@ class Case(models.Model):
         return self.unit or self.building or self.grid
 
 
-class AppendOnly(models.Model):
-    """History is never edited: saving an existing row or deleting one is refused."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise PermissionError("history rows are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("history rows are append-only")
-
-
 class CaseEvent(AppendOnly):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # PROTECT: a case is never deleted, and its history never goes with it.
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     move = models.CharField(_("move"), max_length=30)
     from_state = models.CharField(_("from"), max_length=20, choices=State.choices, blank=True)
     to_state = models.CharField(_("to"), max_length=20, choices=State.choices)
@@ -453,7 +443,7 @@ class ResidentRating(models.Model):
 class PhoneReveal(AppendOnly):
     """Who saw a resident's full phone number, and when (PIPL)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="phone_reveals")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="phone_reveals")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
 
@@ -470,6 +460,10 @@ class CaseExport(AppendOnly):
     """Each export of the case list with personal fields (PIPL): who, when, what."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The street whose cases went out; empty when the export covered several (a superuser's).
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField(default=timezone.now)
     file_format = models.CharField(max_length=4)
     filters = models.CharField(max_length=1000, blank=True)

@@ -1,4 +1,12 @@
-"""Residents' phone numbers are personal information (PIPL): who saw them, who exported them."""
+"""Residents' phone numbers are personal information (PIPL): who saw them, who exported them,
+who searched for them. Each of these is written to the street's access log (audit app)."""
+
+from django.conf import settings
+
+from audit.log import record, streets_of
+from audit.models import Kind
+from common.phones import full_number_in
+from common.ratelimit import allow
 
 from .models import Case, CaseExport, PhoneReveal
 
@@ -7,6 +15,7 @@ def reveal_phone(scope, user, case_id) -> Case:
     """The full number for a user who holds the case's place; each viewing is recorded."""
     case = scope.get(Case, pk=case_id)
     PhoneReveal.objects.create(case=case, user=user)
+    record(Kind.PHONE_VIEWED, user, [case.street_id], case=case)
     return case
 
 
@@ -16,6 +25,36 @@ def may_export(scope) -> bool:
 
 
 def record_export(user, file_format: str, filters: str, row_count: int) -> CaseExport:
-    return CaseExport.objects.create(
-        user=user, file_format=file_format, filters=filters[:1000], row_count=row_count
+    from accounts.scope import Scope
+
+    streets = streets_of(Scope.for_user(user))
+    export = CaseExport.objects.create(
+        user=user,
+        street_id=streets[0] if len(streets) == 1 else None,
+        file_format=file_format,
+        filters=filters[:1000],
+        row_count=row_count,
     )
+    record(Kind.CASE_EXPORT, user, streets, count=row_count, detail=f"{file_format} {filters}")
+    return export
+
+
+# Searching by a full number ------------------------------------------------------------
+def searched_number(case_filter) -> str | None:
+    """The full phone number a valid case-list search asks for, or None."""
+    if not case_filter.is_bound or not case_filter.form.is_valid():
+        return None
+    return full_number_in(case_filter.form.cleaned_data.get("q") or "")
+
+
+def may_search_number(scope, user, number: str, where: str) -> bool:
+    """Count one full-number search of this user; over the hourly limit it is refused, and
+    the refusal is recorded too. A script trying candidates is stopped after a few."""
+    if allow(f"phone-search:{user.pk}", settings.PHONE_SEARCHES_PER_USER_PER_HOUR, 3600):
+        return True
+    record(Kind.PHONE_SEARCH_REFUSED, user, streets_of(scope), phone=number, detail=where)
+    return False
+
+
+def record_number_search(scope, user, number: str, matched: int, where: str) -> None:
+    record(Kind.PHONE_SEARCH, user, streets_of(scope), phone=number, count=matched, detail=where)

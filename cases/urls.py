@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/moves/<str:move>/", views.case_move, name="move"),
     path("<int:pk>/phone/", views.case_phone, name="phone"),
+    path("<int:pk>/anonymise/", views.case_anonymise, name="anonymise"),
     path("<int:pk>/photos/<int:photo_pk>/", views.case_photo, name="photo"),
     path("<int:pk>/tasks/", views.task_add, name="task_add"),
     path("<int:pk>/tasks/<int:task_pk>/<str:status>/", views.task_close, name="task_close"),

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -18,9 +18,10 @@ from accounts.models import Role
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
-from . import exports, workflow
+from . import exports, retention, workflow
 from .filters import CaseFilter, field_list, with_list_columns
 from .forms import (
+    AnonymiseForm,
     AnswerEscalationForm,
     BulkForm,
     EscalateForm,
@@ -30,7 +31,13 @@ from .forms import (
 )
 from .intake import log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
-from .privacy import may_export, reveal_phone
+from .privacy import (
+    may_export,
+    may_search_number,
+    record_number_search,
+    reveal_phone,
+    searched_number,
+)
 
 
 def _private(response):
@@ -71,15 +78,24 @@ def case_list(request):
     case_filter = CaseFilter(request.GET or None, scope=scope)
     queryset = with_list_columns(scope.narrow(Case.objects.all()))
     refused = case_filter.is_bound and not case_filter.is_valid()
+    number = searched_number(case_filter)
+    status = 400 if refused else 200
+    search_refusal = None
+    if number and not may_search_number(scope, request.user, number, "cases:list"):
+        search_refusal = _too_many_searches()
+        refused, status = True, 429
     if case_filter.is_bound and not refused:
         queryset = case_filter.filter_queryset(queryset)
     elif refused:
         queryset = queryset.none()
     page = Paginator(queryset, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    if number and not refused:
+        record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": case_filter,
+        "search_refusal": search_refusal,
         "page": page,
         "query": query.urlencode(),
         "may_export": may_export(scope),
@@ -88,7 +104,14 @@ def case_list(request):
         "bulk_owners": _owner_choices(scope) if scope.is_officer else (),
         "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
-    return _private(render(request, "cases/list.html", context, status=400 if refused else 200))
+    return _private(render(request, "cases/list.html", context, status=status))
+
+
+def _too_many_searches():
+    return _(
+        "You have searched by a full phone number %(n)s times in the last hour, the most "
+        "allowed. Search by the last four digits or the tracking code, or try again later."
+    ) % {"n": settings.PHONE_SEARCHES_PER_USER_PER_HOUR}
 
 
 @require_POST
@@ -274,6 +297,9 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "agenda_items": list(case.agenda_items.select_related("meeting")),
         "rating": ResidentRating.objects.filter(case=case).first(),
         "emergency_form": _emergency_form(scope, user, case),
+        "anonymise_form": (bound.get("anonymise") or AnonymiseForm(prefix="anonymise"))
+        if scope.is_street_staff and not case.anonymised_at
+        else None,
     }
     return _private(render(request, "cases/detail.html", context, status=status))
 
@@ -387,6 +413,27 @@ def case_phone(request, pk):
     return _case_page(request, case, phone=case.resident_phone)
 
 
+@require_POST
+def case_anonymise(request, pk):
+    """Street staff anonymise a resident's cases in their street on the resident's request."""
+    scope = request.scope
+    case = _load_case(request, pk)
+    if not scope.is_street_staff:
+        raise Http404
+    form = AnonymiseForm(request.POST, prefix="anonymise")
+    if not form.is_valid():
+        refusal = _("Give the reason and tick the confirmation; nothing was changed.")
+        return _case_page(request, case, bound={"anonymise": form}, refusal=refusal, status=400)
+    ids = list(retention.residents_cases(scope, case).values_list("pk", flat=True))
+    done = retention.anonymise(ids, user=request.user, reason=form.cleaned_data["reason"])
+    messages.success(
+        request,
+        _("The resident's name and phone are anonymised in %(n)s cases: %(codes)s")
+        % {"n": len(done), "codes": ", ".join(c.tracking_code for c in done)},
+    )
+    return redirect("cases:detail", case.pk)
+
+
 @require_GET
 def case_photo(request, pk, photo_pk):
     photo = request.scope.get(CasePhoto.objects.filter(case_id=pk), pk=photo_pk)
@@ -412,6 +459,13 @@ def case_export(request, file_format):
             messages.error(request, error)
         return redirect("cases:list")
     queryset = with_list_columns(scope.narrow(Case.objects.all()))
+    number = searched_number(case_filter)
+    if number and not may_search_number(scope, request.user, number, "cases:export"):
+        refusal = _too_many_searches()
+        return _private(HttpResponse(refusal, status=429, content_type="text/plain; charset=utf-8"))
     if case_filter.is_bound:
         queryset = case_filter.filter_queryset(queryset)
+    if number:
+        matched = queryset.count()
+        record_number_search(scope, request.user, number, matched, "cases:export")
     return exports.export(request.user, queryset, file_format, request.GET.urlencode())

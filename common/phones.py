@@ -54,3 +54,34 @@ _PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
 def redact_phones(text: str) -> str:
     """Mask every phone number in free text, for pages residents and the public read."""
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text or "")
+
+
+# Searching by phone number. A term is compared on its digits whatever the spelling: spaces,
+# dashes, dots, brackets, full-width digits, a +86 or 0086 prefix.
+FULL_NUMBER_DIGITS = 7  # a local number without area code has 7; fewer identify nobody
+_SEARCH_SEPARATORS = re.compile(r"[\s()\-—.]+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def _compact(term: str) -> str:
+    import unicodedata
+
+    compact = _SEARCH_SEPARATORS.sub("", unicodedata.normalize("NFKC", str(term or "")))
+    for prefix in ("+86", "0086"):
+        if compact.startswith(prefix):
+            compact = compact[len(prefix) :]
+    return compact
+
+
+def phone_search_digits(term: str) -> str | None:
+    """The digits of a search term that is nothing but a phone number, however spelt."""
+    compact = _compact(term)
+    return compact if _DIGIT_RUN.fullmatch(compact) else None
+
+
+def full_number_in(term: str) -> str | None:
+    """The longest run of 7+ digits in a search term (separators ignored), or None: such a
+    search can confirm a resident's number, so it is recorded and limited."""
+    runs = [run for run in _DIGIT_RUN.findall(_compact(term).replace("+", "")) if run]
+    longest = max(runs, key=len, default="")
+    return longest if len(longest) >= FULL_NUMBER_DIGITS else None

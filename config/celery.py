@@ -29,4 +29,10 @@ app.conf.beat_schedule = {
         "task": "meetings.tasks.create_monthly_sessions",
         "schedule": crontab(hour=1, minute=5),
     },
+    # PIPL retention: residents' names and phones of cases closed longer than their street's
+    # retention_months (default 36) are anonymised; the cases stay in the statistics.
+    "anonymise-expired-cases": {
+        "task": "cases.tasks.anonymise_expired_cases",
+        "schedule": crontab(hour=2, minute=40),
+    },
 }

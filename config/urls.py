@@ -27,6 +27,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
+    path("access-log/", include("audit.urls")),
     # The residents' pages: short links for QR codes and posters.
     path("r/", include("residents.urls")),
     path("admin/", admin.site.urls),

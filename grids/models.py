@@ -5,6 +5,7 @@ Every row hangs off a street, so one installation can serve a whole district or 
 
 import secrets
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,13 @@ class Street(models.Model):
     )
     follow_up_working_days = models.PositiveSmallIntegerField(
         _("working days from resolution to the follow-up visit"), default=7
+    )
+    # PIPL: how long a closed case keeps the resident's name and phone (cases/retention.py).
+    retention_months = models.PositiveSmallIntegerField(
+        _("months a closed case keeps the resident's name and phone"),
+        default=36,
+        db_default=36,  # rows written by COPY (bench/seed.py) get it too
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
     )
 
     class Meta:

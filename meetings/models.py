@@ -8,7 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import AppendOnly, Case
+from cases.models import Case
+from common.models import AppendOnly
 from grids.models import Community, Contact, Street
 
 
@@ -96,7 +97,8 @@ class Meeting(models.Model):
 class MeetingChange(AppendOnly):
     """What happened to a meeting: scheduled, moved, held, approved, closed, cancelled."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="changes")
+    # PROTECT: deleting a meeting does not take its history with it.
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="changes")
     what = models.CharField(max_length=30)
     note = models.TextField(blank=True)
     actor = models.ForeignKey(

@@ -110,6 +110,7 @@ def world(places, personas):
         "cases:detail": [case.pk],
         "cases:move": [case.pk, "start"],
         "cases:phone": [case.pk],
+        "cases:anonymise": [case.pk],
         "cases:photo": [case.pk, photo.pk],
         "cases:task_add": [case.pk],
         "cases:task_close": [case.pk, task.pk, "done"],
@@ -125,6 +126,7 @@ def world(places, personas):
         "meetings:emergency": [case.pk],
         "notifications:open": [notification.pk],
         "reports:export": ["csv"],
+        "audit:export": ["csv"],
         "residents:qr_sheet": ["grid", places.fn1.pk],
         "residents:community": [places.funan.pk],
         "residents:place": [places.buildings[places.fn1].public_code],
@@ -141,7 +143,8 @@ def test_the_matrix_knows_every_url(world):
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 def test_outsiders_are_refused_every_object_and_see_no_marker(personas, login, world, outsider):
     client = login(getattr(personas, outsider))
-    exports = {"cases:export", "reports:export"}  # an outsider's own export: their places only
+    # An outsider's own export: their places only (the access log: their own street's).
+    exports = {"cases:export", "reports:export", "audit:export"}
     for name, pattern in all_urls():
         if name in PUBLIC:
             continue

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "residents",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -240,3 +241,8 @@ RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY = env.int(
 RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES = env.int(
     "RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES", default=10
 )
+
+# PIPL: searches of the case list by a full phone number (7 digits or more) are recorded in
+# the access log and limited per user, so numbers cannot be found by trying candidates.
+PHONE_SEARCHES_PER_USER_PER_HOUR = env.int("PHONE_SEARCHES_PER_USER_PER_HOUR", default=20)
+ACCESS_LOG_PAGE_SIZE = 50
