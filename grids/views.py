@@ -1,14 +1,13 @@
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
+
+from common.spreadsheets import spreadsheet_response, write_xlsx
 
 from . import imports, selectors
 from .forms import ImportUploadForm
@@ -157,18 +156,6 @@ def import_apply(request, pk):
 
 def import_template(request):
     _import_street(request)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "hierarchy"
-    for row in template_rows():
-        sheet.append(row)
-    for column in "ABCDEFGHI":
-        sheet.column_dimensions[column].width = 16
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = 'attachment; filename="youjie-hierarchy-template.xlsx"'
-    return response
+    headings, *examples = template_rows()
+    content = write_xlsx(examples, headings, "hierarchy", widths=dict.fromkeys(range(1, 10), 16))
+    return spreadsheet_response(content, "xlsx", "youjie-hierarchy-template.xlsx")
