@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.params import id_param
 from common.spreadsheets import spreadsheet_response, write_xlsx
 
 from . import imports, selectors
@@ -79,10 +80,8 @@ def _import_street(request) -> Street:
     if not request.scope.is_street_staff:
         raise PermissionDenied
     streets = request.scope.narrow(Street.objects.all())
-    street_id = request.GET.get("street") or request.POST.get("street")
+    street_id = id_param(request.GET, "street") or id_param(request.POST, "street")
     if street_id:
-        if not str(street_id).isdigit():
-            raise Http404
         return request.scope.get(streets, pk=street_id)
     street = streets.first()
     if street is None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.filters import with_list_columns
+from common.params import id_param
 from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 
 from . import figures
@@ -45,11 +46,9 @@ def report_cases(request):
     period = from_query(request.GET)
     level = level_for(request.scope, request.GET)
     place = level.place
-    if request.GET.get("grid"):
-        try:
-            place &= Q(grid_id=int(request.GET["grid"]))
-        except ValueError:
-            raise Http404 from None
+    grid = id_param(request.GET, "grid")
+    if grid:
+        place &= Q(grid_id=grid)
     if period is None:
         raise Http404
     figure = request.GET.get("figure", "")
