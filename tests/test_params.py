@@ -68,9 +68,7 @@ def _label(page):
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_label)
-def test_a_bad_date_or_number_in_the_address_is_a_400_with_a_message(
-    personas, places, login, page
-):
+def test_a_bad_date_or_number_in_the_address_is_a_400_with_a_message(personas, places, login, page):
     name, args, who, parameter, values = page
     client = login(getattr(personas, who))
     url = reverse(name, args=args)
