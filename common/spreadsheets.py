@@ -14,6 +14,7 @@ Use:
     write_xlsx(rows, headers, sheet_title) -> bytes
     write_csv(rows, headers) -> bytes
     spreadsheet_response(content, file_format, filename) -> HttpResponse
+    spreadsheet_download(file_format, rows, headers, filename_stem, sheet_title) -> HttpResponse
 """
 
 import csv
@@ -137,3 +138,20 @@ def spreadsheet_response(content: bytes, file_format: str, filename: str) -> Htt
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+def spreadsheet_download(
+    file_format: str,
+    rows: Iterable[Sequence],
+    headers: Sequence,
+    filename_stem: str,
+    sheet_title: str,
+) -> HttpResponse:
+    """A plain table as a CSV or XLSX download in one call (file_format "csv" or "xlsx")."""
+    if file_format == "csv":
+        content = write_csv(rows, headers)
+    elif file_format == "xlsx":
+        content = write_xlsx(rows, headers, sheet_title)
+    else:
+        raise ValueError(f"not a spreadsheet format: {file_format}")
+    return spreadsheet_response(content, file_format, f"{filename_stem}.{file_format}")

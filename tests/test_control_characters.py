@@ -24,7 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from accounts.scope import Scope
 from cases.filters import CaseFilter
 from cases.models import Case, Category
-from common.spreadsheets import write_csv, write_xlsx
+from common.spreadsheets import spreadsheet_download, write_csv, write_xlsx
 from common.text import REFUSED_CHARACTERS_RE
 from grids.imports import check
 from grids.models import Community
@@ -325,3 +325,13 @@ def test_category_names_are_refused_too(admin_client):  # noqa: F811
 
 def test_every_app_is_walked():
     assert set(PROJECT_APPS) <= {config.name for config in apps.get_app_configs()}
+
+
+def test_the_one_call_download_for_other_pages():
+    rows = [["=1+1", 3]]
+    response = spreadsheet_download("xlsx", rows, ["who", "n"], "access-log", "访问记录")
+    assert response["Content-Disposition"] == 'attachment; filename="access-log.xlsx"'
+    cell, number = load_workbook(io.BytesIO(response.content)).active[2]
+    assert (cell.value, cell.data_type, number.value) == ("=1+1", "s", 3)
+    response = spreadsheet_download("csv", rows, ["who", "n"], "access-log", "访问记录")
+    assert _csv_cells(response.content) == ["who", "n", "'=1+1", "3"]
