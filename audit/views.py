@@ -10,8 +10,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cases.exports import write_sheet
 from common.people import display_name
+from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 
 from .filters import AccessEventFilter
 from .log import record, streets_of
@@ -79,14 +79,12 @@ def access_log_export(request, file_format):
         _("Details"),
     ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = write_sheet(
-        headings,
-        rows,
-        file_format,
-        title=_("Access log"),
-        filename=f"access-log-{stamp}",
-        widths={"A": 19, "B": 22, "C": 14, "D": 14, "E": 13, "F": 14, "G": 8, "H": 50},
-    )
+    if file_format == "csv":
+        content = write_csv(rows, headings)
+    else:
+        widths = {1: 19, 2: 22, 3: 14, 4: 14, 5: 13, 6: 14, 7: 8, 8: 50}
+        content = write_xlsx(rows, headings, _("Access log"), widths=widths)
+    response = spreadsheet_response(content, file_format, f"access-log-{stamp}.{file_format}")
     record(
         Kind.LOG_EXPORT,
         request.user,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
@@ -216,7 +217,7 @@ def _units(scope, building_id):
 def place_picker(request):
     """The next tap of the place picker: a grid's buildings, or a building's units (htmx)."""
     scope = request.scope
-    building = _int(request.GET.get("building"))
+    building = id_param(request.GET, "building")
     if building:
         building_obj = scope.get(Building, pk=building)
         return render(
@@ -224,19 +225,12 @@ def place_picker(request):
             "cases/_units.html",
             {"units": _units(scope, building), "chosen_building": building_obj.pk},
         )
-    grid = scope.get(Grid, pk=_int(request.GET.get("grid")) or 0)
+    grid = scope.get(Grid, pk=id_param(request.GET, "grid", default=0))
     return render(
         request,
         "cases/_buildings.html",
         {"buildings": _buildings(scope, grid.pk), "chosen_grid": grid.pk},
     )
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # The case page --------------------------------------------------------------------------

@@ -32,3 +32,6 @@ urlpatterns = [
     path("r/", include("residents.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A bad query parameter (common.params) is a 400 page that says which one.
+handler400 = "common.views.bad_request"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.phones import is_valid_phone, normalise_phone
+from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 
 from .models import Building, Community, Contact, ContactKind, Grid, Street, Unit
 from .sheet import COLUMNS, SheetError, read_rows
@@ -108,13 +109,19 @@ def check(street: Street, data: bytes, *, create_places: bool = False) -> Report
 def _parse_row(line, cells, columns):
     def cell(name):
         index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+        return cells[index] if index is not None and index < len(cells) else ""
 
     def error(name, reason):
         return RowError(line, COLUMNS[name][0], reason)
 
-    values = {name: cell(name) for name in COLUMNS}
-    errors = []
+    raw = {name: cell(name) for name in COLUMNS}
+    # Checked before stripping: a control character is refused, never silently trimmed.
+    errors = [
+        error(name, CONTROL_CHARACTER_MESSAGE)
+        for name, value in raw.items()
+        if has_refused_characters(value)
+    ]
+    values = {name: value.strip() for name, value in raw.items()}
     for name, value in values.items():
         limit = 80 if name == "organisation" else 50  # the model fields' max_length
         if len(value) > limit:

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from common.text import has_refused_characters
+
 # The sheet's columns: Chinese headings, with English ones accepted too.
 COLUMNS = {
     "community": ("社区", "community"),
@@ -74,7 +76,13 @@ def _cell_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # phones typed as numbers come back as floats
-    return str(value).strip()
+    return _trim(str(value))
+
+
+def _trim(text: str) -> str:
+    # Text with a refused character is kept whole, so the import names its line and column
+    # instead of trimming the character away unseen (str.strip() removes some controls).
+    return text if has_refused_characters(text) else text.strip()
 
 
 def _xlsx_table(data: bytes):
@@ -106,7 +114,7 @@ def _csv_table(data: bytes):
         raise SheetError(_("This is not an XLSX or CSV file."))
     try:
         reader = csv.reader(io.StringIO(text))
-        return [(line, [cell.strip() for cell in cells]) for line, cells in enumerate(reader, 1)]
+        return [(line, [_trim(cell) for cell in cells]) for line, cells in enumerate(reader, 1)]
     except csv.Error as error:
         raise SheetError(_("This is not an XLSX or CSV file.")) from error
 

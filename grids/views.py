@@ -1,14 +1,14 @@
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
+
+from common.params import id_param
+from common.spreadsheets import spreadsheet_response, write_xlsx
 
 from . import imports, selectors
 from .forms import ImportUploadForm
@@ -80,10 +80,8 @@ def _import_street(request) -> Street:
     if not request.scope.is_street_staff:
         raise PermissionDenied
     streets = request.scope.narrow(Street.objects.all())
-    street_id = request.GET.get("street") or request.POST.get("street")
+    street_id = id_param(request.GET, "street") or id_param(request.POST, "street")
     if street_id:
-        if not str(street_id).isdigit():
-            raise Http404
         return request.scope.get(streets, pk=street_id)
     street = streets.first()
     if street is None:
@@ -157,18 +155,6 @@ def import_apply(request, pk):
 
 def import_template(request):
     _import_street(request)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "hierarchy"
-    for row in template_rows():
-        sheet.append(row)
-    for column in "ABCDEFGHI":
-        sheet.column_dimensions[column].width = 16
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = 'attachment; filename="youjie-hierarchy-template.xlsx"'
-    return response
+    headings, *examples = template_rows()
+    content = write_xlsx(examples, headings, "hierarchy", widths=dict.fromkeys(range(1, 10), 16))
+    return spreadsheet_response(content, "xlsx", "youjie-hierarchy-template.xlsx")

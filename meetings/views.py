@@ -2,7 +2,6 @@
 
 import calendar
 from collections import defaultdict
-from datetime import date
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases.models import Task
 from cases.workflow import MoveRefused
+from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
 from common.phones import redact_phones
 from grids.models import Community
 
@@ -36,21 +36,13 @@ def _officers_only(request):
         raise Http404  # grid workers have no meeting pages
 
 
-def _month_param(value):
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
-    except (TypeError, ValueError):
-        return None
-
-
 def _community_param(request):
-    value = request.GET.get("community")
-    if not value:
+    pk = id_param(request.GET, "community")
+    if pk is None:
         return None
     try:
-        return request.scope.narrow(Community.objects.all()).get(pk=int(value))
-    except (ValueError, Community.DoesNotExist):
+        return request.scope.narrow(Community.objects.all()).get(pk=pk)
+    except Community.DoesNotExist:
         return False
 
 
@@ -95,7 +87,7 @@ def meeting_list(request):
 @require_GET
 def meeting_calendar(request):
     _officers_only(request)
-    month = _month_param(request.GET.get("month")) or timezone.localdate().replace(day=1)
+    month = month_param(request.GET, "month") or timezone.localdate().replace(day=1)
     community = _community_param(request)
     meetings = selectors.meetings(request.scope).filter(
         starts_at__year=month.year, starts_at__month=month.month
@@ -112,8 +104,11 @@ def meeting_calendar(request):
         ]
         for week in calendar.Calendar(firstweekday=0).monthdayscalendar(month.year, month.month)
     ]
-    previous = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
+    previous = (month - timezone.timedelta(days=1)).replace(day=1)
     following = (month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
+    # No link to a month the calendar would refuse.
+    previous = previous if previous >= EARLIEST_MONTH else None
+    following = following if following <= LATEST_MONTH else None
     return render(
         request,
         "meetings/calendar.html",
@@ -132,12 +127,7 @@ def meeting_calendar(request):
 @require_GET
 def meeting_stats(request):
     _officers_only(request)
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-        if not 2000 <= year <= 2100:
-            raise ValueError
-    except ValueError:
-        raise Http404 from None
+    year = year_param(request.GET, "year", default=timezone.localdate().year)
     community = _community_param(request)
     if community is False:
         raise Http404

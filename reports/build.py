@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent
+from common.params import id_param
 from grids.models import Community, Grid, Street
 
 from . import charts, figures, periods
@@ -29,12 +30,9 @@ class Level:
 
 def level_for(scope, params) -> Level:
     """The places this user's report covers; a place outside the scope is a 404."""
-    community_id = params.get("community")
+    community_id = id_param(params, "community")
     if community_id:
-        try:
-            community = scope.get(Community.objects.select_related("street"), pk=int(community_id))
-        except ValueError:
-            raise Http404 from None
+        community = scope.get(Community.objects.select_related("street"), pk=community_id)
         return _community_level(scope, community)
     if scope.is_superuser and params.get("city"):
         # The whole installation (a city's streets), for the city's own administrators.

@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.params import month_param, year_param
+
 
 @dataclass(frozen=True)
 class Period:
@@ -41,22 +43,16 @@ def last_month(today: date | None = None) -> date:
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-def from_query(params) -> Period | None:
-    """month=YYYY-MM or year=YYYY; nothing means last month; None means a bad value."""
+def from_query(params) -> Period:
+    """month=YYYY-MM or year=YYYY, up to now; nothing means last month.
+
+    A malformed or out-of-range value raises common.params.BadParameter (a 400 that says so).
+    """
+    today = timezone.localdate()
     if params.get("year"):
-        try:
-            year = int(params["year"])
-        except ValueError:
-            return None
-        today = timezone.localdate()
-        return year_to_date(year) if 2000 <= year <= today.year else None
+        return year_to_date(year_param(params, "year", latest=today.year))
     if params.get("month"):
-        try:
-            year, month = (int(part) for part in params["month"].split("-"))
-            chosen = date(year, month, 1)
-        except ValueError:
-            return None
-        return month_period(chosen) if date(2000, 1, 1) <= chosen <= timezone.localdate() else None
+        return month_period(month_param(params, "month", latest=today.replace(day=1)))
     return month_period(last_month())
 
 

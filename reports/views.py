@@ -1,19 +1,16 @@
 """Report pages for street staff, officers and grid workers, each for their own places."""
 
-import csv
-import io
-
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from cases.filters import with_list_columns
+from common.params import id_param
+from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 
 from . import figures
 from .build import build, level_for
@@ -49,11 +46,9 @@ def report_cases(request):
     period = from_query(request.GET)
     level = level_for(request.scope, request.GET)
     place = level.place
-    if request.GET.get("grid"):
-        try:
-            place &= Q(grid_id=int(request.GET["grid"]))
-        except ValueError:
-            raise Http404 from None
+    grid = id_param(request.GET, "grid")
+    if grid:
+        place &= Q(grid_id=grid)
     if period is None:
         raise Http404
     figure = request.GET.get("figure", "")
@@ -104,48 +99,20 @@ def report_export(request, file_format):
         title = f"{context['level'].title} {context['period'].label} {report_name}"
         filename = f"report-{context['period'].label}.{file_format}"
         if file_format == "csv":
-            out = io.StringIO()
-            out.write("\ufeff")
-            writer = csv.writer(out)
-            writer.writerow([title])
-            writer.writerow(headings)
-            writer.writerows(rows)
-            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+            content = write_csv(rows, headings, preamble=[[title]])
         else:
-            response = HttpResponse(
-                _workbook(title, headings, rows, context),
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            if context["frozen"]:
+                at = context["frozen"]["at"].strftime("%Y-%m-%d %H:%M")
+                state = _("Frozen on %(at)s") % {"at": at}
+            else:
+                state = _("Live figures")
+            content = write_xlsx(
+                rows,
+                headings,
+                _("Report"),
+                preamble=[[title], [state]],
+                widths={1: 16, **dict.fromkeys(range(2, len(headings) + 1), 11)},
+                bold_last_row=True,
+                frozen_columns=1,
             )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _workbook(title, headings, rows, context) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Report")
-    sheet.append([title])
-    sheet["A1"].font = Font(bold=True, size=14)
-    if context["frozen"]:
-        sheet.append(
-            [_("Frozen on %(at)s") % {"at": context["frozen"]["at"].strftime("%Y-%m-%d %H:%M")}]
-        )
-    else:
-        sheet.append([_("Live figures")])
-    sheet.append(headings)
-    header_row = sheet.max_row
-    for cell in sheet[header_row]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for row in rows:
-        sheet.append(row)
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    sheet.column_dimensions["A"].width = 16
-    for index in range(2, len(headings) + 1):
-        sheet.column_dimensions[sheet.cell(row=header_row, column=index).column_letter].width = 11
-    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet_response(content, file_format, filename)

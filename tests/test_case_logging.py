@@ -43,7 +43,7 @@ def test_the_second_tap_offers_the_units_of_the_building(personas, places, login
     assert "1单元" in page
     other = places.buildings[places.fn1]
     assert client.get(reverse("cases:place_picker"), {"building": other.pk}).status_code == 404
-    assert client.get(reverse("cases:place_picker"), {"grid": "abc"}).status_code == 404
+    assert client.get(reverse("cases:place_picker"), {"grid": "abc"}).status_code == 400
 
 
 def test_logging_the_dripping_tap_with_a_photo(personas, places, login):

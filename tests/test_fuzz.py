@@ -58,6 +58,8 @@ PAGES_WITH_FORMS = [
     ("notifications:settings", []),
     ("reports:report", []),
     ("meetings:list", []),
+    ("meetings:calendar", []),
+    ("meetings:stats", []),
 ]
 
 HOSTILE_TEXT = st.sampled_from(
@@ -75,6 +77,13 @@ HOSTILE_TEXT = st.sampled_from(
         "2026-13-01T25:61",
         "9999-12-31T23:59",
         "0001-01-01",
+        "9999-12",  # the calendar's next month of 9999-12 overflowed (a 500 found by a probe)
+        "0001-01",
+        "0000-00",
+        "10000-01",
+        "9999",
+        "１２",
+        "\x1b[31m",
         "<script>alert(1)</script>",
         "' OR 1=1 --",
         "../../etc/passwd",
@@ -92,6 +101,11 @@ TEXT = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.dates().map(str),
     st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M")),
+    # Months and years at and past the edges of the calendar (year 1, 9999, month 0 and 13).
+    st.tuples(
+        st.sampled_from([0, 1, 1999, 2000, 2026, 2099, 2100, 9999, 10000]), st.integers(0, 13)
+    ).map(lambda year_month: f"{year_month[0]:04d}-{year_month[1]:02d}"),
+    st.sampled_from([0, 1, 9999, 10000, -1]).map(str),
 )
 FILES = st.builds(
     lambda name, content: SimpleUploadedFile(name, content),

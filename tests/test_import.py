@@ -223,4 +223,4 @@ def test_street_staff_cannot_import_into_or_read_imports_of_another_street(perso
         },
     )
     assert response.status_code == 404
-    assert client.get(reverse("grids:import"), {"street": "abc"}).status_code == 404
+    assert client.get(reverse("grids:import"), {"street": "abc"}).status_code == 400

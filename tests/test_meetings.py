@@ -373,12 +373,18 @@ def test_the_list_calendar_and_counts_run_constant_queries(
 
 
 @pytest.mark.parametrize("query", [{"year": "abc"}, {"year": "99999"}, {"community": "x"}])
-def test_bad_count_parameters_are_a_404(personas, login, query):
-    assert login(personas.street_staff).get(url("stats"), query).status_code == 404
+def test_bad_count_parameters_are_a_400_that_says_so(personas, login, query):
+    response = login(personas.street_staff).get(url("stats"), query)
+    assert response.status_code == 400 and "必须" in response.content.decode()
+
+
+def test_a_community_outside_the_users_places_is_a_404_on_the_counts(personas, login, places):
+    response = login(personas.officer_funan).get(url("stats"), {"community": places.chunguang.pk})
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
-    "query", [{"kind": "x"}, {"state": "y"}, {"community": "abc"}, {"page": "z"}]
+    "query", [{"kind": "x"}, {"state": "y"}, {"community": "999999"}, {"page": "z"}]
 )
 def test_bad_list_parameters_say_so(personas, login, query):
     response = login(personas.street_staff).get(url("list"), query)

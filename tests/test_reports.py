@@ -223,8 +223,16 @@ def test_an_officer_sees_their_community_only_and_a_worker_their_grid(
         {"community": "zz"},
     ],
 )
-def test_bad_parameters_are_a_404(personas, login, params):
-    assert login(personas.street_staff).get(reverse("reports:report"), params).status_code == 404
+def test_bad_parameters_are_a_400_that_says_which(personas, login, params):
+    response = login(personas.street_staff).get(reverse("reports:report"), params)
+    assert response.status_code == 400
+    assert f"参数“{next(iter(params))}”必须" in response.content.decode()
+
+
+def test_a_community_outside_the_users_street_is_a_404(personas, login, places):
+    client = login(personas.street_staff)
+    response = client.get(reverse("reports:report"), {"community": places.youyi.pk})
+    assert response.status_code == 404
 
 
 def test_a_frozen_month_keeps_its_figures_and_shows_the_live_one_beside(
