@@ -289,6 +289,11 @@ class LogCaseForm(forms.ModelForm):
             self.add_error("grid", _("Choose where the request is from."))
         return data
 
+    def renew_submission(self):
+        """A fresh id for the form drawn again, so sending it once more logs a new case."""
+        self.data = self.data.copy()
+        self.data["submission"] = str(uuid.uuid4())
+
 
 def _normalised_phone(form):
     from common.phones import normalise_phone

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
@@ -28,7 +29,7 @@ from .forms import (
     LogCaseForm,
     TaskForm,
 )
-from .intake import log_case, possible_duplicates
+from .intake import SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
 from .privacy import may_export, reveal_phone
 
@@ -108,7 +109,13 @@ def case_bulk(request):
         f"{action}-owner": data["owner"].pk,
         f"{action}-response_deadline": request.POST.get("response_deadline", ""),
     }
-    results = workflow.perform_many(scope, request.user, data["ids"], action, move_data)
+    # Messages name only cases loaded through the scope: ids outside it are counted, never
+    # looked up, so a made-up id cannot tell whether a case exists or what its code is.
+    codes = dict(
+        scope.narrow(Case.objects.filter(pk__in=data["ids"])).values_list("pk", "tracking_code")
+    )
+    outside = len(data["ids"]) - len(codes)
+    results = workflow.perform_many(scope, request.user, list(codes), action, move_data)
     if results["done"]:
         messages.success(
             request,
@@ -118,13 +125,18 @@ def case_bulk(request):
                 "codes": ", ".join(c.tracking_code for c in results["done"]),
             },
         )
-    codes = dict(
-        Case.objects.filter(pk__in=[i for i, _m in results["refused"]]).values_list(
-            "pk", "tracking_code"
-        )
-    )
     for case_id, message in results["refused"]:
-        messages.warning(request, f"{codes.get(case_id, _('a case'))}: {message}")
+        messages.warning(request, f"{codes[case_id]}: {message}")
+    if outside:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)s ticked case is not among your places; nothing was done to it.",
+                "%(n)s ticked cases are not among your places; nothing was done to them.",
+                outside,
+            )
+            % {"n": outside},
+        )
     return redirect(_back_to_list(request))
 
 
@@ -145,14 +157,27 @@ def case_new(request):
     if not scope.has_any_place:
         raise PermissionDenied
     form = LogCaseForm(request.POST or None, request.FILES or None, scope=scope)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
-        case = log_case(form, request.user)
-        messages.success(
-            request,
-            _("Case %(code)s is logged. Give the resident this tracking code.")
-            % {"code": case.tracking_code},
-        )
-        return redirect("cases:detail", case.pk)
+        try:
+            case = log_case(form, request.user)
+        except SubmissionTaken:
+            form.add_error(
+                None,
+                _(
+                    "This form was already sent from another account. Check the fields and "
+                    "send it again: it will be logged as a new case."
+                ),
+            )
+            form.renew_submission()
+            status = 409
+        else:
+            messages.success(
+                request,
+                _("Case %(code)s is logged. Give the resident this tracking code.")
+                % {"code": case.tracking_code},
+            )
+            return redirect("cases:detail", case.pk)
     grids = list(form.fields["grid"].queryset)
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
     chosen_building = _chosen(form, "building")
@@ -165,7 +190,6 @@ def case_new(request):
         "buildings": _buildings(scope, chosen_grid),
         "units": _units(scope, chosen_building),
     }
-    status = 400 if form.is_bound else 200
     return _private(render(request, "cases/new.html", context, status=status))
 
 
