@@ -19,7 +19,7 @@ from accounts.models import Role
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
-from . import exports, workflow
+from . import exports, queues, workflow
 from .filters import CaseFilter, field_list, with_list_columns
 from .forms import (
     AnswerEscalationForm,
@@ -66,6 +66,11 @@ def _owner_choices(scope):
 
 
 # The list -------------------------------------------------------------------------------
+QUICK_QUEUES_OFFICER = ("to_accept", "overdue", "escalation_waiting", "to_deliberate")
+QUICK_QUEUES_WORKER = ("follow_up_due", "my_tasks", "to_accept", "overdue")
+QUICK_PARAMETERS = {"q", "queue", "progress"}
+
+
 @require_GET
 def case_list(request):
     scope = request.scope
@@ -79,10 +84,15 @@ def case_list(request):
     page = Paginator(queryset, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    quick = QUICK_QUEUES_OFFICER if scope.is_officer else QUICK_QUEUES_WORKER
     context = {
         "filter": case_filter,
         "page": page,
         "query": query.urlencode(),
+        "quick_queues": [queues.QUEUES[key] for key in quick],
+        "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
+        # A quick filter shows its results first; the panel opens for the filters in it.
+        "filters_open": any(key not in QUICK_PARAMETERS for key in query),
         "may_export": may_export(scope),
         "filter_fields": field_list(case_filter.form),
         "bulk_form": scope.is_officer,

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "notifications",
     "reports",
     "residents",
+    "workbench",
 ]
 
 MIDDLEWARE = [
