@@ -16,6 +16,7 @@ from meetings.models import Meeting, Participant
 from notifications import dispatch
 from notifications.models import ChannelChoice, Delivery, DeliveryStatus, Notification
 from tests.factories import CaseFactory, UnitLeaderFactory
+from tests.moves import by_form
 
 pytestmark = pytest.mark.django_db
 
@@ -206,12 +207,9 @@ def test_deadlines_count_the_streets_working_days(places, personas, login):
     places.street.follow_up_working_days = 3
     places.street.save()
     case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang)
-    from accounts.scope import Scope
-    from cases import workflow
 
     officer = personas.officer_chunguang
-    workflow.perform(
-        Scope.for_user(officer),
+    by_form(
         officer,
         case.pk,
         "resolve",
@@ -269,9 +267,7 @@ def test_a_message_goes_out_with_no_transaction_open_and_no_row_locked(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_claim_left_by_a_killed_worker_is_sent_once_after_the_requeue_time(
-    personas, late_case
-):
+def test_a_claim_left_by_a_killed_worker_is_sent_once_after_the_requeue_time(personas, late_case):
     queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     dispatch.scan()
     delivery = Delivery.objects.get()
