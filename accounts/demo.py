@@ -23,7 +23,7 @@ STREET_STAFF_GROUP = "街道工作人员"
 # Street staff keep the hierarchy and accounts up to date in the admin.
 STREET_STAFF_APPS = ("grids", "accounts")
 STREET_STAFF_MODELS = ("user",)
-# …and the list of case categories.
+# …and read the list of case categories, which every street shares: only superusers change it.
 STREET_STAFF_CASE_MODELS = ("category",)
 
 
@@ -35,7 +35,9 @@ def street_staff_group() -> Group:
             content_type__app_label="auth", content_type__model__in=STREET_STAFF_MODELS
         )
         | Permission.objects.filter(
-            content_type__app_label="cases", content_type__model__in=STREET_STAFF_CASE_MODELS
+            content_type__app_label="cases",
+            content_type__model__in=STREET_STAFF_CASE_MODELS,
+            codename__startswith="view_",
         )
     )
     group.permissions.set(permissions)

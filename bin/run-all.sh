@@ -4,17 +4,39 @@ set -euo pipefail
 host=${1:-127.0.0.1}
 port=${2:-8000}
 py=.venv/bin/python
-mkdir -p .run/logs
+# Each start keeps its own logs: .run/logs/<date-time>/, and .run/logs/latest points at them.
+logs=.run/logs/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$logs"
+ln -sfn "$(basename "$logs")" .run/logs/latest
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-.venv/bin/celery -A config worker --loglevel=INFO --concurrency=2 >.run/logs/worker.log 2>&1 &
-pids+=($!)
-.venv/bin/celery -A config beat --loglevel=INFO --schedule=.run/celerybeat-schedule \
-  >.run/logs/beat.log 2>&1 &
-pids+=($!)
+# A worker or beat that exits (a broker outage can make Celery give up) is started again at
+# once, so reminders never stop for good; each restart is written to the log.
+supervise() {
+  local name=$1; shift
+  (
+    child=""
+    trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM INT
+    while true; do
+      "$@" >>"$logs/$name.log" 2>&1 &
+      child=$!
+      wait $child || true
+      echo "[$(date '+%F %T')] $name exited; starting it again in 2 s" >>"$logs/$name.log"
+      sleep 2
+    done
+  ) &
+  pids+=($!)
+}
+
+# On the embedded SQLite default one worker process writes at a time (SQLite allows one
+# writer); on PostgreSQL two share the work.
+concurrency=2
+[ -z "${DATABASE_URL:-}" ] && concurrency=1
+supervise worker .venv/bin/celery -A config worker --loglevel=INFO --concurrency=$concurrency
+supervise beat .venv/bin/celery -A config beat --loglevel=INFO --schedule=.run/celerybeat-schedule
 
 broker="file-system broker in .run/broker"
 [ -n "${REDIS_URL:-}" ] && broker="Redis at ${REDIS_URL}"
@@ -24,7 +46,7 @@ cat <<MSG
 
   有解 is running at http://${host}:${port}/
   Database: ${database}; Celery worker and beat on the ${broker}
-  (logs in .run/logs/). Demo logins, password youjie-demo-2026:
+  (logs in ${logs}/, restarted if they stop). Demo logins, password youjie-demo-2026:
     street              street staff, 万青路街道
     officer.chunguang   community officer, 春光社区 (also officer.funan, officer.caoyuan, …)
     grid.chunguang.01   grid worker, 春光社区 第1网格 (also grid.funan.01, …)

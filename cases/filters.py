@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from common.phones import phone_search_digits
 from grids.models import Community, Grid
 
+from . import queues
 from .models import OPEN_STATES, Case, Category, Channel, Escalation, State, Urgency
 
 TRACKING_CODE_RE = re.compile(r"^YJ[0-9A-Z]{8}$")
@@ -69,6 +70,9 @@ class CaseFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": _("Text, tracking code or phone")}
         ),
     )
+    queue = django_filters.ChoiceFilter(
+        label=_("Work queue"), choices=queues.choices(), method="by_queue"
+    )
     progress = django_filters.ChoiceFilter(
         label=_("Progress"),
         choices=[("open", _("not yet resolved")), ("closed", _("resolved or declined"))],
@@ -109,6 +113,7 @@ class CaseFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, scope, **kwargs):
         super().__init__(data, *args, **kwargs)
+        self.user_id = scope.user_id
         self.filters["community"].queryset = scope.narrow(Community.objects.all())
         self.filters["grid"].queryset = scope.narrow(
             Grid.objects.select_related("community")
@@ -145,6 +150,9 @@ class CaseFilter(django_filters.FilterSet):
                 return queryset.filter(resident_phone__endswith=digits)
             return with_phone_digits(queryset, digits)
         return queryset.filter(Q(description__icontains=term) | Q(resident_name=term))
+
+    def by_queue(self, queryset, name, value):
+        return queryset.filter(queues.QUEUES[value].condition(self.user_id))
 
     def by_progress(self, queryset, name, value):
         open_cases = Q(state__in=OPEN_STATES)

@@ -5,13 +5,15 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import possible_owners
 from common.people import display_name
-from grids.models import Building, Contact, ContactKind, Grid, Unit
+from grids.models import Building, Contact, Grid, Unit
+from grids.selectors import task_contacts
 
+from . import inputs
 from .models import (
     Case,
     Category,
@@ -25,28 +27,9 @@ from .models import (
 from .photos import PhotosField
 
 
-def possible_owners(case: Case):
-    """Users who may own the case: the community's officers and the grid's workers."""
-    from accounts.models import Role
-
-    holders = Role.objects.filter(
-        Q(community_id=case.community_id, grid__isnull=True) | Q(grid_id=case.grid_id)
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=holders.values("user_id"))
-        .order_by("first_name", "username")
-    )
-
-
-class FutureDateTimeField(forms.DateTimeField):
+class DeadlineField(forms.DateTimeField):
+    # Whether it lies in the future is the workflow's rule (cases/workflow.py), checked there.
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
-
-    def clean(self, value):
-        moment = super().clean(value)
-        if moment is not None and moment <= timezone.now():
-            raise forms.ValidationError(_("The deadline must be in the future."))
-        return moment
 
 
 def _in_three_days():
@@ -58,18 +41,24 @@ class NoteForm(forms.Form):
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def inputs(self):
+        return inputs.Note(note=self.cleaned_data["note"])
+
 
 class ReasonForm(forms.Form):
     note = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def inputs(self):
+        return inputs.Reason(note=self.cleaned_data["note"])
+
 
 class OwnerForm(NoteForm):
     """An owner and a deadline: accepting, or assigning to someone else."""
 
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
-    response_deadline = FutureDateTimeField(label=_("Deadline"))
+    response_deadline = DeadlineField(label=_("Deadline"))
 
     def __init__(self, *args, case=None, owners=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,13 +69,11 @@ class OwnerForm(NoteForm):
             self.fields["owner"].label_from_instance = display_name
         self.initial.setdefault("response_deadline", _in_three_days())
 
-
-class AcceptForm(OwnerForm):
-    pass
-
-
-class AssignForm(OwnerForm):
-    pass
+    def inputs(self):
+        data = self.cleaned_data
+        return inputs.Ownership(
+            owner=data["owner"], response_deadline=data["response_deadline"], note=data["note"]
+        )
 
 
 class DecideForm(NoteForm):
@@ -96,6 +83,9 @@ class DecideForm(NoteForm):
         help_text=_("For example: 自筹资金+具体施工+临时供水"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def inputs(self):
+        return inputs.Decision(plan=self.cleaned_data["plan"], note=self.cleaned_data["note"])
 
 
 class ResolveForm(forms.Form):
@@ -119,11 +109,8 @@ class ResolveForm(forms.Form):
         help_text=_("Needed when the case cannot be resolved."),
     )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("outcome") == Outcome.CANNOT and not data.get("referral"):
-            self.add_error("referral", _("Say why, and where the resident was referred."))
-        return data
+    def inputs(self):
+        return inputs.Resolution(**self.cleaned_data)
 
 
 class VerifyForm(forms.Form):
@@ -135,6 +122,12 @@ class VerifyForm(forms.Form):
     )
     photos = PhotosField(label=_("Photos of the result"), max_count=4)
 
+    def inputs(self):
+        data = self.cleaned_data
+        return inputs.Visit(
+            satisfaction=data["satisfaction"], note=data["note"], photos=tuple(data["photos"] or ())
+        )
+
 
 class ReopenForm(ReasonForm):
     back_to = forms.ChoiceField(
@@ -144,6 +137,35 @@ class ReopenForm(ReasonForm):
             (State.DELIBERATING, _("deliberating again (再协商)")),
         ],
     )
+
+    def inputs(self):
+        return inputs.Reopening(
+            back_to=self.cleaned_data["back_to"], note=self.cleaned_data["note"]
+        )
+
+
+# The page's form for each move of cases/workflow.py.
+MOVE_FORMS = {
+    "accept": OwnerForm,
+    "assign": OwnerForm,
+    "decline": ReasonForm,
+    "propose": NoteForm,
+    "handle_directly": ReasonForm,
+    "deliberate": NoteForm,
+    "decide": DecideForm,
+    "start": NoteForm,
+    "resolve": ResolveForm,
+    "verify": VerifyForm,
+    "reopen": ReopenForm,
+}
+
+
+def move_form(move_name, case, data=None, files=None):
+    """The form of a move on a case page, empty or bound to what was sent."""
+    form_class = MOVE_FORMS[move_name]
+    if issubclass(form_class, OwnerForm):
+        return form_class(data, case=case, prefix=move_name)
+    return form_class(data, files, prefix=move_name)
 
 
 class TaskForm(forms.Form):
@@ -160,27 +182,13 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner_user"].queryset = possible_owners(case)
         self.fields["owner_user"].label_from_instance = display_name
-        # Whoever the community works with: its own contacts, and the street's outside bodies.
-        self.fields["owner_contact"].queryset = Contact.objects.filter(
-            Q(community_id=case.community_id, grid__isnull=True)
-            | Q(grid_id=case.grid_id, kind=ContactKind.PARTY_MEMBER)
-            | Q(street_id=case.street_id, community__isnull=True)
-        ).order_by("kind", "name")
+        self.fields["owner_contact"].queryset = task_contacts(case)
         self.fields["owner_contact"].label_from_instance = lambda c: (
             f"{c.organisation or c.get_kind_display()} · {c.name}"
         )
 
-    def clean_due_date(self):
-        due = self.cleaned_data["due_date"]
-        if due < timezone.localdate():
-            raise forms.ValidationError(_("The due date cannot be in the past."))
-        return due
-
-    def clean(self):
-        data = super().clean()
-        if bool(data.get("owner_user")) == bool(data.get("owner_contact")):
-            raise forms.ValidationError(_("Choose one owner: a user or an outside contact."))
-        return data
+    def inputs(self):
+        return inputs.NewTask(**self.cleaned_data)
 
 
 class DropTaskForm(forms.Form):
@@ -215,7 +223,10 @@ class AnswerEscalationForm(forms.Form):
     comment = forms.CharField(
         label=_("The street's comment"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    new_deadline = FutureDateTimeField(label=_("New deadline"))
+    new_deadline = DeadlineField(label=_("New deadline"))
+
+    def inputs(self):
+        return inputs.EscalationAnswer(**self.cleaned_data)
 
 
 class LinkDuplicateForm(forms.Form):
@@ -305,6 +316,11 @@ class LogCaseForm(forms.ModelForm):
             self.add_error("grid", _("Choose where the request is from."))
         return data
 
+    def renew_submission(self):
+        """A fresh id for the form drawn again, so sending it once more logs a new case."""
+        self.data = self.data.copy()
+        self.data["submission"] = str(uuid.uuid4())
+
 
 def _normalised_phone(form):
     from common.phones import normalise_phone
@@ -323,7 +339,7 @@ class BulkForm(forms.Form):
         label=_("Action"), choices=[("accept", _("Accept")), ("assign", _("Assign"))]
     )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
-    response_deadline = FutureDateTimeField(label=_("Deadline"))
+    response_deadline = DeadlineField(label=_("Deadline"))
 
     def __init__(self, *args, owners, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,10 +14,16 @@ def first_response_deadline(logged_at, street):
     return add_working_days(logged_at, street.response_working_days)
 
 
+class SubmissionTaken(Exception):
+    """The form's submission id is already another user's: their case is never handed out."""
+
+
 def log_case(form, user) -> Case:
     """Save a valid LogCaseForm: the wider places follow from the grid; photos go with it.
 
-    The same form sent again (its submission id) returns the case it made the first time.
+    The same form sent again by the same user (its submission id) returns the case it made
+    the first time. An id that someone else's form used is refused, not answered with their
+    case: the id travels in the page and could be copied.
     """
     case = form.save(commit=False)
     case.submission_id = form.cleaned_data.get("submission")
@@ -26,7 +32,12 @@ def log_case(form, user) -> Case:
     except IntegrityError:
         if case.submission_id is None:
             raise
-        return Case.objects.get(submission_id=case.submission_id)
+        earlier = Case.objects.filter(submission_id=case.submission_id).first()
+        if earlier is None:
+            raise
+        if earlier.created_by_id != user.pk:
+            raise SubmissionTaken from None
+        return earlier
 
 
 def save_new_case(case, photos, user=None) -> Case:

@@ -6,31 +6,34 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
+from accounts.selectors import owners_in_scope
 from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
-from . import exports, retention, workflow
+from . import exports, queues, retention, workflow
 from .filters import CaseFilter, field_list, with_list_columns
 from .forms import (
     AnonymiseForm,
     AnswerEscalationForm,
     BulkForm,
+    DropTaskForm,
     EscalateForm,
     LinkDuplicateForm,
     LogCaseForm,
     TaskForm,
+    move_form,
 )
-from .intake import log_case, possible_duplicates
+from .inputs import Ownership
+from .intake import SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
 from .privacy import (
     may_export,
@@ -48,31 +51,22 @@ def _private(response):
     return response
 
 
-def _bulk_owners(scope):
-    """Whom an officer may give cases to: officers and grid workers of their communities."""
-    holders = Role.objects.filter(
-        Q(community_id__in=scope.community_ids) | Q(street_id__in=scope.street_ids)
-    ).exclude(kind="street_staff")
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=holders.values("user_id"))
-        .order_by("first_name", "username")
-    )
-
-
 def _owner_choices(scope):
     """(id, name) pairs for the bulk form's owner select: plain values render fastest."""
     return [
         (pk, f"{first} {last}".strip() or username)
-        for pk, first, last, username in _bulk_owners(scope).values_list(
+        for pk, first, last, username in owners_in_scope(scope).values_list(
             "pk", "first_name", "last_name", "username"
         )
     ]
 
 
 # The list -------------------------------------------------------------------------------
+QUICK_QUEUES_OFFICER = ("to_accept", "overdue", "escalation_waiting", "to_deliberate")
+QUICK_QUEUES_WORKER = ("follow_up_due", "my_tasks", "to_accept", "overdue")
+QUICK_PARAMETERS = {"q", "queue", "progress"}
+
+
 @require_GET
 def case_list(request):
     scope = request.scope
@@ -94,11 +88,16 @@ def case_list(request):
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
     query = request.GET.copy()
     query.pop("page", None)
+    quick = QUICK_QUEUES_OFFICER if scope.is_officer else QUICK_QUEUES_WORKER
     context = {
         "filter": case_filter,
         "search_refusal": search_refusal,
         "page": page,
         "query": query.urlencode(),
+        "quick_queues": [queues.QUEUES[key] for key in quick],
+        "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
+        # A quick filter shows its results first; the panel opens for the filters in it.
+        "filters_open": any(key not in QUICK_PARAMETERS for key in query),
         "may_export": may_export(scope),
         "filter_fields": field_list(case_filter.form),
         "bulk_form": scope.is_officer,
@@ -120,19 +119,21 @@ def case_bulk(request):
     scope = request.scope
     if not scope.is_officer:
         raise PermissionDenied
-    form = BulkForm(request.POST, owners=_bulk_owners(scope))
+    form = BulkForm(request.POST, owners=owners_in_scope(scope))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
         return redirect(_back_to_list(request))
     data = form.cleaned_data
-    action = data["action"]
-    move_data = {
-        f"{action}-owner": data["owner"].pk,
-        f"{action}-response_deadline": request.POST.get("response_deadline", ""),
-    }
-    results = workflow.perform_many(scope, request.user, data["ids"], action, move_data)
+    ownership = Ownership(owner=data["owner"], response_deadline=data["response_deadline"])
+    # Messages name only cases loaded through the scope: ids outside it are counted, never
+    # looked up, so a made-up id cannot tell whether a case exists or what its code is.
+    codes = dict(
+        scope.narrow(Case.objects.filter(pk__in=data["ids"])).values_list("pk", "tracking_code")
+    )
+    outside = len(data["ids"]) - len(codes)
+    results = workflow.perform_many(scope, request.user, list(codes), data["action"], ownership)
     if results["done"]:
         messages.success(
             request,
@@ -142,13 +143,18 @@ def case_bulk(request):
                 "codes": ", ".join(c.tracking_code for c in results["done"]),
             },
         )
-    codes = dict(
-        Case.objects.filter(pk__in=[i for i, _m in results["refused"]]).values_list(
-            "pk", "tracking_code"
-        )
-    )
     for case_id, message in results["refused"]:
-        messages.warning(request, f"{codes.get(case_id, _('a case'))}: {message}")
+        messages.warning(request, f"{codes[case_id]}: {message}")
+    if outside:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)s ticked case is not among your places; nothing was done to it.",
+                "%(n)s ticked cases are not among your places; nothing was done to them.",
+                outside,
+            )
+            % {"n": outside},
+        )
     return redirect(_back_to_list(request))
 
 
@@ -169,14 +175,27 @@ def case_new(request):
     if not scope.has_any_place:
         raise PermissionDenied
     form = LogCaseForm(request.POST or None, request.FILES or None, scope=scope)
+    status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
-        case = log_case(form, request.user)
-        messages.success(
-            request,
-            _("Case %(code)s is logged. Give the resident this tracking code.")
-            % {"code": case.tracking_code},
-        )
-        return redirect("cases:detail", case.pk)
+        try:
+            case = log_case(form, request.user)
+        except SubmissionTaken:
+            form.add_error(
+                None,
+                _(
+                    "This form was already sent from another account. Check the fields and "
+                    "send it again: it will be logged as a new case."
+                ),
+            )
+            form.renew_submission()
+            status = 409
+        else:
+            messages.success(
+                request,
+                _("Case %(code)s is logged. Give the resident this tracking code.")
+                % {"code": case.tracking_code},
+            )
+            return redirect("cases:detail", case.pk)
     grids = list(form.fields["grid"].queryset)
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
     chosen_building = _chosen(form, "building")
@@ -189,7 +208,6 @@ def case_new(request):
         "buildings": _buildings(scope, chosen_grid),
         "units": _units(scope, chosen_building),
     }
-    status = 400 if form.is_bound else 200
     return _private(render(request, "cases/new.html", context, status=status))
 
 
@@ -251,17 +269,10 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
     scope, user = request.scope, request.user
     bound = bound or {}
     moves = [
-        (move, bound.get(move.name) or move.form_for(case))
+        (move, bound.get(move.name) or move_form(move.name, case))
         for move in workflow.available_moves(scope, user, case)
     ]
-    # Moves this user could make here but for a condition (open tasks): shown greyed, with why.
-    blocked = [
-        (move, workflow.refusal(scope, user, case, move))
-        for move in workflow.MOVES.values()
-        if case.state in move.sources
-        and move.may(scope, user, case)
-        and workflow.refusal(scope, user, case, move)
-    ]
+    blocked = workflow.blocked_moves(scope, user, case)
     tasks = list(case.tasks.select_related("owner_user", "owner_contact"))
     may_manage_tasks = workflow.may_add_tasks(scope, user, case)
     context = {
@@ -272,16 +283,15 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "tasks": tasks,
         "task_form": bound.get("task")
         or (TaskForm(case=case, prefix="task") if may_manage_tasks else None),
-        "may_close_tasks": workflow.officer_or_owner(scope, user, case),
+        "closable_tasks": {t.pk for t in tasks if workflow.may_close_task(scope, user, case, t)},
         "photos": list(case.photos.all()),
         "escalations": list(case.escalations.select_related("raised_by", "answered_by")),
         "duplicates": list(case.duplicates.all()),
         "similar": list(possible_duplicates(case)) if not case.duplicate_of_id else [],
         "is_overdue": workflow.is_overdue(case),
-        "may_escalate": workflow.is_overdue(case)
-        and workflow.officer_or_grid_worker(scope, user, case),
+        "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),
-        "may_link": workflow.officer_or_grid_worker(scope, user, case),
+        "may_link": workflow.may_link(scope, user, case),
         "escalate_form": bound.get("escalate") or EscalateForm(prefix="escalate"),
         "answer_form": bound.get("answer") or AnswerEscalationForm(prefix="answer"),
         "duplicate_form": bound.get("duplicate") or LinkDuplicateForm(prefix="duplicate"),
@@ -311,14 +321,34 @@ def case_detail(request, pk):
     return _case_page(request, _load_case(request, pk))
 
 
-def _act(request, pk, action, bound_name, success):
-    """Run one workflow action; on refusal show the page again with the message."""
+def _act(request, pk, *, run, success, form=None, form_name="", check=None):
+    """Run one workflow action from the case page; on refusal show the page with why.
+
+    The order keeps what a user is told honest: first whether they may do it at all (409),
+    then their fields (400), then the action itself, which checks everything again under
+    the case's lock.
+    """
     case = _load_case(request, pk)  # 404 before anything else for a case outside the scope
+    reason = check(case) if check else None
+    if reason:
+        return _case_page(request, case, refusal=reason, status=409)
+    if form is not None and not form.is_valid():
+        return _case_page(
+            request,
+            case,
+            bound={form_name: form},
+            refusal=_("Please correct the fields below."),
+            status=400,
+        )
     try:
-        action()
+        run(form)
     except workflow.MoveRefused as refused:
-        bound = {bound_name: refused.form} if refused.form is not None else {}
-        status = 400 if refused.form is not None else 409
+        bound = {}
+        if refused.errors and form is not None:
+            for field, message in refused.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+            bound = {form_name: form}
+        status = 400 if refused.errors else 409
         return _case_page(request, case, bound=bound, refusal=str(refused), status=status)
     messages.success(request, success)
     return redirect("cases:detail", case.pk)
@@ -328,26 +358,31 @@ def _act(request, pk, action, bound_name, success):
 def case_move(request, pk, move):
     if move not in workflow.MOVES:
         raise Http404
-    label = workflow.MOVES[move].label
+    scope, user = request.scope, request.user
+    case = _load_case(request, pk)
     return _act(
         request,
         pk,
-        lambda: workflow.perform(
-            request.scope, request.user, pk, move, request.POST, request.FILES
-        ),
-        move,
-        _("Done: %(move)s.") % {"move": label},
+        check=lambda case: workflow.refusal(scope, user, case, workflow.MOVES[move]),
+        form=move_form(move, case, request.POST, request.FILES),
+        form_name=move,
+        run=lambda form: workflow.perform(scope, user, pk, move, form.inputs()),
+        success=_("Done: %(move)s.") % {"move": workflow.MOVES[move].label},
     )
 
 
 @require_POST
 def task_add(request, pk):
+    scope, user = request.scope, request.user
+    case = _load_case(request, pk)
     return _act(
         request,
         pk,
-        lambda: workflow.add_task(request.scope, request.user, pk, request.POST),
-        "task",
-        _("Task added."),
+        check=lambda case: workflow.task_refusal(scope, user, case),
+        form=TaskForm(request.POST, case=case, prefix="task"),
+        form_name="task",
+        run=lambda form: workflow.add_task(scope, user, pk, form.inputs()),
+        success=_("Task added."),
     )
 
 
@@ -355,47 +390,65 @@ def task_add(request, pk):
 def task_close(request, pk, task_pk, status):
     if status not in (TaskStatus.DONE, TaskStatus.DROPPED):
         raise Http404
+    reason = DropTaskForm(request.POST, prefix=f"drop{task_pk}")
+    drop_reason = reason.cleaned_data["drop_reason"] if reason.is_valid() else ""
     return _act(
         request,
         pk,
-        lambda: workflow.close_task(request.scope, request.user, pk, task_pk, status, request.POST),
-        f"drop{task_pk}",
-        _("Task marked done.") if status == TaskStatus.DONE else _("Task dropped."),
+        run=lambda _form: workflow.close_task(
+            request.scope, request.user, pk, task_pk, status, drop_reason
+        ),
+        success=_("Task marked done.") if status == TaskStatus.DONE else _("Task dropped."),
     )
 
 
 @require_POST
 def case_escalate(request, pk):
+    scope, user = request.scope, request.user
     return _act(
         request,
         pk,
-        lambda: workflow.escalate(request.scope, request.user, pk, request.POST),
-        "escalate",
-        _("Escalated to the street."),
+        check=lambda case: workflow.escalation_refusal(scope, user, case),
+        form=EscalateForm(request.POST, prefix="escalate"),
+        form_name="escalate",
+        run=lambda form: workflow.escalate(scope, user, pk, form.cleaned_data["reason"]),
+        success=_("Escalated to the street."),
     )
 
 
 @require_POST
 def escalation_answer(request, pk, escalation_pk):
+    scope, user = request.scope, request.user
     return _act(
         request,
         pk,
-        lambda: workflow.answer_escalation(
-            request.scope, request.user, pk, escalation_pk, request.POST
+        check=lambda case: None
+        if workflow.may_answer_escalation(scope, case)
+        else _("Only street staff answer an escalation."),
+        form=AnswerEscalationForm(request.POST, prefix="answer"),
+        form_name="answer",
+        run=lambda form: workflow.answer_escalation(
+            scope, user, pk, escalation_pk, form.inputs()
         ),
-        "answer",
-        _("The street's answer is recorded and the deadline moved."),
+        success=_("The street's answer is recorded and the deadline moved."),
     )
 
 
 @require_POST
 def case_link_duplicate(request, pk):
+    scope, user = request.scope, request.user
     return _act(
         request,
         pk,
-        lambda: workflow.link_duplicate(request.scope, request.user, pk, request.POST),
-        "duplicate",
-        _("Linked as a repeat of an earlier case."),
+        check=lambda case: None
+        if workflow.may_link(scope, user, case)
+        else _("Your role does not allow linking this case."),
+        form=LinkDuplicateForm(request.POST, prefix="duplicate"),
+        form_name="duplicate",
+        run=lambda form: workflow.link_duplicate(
+            scope, user, pk, form.cleaned_data["tracking_code"]
+        ),
+        success=_("Linked as a repeat of an earlier case."),
     )
 
 

@@ -7,30 +7,28 @@ transaction, so two officers pressing the same button at once produce one move.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django import forms
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
+from accounts.selectors import possible_owners
 from common.people import display_name
 from common.workdays import add_working_days
+from grids.selectors import task_contacts
 
-from .forms import (
-    AcceptForm,
-    AnswerEscalationForm,
-    AssignForm,
-    DecideForm,
-    DropTaskForm,
-    EscalateForm,
-    LinkDuplicateForm,
-    NoteForm,
-    ReasonForm,
-    ReopenForm,
-    ResolveForm,
-    TaskForm,
-    VerifyForm,
+from .inputs import (
+    Decision,
+    EscalationAnswer,
+    NewTask,
+    Note,
+    Ownership,
+    Reason,
+    Reopening,
+    Resolution,
+    Visit,
 )
 from .models import (
     OPEN_STATES,
@@ -38,24 +36,53 @@ from .models import (
     CaseEvent,
     CasePhoto,
     Escalation,
+    ExplanationMethod,
+    Outcome,
     PhotoStage,
+    Satisfaction,
     State,
     Task,
     TaskStatus,
 )
 
 KEEP = "keep"  # a move that changes who or what, not the state (assign)
+REOPEN_TARGETS = (State.ACCEPTED, State.DELIBERATING)
 
 
 class MoveRefused(Exception):
     """A move that is not allowed; the message is shown to the user as it is.
 
-    When the fields were the problem, `.form` holds the bound form with each field's message.
+    `errors` ({field: message}) names the inputs that were wrong, so a page can show each
+    field's message beside it. `.form` is kept for the meetings' own forms.
     """
 
-    def __init__(self, message, form=None):
+    def __init__(self, message, form=None, errors=None):
         super().__init__(message)
         self.form = form
+        self.errors = errors or {}
+
+
+def _invalid(errors: dict):
+    if errors:
+        raise MoveRefused(_("Please correct the fields below."), errors=errors)
+
+
+def _text(errors, name, value, max_length, required=True):
+    """A text input: present when required, and no longer than its field."""
+    if not isinstance(value, str) or required and not value.strip():
+        errors[name] = _("This field is required.")
+    elif len(value) > max_length:
+        errors[name] = _("At most %(n)s characters.") % {"n": max_length}
+
+
+def _future(errors, name, moment):
+    if not isinstance(moment, datetime) or moment <= timezone.now():
+        errors[name] = _("The deadline must be in the future.")
+
+
+def _choice(errors, name, value, choices):
+    if value not in choices:
+        errors[name] = _("Choose one of the options offered.")
 
 
 # Who may act on a case, decided from the user's scope.
@@ -90,33 +117,154 @@ def officer_or_grid_worker(scope, user, case):
 
 @dataclass(frozen=True)
 class Move:
+    """One move of the lifecycle: where it starts and ends, who may make it, what it needs
+    (`inputs`, a dataclass of cases/inputs.py), and what it checks and changes.
+
+    A move with rules of its own subclasses this and overrides `condition`, `validate` or
+    `apply`; `perform()` calls them in that order, under the case's row lock.
+    """
+
     name: str
     label: str
     sources: tuple[str, ...]
-    target: str | None  # None: the form chooses (reopen); KEEP: the state stays
+    target: str | None  # None: the inputs choose (reopen); KEEP: the state stays
     may: callable
-    form: type[forms.Form]
+    inputs: type
     style: str = "primary"
     # 议 and 决 happen in a deliberation meeting: the meetings app makes these moves.
     meeting_only: bool = False
 
-    def form_for(self, case, data=None, files=None):
-        if issubclass(self.form, (AcceptForm, AssignForm)):
-            return self.form(data, case=case, prefix=self.name)
-        return self.form(data, files, prefix=self.name)
+    def role_refusal(self, scope, user, case) -> str:
+        return _("Your role does not allow “%(move)s” on this case.") % {"move": self.label}
+
+    def condition(self, case) -> str | None:
+        """Why the move waits for something on this case (open tasks, say), or None."""
+        return None
+
+    def validate(self, case, inputs) -> dict:
+        errors = {}
+        _text(errors, "note", inputs.note, 2000, required=isinstance(inputs, Reason))
+        return errors
+
+    def target_for(self, case, inputs) -> str:
+        return case.state if self.target == KEEP else self.target
+
+    def apply(self, case, inputs, user, now) -> dict:
+        """Copy the inputs onto the case; return what the history row keeps besides."""
+        return {}
+
+
+class Accept(Move):
+    def validate(self, case, inputs):
+        errors = super().validate(case, inputs)
+        if not possible_owners(case).filter(pk=getattr(inputs.owner, "pk", None)).exists():
+            errors["owner"] = _("Choose one of the community's officers or the grid's workers.")
+        _future(errors, "response_deadline", inputs.response_deadline)
+        return errors
+
+    def apply(self, case, inputs, user, now):
+        case.owner = inputs.owner
+        case.response_deadline = inputs.response_deadline
+        if self.name == "accept":
+            case.accepted_at = now
+        return {
+            "owner": display_name(inputs.owner),
+            "response_deadline": inputs.response_deadline.isoformat(),
+        }
+
+
+class Decide(Move):
+    def validate(self, case, inputs):
+        errors = super().validate(case, inputs)
+        _text(errors, "plan", inputs.plan, 2000)
+        return errors
+
+    def apply(self, case, inputs, user, now):
+        case.plan = inputs.plan
+        return {"plan": inputs.plan}
+
+
+class Resolve(Move):
+    def condition(self, case):
+        if open_task_count(case):
+            return _("Resolve after every task is done or dropped with a reason.")
+        return None
+
+    def validate(self, case, inputs):
+        errors = {}
+        _choice(errors, "outcome", inputs.outcome, Outcome.values)
+        _text(errors, "note", inputs.note, 2000)
+        _choice(errors, "explanation_method", inputs.explanation_method, ExplanationMethod.values)
+        _text(errors, "explanation", inputs.explanation, 2000)
+        _text(errors, "referral", inputs.referral, 500, required=False)
+        if inputs.outcome == Outcome.CANNOT and not (inputs.referral or "").strip():
+            errors["referral"] = _("Say why, and where the resident was referred.")
+        return errors
+
+    def apply(self, case, inputs, user, now):
+        case.outcome = inputs.outcome
+        case.resolved_by = user
+        case.resolved_at = now
+        case.follow_up_due = add_working_days(now, case.street.follow_up_working_days)
+        return {
+            "outcome": inputs.outcome,
+            "explanation_method": inputs.explanation_method,
+            "explanation": inputs.explanation,
+            "referral": inputs.referral,
+        }
+
+
+class Verify(Move):
+    def role_refusal(self, scope, user, case):
+        if case.resolved_by_id == user.pk:
+            return _("The follow-up visit must be made by someone other than who resolved it.")
+        return super().role_refusal(scope, user, case)
+
+    def validate(self, case, inputs):
+        errors = {}
+        _choice(errors, "satisfaction", inputs.satisfaction, Satisfaction.values)
+        _text(errors, "note", inputs.note, 2000)
+        return errors
+
+    def apply(self, case, inputs, user, now):
+        case.satisfaction = inputs.satisfaction
+        for photo in inputs.photos:
+            add_photo(case, photo, user, PhotoStage.FOLLOW_UP)
+        return {"satisfaction": inputs.satisfaction}
+
+
+class Reopen(Move):
+    def validate(self, case, inputs):
+        errors = super().validate(case, inputs)
+        _text(errors, "note", inputs.note, 2000)
+        _choice(errors, "back_to", inputs.back_to, REOPEN_TARGETS)
+        return errors
+
+    def target_for(self, case, inputs):
+        return inputs.back_to
+
+    def apply(self, case, inputs, user, now):
+        case.outcome = ""
+        case.satisfaction = ""
+        case.resolved_by = None
+        case.resolved_at = None
+        case.follow_up_due = None
+        return {}
 
 
 MOVES = {
     move.name: move
     for move in [
-        Move("accept", _("Accept (接单)"), (State.SUBMITTED,), State.ACCEPTED, officer, AcceptForm),
-        Move(
+        Accept(
+            "accept", _("Accept (接单)"), (State.SUBMITTED,), State.ACCEPTED, officer, Ownership
+        ),
+        Accept(
             "assign",
             _("Assign to someone else"),
             tuple(s for s in OPEN_STATES if s != State.SUBMITTED),
             KEEP,
             officer,
-            AssignForm,
+            Ownership,
             "outline-secondary",
         ),
         Move(
@@ -125,7 +273,7 @@ MOVES = {
             (State.SUBMITTED,),
             State.DECLINED,
             officer,
-            ReasonForm,
+            Reason,
             "outline-danger",
         ),
         Move(
@@ -134,7 +282,7 @@ MOVES = {
             (State.ACCEPTED,),
             State.PROPOSED,
             officer,
-            NoteForm,
+            Note,
         ),
         Move(
             "handle_directly",
@@ -142,7 +290,7 @@ MOVES = {
             (State.ACCEPTED,),
             State.IN_PROGRESS,
             officer,
-            ReasonForm,
+            Reason,
             "outline-primary",
         ),
         Move(
@@ -151,16 +299,16 @@ MOVES = {
             (State.PROPOSED,),
             State.DELIBERATING,
             officer,
-            NoteForm,
+            Note,
             meeting_only=True,
         ),
-        Move(
+        Decide(
             "decide",
             _("Record the decision (决)"),
             (State.DELIBERATING,),
             State.DECIDED,
             officer,
-            DecideForm,
+            Decision,
             meeting_only=True,
         ),
         Move(
@@ -169,31 +317,31 @@ MOVES = {
             (State.DECIDED,),
             State.IN_PROGRESS,
             officer_or_owner,
-            NoteForm,
+            Note,
         ),
-        Move(
+        Resolve(
             "resolve",
             _("Resolve (解单)"),
             (State.IN_PROGRESS,),
             State.RESOLVED,
             officer_or_owner,
-            ResolveForm,
+            Resolution,
         ),
-        Move(
+        Verify(
             "verify",
             _("Record the follow-up visit (查单)"),
             (State.RESOLVED,),
             State.VERIFIED,
             verifier,
-            VerifyForm,
+            Visit,
         ),
-        Move(
+        Reopen(
             "reopen",
             _("Reopen (not satisfied)"),
             (State.RESOLVED, State.VERIFIED),
             None,
             officer_or_grid_worker,
-            ReopenForm,
+            Reopening,
             "outline-danger",
         ),
     ]
@@ -221,6 +369,18 @@ def available_moves(scope: Scope, user, case: Case) -> list[Move]:
     return [m for m in MOVES.values() if refusal(scope, user, case, m) is None]
 
 
+def blocked_moves(scope: Scope, user, case: Case) -> list[tuple[Move, str]]:
+    """Moves this user could make here but for a condition (open tasks, a meeting needed):
+    shown greyed, with why, so nobody wonders where the button went."""
+    blocked = []
+    for move in MOVES.values():
+        if case.state in move.sources and move.may(scope, user, case):
+            reason = refusal(scope, user, case, move)
+            if reason:
+                blocked.append((move, reason))
+    return blocked
+
+
 def refusal(scope: Scope, user, case: Case, move: Move, in_meeting=False) -> str | None:
     """Why `move` is not allowed now, or None when it is."""
     if case.state not in move.sources:
@@ -229,14 +389,10 @@ def refusal(scope: Scope, user, case: Case, move: Move, in_meeting=False) -> str
             "move": move.label,
         }
     if not move.may(scope, user, case):
-        if move.name == "verify" and case.resolved_by_id == user.pk:
-            return _("The follow-up visit must be made by someone other than who resolved it.")
-        return _("Your role does not allow “%(move)s” on this case.") % {"move": move.label}
+        return move.role_refusal(scope, user, case)
     if move.meeting_only and not in_meeting:
         return _("This is recorded in a deliberation meeting (议事协商会): put the case on one.")
-    if move.name == "resolve" and open_task_count(case):
-        return _("Resolve after every task is done or dropped with a reason.")
-    return None
+    return move.condition(case)
 
 
 def _locked_case(scope: Scope, case_id) -> Case:
@@ -245,12 +401,6 @@ def _locked_case(scope: Scope, case_id) -> Case:
     if case is None:
         raise MoveRefused(_("This case does not exist or is outside your places."))
     return case
-
-
-def _bound(form) -> dict:
-    if not form.is_valid():
-        raise MoveRefused(_("Please correct the fields below."), form=form)
-    return form.cleaned_data
 
 
 def _record(case, user, name, from_state, to_state, note="", details=None):
@@ -265,18 +415,18 @@ def _record(case, user, name, from_state, to_state, note="", details=None):
     )
 
 
-def perform(
-    scope: Scope, user, case_id: int, move_name: str, data, files=None, meeting=None
-) -> Case:
+def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=None) -> Case:
     """Make a move; raises MoveRefused (with the reason) or returns the changed case.
 
-    `data` is the submitted form data; invalid data raises MoveRefused with the form attached
-    as `.form`, so the page can show each field's message. `meeting` ({"meeting": id, ...}) is
-    given by the meetings app for 议 and 决 and kept in the history row, which links to it.
+    `inputs` is the move's dataclass (`MOVES[name].inputs`, see cases/inputs.py); wrong values
+    raise MoveRefused with `.errors` by field. `meeting` ({"meeting": id, ...}) is given by the
+    meetings app for 议 and 决 and kept in the history row, which links to it.
     """
     move = MOVES.get(move_name)
     if move is None:
         raise MoveRefused(_("Unknown move."))
+    if not isinstance(inputs, move.inputs):
+        raise TypeError(f"{move_name} takes {move.inputs.__name__}, not {type(inputs).__name__}")
     with transaction.atomic():
         # Lock the row, then check everything again: a second officer waits here and then
         # finds the case already moved.
@@ -284,51 +434,14 @@ def perform(
         reason = refusal(scope, user, case, move, in_meeting=meeting is not None)
         if reason:
             raise MoveRefused(reason)
-        values = _bound(move.form_for(case, data, files))
+        _invalid(move.validate(case, inputs))
         from_state = case.state
-        target = {None: values.get("back_to"), KEEP: case.state}.get(move.target, move.target)
-        details = {**_apply(move, case, values, user), **(meeting or {})}
+        target = move.target_for(case, inputs)
+        details = {**move.apply(case, inputs, user, timezone.now()), **(meeting or {})}
         case.state = target
         case.save()
-        _record(case, user, move.name, from_state, target, values.get("note", ""), details)
+        _record(case, user, move.name, from_state, target, inputs.note, details)
     return case
-
-
-def _apply(move: Move, case: Case, values: dict, user) -> dict:
-    """Copy the move's fields onto the case; return what the history row keeps besides."""
-    now = timezone.now()
-    if move.name in ("accept", "assign"):
-        case.owner = values["owner"]
-        case.response_deadline = values["response_deadline"]
-        if move.name == "accept":
-            case.accepted_at = now
-        return {
-            "owner": display_name(values["owner"]),
-            "response_deadline": values["response_deadline"].isoformat(),
-        }
-    if move.name == "decide":
-        case.plan = values["plan"]
-        return {"plan": values["plan"]}
-    if move.name == "resolve":
-        case.outcome = values["outcome"]
-        case.resolved_by = user
-        case.resolved_at = now
-        case.follow_up_due = add_working_days(now, case.street.follow_up_working_days)
-        return {
-            key: values[key] for key in ("outcome", "explanation_method", "explanation", "referral")
-        }
-    if move.name == "verify":
-        case.satisfaction = values["satisfaction"]
-        for photo in values.get("photos") or []:
-            add_photo(case, photo, user, PhotoStage.FOLLOW_UP)
-        return {"satisfaction": values["satisfaction"]}
-    if move.name == "reopen":
-        case.outcome = ""
-        case.satisfaction = ""
-        case.resolved_by = None
-        case.resolved_at = None
-        case.follow_up_due = None
-    return {}
 
 
 def add_photo(case: Case, photo, user, stage=PhotoStage.REPORT) -> CasePhoto:
@@ -360,16 +473,16 @@ EVENT_LABELS = {
 
 
 # Bulk moves: each case is still checked on its own, under its own lock.
-def perform_many(scope: Scope, user, case_ids, move_name: str, data) -> dict:
+def perform_many(scope: Scope, user, case_ids, move_name: str, inputs) -> dict:
     """Returns {"done": [case, ...], "refused": [(case_id, message), ...]}."""
     done, refused = [], []
     for case_id in case_ids:
         try:
-            done.append(perform(scope, user, case_id, move_name, data))
+            done.append(perform(scope, user, case_id, move_name, inputs))
         except MoveRefused as error:
-            if error.form is not None:  # the shared fields are wrong: stop, say which
-                raise
-            refused.append((case_id, str(error)))
+            # Inputs wrong for this case (an owner from another grid) refuse this case only.
+            reason = " ".join(str(message) for message in error.errors.values())
+            refused.append((case_id, reason or str(error)))
     return {"done": done, "refused": refused}
 
 
@@ -378,35 +491,75 @@ TASK_STATES = (State.DECIDED, State.IN_PROGRESS)
 
 
 def may_add_tasks(scope, user, case) -> bool:
-    return officer_or_owner(scope, user, case) and case.state in TASK_STATES
+    return task_refusal(scope, user, case) is None
 
 
-def _task_holder(scope, user, case):
+def task_refusal(scope, user, case) -> str | None:
+    """Why this user cannot add tasks to this case now, or None."""
     if not officer_or_owner(scope, user, case):
-        raise MoveRefused(_("Only an officer or the case owner manages its tasks."))
+        return _("Only an officer or the case owner manages its tasks.")
+    if case.state not in TASK_STATES:
+        return _("Tasks are added once the plan is decided (决).")
+    return None
 
 
-def add_task(scope: Scope, user, case_id, data) -> Task:
+def may_close_task(scope, user, case, task) -> bool:
+    """An officer, the case owner or the task's own owner marks it done or drops it."""
+    return task.status == TaskStatus.OPEN and (
+        officer_or_owner(scope, user, case) or task.owner_user_id == user.pk
+    )
+
+
+def _validate_task(case, task: NewTask) -> dict:
+    errors = {}
+    _text(errors, "title", task.title, 200)
+    if (task.owner_user is None) == (task.owner_contact is None):
+        errors["__all__"] = _("Choose one owner: a user or an outside contact.")
+    elif task.owner_user is not None:
+        if not possible_owners(case).filter(pk=task.owner_user.pk).exists():
+            errors["owner_user"] = _(
+                "Choose one of the community's officers or the grid's workers."
+            )
+    elif not task_contacts(case).filter(pk=task.owner_contact.pk).exists():
+        errors["owner_contact"] = _("Choose one of the contacts offered.")
+    if task.due_date is None or task.due_date < timezone.localdate():
+        errors["due_date"] = _("The due date cannot be in the past.")
+    return errors
+
+
+def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
+    """A task of the plan, from the case page or decided in a meeting (`meeting` links it)."""
     with transaction.atomic():
         case = _locked_case(scope, case_id)
-        _task_holder(scope, user, case)
-        if case.state not in TASK_STATES:
-            raise MoveRefused(_("Tasks are added once the plan is decided (决)."))
-        values = _bound(TaskForm(data, case=case, prefix="task"))
-        task = Task.objects.create(case=case, created_by=user, **values)
+        reason = task_refusal(scope, user, case)
+        if reason:
+            raise MoveRefused(reason)
+        _invalid(_validate_task(case, task))
+        created = Task.objects.create(
+            case=case,
+            created_by=user,
+            title=task.title,
+            owner_user=task.owner_user,
+            owner_contact=task.owner_contact,
+            due_date=task.due_date,
+        )
         _record(
             case,
             user,
             "task_added",
             case.state,
             case.state,
-            task.title,
-            {"owner": str(task.owner), "due_date": task.due_date.isoformat()},
+            created.title,
+            {
+                "owner": str(created.owner),
+                "due_date": created.due_date.isoformat(),
+                **(meeting or {}),
+            },
         )
-    return task
+    return created
 
 
-def close_task(scope: Scope, user, case_id, task_id, status, data=None) -> Task:
+def close_task(scope: Scope, user, case_id, task_id, status, drop_reason="") -> Task:
     """Mark a task done, or drop it with a reason."""
     with transaction.atomic():
         case = _locked_case(scope, case_id)
@@ -420,10 +573,11 @@ def close_task(scope: Scope, user, case_id, task_id, status, data=None) -> Task:
             raise MoveRefused(_("This task is already closed."))
         note = task.title
         if status == TaskStatus.DROPPED:
-            form = DropTaskForm(data, prefix=f"drop{task.pk}")
-            if not form.is_valid():
+            errors = {}
+            _text(errors, "drop_reason", drop_reason, 500)
+            if errors:
                 raise MoveRefused(_("Say why the task is dropped."))
-            task.drop_reason = form.cleaned_data["drop_reason"]
+            task.drop_reason = drop_reason
             note = f"{task.title}: {task.drop_reason}"
         elif status != TaskStatus.DONE:
             raise MoveRefused(_("Unknown move."))
@@ -444,16 +598,26 @@ def is_overdue(case: Case, now=None) -> bool:
     )
 
 
-def escalate(scope: Scope, user, case_id, data) -> Escalation:
+def escalation_refusal(scope, user, case) -> str | None:
+    """Why this user cannot escalate this case now, or None."""
+    if not officer_or_grid_worker(scope, user, case):
+        return _("Your role does not allow escalating this case.")
+    if not is_overdue(case):
+        return _("Only an overdue case can be escalated to the street.")
+    if case.escalations.filter(answered_at__isnull=True).exists():
+        return _("This case is already escalated and waits for the street.")
+    return None
+
+
+def escalate(scope: Scope, user, case_id, reason: str) -> Escalation:
     with transaction.atomic():
         case = _locked_case(scope, case_id)
-        if not officer_or_grid_worker(scope, user, case):
-            raise MoveRefused(_("Your role does not allow escalating this case."))
-        if not is_overdue(case):
-            raise MoveRefused(_("Only an overdue case can be escalated to the street."))
-        if case.escalations.filter(answered_at__isnull=True).exists():
-            raise MoveRefused(_("This case is already escalated and waits for the street."))
-        reason = _bound(EscalateForm(data, prefix="escalate"))["reason"]
+        refused = escalation_refusal(scope, user, case)
+        if refused:
+            raise MoveRefused(refused)
+        errors = {}
+        _text(errors, "reason", reason, 1000)
+        _invalid(errors)
         try:
             with transaction.atomic():
                 escalation = Escalation.objects.create(case=case, reason=reason, raised_by=user)
@@ -470,7 +634,9 @@ def may_answer_escalation(scope: Scope, case) -> bool:
     return scope.is_superuser or case.street_id in scope.street_ids
 
 
-def answer_escalation(scope: Scope, user, case_id, escalation_id, data) -> Escalation:
+def answer_escalation(
+    scope: Scope, user, case_id, escalation_id, answer: EscalationAnswer
+) -> Escalation:
     with transaction.atomic():
         case = _locked_case(scope, case_id)
         if not may_answer_escalation(scope, case):
@@ -482,13 +648,16 @@ def answer_escalation(scope: Scope, user, case_id, escalation_id, data) -> Escal
             raise MoveRefused(_("This escalation does not belong to this case."))
         if escalation.answered_at is not None:
             raise MoveRefused(_("This escalation has already been answered."))
-        values = _bound(AnswerEscalationForm(data, prefix="answer"))
-        escalation.comment = values["comment"]
-        escalation.new_deadline = values["new_deadline"]
+        errors = {}
+        _text(errors, "comment", answer.comment, 1000)
+        _future(errors, "new_deadline", answer.new_deadline)
+        _invalid(errors)
+        escalation.comment = answer.comment
+        escalation.new_deadline = answer.new_deadline
         escalation.answered_by = user
         escalation.answered_at = timezone.now()
         escalation.save()
-        case.response_deadline = values["new_deadline"]
+        case.response_deadline = answer.new_deadline
         case.save(update_fields=["response_deadline", "updated_at"])
         _record(
             case,
@@ -496,19 +665,26 @@ def answer_escalation(scope: Scope, user, case_id, escalation_id, data) -> Escal
             "escalation_answered",
             case.state,
             case.state,
-            values["comment"],
-            {"new_deadline": values["new_deadline"].isoformat()},
+            answer.comment,
+            {"new_deadline": answer.new_deadline.isoformat()},
         )
     return escalation
 
 
 # Duplicates: a repeated request is linked to the one already being handled.
-def link_duplicate(scope: Scope, user, case_id, data) -> Case:
+def may_link(scope, user, case) -> bool:
+    return officer_or_grid_worker(scope, user, case)
+
+
+def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
     with transaction.atomic():
         case = _locked_case(scope, case_id)
-        if not officer_or_grid_worker(scope, user, case):
+        if not may_link(scope, user, case):
             raise MoveRefused(_("Your role does not allow linking this case."))
-        code = _bound(LinkDuplicateForm(data, prefix="duplicate"))["tracking_code"]
+        code = (tracking_code or "").strip().upper()
+        errors = {}
+        _text(errors, "tracking_code", code, 12)
+        _invalid(errors)
         original = scope.narrow(Case.objects.all()).filter(tracking_code=code).first()
         if original is None:
             raise MoveRefused(_("No case with this tracking code in your places."))

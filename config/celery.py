@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -36,3 +37,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=40),
     },
 }
+
+
+@beat_init.connect
+def scan_once_at_start(sender=None, **kwargs):
+    """The first reminders go out within a minute of a cold start, not one interval later."""
+    sender.app.send_task("notifications.tasks.scan_reminders")

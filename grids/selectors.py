@@ -1,6 +1,6 @@
 """Scoped reads of the hierarchy, with the counts each browse page shows (one query each)."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from accounts.models import Role, RoleKind
 from accounts.scope import Scope
@@ -79,3 +79,22 @@ def contacts(scope: Scope):
 
 def street_staff(street: Street):
     return _roles(RoleKind.STREET_STAFF).filter(street=street)
+
+
+# Who outside the staff can take on a task of a case at this place: the community's own
+# contacts (committees, property managers), the grid's Party group members, unit leaders and
+# resident representatives (the seed's 单元长 collects the fees), and the street's outside
+# bodies (the water company).
+TASK_CONTACT_KINDS_IN_GRID = (
+    ContactKind.PARTY_MEMBER,
+    ContactKind.UNIT_LEADER,
+    ContactKind.RESIDENT_REP,
+)
+
+
+def task_contacts(case):
+    return Contact.objects.filter(
+        Q(community_id=case.community_id, grid__isnull=True)
+        | Q(grid_id=case.grid_id, kind__in=TASK_CONTACT_KINDS_IN_GRID)
+        | Q(street_id=case.street_id, community__isnull=True)
+    ).order_by("kind", "name")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
+from accounts.selectors import first_officer_by_community
 from grids.models import Contact, ContactKind
 
 from .models import (
@@ -23,7 +24,7 @@ from .models import (
     ParticipantKind,
     Venue,
 )
-from .workflow import MONTHLY_DAY, MONTHLY_TIME, first_officer_by_community
+from .workflow import MONTHLY_DAY, MONTHLY_TIME
 
 VENUES = [Venue.ROOM, Venue.BENCH, Venue.PAVILION, Venue.ROOM, Venue.ON_SITE]
 

@@ -3,28 +3,15 @@
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import officers_of
 from cases.forms import TaskForm
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
 from .models import Meeting, ParticipantKind, Venue
-
-
-def officers_of(community_ids):
-    from accounts.models import Role, RoleKind
-
-    holders = Role.objects.filter(
-        kind=RoleKind.COMMUNITY_OFFICER, community_id__in=list(community_ids)
-    )
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=holders.values("user_id"))
-        .order_by("first_name", "username")
-    )
 
 
 class VersionedForm(forms.Form):

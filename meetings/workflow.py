@@ -21,8 +21,10 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, RoleKind
 from accounts.scope import Scope
+from accounts.selectors import first_officer_by_community
 from cases import workflow as case_workflow
-from cases.models import Case, State, Task, Urgency
+from cases.inputs import Decision, NewTask, Note
+from cases.models import Case, State, Urgency
 from cases.workflow import MoveRefused
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
@@ -130,15 +132,6 @@ def is_rest_day(day: date) -> bool:
         return chinese_calendar.is_holiday(day)
     except NotImplementedError:  # a year the calendar does not know yet
         return day.weekday() >= 5
-
-
-def first_officer_by_community(community_ids):
-    hosts = {}
-    for role in Role.objects.filter(
-        kind=RoleKind.COMMUNITY_OFFICER, community_id__in=community_ids, user__is_active=True
-    ).order_by("user_id"):
-        hosts.setdefault(role.community_id, role.user_id)
-    return hosts
 
 
 def schedule_monthly_sessions(month: date, communities=None) -> int:
@@ -292,7 +285,7 @@ def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
         _log(meeting, "scheduled", user, case.tracking_code)
         if case.state == State.ACCEPTED:
             case_workflow.perform(
-                scope, user, case.pk, "propose", {}, meeting={"meeting": meeting.pk}
+                scope, user, case.pk, "propose", Note(), meeting={"meeting": meeting.pk}
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
         _invite(meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")])
@@ -452,7 +445,9 @@ def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
 
 
 def _deliberate(scope, user, meeting, case):
-    case_workflow.perform(scope, user, case.pk, "deliberate", {}, meeting={"meeting": meeting.pk})
+    case_workflow.perform(
+        scope, user, case.pk, "deliberate", Note(), meeting={"meeting": meeting.pk}
+    )
 
 
 # The session ----------------------------------------------------------------------------
@@ -524,18 +519,14 @@ def record_decision(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem
         item.decided_at = timezone.now()
         item.save()
         link = {"meeting": meeting.pk, "agenda_item": item.pk}
-        case_workflow.perform(
-            scope,
-            user,
-            item.case_id,
-            "decide",
-            {"decide-plan": values["plan"], "decide-note": values["discussion"]},
-            meeting=link,
-        )
+        decision = Decision(plan=values["plan"], note=values["discussion"])
+        case_workflow.perform(scope, user, item.case_id, "decide", decision, meeting=link)
+        # The decided tasks take the same path as any other: checked, with a history row.
         for task_form in task_forms:
-            task = task_form.cleaned_data
-            if task:
-                Task.objects.create(case_id=item.case_id, created_by=user, **task)
+            if task_form.cleaned_data:
+                case_workflow.add_task(
+                    scope, user, item.case_id, NewTask(**task_form.cleaned_data), meeting=link
+                )
     return item
 
 

@@ -3,8 +3,9 @@
 scan() runs on every beat tick: it inserts the due reminders (the unique natural key skips
 those that exist), fans each new one out to the recipient's channels, and queues deliveries
 that are waiting, after commit. A delivery that was queued but not sent (Redis down, a
-worker killed) is queued again after REQUEUE; deliver() sends under a row lock and marks it
-sent, so a delivery queued twice is sent once.
+worker killed) is queued again after REQUEUE. send() claims the delivery in one short
+transaction, talks to the mail or SMS server with no transaction open and no row locked, then
+marks it sent: a delivery queued twice is claimed, and so sent, once.
 """
 
 import logging
@@ -96,6 +97,7 @@ def queue_waiting(now=None) -> int:
 
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS)
+    release_abandoned_claims(now)
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
@@ -116,7 +118,27 @@ def queue_waiting(now=None) -> int:
 
 
 def send(delivery_id) -> str:
-    """Send one delivery once: the row lock and its status make a repeated call a no-op."""
+    """Send one delivery once: claim it, send with no lock held, then record the result."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    try:
+        _send(delivery)
+    except Exception as error:  # a failed send is retried by the next scan
+        log.warning("delivery %s failed: %s", delivery_id, error)
+        failed = delivery.attempts >= MAX_ATTEMPTS
+        _release(
+            delivery,
+            status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
+            error=str(error)[:300],
+        )
+        return "failed"
+    _release(delivery, status=DeliveryStatus.SENT, sent_at=timezone.now(), error="")
+    return "sent"
+
+
+def _claim(delivery_id):
+    """The waiting delivery, now marked as being sent by this worker; None if another has it."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True)
@@ -125,22 +147,29 @@ def send(delivery_id) -> str:
             .first()
         )
         if delivery is None:
-            return "skipped"
+            return None
         delivery.attempts += 1
-        try:
-            _send(delivery)
-        except Exception as error:  # a failed send is retried by the next scan
-            log.warning("delivery %s failed: %s", delivery_id, error)
-            delivery.error = str(error)[:300]
-            if delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = DeliveryStatus.FAILED
-            delivery.save()
-            return "failed"
-        delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = timezone.now()
-        delivery.error = ""
-        delivery.save()
-        return "sent"
+        delivery.status = DeliveryStatus.SENDING
+        delivery.claimed_at = timezone.now()
+        delivery.save(update_fields=["attempts", "status", "claimed_at"])
+    return delivery
+
+
+def _release(delivery, **outcome):
+    # Only this worker's claim is closed: one released meanwhile (it took longer than the
+    # requeue time) and claimed again belongs to the other worker now.
+    Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.SENDING, claimed_at=delivery.claimed_at
+    ).update(**outcome)
+
+
+def release_abandoned_claims(now=None) -> int:
+    """Claims of workers killed while sending go back to waiting, to be queued again."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS)
+    return Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=stale).update(
+        status=DeliveryStatus.PENDING
+    )
 
 
 def message_id(delivery) -> str:

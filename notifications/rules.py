@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, RoleKind
+from accounts.selectors import officers_by_community, workers_by_grid
 from cases.models import OPEN_STATES, Case, State, Task, TaskStatus
 from common.phones import redact_phones
 from meetings.models import Meeting, MeetingState
@@ -81,31 +82,13 @@ def meetings_tomorrow(now):
 
 
 # Who is told ----------------------------------------------------------------------------
-def _officers_by_community(community_ids):
-    officers = {}
-    for role in Role.objects.filter(
-        kind=RoleKind.COMMUNITY_OFFICER, user__is_active=True, community_id__in=community_ids
-    ).select_related("user"):
-        officers.setdefault(role.community_id, []).append(role.user)
-    return officers
-
-
-def _workers_by_grid(grid_ids):
-    workers = {}
-    for role in Role.objects.filter(
-        kind=RoleKind.GRID_WORKER, user__is_active=True, grid_id__in=grid_ids
-    ).select_related("user"):
-        workers.setdefault(role.grid_id, []).append(role.user)
-    return workers
-
-
 def _case_url(case_id):
     return reverse("cases:detail", args=[case_id])
 
 
 def unaccepted(now):
     cases = list(unaccepted_cases(now).select_related("category", "grid"))
-    officers = _officers_by_community({c.community_id for c in cases})
+    officers = officers_by_community({c.community_id for c in cases})
     for case in cases:
         yield Reminder(
             "unaccepted",
@@ -151,7 +134,7 @@ def task_overdue(now):
 
 def follow_up(now):
     cases = list(follow_ups_due(now).select_related("category", "grid"))
-    workers = _workers_by_grid({c.grid_id for c in cases})
+    workers = workers_by_grid({c.grid_id for c in cases})
     for case in cases:
         yield Reminder(
             "follow_up",

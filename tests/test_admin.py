@@ -52,13 +52,14 @@ def test_the_admin_role_choices_offer_only_places_in_scope(admin_client, places)
     assert "友谊社区" not in change
 
 
-def test_street_staff_retire_a_category_and_it_is_no_longer_offered(admin_client, places, login):
+def test_a_superuser_retires_a_category_and_it_is_no_longer_offered(places, login):
     from accounts.models import RoleKind
     from cases.models import Category
     from tests.factories import UserFactory, make_role
 
+    superuser = UserFactory(username="root_for_categories", is_staff=True, is_superuser=True)
     legal = Category.objects.get(name="法律咨询")
-    response = admin_client.post(
+    response = login(superuser).post(
         reverse("admin:cases_category_change", args=[legal.pk]),
         {"name": "法律咨询", "position": legal.position},  # "in use" unticked
     )
@@ -67,3 +68,30 @@ def test_street_staff_retire_a_category_and_it_is_no_longer_offered(admin_client
     make_role(worker, RoleKind.GRID_WORKER, places.cg1)
     page = login(worker).get(reverse("cases:new")).content.decode()
     assert ">水电气暖</option>" in page and ">法律咨询</option>" not in page
+
+
+def test_street_staff_read_the_shared_categories_but_change_none(admin_client):
+    from cases.models import Category
+
+    legal = Category.objects.get(name="法律咨询")
+    listing = admin_client.get(reverse("admin:cases_category_changelist"))
+    assert listing.status_code == 200 and "法律咨询" in listing.content.decode()
+    assert 'name="form-0-is_active"' not in listing.content.decode()  # no inline editing
+    attempts = [
+        admin_client.post(
+            reverse("admin:cases_category_change", args=[legal.pk]),
+            {"name": "改名了", "position": 0},
+        ),
+        admin_client.post(reverse("admin:cases_category_add"), {"name": "新类别", "position": 0}),
+        admin_client.post(
+            reverse("admin:cases_category_delete", args=[legal.pk]), {"post": "yes"}
+        ),
+        admin_client.post(
+            reverse("admin:cases_category_changelist"),
+            {"action": "delete_selected", "_selected_action": [legal.pk], "post": "yes"},
+        ),
+    ]
+    assert [r.status_code for r in attempts[:3]] == [403, 403, 403]
+    legal.refresh_from_db()
+    assert legal.name == "法律咨询" and legal.is_active
+    assert not Category.objects.filter(name="新类别").exists()

@@ -65,7 +65,6 @@ def _grow(places, n):
     [
         ("grids:street", "street_staff", "street"),
         ("grids:community", "officer_chunguang", "chunguang"),
-        ("home", "street_staff", None),
     ],
 )
 def test_browse_pages_run_a_constant_number_of_queries(

@@ -206,3 +206,48 @@ def test_a_tracking_code_already_taken_is_drawn_again(personas, places, monkeypa
     )
     intake.save_new_case(case, [], personas.worker_cg1)
     assert Case.objects.get(pk=case.pk).tracking_code == "YJ22222222"
+
+
+def test_replaying_another_users_form_id_never_returns_their_case(personas, places):
+    """The form's id is in the page; copied into another account's form, it logs nothing of
+    theirs and shows none of their case."""
+    import uuid
+
+    from django.test import Client
+
+    worker, officer = Client(), Client()
+    worker.force_login(personas.worker_cg1)
+    officer.force_login(personas.officer_chunguang)
+    submission = str(uuid.uuid4())
+    data = tap_request(places, submission=submission)
+    first = worker.post(reverse("cases:new"), data)
+    theirs = Case.objects.get(submission_id=submission)
+    assert first["Location"] == reverse("cases:detail", args=[theirs.pk])
+
+    replay = officer.post(
+        reverse("cases:new"), {**data, "description": "另一个账号的诉求"}
+    )
+    page = replay.content.decode()
+    assert replay.status_code == 409
+    assert "这张表单已由另一个账号提交过" in page
+    assert theirs.tracking_code not in page and "王大妈" not in page.split("<form")[0]
+    assert Case.objects.count() == 1
+    # The form comes back with a new id: sending it again logs the officer's own case.
+    fresh = replay.context["form"].data["submission"]
+    assert fresh != submission
+    again = officer.post(
+        reverse("cases:new"), {**data, "submission": fresh, "description": "另一个账号的诉求"}
+    )
+    mine = Case.objects.get(submission_id=fresh)
+    assert again["Location"] == reverse("cases:detail", args=[mine.pk])
+    assert mine.created_by == personas.officer_chunguang
+
+
+def test_the_same_user_sending_a_form_twice_gets_the_first_case(personas, places, login):
+    import uuid
+
+    data = tap_request(places, submission=str(uuid.uuid4()))
+    client = login(personas.worker_cg1)
+    first, second = client.post(reverse("cases:new"), data), client.post(reverse("cases:new"), data)
+    assert first["Location"] == second["Location"]
+    assert Case.objects.count() == 1

@@ -142,8 +142,40 @@ def test_bulk_accept_checks_every_case(places, personas, login):
     page = response.content.decode()
     assert [Case.objects.get(pk=c.pk).state for c in mine] == [State.ACCEPTED] * 2
     assert Case.objects.get(pk=theirs.pk).state == State.SUBMITTED
-    assert "已办理 2 件" in page and "不存在，或不在您负责的范围内" in page
+    assert "已办理 2 件" in page and "所选诉求中有 1 件不在您负责的范围内，未作处理。" in page
     assert "现在不能" in page  # the case already accepted says why
+    assert theirs.tracking_code not in page
+
+
+def test_a_bulk_move_names_no_case_outside_the_users_places(places, personas, login):
+    """Any ids may be sent; only the cases the user may open are named in what comes back."""
+    outside = [
+        CaseFactory(grid=places.fn1),  # another community of the street
+        CaseFactory(grid=places.yy1),  # another street
+        CaseFactory(grid=places.fn1, state=State.ACCEPTED),  # one that would be refused
+    ]
+    mine = CaseFactory(grid=places.cg1, state=State.ACCEPTED)
+    client = login(personas.officer_chunguang)
+    for action in ("accept", "assign"):
+        response = client.post(
+            reverse("cases:bulk"),
+            {
+                "ids": [c.pk for c in [*outside, mine]] + [10**9],
+                "action": action,
+                "owner": personas.officer_chunguang.pk,
+                "response_deadline": later(),
+            },
+            follow=True,
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert not any(case.tracking_code in page for case in outside)
+        assert "所选诉求中有 4 件不在您负责的范围内，未作处理。" in page
+        assert [Case.objects.get(pk=c.pk).state for c in outside] == [
+            State.SUBMITTED,
+            State.SUBMITTED,
+            State.ACCEPTED,
+        ]
 
 
 def test_bulk_with_a_past_deadline_changes_nothing(places, personas, login):

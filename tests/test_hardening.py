@@ -6,10 +6,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Role
-from accounts.scope import Scope
 from cases import workflow
 from cases.models import Case, State
 from tests.factories import CaseFactory
+from tests.moves import by_form
 from tests.test_url_matrix import PUBLIC, all_urls
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +156,7 @@ def test_only_the_allowed_table_of_moves_succeeds(personas, places, move):
             }
             expected = state in sources and role in roles
             try:
-                workflow.perform(Scope.for_user(user), user, case.pk, move, data)
+                by_form(user, case.pk, move, data)
                 done = True
             except workflow.MoveRefused:
                 done = False

@@ -12,11 +12,11 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from accounts.scope import Scope
 from cases import workflow
 from cases.models import Case, CaseEvent, State
 from meetings.models import Meeting, MeetingChange
 from tests.factories import CaseFactory, UserFactory, make_role
+from tests.moves import by_form
 from tests.test_meetings import session_month
 from tests.test_workflow import accept_data
 
@@ -59,7 +59,7 @@ def fifty_officers(places, personas):
 def accept_move(officer, case, data):
     def action():
         try:
-            workflow.perform(Scope.for_user(officer), officer, case.pk, "accept", data)
+            by_form(officer, case.pk, "accept", data)
         except workflow.MoveRefused:
             return "refused"
         return "moved"

@@ -16,6 +16,7 @@ from meetings.models import Meeting, Participant
 from notifications import dispatch
 from notifications.models import ChannelChoice, Delivery, DeliveryStatus, Notification
 from tests.factories import CaseFactory, UnitLeaderFactory
+from tests.moves import by_form
 
 pytestmark = pytest.mark.django_db
 
@@ -206,12 +207,9 @@ def test_deadlines_count_the_streets_working_days(places, personas, login):
     places.street.follow_up_working_days = 3
     places.street.save()
     case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang)
-    from accounts.scope import Scope
-    from cases import workflow
 
     officer = personas.officer_chunguang
-    workflow.perform(
-        Scope.for_user(officer),
+    by_form(
         officer,
         case.pk,
         "resolve",
@@ -224,3 +222,63 @@ def test_deadlines_count_the_streets_working_days(places, personas, login):
     )
     case.refresh_from_db()
     assert case.follow_up_due == add_working_days(case.resolved_at, 3)
+
+
+# Sending with no lock held -----------------------------------------------------------------
+class WatchingSmsBackend:
+    """An SMS gateway that looks, while it is called, at what the worker holds."""
+
+    seen = []
+
+    def send(self, phone, text, message_id):
+        from django.db import connection, connections
+
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:  # another worker: is the row free right now?
+                cursor.execute(
+                    "SELECT status FROM notifications_delivery WHERE address = %s "
+                    "FOR UPDATE NOWAIT",
+                    [phone],
+                )
+                status = cursor.fetchone()[0]
+        finally:
+            other.close()
+        WatchingSmsBackend.seen.append((phone, connection.in_atomic_block, status))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_goes_out_with_no_transaction_open_and_no_row_locked(
+    personas, late_case, settings
+):
+    settings.SMS_BACKEND = "tests.test_reminders.WatchingSmsBackend"
+    WatchingSmsBackend.seen = []
+    ChannelChoice.objects.create(
+        user=personas.officer_chunguang, email=False, sms=True, phone="13800002222"
+    )
+    dispatch.scan()
+    delivery = Delivery.objects.get()
+    assert dispatch.send(delivery.pk) == "sent"
+    # While the gateway was talking, the row was claimed ("sending") but not locked.
+    assert WatchingSmsBackend.seen == [("13800002222", False, "sending")]
+    assert dispatch.send(delivery.pk) == "skipped"  # sent once
+    assert Delivery.objects.get().status == DeliveryStatus.SENT
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_left_by_a_killed_worker_is_sent_once_after_the_requeue_time(personas, late_case):
+    queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    dispatch.scan()
+    delivery = Delivery.objects.get()
+    claimed = dispatch._claim(delivery.pk)  # the worker dies here, before sending
+    assert claimed is not None
+    assert dispatch.send(delivery.pk) == "skipped"  # still claimed: nobody else sends it
+    assert len(mail.outbox) == 0
+    later = timezone.now() + timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS + 1)
+    assert dispatch.queue_waiting(later) == 1  # released and queued again
+    assert dispatch.send(delivery.pk) == "sent"
+    assert dispatch.send(delivery.pk) == "skipped"
+    assert [m.to for m in mail.outbox] == [[delivery.address]]
+    assert Delivery.objects.get().attempts == 2
+    queue.delete("celery")

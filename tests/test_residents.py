@@ -4,10 +4,9 @@ the limits that keep bots and guessers out, and the staff's QR sheets."""
 import pytest
 from django.urls import reverse
 
-from accounts.scope import Scope
-from cases import workflow
 from cases.models import Case, CaseEvent, Category, ResidentRating, State
 from tests.factories import CaseFactory, photo_bytes, upload
+from tests.moves import by_form
 
 pytestmark = pytest.mark.django_db
 TAP = "水龙头滴滴答答响了一夜，早上起来连洗脸水都接不上啦！"
@@ -151,8 +150,7 @@ def verified(case, personas):
     officer, worker = personas.officer_chunguang, personas.worker_cg1
     case.state, case.owner = State.IN_PROGRESS, officer
     case.save()
-    workflow.perform(
-        Scope.for_user(officer),
+    by_form(
         officer,
         case.pk,
         "resolve",
@@ -163,8 +161,7 @@ def verified(case, personas):
             "resolve-explanation": "已更换地下锈蚀管道，施工期间临时供水",
         },
     )
-    workflow.perform(
-        Scope.for_user(worker),
+    by_form(
         worker,
         case.pk,
         "verify",

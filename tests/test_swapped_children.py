@@ -11,11 +11,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.scope import Scope
-from cases import workflow
 from cases.models import CaseEvent, Escalation, State
 from meetings.models import AgendaItem, ItemStatus, Meeting
 from tests.factories import CaseFactory
+from tests.moves import by_form
 from tests.test_meetings import decision
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +80,7 @@ def test_an_agenda_item_of_one_meeting_cannot_be_acted_on_through_another(
 def test_a_case_page_shows_only_its_own_history(personas, places, login):
     mine = CaseFactory(grid=places.cg1)
     other = CaseFactory(grid=places.cg1)
-    workflow.perform(
-        Scope.for_user(personas.officer_chunguang),
+    by_form(
         personas.officer_chunguang,
         other.pk,
         "decline",

@@ -9,6 +9,7 @@ from accounts.scope import Scope
 from cases import workflow
 from cases.models import Case, CaseEvent, State
 from tests.factories import CaseFactory
+from tests.moves import by_form
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def move(user, case, name, **data):
     goes through the meeting pages)."""
     prefixed = {f"{name}-{key}": value for key, value in data.items()}
     meeting = {"meeting": None} if workflow.MOVES[name].meeting_only else None
-    return workflow.perform(Scope.for_user(user), user, case.pk, name, prefixed, meeting=meeting)
+    return by_form(user, case.pk, name, prefixed, meeting=meeting)
 
 
 def test_deliberation_and_decision_happen_only_in_a_meeting(tap, personas):
@@ -26,7 +27,7 @@ def test_deliberation_and_decision_happen_only_in_a_meeting(tap, personas):
     move(officer, tap, "accept", **accept_data(officer))
     move(officer, tap, "propose")
     with pytest.raises(workflow.MoveRefused, match="议事协商会"):
-        workflow.perform(Scope.for_user(officer), officer, tap.pk, "deliberate", {})
+        by_form(officer, tap.pk, "deliberate", {})
     tap.refresh_from_db()
     assert tap.state == State.PROPOSED
 

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "reports",
     "residents",
     "audit",
+    "workbench",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,13 @@ DATABASES = {
 }
 if "DATABASE_URL" not in env:
     RUN_DIR.mkdir(exist_ok=True)  # the embedded default keeps its file in .run/
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server and the worker write to one file: a writer takes the lock when its
+    # transaction starts and others wait for it, rather than failing with "database is locked"
+    # half way (after an email has gone out, say).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A kept connection is checked before a request uses it, so a database restart costs the

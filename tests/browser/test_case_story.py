@@ -103,7 +103,9 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     assert "决定已记录" in page.content()
     page.goto(case_url)
     assert page.get_by_test_id("case-state").inner_text().startswith("决")
-    assert page.get_by_test_id("event-meeting").count() == 2  # 议 and 决 link to the meeting
+    # 议, 决 and the two tasks decided with it each have a history row linking to the meeting.
+    assert page.get_by_test_id("event-meeting").count() == 4
+    assert page.get_by_text("更换地下锈蚀管道").count() >= 2  # the task and its history row
 
     # 办: the work starts; resolving waits for the tasks.
     confirm(open_move(page, "start"))

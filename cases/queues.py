@@ -1,0 +1,71 @@
+"""The work queues: the named lists a user works through each day (待接单, 逾期, 待查单 …).
+
+Each queue is one condition on cases. The case list filters by it (`?queue=overdue`) and the
+workbench counts it, so a count on the workbench and the list behind it can never disagree.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import OPEN_STATES, Escalation, State, Task, TaskStatus
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    # Who works this queue: "worker", "officer" (officers and street staff) or both.
+    roles: tuple
+
+    def condition(self, user_id, now=None) -> Q:
+        return CONDITIONS[self.key](user_id, now or timezone.now())
+
+
+def _end_of_today(now):
+    today = timezone.localtime(now).date()
+    return timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+
+
+def _end_of_week(now):
+    today = timezone.localtime(now).date()
+    return today + timedelta(days=6 - today.weekday())  # Sunday
+
+
+def _open_tasks(**lookup):
+    return Exists(Task.objects.filter(case=OuterRef("pk"), status=TaskStatus.OPEN, **lookup))
+
+
+CONDITIONS = {
+    "to_accept": lambda user_id, now: Q(state=State.SUBMITTED),
+    "overdue": lambda user_id, now: Q(state__in=OPEN_STATES, response_deadline__lt=now),
+    "escalation_waiting": lambda user_id, now: Q(
+        Exists(Escalation.objects.filter(case=OuterRef("pk"), answered_at__isnull=True))
+    ),
+    "to_deliberate": lambda user_id, now: Q(state=State.PROPOSED),
+    "follow_up_due": lambda user_id, now: Q(
+        state=State.RESOLVED, follow_up_due__lt=_end_of_today(now)
+    ),
+    "my_tasks": lambda user_id, now: Q(_open_tasks(owner_user_id=user_id)),
+    "tasks_this_week": lambda user_id, now: Q(_open_tasks(due_date__lte=_end_of_week(now))),
+}
+
+QUEUES = {
+    queue.key: queue
+    for queue in (
+        Queue("to_accept", _("Waiting to be accepted"), ("worker", "officer")),
+        Queue("overdue", _("Overdue"), ("worker", "officer")),
+        Queue("escalation_waiting", _("Escalations waiting for an answer"), ("officer",)),
+        Queue("to_deliberate", _("Waiting for deliberation (提)"), ("officer",)),
+        Queue("follow_up_due", _("Follow-up visits due (查单)"), ("worker",)),
+        Queue("my_tasks", _("My open tasks"), ("worker", "officer")),
+        Queue("tasks_this_week", _("Tasks due this week"), ("officer",)),
+    )
+}
+
+
+def choices():
+    return [(queue.key, queue.label) for queue in QUEUES.values()]

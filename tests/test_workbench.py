@@ -1,0 +1,166 @@
+"""Each role starts from its to-do list; every count is the length of the list it links to."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Escalation, State, Task
+from meetings.models import Meeting, Participant, ParticipantKind
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def counts(page: str) -> dict:
+    """{queue key: (count shown, link)} from the workbench's cards."""
+    found = re.findall(
+        r'href="(/cases/\?queue=(\w+))" data-testid="queue-\w+">\s*<div class="card-body py-2">'
+        r'\s*<div class="display-6[^"]*">(\d+)</div>',
+        page,
+    )
+    return {key: (int(n), link) for link, key, n in found}
+
+
+def list_length(client, link) -> int:
+    page = client.get(link).content.decode()
+    return int(re.search(r'data-testid="case-count">(\d+)', page).group(1))
+
+
+@pytest.fixture
+def workload(places, personas):
+    now = timezone.now()
+    worker = personas.worker_cg1
+    made = {
+        "new": CaseFactory(grid=places.cg1),
+        "new_cg2": CaseFactory(grid=places.cg2),
+        "late": CaseFactory(
+            grid=places.cg1, state=State.ACCEPTED, response_deadline=now - timedelta(days=1)
+        ),
+        "to_visit": CaseFactory(
+            grid=places.cg1, state=State.RESOLVED, follow_up_due=now - timedelta(hours=1)
+        ),
+        "visit_later": CaseFactory(
+            grid=places.cg1, state=State.RESOLVED, follow_up_due=now + timedelta(days=5)
+        ),
+        "proposed": CaseFactory(grid=places.cg2, state=State.PROPOSED),
+        "with_task": CaseFactory(grid=places.cg1, state=State.IN_PROGRESS),
+        "funan_late": CaseFactory(
+            grid=places.fn1, state=State.ACCEPTED, response_deadline=now - timedelta(days=2)
+        ),
+        "other_street": CaseFactory(grid=places.yy1),
+        "other_street_late": CaseFactory(
+            grid=places.yy1, state=State.ACCEPTED, response_deadline=now - timedelta(days=2)
+        ),
+    }
+    Task.objects.create(
+        case=made["with_task"],
+        title="换水龙头阀芯",
+        owner_user=worker,
+        due_date=timezone.localdate() + timedelta(days=1),
+        created_by=personas.officer_chunguang,
+    )
+    Escalation.objects.create(case=made["late"], reason="三天没人管", raised_by=worker)
+    return made
+
+
+def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(
+    personas, login, workload
+):
+    client = login(personas.worker_cg1)
+    page = client.get(reverse("home")).content.decode()
+    worker = page[page.index('data-testid="workbench-worker"') :]
+    assert worker.index("登记诉求") < worker.index("我的待办")  # the big button comes first
+    shown = counts(page)
+    assert {key: n for key, (n, _link) in shown.items()} == {
+        "follow_up_due": 1,
+        "my_tasks": 1,
+        "to_accept": 1,  # their grid's only; 春光第2网格's new case is not theirs
+    }
+    for n, link in shown.values():
+        assert list_length(client, link) == n
+
+
+def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(
+    personas, login, workload
+):
+    client = login(personas.officer_chunguang)
+    shown = counts(client.get(reverse("home")).content.decode())
+    assert {key: n for key, (n, _link) in shown.items()} == {
+        "to_accept": 2,
+        "overdue": 1,
+        "escalation_waiting": 1,
+        "to_deliberate": 1,
+        "tasks_this_week": 1,
+    }
+    for n, link in shown.values():
+        assert list_length(client, link) == n
+
+
+def test_street_staff_see_the_month_so_far_overdue_by_community_and_the_freeze(
+    personas, login, workload
+):
+    client = login(personas.street_staff)
+    page = client.get(reverse("home")).content.decode()
+    shown = counts(page)
+    assert {key: n for key, (n, _link) in shown.items()} == {
+        "escalation_waiting": 1,
+        "overdue": 2,  # 春光 and 富南; 友谊街道's is another street's
+    }
+    by_community = page[page.index('data-testid="overdue-by-community"') :]
+    assert "春光社区" in by_community and "富南社区" in by_community
+    assert "友谊" not in page
+    link = re.search(r'href="(/cases/\?queue=overdue&amp;community=\d+)">富南社区', page).group(1)
+    assert list_length(client, link.replace("&amp;", "&")) == 1
+    assert "本月截至目前" in page and "响应率" in page
+    first = (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+    assert f"{first:%Y-%m-%d} 00:30" in page
+
+
+def test_a_worker_sees_the_next_meetings_they_are_invited_to(places, personas, login):
+    soon = Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind="monthly",
+        starts_at=timezone.now() + timedelta(days=3),
+        venue_kind="offline",
+        address="春光社区党群服务中心",
+    )
+    Participant.objects.create(
+        meeting=soon, kind=ParticipantKind.GRID_WORKER, user=personas.worker_cg1, name="网格员"
+    )
+    page = login(personas.worker_cg1).get(reverse("home")).content.decode()
+    assert "春光社区党群服务中心" in page
+    other = login(personas.worker_cg2).get(reverse("home")).content.decode()
+    assert "春光社区党群服务中心" not in other and "近期没有邀请您参加的会议" in other
+
+
+# Every workbench: the session, the user, the roles (scope), the bell's unread count and the
+# places below with their counts = 5, plus per role:
+#   grid worker    3 queue counts, the invitations, the grid workers of the grids      = 10
+#   officer        5 queue counts, this week's meetings, the community's staff         = 12
+#   street staff   2 queue counts, overdue by community, the month so far (the report's
+#                  9 figure queries)                                                  = 17
+@pytest.mark.parametrize(
+    ("who", "expected"), [("worker_cg1", 10), ("officer_chunguang", 12), ("street_staff", 17)]
+)
+def test_the_workbench_runs_the_same_queries_for_ten_cases_or_a_hundred(
+    places, personas, login, who, expected
+):
+    client = login(getattr(personas, who))
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("home")).status_code == 200
+        return len(captured)
+
+    CaseFactory.create_batch(10, grid=places.cg1)
+    queries()  # warm up
+    assert queries() == expected
+    CaseFactory.create_batch(90, grid=places.cg1, state=State.ACCEPTED)
+    CaseFactory.create_batch(10, grid=places.fn1, state=State.PROPOSED)
+    assert queries() == expected

@@ -1,0 +1,79 @@
+"""What each role's workbench counts. Every count is the query its list runs, so the number
+on the workbench and the length of the list behind it are the same."""
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cases.models import Case
+from cases.queues import QUEUES
+from meetings.models import Meeting, MeetingState
+from reports import figures, periods
+
+
+def queue_counts(scope, keys, now=None) -> list[dict]:
+    """[{"key", "label", "count"}] for the named queues, each over the user's places."""
+    now = now or timezone.now()
+    cases = scope.narrow(Case.objects.all())
+    return [
+        {
+            "key": key,
+            "label": QUEUES[key].label,
+            "count": cases.filter(QUEUES[key].condition(scope.user_id, now)).count(),
+        }
+        for key in keys
+    ]
+
+
+def overdue_by_community(scope, now=None) -> list[dict]:
+    """The overdue queue split by community, most first: where the street should look."""
+    overdue = QUEUES["overdue"].condition(scope.user_id, now or timezone.now())
+    return list(
+        scope.narrow(Case.objects.filter(overdue))
+        .values("community_id", "community__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "community__name")
+    )
+
+
+def month_so_far(scope, today=None) -> dict:
+    """This month's 三率 so far over the user's places, as the report computes them."""
+    today = today or timezone.localdate()
+    period = periods.month_period(today)
+    place = scope.q(Case) or Q()
+    return {"period": period, "total": figures.compute(place, "street_id", period)["total"]}
+
+
+def next_freeze(today=None):
+    """When this month's report is frozen: 00:30 on the 1st (the beat schedule's time)."""
+    today = today or timezone.localdate()
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return timezone.make_aware(datetime.combine(first, time(0, 30)))
+
+
+def meetings_between(scope, start, end):
+    return (
+        scope.narrow(Meeting.objects.filter(starts_at__gte=start, starts_at__lt=end))
+        .exclude(state=MeetingState.CANCELLED)
+        .select_related("community")
+        .order_by("starts_at")[:10]
+    )
+
+
+def invitations(user, now=None, limit=5):
+    """The next meetings the user is invited to, whichever community holds them."""
+    now = now or timezone.now()
+    return (
+        Meeting.objects.filter(participants__user=user, starts_at__gte=now)
+        .exclude(state=MeetingState.CANCELLED)
+        .select_related("community")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def this_week(now=None):
+    today = timezone.localdate(now)
+    monday = today - timedelta(days=today.weekday())
+    start = timezone.make_aware(datetime.combine(monday, time.min))
+    return start, start + timedelta(days=7)

@@ -1,0 +1,41 @@
+"""Each role's home page: its to-do list first, then its places."""
+
+from django.shortcuts import render
+from django.utils import timezone
+
+from grids import selectors as places
+
+from . import selectors
+
+WORKER_QUEUES = ("follow_up_due", "my_tasks", "to_accept")
+OFFICER_QUEUES = ("to_accept", "overdue", "escalation_waiting", "to_deliberate", "tasks_this_week")
+STREET_QUEUES = ("escalation_waiting", "overdue")
+
+
+def home(request):
+    scope = request.scope
+    now = timezone.now()
+    context = {"now": now}
+    if scope.street_ids or scope.is_superuser:
+        context["street"] = {
+            "queues": selectors.queue_counts(scope, STREET_QUEUES, now),
+            "overdue_by_community": selectors.overdue_by_community(scope, now),
+            "month": selectors.month_so_far(scope),
+            "next_freeze": selectors.next_freeze(),
+        }
+        context["streets"] = places.streets(scope)
+    elif scope.community_ids:
+        week_start, week_end = selectors.this_week(now)
+        context["officer"] = {
+            "queues": selectors.queue_counts(scope, OFFICER_QUEUES, now),
+            "meetings": list(selectors.meetings_between(scope, week_start, week_end)),
+        }
+        context["communities"] = places.communities(scope)
+    if scope.grid_ids:
+        context["worker"] = {
+            "queues": selectors.queue_counts(scope, WORKER_QUEUES, now),
+            "meetings": list(selectors.invitations(request.user, now)),
+        }
+        if not (scope.street_ids or scope.community_ids):
+            context["grids"] = places.grids(scope)
+    return render(request, "workbench/home.html", context)
