@@ -14,20 +14,11 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 # A worker or beat that exits (a broker outage can make Celery give up) is started again at
-# once, so reminders never stop for good; each restart is written to the log.
+# once by bin/supervise, so reminders never stop for good; each restart is in the log.
 supervise() {
-  local name=$1; shift
-  (
-    child=""
-    trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM INT
-    while true; do
-      "$@" >>"$logs/$name.log" 2>&1 &
-      child=$!
-      wait $child || true
-      echo "[$(date '+%F %T')] $name exited; starting it again in 2 s" >>"$logs/$name.log"
-      sleep 2
-    done
-  ) &
+  local name=$1
+  shift
+  bin/supervise "$name" -- "$@" >>"$logs/$name.log" 2>&1 &
   pids+=($!)
 }
 

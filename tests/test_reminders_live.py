@@ -85,9 +85,12 @@ class Celery:
         self.processes = []
 
     def _start(self, *args, name):
+        """Each process runs under bin/supervise, as `make run` and the production units
+        run it: a worker that gives up during a broker outage is started again."""
         log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        command = [sys.executable, "-m", "celery", "-A", "config", *args]
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", *args],
+            [str(ROOT / "bin" / "supervise"), name, "--", *command],
             cwd=ROOT,
             env=self.env,
             stdout=log,
