@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from common.bodylimit import accepts_upload
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
@@ -30,6 +31,7 @@ from .forms import (
 )
 from .intake import log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
+from .photos import photos_upload_bytes
 from .privacy import may_export, reveal_phone
 
 
@@ -140,6 +142,7 @@ def _back_to_list(request):
 
 
 # Logging --------------------------------------------------------------------------------
+@accepts_upload(photos_upload_bytes(LogCaseForm))
 def case_new(request):
     scope = request.scope
     if not scope.has_any_place:
@@ -305,6 +308,7 @@ def _act(request, pk, action, bound_name, success):
 
 
 @require_POST
+@accepts_upload(photos_upload_bytes(*(move.form for move in workflow.MOVES.values())))
 def case_move(request, pk, move):
     if move not in workflow.MOVES:
         raise Http404

@@ -1,5 +1,6 @@
 import io
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -9,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
+
+from common.bodylimit import accepts_upload
 
 from . import imports, selectors
 from .forms import ImportUploadForm
@@ -91,6 +94,7 @@ def _import_street(request) -> Street:
     return street
 
 
+@accepts_upload(lambda: settings.IMPORT_MAX_BYTES)
 def import_upload(request):
     street = _import_street(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)

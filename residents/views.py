@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases.photos import photos_upload_bytes
+from common.bodylimit import accepts_upload
 from common.phones import phone_digits
 from common.ratelimit import allow, client_address, hit, hits
 from grids.models import Building, Community, Grid, Unit
@@ -31,6 +33,7 @@ def start(request):
 
 @_public
 @require_http_methods(["GET", "POST"])
+@accepts_upload(photos_upload_bytes(RequestForm))
 def request_in_community(request, community_id):
     community = get_object_or_404(Community, pk=community_id)
     return _request_page(request, community=community)
@@ -38,6 +41,7 @@ def request_in_community(request, community_id):
 
 @_public
 @require_http_methods(["GET", "POST"])
+@accepts_upload(photos_upload_bytes(RequestForm))
 def request_at_place(request, code):
     """The QR link of a unit or a building: the place is filled in."""
     place = (
