@@ -1,9 +1,9 @@
 """gunicorn for production and the benchmark: `gunicorn -c config/gunicorn.conf.py`.
 
 Threaded workers (gthread): a client that sends its request slowly holds one thread, not a whole
-worker, and kept-alive connections wait in the worker's poller without holding any. With the
+worker. With the
 defaults, 2 processes × 16 threads: up to 31 uploads can crawl in at once while the next
-request is still served. Behind nginx (which buffers request bodies before passing them on, see
+request is still served (each worker takes only as many connections as it has threads). Behind nginx (which buffers request bodies before passing them on, see
 the README) a slow client holds no thread at all. Oversize bodies never get that far: the app
 refuses them from their Content-Length (common/bodylimit.py).
 
@@ -25,11 +25,18 @@ workers = _int("GUNICORN_WORKERS", 2)
 # Each thread may hold a database connection: workers × threads stays under PostgreSQL's
 # max_connections (100 by default), with room for Celery and the admin's shell.
 threads = _int("GUNICORN_THREADS", 16)
+# A worker takes no more connections than it has threads. Otherwise a worker whose threads all
+# wait on slow uploads keeps accepting, and the next request queues behind them while the other
+# worker idles (measured: 24 slow uploads on 2 × 16 made /login/ time out). Full workers leave
+# new connections in the kernel's queue for a worker with a free thread. (This also turns off
+# keep-alive between the client, or nginx, and gunicorn: a new loopback connection costs
+# microseconds.)
+worker_connections = threads
+keepalive = 0
 # A worker whose main loop stops answering for this long is restarted (a request running in a
 # thread does not count: gthread keeps beating while its threads work).
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)  # for requests in flight at a restart
-keepalive = 5  # seconds an idle kept-alive connection waits in the poller
 # Recycle workers now and then, so a slow leak in any library cannot grow without end.
 max_requests = 5000
 max_requests_jitter = 500
