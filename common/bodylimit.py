@@ -75,7 +75,7 @@ TITLE = gettext_lazy("The request was not accepted")
 NO_LENGTH = gettext_lazy("Send the length of the request (Content-Length).")
 BAD_LENGTH = gettext_lazy("The request's length is not a number.")
 TOO_LARGE = gettext_lazy(
-    "This is too large to send (at most %(mb)s MB). Send fewer or smaller photos."
+    "This is too large to send (at most %(mb)s MB). Send fewer or smaller photos or files."
 )
 
 

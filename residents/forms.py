@@ -77,7 +77,7 @@ class LookupForm(forms.Form):
     def clean_phone_last4(self):
         raw = self.cleaned_data["phone_last4"]
         digits = phone_digits(raw)
-        if len(digits) == 4 and raw.strip().isdigit() or is_valid_phone(normalise_phone(raw)):
+        if (len(digits) == 4 and raw.strip().isdigit()) or is_valid_phone(normalise_phone(raw)):
             return digits
         raise forms.ValidationError(
             _("Enter the last 4 digits of the phone you gave."), code="invalid"
