@@ -109,3 +109,36 @@ def test_photos_within_the_limits_still_go(client, unit):
         },
     )
     assert response.status_code == 200 and Case.objects.get().photos.count() == 3
+
+
+# Which pages send files, by the templates that hold a multipart form.
+UPLOAD_PAGES = {
+    "cases/new.html": ["cases:new"],
+    "cases/detail.html": ["cases:move"],
+    "grids/import_upload.html": ["grids:import"],
+    "residents/request.html": ["residents:place", "residents:community"],
+}
+
+
+def test_every_page_that_sends_files_declares_how_much_it_takes():
+    """A new upload form would otherwise be refused above DATA_UPLOAD_MAX_MEMORY_SIZE, or worse,
+    take any size: its view must say `@accepts_upload(...)`, and this table must name it."""
+    found = {
+        str(path.relative_to(settings.BASE_DIR / "templates"))
+        for path in (settings.BASE_DIR / "templates").rglob("*.html")
+        if 'enctype="multipart/form-data"' in path.read_text()
+    }
+    assert found == set(UPLOAD_PAGES)
+    views = {name: resolve_name(name) for names in UPLOAD_PAGES.values() for name in names}
+    assert all(hasattr(view, "max_file_bytes") for view in views.values()), views
+
+
+def resolve_name(name):
+    from django.urls import resolve
+
+    args = {
+        "residents:place": ["x"],
+        "residents:community": [1],
+        "cases:move": [1, "verify"],
+    }.get(name, [])
+    return resolve(reverse(name, args=args)).func
