@@ -15,7 +15,7 @@ PYTHON := $(shell \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test install install-test messages lint check-deploy browser clean bench bench-load fuzz
+.PHONY: run test install install-test messages lint check-deploy browser clean bench bench-load bench-slow fuzz
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -90,3 +90,10 @@ bench: install
 # plus 100,000 cases, 32 clients for 60 s, then again with PostgreSQL restarted mid-run.
 bench-load: install
 	$(PY) bench/load.py
+
+# Slow clients (not part of `make test`): /login/ timed while uploads crawl in, for gunicorn's
+# sync worker, the gthread config (config/gunicorn.conf.py) and nginx (config/nginx-youjie.conf)
+# in front when an nginx binary is on PATH (or NGINX=path). Prints a Markdown table.
+bench-slow: install messages
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	  $(PY) bench/slow_clients.py

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,15 +25,20 @@ def session_key(user) -> str:
     return session.session_key
 
 
+GUNICORN_CONFIG = ROOT / "config" / "gunicorn.conf.py"  # the one production uses
+
+
 @contextmanager
-def gunicorn(port, *options, env=None):
-    """The app under gunicorn on 127.0.0.1:`port` with the bench settings, stopped on exit."""
+def gunicorn(port, *options, env=None, settings="bench.settings", ready_within=None):
+    """The app under gunicorn on 127.0.0.1:`port`, with production's gunicorn config and the
+    bench settings, stopped on exit. `options` override the config (e.g. "-w", "2")."""
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "config.wsgi",
+            "-c",
+            str(GUNICORN_CONFIG),
             *options,
             "--bind",
             f"127.0.0.1:{port}",
@@ -40,12 +46,28 @@ def gunicorn(port, *options, env=None):
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", **(env or {})},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings, **(env or {})},
         start_new_session=True,
     )
     try:
-        time.sleep(3)  # the workers import Django and open their first connection
+        if ready_within is None:
+            time.sleep(3)  # the workers import Django and open their first connection
+        else:
+            wait_for_port(port, ready_within)
         yield server
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(15)
+
+
+def wait_for_port(port, seconds):
+    """Until something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

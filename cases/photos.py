@@ -32,6 +32,24 @@ JPEG_DATA_ESCAPES = frozenset({0x00, 0xFF, *range(0xD0, 0xD8)})
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; beyond that it is a decompression bomb
 
 
+def photos_upload_bytes(*form_classes):
+    """For common.bodylimit.accepts_upload: the most the photos of any of these forms may
+    weigh together (each photo's limit times the number of photos)."""
+
+    def max_file_bytes():
+        return max(
+            (
+                field.max_count * settings.CASE_PHOTO_MAX_BYTES
+                for form in form_classes
+                for field in form.base_fields.values()
+                if isinstance(field, PhotosField)
+            ),
+            default=0,
+        )
+
+    return max_file_bytes
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

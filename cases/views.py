@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import owners_in_scope
+from common.bodylimit import accepts_upload
 from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
@@ -22,6 +23,7 @@ from grids.models import Building, Grid, Unit
 from . import exports, queues, retention, workflow
 from .filters import CaseFilter, field_list, with_list_columns
 from .forms import (
+    MOVE_FORMS,
     AnonymiseForm,
     AnswerEscalationForm,
     BulkForm,
@@ -35,6 +37,7 @@ from .forms import (
 from .inputs import Ownership
 from .intake import SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
+from .photos import photos_upload_bytes
 from .privacy import (
     may_export,
     may_search_number,
@@ -170,6 +173,7 @@ def _back_to_list(request):
 
 
 # Logging --------------------------------------------------------------------------------
+@accepts_upload(photos_upload_bytes(LogCaseForm))
 def case_new(request):
     scope = request.scope
     if not scope.has_any_place:
@@ -355,6 +359,7 @@ def _act(request, pk, *, run, success, form=None, form_name="", check=None):
 
 
 @require_POST
+@accepts_upload(photos_upload_bytes(*MOVE_FORMS.values()))
 def case_move(request, pk, move):
     if move not in workflow.MOVES:
         raise Http404

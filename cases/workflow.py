@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
 from common.people import display_name
+from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days
 from grids.selectors import task_contacts
 
@@ -73,6 +74,8 @@ def _text(errors, name, value, max_length, required=True):
         errors[name] = _("This field is required.")
     elif len(value) > max_length:
         errors[name] = _("At most %(n)s characters.") % {"n": max_length}
+    elif has_refused_characters(value):  # the pages' forms refuse these too; the API may not
+        errors[name] = CONTROL_CHARACTER_MESSAGE
 
 
 def _future(errors, name, moment):

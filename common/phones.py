@@ -1,25 +1,40 @@
 """Chinese phone numbers: validation, normalisation and masking (PIPL: lists show masks)."""
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: \d would also take other scripts' digits and store them as they came.
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 # Landline: area code 0 + 2-3 digits, then a 7-8 digit number, optional extension.
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
 _SEPARATORS = re.compile(r"[\s()（）]+")
 
 
 def normalise_phone(raw: str) -> str:
     """Drop spaces, brackets and a +86/0086 prefix; keep the digits and dashes."""
-    phone = _SEPARATORS.sub("", str(raw or "")).replace("—", "-").replace("－", "-")
+    # NFKC: full-width digits, dashes and brackets (typed with a Chinese IME) become ASCII.
+    phone = unicodedata.normalize("NFKC", str(raw or ""))
+    phone = _SEPARATORS.sub("", phone).replace("—", "-").replace("－", "-")
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix) :].lstrip("-")
     if MOBILE_RE.match(phone.replace("-", "")):
         phone = phone.replace("-", "")
     return phone
+
+
+def phone_digits(raw: str) -> str:
+    """The number as digits only, without the country code: one phone however it is written
+    (0472-5123456, 0472 5123456, +86 0472 5123456, full-width digits) gives one string."""
+    digits = re.sub(r"[^0-9]", "", normalise_phone(raw))
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and digits[2:3] in ("0", "1") and len(digits) >= 12:
+        digits = digits[2:]  # +86 written without the plus
+    return digits
 
 
 def is_valid_phone(phone: str) -> bool:

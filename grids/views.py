@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -7,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from common.bodylimit import accepts_upload
 from common.params import id_param
 from common.spreadsheets import spreadsheet_response, write_xlsx
 
@@ -89,6 +91,7 @@ def _import_street(request) -> Street:
     return street
 
 
+@accepts_upload(lambda: settings.IMPORT_MAX_BYTES)
 def import_upload(request):
     street = _import_street(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Category, Satisfaction
 from cases.photos import PhotosField
-from common.phones import normalise_phone, validate_phone
+from common.phones import is_valid_phone, normalise_phone, phone_digits, validate_phone
 from grids.models import Building, Unit
 
 
@@ -63,16 +63,25 @@ class RequestForm(forms.Form):
 
 class LookupForm(forms.Form):
     tracking_code = forms.CharField(label=_("Tracking code"), max_length=12)
-    phone_last4 = forms.RegexField(
+    # The last four digits; the whole number is taken too (asked for when a code has had many
+    # wrong tries, see residents/views.py).
+    phone_last4 = forms.CharField(
         label=_("Last 4 digits of your phone"),
-        regex=r"^\d{4}$",
-        max_length=4,
-        error_messages={"invalid": _("Enter the last 4 digits of the phone you gave.")},
+        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
     def clean_tracking_code(self):
         return self.cleaned_data["tracking_code"].strip().upper()
+
+    def clean_phone_last4(self):
+        raw = self.cleaned_data["phone_last4"]
+        digits = phone_digits(raw)
+        if (len(digits) == 4 and raw.strip().isdigit()) or is_valid_phone(normalise_phone(raw)):
+            return digits
+        raise forms.ValidationError(
+            _("Enter the last 4 digits of the phone you gave."), code="invalid"
+        )
 
 
 class RatingForm(forms.Form):

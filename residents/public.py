@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.intake import save_new_case
 from cases.models import Case, CaseEvent, Channel, ResidentRating, State, Urgency
+from common.phones import phone_digits
 
 # The stages a resident sees, by the history row that opens each one.
 RECEIVED = _("Received (点单)")
@@ -40,10 +41,15 @@ def submit(form, place) -> Case:
     return save_new_case(case, form.cleaned_data.get("photos"), user=None)
 
 
-def find(tracking_code: str, last4: str) -> Case | None:
-    """The case only when both match; a wrong code and a wrong phone look the same."""
+def find(tracking_code: str, phone: str) -> Case | None:
+    """The case only when both match; a wrong code and a wrong phone look the same.
+
+    `phone` is the last four digits, or the whole number (digits only)."""
     case = Case.objects.filter(tracking_code=tracking_code).first()
-    if case is None or not case.resident_phone.replace("-", "").endswith(last4):
+    if case is None or not phone:
+        return None
+    digits = phone_digits(case.resident_phone)
+    if not (digits == phone if len(phone) > 4 else digits.endswith(phone)):
         return None
     return case
 

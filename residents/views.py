@@ -7,7 +7,10 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.ratelimit import allow, client_address
+from cases.photos import photos_upload_bytes
+from common.bodylimit import accepts_upload
+from common.phones import phone_digits
+from common.ratelimit import allow, client_address, hit, hits
 from grids.models import Building, Community, Grid, Unit
 
 from . import public, qr
@@ -30,6 +33,7 @@ def start(request):
 
 @_public
 @require_http_methods(["GET", "POST"])
+@accepts_upload(photos_upload_bytes(RequestForm))
 def request_in_community(request, community_id):
     community = get_object_or_404(Community, pk=community_id)
     return _request_page(request, community=community)
@@ -37,6 +41,7 @@ def request_in_community(request, community_id):
 
 @_public
 @require_http_methods(["GET", "POST"])
+@accepts_upload(photos_upload_bytes(RequestForm))
 def request_at_place(request, code):
     """The QR link of a unit or a building: the place is filled in."""
     place = (
@@ -70,7 +75,8 @@ def _request_page(request, community=None, place=None):
         return render(request, "residents/request.html", context, status=429)
     if not form.is_valid():
         return render(request, "residents/request.html", context, status=400)
-    phone = form.cleaned_data["resident_phone"]
+    # Counted on the digits: 0472-5123456, +86 0472 5123456 and full-width digits are one phone.
+    phone = phone_digits(form.cleaned_data["resident_phone"])
     if not allow(f"submit:phone:{phone}", settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY, DAY):
         context["refused"] = _(
             "This phone has sent several requests today. Please call your community."
@@ -84,26 +90,42 @@ def _request_page(request, community=None, place=None):
 @_public
 @require_http_methods(["GET", "POST"])
 def status(request):
-    """The lookup: tracking code and the phone's last four digits, rate-limited."""
+    """The lookup: tracking code and the phone's last four digits, rate-limited.
+
+    Wrong answers are counted per code and address: a stranger who keeps guessing locks out
+    only their own address, never the owner. When wrong answers to one code pile up from many
+    addresses, that code asks for the whole phone number: its owner can still look it up, while
+    guessing eleven digits is hopeless.
+    """
     form = LookupForm(request.POST or None, initial={"tracking_code": request.GET.get("code", "")})
     context = {"form": form}
     if request.method != "POST":
         return render(request, "residents/status.html", context)
-    if not allow(
-        f"lookup:ip:{client_address(request)}",
-        settings.RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES,
-        600,
-    ):
+    address = client_address(request)
+    if not allow(f"lookup:ip:{address}", settings.RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES, 600):
         context["refused"] = _("Too many lookups. Please try again in ten minutes.")
         return render(request, "residents/status.html", context, status=429)
     if not form.is_valid():
         return render(request, "residents/status.html", context, status=400)
-    code = form.cleaned_data["tracking_code"]
-    if not allow(f"lookup:code:{code}", 5, HOUR):
-        context["refused"] = _("Too many lookups. Please try again in ten minutes.")
+    code, phone = form.cleaned_data["tracking_code"], form.cleaned_data["phone_last4"]
+    wrong_here, wrong_anywhere = f"lookup:wrong:{code}:{address}", f"lookup:wrong:{code}"
+    if hits(wrong_here) >= settings.RESIDENT_WRONG_LOOKUPS_PER_CODE_AND_ADDRESS_PER_HOUR:
+        context["refused"] = _(
+            "Too many wrong tries for this tracking code. Please try again in an hour, "
+            "or call your community."
+        )
         return render(request, "residents/status.html", context, status=429)
-    case = public.find(code, form.cleaned_data["phone_last4"])
+    many_wrong = hits(wrong_anywhere) >= settings.RESIDENT_WRONG_LOOKUPS_PER_CODE_PER_HOUR
+    if many_wrong and len(phone) == 4:
+        context["refused"] = _(
+            "This tracking code has had many wrong tries. "
+            "Please enter your whole phone number instead of its last 4 digits."
+        )
+        return render(request, "residents/status.html", context, status=429)
+    case = public.find(code, phone)
     if case is None:
+        hit(wrong_here, HOUR)
+        hit(wrong_anywhere, HOUR)
         context["not_found"] = True
         return render(request, "residents/status.html", context, status=404)
     request.session["resident_case"] = case.pk  # the one case this visitor may rate

@@ -47,9 +47,12 @@ def real_services(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
-    """Rate-limit counters live in Redis; each test starts with none."""
+    """Rate-limit counters live in Redis; each test starts with none, and with Redis trusted."""
     from django.core.cache import cache
 
+    from common.cache import forget_failures
+
+    forget_failures()
     cache.clear()
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.scope import Scope
+from cases import inputs as workflow_inputs
 from cases import workflow
 from cases.models import Case, CaseEvent, State
 from tests.factories import CaseFactory
@@ -152,3 +153,30 @@ def test_history_rows_are_never_edited(tap, personas):
         event.save()
     with pytest.raises(PermissionError):
         event.delete()
+
+
+def test_typed_inputs_are_checked_by_the_workflow_itself(tap, personas):
+    """The API and the hotline call the workflow without a page's form: it checks again."""
+    officer = personas.officer_chunguang
+    scope = Scope.for_user(officer)
+    outsider = personas.officer_funan  # not a possible owner of a 春光 case
+    past = timezone.now() - timedelta(hours=1)
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.perform(
+            scope, officer, tap.pk, "accept", workflow_inputs.Ownership(outsider, past)
+        )
+    assert set(refused.value.errors) == {"owner", "response_deadline"}
+    with pytest.raises(TypeError):
+        workflow.perform(scope, officer, tap.pk, "accept", workflow_inputs.Note())
+    move(officer, tap, "accept", **accept_data(officer))
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.perform(scope, officer, tap.pk, "decline", workflow_inputs.Reason("x"))
+    assert "不能" in str(refused.value)  # accepted: declining is no longer possible
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.perform(
+            scope, officer, tap.pk, "handle_directly", workflow_inputs.Reason("直接\x1b办理")
+        )
+    assert "note" in refused.value.errors
+    tap.refresh_from_db()
+    assert tap.state == State.ACCEPTED
+    assert CaseEvent.objects.filter(case=tap).count() == 1  # the accept alone

@@ -4,6 +4,7 @@ Development is the default: with no DATABASE_URL and no REDIS_URL the app runs o
 a file-system Celery broker, so `make run` works on a machine with no services.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversize body is refused from its Content-Length, before anything reads it.
+    "common.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "common.middleware.ChineseFirstLocaleMiddleware",
@@ -187,13 +190,30 @@ MAILERS = mailers_from_url(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="有解 <noreply@youjie.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# How long a page waits on Redis (connect, then each command) before it gives up and the
+# cache falls back to the process's memory (common/cache.py).
+REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=0.5)
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis, shared by every web worker (the residents' rate limits count across
+    processes); when Redis does not answer, each process counts in its own memory."""
+    return {
+        "default": {
+            "BACKEND": "common.cache.FallbackRedisCache",
+            "LOCATION": url,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
+
+
 # Celery: Redis when REDIS_URL is set; otherwise a file-system broker that needs no server.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    # Shared by every web worker: the residents' rate limits count across processes.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = redis_cache(REDIS_URL)
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
@@ -254,3 +274,22 @@ RESIDENT_LOOKUPS_PER_ADDRESS_PER_10_MINUTES = env.int(
 # the access log and limited per user, so numbers cannot be found by trying candidates.
 PHONE_SEARCHES_PER_USER_PER_HOUR = env.int("PHONE_SEARCHES_PER_USER_PER_HOUR", default=20)
 ACCESS_LOG_PAGE_SIZE = 50
+
+# Wrong answers (tracking code + last four digits) that lock one address out of one code for
+# an hour; and, from all addresses together, after which that code's lookup asks for the full
+# phone number instead of its last four digits (its owner knows it; a guesser does not).
+RESIDENT_WRONG_LOOKUPS_PER_CODE_AND_ADDRESS_PER_HOUR = env.int(
+    "RESIDENT_WRONG_LOOKUPS_PER_CODE_AND_ADDRESS_PER_HOUR", default=5
+)
+RESIDENT_WRONG_LOOKUPS_PER_CODE_PER_HOUR = env.int(
+    "RESIDENT_WRONG_LOOKUPS_PER_CODE_PER_HOUR", default=20
+)
+
+# The proxies in front of the app, whose X-Forwarded-For is believed (common/ratelimit.py):
+# CIDR blocks (e.g. 127.0.0.1/32 for nginx on the same host), and/or how many proxies every
+# request passes through. Neither set (development): X-Forwarded-For is ignored.
+TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(block, strict=False))  # a typo stops the start, not a request
+    for block in env.list("TRUSTED_PROXIES", default=[])
+]
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

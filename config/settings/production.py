@@ -29,4 +29,10 @@ STORAGES = {
 }
 
 # The app serves its own static files (no CDN, no separate web server needed).
-MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+# (Right after SecurityMiddleware, as whitenoise asks.)
+_after = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE = [
+    *MIDDLEWARE[:_after],
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[_after:],
+]

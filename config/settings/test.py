@@ -1,14 +1,12 @@
 """Tests run on PostgreSQL and Redis, like production (see `make test`)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, redis_cache
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/youjie")}
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-}
+CACHES = redis_cache(REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 
 # Fast hashing: tests create many users.
