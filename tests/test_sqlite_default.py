@@ -1,0 +1,72 @@
+"""The embedded default (`make run` with no DATABASE_URL): SQLite, written by the web server and
+the Celery worker at once. A writer takes the lock when its transaction begins and the other
+waits, so neither fails half way with "database is locked" (after an email went out, say)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WRITER = """
+import sys, time
+import django
+django.setup()
+from django.db import transaction
+from cases.models import Category
+
+tag = sys.argv[1]
+for i in range(15):
+    with transaction.atomic():  # read, then write: the pattern of every claim and move
+        seen = Category.objects.count()
+        time.sleep(0.02)
+        Category.objects.create(name=f"{tag}{i}", position=seen)
+print("done", tag)
+"""
+
+
+def sqlite_env(database):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def run(database, *args):
+    return subprocess.run(
+        args, cwd=ROOT, env=sqlite_env(database), capture_output=True, text=True, timeout=300
+    )
+
+
+def test_two_processes_writing_the_sqlite_default_at_once_both_finish(tmp_path):
+    database = tmp_path / "youjie.sqlite3"
+    migrated = run(database, sys.executable, "manage.py", "migrate", "--noinput", "-v0")
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    env = sqlite_env(database)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, tag],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("web", "worker")
+    ]
+    outputs = [writer.communicate(timeout=120) for writer in writers]
+    for writer, (_out, err) in zip(writers, outputs, strict=True):
+        assert writer.returncode == 0, err[-2000:]
+        assert "database is locked" not in err
+    counted = run(
+        database,
+        sys.executable,
+        "-c",
+        "import django; django.setup(); from cases.models import Category; "
+        "print(Category.objects.filter(name__regex=r'^(web|worker)[0-9]+$').count())",
+    )
+    assert counted.stdout.strip() == "30"
