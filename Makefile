@@ -44,6 +44,7 @@ messages: $(VENV)/.installed
 
 run: install messages
 	@mkdir -p .run/broker/queue .run/broker/processed
+	$(PY) manage.py ensure_database
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	@bash bin/run-all.sh $(HOST) $(PORT)
