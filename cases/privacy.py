@@ -3,6 +3,7 @@ who searched for them. Each of these is written to the street's access log (audi
 
 from django.conf import settings
 
+from accounts.scope import Scope
 from audit.log import record, streets_of
 from audit.models import Kind
 from common.phones import full_number_in
@@ -25,7 +26,6 @@ def may_export(scope) -> bool:
 
 
 def record_export(user, file_format: str, filters: str, row_count: int) -> CaseExport:
-    from accounts.scope import Scope
 
     streets = streets_of(Scope.for_user(user))
     export = CaseExport.objects.create(

@@ -84,17 +84,25 @@ def _allow_history_masking(on: bool):
             cursor.execute(f"SET LOCAL {ANONYMISING_SETTING} = '{'on' if on else 'off'}'")
 
 
-def _free_texts(case):
-    """Where staff and the resident typed text about the case: a phone or the name may be
-    in it. (The history's note and details are handled below, under the trigger's rule.)"""
-    from meetings.models import AgendaItem  # the meetings app builds on cases
+# Where staff and the resident typed text about a case: a phone or the name may be in it.
+# Apps that build on cases add their own in their AppConfig.ready() (the meetings app adds
+# its agenda items), so this module needs to know none of them. (The history's note and
+# details are handled below, under the trigger's rule.)
+FREE_TEXT = [
+    (ResidentRating, ["comment"]),
+    (Task, ["title", "drop_reason"]),
+    (Escalation, ["reason", "comment"]),
+]
 
-    return [
-        (ResidentRating.objects.filter(case=case), ["comment"]),
-        (Task.objects.filter(case=case), ["title", "drop_reason"]),
-        (Escalation.objects.filter(case=case), ["reason", "comment"]),
-        (AgendaItem.objects.filter(case=case), ["discussion", "plan", "public_wording"]),
-    ]
+
+def register_free_text(model, fields):
+    """Mask `fields` of `model`'s rows of a case (a `case` foreign key) when it is anonymised."""
+    if (model, fields) not in FREE_TEXT:
+        FREE_TEXT.append((model, fields))
+
+
+def _free_texts(case):
+    return [(model.objects.filter(case=case), fields) for model, fields in FREE_TEXT]
 
 
 def _anonymise_one(case, now, user, reason):

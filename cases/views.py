@@ -20,7 +20,7 @@ from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
-from . import exports, queues, retention, workflow
+from . import exports, panels, queues, retention, workflow
 from .filters import CaseFilter, field_list, with_list_columns
 from .forms import (
     MOVE_FORMS,
@@ -304,20 +304,12 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         # The meetings that took the case up (提/议/决), linked both ways.
         "agenda_items": list(case.agenda_items.select_related("meeting")),
         "rating": ResidentRating.objects.filter(case=case).first(),
-        "emergency_form": _emergency_form(scope, user, case),
         "anonymise_form": (bound.get("anonymise") or AnonymiseForm(prefix="anonymise"))
         if scope.is_street_staff and not case.anonymised_at
         else None,
     }
+    context.update(panels.context(scope, user, case))  # e.g. the meetings' emergency session
     return _private(render(request, "cases/detail.html", context, status=status))
-
-
-def _emergency_form(scope, user, case):
-    if not workflow.may_call_emergency_session(scope, user, case):
-        return None
-    from meetings.forms import EmergencyForm  # the meetings app calls the session
-
-    return EmergencyForm(prefix="emergency")
 
 
 @require_GET

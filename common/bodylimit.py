@@ -22,6 +22,8 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext_lazy
 
+from common.middleware import chosen_language
+
 # The text fields of an upload form, and the multipart framing of its parts.
 FORM_FIELDS_MAX_BYTES = 1024 * 1024
 
@@ -82,7 +84,6 @@ TOO_LARGE = gettext_lazy(
 def _refusal(request, status: int, message, **params) -> HttpResponse:
     """A short page in the user's language, built without sessions, users or templates: the
     middleware that provide them have not run (nor should, for a refused request)."""
-    from common.middleware import chosen_language
 
     with translation.override(chosen_language(request)):
         title, text = escape(str(TITLE)), escape(str(message) % params if params else message)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.models import Task
+from cases.models import Case, Task
 from cases.workflow import MoveRefused
 from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
 from common.phones import redact_phones
@@ -363,7 +363,6 @@ def meeting_edit(request, pk):
 
 @require_POST
 def emergency(request, case_pk):
-    from cases.models import Case
 
     case = request.scope.get(Case, pk=case_pk)
     try:

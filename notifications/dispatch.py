@@ -11,6 +11,7 @@ marks it sent: a delivery queued twice is claimed, and so sent, once.
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -23,6 +24,7 @@ from .models import Channel, ChannelChoice, Delivery, DeliveryStatus, Notificati
 from .rules import due_reminders
 
 log = logging.getLogger(__name__)
+DELIVER_TASK = "notifications.tasks.deliver"
 MAX_ATTEMPTS = 5
 
 
@@ -93,8 +95,6 @@ def _addresses(notification, choice):
 
 def queue_waiting(now=None) -> int:
     """Queue deliveries that wait and are not in the queue already (or were lost from it)."""
-    from .tasks import deliver
-
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS)
     release_abandoned_claims(now)
@@ -109,7 +109,8 @@ def queue_waiting(now=None) -> int:
 
         def send_to_broker():
             for delivery_id in ids:
-                deliver.delay(delivery_id)
+                # By name: the task module builds on this one, not the other way round.
+                current_app.send_task(DELIVER_TASK, args=[delivery_id])
 
         # Only after commit: a rolled-back scan queues nothing. If the broker is down the
         # rows keep their queued_at and the next scan after REQUEUE queues them again.

@@ -17,6 +17,7 @@ from accounts.selectors import officers_by_community, workers_by_grid
 from cases.models import OPEN_STATES, Case, State, Task, TaskStatus
 from common.phones import redact_phones
 from meetings.models import Meeting, MeetingState
+from reports.models import FrozenReport
 
 # Reminders are about recent things: what fell due longer ago than this was reminded then.
 LOOKBACK = timedelta(days=30)
@@ -170,7 +171,6 @@ def meeting_tomorrow(now):
 
 def report_ready(now):
     """Last month's report, frozen on the 1st, is ready for the street's staff."""
-    from reports.models import FrozenReport
 
     reports = list(
         FrozenReport.objects.filter(frozen_at__gte=now - LOOKBACK).select_related("street")

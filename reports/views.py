@@ -8,12 +8,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cases.filters import with_list_columns
+from cases.filters import refused_parameters, with_list_columns
 from common.params import id_param
 from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 
 from . import figures
 from .build import build, level_for
+from .periods import from_query
 
 COLUMNS = [
     *figures.COUNT_KEYS,
@@ -35,9 +36,7 @@ def report(request):
 @require_GET
 def report_cases(request):
     """The cases behind one figure of the report, in the user's places."""
-    from cases.filters import refused_parameters
 
-    from .periods import from_query
 
     if refused_parameters(request.GET):  # no sorting or filtering on residents' fields
         return HttpResponseBadRequest(

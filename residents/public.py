@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from cases.intake import save_new_case
-from cases.models import Case, CaseEvent, Channel, ResidentRating, State, Urgency
+from cases.models import Case, CaseEvent, Channel, Outcome, ResidentRating, State, Urgency
 from common.phones import phone_digits
 
 # The stages a resident sees, by the history row that opens each one.
@@ -71,7 +71,6 @@ def stages(case: Case) -> list[dict]:
 
 
 def _outcome_label(outcome):
-    from cases.models import Outcome
 
     return dict(Outcome.choices).get(outcome, "")
 

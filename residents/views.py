@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cases.models import Case
 from cases.photos import photos_upload_bytes
 from common.bodylimit import accepts_upload
 from common.phones import phone_digits
@@ -149,7 +150,6 @@ def _status_page(request, case, rating_form=None, status=200):
 @_public
 @require_POST
 def rate(request):
-    from cases.models import Case
 
     case = Case.objects.filter(pk=request.session.get("resident_case") or 0).first()
     if case is None:

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "residents",
     "audit",
     "workbench",
+    "demo",
 ]
 
 MIDDLEWARE = [
