@@ -168,7 +168,7 @@ ITEM_BADGES = {ItemStatus.DECIDED: "text-bg-success", ItemStatus.DEFERRED: "text
 
 def _readable_meeting(request, pk):
     """The meeting, for its officers and its readers (invitees, workers of its grids)."""
-    return request.scope.get_readable(selectors.meetings(request.scope), pk=pk)
+    return request.scope.get_readable(selectors.readable_meetings(request.scope), pk=pk)
 
 
 def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
