@@ -21,12 +21,9 @@ def readable_meetings(scope):
 
 
 def _with_counts(meetings):
-    return (
-        meetings.select_related("community", "host")
-        .annotate(
-            item_count=count_of(AgendaItem.objects.all(), "meeting"),
-            attendee_count=count_of(Participant.objects.filter(attended=True), "meeting"),
-        )
+    return meetings.select_related("community", "host").annotate(
+        item_count=count_of(AgendaItem.objects.all(), "meeting"),
+        attendee_count=count_of(Participant.objects.filter(attended=True), "meeting"),
     )
 
 
