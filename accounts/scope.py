@@ -4,6 +4,12 @@ A user's roles name places; a model says, in `scope_paths`, how each of its rows
 street, a community and a grid. `Scope.narrow()` keeps the rows under the places the user
 holds, and views load every object through it, so anything outside is a 404. A model with no
 path for a level is invisible to holders at that level (a grid worker sees no community page).
+
+Some rows may also be READ by people who do not hold their place: a model names them in
+`reader_paths` ("user": a path to a user id, "grid": a path to a grid id, both through
+to-many relations). `Scope.readable()` and `Scope.get_readable()` add those readers to the
+holders; pages that only show a row load it that way, while lists, counts and every change
+keep to `narrow()`, so a reader sees the row and can do nothing with it.
 """
 
 from dataclasses import dataclass, field
@@ -85,21 +91,48 @@ class Scope:
                 condition |= Q(**{f"{paths[level]}__in": ids})
         return condition
 
+    def reader_q(self, model: type[Model]) -> Q | None:
+        """The filter for `model`'s rows this user may read: the held places and the rows whose
+        `reader_paths` reach the user or a held grid; None means everything."""
+        condition = self.q(model)
+        if condition is None or self.user_id is None:
+            return condition
+        paths = getattr(model, "reader_paths", {})
+        reached = Q(pk__in=[])
+        if "user" in paths:
+            reached |= Q(**{paths["user"]: self.user_id})
+        if "grid" in paths and self.grid_ids:
+            reached |= Q(**{f"{paths['grid']}__in": self.grid_ids})
+        # Through a subquery: to-many paths would repeat a row once per matching child.
+        return condition | Q(pk__in=model._default_manager.filter(reached).values("pk"))
+
+    def readable(self, queryset: QuerySet) -> QuerySet:
+        condition = self.reader_q(queryset.model)
+        return queryset if condition is None else queryset.filter(condition)
+
+    def get_readable(self, queryset_or_model, **lookup):
+        """Load one object to show it: a 404 unless the user holds it or is one of its readers."""
+        return get_object_or_404(self.readable(_queryset(queryset_or_model)), **lookup)
+
+    def may_read(self, obj) -> bool:
+        return self.readable(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
     def narrow(self, queryset: QuerySet) -> QuerySet:
         condition = self.q(queryset.model)
         return queryset if condition is None else queryset.filter(condition)
 
     def get(self, queryset_or_model, **lookup):
         """Load one object through the scope: a 404 for anything outside it."""
-        queryset = (
-            queryset_or_model
-            if isinstance(queryset_or_model, QuerySet)
-            else queryset_or_model._default_manager.all()
-        )
-        return get_object_or_404(self.narrow(queryset), **lookup)
+        return get_object_or_404(self.narrow(_queryset(queryset_or_model)), **lookup)
 
     def holds(self, obj) -> bool:
         return self.narrow(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+
+def _queryset(queryset_or_model) -> QuerySet:
+    if isinstance(queryset_or_model, QuerySet):
+        return queryset_or_model
+    return queryset_or_model._default_manager.all()
 
 
 ANONYMOUS = Scope(user_id=None)

@@ -246,6 +246,11 @@ class CaseEvent(AppendOnly):
     def __str__(self):
         return f"{self.case_id} {self.move} {self.from_state}→{self.to_state}"
 
+    @property
+    def changed_state(self) -> bool:
+        """Whether this entry moved the case (the history shows the new state)."""
+        return self.from_state != self.to_state
+
     def save(self, *args, **kwargs):
         if self.street_id is None and self.case_id is not None:
             self.street_id = self.case.street_id

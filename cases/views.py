@@ -278,12 +278,17 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
     ]
     blocked = workflow.blocked_moves(scope, user, case)
     tasks = list(case.tasks.select_related("owner_user", "owner_contact"))
+    for task in tasks:
+        task.badge = _task_badge(task)
+    events = list(case.events.select_related("actor"))
+    agenda_items = list(case.agenda_items.select_related("meeting"))
+    may_link = workflow.may_link(scope, user, case)
     may_manage_tasks = workflow.may_add_tasks(scope, user, case)
     context = {
         "case": case,
         "moves": moves,
         "blocked": blocked,
-        "events": case.events.select_related("actor"),
+        "events": events,
         "tasks": tasks,
         "task_form": bound.get("task")
         or (TaskForm(case=case, prefix="task") if may_manage_tasks else None),
@@ -295,14 +300,16 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "is_overdue": workflow.is_overdue(case),
         "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),
-        "may_link": workflow.may_link(scope, user, case),
+        "may_link": may_link,
+        "may_link_as_repeat": may_link and not case.duplicate_of_id,
         "escalate_form": bound.get("escalate") or EscalateForm(prefix="escalate"),
         "answer_form": bound.get("answer") or AnswerEscalationForm(prefix="answer"),
         "duplicate_form": bound.get("duplicate") or LinkDuplicateForm(prefix="duplicate"),
         "refusal": refusal,
         "phone": phone,
         # The meetings that took the case up (提/议/决), linked both ways.
-        "agenda_items": list(case.agenda_items.select_related("meeting")),
+        "agenda_items": agenda_items,
+        "readable_meetings": _readable_meetings(scope, case),
         "rating": ResidentRating.objects.filter(case=case).first(),
         "anonymise_form": (bound.get("anonymise") or AnonymiseForm(prefix="anonymise"))
         if scope.is_street_staff and not case.anonymised_at
@@ -310,6 +317,22 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
     }
     context.update(panels.context(scope, user, case))  # e.g. the meetings' emergency session
     return _private(render(request, "cases/detail.html", context, status=status))
+
+
+TASK_BADGES = {TaskStatus.DONE: "text-bg-success", TaskStatus.DROPPED: "text-bg-secondary"}
+
+
+def _task_badge(task):
+    if task.status in TASK_BADGES:
+        return TASK_BADGES[task.status]
+    return "text-bg-danger" if task.is_overdue else "text-bg-light"
+
+
+def _readable_meetings(scope, case) -> set:
+    """The meetings that took this case up and that this user may open; the others are shown
+    as text. Who may read a meeting is decided in accounts/scope.py (agenda items carry the
+    meeting's readers)."""
+    return set(scope.readable(case.agenda_items.all()).values_list("meeting_id", flat=True))
 
 
 @require_GET

@@ -126,7 +126,16 @@ def import_upload(request):
 def import_batch(request, pk):
     _import_street(request)
     batch = request.scope.get(ImportBatch.objects.defer("content"), pk=pk)
-    return render(request, "grids/import_batch.html", {"batch": batch})
+    status = ImportBatch.Status
+    return render(
+        request,
+        "grids/import_batch.html",
+        {
+            "batch": batch,
+            "refused": batch.status == status.REFUSED,
+            "may_apply": batch.status == status.CHECKED,
+        },
+    )
 
 
 @require_POST

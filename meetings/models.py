@@ -36,6 +36,9 @@ class MeetingState(models.TextChoices):
 
 class Meeting(models.Model):
     scope_paths = {"street": "street_id", "community": "community_id"}
+    # Who may read a meeting without running it (see accounts/scope.py): the people invited
+    # to it, and the grid workers whose grid's cases are on its agenda.
+    reader_paths = {"user": "participants__user_id", "grid": "items__case__grid_id"}
 
     street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="+")
     community = models.ForeignKey(
@@ -179,6 +182,11 @@ class AgendaItem(models.Model):
     """A case on a meeting's agenda: the discussion (议) and the decision (决) or deferral."""
 
     scope_paths = Participant.scope_paths
+    # An item (and its public notice) is read by whoever may read its meeting.
+    reader_paths = {
+        "user": "meeting__participants__user_id",
+        "grid": "meeting__items__case__grid_id",
+    }
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="agenda_items")

@@ -11,13 +11,19 @@ HELD_STATES = (MeetingState.HELD, MeetingState.APPROVED, MeetingState.CLOSED)
 
 
 def meetings(scope):
-    return (
-        scope.narrow(Meeting.objects.all())
-        .select_related("community", "host")
-        .annotate(
-            item_count=count_of(AgendaItem.objects.all(), "meeting"),
-            attendee_count=count_of(Participant.objects.filter(attended=True), "meeting"),
-        )
+    """The meetings of the user's places: what the lists, calendar and counts show."""
+    return _with_counts(scope.narrow(Meeting.objects.all()))
+
+
+def readable_meetings(scope):
+    """Those, and the meetings the user may read without running them (accounts/scope.py)."""
+    return _with_counts(scope.readable(Meeting.objects.all()))
+
+
+def _with_counts(meetings):
+    return meetings.select_related("community", "host").annotate(
+        item_count=count_of(AgendaItem.objects.all(), "meeting"),
+        attendee_count=count_of(Participant.objects.filter(attended=True), "meeting"),
     )
 
 

@@ -77,7 +77,7 @@ def meeting_list(request):
             "problems": problems,
             "communities": request.scope.narrow(Community.objects.all()),
             "kinds": Kind.choices,
-            "states": MeetingState.choices,
+            "states": [(v, label, v == state) for v, label in MeetingState.choices],
             "query": query.urlencode(),
             "chosen": {"community": community or None, "kind": kind, "state": state},
         },
@@ -163,20 +163,39 @@ def meeting_stats(request):
 
 
 # One meeting ---------------------------------------------------------------------------
-def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
-    meeting = request.scope.get(selectors.meetings(request.scope), pk=pk)
+ITEM_BADGES = {ItemStatus.DECIDED: "text-bg-success", ItemStatus.DEFERRED: "text-bg-warning"}
+
+
+def _readable_meeting(request, pk):
+    """The meeting, for its officers and its readers (invitees, workers of its grids)."""
+    return request.scope.get_readable(selectors.readable_meetings(request.scope), pk=pk)
+
+
+def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
+    scope = request.scope
     bound = bound or {}
     items = list(meeting.items.select_related("case__category", "case__grid", "case__building"))
+    actions = workflow.available_actions(scope, request.user, meeting, items)
+    # Links only to the cases this user may open: an invitee reads the whole agenda.
+    openable = set(
+        scope.narrow(Case.objects.filter(pk__in=[i.case_id for i in items])).values_list(
+            "pk", flat=True
+        )
+    )
     for item in items:
         prefix = f"item{item.pk}"
+        item.actions = actions.on(item)
+        item.has_notice = workflow.has_notice(item)
+        item.badge = ITEM_BADGES.get(item.status, "text-bg-light border")
+        item.case_openable = item.case_id in openable
         item.decision_form = bound.get(prefix) or DecisionForm(prefix=prefix)
         item.task_forms = bound.get(f"{prefix}-tasks") or decision_task_forms(
             item.case, prefix=prefix
         )
         item.defer_form = bound.get(f"defer{item.pk}") or DiscussionForm(prefix=f"defer{item.pk}")
-    decided_case_ids = [i.case_id for i in items if i.status == ItemStatus.DECIDED]
+    noticed_case_ids = [i.case_id for i in items if i.has_notice]
     tasks = defaultdict(list)
-    for task in Task.objects.filter(case_id__in=decided_case_ids).select_related(
+    for task in Task.objects.filter(case_id__in=noticed_case_ids).select_related(
         "owner_user", "owner_contact"
     ):
         tasks[task.case_id].append(task)
@@ -186,15 +205,15 @@ def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
     attended = [p for p in participants if p.attended]
     context = {
         "meeting": meeting,
+        "actions": actions.meeting,
         "items": items,
         "participants": participants,
         "attended": attended,
         "organisations": sorted({p.organisation for p in attended if p.organisation}),
-        "offered": list(workflow.offered_cases(meeting))
-        if meeting.state in workflow.OPEN_MEETING
-        else [],
+        "offered": list(workflow.offered_cases(meeting)) if "agenda" in actions.meeting else [],
         "changes": meeting.changes.select_related("actor"),
         "rest_day": workflow.is_rest_day(timezone.localtime(meeting.starts_at).date()),
+        "has_report": meeting.state in workflow.REPORTED,
         "invite_form": bound.get("invite") or InviteForm(meeting=meeting, prefix="invite"),
         "guest_form": bound.get("guest") or GuestForm(prefix="guest"),
         "minutes_form": bound.get("minutes")
@@ -202,8 +221,8 @@ def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
             prefix="minutes", initial={"minutes": meeting.minutes, "version": meeting.version}
         ),
         "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
-        "is_host": meeting.host_id == request.user.pk,
-        "may_open": workflow.may_open(meeting),
+        # Lists and the calendar are for the officers; a reader's way back is the home page.
+        "lists": scope.is_officer,
         "refusal": refusal,
     }
     return render(request, "meetings/detail.html", context, status=status)
@@ -211,15 +230,24 @@ def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
 
 @require_GET
 def meeting_detail(request, pk):
-    _officers_only(request)
-    return _meeting_page(request, pk)
+    return _meeting_page(request, _readable_meeting(request, pk))
 
 
-def _act(request, pk, action, bound_name, success):
-    _officers_only(request)
-    request.scope.get(selectors.meetings(request.scope), pk=pk)  # 404 first for outsiders
+def _act(request, pk, action, bound_name, success, item_pk=None):
+    """Run one action from the meeting page. An action the page does not offer this user now
+    is refused before anything is read from the form (409), with the reason shown."""
+    meeting = _readable_meeting(request, pk)  # 404 first for everyone else
+    run, name = action
+    item = None
+    if item_pk is not None:
+        item = meeting.items.filter(pk=item_pk).first()
+        if item is None:
+            raise Http404
+    reason = workflow.refusal(request.scope, request.user, meeting, name, item)
+    if reason:
+        return _meeting_page(request, meeting, refusal=reason, status=409)
     try:
-        result = action()
+        result = run()
     except MoveRefused as refused:
         bound = {}
         if refused.form is not None:
@@ -227,7 +255,8 @@ def _act(request, pk, action, bound_name, success):
         if getattr(refused, "task_forms", None) is not None:
             bound[f"{bound_name}-tasks"] = refused.task_forms
         status = 400 if refused.form is not None else 409
-        return _meeting_page(request, pk, bound=bound, refusal=str(refused), status=status)
+        meeting = _readable_meeting(request, pk)
+        return _meeting_page(request, meeting, bound=bound, refusal=str(refused), status=status)
     messages.success(request, success)
     target = (
         result.pk if getattr(result, "_meta", None) and result._meta.model_name == "meeting" else pk
@@ -289,7 +318,7 @@ def meeting_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404
     run, bound_name, success = ACTIONS[action]
-    return _act(request, pk, lambda: run(request, pk), bound_name, str(success))
+    return _act(request, pk, (lambda: run(request, pk), action), bound_name, str(success))
 
 
 ITEM_ACTIONS = {
@@ -317,7 +346,12 @@ def item_action(request, pk, item_pk, action):
         raise Http404
     run, bound_name, success = ITEM_ACTIONS[action]
     return _act(
-        request, pk, lambda: run(request, pk, item_pk), bound_name.format(item_pk), str(success)
+        request,
+        pk,
+        (lambda: run(request, pk, item_pk), action),
+        bound_name.format(item_pk),
+        str(success),
+        item_pk=item_pk,
     )
 
 
@@ -342,8 +376,10 @@ def meeting_new(request):
 
 
 def meeting_edit(request, pk):
-    _officers_only(request)
-    meeting = request.scope.get(selectors.meetings(request.scope), pk=pk)
+    meeting = _readable_meeting(request, pk)
+    reason = workflow.refusal(request.scope, request.user, meeting, "edit")
+    if reason:  # a meeting that cannot be moved has no form to fill in
+        return _meeting_page(request, meeting, refusal=reason, status=409)
     form = MeetingForm(request.POST or None, instance=meeting, scope=request.scope)
     if request.method == "POST":
         try:
@@ -381,16 +417,16 @@ def emergency(request, case_pk):
 
 @require_GET
 def notice(request, pk, item_pk):
-    """The one-page public notice (公示) of a decision, worded for residents, no phones."""
-    _officers_only(request)
-    item = request.scope.get(
+    """The one-page public notice (公示) of a decision, worded for residents, no phones.
+    Everyone who may read the meeting may print it."""
+    item = request.scope.get_readable(
         AgendaItem.objects.select_related(
             "meeting__community", "case__category", "case__grid", "case__building"
         ),
         pk=item_pk,
         meeting_id=pk,
     )
-    if item.status != ItemStatus.DECIDED:
+    if not workflow.has_notice(item):
         raise Http404
     attended = item.meeting.participants.filter(attended=True)
     return render(

@@ -10,6 +10,8 @@ item goes to the community's next session (再协商). Every change locks the me
 so two officers pressing the same button produce one change.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
@@ -64,17 +66,122 @@ CHANGE_LABELS = {
     "approved": gettext_lazy("minutes approved"),
     "closed": gettext_lazy("closed"),
 }
+OPEN_MEETING = (MeetingState.SCHEDULED, MeetingState.HELD)
+REPORTED = (MeetingState.APPROVED, MeetingState.CLOSED)  # states with a closing report
 MONTHLY_DAY = 17
 MONTHLY_TIME = time(9, 30)
 AGENDA_STATES = (State.PROPOSED, State.DELIBERATING)
-OPEN_MEETING = (MeetingState.SCHEDULED, MeetingState.HELD)
 
 
-# Who may act --------------------------------------------------------------------------
+# Who may do what, and when: the one home of the meeting page's buttons ------------------
 def is_officer_for(scope: Scope, meeting: Meeting) -> bool:
     return scope.is_superuser or (
         meeting.community_id in scope.community_ids or meeting.street_id in scope.street_ids
     )
+
+
+def _before_its_day(meeting, user):
+    if timezone.localtime(meeting.starts_at).date() > timezone.localdate():
+        return _("A meeting is opened on its day, not before.")
+    return None
+
+
+def _not_the_host(meeting, user):
+    return None if meeting.host_id == user.pk else _("Only the host approves the minutes.")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When an action is possible: the meeting's states (with the refusal otherwise, naming
+    the state) and any further condition, which returns why not or None."""
+
+    states: tuple
+    refused: str
+    condition: Callable | None = field(default=None)
+
+
+SCHEDULED, HELD = (MeetingState.SCHEDULED,), (MeetingState.HELD,)
+CHANGING_AGENDA = gettext_lazy("A %(state)s meeting's agenda cannot change.")
+INVITING = gettext_lazy("People cannot be invited to a %(state)s meeting.")
+RECORDING = gettext_lazy("Items are recorded while the meeting is held, not when it is %(state)s.")
+MEETING_RULES = {
+    "edit": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be moved.")),
+    "open": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be opened."), _before_its_day),
+    "cancel": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be cancelled.")),
+    "invite": Rule(OPEN_MEETING, INVITING),
+    "guest": Rule(OPEN_MEETING, INVITING),
+    "attendance": Rule(
+        OPEN_MEETING, gettext_lazy("Attendance of a %(state)s meeting cannot change.")
+    ),
+    "agenda": Rule(OPEN_MEETING, CHANGING_AGENDA),
+    "minutes": Rule(HELD, gettext_lazy("The minutes of a %(state)s meeting are final.")),
+    "approve": Rule(
+        HELD,
+        gettext_lazy("Only a held meeting's minutes can be approved (it is %(state)s)."),
+        _not_the_host,
+    ),
+    "close": Rule(
+        (MeetingState.APPROVED,),
+        gettext_lazy("Close a meeting after its minutes are approved (it is %(state)s)."),
+    ),
+}
+ITEM_RULES = {
+    "decide": Rule(HELD, RECORDING),
+    "defer": Rule(HELD, RECORDING),
+    "remove": Rule(SCHEDULED, CHANGING_AGENDA),
+}
+
+
+def refusal(scope: Scope, user, meeting: Meeting, action: str, item=None) -> str | None:
+    """Why `action` (on the meeting, or on one of its agenda items) is not possible now, or
+    None when it is. Readers of a meeting who do not run it may do nothing."""
+    if not is_officer_for(scope, meeting):
+        return _("Only the community's officers run its meetings.")
+    rule = ITEM_RULES[action] if item is not None else MEETING_RULES[action]
+    if meeting.state not in rule.states:
+        return str(rule.refused) % {"state": meeting.get_state_display()}
+    if item is not None and item.status != ItemStatus.PENDING:
+        return _("This item is already %(status)s.") % {"status": item.get_status_display()}
+    return rule.condition(meeting, user) if rule.condition else None
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What one user may do now on one meeting: the meeting's actions, and each agenda
+    item's. The meeting page draws every button and form from this, and nothing else."""
+
+    meeting: frozenset
+    items: dict
+
+    def on(self, item) -> frozenset:
+        return self.items.get(item.pk, frozenset())
+
+
+def available_actions(scope: Scope, user, meeting: Meeting, items=None) -> Actions:
+    items = list(meeting.items.all()) if items is None else items
+    return Actions(
+        meeting=frozenset(
+            name for name in MEETING_RULES if refusal(scope, user, meeting, name) is None
+        ),
+        items={
+            item.pk: frozenset(
+                name for name in ITEM_RULES if refusal(scope, user, meeting, name, item) is None
+            )
+            for item in items
+        },
+    )
+
+
+def has_notice(item: AgendaItem) -> bool:
+    """A decided item has a public notice (公示), read by everyone who may read the meeting."""
+    return item.status == ItemStatus.DECIDED
+
+
+def _check(scope: Scope, user, meeting: Meeting, action: str, item=None):
+    """The same rule again, under the meeting's lock."""
+    reason = refusal(scope, user, meeting, action, item)
+    if reason:
+        raise MoveRefused(reason)
 
 
 def _bound(form):
@@ -83,12 +190,10 @@ def _bound(form):
     return form.cleaned_data
 
 
-def _locked(scope: Scope, meeting_id, user=None) -> Meeting:
+def _locked(scope: Scope, meeting_id) -> Meeting:
     meeting = scope.narrow(Meeting.objects.select_for_update()).filter(pk=meeting_id).first()
     if meeting is None:
         raise MoveRefused(_("This meeting does not exist or is outside your places."))
-    if not is_officer_for(scope, meeting):
-        raise MoveRefused(_("Only the community's officers run its meetings."))
     return meeting
 
 
@@ -110,11 +215,6 @@ def _bind_unless_changed(form_class, meeting, data, *, prefix=None, **kwargs):
     )
     form.add_error(None, conflict)
     raise MoveRefused(conflict, form=form)
-
-
-def _require(meeting, states, message):
-    if meeting.state not in states:
-        raise MoveRefused(message % {"state": meeting.get_state_display()})
 
 
 def _log(meeting, what, user, note="", **details):
@@ -221,7 +321,7 @@ def change_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
     """Move a scheduled meeting (date, venue, host); the change is recorded with before/after."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be moved."))
+        _check(scope, user, meeting, "edit")
         before = {
             "starts_at": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
             "venue": meeting.get_venue_kind_display(),
@@ -243,7 +343,7 @@ def change_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
 def cancel_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be cancelled."))
+        _check(scope, user, meeting, "cancel")
         reason = _bound(ReasonForm(data, prefix="cancel"))["reason"]
         meeting.state = MeetingState.CANCELLED
         meeting.cancel_reason = reason
@@ -354,7 +454,7 @@ def _invite(meeting: Meeting, kinds, outside_bodies=()) -> int:
 def invite(scope: Scope, user, meeting_id, data) -> int:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, OPEN_MEETING, _("People cannot be invited to a %(state)s meeting."))
+        _check(scope, user, meeting, "invite")
         values = _bound(InviteForm(data, meeting=meeting, prefix="invite"))
         added = _invite(meeting, values["kinds"], values["outside_bodies"])
         if added:
@@ -366,7 +466,7 @@ def invite(scope: Scope, user, meeting_id, data) -> int:
 def add_guest(scope: Scope, user, meeting_id, data) -> Participant:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, OPEN_MEETING, _("People cannot be invited to a %(state)s meeting."))
+        _check(scope, user, meeting, "guest")
         values = _bound(GuestForm(data, prefix="guest"))
         return Participant.objects.create(meeting=meeting, kind=ParticipantKind.GUEST, **values)
 
@@ -375,7 +475,7 @@ def record_attendance(scope: Scope, user, meeting_id, data) -> Meeting:
     """Who came, and who agreed to be named on public notices (opt-in, per person)."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, OPEN_MEETING, _("Attendance of a %(state)s meeting cannot change."))
+        _check(scope, user, meeting, "attendance")
         ids = set(meeting.participants.values_list("pk", flat=True))
         attended = _ids(data.getlist("attended")) & ids
         named = _ids(data.getlist("named")) & attended
@@ -415,7 +515,7 @@ def offered_cases(meeting: Meeting):
 def add_to_agenda(scope: Scope, user, meeting_id, case_ids) -> int:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, OPEN_MEETING, _("A %(state)s meeting's agenda cannot change."))
+        _check(scope, user, meeting, "agenda")
         wanted = _ids(case_ids)
         if not wanted:
             raise MoveRefused(_("Tick at least one case."))
@@ -436,12 +536,9 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids) -> int:
 def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(
-            meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting's agenda cannot change.")
-        )
-        deleted, _rows = meeting.items.filter(pk=item_id, status=ItemStatus.PENDING).delete()
-        if not deleted:
-            raise MoveRefused(_("This item is not on this meeting's agenda."))
+        item = _item_of(meeting, item_id)
+        _check(scope, user, meeting, "remove", item)
+        item.delete()
 
 
 def _deliberate(scope, user, meeting, case):
@@ -451,21 +548,11 @@ def _deliberate(scope, user, meeting, case):
 
 
 # The session ----------------------------------------------------------------------------
-def may_open(meeting: Meeting) -> bool:
-    """A scheduled session opens on its day or later, never before."""
-    return (
-        meeting.state == MeetingState.SCHEDULED
-        and timezone.localtime(meeting.starts_at).date() <= timezone.localdate()
-    )
-
-
 def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
     """The session starts: its 提 cases move to 议."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be opened."))
-        if timezone.localtime(meeting.starts_at).date() > timezone.localdate():
-            raise MoveRefused(_("A meeting is opened on its day, not before."))
+        _check(scope, user, meeting, "open")
         meeting.state = MeetingState.HELD
         meeting.held_at = timezone.now()
         meeting.save()
@@ -475,27 +562,24 @@ def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
     return meeting
 
 
-def _locked_item(scope, user, meeting_id, item_id):
-    meeting = _locked(scope, meeting_id)
-    _require(
-        meeting,
-        (MeetingState.HELD,),
-        _("Items are recorded while the meeting is held, not when it is %(state)s."),
-    )
+def _item_of(meeting, item_id) -> AgendaItem:
     item = meeting.items.select_for_update().filter(pk=item_id).first()
     if item is None:
         raise MoveRefused(_("This item is not on this meeting's agenda."))
-    if item.status != ItemStatus.PENDING:
-        raise MoveRefused(
-            _("This item is already %(status)s.") % {"status": item.get_status_display()}
-        )
+    return item
+
+
+def _locked_item(scope, user, meeting_id, item_id, action):
+    meeting = _locked(scope, meeting_id)
+    item = _item_of(meeting, item_id)
+    _check(scope, user, meeting, action, item)
     return meeting, item
 
 
 def record_decision(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
     """决: the plan, the vote, who is responsible, and the tasks; the case moves to decided."""
     with transaction.atomic():
-        meeting, item = _locked_item(scope, user, meeting_id, item_id)
+        meeting, item = _locked_item(scope, user, meeting_id, item_id, "decide")
         prefix = f"item{item.pk}"
         form = DecisionForm(data, prefix=prefix)
         task_forms = decision_task_forms(item.case, data, prefix=prefix)
@@ -533,7 +617,7 @@ def record_decision(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem
 def defer_item(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
     """再协商: the discussion is kept and the case goes on the next session's agenda."""
     with transaction.atomic():
-        meeting, item = _locked_item(scope, user, meeting_id, item_id)
+        meeting, item = _locked_item(scope, user, meeting_id, item_id, "defer")
         values = _bound(DiscussionForm(data, prefix=f"defer{item.pk}"))
         item.discussion = values["discussion"]
         item.status = ItemStatus.DEFERRED
@@ -551,7 +635,7 @@ def defer_item(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
 def save_minutes(scope: Scope, user, meeting_id, data) -> Meeting:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, (MeetingState.HELD,), _("The minutes of a %(state)s meeting are final."))
+        _check(scope, user, meeting, "minutes")
         form = _bind_unless_changed(MinutesForm, meeting, data, prefix="minutes")
         meeting.minutes = _bound(form)["minutes"]
         meeting.version += 1
@@ -563,13 +647,7 @@ def approve_minutes(scope: Scope, user, meeting_id) -> Meeting:
     """The host makes the minutes final; every item must be decided or deferred first."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(
-            meeting,
-            (MeetingState.HELD,),
-            _("Only a held meeting's minutes can be approved (it is %(state)s)."),
-        )
-        if meeting.host_id != user.pk:
-            raise MoveRefused(_("Only the host approves the minutes."))
+        _check(scope, user, meeting, "approve")
         if not meeting.minutes.strip():
             raise MoveRefused(_("Write the minutes before approving them."))
         if meeting.items.filter(status=ItemStatus.PENDING).exists():
@@ -584,11 +662,7 @@ def approve_minutes(scope: Scope, user, meeting_id) -> Meeting:
 def close_meeting(scope: Scope, user, meeting_id) -> Meeting:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(
-            meeting,
-            (MeetingState.APPROVED,),
-            _("Close a meeting after its minutes are approved (it is %(state)s)."),
-        )
+        _check(scope, user, meeting, "close")
         meeting.state = MeetingState.CLOSED
         meeting.closed_at = timezone.now()
         meeting.save()

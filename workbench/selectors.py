@@ -61,11 +61,12 @@ def meetings_between(scope, start, end):
     )
 
 
-def invitations(user, now=None, limit=5):
-    """The next meetings the user is invited to, whichever community holds them."""
+def invitations(scope, now=None, limit=5):
+    """The next meetings the user may read without running them: those they are invited to,
+    whichever community holds them, and those with their grids' cases on the agenda."""
     now = now or timezone.now()
     return (
-        Meeting.objects.filter(participants__user=user, starts_at__gte=now)
+        scope.readable(Meeting.objects.filter(starts_at__gte=now))
         .exclude(state=MeetingState.CANCELLED)
         .select_related("community")
         .order_by("starts_at")[:limit]

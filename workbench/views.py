@@ -34,7 +34,7 @@ def home(request):
     if scope.grid_ids:
         context["worker"] = {
             "queues": selectors.queue_counts(scope, WORKER_QUEUES, now),
-            "meetings": list(selectors.invitations(request.user, now)),
+            "meetings": list(selectors.invitations(scope, now)),
         }
         if not (scope.street_ids or scope.community_ids):
             context["grids"] = places.grids(scope)
