@@ -203,7 +203,7 @@ def _meeting_page(request, pk, *, bound=None, refusal=None, status=200):
         ),
         "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
         "is_host": meeting.host_id == request.user.pk,
-        "may_open": workflow.may_open(meeting),
+        "open_refusal": workflow.open_refusal(meeting),
         "refusal": refusal,
     }
     return render(request, "meetings/detail.html", context, status=status)
@@ -376,7 +376,11 @@ def emergency(request, case_pk):
             detail = "; ".join(str(e) for errors in refused.form.errors.values() for e in errors)
         messages.error(request, detail)
         return redirect("cases:detail", case.pk)
-    messages.success(request, _("The emergency session is called and its participants notified."))
+    messages.success(
+        request,
+        _("The emergency session is called; %(n)s invited people are notified.")
+        % {"n": getattr(meeting, "notified", 0)},
+    )
     return redirect("meetings:detail", meeting.pk)
 
 

@@ -13,6 +13,7 @@ so two officers pressing the same button produce one change.
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +29,7 @@ from cases.models import Case, State, Urgency
 from cases.workflow import MoveRefused
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
+from notifications import events
 
 from .forms import (
     DecisionForm,
@@ -289,7 +291,7 @@ def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
         _invite(meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")])
-        mark_notified(meeting)
+        meeting.notified = mark_notified(meeting, user)
     return meeting
 
 
@@ -359,7 +361,7 @@ def invite(scope: Scope, user, meeting_id, data) -> int:
         added = _invite(meeting, values["kinds"], values["outside_bodies"])
         if added:
             _log(meeting, "invited", user, people=added)
-        mark_notified(meeting)
+        mark_notified(meeting, user)
     return added
 
 
@@ -396,9 +398,15 @@ def _ids(values):
     return result
 
 
-def mark_notified(meeting: Meeting):
-    """Invitations go out once per person; the reminders app delivers them (bell, email, SMS)."""
-    meeting.participants.filter(notified_at__isnull=True).update(notified_at=timezone.now())
+def mark_notified(meeting: Meeting, actor) -> int:
+    """Invitations go out once per person, with the invitation (bell, email, SMS): only the
+    people not told yet are told, and marked told. Returns how many were told now."""
+    waiting = list(
+        meeting.participants.filter(notified_at__isnull=True).select_related("user", "contact")
+    )
+    told = events.meeting_invitation(meeting, waiting, actor)
+    meeting.participants.filter(pk__in=told).update(notified_at=timezone.now())
+    return len(told)
 
 
 # The agenda -----------------------------------------------------------------------------
@@ -451,21 +459,37 @@ def _deliberate(scope, user, meeting, case):
 
 
 # The session ----------------------------------------------------------------------------
+def opens_at(meeting: Meeting) -> datetime:
+    """The earliest moment a session may be opened: a little before it starts, so the room
+    can be set up, never hours before (its 议, 决 and minutes would predate the meeting)."""
+    return meeting.starts_at - timedelta(minutes=settings.MEETING_OPENS_MINUTES_BEFORE)
+
+
+def open_refusal(meeting: Meeting, now=None) -> str | None:
+    """Why this session cannot be opened now, or None."""
+    if meeting.state != MeetingState.SCHEDULED:
+        return _("A %(state)s meeting cannot be opened.") % {"state": meeting.get_state_display()}
+    if (now or timezone.now()) < opens_at(meeting):
+        return _(
+            "This meeting starts at %(start)s; it can be opened from %(opens)s, not before."
+        ) % {
+            "start": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "opens": timezone.localtime(opens_at(meeting)).strftime("%H:%M"),
+        }
+    return None
+
+
 def may_open(meeting: Meeting) -> bool:
-    """A scheduled session opens on its day or later, never before."""
-    return (
-        meeting.state == MeetingState.SCHEDULED
-        and timezone.localtime(meeting.starts_at).date() <= timezone.localdate()
-    )
+    return open_refusal(meeting) is None
 
 
 def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
     """The session starts: its 提 cases move to 议."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _require(meeting, (MeetingState.SCHEDULED,), _("A %(state)s meeting cannot be opened."))
-        if timezone.localtime(meeting.starts_at).date() > timezone.localdate():
-            raise MoveRefused(_("A meeting is opened on its day, not before."))
+        refused = open_refusal(meeting)
+        if refused:
+            raise MoveRefused(refused)
         meeting.state = MeetingState.HELD
         meeting.held_at = timezone.now()
         meeting.save()
