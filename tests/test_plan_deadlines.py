@@ -196,4 +196,3 @@ def test_a_meeting_tomorrow_cannot_be_opened_today(personas, login, places):
     )
     assert response.status_code == 409 and "不能提前" in response.content.decode()
     assert Meeting.objects.get().state == MeetingState.SCHEDULED
-
