@@ -85,7 +85,7 @@ def escalation_raised(escalation, actor):
         f"escalation:{escalation.pk}",
         escalation.raised_at,
         _("Escalated to the street (督办): %(code)s") % {"code": case.tracking_code},
-        f"{_about(case)}\n{escalation.reason[:300]}",
+        f"{_about(case)}\n{redact_phones(escalation.reason)[:300]}",
         _case_url(case),
         actor=actor,
         users=list(street_staff_of(case.street_id)),
@@ -101,7 +101,7 @@ def escalation_answered(escalation, actor):
         escalation.answered_at,
         _("The street answered on %(code)s: new deadline %(deadline)s")
         % {"code": case.tracking_code, "deadline": _moment(escalation.new_deadline)},
-        escalation.comment[:300],
+        redact_phones(escalation.comment)[:300],
         _case_url(case),
         actor=actor,
         users=[escalation.raised_by, case.owner],
