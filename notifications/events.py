@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import street_staff_of
-from common.phones import redact_phones
+from common.phones import MOBILE_RE, normalise_phone, redact_phones
 
 from . import dispatch
 from .models import Notification
@@ -129,8 +129,11 @@ def task_assigned(task, actor):
 def meeting_invitation(meeting, participants, actor) -> set:
     """The invited people hear of the meeting: its time, venue and community.
 
-    Returns the ids of the participants now told (the actor counts as told; a guest with
-    neither an account nor a contact cannot be)."""
+    Returns the ids of the participants now told: those with an account (the actor counts as
+    told) and outside contacts with a mobile for SMS. A guest typed in by hand, or a contact
+    with only a landline, is not: the meeting page shows them as not notified."""
+    users = [p for p in participants if p.user_id]
+    contacts = [p for p in participants if p.contact_id and _has_mobile(p.contact)]
     title = _("Invitation: %(kind)s %(time)s, %(community)s") % {
         "kind": meeting.get_kind_display(),
         "time": _moment(meeting.starts_at),
@@ -145,7 +148,11 @@ def meeting_invitation(meeting, participants, actor) -> set:
         body,
         reverse("meetings:detail", args=[meeting.pk]),
         actor=actor,
-        users=[p.user for p in participants if p.user_id],
-        contacts=[p.contact for p in participants if p.contact_id],
+        users=[p.user for p in users],
+        contacts=[p.contact for p in contacts],
     )
-    return {p.pk for p in participants if p.user_id or p.contact_id}
+    return {p.pk for p in users + contacts}
+
+
+def _has_mobile(contact) -> bool:
+    return bool(MOBILE_RE.match(normalise_phone(contact.phone)))

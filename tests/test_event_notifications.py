@@ -18,6 +18,7 @@ from accounts.scope import Scope
 from cases import workflow
 from cases.inputs import EscalationAnswer, NewTask, Ownership
 from cases.models import Case, State
+from grids.models import Contact, ContactKind
 from meetings import workflow as meeting_workflow
 from meetings.models import AgendaItem, Meeting
 from notifications.models import ChannelChoice, Notification
@@ -211,6 +212,13 @@ def test_an_emergency_session_tells_its_people_as_its_message_says(places, reach
         state=State.ACCEPTED,
         owner=officer,
     )
+    landline = Contact.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind=ContactKind.PROPERTY_MANAGER,
+        name="物业李经理",
+        phone="0472-5123456",
+    )
     client = login(officer)
     data = {
         "emergency-day": "today",
@@ -226,6 +234,10 @@ def test_an_emergency_session_tells_its_people_as_its_message_says(places, reach
     }
     assert "已通知 2 名参会人员" in response.content.decode()
     meeting = Meeting.objects.get()
+    # The property manager has only a landline: invited, and shown as not notified.
+    assert meeting.participants.get(contact=landline).notified_at is None
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert "物业李经理" in page and page.count('data-testid="not-notified"') == 1
     note = Notification.objects.filter(rule="meeting_invitation").first()
     assert "1号楼下" in note.body and places.chunguang.name in note.title
     # Inviting again tells only people not told yet: nobody here.
