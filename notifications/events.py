@@ -4,11 +4,15 @@ The workflows call these functions at the moment the event happens, inside the e
 transaction: the bell rows are written with it (a rolled-back move tells no one) and their
 email and SMS deliveries are queued when it commits. Each row has the reminders' natural key
 (rule, object, moment, recipient), so an event told twice (a form sent twice, a retry) tells
-each person once. Whoever made the move is never told of it.
+each person once. Whoever made the move is never told of it. Like the reminders, they are
+written in the site's language, whatever language the person acting reads.
 """
 
+import functools
+
+from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import street_staff_of
@@ -58,7 +62,19 @@ def _moment(value):
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
 
 
+def in_site_language(event):
+    """The recipients read the site's language, not the actor's (who may use the English UI)."""
+
+    @functools.wraps(event)
+    def told_in_site_language(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):  # a fresh one per call: threads
+            return event(*args, **kwargs)
+
+    return told_in_site_language
+
+
 # Cases -------------------------------------------------------------------------------------
+@in_site_language
 def case_assigned(case, actor):
     """The new owner of a case (接单 for someone else, or 改派) hears of it and of its deadline.
 
@@ -77,6 +93,7 @@ def case_assigned(case, actor):
     )
 
 
+@in_site_language
 def escalation_raised(escalation, actor):
     """督办: the street's staff hear that one of their cases is overdue and flagged."""
     case = escalation.case
@@ -92,6 +109,7 @@ def escalation_raised(escalation, actor):
     )
 
 
+@in_site_language
 def escalation_answered(escalation, actor):
     """Whoever raised it and the case's owner hear the street's answer and the new deadline."""
     case = escalation.case
@@ -108,6 +126,7 @@ def escalation_answered(escalation, actor):
     )
 
 
+@in_site_language
 def task_assigned(task, actor):
     """The task's owner: a user by the bell and their channels, an outside contact by SMS."""
     case = task.case
@@ -126,6 +145,7 @@ def task_assigned(task, actor):
 
 
 # Meetings ----------------------------------------------------------------------------------
+@in_site_language
 def meeting_invitation(meeting, participants, actor) -> set:
     """The invited people hear of the meeting: its time, venue and community.
 

@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.scope import Scope
 from cases import workflow
@@ -77,6 +77,15 @@ def test_assigning_a_case_tells_its_new_owner_by_bell_email_and_sms_once(reachab
     assert told("case_assigned") == expected
     workflow.perform(scope, officer, tap.pk, "assign", Ownership(officer, deadline))
     assert told("case_assigned") == expected  # the officer took it: nobody else to tell
+
+
+def test_the_new_owner_reads_the_sites_language_whatever_the_actor_reads(reachable, tap):
+    officer, worker = reachable.officer_chunguang, reachable.worker_cg1
+    with translation.override("en"):
+        workflow.perform(
+            Scope.for_user(officer), officer, tap.pk, "accept", Ownership(worker, soon())
+        )
+    assert "已交由您办理" in Notification.objects.get(rule="case_assigned").title
 
 
 def test_accepting_a_case_for_oneself_tells_no_one(reachable, tap):
