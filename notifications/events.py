@@ -154,12 +154,14 @@ def meeting_invitation(meeting, participants, actor) -> set:
     with only a landline, is not: the meeting page shows them as not notified."""
     users = [p for p in participants if p.user_id]
     contacts = [p for p in participants if p.contact_id and _has_mobile(p.contact)]
-    title = _("Invitation: %(kind)s %(time)s, %(community)s") % {
+    body = f"{meeting.get_venue_kind_display()} {meeting.address}".strip()
+    # The title carries the place too: an SMS is the title and a link they cannot open.
+    title = _("Invitation: %(kind)s %(time)s, %(community)s, %(place)s") % {
         "kind": meeting.get_kind_display(),
         "time": _moment(meeting.starts_at),
         "community": meeting.community.name,
+        "place": body,
     }
-    body = f"{meeting.get_venue_kind_display()} {meeting.address}".strip()
     tell(
         "meeting_invitation",
         f"meeting:{meeting.pk}",

@@ -21,7 +21,8 @@ from cases.models import Case, State
 from grids.models import Contact, ContactKind
 from meetings import workflow as meeting_workflow
 from meetings.models import AgendaItem, Meeting
-from notifications.models import ChannelChoice, Notification
+from notifications import dispatch
+from notifications.models import ChannelChoice, Delivery, Notification
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +162,7 @@ def test_a_task_on_the_case_page_tells_its_owner(reachable, login, decided):
     assert "更换锈蚀管道" in note.title and due in note.title
 
 
-def test_a_task_for_an_outside_contact_goes_by_sms(places, reachable, decided):
+def test_a_task_for_an_outside_contact_goes_by_sms(places, reachable, decided, capsys):
     leader = places.leaders[places.cg1]  # 单元长, phone 138…
     officer = reachable.officer_chunguang
     workflow.add_task(
@@ -171,6 +172,9 @@ def test_a_task_for_an_outside_contact_goes_by_sms(places, reachable, decided):
         NewTask("收取维修费", timezone.localdate() + timedelta(days=5), owner_contact=leader),
     )
     assert told("task_assigned") == {f"contact:{leader.pk}": [("sms", leader.phone)]}
+    delivery = Delivery.objects.get()
+    assert dispatch.send(delivery.pk) == "sent" and dispatch.send(delivery.pk) == "skipped"
+    assert f"SMS to {leader.phone}" in capsys.readouterr().out
 
 
 def test_tasks_decided_in_a_meeting_tell_their_owners(places, reachable, login):
@@ -248,7 +252,7 @@ def test_an_emergency_session_tells_its_people_as_its_message_says(places, reach
     page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
     assert "物业李经理" in page and page.count('data-testid="not-notified"') == 1
     note = Notification.objects.filter(rule="meeting_invitation").first()
-    assert "1号楼下" in note.body and places.chunguang.name in note.title
+    assert "1号楼下" in note.title and places.chunguang.name in note.title
     # Inviting again tells only people not told yet: nobody here.
     invite = {"invite-kinds": ["grid_worker", "unit_leader"]}
     client.post(reverse("meetings:action", args=[meeting.pk, "invite"]), invite)
