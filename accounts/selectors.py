@@ -74,6 +74,10 @@ def workers_by_grid(grid_ids) -> dict:
     return dict(workers)
 
 
+def street_staff_of(street_id) -> QuerySet:
+    return _users(_active_roles(kind=RoleKind.STREET_STAFF, street_id=street_id))
+
+
 def first_officer_by_community(community_ids) -> dict:
     """{community id: user id} of the officer who hosts the monthly session by default."""
     return {

@@ -1,16 +1,21 @@
 """Logging a new request: the case, its photos and its first history row, in one step."""
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from common.workdays import add_working_days
 
-from .models import OPEN_STATES, Case, CaseEvent, State, new_tracking_code
+from .models import OPEN_STATES, Case, CaseEvent, State, Urgency, new_tracking_code
 from .workflow import add_photo
 
 
-def first_response_deadline(logged_at, street):
-    """When an officer must have accepted a new case by: the street's working days."""
+def first_response_deadline(logged_at, street, urgency=Urgency.ROUTINE):
+    """When an officer must have accepted a new case by: the street's working days, or for
+    an urgent case the street's hours on the clock."""
+    if urgency == Urgency.URGENT:
+        return logged_at + timedelta(hours=street.urgent_response_hours)
     return add_working_days(logged_at, street.response_working_days)
 
 
@@ -49,7 +54,7 @@ def save_new_case(case, photos, user=None) -> Case:
         case.state = State.SUBMITTED
         case.created_at = timezone.now()
         case.response_deadline = first_response_deadline(
-            case.created_at, case.grid.community.street
+            case.created_at, case.grid.community.street, case.urgency
         )
         case.accept_by = case.response_deadline
         _insert_with_a_free_tracking_code(case)

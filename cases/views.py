@@ -290,6 +290,8 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "blocked": blocked,
         "events": events,
         "tasks": tasks,
+        "deadline_follows_plan": case.state in workflow.TASK_STATES
+        and any(t.status == TaskStatus.OPEN for t in tasks),
         "task_form": bound.get("task")
         or (TaskForm(case=case, prefix="task") if may_manage_tasks else None),
         "closable_tasks": {t.pk for t in tasks if workflow.may_close_task(scope, user, case, t)},

@@ -7,9 +7,10 @@ transaction, so two officers pressing the same button at once produce one move.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,7 @@ from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days
 from grids.selectors import task_contacts
 
+from . import signals
 from .inputs import (
     Decision,
     EscalationAnswer,
@@ -170,6 +172,9 @@ class Accept(Move):
         case.response_deadline = inputs.response_deadline
         if self.name == "accept":
             case.accepted_at = now
+        signals.case_assigned.send(
+            sender=Case, case=case, actor=user
+        )  # not when one takes the case oneself
         return {
             "owner": display_name(inputs.owner),
             "response_deadline": inputs.response_deadline.isoformat(),
@@ -546,6 +551,9 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
             owner_contact=task.owner_contact,
             due_date=task.due_date,
         )
+        signals.task_assigned.send(sender=Task, task=created, actor=user)
+        case.response_deadline = plan_deadline(case)
+        case.save(update_fields=["response_deadline", "updated_at"])
         _record(
             case,
             user,
@@ -556,10 +564,20 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
             {
                 "owner": str(created.owner),
                 "due_date": created.due_date.isoformat(),
+                "response_deadline": case.response_deadline.isoformat(),
                 **(meeting or {}),
             },
         )
     return created
+
+
+def plan_deadline(case: Case) -> datetime:
+    """The decided plan's deadline: the end of its latest open task's due day, local time.
+
+    From 决 on, the case is due when its plan says, so a case on plan is not overdue (the
+    overdue queue, page, reminders and report all read `response_deadline`)."""
+    latest = case.tasks.filter(status=TaskStatus.OPEN).aggregate(day=Max("due_date"))["day"]
+    return timezone.make_aware(datetime.combine(latest, time(23, 59, 59)))
 
 
 def close_task(scope: Scope, user, case_id, task_id, status, drop_reason="") -> Task:
@@ -629,6 +647,7 @@ def escalate(scope: Scope, user, case_id, reason: str) -> Escalation:
                 _("This case is already escalated and waits for the street.")
             ) from None
         _record(case, user, "escalated", case.state, case.state, reason)
+        signals.escalation_raised.send(sender=Escalation, escalation=escalation, actor=user)
     return escalation
 
 
@@ -671,6 +690,7 @@ def answer_escalation(
             answer.comment,
             {"new_deadline": answer.new_deadline.isoformat()},
         )
+        signals.escalation_answered.send(sender=Escalation, escalation=escalation, actor=user)
     return escalation
 
 

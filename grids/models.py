@@ -24,6 +24,13 @@ class Street(models.Model):
     follow_up_working_days = models.PositiveSmallIntegerField(
         _("working days from resolution to the follow-up visit"), default=7
     )
+    # An urgent case is accepted within hours, counted on the clock (weekends too).
+    urgent_response_hours = models.PositiveSmallIntegerField(
+        _("hours to accept an urgent case"),
+        default=4,
+        db_default=4,  # rows written by COPY (bench/seed.py) get it too
+        validators=[MinValueValidator(1), MaxValueValidator(72)],
+    )
     # PIPL: how long a closed case keeps the resident's name and phone (cases/retention.py).
     retention_months = models.PositiveSmallIntegerField(
         _("months a closed case keeps the resident's name and phone"),

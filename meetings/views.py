@@ -223,6 +223,10 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
         # Lists and the calendar are for the officers; a reader's way back is the home page.
         "lists": scope.is_officer,
+        # A session on the calendar that may not be opened yet says from when it may.
+        "open_waits": workflow.refusal(scope, request.user, meeting, "open")
+        if "edit" in actions.meeting and "open" not in actions.meeting
+        else None,
         "refusal": refusal,
     }
     return render(request, "meetings/detail.html", context, status=status)
@@ -411,7 +415,11 @@ def emergency(request, case_pk):
             detail = "; ".join(str(e) for errors in refused.form.errors.values() for e in errors)
         messages.error(request, detail)
         return redirect("cases:detail", case.pk)
-    messages.success(request, _("The emergency session is called and its participants notified."))
+    messages.success(
+        request,
+        _("The emergency session is called; %(n)s invited people are notified.")
+        % {"n": getattr(meeting, "notified", 0)},
+    )
     return redirect("meetings:detail", meeting.pk)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,6 +32,7 @@ from cases.workflow import MoveRefused
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
+from . import signals
 from .forms import (
     DecisionForm,
     DiscussionForm,
@@ -80,9 +82,20 @@ def is_officer_for(scope: Scope, meeting: Meeting) -> bool:
     )
 
 
-def _before_its_day(meeting, user):
-    if timezone.localtime(meeting.starts_at).date() > timezone.localdate():
-        return _("A meeting is opened on its day, not before.")
+def opens_at(meeting: Meeting) -> datetime:
+    """The earliest moment a session may be opened: a little before it starts, so the room
+    can be set up, never hours before (its 议, 决 and minutes would predate the meeting)."""
+    return meeting.starts_at - timedelta(minutes=settings.MEETING_OPENS_MINUTES_BEFORE)
+
+
+def _too_early(meeting, user, now=None):
+    if (now or timezone.now()) < opens_at(meeting):
+        return _(
+            "This meeting starts at %(start)s; it can be opened from %(opens)s, not before."
+        ) % {
+            "start": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "opens": timezone.localtime(opens_at(meeting)).strftime("%H:%M"),
+        }
     return None
 
 
@@ -106,7 +119,7 @@ INVITING = gettext_lazy("People cannot be invited to a %(state)s meeting.")
 RECORDING = gettext_lazy("Items are recorded while the meeting is held, not when it is %(state)s.")
 MEETING_RULES = {
     "edit": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be moved.")),
-    "open": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be opened."), _before_its_day),
+    "open": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be opened."), _too_early),
     "cancel": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be cancelled.")),
     "invite": Rule(OPEN_MEETING, INVITING),
     "guest": Rule(OPEN_MEETING, INVITING),
@@ -389,7 +402,7 @@ def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
         _invite(meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")])
-        mark_notified(meeting)
+        meeting.notified = mark_notified(meeting, user)
     return meeting
 
 
@@ -459,7 +472,7 @@ def invite(scope: Scope, user, meeting_id, data) -> int:
         added = _invite(meeting, values["kinds"], values["outside_bodies"])
         if added:
             _log(meeting, "invited", user, people=added)
-        mark_notified(meeting)
+        mark_notified(meeting, user)
     return added
 
 
@@ -496,9 +509,19 @@ def _ids(values):
     return result
 
 
-def mark_notified(meeting: Meeting):
-    """Invitations go out once per person; the reminders app delivers them (bell, email, SMS)."""
-    meeting.participants.filter(notified_at__isnull=True).update(notified_at=timezone.now())
+def mark_notified(meeting: Meeting, actor) -> int:
+    """Invitations go out once per person, with the invitation (bell, email, SMS): only the
+    people not told yet are told, and marked told. Returns how many were told now."""
+    waiting = list(
+        meeting.participants.filter(notified_at__isnull=True).select_related("user", "contact")
+    )
+    told = set()
+    for _receiver, ids in signals.participants_invited.send(
+        sender=Meeting, meeting=meeting, participants=waiting, actor=actor
+    ):
+        told |= set(ids or ())
+    meeting.participants.filter(pk__in=told).update(notified_at=timezone.now())
+    return len(told)
 
 
 # The agenda -----------------------------------------------------------------------------

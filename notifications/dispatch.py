@@ -56,10 +56,12 @@ def scan(now=None) -> dict:
     return {"due": len(rows), "created": created, "deliveries": fanned, "queued": queued}
 
 
-def fan_out() -> int:
-    """Delivery rows for notifications that have none yet, by each recipient's choice."""
+def fan_out(**only) -> int:
+    """Delivery rows for notifications that have none yet, by each recipient's choice.
+
+    `only` narrows to some notifications (an event's, see deliver_on_commit)."""
     fresh = list(
-        Notification.objects.filter(fanned_out=False)
+        Notification.objects.filter(fanned_out=False, **only)
         .select_related("user", "contact")
         .select_for_update(skip_locked=True, of=("self",))[:5000]
     )
@@ -115,6 +117,30 @@ def queue_waiting(now=None) -> int:
         # Only after commit: a rolled-back scan queues nothing. If the broker is down the
         # rows keep their queued_at and the next scan after REQUEUE queues them again.
         transaction.on_commit(send_to_broker)
+    return len(ids)
+
+
+def deliver_on_commit(**only) -> int:
+    """Deliveries of notifications written in this transaction (an event's), queued when it
+    commits: a rolled-back event queues nothing. A broker that is down at that moment fails
+    quietly; the rows keep their queued_at and the scan queues them again after REQUEUE."""
+    fan_out(**only)
+    ids = list(
+        Delivery.objects.filter(
+            status=DeliveryStatus.PENDING,
+            queued_at__isnull=True,
+            notification__in=Notification.objects.filter(**only),
+        ).values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    Delivery.objects.filter(pk__in=ids).update(queued_at=timezone.now())
+
+    def send_to_broker():
+        for delivery_id in ids:
+            current_app.send_task(DELIVER_TASK, args=[delivery_id])
+
+    transaction.on_commit(send_to_broker, robust=True)
     return len(ids)
 
 

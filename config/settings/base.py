@@ -260,6 +260,9 @@ REMINDER_MESSAGE_DOMAIN = env.str("REMINDER_MESSAGE_DOMAIN", default="youjie.loc
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
 
+# A deliberation meeting may be opened this many minutes before it starts, not earlier.
+MEETING_OPENS_MINUTES_BEFORE = env.int("MEETING_OPENS_MINUTES_BEFORE", default=30)
+
 # Residents' public pages: how many requests and lookups one address or phone may make.
 RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR = env.int(
     "RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR", default=5

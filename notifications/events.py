@@ -1,0 +1,201 @@
+"""Who is told of what when something happens, in one place.
+
+The workflows call these functions at the moment the event happens, inside the event's own
+transaction: the bell rows are written with it (a rolled-back move tells no one) and their
+email and SMS deliveries are queued when it commits. Each row has the reminders' natural key
+(rule, object, moment, recipient), so an event told twice (a form sent twice, a retry) tells
+each person once. Whoever made the move is never told of it. Like the reminders, they are
+written in the site's language, whatever language the person acting reads.
+"""
+
+import functools
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.selectors import street_staff_of
+from common.phones import MOBILE_RE, normalise_phone, redact_phones
+
+from . import dispatch
+from .models import Notification
+
+
+def tell(rule, object_key, moment, title, body, url, *, actor, users=(), contacts=()) -> int:
+    """Write one notification per person (users by the bell and their channels, outside
+    contacts by SMS) and queue its deliveries on commit; returns how many are new."""
+    common = {
+        "rule": rule,
+        "object_key": object_key,
+        "due_at": moment,
+        "title": str(title)[:200],
+        "body": str(body),
+        "url": url,
+    }
+    people = {u.pk: u for u in users if u is not None and u.is_active}
+    people.pop(getattr(actor, "pk", None), None)
+    reached = {c.pk: c for c in contacts if c is not None}
+    rows = [Notification(recipient_key=f"user:{pk}", user=u, **common) for pk, u in people.items()]
+    rows += [
+        Notification(recipient_key=f"contact:{pk}", contact=c, **common)
+        for pk, c in reached.items()
+    ]
+    if not rows:
+        return 0
+    key = {"rule": rule, "object_key": object_key, "due_at": moment}
+    before = Notification.objects.filter(**key).count()
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    dispatch.deliver_on_commit(**key)
+    return Notification.objects.filter(**key).count() - before
+
+
+def _case_url(case):
+    return reverse("cases:detail", args=[case.pk])
+
+
+def _about(case):
+    return f"{case.grid.name} · {case.category.name} · {redact_phones(case.description)[:60]}"
+
+
+def _moment(value):
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def in_site_language(event):
+    """The recipients read the site's language, not the actor's (who may use the English UI)."""
+
+    @functools.wraps(event)
+    def told_in_site_language(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):  # a fresh one per call: threads
+            return event(*args, **kwargs)
+
+    return told_in_site_language
+
+
+# Cases -------------------------------------------------------------------------------------
+@in_site_language
+def case_assigned(case, actor):
+    """The new owner of a case (接单 for someone else, or 改派) hears of it and of its deadline.
+
+    The deadline is part of the key: the same assignment sent twice tells once, a new
+    deadline is news."""
+    return tell(
+        "case_assigned",
+        f"case:{case.pk}",
+        case.response_deadline,
+        _("Case %(code)s is yours, due %(deadline)s")
+        % {"code": case.tracking_code, "deadline": _moment(case.response_deadline)},
+        _about(case),
+        _case_url(case),
+        actor=actor,
+        users=[case.owner],
+    )
+
+
+@in_site_language
+def escalation_raised(escalation, actor):
+    """督办: the street's staff hear that one of their cases is overdue and flagged."""
+    case = escalation.case
+    return tell(
+        "escalated",
+        f"escalation:{escalation.pk}",
+        escalation.raised_at,
+        _("Escalated to the street (督办): %(code)s") % {"code": case.tracking_code},
+        f"{_about(case)}\n{redact_phones(escalation.reason)[:300]}",
+        _case_url(case),
+        actor=actor,
+        users=list(street_staff_of(case.street_id)),
+    )
+
+
+@in_site_language
+def escalation_answered(escalation, actor):
+    """Whoever raised it and the case's owner hear the street's answer and the new deadline."""
+    case = escalation.case
+    return tell(
+        "escalation_answered",
+        f"escalation:{escalation.pk}",
+        escalation.answered_at,
+        _("The street answered on %(code)s: new deadline %(deadline)s")
+        % {"code": case.tracking_code, "deadline": _moment(escalation.new_deadline)},
+        redact_phones(escalation.comment)[:300],
+        _case_url(case),
+        actor=actor,
+        users=[escalation.raised_by, case.owner],
+    )
+
+
+@in_site_language
+def task_assigned(task, actor):
+    """The task's owner: a user by the bell and their channels, an outside contact by SMS."""
+    case = task.case
+    return tell(
+        "task_assigned",
+        f"task:{task.pk}",
+        task.created_at,
+        _("New task for you: %(task)s, due %(due)s")
+        % {"task": task.title, "due": f"{task.due_date:%Y-%m-%d}"},
+        f"{case.tracking_code} · {_about(case)}",
+        _case_url(case),
+        actor=actor,
+        users=[task.owner_user],
+        contacts=[task.owner_contact],
+    )
+
+
+# Meetings ----------------------------------------------------------------------------------
+@in_site_language
+def meeting_invitation(meeting, participants, actor) -> set:
+    """The invited people hear of the meeting: its time, venue and community.
+
+    Returns the ids of the participants now told: those with an account (the actor counts as
+    told) and outside contacts with a mobile for SMS. A guest typed in by hand, or a contact
+    with only a landline, is not: the meeting page shows them as not notified."""
+    users = [p for p in participants if p.user_id]
+    contacts = [p for p in participants if p.contact_id and _has_mobile(p.contact)]
+    body = f"{meeting.get_venue_kind_display()} {meeting.address}".strip()
+    # The title carries the place too: an SMS is the title and a link they cannot open.
+    title = _("Invitation: %(kind)s %(time)s, %(community)s, %(place)s") % {
+        "kind": meeting.get_kind_display(),
+        "time": _moment(meeting.starts_at),
+        "community": meeting.community.name,
+        "place": body,
+    }
+    tell(
+        "meeting_invitation",
+        f"meeting:{meeting.pk}",
+        meeting.starts_at,
+        title,
+        body,
+        reverse("meetings:detail", args=[meeting.pk]),
+        actor=actor,
+        users=[p.user for p in users],
+        contacts=[p.contact for p in contacts],
+    )
+    return {p.pk for p in users + contacts}
+
+
+def _has_mobile(contact) -> bool:
+    return bool(MOBILE_RE.match(normalise_phone(contact.phone)))
+
+
+# Receivers of the workflows' signals (connected in NotificationsConfig.ready).
+def on_case_assigned(sender, case, actor, **kwargs):
+    case_assigned(case, actor)
+
+
+def on_task_assigned(sender, task, actor, **kwargs):
+    task_assigned(task, actor)
+
+
+def on_escalation_raised(sender, escalation, actor, **kwargs):
+    escalation_raised(escalation, actor)
+
+
+def on_escalation_answered(sender, escalation, actor, **kwargs):
+    escalation_answered(escalation, actor)
+
+
+def on_participants_invited(sender, meeting, participants, actor, **kwargs) -> set:
+    return meeting_invitation(meeting, participants, actor)
