@@ -36,6 +36,8 @@ PUBLIC = {
     "password_change",
     "password_change_done",
     "home",
+    "manifest",
+    "favicon",
 }
 
 
