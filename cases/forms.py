@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import possible_owners
+from common.ordering import order_choices_naturally
 from common.people import display_name
 from grids.models import Building, Contact, Grid, Unit
 from grids.selectors import task_contacts
@@ -67,6 +68,7 @@ class OwnerForm(NoteForm):
         if owners is not None:
             self.fields["owner"].queryset = owners
             self.fields["owner"].label_from_instance = display_name
+            order_choices_naturally(self.fields["owner"])
         self.initial.setdefault("response_deadline", _in_three_days())
 
     def inputs(self):
@@ -186,6 +188,8 @@ class TaskForm(forms.Form):
         self.fields["owner_contact"].label_from_instance = lambda c: (
             f"{c.organisation or c.get_kind_display()} · {c.name}"
         )
+        order_choices_naturally(self.fields["owner_user"])
+        order_choices_naturally(self.fields["owner_contact"])
 
     def inputs(self):
         return inputs.NewTask(**self.cleaned_data)
@@ -345,6 +349,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
         self.fields["owner"].label_from_instance = display_name
+        order_choices_naturally(self.fields["owner"])
         self.initial.setdefault("response_deadline", _in_three_days())
 
     def clean_ids(self):

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import owners_in_scope
 from common.bodylimit import accepts_upload
+from common.ordering import naturally
 from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
@@ -56,12 +57,15 @@ def _private(response):
 
 def _owner_choices(scope):
     """(id, name) pairs for the bulk form's owner select: plain values render fastest."""
-    return [
-        (pk, f"{first} {last}".strip() or username)
-        for pk, first, last, username in owners_in_scope(scope).values_list(
-            "pk", "first_name", "last_name", "username"
-        )
-    ]
+    return naturally(
+        (
+            (pk, f"{first} {last}".strip() or username)
+            for pk, first, last, username in owners_in_scope(scope).values_list(
+                "pk", "first_name", "last_name", "username"
+            )
+        ),
+        key=lambda choice: choice[1],
+    )
 
 
 # The list -------------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def case_new(request):
                 % {"code": case.tracking_code},
             )
             return redirect("cases:detail", case.pk)
-    grids = list(form.fields["grid"].queryset)
+    grids = naturally(form.fields["grid"].queryset, key=lambda g: f"{g.community.name} {g.name}")
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
     chosen_building = _chosen(form, "building")
     context = {
@@ -226,13 +230,15 @@ def _chosen(form, name):
 def _buildings(scope, grid_id):
     if not grid_id:
         return []
-    return list(scope.narrow(Building.objects.filter(grid_id=grid_id)).order_by("estate", "name"))
+    return naturally(scope.narrow(Building.objects.filter(grid_id=grid_id)))
 
 
 def _units(scope, building_id):
     if not building_id:
         return []
-    return list(scope.narrow(Unit.objects.filter(building_id=building_id)).order_by("name"))
+    return naturally(
+        scope.narrow(Unit.objects.filter(building_id=building_id)), key=lambda u: u.name
+    )
 
 
 @require_GET
@@ -427,14 +433,14 @@ def escalation_answer(request, pk, escalation_pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_answer_escalation(scope, case)
-        else _("Only street staff answer an escalation."),
+        check=lambda case: (
+            None
+            if workflow.may_answer_escalation(scope, case)
+            else _("Only street staff answer an escalation.")
+        ),
         form=AnswerEscalationForm(request.POST, prefix="answer"),
         form_name="answer",
-        run=lambda form: workflow.answer_escalation(
-            scope, user, pk, escalation_pk, form.inputs()
-        ),
+        run=lambda form: workflow.answer_escalation(scope, user, pk, escalation_pk, form.inputs()),
         success=_("The street's answer is recorded and the deadline moved."),
     )
 
@@ -445,9 +451,11 @@ def case_link_duplicate(request, pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_link(scope, user, case)
-        else _("Your role does not allow linking this case."),
+        check=lambda case: (
+            None
+            if workflow.may_link(scope, user, case)
+            else _("Your role does not allow linking this case.")
+        ),
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(
