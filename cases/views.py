@@ -260,7 +260,7 @@ def _similar_context(form, *, grid, building, unit, category, chosen=None):
 @require_GET
 def similar_cases(request):
     """The possible-repeat warning of the logging page, asked for while the place and the
-    category are chosen (htmx): `?grid=&building=&unit=&category=`."""
+    category are chosen (htmx): `?grid=&building=&unit=&category=&duplicate_of=`."""
     scope = request.scope
     if not scope.has_any_place:
         raise PermissionDenied
@@ -274,6 +274,8 @@ def similar_cases(request):
         building=id_param(request.GET, "building", default=0),
         unit=id_param(request.GET, "unit", default=0),
         category=category,
+        # A tick already made stays ticked while the case is still offered.
+        chosen=id_param(request.GET, "duplicate_of"),
     )
     return _private(render(request, "cases/_similar.html", context))
 

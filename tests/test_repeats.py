@@ -96,6 +96,9 @@ def test_the_warning_follows_the_narrowest_consistent_place(personas, places, lo
     assert original.tracking_code in html and theirs.tracking_code not in html
     assert similar(client, grid="x", category=water)[0] == 400
     assert similar(client)[1].strip() == ""  # nothing chosen yet: no warning
+    # A tick already made stays while the case is still offered.
+    _, ticked = similar(client, **place_of(original.unit), duplicate_of=original.pk)
+    assert f'value="{original.pk}" checked' in ticked
 
 
 def test_the_logging_page_loads_the_warning_when_place_or_category_change(personas, login, places):
