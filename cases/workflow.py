@@ -760,14 +760,18 @@ def _last_resolution(case: Case) -> dict:
     return dict(event.details) if event else {}
 
 
-def close_repeats(original: Case, user) -> list[Case]:
+def close_repeats(original: Case, user, _seen=None) -> list[Case]:
     """Close the open repeats of `original`, which has just been resolved, verified or
-    declined; called inside the move's transaction (see the rule above)."""
-    repeats = list(
-        Case.objects.select_for_update()
+    declined; called inside the move's transaction (see the rule above). A case that had
+    repeats of its own before it was linked takes them along: they close with it."""
+    seen = _seen if _seen is not None else {original.pk}
+    repeats = [
+        repeat
+        for repeat in Case.objects.select_for_update()
         .filter(duplicate_of=original, state__in=OPEN_STATES)
         .order_by("pk")
-    )
+        if repeat.pk not in seen
+    ]
     if not repeats:
         return []
     now = timezone.now()
@@ -807,6 +811,7 @@ def close_repeats(original: Case, user) -> list[Case]:
             % {"code": original.tracking_code},
             closed_at=now,
         )
+        seen.add(repeat.pk)
         _record(
             repeat,
             user,
@@ -816,4 +821,6 @@ def close_repeats(original: Case, user) -> list[Case]:
             note,
             details,
         )
+    for repeat in repeats:
+        close_repeats(repeat, user, seen)
     return repeats

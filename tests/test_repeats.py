@@ -295,3 +295,18 @@ def test_a_repeat_is_never_overdue_nor_waiting_to_be_accepted(
     assert scope.narrow(Case.objects.filter(pk=repeat.pk)).exists()
     Case.objects.filter(pk=repeat.pk).update(duplicate_of=None)
     assert rules.cases_past_deadline(now).filter(pk=repeat.pk).exists()
+
+
+def test_a_case_linked_later_takes_its_own_repeats_along(personas, places, login, unit, original):
+    later = CaseFactory(grid=places.cg1, building=unit.building, unit=unit)
+    latest = CaseFactory(grid=places.cg1, building=unit.building, unit=unit, duplicate_of=later)
+    response = login(personas.worker_cg1).post(
+        reverse("cases:link_duplicate", args=[later.pk]),
+        {"duplicate-tracking_code": original.tracking_code},
+    )
+    assert response.status_code == 302
+    _resolve(personas.officer_chunguang, original)
+    for case in (later, latest):
+        case.refresh_from_db()
+        assert case.state == State.RESOLVED and case.follow_up_due is None
+    assert latest.events.get(move="resolve").details["closed_with"] == later.tracking_code
