@@ -13,7 +13,16 @@ from common.phones import phone_search_digits
 from grids.models import Community, Grid
 
 from . import queues
-from .models import OPEN_STATES, Case, Category, Channel, Escalation, State, Urgency
+from .models import (
+    OPEN_STATES,
+    Case,
+    Category,
+    Channel,
+    Escalation,
+    State,
+    Urgency,
+    overdue_condition,
+)
 
 TRACKING_CODE_RE = re.compile(r"^YJ[0-9A-Z]{8}$")
 YES_NO = [("yes", _("yes")), ("no", _("no"))]
@@ -51,10 +60,7 @@ def with_list_columns(queryset):
 
 
 def is_overdue_expression():
-    return ExpressionWrapper(
-        Q(state__in=OPEN_STATES, response_deadline__lt=timezone.now()),
-        output_field=BooleanField(),
-    )
+    return ExpressionWrapper(overdue_condition(timezone.now()), output_field=BooleanField())
 
 
 def was_escalated():
@@ -159,7 +165,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(open_cases if value == "open" else ~open_cases)
 
     def by_overdue(self, queryset, name, value):
-        overdue = Q(state__in=OPEN_STATES, response_deadline__lt=timezone.now())
+        overdue = overdue_condition(timezone.now())
         return queryset.filter(overdue if value == "yes" else ~overdue)
 
     def by_escalated(self, queryset, name, value):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import possible_owners
+from common.ordering import order_choices_naturally
 from common.people import display_name
 from grids.models import Building, Contact, Grid, Unit
 from grids.selectors import task_contacts
@@ -67,6 +68,7 @@ class OwnerForm(NoteForm):
         if owners is not None:
             self.fields["owner"].queryset = owners
             self.fields["owner"].label_from_instance = display_name
+            order_choices_naturally(self.fields["owner"])
         self.initial.setdefault("response_deadline", _in_three_days())
 
     def inputs(self):
@@ -186,6 +188,8 @@ class TaskForm(forms.Form):
         self.fields["owner_contact"].label_from_instance = lambda c: (
             f"{c.organisation or c.get_kind_display()} · {c.name}"
         )
+        order_choices_naturally(self.fields["owner_user"])
+        order_choices_naturally(self.fields["owner_contact"])
 
     def inputs(self):
         return inputs.NewTask(**self.cleaned_data)
@@ -238,6 +242,12 @@ class LinkDuplicateForm(forms.Form):
         return self.cleaned_data["tracking_code"].strip().upper()
 
 
+REPEAT_GONE = _(
+    "The case you marked as repeated is no longer an open case at this place and of this "
+    "category. Check the warning above and save again."
+)
+
+
 class PlaceChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return str(obj)
@@ -257,6 +267,11 @@ class LogCaseForm(forms.ModelForm):
     grid = PlaceChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False)
     photos = PhotosField(label=_("Photos"))
     submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # "This repeats YJ…": the older open case this one repeats, ticked in the warning the page
+    # shows while the place and category are chosen (cases/_similar.html).
+    duplicate_of = forms.ModelChoiceField(
+        queryset=Case.objects.none(), required=False, widget=forms.HiddenInput
+    )
 
     class Meta:
         model = Case
@@ -292,6 +307,9 @@ class LogCaseForm(forms.ModelForm):
         ).order_by("building_id", "name")
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         self.fields["category"].empty_label = None
+        self.scope = scope
+        self.fields["duplicate_of"].queryset = scope.narrow(Case.objects.all())
+        self.fields["duplicate_of"].error_messages["invalid_choice"] = REPEAT_GONE
         self.fields["channel"].initial = Channel.VISIT
         self.fields["urgency"].initial = Urgency.ROUTINE
         self.fields["channel"].choices = Channel.choices
@@ -314,7 +332,18 @@ class LogCaseForm(forms.ModelForm):
                 self.add_error("building", _("This building is not in the chosen grid."))
         if grid is None and not self.has_error("grid"):
             self.add_error("grid", _("Choose where the request is from."))
+        repeats = data.get("duplicate_of")
+        if repeats is not None and not self.errors:
+            candidate = Case(grid=grid, building=building, unit=unit, category=data.get("category"))
+            if not self.similar(candidate).filter(pk=repeats.pk).exists():
+                self.add_error("duplicate_of", REPEAT_GONE)
         return data
+
+    def similar(self, candidate):
+        """The open cases in the user's places that `candidate` (unsaved) may repeat."""
+        from .intake import possible_duplicates
+
+        return possible_duplicates(candidate, among=self.scope.narrow(Case.objects.all()))
 
     def renew_submission(self):
         """A fresh id for the form drawn again, so sending it once more logs a new case."""
@@ -345,6 +374,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
         self.fields["owner"].label_from_instance = display_name
+        order_choices_naturally(self.fields["owner"])
         self.initial.setdefault("response_deadline", _in_three_days())
 
     def clean_ids(self):

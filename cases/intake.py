@@ -8,7 +8,7 @@ from django.utils import timezone
 from common.workdays import add_working_days
 
 from .models import OPEN_STATES, Case, CaseEvent, State, Urgency, new_tracking_code
-from .workflow import add_photo
+from .workflow import add_photo, record_link
 
 
 def first_response_deadline(logged_at, street, urgency=Urgency.ROUTINE):
@@ -33,7 +33,9 @@ def log_case(form, user) -> Case:
     case = form.save(commit=False)
     case.submission_id = form.cleaned_data.get("submission")
     try:
-        return save_new_case(case, form.cleaned_data.get("photos"), user)
+        return save_new_case(
+            case, form.cleaned_data.get("photos"), user, form.cleaned_data.get("duplicate_of")
+        )
     except IntegrityError:
         if case.submission_id is None:
             raise
@@ -45,9 +47,21 @@ def log_case(form, user) -> Case:
         return earlier
 
 
-def save_new_case(case, photos, user=None) -> Case:
-    """A new case in 点单 with its photos and first history row; `user` None: the resident."""
+def save_new_case(case, photos, user=None, repeats=None) -> Case:
+    """A new case in 点单 with its photos and first history row; `user` None: the resident.
+
+    `repeats`: the older open case the user marked this one as repeating; the link is made in
+    the same transaction, with its own history row. Should that case have been closed in the
+    meantime, the new case is saved unlinked: it is then handled on its own, like any other.
+    """
     with transaction.atomic():
+        if repeats is not None:
+            repeats = (
+                Case.objects.select_for_update()
+                .filter(pk=repeats.pk, state__in=OPEN_STATES, duplicate_of__isnull=True)
+                .first()
+            )
+            case.duplicate_of = repeats
         case.community_id = case.grid.community_id
         case.street_id = case.grid.community.street_id
         case.created_by = user
@@ -68,23 +82,37 @@ def save_new_case(case, photos, user=None) -> Case:
             actor=user,
             details={"channel": case.channel},
         )
+        if case.duplicate_of_id:
+            record_link(case, case.duplicate_of, user)
     return case
 
 
-def possible_duplicates(case: Case):
-    """Open cases at the same place and of the same category, newest first."""
+SIMILAR_SHOWN = 5
+
+
+def possible_duplicates(case: Case, among=None):
+    """Open cases at the same place and of the same category that `case` may repeat, newest
+    first: older than it (a new case is linked to the older one, never the reverse) and not
+    repeats themselves (a repeat is linked to the first of its chain). `case` may be unsaved:
+    the logging page asks while the place and category are being chosen. `among` narrows the
+    search (the user's scope); pages always pass it.
+    """
     same_place = {"unit_id": case.unit_id} if case.unit_id else {}
     if not same_place and case.building_id:
         same_place = {"building_id": case.building_id}
     if not same_place:
         same_place = {"grid_id": case.grid_id, "building__isnull": True}
-    return (
-        Case.objects.filter(category_id=case.category_id, state__in=OPEN_STATES, **same_place)
-        .exclude(pk=case.pk)
-        .exclude(duplicate_of_id=case.pk)
-        .exclude(pk=case.duplicate_of_id or 0)
-        .order_by("-created_at")[:5]
+    found = (among if among is not None else Case.objects.all()).filter(
+        category_id=case.category_id,
+        state__in=OPEN_STATES,
+        duplicate_of__isnull=True,
+        **same_place,
     )
+    if case.pk:
+        found = found.exclude(pk=case.pk).exclude(pk=case.duplicate_of_id or 0)
+    if case.created_at:
+        found = found.filter(created_at__lt=case.created_at)
+    return found.order_by("-created_at")
 
 
 def _insert_with_a_free_tracking_code(case, attempts=5):

@@ -286,6 +286,13 @@ OPEN_STATES = (
 )
 
 
+def overdue_condition(now) -> models.Q:
+    """Open past its deadline: the one test of the list, the queues, the workbench and the
+    reminders. A linked repeat (duplicate_of set) follows its original, is closed with it
+    (cases/workflow.py `close_repeats`) and is never overdue on its own."""
+    return models.Q(state__in=OPEN_STATES, response_deadline__lt=now, duplicate_of__isnull=True)
+
+
 def photo_path(photo, filename):
     # The resident's file name is never used: it may hold a name, a path or markup.
     return f"case-photos/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{photo.extension}"

@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import OPEN_STATES, Escalation, State, Task, TaskStatus
+from .models import Escalation, State, Task, TaskStatus, overdue_condition
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,9 @@ def _open_tasks(**lookup):
 
 
 CONDITIONS = {
-    "to_accept": lambda user_id, now: Q(state=State.SUBMITTED),
-    "overdue": lambda user_id, now: Q(state__in=OPEN_STATES, response_deadline__lt=now),
+    # A linked repeat waits for its original, not to be accepted on its own.
+    "to_accept": lambda user_id, now: Q(state=State.SUBMITTED, duplicate_of__isnull=True),
+    "overdue": lambda user_id, now: overdue_condition(now),
     "escalation_waiting": lambda user_id, now: Q(
         Exists(Escalation.objects.filter(case=OuterRef("pk"), answered_at__isnull=True))
     ),

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.case_list, name="list"),
     path("new/", views.case_new, name="new"),
     path("new/places/", views.place_picker, name="place_picker"),
+    path("new/similar/", views.similar_cases, name="similar"),
     path("bulk/", views.case_bulk, name="bulk"),
     path("export.<str:file_format>", views.case_export, name="export"),
     path("<int:pk>/", views.case_detail, name="detail"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import owners_in_scope
 from common.bodylimit import accepts_upload
+from common.ordering import naturally
 from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
@@ -35,7 +36,7 @@ from .forms import (
     move_form,
 )
 from .inputs import Ownership
-from .intake import SubmissionTaken, log_case, possible_duplicates
+from .intake import SIMILAR_SHOWN, SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
 from .photos import photos_upload_bytes
 from .privacy import (
@@ -56,12 +57,15 @@ def _private(response):
 
 def _owner_choices(scope):
     """(id, name) pairs for the bulk form's owner select: plain values render fastest."""
-    return [
-        (pk, f"{first} {last}".strip() or username)
-        for pk, first, last, username in owners_in_scope(scope).values_list(
-            "pk", "first_name", "last_name", "username"
-        )
-    ]
+    return naturally(
+        (
+            (pk, f"{first} {last}".strip() or username)
+            for pk, first, last, username in owners_in_scope(scope).values_list(
+                "pk", "first_name", "last_name", "username"
+            )
+        ),
+        key=lambda choice: choice[1],
+    )
 
 
 # The list -------------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def case_new(request):
                 % {"code": case.tracking_code},
             )
             return redirect("cases:detail", case.pk)
-    grids = list(form.fields["grid"].queryset)
+    grids = naturally(form.fields["grid"].queryset, key=lambda g: f"{g.community.name} {g.name}")
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
     chosen_building = _chosen(form, "building")
     context = {
@@ -211,8 +215,69 @@ def case_new(request):
         "chosen_unit": _chosen(form, "unit"),
         "buildings": _buildings(scope, chosen_grid),
         "units": _units(scope, chosen_building),
+        # Drawn again with the page (a form sent back, or no JavaScript): the warning stays.
+        **_similar_context(
+            form,
+            grid=chosen_grid,
+            building=chosen_building,
+            unit=_chosen(form, "unit"),
+            # The category select has no empty choice: unchosen, it shows the first one.
+            category=_chosen(form, "category")
+            or form.fields["category"].queryset.values_list("pk", flat=True).first(),
+            chosen=_chosen(form, "duplicate_of"),
+        ),
     }
     return _private(render(request, "cases/new.html", context, status=status))
+
+
+def _similar_context(form, *, grid, building, unit, category, chosen=None):
+    """The open cases the new case may repeat, for the place and category chosen so far.
+
+    Places are read through the user's scope (one outside it is ignored, as is a unit not in
+    the chosen building); only the narrowest place chosen counts, as for a saved case.
+    """
+    scope = form.scope
+    unit_obj = scope.narrow(Unit.objects.all()).filter(pk=unit or 0).first()
+    building_obj = scope.narrow(Building.objects.all()).filter(pk=building or 0).first()
+    grid_obj = scope.narrow(Grid.objects.all()).filter(pk=grid or 0).first()
+    if building_obj is None and unit_obj is not None:
+        building_obj = unit_obj.building
+    if unit_obj is not None and unit_obj.building_id != building_obj.pk:
+        unit_obj = None
+    if grid_obj is None and building_obj is not None:
+        grid_obj = building_obj.grid
+    if building_obj is not None and building_obj.grid_id != grid_obj.pk:
+        building_obj, unit_obj = None, None
+    if grid_obj is None or category is None:
+        return {"similar": [], "chosen_duplicate": None}
+    candidate = Case(grid=grid_obj, building=building_obj, unit=unit_obj, category_id=category)
+    similar = list(
+        form.similar(candidate).select_related("category", "building", "unit")[:SIMILAR_SHOWN]
+    )
+    return {"similar": similar, "chosen_duplicate": chosen}
+
+
+@require_GET
+def similar_cases(request):
+    """The possible-repeat warning of the logging page, asked for while the place and the
+    category are chosen (htmx): `?grid=&building=&unit=&category=&duplicate_of=`."""
+    scope = request.scope
+    if not scope.has_any_place:
+        raise PermissionDenied
+    form = LogCaseForm(scope=scope)
+    category = id_param(request.GET, "category", default=0) or None
+    if category and not form.fields["category"].queryset.filter(pk=category).exists():
+        category = None
+    context = _similar_context(
+        form,
+        grid=id_param(request.GET, "grid", default=0),
+        building=id_param(request.GET, "building", default=0),
+        unit=id_param(request.GET, "unit", default=0),
+        category=category,
+        # A tick already made stays ticked while the case is still offered.
+        chosen=id_param(request.GET, "duplicate_of"),
+    )
+    return _private(render(request, "cases/_similar.html", context))
 
 
 def _chosen(form, name):
@@ -226,13 +291,15 @@ def _chosen(form, name):
 def _buildings(scope, grid_id):
     if not grid_id:
         return []
-    return list(scope.narrow(Building.objects.filter(grid_id=grid_id)).order_by("estate", "name"))
+    return naturally(scope.narrow(Building.objects.filter(grid_id=grid_id)))
 
 
 def _units(scope, building_id):
     if not building_id:
         return []
-    return list(scope.narrow(Unit.objects.filter(building_id=building_id)).order_by("name"))
+    return naturally(
+        scope.narrow(Unit.objects.filter(building_id=building_id)), key=lambda u: u.name
+    )
 
 
 @require_GET
@@ -298,7 +365,11 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "photos": list(case.photos.all()),
         "escalations": list(case.escalations.select_related("raised_by", "answered_by")),
         "duplicates": list(case.duplicates.all()),
-        "similar": list(possible_duplicates(case)) if not case.duplicate_of_id else [],
+        "similar": list(
+            possible_duplicates(case, among=scope.narrow(Case.objects.all()))[:SIMILAR_SHOWN]
+        )
+        if not case.duplicate_of_id
+        else [],
         "is_overdue": workflow.is_overdue(case),
         "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),
@@ -444,14 +515,14 @@ def escalation_answer(request, pk, escalation_pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_answer_escalation(scope, case)
-        else _("Only street staff answer an escalation."),
+        check=lambda case: (
+            None
+            if workflow.may_answer_escalation(scope, case)
+            else _("Only street staff answer an escalation.")
+        ),
         form=AnswerEscalationForm(request.POST, prefix="answer"),
         form_name="answer",
-        run=lambda form: workflow.answer_escalation(
-            scope, user, pk, escalation_pk, form.inputs()
-        ),
+        run=lambda form: workflow.answer_escalation(scope, user, pk, escalation_pk, form.inputs()),
         success=_("The street's answer is recorded and the deadline moved."),
     )
 
@@ -462,9 +533,11 @@ def case_link_duplicate(request, pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_link(scope, user, case)
-        else _("Your role does not allow linking this case."),
+        check=lambda case: (
+            None
+            if workflow.may_link(scope, user, case)
+            else _("Your role does not allow linking this case.")
+        ),
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(

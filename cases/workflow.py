@@ -449,6 +449,8 @@ def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=No
         case.state = target
         case.save()
         _record(case, user, move.name, from_state, target, inputs.note, details)
+        if target in CLOSING_STATES:
+            close_repeats(case, user)
     return case
 
 
@@ -616,6 +618,7 @@ def is_overdue(case: Case, now=None) -> bool:
         case.state in OPEN_STATES
         and case.response_deadline is not None
         and case.response_deadline < now
+        and case.duplicate_of_id is None  # a linked repeat follows its original (models.py)
     )
 
 
@@ -694,9 +697,56 @@ def answer_escalation(
     return escalation
 
 
-# Duplicates: a repeated request is linked to the one already being handled.
+# Repeats (重复诉求): a new request about a matter already being handled is linked to the older
+# case (`duplicate_of`), never the other way round. The repeat follows its original: it waits
+# for no acceptance and is never overdue (models.overdue_condition), and when the original is
+# resolved, verified or declined its open repeats are closed with it, in the same transaction:
+#
+# - original resolved or verified: each open repeat is resolved (解单) with the original's
+#   outcome and its explanation for residents (the repeat's resident reads it in the status
+#   lookup), and gets no follow-up visit of its own: 查单 is made once, on the original;
+# - original declined: each open repeat is declined with the original's reason.
+#
+# Each closed repeat gets a history row naming the original (details["closed_with"]); its open
+# tasks are dropped with that reason. A repeat already closed stays as it is.
+CLOSING_STATES = (State.RESOLVED, State.VERIFIED, State.DECLINED)
+
+
 def may_link(scope, user, case) -> bool:
     return officer_or_grid_worker(scope, user, case)
+
+
+def link_refusal(case: Case, original: Case) -> str | None:
+    """Why `case` cannot be linked as a repeat of `original` (the first of its chain), or None."""
+    if original.pk == case.pk or original.duplicate_of_id == case.pk:
+        return _("A case cannot repeat itself.")
+    if case.created_at and original.created_at and original.created_at > case.created_at:
+        return _(
+            "%(code)s was logged after this case: link the newer case to the older one, "
+            "from the newer case's page."
+        ) % {"code": original.tracking_code}
+    if original.state not in OPEN_STATES:
+        return _(
+            "%(code)s is already closed: this case is handled on its own (or reopen that one)."
+        ) % {"code": original.tracking_code}
+    return None
+
+
+def _first_of_chain(original: Case) -> Case:
+    # Link to the first of a chain, so every repeat points at the case being handled.
+    return original.duplicate_of if original.duplicate_of_id else original
+
+
+def record_link(case: Case, original: Case, user):
+    _record(
+        case,
+        user,
+        "linked_duplicate",
+        case.state,
+        case.state,
+        "",
+        {"duplicate_of": original.tracking_code},
+    )
 
 
 def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
@@ -708,21 +758,89 @@ def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
         errors = {}
         _text(errors, "tracking_code", code, 12)
         _invalid(errors)
-        original = scope.narrow(Case.objects.all()).filter(tracking_code=code).first()
-        if original is None:
-            raise MoveRefused(_("No case with this tracking code in your places."))
-        if original.pk == case.pk or original.duplicate_of_id == case.pk:
-            raise MoveRefused(_("A case cannot repeat itself."))
-        # Link to the first of a chain, so every repeat points at the case being handled.
-        case.duplicate_of_id = original.duplicate_of_id or original.pk
-        case.save(update_fields=["duplicate_of", "updated_at"])
-        _record(
-            case,
-            user,
-            "linked_duplicate",
-            case.state,
-            case.state,
-            "",
-            {"duplicate_of": original.tracking_code},
+        found = (
+            scope.narrow(Case.objects.select_related("duplicate_of"))
+            .filter(tracking_code=code)
+            .first()
         )
+        if found is None:
+            raise MoveRefused(_("No case with this tracking code in your places."))
+        original = _first_of_chain(found)
+        refused = link_refusal(case, original)
+        if refused:
+            raise MoveRefused(refused)
+        case.duplicate_of = original
+        case.save(update_fields=["duplicate_of", "updated_at"])
+        record_link(case, original, user)
     return case
+
+
+def _last_resolution(case: Case) -> dict:
+    event = case.events.filter(move="resolve").order_by("-at", "-id").first()
+    return dict(event.details) if event else {}
+
+
+def close_repeats(original: Case, user, _seen=None) -> list[Case]:
+    """Close the open repeats of `original`, which has just been resolved, verified or
+    declined; called inside the move's transaction (see the rule above). A case that had
+    repeats of its own before it was linked takes them along: they close with it."""
+    seen = _seen if _seen is not None else {original.pk}
+    repeats = [
+        repeat
+        for repeat in Case.objects.select_for_update()
+        .filter(duplicate_of=original, state__in=OPEN_STATES)
+        .order_by("pk")
+        if repeat.pk not in seen
+    ]
+    if not repeats:
+        return []
+    now = timezone.now()
+    declined = original.state == State.DECLINED
+    details = {"closed_with": original.tracking_code}
+    if declined:
+        note = (
+            original.events.filter(move="decline")
+            .order_by("-at", "-id")
+            .values_list("note", flat=True)
+            .first()
+            or ""
+        )
+    else:
+        note = ""
+        resolution = _last_resolution(original)
+        details.update(
+            {
+                key: resolution.get(key, "")
+                for key in ("outcome", "explanation_method", "explanation", "referral")
+            }
+        )
+    for repeat in repeats:
+        from_state = repeat.state
+        if declined:
+            repeat.state = State.DECLINED
+        else:
+            repeat.state = State.RESOLVED
+            repeat.outcome = original.outcome
+            repeat.resolved_by = user
+            repeat.resolved_at = now
+            repeat.follow_up_due = None  # 查单 is made once, on the original
+        repeat.save()
+        repeat.tasks.filter(status=TaskStatus.OPEN).update(
+            status=TaskStatus.DROPPED,
+            drop_reason=_("Closed with %(code)s, which this case repeats.")
+            % {"code": original.tracking_code},
+            closed_at=now,
+        )
+        seen.add(repeat.pk)
+        _record(
+            repeat,
+            user,
+            "decline" if declined else "resolve",
+            from_state,
+            repeat.state,
+            note,
+            details,
+        )
+    for repeat in repeats:
+        close_repeats(repeat, user, seen)
+    return repeats

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts.login import LoginForm
+from common.views import favicon, manifest
 from workbench.views import home
 
 urlpatterns = [
@@ -31,6 +32,8 @@ urlpatterns = [
     # The residents' pages: short links for QR codes and posters.
     path("r/", include("residents.urls")),
     path("admin/", admin.site.urls),
+    path("manifest.webmanifest", manifest, name="manifest"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 # A bad query parameter (common.params) is a 400 page that says which one.

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import officers_of
 from cases.forms import TaskForm
+from common.ordering import order_choices_naturally
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
@@ -40,6 +41,7 @@ class MeetingForm(forms.ModelForm):
         self.fields["community"].queryset = communities
         self.fields["host"].queryset = officers_of(communities.values_list("pk", flat=True))
         self.fields["host"].label_from_instance = display_name
+        order_choices_naturally(self.fields["host"])
         self.fields["host"].required = True
         if self.instance.pk:  # a meeting stays in its community
             del self.fields["community"]

@@ -14,10 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.models import Case, Task
 from cases.workflow import MoveRefused
 from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
-from common.phones import redact_phones
 from grids.models import Community
 
-from . import selectors, workflow
+from . import notices, selectors, workflow
 from .forms import (
     DecisionForm,
     DiscussionForm,
@@ -28,7 +27,7 @@ from .forms import (
     ReasonForm,
     decision_task_forms,
 )
-from .models import AgendaItem, ItemStatus, Kind, MeetingState, ParticipantKind, Venue
+from .models import AgendaItem, ItemStatus, Kind, MeetingState, Venue
 
 
 def _officers_only(request):
@@ -436,22 +435,4 @@ def notice(request, pk, item_pk):
     )
     if not workflow.has_notice(item):
         raise Http404
-    attended = item.meeting.participants.filter(attended=True)
-    return render(
-        request,
-        "meetings/notice.html",
-        {
-            "item": item,
-            "meeting": item.meeting,
-            "matter": redact_phones(item.case.description),
-            "wording": redact_phones(item.public_wording or item.plan),
-            "tasks": Task.objects.filter(case=item.case).select_related("owner_contact"),
-            "attendee_count": attended.count(),
-            "organisations": sorted(
-                set(attended.exclude(organisation="").values_list("organisation", flat=True))
-            ),
-            "named": attended.filter(named_in_public=True)
-            .exclude(kind=ParticipantKind.GUEST)
-            .values_list("name", flat=True),
-        },
-    )
+    return render(request, "meetings/notice.html", notices.notice_context(item))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, RoleKind
 from accounts.selectors import officers_by_community, workers_by_grid
-from cases.models import OPEN_STATES, Case, State, Task, TaskStatus
+from cases.models import Case, State, Task, TaskStatus, overdue_condition
 from common.phones import redact_phones
 from meetings.models import Meeting, MeetingState
 from reports.models import FrozenReport
@@ -42,15 +42,16 @@ def _day_start(day):
 # What is due: querysets, narrowed by the caller's scope on the overdue page ---------------
 def unaccepted_cases(now):
     return Case.objects.filter(
-        state=State.SUBMITTED, response_deadline__lte=now, response_deadline__gte=now - LOOKBACK
+        state=State.SUBMITTED,
+        response_deadline__lte=now,
+        response_deadline__gte=now - LOOKBACK,
+        duplicate_of__isnull=True,  # a linked repeat follows its original
     )
 
 
 def cases_past_deadline(now):
     """Accepted cases still open past their owner's deadline (the overdue page shows them)."""
-    return Case.objects.filter(
-        state__in=[s for s in OPEN_STATES if s != State.SUBMITTED], response_deadline__lt=now
-    )
+    return Case.objects.filter(overdue_condition(now)).exclude(state=State.SUBMITTED)
 
 
 def tasks_due_soon(now):

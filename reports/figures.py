@@ -255,6 +255,7 @@ def overdue_cases(place, period):
     return (
         Case.objects.filter(place, _in(period, "response_deadline"))
         .exclude(state=State.DECLINED)
+        .filter(duplicate_of__isnull=True)  # a linked repeat is closed with its original
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=F("response_deadline")))
     )
 

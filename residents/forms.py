@@ -6,12 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Category, Satisfaction
 from cases.photos import PhotosField
 from common.phones import is_valid_phone, normalise_phone, phone_digits, validate_phone
-from grids.models import Building, Unit
 
 
 class RequestForm(forms.Form):
-    building = forms.ModelChoiceField(label=_("Building"), queryset=Building.objects.none())
-    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    """A request from a place: a unit's or a building's QR code, or the place a resident
+    chose on the pages without a QR code (community, estate, building, unit)."""
+
     category = forms.ModelChoiceField(
         label=_("What is it about?"),
         queryset=Category.objects.none(),
@@ -32,29 +32,13 @@ class RequestForm(forms.Form):
     # A field people never see: a bot that fills every field fills this one too.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
-    def __init__(self, *args, community=None, place=None, **kwargs):
+    def __init__(self, *args, place, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         self.place = place
-        if place is not None:  # the QR code names the place
-            del self.fields["building"]
-            del self.fields["unit"]
-        else:
-            self.fields["building"].queryset = Building.objects.filter(
-                grid__community=community
-            ).order_by("estate", "name")
-            self.fields["unit"].queryset = Unit.objects.filter(building__grid__community=community)
-            self.fields["building"].label_from_instance = str
 
     def clean_resident_phone(self):
         return normalise_phone(self.cleaned_data["resident_phone"])
-
-    def clean(self):
-        data = super().clean()
-        unit, building = data.get("unit"), data.get("building")
-        if unit is not None and building is not None and unit.building_id != building.pk:
-            self.add_error("unit", _("This unit is not in the chosen building."))
-        return data
 
     @property
     def is_bot(self):

@@ -5,7 +5,8 @@ from . import views
 app_name = "residents"
 urlpatterns = [
     path("", views.start, name="start"),
-    path("c/<int:community_id>/", views.request_in_community, name="community"),
+    path("c/<int:community_id>/", views.choose_building, name="community"),
+    path("b/<str:code>/", views.choose_unit, name="building"),
     path("p/<str:code>/", views.request_at_place, name="place"),
     path("status/", views.status, name="status"),
     path("status/rate/", views.rate, name="rate"),

@@ -3,13 +3,14 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Case
 from cases.photos import photos_upload_bytes
 from common.bodylimit import accepts_upload
+from common.ordering import naturally
 from common.phones import phone_digits
 from common.ratelimit import allow, client_address, hit, hits
 from grids.models import Building, Community, Grid, Unit
@@ -27,24 +28,56 @@ def _public(view):
 @_public
 @require_GET
 def start(request):
-    """No QR code at hand: choose the community first."""
-    communities = Community.objects.select_related("street").order_by("street__name", "name")
+    """No QR code at hand: choose the community first, then the estate, building and unit."""
+    communities = naturally(
+        Community.objects.select_related("street"), key=lambda c: f"{c.street.name} {c.name}"
+    )
     return render(request, "residents/start.html", {"communities": communities})
 
 
 @_public
-@require_http_methods(["GET", "POST"])
-@accepts_upload(photos_upload_bytes(RequestForm))
-def request_in_community(request, community_id):
+@require_GET
+def choose_building(request, community_id):
+    """The community's estates (小区); with `?estate=` chosen, that estate's buildings.
+
+    Plain links, one short list per page: it works on any phone, with or without JavaScript.
+    A community of one estate goes straight to its buildings. `?estate=` (empty) names the
+    buildings that belong to no estate.
+    """
     community = get_object_or_404(Community, pk=community_id)
-    return _request_page(request, community=community)
+    buildings = Building.objects.filter(grid__community=community)
+    estates = naturally(set(buildings.values_list("estate", flat=True)))
+    estate = request.GET.get("estate")
+    if estate is None and len(estates) == 1:
+        estate = estates[0]
+    context = {"community": community, "estates": estates, "estate": estate}
+    if estate is None:
+        return render(request, "residents/choose_estate.html", context)
+    if estate not in estates:
+        raise Http404
+    context["buildings"] = naturally(buildings.filter(estate=estate), key=lambda b: b.name)
+    context["single_estate"] = len(estates) == 1
+    return render(request, "residents/choose_building.html", context)
+
+
+@_public
+@require_GET
+def choose_unit(request, code):
+    """A building's units, each leading to the request form; or the building as a whole."""
+    building = get_object_or_404(
+        Building.objects.select_related("grid__community"), public_code=code
+    )
+    units = naturally(building.units.all(), key=lambda u: u.name)
+    if not units:
+        return redirect("residents:place", building.public_code)
+    return render(request, "residents/choose_unit.html", {"building": building, "units": units})
 
 
 @_public
 @require_http_methods(["GET", "POST"])
 @accepts_upload(photos_upload_bytes(RequestForm))
 def request_at_place(request, code):
-    """The QR link of a unit or a building: the place is filled in."""
+    """The QR link of a unit or a building (or the last step of choosing): the place is set."""
     place = (
         Unit.objects.select_related("building__grid__community").filter(public_code=code).first()
         or Building.objects.select_related("grid__community").filter(public_code=code).first()
@@ -54,11 +87,9 @@ def request_at_place(request, code):
     return _request_page(request, place=place)
 
 
-def _request_page(request, community=None, place=None):
-    form = RequestForm(
-        request.POST or None, request.FILES or None, community=community, place=place
-    )
-    context = {"form": form, "place": place, "community": community}
+def _request_page(request, place):
+    form = RequestForm(request.POST or None, request.FILES or None, place=place)
+    context = {"form": form, "place": place}
     if request.method != "POST":
         return render(request, "residents/request.html", context)
     if form.is_bot:
@@ -83,8 +114,7 @@ def _request_page(request, community=None, place=None):
             "This phone has sent several requests today. Please call your community."
         )
         return render(request, "residents/request.html", context, status=429)
-    target = place or form.cleaned_data.get("unit") or form.cleaned_data["building"]
-    case = public.submit(form, target)
+    case = public.submit(form, place)
     return render(request, "residents/submitted.html", {"case": case})
 
 
@@ -170,7 +200,9 @@ def qr_sheet(request, kind, pk):
     scope = request.scope
     if kind == "grid":
         grid = scope.get(Grid.objects.select_related("community"), pk=pk)
-        buildings = list(scope.narrow(Building.objects.filter(grid=grid)).prefetch_related("units"))
+        buildings = naturally(
+            scope.narrow(Building.objects.filter(grid=grid)).prefetch_related("units")
+        )
         title = f"{grid.community.name} · {grid.name}"
     elif kind == "building":
         building = scope.get(Building.objects.select_related("grid__community"), pk=pk)
@@ -181,7 +213,7 @@ def qr_sheet(request, kind, pk):
     labels = []
     for building in buildings:
         labels.append({"name": str(building), "url": qr.request_url(building)})
-        for unit in building.units.all():
+        for unit in naturally(building.units.all(), key=lambda u: u.name):
             labels.append({"name": f"{building} {unit.name}", "url": qr.request_url(unit)})
     for label in labels:
         label["svg"] = qr.svg(label["url"])

@@ -64,7 +64,6 @@ def test_the_refusal_speaks_the_language_the_user_chose(client, unit):
         ("cases:new", 6 * 8 * MB),  # six photos of 8 MB
         ("grids:import", 5 * MB),  # the import sheet
         ("residents:place", 3 * 8 * MB),  # three photos
-        ("residents:community", 3 * 8 * MB),
         ("cases:move", 4 * 8 * MB),  # the follow-up visit's four photos
         ("no-such-page", 0),
     ],
@@ -72,7 +71,6 @@ def test_the_refusal_speaks_the_language_the_user_chose(client, unit):
 def test_each_url_takes_at_most_its_forms_files_and_fields(client, places, url, files):
     args = {
         "residents:place": ["anycode"],
-        "residents:community": [places.chunguang.pk],
         "cases:move": [1, "verify"],
     }.get(url, [])
     path = "/no/such/page/" if url == "no-such-page" else reverse(url, args=args)
@@ -116,7 +114,7 @@ UPLOAD_PAGES = {
     "cases/new.html": ["cases:new"],
     "cases/detail.html": ["cases:move"],
     "grids/import_upload.html": ["grids:import"],
-    "residents/request.html": ["residents:place", "residents:community"],
+    "residents/request.html": ["residents:place"],
 }
 
 
@@ -138,7 +136,6 @@ def resolve_name(name):
 
     args = {
         "residents:place": ["x"],
-        "residents:community": [1],
         "cases:move": [1, "verify"],
     }.get(name, [])
     return resolve(reverse(name, args=args)).func

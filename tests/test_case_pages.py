@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from cases.models import Case, CaseExport, Escalation, PhoneReveal, State, Task
+from grids.models import Contact, ContactKind
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -284,6 +286,44 @@ def test_resolving_waits_until_every_task_is_done_or_dropped(places, personas, l
     assert post_move(login(officer), tap, "resolve", **resolve).status_code == 302
     page = login(officer).get(reverse("cases:detail", args=[tap.pk])).content.decode()
     assert "供水公司已恢复供水" in page and "已解单" in page
+
+
+def test_the_unit_leader_and_a_resident_representative_can_own_tasks(places, personas, login, tap):
+    """The seed's 单元长 collects the fees: unit leaders and resident representatives of the
+    case's grid are offered as task owners, and the task shows them on the case page."""
+    officer = personas.officer_chunguang
+    client = login(officer)
+    decided(tap, officer)
+    leader = places.leaders[places.cg1]
+    rep = Contact.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        grid=places.cg1,
+        kind=ContactKind.RESIDENT_REP,
+        name="居民代表老赵",
+    )
+    other_grid = places.leaders[places.cg2]
+    page = client.get(reverse("cases:detail", args=[tap.pk])).content.decode()
+    offered = re.search(r'name="task-owner_contact"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert leader.name in offered and rep.name in offered and other_grid.name not in offered
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    for title, contact in (("收取维修费用", leader), ("通知楼内居民", rep)):
+        response = client.post(
+            reverse("cases:task_add", args=[tap.pk]),
+            {"task-title": title, "task-owner_contact": contact.pk, "task-due_date": due},
+        )
+        assert response.status_code == 302
+    assert set(Task.objects.values_list("owner_contact__name", flat=True)) == {
+        leader.name,
+        rep.name,
+    }
+    page = login(personas.worker_cg1).get(reverse("cases:detail", args=[tap.pk])).content.decode()
+    assert f"单元长 · {leader.name}" in page and f"居民代表 · {rep.name}" in page
+    refused = login(officer).post(
+        reverse("cases:task_add", args=[tap.pk]),
+        {"task-title": "越界", "task-owner_contact": other_grid.pk, "task-due_date": due},
+    )
+    assert refused.status_code == 400 and Task.objects.count() == 2
 
 
 def test_a_task_needs_one_owner_and_a_due_date_not_in_the_past(places, personas, login, tap):

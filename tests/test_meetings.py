@@ -1,5 +1,6 @@
 """议事协商会: monthly and emergency sessions, the agenda and 四步, minutes, notices, access."""
 
+import re
 import threading
 from datetime import date, timedelta
 
@@ -153,6 +154,47 @@ def test_the_benches_case_is_offered_decided_in_the_session_and_noticed(
     assert "议事协商结果公示" in notice and "物业每日两次巡查" in notice
     assert "13812345678" not in notice and "0472-5123456" not in notice
     assert came.name in notice and "王不愿署名" not in notice and "共 2 人参加" in notice
+
+
+def test_the_notice_masks_the_resident_and_reads_in_residents_words(
+    places, personas, login, benches, session
+):
+    benches.resident_name = "王大妈"
+    benches.description = "王大妈反映：广场的连体桌椅破损，联系电话13812345678"
+    benches.save()
+    leader = places.leaders[places.fn1]
+    item = AgendaItem.objects.create(
+        meeting=session,
+        case=benches,
+        status="decided",
+        plan="翻修",
+        responsible="物业、王大妈",
+        public_wording="经协商，王大妈反映的桌椅由物业翻修，李不愿署名协助。",
+        decided_at=timezone.now(),
+    )
+    Participant.objects.create(
+        meeting=session, kind="resident_rep", name="李不愿署名", attended=True
+    )
+    Participant.objects.create(
+        meeting=session, kind="resident_rep", name="张代表", attended=True, named_in_public=True
+    )
+    Task.objects.create(
+        case=benches,
+        title="王大妈家门口的桌椅先修",
+        owner_contact=leader,
+        due_date=timezone.localdate() + timedelta(days=7),
+        created_by=personas.officer_funan,
+    )
+    response = login(personas.officer_funan).get(url("notice", session.pk, item.pk))
+    article = re.search(r"<article.*?</article>", response.content.decode(), re.S).group(0)
+    text = re.sub(r"<[^>]+>", "", article)
+    assert "王大妈" not in text and "王**反映" in text and "反映人：王**" in text
+    assert "李不愿署名" not in text and "李**协助" in text and "张代表" in text
+    assert "13812345678" not in text
+    assert "（单元长，" in text  # the unit leader by what they are, not their name
+    # Residents' words: no state codes, no grid ids, no English, dates as people write them.
+    assert not re.search(r"[A-Za-z]", text), text
+    assert f"{timezone.localdate().year}年" in text
 
 
 @pytest.mark.parametrize(

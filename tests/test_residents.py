@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Case, CaseEvent, Category, ResidentRating, State
-from tests.factories import CaseFactory, photo_bytes, upload
+from tests.factories import BuildingFactory, CaseFactory, UnitFactory, photo_bytes, upload
 from tests.moves import by_form
 
 pytestmark = pytest.mark.django_db
@@ -92,14 +92,66 @@ def test_requests_are_limited_per_address_and_per_phone(client, unit, settings):
     assert Case.objects.count() == 3
 
 
-def test_a_request_without_a_qr_code_picks_a_building_of_the_community(client, places):
-    url = reverse("residents:community", args=[places.chunguang.pk])
-    building = places.buildings[places.cg2]
-    assert client.post(url, tap(building=building.pk)).status_code == 200
-    assert Case.objects.get().grid == places.cg2
-    elsewhere = places.buildings[places.fn1]
-    response = client.post(url, tap(building=elsewhere.pk, resident_phone="13900000009"))
-    assert response.status_code == 400 and Case.objects.count() == 1
+def test_without_a_qr_code_a_resident_chooses_estate_building_and_unit(client, places):
+    """小区, then its buildings in the order people count, then that building's units only."""
+    cg2_building = places.buildings[places.cg2]
+    for estate, name in [
+        ("春光二区", "10号楼"),
+        ("春光二区", "6号楼"),
+        ("春光二区", "二号楼"),
+        ("春光三区", "1号楼"),
+    ]:
+        BuildingFactory(grid=places.cg2, estate=estate, name=name)
+    start = client.get(reverse("residents:start")).content.decode()
+    community_url = reverse("residents:community", args=[places.chunguang.pk])
+    assert community_url in start
+
+    estates = client.get(community_url).content.decode()
+    assert estates.index("春光第1网格小区") < estates.index("春光第2网格小区")
+    assert estates.index("春光二区") < estates.index("春光三区")
+    assert "号楼" not in estates and "单元" not in estates  # one short list per step
+
+    buildings = client.get(community_url, {"estate": "春光二区"}).content.decode()
+    assert buildings.index("二号楼") < buildings.index("6号楼") < buildings.index("10号楼")
+    assert "1号楼" not in buildings  # other estates' buildings stay on their own pages
+
+    second_unit = UnitFactory(building=cg2_building, name="2单元")
+    UnitFactory(building=cg2_building, name="10单元")
+    UnitFactory(building=places.buildings[places.cg1], name="3单元")  # another building's
+    one_estate = client.get(community_url, {"estate": "春光第2网格小区"}).content.decode()
+    building_url = reverse("residents:building", args=[cg2_building.public_code])
+    assert building_url in one_estate
+    units = client.get(building_url).content.decode()
+    assert units.index("1单元") < units.index("2单元") < units.index("10单元")
+    assert "3单元" not in units
+    assert reverse("residents:place", args=[cg2_building.public_code]) in units  # whole building
+
+    unit_url = reverse("residents:place", args=[second_unit.public_code])
+    assert unit_url in units
+    assert client.post(unit_url, tap()).status_code == 200
+    case = Case.objects.get()
+    assert (case.grid, case.building, case.unit) == (places.cg2, cg2_building, second_unit)
+
+
+def test_a_community_of_one_estate_goes_straight_to_its_buildings(client, places):
+    page = client.get(reverse("residents:community", args=[places.funan.pk])).content.decode()
+    building = places.buildings[places.fn1]
+    assert reverse("residents:building", args=[building.public_code]) in page
+
+
+def test_unknown_estates_buildings_and_communities_are_404(client, places):
+    community_url = reverse("residents:community", args=[places.chunguang.pk])
+    assert client.get(community_url, {"estate": "没有这个小区"}).status_code == 404
+    assert client.get(reverse("residents:building", args=["nope"])).status_code == 404
+    assert client.get(reverse("residents:community", args=[999999])).status_code == 404
+    assert client.post(community_url, tap()).status_code == 405
+
+
+def test_a_building_without_units_goes_to_the_request_form(client, places):
+    building = BuildingFactory(grid=places.cg1, estate="春光小区", name="3号楼")
+    response = client.get(reverse("residents:building", args=[building.public_code]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("residents:place", args=[building.public_code])
 
 
 # Status lookup ------------------------------------------------------------------------------

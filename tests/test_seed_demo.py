@@ -31,3 +31,57 @@ def test_seed_demo_builds_the_street_at_the_seeds_scale_and_twice_changes_nothin
     call_command("seed_demo")
     assert _counts() == first
     assert "nothing new" in capsys.readouterr().out
+
+
+def test_the_seeds_unit_leaders_own_tasks_and_residents_find_their_building(client):
+    """On the seed's own street: a 单元长 is offered as a task owner of a case in their grid and
+    shows on the case page; a resident without a QR code sees estates, then buildings in
+    counting order, then the units of one building only."""
+    import re
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from cases.forms import TaskForm
+    from cases.models import Case, State
+    from tests.factories import CaseFactory
+
+    call_command("seed_demo")
+    leader = (
+        Contact.objects.filter(kind=ContactKind.UNIT_LEADER, community__name="春光社区")
+        .select_related("unit__building__grid")
+        .first()
+    )
+    building = leader.unit.building
+    case = CaseFactory(grid=building.grid, building=building, unit=leader.unit, state=State.DECIDED)
+    owners = TaskForm(case=case).fields["owner_contact"]
+    assert leader in owners.queryset
+    officer = User.objects.get(username="officer.chunguang")
+    client.force_login(officer)
+    due = (timezone.localdate() + timedelta(days=7)).isoformat()
+    response = client.post(
+        reverse("cases:task_add", args=[case.pk]),
+        {"task-title": "收取维修费用", "task-owner_contact": leader.pk, "task-due_date": due},
+    )
+    assert response.status_code == 302
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert f"单元长 · {leader.name}" in page
+    assert Case.objects.get(pk=case.pk).tasks.get().owner_contact == leader
+
+    client.logout()
+    chunguang = Community.objects.get(name="春光社区")
+    url = reverse("residents:community", args=[chunguang.pk])
+    estates = client.get(url).content.decode()
+    assert "春光小区" in estates and "春光二区" in estates and "号楼" not in estates
+    buildings = client.get(url, {"estate": "春光二区"}).content.decode()
+    numbers = [int(n) for n in re.findall(r">(\d+)号楼<", buildings)]
+    assert numbers and numbers == sorted(numbers)
+    units_page = client.get(reverse("residents:building", args=[building.public_code]))
+    units = re.findall(r">(\d+)单元<", units_page.content.decode())
+    assert sorted(map(int, units)) == [int(u) for u in units]
+    assert (
+        len(units)
+        == building.units.count()
+        < Unit.objects.filter(building__grid__community=chunguang).count()
+    )

@@ -27,6 +27,7 @@ OUTSIDERS = ["worker_cg1", "worker_cg2", "officer_chunguang", "other_street_staf
 PUBLIC = {
     "residents:start",
     "residents:community",
+    "residents:building",
     "residents:place",
     "residents:status",
     "residents:rate",
@@ -36,6 +37,8 @@ PUBLIC = {
     "password_change",
     "password_change_done",
     "home",
+    "manifest",
+    "favicon",
 }
 
 
@@ -130,6 +133,7 @@ def world(places, personas):
         "residents:qr_sheet": ["grid", places.fn1.pk],
         "residents:community": [places.funan.pk],
         "residents:place": [places.buildings[places.fn1].public_code],
+        "residents:building": [places.buildings[places.fn1].public_code],
     }
 
 

@@ -1,0 +1,49 @@
+"""The public notice (公示) of a decision: what residents read on the notice board.
+
+It names no one who did not agree to be named. The resident who asked is masked wherever the
+typed texts name them (王大妈 → 王**, `common.people.mask_name`), and so are the attendees who
+did not opt in; phone numbers are masked too. Places are named as residents know them (the
+estate and building, not the grid), and the people doing a task by what they are (the property
+company, the unit leader), never by an account name.
+"""
+
+from cases.models import Task
+from common.people import mask_name, mask_names_in
+from common.phones import redact_phones
+
+from .models import ParticipantKind
+
+
+def _public(text, names):
+    return mask_names_in(redact_phones(text), names)
+
+
+def notice_context(item) -> dict:
+    meeting, case = item.meeting, item.case
+    participants = list(meeting.participants.all())
+    attended = [p for p in participants if p.attended]
+    named = [p.name for p in attended if p.named_in_public and p.kind != ParticipantKind.GUEST]
+    hidden = {case.resident_name} | {p.name for p in participants if p.name not in named}
+    tasks = [
+        {
+            "title": _public(task.title, hidden),
+            "who": task.owner_contact.organisation or task.owner_contact.get_kind_display()
+            if task.owner_contact
+            else meeting.community.name,
+            "due": task.due_date,
+        }
+        for task in Task.objects.filter(case=case).select_related("owner_contact")
+    ]
+    return {
+        "item": item,
+        "meeting": meeting,
+        "place": case.building or case.grid.name,
+        "matter": _public(case.description, hidden),
+        "wording": _public(item.public_wording or item.plan, hidden),
+        "responsible": _public(item.responsible, hidden),
+        "resident": mask_name(case.resident_name) if not case.anonymised_at else "",
+        "tasks": tasks,
+        "attendee_count": len(attended),
+        "organisations": sorted({p.organisation for p in attended if p.organisation}),
+        "named": named,
+    }
