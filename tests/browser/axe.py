@@ -13,7 +13,7 @@ BLOCKING = ("serious", "critical")
 
 def _source():
     if not AXE_JS.exists():
-        pytest.fail(f"axe-core is missing at {AXE_JS}: `make axe` (part of `make test`) installs it")
+        pytest.fail(f"axe-core is missing at {AXE_JS}: `make axe` (in `make test`) installs it")
     return AXE_JS.read_text(encoding="utf-8")
 
 

@@ -100,7 +100,7 @@ def test_no_serious_accessibility_violation_on_the_residents_pages(data, places,
     case, _meeting = data
     # The lookup answer (the resident's own case).
     page.goto(page.base_url + reverse("residents:status"))
-    page.get_by_label("查询码").fill(case.tracking_code)
+    page.get_by_label("跟踪码").fill(case.tracking_code)
     page.get_by_label("手机号后 4 位").fill("5678")
     page.get_by_role("button", name="查询").click()
     page.wait_for_load_state()
@@ -115,3 +115,41 @@ def test_no_serious_accessibility_violation_in_english(data, places, page, log_i
     page.wait_for_load_state()
     paths = staff_pages("officer_chunguang", case, meeting, places)[:5] + resident_pages(places)
     assert check(page, paths, language="en") == ""
+
+
+SMALL_TARGETS = """() => [
+    ...document.querySelectorAll('a, button, input:not([type=hidden]), select, textarea')]
+    .filter(e => !e.closest('[aria-hidden=true]') && e.getClientRects().length)
+    .map(e => [e.outerHTML.slice(0, 90), e.getBoundingClientRect().height])
+    .filter(([_html, height]) => height < 44)"""
+
+
+def test_every_tap_target_on_the_residents_pages_is_44_px_high(data, places, page):
+    for path in resident_pages(places):
+        page.goto(page.base_url + path)
+        assert page.evaluate(SMALL_TARGETS) == [], path
+
+
+def root_font_px(page):
+    return page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+
+
+def test_large_text_mode_enlarges_the_residents_pages_and_stays_on(data, places, page):
+    start, community, _place, status = resident_pages(places)
+    page.goto(page.base_url + start)
+    assert root_font_px(page) == 16
+    page.get_by_role("button", name="大字模式").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(start)  # back where the resident was
+    assert root_font_px(page) == 20
+    # It stays on from page to page, and the page still fits the phone.
+    for path in (community, status):
+        page.goto(page.base_url + path)
+        assert root_font_px(page) == 20, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        assert page.evaluate(SMALL_TARGETS) == [], path
+    assert violations(page) == []
+    page.get_by_role("button", name="标准字号").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(status)
+    assert root_font_px(page) == 16
