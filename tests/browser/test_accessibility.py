@@ -87,9 +87,7 @@ def check(page, paths, language="zh-hans"):
 
 
 @pytest.mark.parametrize("role", ["street_staff", "officer_chunguang", "worker_cg1"])
-def test_no_serious_accessibility_violation_on_a_roles_pages(
-    data, places, page, log_in, role
-):
+def test_no_serious_accessibility_violation_on_a_roles_pages(data, places, page, log_in, role):
     case, meeting = data
     log_in(role)
     assert check(page, staff_pages(role, case, meeting, places)) == ""
