@@ -143,11 +143,13 @@ def case_bulk(request):
             _("%(n)s cases done: %(codes)s")
             % {
                 "n": len(results["done"]),
-                "codes": ", ".join(c.tracking_code for c in results["done"]),
+                "codes": _(", ").join(c.tracking_code for c in results["done"]),
             },
         )
     for case_id, message in results["refused"]:
-        messages.warning(request, f"{codes[case_id]}: {message}")
+        messages.warning(
+            request, _("%(code)s: %(message)s") % {"code": codes[case_id], "message": message}
+        )
     if outside:
         messages.warning(
             request,
@@ -427,14 +429,14 @@ def escalation_answer(request, pk, escalation_pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_answer_escalation(scope, case)
-        else _("Only street staff answer an escalation."),
+        check=lambda case: (
+            None
+            if workflow.may_answer_escalation(scope, case)
+            else _("Only street staff answer an escalation.")
+        ),
         form=AnswerEscalationForm(request.POST, prefix="answer"),
         form_name="answer",
-        run=lambda form: workflow.answer_escalation(
-            scope, user, pk, escalation_pk, form.inputs()
-        ),
+        run=lambda form: workflow.answer_escalation(scope, user, pk, escalation_pk, form.inputs()),
         success=_("The street's answer is recorded and the deadline moved."),
     )
 
@@ -445,9 +447,11 @@ def case_link_duplicate(request, pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_link(scope, user, case)
-        else _("Your role does not allow linking this case."),
+        check=lambda case: (
+            None
+            if workflow.may_link(scope, user, case)
+            else _("Your role does not allow linking this case.")
+        ),
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(
@@ -481,7 +485,7 @@ def case_anonymise(request, pk):
     messages.success(
         request,
         _("The resident's name and phone are anonymised in %(n)s cases: %(codes)s")
-        % {"n": len(done), "codes": ", ".join(c.tracking_code for c in done)},
+        % {"n": len(done), "codes": _(", ").join(c.tracking_code for c in done)},
     )
     return redirect("cases:detail", case.pk)
 
