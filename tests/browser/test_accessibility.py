@@ -2,6 +2,8 @@
 no serious or critical violation. The residents' pages also keep tap targets of 44 px and
 offer a large-text mode (适老化) that stays on from page to page."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -62,10 +64,31 @@ SMALL_TARGETS = """() => [
     .filter(([_html, height]) => height < 44)"""
 
 
+FIELD_BORDERS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]):not([type=file]), select, textarea')]
+    .filter(e => !e.closest('[aria-hidden=true]') && e.getClientRects().length)
+    .map(e => getComputedStyle(e).borderTopColor)"""
+
+
+def contrast_with_white(css_colour):
+    """WCAG contrast ratio of an rgb()/rgba() colour against the white page."""
+    red, green, blue = (int(float(v)) for v in re.findall(r"[\d.]+", css_colour)[:3])
+
+    def channel(value):
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+    return 1.05 / (luminance + 0.05)
+
+
 def test_every_tap_target_on_the_residents_pages_is_44_px_high(data, places, page):
     for path in resident_pages(places):
         page.goto(page.base_url + path)
         assert page.evaluate(SMALL_TARGETS) == [], path
+        # Field borders stand out from the page (WCAG 2.1 AA non-text contrast, 3:1).
+        for colour in page.evaluate(FIELD_BORDERS):
+            assert contrast_with_white(colour) >= 3, (path, colour)
 
 
 def root_font_px(page):
