@@ -249,6 +249,7 @@ def test_a_frozen_month_keeps_its_figures_and_shows_the_live_one_beside(
     page = response.content.decode()
     assert "冻结于" in page and 'data-testid="live-figure"' in page
     assert "（现在 5）" in page or "(现在 5)" in page  # received: 4 published, 5 now
+    assert "实时" not in page and "本月" not in page  # October is past: never "live"
     xlsx = client.get(reverse("reports:export", args=["xlsx"]), OCTOBER)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
