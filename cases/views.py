@@ -429,14 +429,14 @@ def escalation_answer(request, pk, escalation_pk):
     return _act(
         request,
         pk,
-        check=lambda case: (
-            None
-            if workflow.may_answer_escalation(scope, case)
-            else _("Only street staff answer an escalation.")
-        ),
+        check=lambda case: None
+        if workflow.may_answer_escalation(scope, case)
+        else _("Only street staff answer an escalation."),
         form=AnswerEscalationForm(request.POST, prefix="answer"),
         form_name="answer",
-        run=lambda form: workflow.answer_escalation(scope, user, pk, escalation_pk, form.inputs()),
+        run=lambda form: workflow.answer_escalation(
+            scope, user, pk, escalation_pk, form.inputs()
+        ),
         success=_("The street's answer is recorded and the deadline moved."),
     )
 
@@ -447,11 +447,9 @@ def case_link_duplicate(request, pk):
     return _act(
         request,
         pk,
-        check=lambda case: (
-            None
-            if workflow.may_link(scope, user, case)
-            else _("Your role does not allow linking this case.")
-        ),
+        check=lambda case: None
+        if workflow.may_link(scope, user, case)
+        else _("Your role does not allow linking this case."),
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(
