@@ -15,7 +15,7 @@ PYTHON := $(shell \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test install install-test messages lint check-deploy browser clean bench bench-load bench-slow fuzz
+.PHONY: run test install install-test messages lint check-deploy browser axe clean bench bench-load bench-slow fuzz
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -56,7 +56,18 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
 	  || { echo "Could not install chromium; install it with: apt-get install chromium"; exit 1; }; }
 
-test: install-test messages browser
+# axe-core for the accessibility browser tests: the npm package, pinned, into .run/axe (test
+# only, never committed, never from a CDN).
+AXE_VERSION := 4.11.0
+AXE_JS := .run/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
+	@mkdir -p .run/axe
+	npm install --silent --no-save --no-audit --no-fund --prefix .run/axe axe-core@$(AXE_VERSION)
+	@test -f $@ && touch $@
+axe: $(AXE_JS)
+
+test: install-test messages browser axe
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 

@@ -26,7 +26,7 @@ def _columns():
         (_("Grid"), lambda c: c.grid.name),
         (_("Building"), lambda c: str(c.building) if c.building else ""),
         (_("Unit"), lambda c: c.unit.name if c.unit else ""),
-        (_("Category"), lambda c: c.category.name),
+        (_("Category"), lambda c: str(c.category)),
         (_("Description"), lambda c: redact_phones(c.description)),
         (_("Channel"), lambda c: c.get_channel_display()),
         (_("Urgency"), lambda c: c.get_urgency_display()),

@@ -137,7 +137,7 @@ class CaseFilter(django_filters.FilterSet):
                     "The list cannot be sorted or filtered by %(names)s; find a resident's "
                     "case with the search box."
                 )
-                % {"names": ", ".join(refused)},
+                % {"names": str(_(", ")).join(str(name) for name in refused)},
             )
             return False
         return valid

@@ -82,7 +82,7 @@ class DecideForm(NoteForm):
     plan = forms.CharField(
         label=_("Plan"),
         max_length=2000,
-        help_text=_("For example: 自筹资金+具体施工+临时供水"),
+        help_text=_("For example: self-funding + the works + temporary water supply"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -72,7 +72,9 @@ class Category(models.Model):
         ordering = ["position", "name"]
 
     def __str__(self):
-        return self.name
+        from .categories import category_label
+
+        return category_label(self.name)
 
 
 TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud on the phone

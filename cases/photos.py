@@ -11,6 +11,8 @@ import warnings
 from django import forms
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -54,6 +56,16 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+def _photos_help_now(max_count):
+    return gettext("JPEG, PNG or WebP, up to %(mb)s MB each, at most %(n)s.") % {
+        "mb": settings.CASE_PHOTO_MAX_BYTES // (1024 * 1024),
+        "n": max_count,
+    }
+
+
+_photos_help = lazy(_photos_help_now, str)
+
+
 class PhotosField(forms.FileField):
     """Several photos in one field; each is checked and cleaned, bad ones are named."""
 
@@ -61,11 +73,8 @@ class PhotosField(forms.FileField):
 
     def __init__(self, *args, max_count=6, **kwargs):
         kwargs.setdefault("required", False)
-        kwargs.setdefault(
-            "help_text",
-            _("JPEG, PNG or WebP, up to %(mb)s MB each, at most %(n)s.")
-            % {"mb": settings.CASE_PHOTO_MAX_BYTES // (1024 * 1024), "n": max_count},
-        )
+        # Lazy: a form class builds its fields once, in whatever language was active then.
+        kwargs.setdefault("help_text", _photos_help(max_count))
         self.max_count = max_count
         super().__init__(*args, **kwargs)
 

@@ -147,11 +147,13 @@ def case_bulk(request):
             _("%(n)s cases done: %(codes)s")
             % {
                 "n": len(results["done"]),
-                "codes": ", ".join(c.tracking_code for c in results["done"]),
+                "codes": _(", ").join(c.tracking_code for c in results["done"]),
             },
         )
     for case_id, message in results["refused"]:
-        messages.warning(request, f"{codes[case_id]}: {message}")
+        messages.warning(
+            request, _("%(code)s: %(message)s") % {"code": codes[case_id], "message": message}
+        )
     if outside:
         messages.warning(
             request,
@@ -571,7 +573,7 @@ def case_anonymise(request, pk):
     messages.success(
         request,
         _("The resident's name and phone are anonymised in %(n)s cases: %(codes)s")
-        % {"n": len(done), "codes": ", ".join(c.tracking_code for c in done)},
+        % {"n": len(done), "codes": _(", ").join(c.tracking_code for c in done)},
     )
     return redirect("cases:detail", case.pk)
 

@@ -601,7 +601,7 @@ def close_task(scope: Scope, user, case_id, task_id, status, drop_reason="") -> 
             if errors:
                 raise MoveRefused(_("Say why the task is dropped."))
             task.drop_reason = drop_reason
-            note = f"{task.title}: {task.drop_reason}"
+            note = _("%(task)s: %(reason)s") % {"task": task.title, "reason": task.drop_reason}
         elif status != TaskStatus.DONE:
             raise MoveRefused(_("Unknown move."))
         task.status = status

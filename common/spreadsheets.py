@@ -85,11 +85,15 @@ def write_xlsx(
     widths: dict[int, float] | None = None,
     bold_last_row: bool = False,
     frozen_columns: int = 0,
+    number_formats: dict[int, str] | None = None,
+    more_sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]] = (),
 ) -> bytes:
     """One sheet: optional preamble rows (a title in bold), bold headings, then the rows.
 
     `widths` maps a column number (1 = A) to its width; the heading row and `frozen_columns`
-    columns stay in view while scrolling.
+    columns stay in view while scrolling. `number_formats` maps a column number to an Excel
+    number format for its data cells (e.g. "0.0%" for rates written as fractions).
+    `more_sheets` are further plain tables, (sheet title, headings, rows) each.
     """
     preamble = list(preamble)
     header_row = len(preamble) + 1
@@ -99,6 +103,9 @@ def write_xlsx(
     number = 0
     for number, row in enumerate([*preamble, headers, *rows], start=1):
         _write_row(sheet, number, row)
+        for column, number_format in (number_formats or {}).items():
+            if number > header_row:
+                sheet.cell(row=number, column=column).number_format = number_format
     if header_row > 1:
         sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
     for cell in sheet[header_row]:
@@ -111,6 +118,15 @@ def write_xlsx(
     for column, width in (widths or {}).items():
         sheet.column_dimensions[get_column_letter(column)].width = width
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=frozen_columns + 1)
+    for title, more_headers, more_rows in more_sheets:
+        more = book.create_sheet(_sheet_title(title))
+        for number, row in enumerate([more_headers, *more_rows], start=1):
+            _write_row(more, number, row)
+        for cell in more[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        more.column_dimensions["A"].width = 20
+        more.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -2,11 +2,17 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from accounts.login import LoginForm
 from common.views import favicon, manifest
 from workbench.views import home
+
+# The admin's titles in the app's words (Django's default reads "Django 管理" in Chinese).
+admin.site.site_header = _("Youjie administration")
+admin.site.site_title = _("Youjie administration")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", home, name="home"),

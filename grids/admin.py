@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ScopedAdminMixin
 
@@ -52,11 +53,15 @@ class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "masked_phone", "organisation", "community", "grid"]
+    list_display = ["name", "kind", "phone_shown", "organisation", "community", "grid"]
     list_filter = ["kind"]
     list_select_related = ["community", "grid__community"]
     search_fields = ["name", "organisation"]
     raw_id_fields = ["unit", "grid", "community"]
+
+    @admin.display(description=_("phone"))
+    def phone_shown(self, contact):
+        return contact.masked_phone
 
 
 @admin.register(ImportBatch)

@@ -134,7 +134,7 @@ class DecisionForm(DiscussionForm):
     plan = forms.CharField(
         label=_("Decision: the plan (决)"),
         max_length=2000,
-        help_text=_("For example: 自筹资金+具体施工+临时供水"),
+        help_text=_("For example: self-funding + the works + temporary water supply"),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     votes_for = forms.IntegerField(label=_("For"), min_value=0, max_value=999)

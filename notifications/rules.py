@@ -97,7 +97,7 @@ def unaccepted(now):
             f"case:{case.pk}",
             case.response_deadline,
             _("Not accepted in time: %(code)s") % {"code": case.tracking_code},
-            f"{case.grid.name} · {case.category.name} · {redact_phones(case.description)[:60]}",
+            f"{case.grid.name} · {case.category} · {redact_phones(case.description)[:60]}",
             _case_url(case.pk),
             users=officers.get(case.community_id, []),
         )
@@ -143,7 +143,7 @@ def follow_up(now):
             f"case:{case.pk}",
             case.follow_up_due,
             _("Follow-up visit due (查单): %(code)s") % {"code": case.tracking_code},
-            f"{case.grid.name} · {case.category.name} · {redact_phones(case.description)[:60]}",
+            f"{case.grid.name} · {case.category} · {redact_phones(case.description)[:60]}",
             _case_url(case.pk),
             users=workers.get(case.grid_id, []),
         )

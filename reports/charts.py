@@ -2,6 +2,9 @@
 
 Every label is escaped; shapes carry a pattern as well as a colour so a grey printout still
 tells the series apart.
+
+Sizes are in the viewBox's units (360 wide). On a 360 px phone the chart is drawn about 320 px
+wide, so every label is at least 13 units: 11.5 px on screen, above the 11 px floor.
 """
 
 from django.utils.html import escape
@@ -9,6 +12,8 @@ from django.utils.safestring import mark_safe
 
 INK = "#0d6efd"
 SECOND = "#198754"
+LABEL = 13  # the smallest label, in viewBox units (see above)
+TITLE = 14
 
 
 def _defs():
@@ -21,7 +26,7 @@ def _defs():
 
 def trend(months, series, title):
     """Grouped bars per month. `series` is [(label, [value per month]), …] (two series)."""
-    width, height, left, bottom, top = 360, 200, 28, 36, 24
+    width, height, left, bottom, top = 360, 210, 36, 40, 26
     peak = max([1, *[v for _label, values in series for v in values]])
     slot = (width - left - 4) / max(len(months), 1)
     bar = slot / (len(series) + 1)
@@ -29,13 +34,14 @@ def trend(months, series, title):
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         'class="report-chart" xmlns="http://www.w3.org/2000/svg">',
         _defs(),
-        f'<text x="{left}" y="14" font-size="11">{escape(title)}</text>',
+        f'<text x="{left}" y="15" font-size="{TITLE}">{escape(title)}</text>',
     ]
     for tick in (0, peak // 2, peak):
         y = height - bottom - (height - bottom - top) * tick / peak
         parts.append(f'<line x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#dee2e6"/>')
         parts.append(
-            f'<text x="{left - 3}" y="{y + 3:.1f}" font-size="9" text-anchor="end">{tick}</text>'
+            f'<text x="{left - 3}" y="{y + 4:.1f}" font-size="{LABEL}" '
+            f'text-anchor="end">{tick}</text>'
         )
     fills = [INK, "url(#hatch)"]
     for m, month in enumerate(months):
@@ -50,45 +56,51 @@ def trend(months, series, title):
                 f"{month:%Y-%m}: {value}</title></rect>"
             )
         parts.append(
-            f'<text x="{x0 + bar * len(series) / 2:.1f}" y="{height - bottom + 12}" font-size="9" '
-            f'text-anchor="middle">{month:%m}</text>'
+            f'<text x="{x0 + bar * len(series) / 2:.1f}" y="{height - bottom + 14}" '
+            f'font-size="{LABEL}" text-anchor="middle">{month:%m}</text>'
         )
     legend_y = height - 8
     for s, (label, _values) in enumerate(series):
         x = left + s * 120
         parts.append(
-            f'<rect x="{x}" y="{legend_y - 8}" width="10" height="10" fill="{fills[s]}" '
+            f'<rect x="{x}" y="{legend_y - 10}" width="12" height="12" fill="{fills[s]}" '
             f'stroke="{SECOND if s else INK}"/>'
         )
-        parts.append(f'<text x="{x + 14}" y="{legend_y + 1}" font-size="10">{escape(label)}</text>')
+        parts.append(
+            f'<text x="{x + 16}" y="{legend_y + 1}" font-size="{LABEL}">{escape(label)}</text>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
 def comparison(rows, title, rate_label):
     """Horizontal bars of one rate per place: rows is [(name, rate or None), …]."""
-    line, left, width = 22, 92, 360
-    height = 28 + line * max(len(rows), 1)
+    line, left, width = 24, 96, 360
+    height = 30 + line * max(len(rows), 1)
     parts = [
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
         'class="report-chart" xmlns="http://www.w3.org/2000/svg">',
-        f'<text x="0" y="14" font-size="11">{escape(title)}</text>',
+        f'<text x="0" y="15" font-size="{TITLE}">{escape(title)}</text>',
     ]
-    span = width - left - 40
+    span = width - left - 52  # room for "100.0%" after the longest bar
     for i, (name, rate) in enumerate(rows):
-        y = 24 + i * line
+        y = 26 + i * line
         parts.append(
-            f'<text x="{left - 4}" y="{y + 12}" font-size="10" text-anchor="end">'
+            f'<text x="{left - 4}" y="{y + 14}" font-size="{LABEL}" text-anchor="end">'
             f"{escape(name)}</text>"
         )
         if rate is None:
-            parts.append(f'<text x="{left}" y="{y + 12}" font-size="10" fill="#6c757d">—</text>')
+            parts.append(
+                f'<text x="{left}" y="{y + 14}" font-size="{LABEL}" fill="#6c757d">—</text>'
+            )
             continue
         w = span * rate / 100
         parts.append(
             f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="{line - 8}" fill="{INK}">'
             f"<title>{escape(name)} {escape(rate_label)} {rate}%</title></rect>"
         )
-        parts.append(f'<text x="{left + w + 3:.1f}" y="{y + 12}" font-size="10">{rate}%</text>')
+        parts.append(
+            f'<text x="{left + w + 3:.1f}" y="{y + 14}" font-size="{LABEL}">{rate}%</text>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

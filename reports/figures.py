@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext_lazy as _
 
+from cases.categories import category_label
 from cases.models import (
     Case,
     CaseEvent,
@@ -61,14 +62,22 @@ COUNTS = [
         _("Resolved (解单)"),
         _("Cases resolved in the period, whatever the outcome; a case resolved twice counts once."),
     ),
-    ("outcome_resolved", _("…resolved"), _("Resolutions with the outcome 已解决.")),
-    ("outcome_partly", _("…partly"), _("Resolutions with the outcome 部分解决.")),
+    ("outcome_resolved", _("…resolved"), _("Resolutions with the outcome “resolved” (已解决).")),
+    (
+        "outcome_partly",
+        _("…partly"),
+        _("Resolutions with the outcome “partly resolved” (部分解决)."),
+    ),
     (
         "outcome_cannot",
         _("…cannot"),
-        _("Resolutions with the outcome 无法解决 (the resident was referred)."),
+        _("Outcome “cannot be resolved” (无法解决): the resident was referred."),
     ),
-    ("outcome_not_needed", _("…no longer needed"), _("Resolutions with the outcome 不再需要.")),
+    (
+        "outcome_not_needed",
+        _("…no longer needed"),
+        _("Resolutions with the outcome “no longer needed” (不再需要)."),
+    ),
     ("verified", _("Verified (查单)"), _("Follow-up visits recorded in the period.")),
     (
         "overdue",
@@ -82,12 +91,12 @@ RATES = [
     (
         "resolution_rate",
         _("Resolution rate"),
-        _("Resolved with the outcome 已解决 ÷ all resolved."),
+        _("Resolved with the outcome “resolved” (已解决) ÷ all resolved."),
     ),
     (
         "satisfaction_rate",
         _("Satisfaction rate"),
-        _("满意 and 基本满意 ÷ follow-up visits and residents' own ratings."),
+        _("“Satisfied” (满意) + “fairly” (基本满意) ÷ follow-up visits and residents' ratings."),
     ),
 ]
 MEDIAN = (
@@ -265,9 +274,12 @@ def breakdown(place: Q, period) -> dict:
     received = Case.objects.filter(place, _in(period, "created_at"))
     channels = dict(Channel.choices)
     return {
-        "categories": list(
-            received.values_list("category__name").annotate(n=Count("id")).order_by("-n")
-        ),
+        "categories": [
+            (category_label(name), n)
+            for name, n in received.values_list("category__name")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+        ],
         "channels": [
             (channels.get(key, key), n)
             for key, n in received.values_list("channel").annotate(n=Count("id")).order_by("-n")

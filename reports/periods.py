@@ -17,6 +17,11 @@ class Period:
     label: str
 
     @property
+    def is_current(self) -> bool:
+        """Today falls in the period: its figures still change (a past one is never "live")."""
+        return self.start <= timezone.now() < self.end
+
+    @property
     def query(self) -> str:
         return f"month={self.month:%Y-%m}" if self.month else f"year={self.start.year}"
 
@@ -34,8 +39,11 @@ def month_period(month: date) -> Period:
 
 def year_to_date(year: int, today: date | None = None) -> Period:
     today = today or timezone.localdate()
-    end = _aware(today + timedelta(days=1)) if year == today.year else _aware(date(year + 1, 1, 1))
-    return Period(_aware(date(year, 1, 1)), end, None, _("%(year)s to date") % {"year": year})
+    if year == today.year:
+        end, label = _aware(today + timedelta(days=1)), _("%(year)s to date") % {"year": year}
+    else:  # a past year is the whole year, not "to date"
+        end, label = _aware(date(year + 1, 1, 1)), _("The year %(year)s") % {"year": year}
+    return Period(_aware(date(year, 1, 1)), end, None, label)
 
 
 def last_month(today: date | None = None) -> date:

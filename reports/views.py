@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -24,11 +24,15 @@ COLUMNS = [
     "median_days",
 ]
 
+# What a place's card shows on a phone before a tap: the 三率 and the two main counts.
+CARD_COLUMNS = ["response_rate", "resolution_rate", "satisfaction_rate", "received", "resolved"]
+
 
 @require_GET
 def report(request):
     context = build(request.scope, request.GET)
     context["columns"] = COLUMNS
+    context["card_columns"] = CARD_COLUMNS
     context["printing"] = request.GET.get("print") == "1"
     return render(request, "reports/report.html", context)
 
@@ -71,20 +75,71 @@ def report_cases(request):
     )
 
 
-def _sheet_rows(context):
-    """The report as rows: the same figures the page shows, headings in Chinese."""
+RATE_COLUMNS = [number for number, key in enumerate(COLUMNS, start=2) if key.endswith("_rate")]
+
+
+def _sheet_rows(context, rate):
+    """The report as rows: the same figures the page shows, headings in Chinese.
+
+    `rate` turns a rate as the page shows it (87.5, meaning %) into the file's cell.
+    """
     headings = [_("Place")] + [str(figures.LABELS[key][0]) for key in COLUMNS]
+
+    def cells(shown):
+        return [
+            rate(shown.get(key)) if key.endswith("_rate") else shown.get(key) for key in COLUMNS
+        ]
+
     rows = []
     for row in context["rows"]:
-        shown = row["frozen"] or row["live"]
-        rows.append([row["name"]] + [shown.get(key) for key in COLUMNS])
+        rows.append([row["name"], *cells(row["frozen"] or row["live"])])
     total = (
         context["frozen"]["total"]
         if context["frozen"] and context["frozen"]["total"]
         else context["total"]
     )
-    rows.append([_("Total")] + [total.get(key) for key in COLUMNS])
+    rows.append([_("Total"), *cells(total)])
     return headings, rows
+
+
+def _fraction(percent):
+    """87.5 -> 0.875: the XLSX cell holds the fraction and shows it as 87.5%."""
+    return None if percent is None else round(percent / 100, 4)
+
+
+def _breakdown_sheets(context):
+    """The page's other tables as further sheets: meetings held, categories, channels."""
+    count = _("Number")
+    sheets = []
+    meetings = context["meetings"]
+    if meetings:
+        rows = [
+            [_("Deliberation meetings held"), meetings["total"]],
+            [_("Attendances"), meetings["attendance"]],
+            *([str(label), n] for label, n in meetings["kinds"]),
+            *([str(label), n] for label, n in meetings["venues"]),
+        ]
+        sheets.append((_("Meetings"), [_("Meetings"), count], rows))
+    breakdown = context["breakdown"]
+    sheets.append(
+        (_("By category"), [_("Category"), count], [list(r) for r in breakdown["categories"]])
+    )
+    sheets.append(
+        (_("By channel"), [_("Channel"), count], [[str(k), n] for k, n in breakdown["channels"]])
+    )
+    return sheets
+
+
+def _state_line(context):
+    """What the figures are: published (frozen), live (the period is still running), or
+    computed today for a past period that was never frozen. Never "live" for a past month."""
+    if context["frozen"]:
+        at = context["frozen"]["at"].strftime("%Y-%m-%d %H:%M")
+        return _("Frozen on %(at)s") % {"at": at}
+    if context["period"].is_current:
+        return _("Live figures")
+    at = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return _("Not frozen: computed from the case history on %(at)s") % {"at": at}
 
 
 @require_GET
@@ -93,25 +148,23 @@ def report_export(request, file_format):
         raise Http404
     with translation.override("zh-hans"):
         context = build(request.scope, request.GET)
-        headings, rows = _sheet_rows(context)
         report_name = _("resolution report")
         title = f"{context['level'].title} {context['period'].label} {report_name}"
         filename = f"report-{context['period'].label}.{file_format}"
         if file_format == "csv":
-            content = write_csv(rows, headings, preamble=[[title]])
+            headings, rows = _sheet_rows(context, lambda r: None if r is None else f"{r}%")
+            content = write_csv(rows, headings, preamble=[[title], [_state_line(context)]])
         else:
-            if context["frozen"]:
-                at = context["frozen"]["at"].strftime("%Y-%m-%d %H:%M")
-                state = _("Frozen on %(at)s") % {"at": at}
-            else:
-                state = _("Live figures")
+            headings, rows = _sheet_rows(context, _fraction)
             content = write_xlsx(
                 rows,
                 headings,
                 _("Report"),
-                preamble=[[title], [state]],
+                preamble=[[title], [_state_line(context)]],
                 widths={1: 16, **dict.fromkeys(range(2, len(headings) + 1), 11)},
                 bold_last_row=True,
                 frozen_columns=1,
+                number_formats=dict.fromkeys(RATE_COLUMNS, "0.0%"),
+                more_sheets=_breakdown_sheets(context),
             )
     return spreadsheet_response(content, file_format, filename)

@@ -30,7 +30,12 @@ class RequestForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     # A field people never see: a bot that fills every field fills this one too.
-    website = forms.CharField(required=False, label=_("Leave this empty"))
+    # Out of the tab order too, so keyboard and screen-reader users never land in it.
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, place, **kwargs):
         super().__init__(*args, **kwargs)

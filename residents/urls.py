@@ -10,5 +10,6 @@ urlpatterns = [
     path("p/<str:code>/", views.request_at_place, name="place"),
     path("status/", views.status, name="status"),
     path("status/rate/", views.rate, name="rate"),
+    path("text-size/", views.text_size, name="text_size"),
     path("qr/<str:kind>/<int:pk>/", views.qr_sheet, name="qr_sheet"),
 ]

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,6 +21,7 @@ from . import public, qr
 from .forms import LookupForm, RatingForm, RequestForm
 
 HOUR, DAY = 3600, 86400
+LARGE_TEXT_COOKIE = "large_text"  # base.html reads it: <html class="large-text">
 
 
 def _public(view):
@@ -218,3 +221,30 @@ def qr_sheet(request, kind, pk):
     for label in labels:
         label["svg"] = qr.svg(label["url"])
     return render(request, "residents/qr_sheet.html", {"title": title, "labels": labels})
+
+
+@_public
+@require_POST
+def text_size(request):
+    """适老化: larger text on every page of this browser for a year, until switched back.
+
+    A form button, not script: it works on any phone and under the app's CSP.
+    """
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("residents:start")
+    response = redirect(next_url)
+    if request.POST.get("large") == "1":
+        response.set_cookie(
+            LARGE_TEXT_COOKIE,
+            "1",
+            max_age=365 * DAY,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+        )
+    else:
+        response.delete_cookie(LARGE_TEXT_COOKIE, samesite="Lax")
+    return response

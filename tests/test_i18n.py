@@ -1,5 +1,6 @@
 """Simplified Chinese by default, English on request, and no untranslated string."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,184 @@ def test_every_string_has_a_chinese_translation():
             untranslated.append(text)
     assert not untranslated, untranslated[:3]
     assert not fuzzy, fuzzy[:3]
+
+
+# --- No English in the Chinese UI, no Chinese in the English one -------------------------
+
+# Latin words the Chinese UI may show: file formats, the language switch, tracking codes.
+LATIN_ALLOWED = {"CSV", "XLSX", "JPEG", "PNG", "WebP", "MB", "English"}
+TRACKING_CODE = re.compile(r"^YJ[0-9A-Z]{8}$")
+# Chinese the English UI keeps on purpose: the app's name and the stage names of 点单/接单/
+# 解单/查单 and 提/议/决/督办 shown beside their English label ("submitted (点单)").
+CJK_ALLOWED = {"有解", "点单", "接单", "解单", "查单", "提", "议", "决", "督办", "简体中文"}
+
+
+def data_strings():
+    """Everything the data itself says: names of places and people, cases, meetings."""
+    from django.contrib.auth import get_user_model
+
+    from cases.models import Case, Category
+    from grids.models import Building, Community, Contact, Grid, Street, Unit
+    from meetings.models import Meeting
+
+    strings = set()
+    for model, fields in (
+        (Street, ["name", "district"]),
+        (Community, ["name"]),
+        (Grid, ["name"]),
+        (Building, ["name", "estate"]),
+        (Unit, ["name"]),
+        (Contact, ["name"]),
+        (get_user_model(), ["username", "first_name", "last_name"]),
+        (Case, ["description", "resident_name", "tracking_code"]),
+        (Meeting, ["address"]),
+    ):
+        for row in model.objects.values_list(*fields):
+            strings.update(str(value) for value in row if value)
+    # Categories street staff added themselves keep their stored name.
+    # The import sheet's headings and kinds of person are Chinese in the sheet itself; the
+    # English page names them as the sheet spells them.
+    from django.utils import translation
+
+    from cases.categories import DEFAULT_NAMES
+    from grids.models import ContactKind
+    from grids.sheet import COLUMNS
+
+    strings.update(chinese for chinese, _english in COLUMNS.values())
+    with translation.override("zh-hans"):
+        strings.update(str(label) for label in ContactKind.labels)
+    strings.update(Category.objects.exclude(name__in=DEFAULT_NAMES).values_list("name", flat=True))
+    return strings
+
+
+def glossed(run, text):
+    """A Chinese term shown on purpose beside its English: "phone (电话)", "monthly session
+    (每月17日)", or "小板凳议事会 (on the spot)"."""
+    term = re.escape(run)
+    return bool(
+        re.search(rf"\([^()]*{term}[^()]*\)", text)
+        or re.search(rf"{term}[^()\sA-Za-z]*\s\([A-Za-z]", text)
+    )
+
+
+def foreign_words(client, path, language):
+    from tests.language import CJK, LATIN_WORD, page_text
+
+    response = client.get(path)
+    assert response.status_code == 200, path
+    data = data_strings()
+    found = set()
+    for text in page_text(response.content.decode(), language):
+        if any(text in value for value in data):
+            continue
+        if language == "zh-hans":
+            for word in LATIN_WORD.findall(text):
+                if (
+                    word not in LATIN_ALLOWED
+                    and not TRACKING_CODE.match(word)
+                    and not any(word in value for value in data)
+                ):
+                    found.add(f"{word!r} in {text!r}")
+        else:
+            for run in CJK.findall(text):
+                if (
+                    run not in CJK_ALLOWED
+                    and not glossed(run, text)
+                    and not any(run in v for v in data)
+                ):
+                    found.add(f"{run!r} in {text!r}")
+    return sorted(found)
+
+
+@pytest.fixture
+def sample(personas, places):
+    from tests.main_pages import sample_data
+
+    return sample_data(personas, places)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("role", ["street_staff", "officer_chunguang", "worker_cg1", "resident"])
+def test_each_roles_pages_speak_only_the_chosen_language(
+    client, personas, places, sample, login, role, language
+):
+    from tests.main_pages import resident_pages, staff_pages
+
+    if role == "resident":
+        paths = resident_pages(places)
+    else:
+        login(getattr(personas, role))
+        paths = staff_pages(role, *sample, places)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    problems = {path: words for path in paths if (words := foreign_words(client, path, language))}
+    assert not problems, "\n".join(f"{path}: {words}" for path, words in problems.items())
+
+
+CJK_CHAR = r"[\u3400-\u9fff]"
+PLACEHOLDER = r"(?:%\(\w+\)[sd]|%[sd]|\{\w*\})"
+HALF_WIDTH_BETWEEN_CHINESE = re.compile(
+    rf"{CJK_CHAR}\s*[:,;]\s*(?:{CJK_CHAR}|{PLACEHOLDER})|{PLACEHOLDER}\s*[:,;]\s*{CJK_CHAR}"
+)
+
+
+def translations():
+    """(msgid, msgstr) of every entry of the zh_Hans catalogue, plural forms included."""
+    entries, key, parts = [], None, {}
+    for line in [*PO_FILE.read_text(encoding="utf-8").splitlines(), ""]:
+        line = line.strip()
+        if line.startswith("msg"):
+            key, _space, value = line.partition(" ")
+            parts[key] = value[1:-1]
+        elif line.startswith('"') and key:
+            parts[key] += line[1:-1]
+        elif not line and parts:
+            strs = [v for k, v in parts.items() if k.startswith("msgstr")]
+            entries += [(parts.get("msgid", ""), value) for value in strs]
+            key, parts = None, {}
+    return entries
+
+
+def test_chinese_translations_use_full_width_punctuation_between_chinese_words():
+    """确认：接单, not 确认: 接单 — no ASCII colon, comma or semicolon next to Chinese."""
+    wrong = [
+        (msgid, msgstr)
+        for msgid, msgstr in translations()
+        if HALF_WIDTH_BETWEEN_CHINESE.search(msgstr)
+    ]
+    assert wrong == []
+
+
+def test_help_texts_and_the_default_categories_follow_the_language(places):
+    from django.utils import translation
+
+    from cases.forms import DecideForm
+    from cases.models import Category
+    from cases.photos import PhotosField
+    from meetings.forms import DecisionForm
+    from tests.language import CJK
+
+    added = Category.objects.create(name="电梯加装", position=20)
+    with translation.override("en"):
+        for form in (DecideForm(), DecisionForm()):
+            assert not CJK.search(str(form["plan"].help_text))
+        assert not CJK.search(str(PhotosField().help_text))
+        names = [str(c) for c in Category.objects.order_by("position")]
+        assert names[:2] == ["Water, power, gas and heating", "Sanitation and environment"]
+        assert names[-1] == "电梯加装"  # a category the street added keeps its name
+    with translation.override("zh-hans"):
+        assert str(DecideForm()["plan"].help_text) == "例如：自筹资金+具体施工+临时供水"
+        assert str(Category.objects.get(name="水电气暖")) == "水电气暖"
+        assert str(added) == "电梯加装"
+
+
+def test_no_template_joins_translated_words_with_ascii_punctuation():
+    """{% trans "Plan" %}: {{ plan }} reads 计划: … in Chinese; the phrase is translated whole
+    ({% labelled %} or blocktrans)."""
+    templates = Path(settings.BASE_DIR) / "templates"
+    joined = re.compile(r"\{%\s*trans(?:late)?\s+\"[^\"]*\"\s*%\}\s*[:,;]")
+    wrong = [
+        f"{path.relative_to(templates)}: {match.group(0)}"
+        for path in templates.rglob("*.html")
+        for match in joined.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert wrong == []

@@ -2,10 +2,12 @@
 reopened and declined cases, frozen months, exports, access and query counts."""
 
 import io
+import re
 from datetime import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from cases.models import CaseEvent, Escalation, State
@@ -247,6 +249,7 @@ def test_a_frozen_month_keeps_its_figures_and_shows_the_live_one_beside(
     page = response.content.decode()
     assert "冻结于" in page and 'data-testid="live-figure"' in page
     assert "（现在 5）" in page or "(现在 5)" in page  # received: 4 published, 5 now
+    assert "实时" not in page and "本月" not in page  # October is past: never "live"
     xlsx = client.get(reverse("reports:export", args=["xlsx"]), OCTOBER)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -267,7 +270,10 @@ def test_the_xlsx_and_csv_carry_the_pages_figures(places, personas, login, octob
     for row in rows[3:-1]:
         live = page_rows[row[0]]
         assert row[headings.index("收到")] == live["received"]
-        assert row[headings.index("解决率")] == live["resolution_rate"]
+        rate = row[headings.index("解决率")]
+        assert (rate is None and live["resolution_rate"] is None) or (
+            round(rate * 100, 1) == live["resolution_rate"]
+        )
     csv_text = client.get(reverse("reports:export", args=["csv"]), OCTOBER).content.decode(
         "utf-8-sig"
     )
@@ -299,3 +305,57 @@ def test_the_report_runs_a_bounded_number_of_queries(
 def test_frozen_reports_are_per_street(places, october):
     freeze(places.street, datetime(2026, 10, 1).date())
     assert FrozenReport.objects.get().data["total"]["received"] == 4
+
+
+def test_the_xlsx_shows_rates_as_percentages_and_carries_meetings_categories_and_channels(
+    places, personas, login, october
+):
+    client = login(personas.street_staff)
+    context = report(client, **OCTOBER).context
+    book = load_workbook(
+        io.BytesIO(client.get(reverse("reports:export", args=["xlsx"]), OCTOBER).content)
+    )
+    sheet = book.worksheets[0]
+    headings = [cell.value for cell in sheet[3]]
+    for heading in ("响应率", "解决率", "满意率"):
+        column = headings.index(heading) + 1
+        total = sheet.cell(row=sheet.max_row, column=column)
+        assert total.number_format == "0.0%"
+        shown = context["total"][
+            {"响应率": "response_rate", "解决率": "resolution_rate", "满意率": "satisfaction_rate"}[
+                heading
+            ]
+        ]
+        assert total.value is not None and round(total.value * 100, 1) == shown
+    assert book.sheetnames[1:] == ["议事协商", "按分类", "按渠道"]
+    meetings = {row[0]: row[1] for row in book["议事协商"].iter_rows(min_row=2, values_only=True)}
+    assert meetings["召开议事协商会"] == context["meetings"]["total"]
+    categories = list(book["按分类"].iter_rows(min_row=2, values_only=True))
+    assert categories == [tuple(row) for row in context["breakdown"]["categories"]]
+    assert categories and sum(n for _name, n in categories) == context["total"]["received"]
+    channels = dict(book["按渠道"].iter_rows(min_row=2, values_only=True))
+    assert channels == {str(k): n for k, n in context["breakdown"]["channels"]}
+    assert book.worksheets[0]["A2"].value.startswith("未冻结")  # October is past, not "live"
+
+
+def test_a_past_month_or_year_is_never_called_this_month_live_or_to_date(
+    places, personas, login, october
+):
+    client = login(personas.street_staff)
+    past = report(client, **OCTOBER).content.decode()
+    assert 'data-testid="computed-note"' in past
+    for word in ("实时", "本月"):
+        assert word not in past, word
+    assert "往月" in past
+    current = report(client, month=timezone.localdate().strftime("%Y-%m")).content.decode()
+    assert 'data-testid="live-note"' in current and "本月" in current
+    last_year = report(client, year=str(timezone.localdate().year - 1)).content.decode()
+    title = re.search(r'data-testid="report-title">(.*?)</p>', last_year).group(1)
+    assert f"{timezone.localdate().year - 1} 年全年" in title and "至今" not in title
+    assert "实时" not in last_year and 'data-testid="computed-note"' in last_year
+    this_year = report(client, year=str(timezone.localdate().year)).content.decode()
+    assert "年初至今" in this_year and 'data-testid="live-note"' in this_year
+    csv_text = client.get(reverse("reports:export", args=["csv"]), OCTOBER).content.decode(
+        "utf-8-sig"
+    )
+    assert "实时" not in csv_text and "未冻结" in csv_text

@@ -289,3 +289,18 @@ def test_public_pages_need_no_login_and_staff_pages_do(client, places):
 
 def test_photo_bytes_helper_makes_a_jpeg():
     assert photo_bytes()[:2] == b"\xff\xd8"
+
+
+def test_large_text_mode_is_a_cookie_that_returns_to_the_page_and_only_to_this_site(client):
+    start = reverse("residents:start")
+    response = client.post(reverse("residents:text_size"), {"large": "1", "next": start})
+    assert response.status_code == 302 and response["Location"] == start
+    assert response.cookies["large_text"].value == "1"
+    assert 'class="large-text"' in client.get(start).content.decode()
+    # A next address on another site is not followed.
+    response = client.post(
+        reverse("residents:text_size"), {"large": "0", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == start
+    assert 'class="large-text"' not in client.get(start).content.decode()
+    assert client.get(reverse("residents:text_size")).status_code == 405

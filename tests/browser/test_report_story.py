@@ -16,6 +16,14 @@ from meetings.selectors import HELD_STATES
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+SMALLEST_CHART_LABEL = """() => Math.min(...[...document.querySelectorAll('svg.report-chart')]
+    .flatMap(svg => {
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return [...svg.querySelectorAll('text')].map(
+            t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    }))"""
+
+
 def table(page):
     """{place: {heading: cell text}} of the report table as the page shows it."""
     headings = page.locator("[data-testid=report-table] thead th").all_inner_texts()
@@ -52,6 +60,18 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
             values[heading].endswith("%") or values[heading] == "—" for values in rows.values()
         )
     assert page.get_by_test_id("trend-chart").locator("svg rect").count() > 12
+    # At 360 px the page does not scroll sideways: each community is a card with its 三率.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not page.get_by_test_id("report-table").is_visible()
+    card = page.get_by_test_id("card-春光社区")
+    assert card.is_visible()
+    for heading in ("响应率", "解决率", "满意率", "收到", "解单"):
+        assert heading in card.inner_text()
+    card.get_by_text("全部数据").click()
+    assert card.get_by_text("逾期").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Every chart label is drawn at 11 px or more on the phone.
+    assert page.evaluate(SMALLEST_CHART_LABEL) >= 11
     assert page.get_by_test_id("comparison-chart").locator("svg").get_attribute("role") == "img"
 
     with page.expect_download() as download:
@@ -65,6 +85,8 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
             value = line[sheet_headings.index(heading)]
             if value is None:
                 assert shown[heading] == "—", (line[0], heading)
+            elif heading.endswith("率"):  # a fraction the sheet shows as a percentage
+                assert float(shown[heading].rstrip("%")) == round(value * 100, 1), line[0]
             else:
                 assert float(shown[heading].rstrip("%")) == float(value), (line[0], heading)
 
@@ -73,5 +95,7 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
     assert "春光社区" in page.get_by_test_id("report-title").inner_text()
     _headings, grid_rows = table(page)
     assert len(grid_rows) == 14 and "第1网格" in grid_rows
-    # On the phone the wide table scrolls inside its box; the page itself does not.
+    # On the phone a community's grids are cards too; the page does not scroll sideways.
+    assert page.get_by_test_id("card-第1网格").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.evaluate(SMALLEST_CHART_LABEL) >= 11
