@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts.login import LoginForm
+from interop.api_urls import api_patterns, open311_patterns
 from workbench.views import home
 
 urlpatterns = [
@@ -28,6 +29,10 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("access-log/", include("audit.urls")),
+    path("integration/", include("interop.urls")),
+    # Partners: residents' apps (Open311), the 12345 hotline, the API schema and its page.
+    path("open311/v2/", include((open311_patterns, "open311"))),
+    path("api/", include((api_patterns, "api"))),
     # The residents' pages: short links for QR codes and posters.
     path("r/", include("residents.urls")),
     path("admin/", admin.site.urls),
