@@ -26,7 +26,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         request._request.api_key = key
         request._request.scope = scope_of(key)
         if not allow(f"api:key:{key.pk}", settings.API_CALLS_PER_KEY_PER_MINUTE, 60):
-            raise exceptions.Throttled(wait=60, detail=_("Too many calls with this key."))
+            raise exceptions.Throttled(wait=60, detail=str(_("Too many calls with this key.")))
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return key.partner.service_user, key
 
