@@ -354,3 +354,62 @@ def test_the_extension_request_is_refused_for_other_cases_and_twice(
     )
     assert response.status_code == 404
     assert ExternalRef.objects.count() == 1
+
+
+def test_the_report_shows_the_hotline_three_rates_beside_all_cases(
+    client, hotline, personas, places, login, django_assert_max_num_queries
+):
+    from cases.inputs import Visit
+    from tests.factories import CaseFactory
+
+    officer = personas.officer_chunguang
+    post_signed(client, hotline, order())
+    hotline_case = Case.objects.get()
+    accept(hotline_case, officer)
+    _finish(hotline_case, officer)
+    post_signed(
+        client,
+        hotline,
+        {
+            "type": "visit",
+            "message_id": "visit-r",
+            "order_number": "GD2026112700001",
+            "satisfaction": "unsatisfied",
+        },
+    )
+    walk_in = CaseFactory(grid=places.cg1, channel="walk_in")
+    accept(walk_in, officer)
+    scope = Scope.for_user(officer)
+    perform(scope, officer, walk_in.pk, "handle_directly", Reason("上门"))
+    perform(
+        scope,
+        officer,
+        walk_in.pk,
+        "resolve",
+        Resolution("partly", "部分", "phone", "已部分处理。"),
+    )
+    perform(
+        Scope.for_user(personas.worker_cg1),
+        personas.worker_cg1,
+        walk_in.pk,
+        "verify",
+        Visit("satisfied", "回访满意"),
+    )
+    month = timezone.localdate().strftime("%Y-%m")
+    staff = login(personas.street_staff)
+    with django_assert_max_num_queries(45) as counted:  # the hotline's figures: ~10 more
+        page = staff.get(f"/reports/?month={month}")
+    print(f"[report queries with 12345 orders] {len(counted.captured_queries)}")
+    html = page.content.decode()
+    section = html[html.index('data-testid="hotline-rates"') :]
+    hotline_row = section[section.index('data-testid="hotline-row"') :]
+    hotline_row = hotline_row[: hotline_row.index("</tr>")]
+    all_row = section[section.index('data-testid="all-row"') :]
+    all_row = all_row[: all_row.index("</tr>")]
+    # Hotline: resolved 已解决 1/1, satisfaction 0/1 (the caller was not satisfied).
+    assert "100.0%" in hotline_row and "0.0%" in hotline_row
+    # All cases: resolution 1 of 2, satisfaction 1 of 2 (the visit and the hotline's call).
+    assert all_row.endswith("<td>50.0%</td><td>50.0%</td>")
+    assert page.context["total"]["hotline_visits"] == 1
+    listed = login(personas.street_staff).get("/cases/?channel=12345").content.decode()
+    assert hotline_case.tracking_code in listed and walk_in.tracking_code not in listed
