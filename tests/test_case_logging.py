@@ -224,7 +224,9 @@ def test_replaying_another_users_form_id_never_returns_their_case(personas, plac
     theirs = Case.objects.get(submission_id=submission)
     assert first["Location"] == reverse("cases:detail", args=[theirs.pk])
 
-    replay = officer.post(reverse("cases:new"), {**data, "description": "另一个账号的诉求"})
+    replay = officer.post(
+        reverse("cases:new"), {**data, "description": "另一个账号的诉求"}
+    )
     page = replay.content.decode()
     assert replay.status_code == 409
     assert "这张表单已由另一个账号提交过" in page

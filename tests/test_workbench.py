@@ -68,7 +68,9 @@ def workload(places, personas):
     return made
 
 
-def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(personas, login, workload):
+def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(
+    personas, login, workload
+):
     client = login(personas.worker_cg1)
     page = client.get(reverse("home")).content.decode()
     worker = page[page.index('data-testid="workbench-worker"') :]
@@ -83,7 +85,9 @@ def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(personas,
         assert list_length(client, link) == n
 
 
-def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(personas, login, workload):
+def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(
+    personas, login, workload
+):
     client = login(personas.officer_chunguang)
     shown = counts(client.get(reverse("home")).content.decode())
     assert {key: n for key, (n, _link) in shown.items()} == {
