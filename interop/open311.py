@@ -347,7 +347,7 @@ def _new_case(request, values) -> Case:
     else:
         _refuse(_("Give address_id (a building's or unit's code) or address_string."))
     if place is None:
-        _refuse(_("The address is not one of this street's buildings or units."))
+        _refuse(_("address: the place is not one of this street's buildings or units."))
     name = " ".join(
         part.strip() for part in (values.get("last_name"), values.get("first_name")) if part
     ).strip()
