@@ -7,4 +7,4 @@ class InteropConfig(AppConfig):
     verbose_name = _("Interoperability")
 
     def ready(self):
-        from . import status_out  # noqa: F401 - follows the case moves (签收, 退单, 办结)
+        from . import schema, status_out  # noqa: F401 - the key in the schema; 签收, 退单, 办结

@@ -186,12 +186,20 @@ def _order(partner, scope, order: Order):
         return 200, {"result": "duplicate", "case": None, "inbox": True}
     place = places.by_words(scope, order.address)
     category = Category.objects.filter(name=order.category, is_active=True).first()
-    if place is None or category is None:
-        InboxOrder.objects.create(
-            partner=partner, order_number=order.order_number, payload=order_payload(order)
-        )
-        return 202, {"result": "inbox", "case": None}
-    case = take_order(partner, order, places.case_place(place), category, partner.service_user)
+    try:
+        with transaction.atomic():
+            if place is None or category is None:
+                InboxOrder.objects.create(
+                    partner=partner, order_number=order.order_number, payload=order_payload(order)
+                )
+                return 202, {"result": "inbox", "case": None}
+            case = take_order(
+                partner, order, places.case_place(place), category, partner.service_user
+            )
+    except IntegrityError:
+        # The same order delivered twice at once: the other delivery made it; this one is
+        # refused whole (its message id too), so a later redelivery is answered as a duplicate.
+        raise Refused("this order is being received by another delivery; retry", 409) from None
     return 201, {"result": "created", "case": case.tracking_code}
 
 

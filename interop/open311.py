@@ -68,7 +68,9 @@ class Open311View:
 class Discovery(Open311View, PublicApiView):
     xml_names = ("discovery", "endpoint")
 
-    @extend_schema(summary="Open311 discovery", responses={200: dict})
+    @extend_schema(
+        summary="Open311 discovery", operation_id="open311_discovery", responses={200: dict}
+    )
     def get(self, request, format=None):
         base = request.build_absolute_uri("/open311/v2/")
         return Response(
@@ -114,7 +116,11 @@ class ServiceSerializer(serializers.Serializer):
 class Services(Open311View, PublicApiView):
     xml_names = ("services", "service")
 
-    @extend_schema(summary="Service list", responses={200: ServiceSerializer(many=True)})
+    @extend_schema(
+        summary="Service list",
+        operation_id="open311_services",
+        responses={200: ServiceSerializer(many=True)},
+    )
     def get(self, request, format=None):
         return Response([_service(c) for c in Category.objects.filter(is_active=True)])
 
@@ -122,7 +128,11 @@ class Services(Open311View, PublicApiView):
 class ServiceDefinition(Open311View, PublicApiView):
     xml_names = ("service_definition", "attribute")
 
-    @extend_schema(summary="Service definition (its attributes)", responses={200: dict})
+    @extend_schema(
+        summary="Service definition (its attributes)",
+        operation_id="open311_service_definition",
+        responses={200: dict},
+    )
     def get(self, request, service_code, format=None):
         category = _category(service_code)
         if category is None:
@@ -236,6 +246,7 @@ class Requests(Open311View, LoggedApiView):
 
     @extend_schema(
         summary="Service requests filed with this key",
+        operation_id="open311_requests_list",
         parameters=[
             OpenApiParameter("service_request_id", str, description="comma list"),
             OpenApiParameter("service_code", str),
@@ -279,6 +290,7 @@ class Requests(Open311View, LoggedApiView):
 
     @extend_schema(
         summary="File a service request",
+        operation_id="open311_requests_create",
         request=NewRequestSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
         responses={201: dict},
@@ -416,7 +428,11 @@ def _datetime(value):
 class RequestDetail(Open311View, LoggedApiView):
     xml_names = ("service_requests", "request")
 
-    @extend_schema(summary="One service request", responses={200: RequestSerializer(many=True)})
+    @extend_schema(
+        summary="One service request",
+        operation_id="open311_request",
+        responses={200: RequestSerializer(many=True)},
+    )
     def get(self, request, service_request_id, format=None):
         code = service_request_id.strip().upper()
         case = _visible_cases(request).filter(Q(tracking_code=code)).first()

@@ -280,3 +280,12 @@ def test_the_schema_and_its_page_are_served_by_the_app(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower() and b"swagger-ui" in docs.content
+
+
+def test_the_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    assert "X-Api-Key" in text and "/open311/v2/requests/{service_request_id}" in text
