@@ -413,3 +413,31 @@ def test_the_report_shows_the_hotline_three_rates_beside_all_cases(
     assert page.context["total"]["hotline_visits"] == 1
     listed = login(personas.street_staff).get("/cases/?channel=12345").content.decode()
     assert hotline_case.tracking_code in listed and walk_in.tracking_code not in listed
+
+
+def test_a_refused_extension_keeps_the_deadline_and_an_unasked_answer_is_refused(
+    client, hotline, personas
+):
+    post_signed(client, hotline, order())
+    case = Case.objects.get()
+    officer = personas.officer_chunguang
+    accept(case, officer)
+    answer = {
+        "type": "extension_answer",
+        "order_number": "GD2026112700001",
+        "approved": False,
+        "comment": "不同意",
+    }
+    unasked = post_signed(client, hotline, {**answer, "message_id": "a1"})
+    assert unasked.status_code == 409
+    status_out.request_extension(
+        Scope.for_user(officer), officer, case.pk, "需要协调", timezone.now() + timedelta(days=9)
+    )
+    before = Case.objects.get().response_deadline
+    assert post_signed(client, hotline, {**answer, "message_id": "a2"}).status_code == 200
+    case.refresh_from_db()
+    assert case.response_deadline == before
+    event = CaseEvent.objects.get(case=case, move="hotline_extension_answered")
+    assert event.details["approved"] is False and event.note == "不同意"
+    # Answered: staff may ask again.
+    assert status_out.may_request_extension(Scope.for_user(officer), case)

@@ -289,3 +289,10 @@ def test_the_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
     assert "X-Api-Key" in text and "/open311/v2/requests/{service_request_id}" in text
+
+
+def test_the_daily_limit_per_phone_of_the_public_form_holds_for_apps(app, places, settings):
+    settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY = 2
+    statuses = [app.post("/open311/v2/requests", new_request(places)).status_code for _ in range(3)]
+    assert statuses == [201, 201, 429]
+    assert Case.objects.count() == 2
