@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0011_partners_keys_outbox'),
+        ('cases', '0010_history_protected_and_anonymisation'),
         ('grids', '0004_street_retention_months'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
