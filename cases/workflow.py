@@ -90,6 +90,9 @@ def _choice(errors, name, value, choices):
 
 # Who may act on a case, decided from the user's scope.
 def is_officer_for(scope: Scope, case: Case) -> bool:
+    # A partner's key (interop) holds its street to read and file, never to act as an officer.
+    if scope.partner_id is not None:
+        return False
     return scope.is_superuser or (
         case.community_id in scope.community_ids or case.street_id in scope.street_ids
     )

@@ -296,3 +296,17 @@ def test_the_daily_limit_per_phone_of_the_public_form_holds_for_apps(app, places
     statuses = [app.post("/open311/v2/requests", new_request(places)).status_code for _ in range(3)]
     assert statuses == [201, 201, 429]
     assert Case.objects.count() == 2
+
+
+def test_a_partner_key_never_acts_as_an_officer(app, places):
+    from accounts.scope import Scope
+    from cases.inputs import Reason
+    from cases.workflow import MoveRefused, perform
+
+    code = app.post("/open311/v2/requests", new_request(places)).json()[0]["service_request_id"]
+    case = Case.objects.get(tracking_code=code)
+    scope = Scope.for_partner(app.partner)
+    assert scope.holds(case)
+    with pytest.raises(MoveRefused):
+        perform(scope, app.partner.service_user, case.pk, "decline", Reason("x"))
+    assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
