@@ -28,6 +28,14 @@ class Scope:
     is_superuser: bool = False
     held: dict = field(default_factory=lambda: {level: frozenset() for level in LEVELS})
     kinds: frozenset = frozenset()
+    # A partner's API key (interop): its street's rows, and of cases only those it brought.
+    partner_id: int | None = None
+
+    @classmethod
+    def for_partner(cls, partner) -> "Scope":
+        held = {level: frozenset() for level in LEVELS}
+        held["street"] = frozenset({partner.street_id})
+        return cls(user_id=partner.service_user_id, held=held, partner_id=partner.pk)
 
     @classmethod
     def for_user(cls, user) -> "Scope":
@@ -89,6 +97,10 @@ class Scope:
             ids = self.held[level]
             if ids and level in paths:
                 condition |= Q(**{f"{paths[level]}__in": ids})
+        if self.partner_id is not None:
+            # Places are the street's; cases only those the partner brought.
+            path = paths.get("partner")
+            return condition & Q(**{path: self.partner_id}) if path else condition
         return condition
 
     def reader_q(self, model: type[Model]) -> Q | None:

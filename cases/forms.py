@@ -312,7 +312,8 @@ class LogCaseForm(forms.ModelForm):
         self.fields["duplicate_of"].error_messages["invalid_choice"] = REPEAT_GONE
         self.fields["channel"].initial = Channel.VISIT
         self.fields["urgency"].initial = Urgency.ROUTINE
-        self.fields["channel"].choices = Channel.choices
+        # 12345 orders arrive from the hotline itself (interop), with their order number.
+        self.fields["channel"].choices = [c for c in Channel.choices if c[0] != Channel.HOTLINE]
         self.fields["urgency"].choices = Urgency.choices
         self.initial.setdefault("submission", uuid.uuid4())
 

@@ -34,6 +34,7 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("phone (电话)")
     WECHAT_GROUP = "wechat_group", _("grid WeChat group (网格群)")
     WALK_IN = "walk_in", _("walk-in (来访)")
+    HOTLINE = "12345", _("12345 hotline (接诉即办)")
 
 
 class Urgency(models.TextChoices):
@@ -85,7 +86,13 @@ def new_tracking_code() -> str:
 
 
 class Case(models.Model):
-    scope_paths = {"street": "street_id", "community": "community_id", "grid": "grid_id"}
+    scope_paths = {
+        "street": "street_id",
+        "community": "community_id",
+        "grid": "grid_id",
+        # A partner's key sees the cases it brought (interop.ExternalRef).
+        "partner": "external__partner_id",
+    }
 
     tracking_code = models.CharField(
         _("tracking code"), max_length=12, unique=True, default=new_tracking_code, editable=False

@@ -92,6 +92,9 @@ def _choice(errors, name, value, choices):
 
 # Who may act on a case, decided from the user's scope.
 def is_officer_for(scope: Scope, case: Case) -> bool:
+    # A partner's key (interop) holds its street to read and file, never to act as an officer.
+    if scope.partner_id is not None:
+        return False
     return scope.is_superuser or (
         case.community_id in scope.community_ids or case.street_id in scope.street_ids
     )
@@ -423,6 +426,11 @@ def _record(case, user, name, from_state, to_state, note="", details=None):
     )
 
 
+# Other apps follow the moves (interop tells the 12345 hotline of 签收, 退单 and 办结): each
+# listener is called inside the move's transaction, so what it writes stands or falls with it.
+MOVE_LISTENERS = []
+
+
 def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=None) -> Case:
     """Make a move; raises MoveRefused (with the reason) or returns the changed case.
 
@@ -451,6 +459,8 @@ def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=No
         _record(case, user, move.name, from_state, target, inputs.note, details)
         if target in CLOSING_STATES:
             close_repeats(case, user)
+        for listener in MOVE_LISTENERS:
+            listener(case, move.name, inputs, user)
     return case
 
 
@@ -478,6 +488,10 @@ EVENT_LABELS = {
     "escalation_answered": _("The street answered"),
     "linked_duplicate": _("Linked as a repeat"),
     "rated": _("Rated by the resident"),
+    # The 12345 hotline (interop): 延期申请 and its answer, and the hotline's 回访.
+    "hotline_extension_requested": _("Extension asked of the hotline (延期申请)"),
+    "hotline_extension_answered": _("The hotline answered the extension request"),
+    "hotline_visit": _("The hotline's follow-up call (回访)"),
     **{name: move.label for name, move in MOVES.items()},
 }
 

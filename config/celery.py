@@ -14,6 +14,11 @@ app.autodiscover_tasks()
 
 # Every periodic job of the product, with its schedule readable at a glance.
 app.conf.beat_schedule = {
+    # The hotline's outbox: messages due (new, or waiting out their backoff) are sent.
+    "deliver-outbox": {
+        "task": "interop.tasks.deliver_due",
+        "schedule": float(os.environ.get("OUTBOX_SCAN_SECONDS", "30")),
+    },
     # Reminders (not accepted in time, tasks due and overdue, follow-ups, meetings tomorrow):
     # each scan inserts what is due, once, and queues its deliveries.
     "scan-reminders": {

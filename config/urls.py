@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 
 from accounts.login import LoginForm
 from common.views import favicon, manifest
+from interop.api_urls import api_patterns, open311_patterns
 from workbench.views import home
 
 # The admin's titles in the app's words (Django's default reads "Django 管理" in Chinese).
@@ -35,6 +36,10 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("access-log/", include("audit.urls")),
+    path("integration/", include("interop.urls")),
+    # Partners: residents' apps (Open311), the 12345 hotline, the API schema and its page.
+    path("open311/v2/", include((open311_patterns, "open311"))),
+    path("api/", include((api_patterns, "api"))),
     # The residents' pages: short links for QR codes and posters.
     path("r/", include("residents.urls")),
     path("admin/", admin.site.urls),

@@ -14,7 +14,8 @@ outcome of its last resolution; resolved in October and again in November, it co
     escalated          escalations (督办) raised in the period
     response_rate      accepted_on_time / accepted
     resolution_rate    resolved with outcome 已解决 / resolved
-    satisfaction_rate  (满意 + 基本满意) / follow-up visits and residents' ratings with one
+    satisfaction_rate  (满意 + 基本满意) / follow-up visits, residents' ratings and the 12345
+                       hotline's 回访 (counted apart too, as hotline_visits)
     median_days        median days from logging to the last resolution in the period
 """
 
@@ -107,7 +108,7 @@ MEDIAN = (
 LABELS = {key: (label, help_text) for key, label, help_text in [*COUNTS, *RATES, MEDIAN]}
 COUNT_KEYS = [key for key, _label, _help in COUNTS]
 # The hidden counts the rates are made of; additive, so totals are sums of rows.
-PARTS = ["satisfied", "basically", "with_satisfaction"]
+PARTS = ["satisfied", "basically", "with_satisfaction", "hotline_visits"]
 
 
 class Median(Aggregate):
@@ -149,20 +150,26 @@ def case_place(place: Q) -> Q:
     return moved
 
 
-def compute(place: Q, group: str, period) -> dict:
+def compute(place: Q, group: str, period, channel=None) -> dict:
     """{"rows": {group id: figures}, "total": figures} for cases under `place` (a Q on Case).
 
     `group` is "community_id" or "grid_id". A bounded number of queries: one per kind of figure,
-    grouped, whatever the number of cases.
+    grouped, whatever the number of cases. `channel` counts one channel's cases alone (the
+    12345 hotline's, whose 三率 the city ranks streets by).
     """
     rows = defaultdict(lambda: defaultdict(int))
     case_group = f"case__{group}"
+    of_case = Q(case__channel=channel) if channel else Q()
     for row in (
-        Case.objects.filter(place, _in(period, "created_at")).values(group).annotate(n=Count("id"))
+        Case.objects.filter(
+            place, _in(period, "created_at"), **({"channel": channel} if channel else {})
+        )
+        .values(group)
+        .annotate(n=Count("id"))
     ):
         rows[row[group]]["received"] = row["n"]
     # History rows carry their case's place: `place` and `group` apply to them directly.
-    events = CaseEvent.objects.filter(place, _in(period, "at"))
+    events = CaseEvent.objects.filter(place, of_case, _in(period, "at"))
     for row in (
         events.filter(move__in=["accept", "decline"])
         .values(group)
@@ -178,14 +185,14 @@ def compute(place: Q, group: str, period) -> dict:
     outcomes = {f"outcome_{o}": Count("id", filter=Q(details__outcome=o)) for o in Outcome.values}
     for row in (
         _last("resolve", period)
-        .filter(place)
+        .filter(place, of_case)
         .values(group)
         .annotate(resolved=Count("id"), **outcomes)
     ):
         rows[row[group]].update({k: row[k] for k in ["resolved", *outcomes]})
     for row in (
         _last("verify", period)
-        .filter(place)
+        .filter(place, of_case)
         .values(group)
         .annotate(
             verified=Count("id"),
@@ -194,10 +201,12 @@ def compute(place: Q, group: str, period) -> dict:
             with_satisfaction=Count("id", filter=Q(details__satisfaction__in=Satisfaction.values)),
         )
     ):
-        rows[row[group]].update({k: row[k] for k in ["verified", *PARTS]})
+        rows[row[group]].update(
+            {k: row[k] for k in ["verified", "satisfied", "basically", "with_satisfaction"]}
+        )
     # Residents' own ratings count in the satisfaction rate beside the follow-up visits.
     for row in (
-        ResidentRating.objects.filter(case_place(place), _in(period, "rated_at"))
+        ResidentRating.objects.filter(case_place(place), of_case, _in(period, "rated_at"))
         .values(case_group)
         .annotate(
             n=Count("id"),
@@ -209,15 +218,32 @@ def compute(place: Q, group: str, period) -> dict:
         figures["satisfied"] += row["satisfied"]
         figures["basically"] += row["basically"]
         figures["with_satisfaction"] += row["n"]
-    for row in overdue_cases(place, period).values(group).annotate(n=Count("id")):
+    # The hotline's 回访 (interop) counts in the satisfaction rate too, and is counted apart.
+    for row in (
+        _last("hotline_visit", period)
+        .filter(place, of_case)
+        .values(group)
+        .annotate(
+            n=Count("id"),
+            satisfied=Count("id", filter=Q(details__satisfaction=Satisfaction.SATISFIED)),
+            basically=Count("id", filter=Q(details__satisfaction=Satisfaction.BASICALLY)),
+        )
+    ):
+        figures = rows[row[group]]
+        figures["satisfied"] += row["satisfied"]
+        figures["basically"] += row["basically"]
+        figures["with_satisfaction"] += row["n"]
+        figures["hotline_visits"] += row["n"]
+    overdue = overdue_cases(place, period).filter(**({"channel": channel} if channel else {}))
+    for row in overdue.values(group).annotate(n=Count("id")):
         rows[row[group]]["overdue"] = row["n"]
     for row in (
-        Escalation.objects.filter(case_place(place), _in(period, "raised_at"))
+        Escalation.objects.filter(case_place(place), of_case, _in(period, "raised_at"))
         .values(case_group)
         .annotate(n=Count("id"))
     ):
         rows[row[case_group]]["escalated"] = row["n"]
-    medians = _medians(place, group, period)
+    medians = _medians(place & of_case, group, period)
     result = {"rows": {}, "total": defaultdict(int)}
     for key, figures in rows.items():
         for name in COUNT_KEYS + PARTS:

@@ -39,7 +39,15 @@ PUBLIC = {
     "home",
     "manifest",
     "favicon",
+    # Partners' discovery and service list, the API schema and its page (no personal data).
+    "open311:discovery",
+    "open311:services",
+    "open311:service",
+    "api:schema",
+    "api:docs",
 }
+# Called with a partner's key or the hotline's signature, never a session: 401 without one.
+KEYED = {"open311:requests", "open311:request", "api:hotline_webhook"}
 
 
 def all_urls():
@@ -103,7 +111,9 @@ def world(places, personas):
         status=ImportBatch.Status.values[0],
     )
     photo = CasePhoto.objects.get(case=case)
+    interop = _interop_world(places, personas, case)
     return {
+        **interop,
         "grids:street": [places.street.pk],
         "grids:community": [places.funan.pk],
         "grids:grid": [places.fn1.pk],
@@ -137,6 +147,36 @@ def world(places, personas):
     }
 
 
+def _interop_world(places, personas, case):
+    """A resident app with a key and the hotline, both of 万青路街道; the marked case came
+    from the hotline, with a status message and an order waiting in the inbox."""
+    from interop import keys
+    from interop.models import ExternalRef, InboxOrder, OutboxMessage, PartnerKind
+
+    staff = personas.street_staff
+    app = keys.create_partner(staff, places.street, "FUNAN-MARKER 应用", PartnerKind.APP)
+    key, raw = keys.issue_key(staff, app, "k")
+    hotline = keys.create_partner(staff, places.street, "热线", PartnerKind.HOTLINE)
+    ExternalRef.objects.create(case=case, partner=hotline, source="hotline", external_id="GD1")
+    message = OutboxMessage.objects.create(
+        case=case, partner=hotline, kind="sign", idempotency_key="k1", payload={"x": 1}
+    )
+    inbox = InboxOrder.objects.create(
+        partner=hotline, order_number="GD2", payload={"address": "FUNAN-MARKER"}
+    )
+    return {
+        "interop:key_create": [app.pk],
+        "interop:key_revoke": [key.pk],
+        "interop:outbox_retry": [message.pk],
+        "interop:inbox_place": [inbox.pk],
+        "interop:extension_request": [case.pk],
+        "open311:service": [case.category_id],
+        "open311:request": [case.tracking_code],
+        "api:hotline_webhook": [hotline.pk],
+        "_api_key": raw,
+    }
+
+
 def test_the_matrix_knows_every_url(world):
     unknown = [
         name for name, pattern in all_urls() if pattern.pattern.converters and name not in world
@@ -159,8 +199,9 @@ def test_outsiders_are_refused_every_object_and_see_no_marker(personas, login, w
             body = response.content.decode(errors="ignore")
             for marker in MARKERS:
                 assert marker not in body, (outsider, method, name, marker)
-            if pattern.pattern.converters and name not in exports:
-                assert response.status_code in REFUSED, (
+            refused = REFUSED | {401} if name in KEYED else REFUSED
+            if (pattern.pattern.converters or name in KEYED) and name not in exports:
+                assert response.status_code in refused, (
                     outsider,
                     method,
                     name,

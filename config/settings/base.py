@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "audit",
     "workbench",
     "demo",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -297,3 +301,27 @@ TRUSTED_PROXIES = [
     for block in env.list("TRUSTED_PROXIES", default=[])
 ]
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# The API (interop): keys, calls per key, the schema and its page (no CDN: the sidecar).
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["interop.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["interop.authentication.HasApiKey"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "有解 API",
+    "DESCRIPTION": "Open311 GeoReport v2 for residents' apps, and the 12345 hotline webhook.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+API_CALLS_PER_KEY_PER_MINUTE = env.int("API_CALLS_PER_KEY_PER_MINUTE", default=120)
+# The 12345 hotline: how old a signed message may be, how large, and the outbox's retries.
+HOTLINE_REPLAY_WINDOW_SECONDS = env.int("HOTLINE_REPLAY_WINDOW_SECONDS", default=300)
+HOTLINE_MAX_BODY_BYTES = env.int("HOTLINE_MAX_BODY_BYTES", default=64 * 1024)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
+OUTBOX_TIMEOUT_SECONDS = env.float("OUTBOX_TIMEOUT_SECONDS", default=10)

@@ -1,0 +1,42 @@
+"""What every API endpoint shares: the key, its rate limit and the log of each call.
+
+API calls are not a logged-in user: `ApiKeyAuthentication` finds the key (header
+`X-Api-Key`, or the `api_key` parameter Open311 clients send) and gives the request the
+partner's service account and `request.scope = Scope.for_partner(...)`.
+"""
+
+from django.contrib.auth.decorators import login_not_required
+from django.utils.decorators import method_decorator
+from rest_framework.views import APIView
+
+from common.ratelimit import client_address
+
+from .authentication import ApiKeyAuthentication, HasApiKey
+from .models import ApiCall
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoggedApiView(APIView):
+    """An endpoint for partners: the key is checked and every call is logged with it."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        key = getattr(request._request, "api_key", None)
+        ApiCall.objects.create(
+            key=key,
+            partner=key.partner if key else None,
+            method=request.method[:8],
+            path=request.path[:300],
+            status=response.status_code,
+            address=client_address(request._request)[:50],
+        )
+        return response
+
+
+class PublicApiView(LoggedApiView):
+    """Open to anyone (discovery, service list); a key, when sent, is still checked and logged."""
+
+    permission_classes = []

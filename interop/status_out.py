@@ -1,0 +1,121 @@
+"""Status to the hotline: 签收 when the case is accepted, 退单 when declined, 办结 when
+resolved, and 延期申请 when staff ask for more time. Each message is written to the outbox in
+the transaction of the move it reports (the move and its message stand or fall together) and
+delivered by Celery after the commit (interop/tasks.py)."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import OPEN_STATES, CaseEvent
+from cases.workflow import MOVE_LISTENERS, MoveRefused, _locked_case, is_officer_for
+from common.text import has_refused_characters
+
+from .models import ExternalRef, OutboxKind, OutboxMessage, Source
+
+KIND_OF_MOVE = {
+    "accept": OutboxKind.SIGN,
+    "decline": OutboxKind.RETURN,
+    "resolve": OutboxKind.FINISH,
+}
+
+
+def hotline_ref(case) -> ExternalRef | None:
+    return (
+        ExternalRef.objects.select_related("partner")
+        .filter(case_id=case.pk, source=Source.HOTLINE)
+        .first()
+    )
+
+
+def enqueue(case, ref, kind, fields: dict) -> OutboxMessage:
+    count = OutboxMessage.objects.filter(case=case, kind=kind).count()
+    message = OutboxMessage.objects.create(
+        case=case,
+        partner=ref.partner,
+        kind=kind,
+        # Stable for this message: the hotline drops a second delivery of the same key.
+        idempotency_key=f"yj-{case.tracking_code}-{kind}-{count + 1}",
+        payload={"type": kind, "order_number": ref.external_id, **fields},
+    )
+    from .tasks import deliver  # Celery: after the commit, never for a rolled-back move
+
+    transaction.on_commit(lambda: deliver.delay(message.pk))
+    return message
+
+
+def on_move(case, move_name, inputs, user):
+    kind = KIND_OF_MOVE.get(move_name)
+    if kind is None:
+        return
+    ref = hotline_ref(case)
+    if ref is None:
+        return
+    now = timezone.now().isoformat()
+    if kind == OutboxKind.SIGN:
+        # The hotline's 办结 deadline bounds the owner's: the overdue page and reminders see it.
+        if ref.finish_deadline and case.response_deadline > ref.finish_deadline:
+            case.response_deadline = ref.finish_deadline
+            case.save(update_fields=["response_deadline", "updated_at"])
+        fields = {"signed_at": now, "handler": case.community.name}
+    elif kind == OutboxKind.RETURN:
+        fields = {"returned_at": now, "reason": inputs.note}
+    else:
+        fields = {
+            "finished_at": now,
+            "outcome": inputs.outcome,
+            "explanation": inputs.explanation,
+        }
+    enqueue(case, ref, kind, fields)
+
+
+MOVE_LISTENERS.append(on_move)
+
+
+def may_request_extension(scope, case) -> bool:
+    return (
+        is_officer_for(scope, case)
+        and case.state in OPEN_STATES
+        and hotline_ref(case) is not None
+        and not OutboxMessage.objects.filter(
+            case=case, kind=OutboxKind.EXTENSION, answered_at__isnull=True
+        ).exists()
+    )
+
+
+def request_extension(scope, user, case_id, reason: str, new_deadline: datetime):
+    """延期申请: the reason and the date asked for go to the hotline, which answers later."""
+    with transaction.atomic():
+        case = _locked_case(scope, case_id)
+        ref = hotline_ref(case)
+        if ref is None or not is_officer_for(scope, case) or case.state not in OPEN_STATES:
+            raise MoveRefused(_("Only an open 12345 order's officer may ask for more time."))
+        if not may_request_extension(scope, case):
+            raise MoveRefused(_("An extension request already waits for the hotline's answer."))
+        errors = {}
+        if not isinstance(reason, str) or not reason.strip():
+            errors["reason"] = _("This field is required.")
+        elif len(reason) > 500 or has_refused_characters(reason):
+            errors["reason"] = _("At most 500 characters, without control characters.")
+        if not isinstance(new_deadline, datetime) or new_deadline <= timezone.now():
+            errors["new_deadline"] = _("The deadline must be in the future.")
+        if errors:
+            raise MoveRefused(_("Please correct the fields below."), errors=errors)
+        message = enqueue(
+            case,
+            ref,
+            OutboxKind.EXTENSION,
+            {"reason": reason, "requested_deadline": new_deadline.isoformat()},
+        )
+        CaseEvent.objects.create(
+            case=case,
+            move="hotline_extension_requested",
+            from_state=case.state,
+            to_state=case.state,
+            actor=user,
+            note=reason,
+            details={"requested_deadline": new_deadline.isoformat()},
+        )
+    return message

@@ -1,0 +1,31 @@
+from django import template
+
+from .. import status_out
+from ..forms import ExtensionForm
+from ..models import ExternalRef
+
+register = template.Library()
+
+
+@register.inclusion_tag("interop/_case_panel.html", takes_context=True)
+def outside_source(context, case):
+    """The case page's panel for a case from outside: the hotline's order number, deadlines,
+    the status messages sent back with their state, and the extension request."""
+    ref = ExternalRef.objects.select_related("partner").filter(case_id=case.pk).first()
+    scope = context["request"].scope
+    return {
+        "case": case,
+        "ref": ref,
+        "messages_out": case.outbox.order_by("created_at", "id") if ref else [],
+        "extension_form": ExtensionForm()
+        if ref and status_out.may_request_extension(scope, case)
+        else None,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def satisfaction_label(value):
+    from cases.models import Satisfaction
+
+    return dict(Satisfaction.choices).get(value, value)
