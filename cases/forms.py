@@ -11,10 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import possible_owners
 from common.ordering import order_choices_naturally
 from common.people import display_name
+from common.phones import normalise_phone
 from grids.models import Building, Contact, Grid, Unit
 from grids.selectors import task_contacts
 
 from . import inputs
+from .intake import possible_duplicates
 from .models import (
     Case,
     Category,
@@ -342,7 +344,6 @@ class LogCaseForm(forms.ModelForm):
 
     def similar(self, candidate):
         """The open cases in the user's places that `candidate` (unsaved) may repeat."""
-        from .intake import possible_duplicates
 
         return possible_duplicates(candidate, among=self.scope.narrow(Case.objects.all()))
 
@@ -353,7 +354,6 @@ class LogCaseForm(forms.ModelForm):
 
 
 def _normalised_phone(form):
-    from common.phones import normalise_phone
 
     return normalise_phone(form.cleaned_data["resident_phone"])
 

@@ -15,6 +15,8 @@ from common.models import AppendOnly
 from common.phones import mask_phone, validate_phone
 from grids.models import Building, Community, Contact, Grid, Street, Unit
 
+from .categories import category_label
+
 
 class State(models.TextChoices):
     SUBMITTED = "submitted", _("submitted (点单)")
@@ -73,7 +75,6 @@ class Category(models.Model):
         ordering = ["position", "name"]
 
     def __str__(self):
-        from .categories import category_label
 
         return category_label(self.name)
 

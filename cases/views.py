@@ -6,8 +6,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -170,8 +171,6 @@ def case_bulk(request):
 def _back_to_list(request):
     """The list with the filters the bulk form came from. The query string is parsed and
     encoded again; one longer than a browser would send is dropped rather than followed."""
-    from django.http import QueryDict
-    from django.urls import reverse
 
     back = request.POST.get("back", "")
     query = QueryDict(back).urlencode() if len(back) <= 2000 else ""

@@ -79,7 +79,6 @@ _DIGIT_RUN = re.compile(r"[0-9]+")
 
 
 def _compact(term: str) -> str:
-    import unicodedata
 
     compact = _SEARCH_SEPARATORS.sub("", unicodedata.normalize("NFKC", str(term or "")))
     for prefix in ("+86", "0086"):

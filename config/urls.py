@@ -7,7 +7,9 @@ from django.views.i18n import set_language
 
 from accounts.login import LoginForm
 from common.views import favicon, manifest
+from grids.urls import urlpatterns as grid_patterns
 from interop.api_urls import api_patterns, open311_patterns
+from workbench.place_urls import urlpatterns as place_patterns
 from workbench.views import home
 
 # The admin's titles in the app's words (Django's default reads "Django 管理" in Chinese).
@@ -30,7 +32,8 @@ urlpatterns = [
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
     path("language/", login_not_required(set_language), name="set_language"),
-    path("places/", include("grids.urls")),
+    # One "grids" namespace: the sheet import (grids) and the browse pages (workbench).
+    path("places/", include((grid_patterns + place_patterns, "grids"))),
     path("cases/", include("cases.urls")),
     path("meetings/", include("meetings.urls")),
     path("notifications/", include("notifications.urls")),

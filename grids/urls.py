@@ -2,12 +2,9 @@ from django.urls import path
 
 from . import views
 
-app_name = "grids"
+# The browse pages of places join this app's places to accounts' roles, so they live in the
+# workbench app; config/urls.py puts both lists under the one "grids" namespace.
 urlpatterns = [
-    path("streets/<int:pk>/", views.street_detail, name="street"),
-    path("communities/<int:pk>/", views.community_detail, name="community"),
-    path("grids/<int:pk>/", views.grid_detail, name="grid"),
-    path("buildings/<int:pk>/", views.building_detail, name="building"),
     path("import/", views.import_upload, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_batch, name="import_batch"),

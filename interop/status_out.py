@@ -14,6 +14,7 @@ from cases.workflow import MOVE_LISTENERS, MoveRefused, _locked_case, is_officer
 from common.text import has_refused_characters
 
 from .models import ExternalRef, OutboxKind, OutboxMessage, Source
+from .tasks import deliver
 
 KIND_OF_MOVE = {
     "accept": OutboxKind.SIGN,
@@ -40,8 +41,7 @@ def enqueue(case, ref, kind, fields: dict) -> OutboxMessage:
         idempotency_key=f"yj-{case.tracking_code}-{kind}-{count + 1}",
         payload={"type": kind, "order_number": ref.external_id, **fields},
     )
-    from .tasks import deliver  # Celery: after the commit, never for a rolled-back move
-
+    # Celery: after the commit, never for a rolled-back move.
     transaction.on_commit(lambda: deliver.delay(message.pk))
     return message
 

@@ -15,6 +15,7 @@ from cases.workflow import MoveRefused
 from . import hotline, keys, status_out
 from .forms import ExtensionForm, KeyForm, PartnerForm, PlaceOrderForm
 from .models import ApiCall, ApiKey, InboxOrder, OutboxMessage, OutboxState, Partner
+from .tasks import deliver
 
 
 def _street_staff(request):
@@ -96,8 +97,6 @@ def outbox_retry(request, message_id):
         OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.FAILED).update(
             state=OutboxState.RETRYING, next_attempt_at=timezone.now()
         )
-        from .tasks import deliver
-
         deliver.delay(message.pk)
         messages.success(request, _("The message will be sent again."))
     return redirect("interop:integration")

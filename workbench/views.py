@@ -3,9 +3,7 @@
 from django.shortcuts import render
 from django.utils import timezone
 
-from grids import selectors as places
-
-from . import selectors
+from . import places, selectors
 
 WORKER_QUEUES = ("follow_up_due", "my_tasks", "to_accept")
 OFFICER_QUEUES = ("to_accept", "overdue", "escalation_waiting", "to_deliberate", "tasks_this_week")

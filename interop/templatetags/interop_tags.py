@@ -1,5 +1,7 @@
 from django import template
 
+from cases.models import Satisfaction
+
 from .. import status_out
 from ..forms import ExtensionForm
 from ..models import ExternalRef
@@ -26,6 +28,5 @@ def outside_source(context, case):
 
 @register.filter
 def satisfaction_label(value):
-    from cases.models import Satisfaction
 
     return dict(Satisfaction.choices).get(value, value)
