@@ -50,28 +50,23 @@ def officers_of(community_ids) -> QuerySet:
     )
 
 
+def _users_by_place(kind, place: str, ids) -> dict:
+    """{place id: [user, ...]} of the active holders of `kind` roles at those places."""
+    users = defaultdict(list)
+    roles = _active_roles(kind=kind, **{f"{place}_id__in": list(ids)})
+    for role in roles.select_related("user").order_by("user_id"):
+        users[getattr(role, f"{place}_id")].append(role.user)
+    return dict(users)
+
+
 def officers_by_community(community_ids) -> dict:
     """{community id: [officer, ...]}, officers in the order of their ids."""
-    officers = defaultdict(list)
-    for role in (
-        _active_roles(kind=RoleKind.COMMUNITY_OFFICER, community_id__in=list(community_ids))
-        .select_related("user")
-        .order_by("user_id")
-    ):
-        officers[role.community_id].append(role.user)
-    return dict(officers)
+    return _users_by_place(RoleKind.COMMUNITY_OFFICER, "community", community_ids)
 
 
 def workers_by_grid(grid_ids) -> dict:
     """{grid id: [grid worker, ...]}."""
-    workers = defaultdict(list)
-    for role in (
-        _active_roles(kind=RoleKind.GRID_WORKER, grid_id__in=list(grid_ids))
-        .select_related("user")
-        .order_by("user_id")
-    ):
-        workers[role.grid_id].append(role.user)
-    return dict(workers)
+    return _users_by_place(RoleKind.GRID_WORKER, "grid", grid_ids)
 
 
 def street_staff_of(street_id) -> QuerySet:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from common.people import display_name
-from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
+from common.spreadsheets import spreadsheet_download
 
 from .filters import AccessEventFilter
 from .log import record, streets_of
@@ -79,12 +79,10 @@ def access_log_export(request, file_format):
         _("Details"),
     ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if file_format == "csv":
-        content = write_csv(rows, headings)
-    else:
-        widths = {1: 19, 2: 22, 3: 14, 4: 14, 5: 13, 6: 14, 7: 8, 8: 50}
-        content = write_xlsx(rows, headings, _("Access log"), widths=widths)
-    response = spreadsheet_response(content, file_format, f"access-log-{stamp}.{file_format}")
+    widths = {1: 19, 2: 22, 3: 14, 4: 14, 5: 13, 6: 14, 7: 8, 8: 50}
+    response = spreadsheet_download(
+        file_format, rows, headings, f"access-log-{stamp}", _("Access log"), widths
+    )
     record(
         Kind.LOG_EXPORT,
         request.user,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from common.people import display_name
 from common.phones import mask_phone, redact_phones
-from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
+from common.spreadsheets import spreadsheet_download
 
 from .privacy import record_export
 
@@ -55,11 +55,9 @@ def export(user, queryset, file_format: str, filters: str) -> HttpResponse:
     rows = [[get(case) for _h, get in columns] for case in cases]
     headings = [str(heading) for heading, _g in columns]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if file_format == "csv":
-        content = write_csv(rows, headings)
-    else:
-        widths = {1: 13, 2: 17, 3: 12, 4: 14, 5: 16, 6: 8, 7: 12, 8: 40}
-        content = write_xlsx(rows, headings, _("Cases"), widths=widths)
-    response = spreadsheet_response(content, file_format, f"cases-{stamp}.{file_format}")
+    widths = {1: 13, 2: 17, 3: 12, 4: 14, 5: 16, 6: 8, 7: 12, 8: 40}
+    response = spreadsheet_download(
+        file_format, rows, headings, f"cases-{stamp}", _("Cases"), widths
+    )
     record_export(user, file_format, filters, len(rows))
     return response

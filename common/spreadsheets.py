@@ -162,12 +162,13 @@ def spreadsheet_download(
     headers: Sequence,
     filename_stem: str,
     sheet_title: str,
+    widths: dict[int, float] | None = None,
 ) -> HttpResponse:
     """A plain table as a CSV or XLSX download in one call (file_format "csv" or "xlsx")."""
     if file_format == "csv":
         content = write_csv(rows, headers)
     elif file_format == "xlsx":
-        content = write_xlsx(rows, headers, sheet_title)
+        content = write_xlsx(rows, headers, sheet_title, widths=widths)
     else:
         raise ValueError(f"not a spreadsheet format: {file_format}")
     return spreadsheet_response(content, file_format, f"{filename_stem}.{file_format}")
