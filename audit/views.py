@@ -75,7 +75,7 @@ def access_log_export(request, file_format):
         _("Street"),
         _("Tracking code"),
         _("Phone"),
-        _("Cases"),
+        _("Cases matched or exported"),
         _("Details"),
     ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -63,7 +63,7 @@ class OwnerForm(NoteForm):
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
     response_deadline = DeadlineField(label=_("Deadline"))
 
-    def __init__(self, *args, case=None, owners=None, **kwargs):
+    def __init__(self, *args, case=None, owners=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if owners is None and case is not None:
             owners = possible_owners(case)
@@ -71,6 +71,9 @@ class OwnerForm(NoteForm):
             self.fields["owner"].queryset = owners
             self.fields["owner"].label_from_instance = display_name
             order_choices_naturally(self.fields["owner"])
+            # Most often the officer takes the case: offered first, so the defaults suffice.
+            if user is not None and owners.filter(pk=user.pk).exists():
+                self.initial.setdefault("owner", user.pk)
         self.initial.setdefault("response_deadline", _in_three_days())
 
     def inputs(self):
@@ -164,11 +167,12 @@ MOVE_FORMS = {
 }
 
 
-def move_form(move_name, case, data=None, files=None):
-    """The form of a move on a case page, empty or bound to what was sent."""
+def move_form(move_name, case, data=None, files=None, user=None):
+    """The form of a move on a case page, empty or bound to what was sent; `user` is offered
+    as the owner where the move takes one."""
     form_class = MOVE_FORMS[move_name]
     if issubclass(form_class, OwnerForm):
-        return form_class(data, case=case, prefix=move_name)
+        return form_class(data, case=case, user=user, prefix=move_name)
     return form_class(data, files, prefix=move_name)
 
 

@@ -341,7 +341,7 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
     scope, user = request.scope, request.user
     bound = bound or {}
     moves = [
-        (move, bound.get(move.name) or move_form(move.name, case))
+        (move, bound.get(move.name) or move_form(move.name, case, user=user))
         for move in workflow.available_moves(scope, user, case)
     ]
     blocked = workflow.blocked_moves(scope, user, case)

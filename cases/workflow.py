@@ -7,7 +7,7 @@ transaction, so two officers pressing the same button at once produce one move.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -80,9 +80,16 @@ def _text(errors, name, value, max_length, required=True):
         errors[name] = CONTROL_CHARACTER_MESSAGE
 
 
+LONGEST_DEADLINE = timedelta(days=366)
+
+
 def _future(errors, name, moment):
+    """A deadline is in the future, and within a year: a date in 9999 would take the case off
+    every overdue list for good."""
     if not isinstance(moment, datetime) or moment <= timezone.now():
         errors[name] = _("The deadline must be in the future.")
+    elif moment > timezone.now() + LONGEST_DEADLINE:
+        errors[name] = _("The deadline must be within a year.")
 
 
 def _choice(errors, name, value, choices):
@@ -548,6 +555,8 @@ def _validate_task(case, task: NewTask) -> dict:
         errors["owner_contact"] = _("Choose one of the contacts offered.")
     if task.due_date is None or task.due_date < timezone.localdate():
         errors["due_date"] = _("The due date cannot be in the past.")
+    elif task.due_date > timezone.localdate() + LONGEST_DEADLINE:
+        errors["due_date"] = _("The deadline must be within a year.")
     return errors
 
 

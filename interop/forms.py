@@ -1,4 +1,8 @@
+import ipaddress
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import DeadlineField
@@ -24,6 +28,34 @@ class PartnerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["street"].queryset = scope.narrow(Street.objects.all())
         self.fields["street"].empty_label = None
+
+    def clean_outbound_url(self):
+        url = self.cleaned_data["outbound_url"]
+        problem = outbound_url_problem(url) if url else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
+
+
+def outbound_url_problem(url: str) -> str | None:
+    """Why the server must not send to this address, or None. The status URL is where the
+    server itself connects: an address inside the network (loopback, link-local such as the
+    cloud metadata service, private ranges) would let a form turn the server against it."""
+    if settings.HOTLINE_ALLOW_PRIVATE_ADDRESSES:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        return _("The status URL must start with https://.")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return _("The status URL must be an address on the internet, not inside this network.")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return _("The status URL must be an address on the internet, not inside this network.")
+    return None
 
 
 class KeyForm(forms.Form):

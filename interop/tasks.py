@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import signing
+from .forms import outbound_url_problem
 from .models import OutboxMessage, OutboxState
 
 DUE = (OutboxState.PENDING, OutboxState.RETRYING)
@@ -67,6 +68,9 @@ def _post(message) -> str | None:
     partner = message.partner
     if not partner.outbound_url:
         return "no status URL set for this partner"
+    refused = outbound_url_problem(partner.outbound_url)  # a URL stored before the rule
+    if refused:
+        return str(refused)
     body = json.dumps(message.payload, ensure_ascii=False).encode()
     request = urllib.request.Request(
         partner.outbound_url,

@@ -368,6 +368,14 @@ def cancel_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
 
 
 # Emergency sessions (紧急事项即时协商) ------------------------------------------------------
+def pending_emergency_session(case) -> bool:
+    """Whether an emergency session that takes this case up is scheduled or being held: one
+    such session at a time, so its people are invited once."""
+    return AgendaItem.objects.filter(
+        case=case, meeting__kind=Kind.EMERGENCY, meeting__state__in=OPEN_MEETING
+    ).exists()
+
+
 def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
     """One action: a session today or tomorrow, the case on its agenda, people invited."""
     with transaction.atomic():
@@ -379,6 +387,10 @@ def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
                 raise MoveRefused(_("An emergency session is for an urgent case."))
             raise MoveRefused(
                 _("An emergency session is called by an officer for an accepted urgent case.")
+            )
+        if pending_emergency_session(case):
+            raise MoveRefused(
+                _("An emergency session for this case is already called; see the case page.")
             )
         form = EmergencyForm(data, prefix="emergency")
         values = _bound(form)

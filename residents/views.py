@@ -90,6 +90,9 @@ def request_at_place(request, code):
     return _request_page(request, place=place)
 
 
+SUBMITTED_KEY = "resident_submitted_code"
+
+
 def _request_page(request, place):
     form = RequestForm(request.POST or None, request.FILES or None, place=place)
     context = {"form": form, "place": place}
@@ -98,6 +101,10 @@ def _request_page(request, place):
     if form.is_bot:
         context["refused"] = _("The request could not be sent.")
         return render(request, "residents/request.html", context, status=400)
+    if not form.is_valid():
+        return render(request, "residents/request.html", context, status=400)
+    # Only requests that would be saved count: a resident's own typing mistakes must not use
+    # up the allowance of everyone behind the same connection.
     if not allow(
         f"submit:ip:{client_address(request)}",
         settings.RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR,
@@ -108,8 +115,6 @@ def _request_page(request, place):
             "Please try again in an hour, or call your community."
         )
         return render(request, "residents/request.html", context, status=429)
-    if not form.is_valid():
-        return render(request, "residents/request.html", context, status=400)
     # Counted on the digits: 0472-5123456, +86 0472 5123456 and full-width digits are one phone.
     phone = phone_digits(form.cleaned_data["resident_phone"])
     if not allow(f"submit:phone:{phone}", settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY, DAY):
@@ -118,6 +123,19 @@ def _request_page(request, place):
         )
         return render(request, "residents/request.html", context, status=429)
     case = public.submit(form, place)
+    # Post, then redirect: reloading the page that gives the tracking code sends nothing again.
+    request.session[SUBMITTED_KEY] = case.tracking_code
+    return redirect("residents:submitted")
+
+
+@_public
+@require_GET
+def submitted(request):
+    """The tracking code of the request this browser has just sent."""
+    code = request.session.get(SUBMITTED_KEY)
+    case = Case.objects.filter(tracking_code=code).first() if code else None
+    if case is None:
+        return redirect("residents:start")
     return render(request, "residents/submitted.html", {"case": case})
 
 

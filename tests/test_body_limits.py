@@ -105,6 +105,7 @@ def test_photos_within_the_limits_still_go(client, unit):
             "website": "",
             "photos": [upload("a.jpg"), upload("b.jpg"), upload("c.jpg")],
         },
+        follow=True,
     )
     assert response.status_code == 200 and Case.objects.get().photos.count() == 3
 

@@ -1,9 +1,12 @@
 """Deployment headers, CSRF on every POST, sessions, accounts that lose their place, and the
 full table of who may make which move from which state."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from cases import workflow
@@ -117,9 +120,11 @@ ALLOWED = {
     "deliberate": (set(), set()),  # only in a meeting
     "decide": (set(), set()),  # only in a meeting
 }
+# A deadline a month ahead (deadlines are within a year).
+SOON = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
 FIELDS = {
-    "accept": {"owner": None, "response_deadline": "2099-01-01T10:00"},
-    "assign": {"owner": None, "response_deadline": "2099-01-01T10:00"},
+    "accept": {"owner": None, "response_deadline": SOON},
+    "assign": {"owner": None, "response_deadline": SOON},
     "decline": {"note": "不属于社区职责"},
     "propose": {},
     "handle_directly": {"note": "简单事项"},
@@ -204,7 +209,7 @@ def test_extra_post_fields_change_nothing(personas, login, places):
         reverse("cases:move", args=[case.pk, "accept"]),
         {
             "accept-owner": personas.officer_chunguang.pk,
-            "accept-response_deadline": "2099-01-01T10:00",
+            "accept-response_deadline": SOON,
             "state": "verified",
             "accept-state": "verified",
             "grid": places.cg2.pk,

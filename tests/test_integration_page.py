@@ -68,3 +68,27 @@ def test_only_street_staff_of_the_street_manage_its_partners(personas, places, l
         "/integration/", {"name": "越权", "kind": "app", "street": places.street.pk}
     )
     assert refused.status_code == 400 and Partner.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest",  # the cloud's metadata service
+        "https://127.0.0.1:9/hook",
+        "https://10.0.0.8/status",
+        "https://[::1]/status",
+        "https://localhost/status",
+        "http://12345.example.cn/status",  # not https
+    ],
+)
+def test_the_status_url_cannot_point_the_server_inside_its_network(
+    personas, places, login, settings, url
+):
+    settings.HOTLINE_ALLOW_PRIVATE_ADDRESSES = False
+    staff = login(personas.street_staff)
+    page = staff.post(
+        "/integration/",
+        {"name": "市12345", "kind": "hotline", "street": places.street.pk, "outbound_url": url},
+    )
+    assert "状态地址必须" in page.content.decode()
+    assert not Partner.objects.exists()

@@ -29,6 +29,7 @@ def send(client, unit, phone="13912345678", **meta):
             "resident_phone": phone,
             "website": "",
         },
+        follow=True,  # a request sent is redirected to the page with its tracking code
         **meta,
     )
 

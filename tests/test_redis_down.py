@@ -52,6 +52,7 @@ def request_form(client, unit, phone="13912345678"):
             "resident_phone": phone,
             "website": "",
         },
+        follow=True,  # a request sent is redirected to the page with its tracking code
     )
 
 

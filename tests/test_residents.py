@@ -38,7 +38,7 @@ def test_a_resident_sends_the_dripping_tap_from_a_units_qr_code(
 ):
     page = client.get(qr_url(unit)).content.decode()
     assert "春光第1网格小区1号楼 1单元" in page
-    response = client.post(qr_url(unit), tap(photos=[upload()]))
+    response = client.post(qr_url(unit), tap(photos=[upload()]), follow=True)
     case = Case.objects.get()
     assert response.status_code == 200 and case.tracking_code in response.content.decode()
     assert (case.grid, case.unit, case.state, case.channel) == (
@@ -64,13 +64,13 @@ def test_a_resident_sends_the_dripping_tap_from_a_units_qr_code(
     ],
 )
 def test_bad_fields_get_a_clear_message_and_nothing_is_saved(client, unit, change, message):
-    response = client.post(qr_url(unit), tap(**change))
+    response = client.post(qr_url(unit), tap(**change), follow=True)
     assert response.status_code == 400 and message in response.content.decode()
     assert not Case.objects.exists()
 
 
 def test_the_honeypot_stops_a_bot(client, unit):
-    response = client.post(qr_url(unit), tap(website="http://spam.example"))
+    response = client.post(qr_url(unit), tap(website="http://spam.example"), follow=True)
     assert response.status_code == 400 and not Case.objects.exists()
 
 
@@ -82,12 +82,12 @@ def test_an_unknown_qr_code_says_so(client):
 def test_requests_are_limited_per_address_and_per_phone(client, unit, settings):
     settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY = 2
     for _attempt in range(2):
-        assert client.post(qr_url(unit), tap()).status_code == 200
-    third = client.post(qr_url(unit), tap())
+        assert client.post(qr_url(unit), tap(), follow=True).status_code == 200
+    third = client.post(qr_url(unit), tap(), follow=True)
     assert third.status_code == 429 and "这个电话今天已提交多次" in third.content.decode()
     settings.RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR = 4
-    client.post(qr_url(unit), tap(resident_phone="13900000001"))
-    fifth = client.post(qr_url(unit), tap(resident_phone="13900000002"))
+    client.post(qr_url(unit), tap(resident_phone="13900000001"), follow=True)
+    fifth = client.post(qr_url(unit), tap(resident_phone="13900000002"), follow=True)
     assert fifth.status_code == 429 and "提交次数过多" in fifth.content.decode()
     assert Case.objects.count() == 3
 
@@ -128,7 +128,7 @@ def test_without_a_qr_code_a_resident_chooses_estate_building_and_unit(client, p
 
     unit_url = reverse("residents:place", args=[second_unit.public_code])
     assert unit_url in units
-    assert client.post(unit_url, tap()).status_code == 200
+    assert client.post(unit_url, tap(), follow=True).status_code == 200
     case = Case.objects.get()
     assert (case.grid, case.building, case.unit) == (places.cg2, cg2_building, second_unit)
 
@@ -304,3 +304,31 @@ def test_large_text_mode_is_a_cookie_that_returns_to_the_page_and_only_to_this_s
     assert response["Location"] == start
     assert 'class="large-text"' not in client.get(start).content.decode()
     assert client.get(reverse("residents:text_size")).status_code == 405
+
+
+def test_reloading_the_page_with_the_tracking_code_sends_nothing_again(client, unit):
+    sent = client.post(qr_url(unit), tap())
+    assert sent.status_code == 302 and sent["Location"] == reverse("residents:submitted")
+    code = Case.objects.get().tracking_code
+    for _reload in range(3):
+        page = client.get(reverse("residents:submitted"))
+        assert page.status_code == 200 and code in page.content.decode()
+    assert Case.objects.count() == 1
+    # Another browser has sent nothing: it is shown the start, not someone's code.
+    from django.test import Client
+
+    other = Client().get(reverse("residents:submitted"))
+    assert other.status_code == 302 and other["Location"] == reverse("residents:start")
+
+
+def test_a_residents_own_typing_mistakes_do_not_use_up_the_connections_allowance(
+    client, unit, settings
+):
+    settings.RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR = 2
+    for _mistake in range(5):
+        assert client.post(qr_url(unit), tap(resident_phone="12")).status_code == 400
+    for n in range(2):
+        sent = client.post(qr_url(unit), tap(resident_phone=f"1390000000{n}"))
+        assert sent.status_code == 302
+    assert client.post(qr_url(unit), tap(resident_phone="13900000009")).status_code == 429
+    assert Case.objects.count() == 2

@@ -22,3 +22,6 @@ if env.str("MAIL_DIR", default=""):
             "OPTIONS": {"file_path": env.str("MAIL_DIR")},
         }
     }
+
+# The stand-in hotline platform of the tests listens on 127.0.0.1 over http.
+HOTLINE_ALLOW_PRIVATE_ADDRESSES = True
