@@ -37,6 +37,7 @@ from .forms import (
 from .inputs import Ownership
 from .intake import SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
+from .offline import offline_cacheable
 from .photos import photos_upload_bytes
 from .privacy import (
     may_export,
@@ -212,7 +213,9 @@ def case_new(request):
         "buildings": _buildings(scope, chosen_grid),
         "units": _units(scope, chosen_building),
     }
-    return _private(render(request, "cases/new.html", context, status=status))
+    response = _private(render(request, "cases/new.html", context, status=status))
+    # The empty form is kept for logging offline; one drawn with what was sent is not.
+    return response if form.is_bound else offline_cacheable(response, request.user)
 
 
 def _chosen(form, name):
@@ -322,7 +325,9 @@ def _emergency_form(scope, user, case):
 
 @require_GET
 def case_detail(request, pk):
-    return _case_page(request, _load_case(request, pk))
+    # Kept by the service worker for offline reading: phones masked (a revealed number is
+    # the answer to a POST, cases:phone, and is never marked).
+    return offline_cacheable(_case_page(request, _load_case(request, pk)), request.user)
 
 
 def _act(request, pk, *, run, success, form=None, form_name="", check=None):
@@ -427,14 +432,14 @@ def escalation_answer(request, pk, escalation_pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_answer_escalation(scope, case)
-        else _("Only street staff answer an escalation."),
+        check=lambda case: (
+            None
+            if workflow.may_answer_escalation(scope, case)
+            else _("Only street staff answer an escalation.")
+        ),
         form=AnswerEscalationForm(request.POST, prefix="answer"),
         form_name="answer",
-        run=lambda form: workflow.answer_escalation(
-            scope, user, pk, escalation_pk, form.inputs()
-        ),
+        run=lambda form: workflow.answer_escalation(scope, user, pk, escalation_pk, form.inputs()),
         success=_("The street's answer is recorded and the deadline moved."),
     )
 
@@ -445,9 +450,11 @@ def case_link_duplicate(request, pk):
     return _act(
         request,
         pk,
-        check=lambda case: None
-        if workflow.may_link(scope, user, case)
-        else _("Your role does not allow linking this case."),
+        check=lambda case: (
+            None
+            if workflow.may_link(scope, user, case)
+            else _("Your role does not allow linking this case.")
+        ),
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(

@@ -5,10 +5,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts.login import LoginForm
+from common.service_worker import service_worker
 from workbench.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    # At the root so that it may control every page (offline field work, cases/offline.py).
+    path("sw.js", service_worker, name="service_worker"),
     path(
         "login/",
         auth_views.LoginView.as_view(
