@@ -13,7 +13,7 @@
 
   function say(name, n) {
     var text = (banner && banner.dataset["text" + name]) || "";
-    return text.replace("%(n)s", n);
+    return text.replace("{n}", n);
   }
 
   // IndexedDB: "queue" (what waits) and "sent" (what went, for the worker's own record).
@@ -334,7 +334,11 @@
     if (syncing) { return syncing; }
     var run = function () { return sendAll().catch(function () {}); };
     syncing = (navigator.locks ? navigator.locks.request("youjie-offline-sync", run) : run())
-      .then(function () { syncing = null; return drawBanner(); });
+      .then(function () {
+        syncing = null;
+        document.documentElement.dataset.offlineSynced = String(Date.now());
+        return drawBanner();
+      });
     return syncing;
   }
 
@@ -422,7 +426,7 @@
       li.appendChild(head);
       var photos = document.createElement("div");
       photos.className = "small text-body-secondary";
-      photos.textContent = text.textPhotos.replace("%(n)s", item.photos.length);
+      photos.textContent = text.textPhotos.replace("{n}", item.photos.length);
       li.appendChild(photos);
       if (item.message) {
         var reason = document.createElement("div");
