@@ -31,6 +31,22 @@ from .queues import QUEUES
 OFFLINE_HEADER = "X-Offline-Cache"
 
 
+class NoCookiesForKeeping:
+    """The phone fetches pages to keep in the background (X-Offline-Keep): their answers set
+    no cookie. One that arrives late, after the session ended and someone started logging
+    in, would otherwise put the old CSRF or session cookie back under the login form's feet.
+    Nothing is lost: such a request never starts or renews a session."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.headers.get("X-Offline-Keep") == "1":
+            response.cookies.clear()
+        return response
+
+
 def offline_cacheable(response, user):
     if response.status_code == 200:
         response[OFFLINE_HEADER] = str(user.pk)

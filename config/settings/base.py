@@ -49,6 +49,8 @@ MIDDLEWARE = [
     # First: an oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside the session and CSRF middleware: it drops the cookies they set (cases/offline.py).
+    "cases.offline.NoCookiesForKeeping",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "common.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -52,23 +52,37 @@
   function remove(name, id) { return store(name, "readwrite", function (s) { s.delete(id); }); }
   function get(name, id) { return store(name, "readonly", function (s) { return s.get(id); }); }
 
-  // Logout and a new person on the phone: every cache, the queue, the worker itself.
+  // Logout and a new person on the phone: every cache holding anything of a user (kept
+  // pages, places, the user's name), the queue and the sent list. The app's own files
+  // (youjie-precache, youjie-static: the same public CSS, scripts and fonts for everyone) and
+  // the service worker stay, so the next person can work offline after one online visit.
+  function personal(name) {
+    return name.indexOf("youjie-user-") === 0 || name === "youjie-meta";
+  }
+
+  // Ask the service worker (which keeps pages one at a time) to do it; without one, here.
+  function tellWorker(message) {
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (!worker) { return Promise.resolve(false); }
+    return new Promise(function (resolve) {
+      var channel = new MessageChannel();
+      channel.port1.onmessage = function () { resolve(true); };
+      worker.postMessage(message, [channel.port2]);
+      setTimeout(function () { resolve(false); }, 3000);
+    });
+  }
+
   function forgetEverything() {
-    var steps = [];
+    var steps = [tellWorker({ type: "forget" })];
     if (window.caches) {
       steps.push(caches.keys().then(function (names) {
-        return Promise.all(names.map(function (name) { return caches.delete(name); }));
+        return Promise.all(names.filter(personal).map(function (name) { return caches.delete(name); }));
       }));
     }
     steps.push(new Promise(function (resolve) {
       var request = indexedDB.deleteDatabase(DB_NAME);
       request.onsuccess = request.onerror = request.onblocked = function () { resolve(); };
     }));
-    if (navigator.serviceWorker) {
-      steps.push(navigator.serviceWorker.getRegistrations().then(function (registrations) {
-        return Promise.all(registrations.map(function (r) { return r.unregister(); }));
-      }));
-    }
     localStorage.removeItem(USER_KEY);
     localStorage.removeItem(WARMED_KEY);
     return Promise.all(steps).catch(function () {});
@@ -220,11 +234,22 @@
     });
   }
 
+  // A page or places.json for keeping, asked of the service worker. A redirect (the session
+  // ended) is not followed: the login page it leads to would set a new CSRF cookie under the
+  // feet of a login form being filled in at that moment.
+  function quietly(url, options) {
+    return fetch(url, Object.assign({
+      headers: { "X-Offline-Keep": "1" },
+      credentials: "same-origin",
+      redirect: "manual",
+    }, options || {}));
+  }
+
   // The place picker without a connection: the buildings and units come from places.json.
   var placesPromise = null;
   function places() {
     if (!placesPromise) {
-      placesPromise = fetch(banner.dataset.placesUrl, { headers: { "X-Offline-Keep": "1" } })
+      placesPromise = quietly(banner.dataset.placesUrl)
         .then(function (r) { return r.json(); });
     }
     return placesPromise;
@@ -346,7 +371,7 @@
     return all("queue").then(function (items) {
       var waiting = items.filter(function (i) { return i.status === "waiting"; });
       if (!waiting.length) { return; }
-      return fetch(banner.dataset.placesUrl, { cache: "no-store", headers: { "X-Offline-Keep": "1" } })
+      return quietly(banner.dataset.placesUrl, { cache: "no-store" })
         .then(function (response) {
           var json = (response.headers.get("Content-Type") || "").indexOf("json") >= 0;
           if (!response.ok || !json) { throw new Error("login"); }
@@ -502,11 +527,18 @@
     var last = Number(localStorage.getItem(WARMED_KEY) || 0);
     if (!force && Date.now() - last < WARM_EVERY_MS) { return Promise.resolve(true); }
     var keep = function (url) {
-      return fetch(url, { headers: { "X-Offline-Keep": "1" }, credentials: "same-origin" })
-        .catch(function () {});
+      return quietly(url).catch(function () {});
     };
-    return fetch(banner.dataset.placesUrl, { headers: { "X-Offline-Keep": "1" } })
-      .then(function (r) { return r.json(); })
+    // Tried three times a second apart: a weak signal drops a request now and then.
+    var placesJson = function (attempt) {
+      return quietly(banner.dataset.placesUrl).then(function (r) { return r.json(); })
+        .catch(function (error) {
+          if (attempt >= 3) { throw error; }
+          return new Promise(function (resolve) { setTimeout(resolve, 1000); })
+            .then(function () { return placesJson(attempt + 1); });
+        });
+    };
+    return placesJson(1)
       .then(function (data) {
         var urls = ["/", banner.dataset.newUrl, banner.dataset.queueUrl].concat(
           data.cases.map(function (c) { return c.url; }));
@@ -570,6 +602,8 @@
       window.addEventListener("online", function () { drawBanner(); sync(); });
       window.addEventListener("offline", drawBanner);
       return ready();
+    }).then(function () {
+      return tellWorker({ type: "user", user: user });
     }).then(function () {
       return sync();
     }).then(function () {

@@ -40,29 +40,42 @@ workbox.routing.registerRoute(
   new workbox.strategies.StaleWhileRevalidate({ cacheName: "youjie-static" })
 );
 
+// (caches.match with a cacheName reads without creating: after a logout nothing comes back.)
 async function keptUser() {
-  const meta = await caches.open(META_CACHE);
-  const answer = await meta.match(WHO);
+  const answer = await caches.match(WHO, { cacheName: META_CACHE });
   return answer ? answer.text() : null;
 }
 
-async function forgetOthers(user) {
+// Keeping, a new user and forgetting happen one at a time, in order: an answer that arrives
+// after a logout (or after another person logged in) finds another user and is dropped.
+let queue = Promise.resolve();
+function oneAtATime(work) {
+  queue = queue.then(work, work);
+  return queue;
+}
+
+async function forgetPersonal() {
   for (const name of await caches.keys()) {
-    if (name.startsWith(USER_CACHE) && name !== USER_CACHE + user) {
+    if (name.startsWith(USER_CACHE) || name === META_CACHE) {
       await caches.delete(name);
     }
   }
 }
 
-async function keep(request, response) {
-  const user = response.headers.get(HEADER);
-  if (!user || response.status !== 200) {
-    return;
-  }
+// The page says who is logged in (its <meta name="youjie-user">); only that user's
+// answers are kept. Another user than before: the previous user's pages go first.
+async function becomeUser(user) {
   if ((await keptUser()) !== user) {
-    await forgetOthers(user);
+    await forgetPersonal();
     const meta = await caches.open(META_CACHE);
     await meta.put(WHO, new Response(user));
+  }
+}
+
+async function keep(request, response) {
+  const user = response.headers.get(HEADER);
+  if (!user || response.status !== 200 || (await keptUser()) !== user) {
+    return;
   }
   const cache = await caches.open(USER_CACHE + user);
   await cache.put(request.url, response);
@@ -73,8 +86,11 @@ async function fromKept(url) {
   if (!user) {
     return undefined;
   }
-  const cache = await caches.open(USER_CACHE + user);
-  return (await cache.match(url)) || (await cache.match(url, { ignoreSearch: true }));
+  const cacheName = USER_CACHE + user;
+  return (
+    (await caches.match(url, { cacheName })) ||
+    (await caches.match(url, { cacheName, ignoreSearch: true }))
+  );
 }
 
 function timeout(ms) {
@@ -84,7 +100,8 @@ function timeout(ms) {
 async function networkThenKept({ request, event }) {
   const network = fetch(request).then((response) => {
     if (response.headers.get(HEADER)) {
-      event.waitUntil(keep(request, response.clone()));
+      const copy = response.clone();
+      event.waitUntil(oneAtATime(() => keep(request, copy)));
     }
     return response;
   });
@@ -119,13 +136,14 @@ workbox.routing.registerRoute(
 );
 
 self.addEventListener("message", (event) => {
-  // Logout, or a new person on the phone: every kept page goes, before the answer.
-  if (event.data && event.data.type === "forget") {
+  const data = event.data || {};
+  const work =
+    data.type === "user" ? () => becomeUser(String(data.user))
+    : data.type === "forget" ? forgetPersonal
+    : null;
+  if (work) {
     event.waitUntil(
-      caches
-        .keys()
-        .then((names) => Promise.all(names.map((name) => caches.delete(name))))
-        .then(() => event.ports[0] && event.ports[0].postMessage("forgotten"))
+      oneAtATime(work).then(() => event.ports[0] && event.ports[0].postMessage("done"))
     );
   }
 });

@@ -2,35 +2,52 @@
 without a signal, kept on the phone, and sent exactly once when the connection returns."""
 
 import io
-from datetime import timedelta
-
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from accounts.models import RoleKind
+from accounts.scope import Scope
 from cases import workflow
 from cases.forms import move_form
 from cases.models import Case, CaseEvent, State
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, UserFactory, make_role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+# A fetch that only the network answers (the service worker keeps no such page): it fails
+# exactly when the page and its service worker are both offline.
+PROBE = """(offline) => fetch('/offline-probe/', {headers: {'X-Offline-Keep': '1'},
+    redirect: 'manual'}).then(() => !offline, () => offline)"""
 
 
 @pytest.fixture
 def offline(page):
     """Airplane mode for the page and its service worker; the connection is back afterwards."""
-    yield lambda on: page.context.set_offline(on)
-    page.context.set_offline(False)
-    page.context.unroute("**/*")
+
+    def airplane_mode(on):
+        page.context.set_offline(on)
+        for _attempt in range(50):
+            if page.url.startswith("http") and page.evaluate(PROBE, on):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"the service worker did not follow the network (offline={on})")
+
+    yield airplane_mode
+    airplane_mode(False)
 
 
 def ready(page):
     """The service worker controls the page and this user's pages are kept."""
-    page.locator("html[data-offline-ready=yes]").wait_for(state="attached", timeout=20000)
+    page.locator("html[data-offline-ready]").wait_for(state="attached", timeout=20000)
+    assert page.evaluate("document.documentElement.dataset.offlineReady") == "yes"
 
 
 def big_photo(tmp_path, name):
@@ -87,7 +104,7 @@ def test_three_requests_logged_in_airplane_mode_arrive_exactly_once(
     page.reload()  # still offline: the queue survives
     assert "等待发送：3" in page.get_by_test_id("offline-banner").inner_text()
     page.goto(page.base_url + reverse("cases:offline"))
-    assert page.get_by_test_id("queued-item").count() == 3
+    expect(page.get_by_test_id("queued-item")).to_have_count(3)
     assert Case.objects.count() == 0
 
     offline(False)
@@ -101,7 +118,7 @@ def test_three_requests_logged_in_airplane_mode_arrive_exactly_once(
         with Image.open(photo.image) as image:
             assert max(image.size) == 1600  # resized on the phone
     page.reload()
-    assert page.get_by_test_id("sent-item").count() == 3
+    expect(page.get_by_test_id("sent-item")).to_have_count(3)
     assert queue_count(page) == 0
 
 
@@ -178,12 +195,11 @@ def test_follow_up_visits_recorded_offline_and_a_conflict_overwrites_nothing(
 
     # Meanwhile the community officer's colleague verifies the contested case.
     colleague = UserFactory(username="colleague")
-    from accounts.models import RoleKind
-    from tests.factories import make_role
-
     make_role(colleague, RoleKind.GRID_WORKER, places.cg1)
-    scope = __import__("accounts.scope", fromlist=["Scope"]).Scope.for_user(colleague)
-    form = move_form("verify", contested, {"verify-satisfaction": "basically", "verify-note": "已回访"})
+    scope = Scope.for_user(colleague)
+    form = move_form(
+        "verify", contested, {"verify-satisfaction": "basically", "verify-note": "已回访"}
+    )
     assert form.is_valid()
     workflow.perform(scope, colleague, contested.pk, "verify", form.inputs())
 
@@ -195,13 +211,26 @@ def test_follow_up_visits_recorded_offline_and_a_conflict_overwrites_nothing(
     contested.refresh_from_db()
     assert calm.state == State.VERIFIED and calm.satisfaction == "satisfied"
     assert contested.state == State.VERIFIED and contested.satisfaction == "basically"
-    assert list(contested.events.filter(move="verify").values_list("note", flat=True)) == [
-        "已回访"
-    ]
+    assert list(contested.events.filter(move="verify").values_list("note", flat=True)) == ["已回访"]
     item = page.get_by_test_id("queued-item")
-    assert item.count() == 1 and item.get_attribute("data-status") == "conflict"
-    assert "冲突" in item.inner_text() and "colleague" in item.inner_text()
+    expect(item).to_have_count(1)
+    assert item.get_attribute("data-status") == "conflict"
+    assert "冲突" in item.inner_text() and colleague.get_full_name() in item.inner_text()
     assert CaseEvent.objects.filter(case=calm, move="verify").count() == 1
+
+
+def assert_not_readable(page, case):
+    try:
+        page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    except PlaywrightError:
+        return  # nothing kept: the browser's own offline page
+    assert case.description not in page.content()
+
+
+def log_out(page):
+    page.get_by_role("button", name="菜单").click()
+    page.locator("#main-nav .dropdown-toggle").click()
+    page.get_by_role("button", name="退出登录").click()
 
 
 def test_logout_warns_then_clears_the_caches_and_the_queue(
@@ -215,25 +244,50 @@ def test_logout_warns_then_clears_the_caches_and_the_queue(
     assert "139****1111" in page.content() and "13900001111" not in page.content()
     page.goto(page.base_url + reverse("cases:new"))
     fill_request(page, "退出前未发送", big_photo(tmp_path, "r.jpg"))
-    offline(False)
     page.route("**/cases/offline/cases/", lambda route: route.abort())  # still not sent
+    offline(False)
 
-    dialogs = []
-
-    def answer(dialog):
-        dialogs.append(dialog.message)
-        dialog.dismiss() if len(dialogs) == 1 else dialog.accept()
-
-    page.on("dialog", answer)
-    page.locator("[data-offline-logout] button").click(force=True)
-    assert "尚未发送" in dialogs[0] and queue_count(page) == 1  # the warning; stayed
-    page.locator("[data-offline-logout] button").click(force=True)
+    with page.expect_event("dialog") as warning:
+        log_out(page)
+    assert "尚未发送" in warning.value.message
+    warning.value.dismiss()  # the worker stays, and the item with them
+    assert queue_count(page) == 1
+    page.reload()
+    page.once("dialog", lambda dialog: dialog.accept())
+    log_out(page)
     page.wait_for_url("**/login/")
-    assert page.evaluate("caches.keys()") == []
+    # What stays is the app's own public files (the same CSS and scripts for everyone).
+    kept = page.evaluate("caches.keys()")
+    assert kept and all(name.startswith(("youjie-precache", "youjie-static")) for name in kept), (
+        kept
+    )
     assert queue_count(page) == 0
-    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
 
-    # The next person on the phone, offline, finds nothing of the previous user.
+    # Whoever picks up the phone next, offline, finds nothing of the previous user.
     offline(True)
-    response = page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
-    assert response is None or "139****1111" not in page.content()
+    assert_not_readable(page, case)
+
+
+def test_another_worker_on_the_same_phone_never_sees_the_previous_ones_pages_or_queue(
+    personas, places, page, log_in, offline, tmp_path
+):
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED, description="春光一网格的漏水")
+    log_in("worker_cg1")
+    ready(page)
+    offline(True)
+    page.goto(page.base_url + reverse("cases:new"))
+    fill_request(page, "一网格的待发诉求", big_photo(tmp_path, "s.jpg"))
+    offline(False)
+    page.route("**/cases/offline/cases/", lambda route: route.abort())
+
+    log_in("worker_cg2")  # the session ran out; another worker logs in, no logout
+    ready(page)
+    assert queue_count(page) == 0
+    assert "等待发送" not in page.get_by_test_id("offline-banner").inner_text()
+    offline(True)
+    page.goto(page.base_url + reverse("cases:offline"))  # worker_cg2's own kept page
+    expect(page.get_by_test_id("queued-items")).to_be_attached()
+    page.locator("[data-offline-empty]:visible").wait_for()
+    expect(page.get_by_test_id("queued-item")).to_have_count(0)
+    assert "worker_cg2" in page.content() or "用户" in page.content()
+    assert_not_readable(page, case)
