@@ -19,10 +19,14 @@
   // IndexedDB: "queue" (what waits) and "sent" (what went, for the worker's own record).
   function openDb() {
     return new Promise(function (resolve, reject) {
-      var request = indexedDB.open(DB_NAME, 1);
+      // Version 2: whatever made an empty database first (a tool), the stores are there.
+      var request = indexedDB.open(DB_NAME, 2);
       request.onupgradeneeded = function () {
-        request.result.createObjectStore("queue", { keyPath: "id" });
-        request.result.createObjectStore("sent", { keyPath: "id" });
+        ["queue", "sent"].forEach(function (name) {
+          if (!request.result.objectStoreNames.contains(name)) {
+            request.result.createObjectStore(name, { keyPath: "id" });
+          }
+        });
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
@@ -522,6 +526,7 @@
   // service worker, which files them under the user the server names).
   function warm(force) {
     if (!navigator.onLine || !navigator.serviceWorker || !navigator.serviceWorker.controller) {
+      document.documentElement.dataset.offlineWhy = "no worker controls the page";
       return Promise.resolve(false);
     }
     var last = Number(localStorage.getItem(WARMED_KEY) || 0);
@@ -549,10 +554,13 @@
             chain = chain.then(function () { return Promise.all(batch.map(keep)); });
           })(urls.slice(i, i + 4));
         }
-        return chain;
+        return chain.then(function () { return tellWorker({ type: "flush" }); });
       })
       .then(function () { localStorage.setItem(WARMED_KEY, String(Date.now())); return true; })
-      .catch(function () { return false; });
+      .catch(function (error) {
+        document.documentElement.dataset.offlineWhy = String(error);
+        return false;
+      });
   }
 
   function ready() {
@@ -610,7 +618,8 @@
       return warm(false);
     }).then(function (warmed) {
       document.documentElement.dataset.offlineReady = warmed ? "yes" : "no";
-    }).catch(function () {
+    }).catch(function (error) {
+      document.documentElement.dataset.offlineWhy = String(error);
       document.documentElement.dataset.offlineReady = "no";
     });
   }

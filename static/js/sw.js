@@ -140,6 +140,7 @@ self.addEventListener("message", (event) => {
   const work =
     data.type === "user" ? () => becomeUser(String(data.user))
     : data.type === "forget" ? forgetPersonal
+    : data.type === "flush" ? () => undefined // answered once every page asked for is kept
     : null;
   if (work) {
     event.waitUntil(

@@ -47,7 +47,8 @@ def offline(page):
 def ready(page):
     """The service worker controls the page and this user's pages are kept."""
     page.locator("html[data-offline-ready]").wait_for(state="attached", timeout=20000)
-    assert page.evaluate("document.documentElement.dataset.offlineReady") == "yes"
+    state = page.evaluate("document.documentElement.dataset")
+    assert state["offlineReady"] == "yes", state
 
 
 def big_photo(tmp_path, name):
@@ -100,9 +101,10 @@ def test_three_requests_logged_in_airplane_mode_arrive_exactly_once(
     for n in range(3):
         fill_request(page, f"离线登记第{n + 1}件：楼道灯不亮", big_photo(tmp_path, f"p{n}.jpg"))
     banner = page.get_by_test_id("offline-banner")
-    assert "离线" in banner.inner_text() and "等待发送：3" in banner.inner_text()
+    expect(banner).to_contain_text("等待发送：3")
+    assert "离线" in banner.inner_text()
     page.reload()  # still offline: the queue survives
-    assert "等待发送：3" in page.get_by_test_id("offline-banner").inner_text()
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("等待发送：3")
     page.goto(page.base_url + reverse("cases:offline"))
     expect(page.get_by_test_id("queued-item")).to_have_count(3)
     assert Case.objects.count() == 0
@@ -191,7 +193,7 @@ def test_follow_up_visits_recorded_offline_and_a_conflict_overwrites_nothing(
         visit.get_by_label("回访情况").fill(note)
         visit.get_by_role("button", name=re.compile("^确认")).click()
         page.get_by_test_id("offline-flash").wait_for()
-    assert "等待发送：2" in page.get_by_test_id("offline-banner").inner_text()
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("等待发送：2")
 
     # Meanwhile the community officer's colleague verifies the contested case.
     colleague = UserFactory(username="colleague")
