@@ -130,7 +130,16 @@ def queue_page(request):
 
 
 def _field_errors(form):
-    return {field: [str(e) for e in errors] for field, errors in form.errors.items()}
+    """Each field's messages, named by the field's label: the queued item shows them."""
+
+    def named(field, error):
+        label = form.fields[field].label if field in form.fields else None
+        return _("%(label)s: %(error)s") % {"label": label, "error": error} if label else error
+
+    return {
+        field: [named(field, str(error)) for error in errors]
+        for field, errors in form.errors.items()
+    }
 
 
 @require_POST

@@ -59,9 +59,10 @@ def big_photo(tmp_path, name):
     return str(path)
 
 
-def fill_request(page, description, photo):
-    page.get_by_text("春光第1网格小区 1号楼").click()
-    page.get_by_text("1单元", exact=True).click()
+def fill_request(page, description, photo, building="1号楼"):
+    page.get_by_text(f"春光第1网格小区 {building}").click()
+    if building == "1号楼":
+        page.get_by_text("1单元", exact=True).click()
     page.get_by_label("类别").select_option(label="水电气暖")
     page.get_by_label("诉求内容").fill(description)
     page.get_by_label("照片").set_input_files(photo)
