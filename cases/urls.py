@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import offline, views
 
 app_name = "cases"
 urlpatterns = [
@@ -9,6 +9,10 @@ urlpatterns = [
     path("new/places/", views.place_picker, name="place_picker"),
     path("new/similar/", views.similar_cases, name="similar"),
     path("bulk/", views.case_bulk, name="bulk"),
+    path("offline/", offline.queue_page, name="offline"),
+    path("offline/places.json", offline.places, name="offline_places"),
+    path("offline/cases/", offline.send_case, name="offline_send_case"),
+    path("offline/visits/<int:pk>/", offline.send_visit, name="offline_send_visit"),
     path("export.<str:file_format>", views.case_export, name="export"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/moves/<str:move>/", views.case_move, name="move"),

@@ -39,6 +39,7 @@ from .forms import (
 from .inputs import Ownership
 from .intake import SIMILAR_SHOWN, SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
+from .offline import offline_cacheable
 from .photos import photos_upload_bytes
 from .privacy import (
     may_export,
@@ -228,7 +229,9 @@ def case_new(request):
             chosen=_chosen(form, "duplicate_of"),
         ),
     }
-    return _private(render(request, "cases/new.html", context, status=status))
+    response = _private(render(request, "cases/new.html", context, status=status))
+    # The empty form is kept for logging offline; one drawn with what was sent is not.
+    return response if form.is_bound else offline_cacheable(response, request.user)
 
 
 def _similar_context(form, *, grid, building, unit, category, chosen=None):
@@ -411,7 +414,9 @@ def _readable_meetings(scope, case) -> set:
 
 @require_GET
 def case_detail(request, pk):
-    return _case_page(request, _load_case(request, pk))
+    # Kept by the service worker for offline reading: phones masked (a revealed number is
+    # the answer to a POST, cases:phone, and is never marked).
+    return offline_cacheable(_case_page(request, _load_case(request, pk)), request.user)
 
 
 def _act(request, pk, *, run, success, form=None, form_name="", check=None):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from accounts.login import LoginForm
+from common.service_worker import service_worker
 from common.views import favicon, manifest
 from grids.urls import urlpatterns as grid_patterns
 from interop.api_urls import api_patterns, open311_patterns
@@ -19,6 +20,8 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", home, name="home"),
+    # At the root so that it may control every page (offline field work, cases/offline.py).
+    path("sw.js", service_worker, name="service_worker"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -122,6 +122,7 @@ def world(places, personas):
         "grids:import_apply": [batch.pk],
         "cases:detail": [case.pk],
         "cases:move": [case.pk, "start"],
+        "cases:offline_send_visit": [case.pk],
         "cases:phone": [case.pk],
         "cases:anonymise": [case.pk],
         "cases:photo": [case.pk, photo.pk],

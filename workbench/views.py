@@ -3,6 +3,8 @@
 from django.shortcuts import render
 from django.utils import timezone
 
+from cases.offline import offline_cacheable
+
 from . import places, selectors
 
 WORKER_QUEUES = ("follow_up_due", "my_tasks", "to_accept")
@@ -36,4 +38,6 @@ def home(request):
         }
         if not (scope.street_ids or scope.community_ids):
             context["grids"] = places.grids(scope)
-    return render(request, "workbench/home.html", context)
+    response = render(request, "workbench/home.html", context)
+    # Kept by the service worker for this user: the start page without a signal.
+    return offline_cacheable(response, request.user) if scope.has_any_place else response

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     # First: an oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside the session and CSRF middleware: it drops the cookies they set (cases/offline.py).
+    "cases.offline.NoCookiesForKeeping",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "common.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,6 +166,9 @@ SECURE_CSP = {
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
+    # The service worker (/sw.js) and what it imports are the app's own files.
+    "worker-src": [CSP.SELF],
+    "manifest-src": [CSP.SELF],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.NONE],
@@ -254,6 +259,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 CASE_PHOTO_MAX_BYTES = env.int("CASE_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+# Offline field work: how many case pages a phone keeps for reading without a signal (due
+# follow-up visits first, then the newest open cases of the user's places).
+OFFLINE_CASE_PAGES = env.int("OFFLINE_CASE_PAGES", default=60)
 CASE_LIST_PAGE_SIZE = 25
 
 # Reminders: how often beat scans for due reminders, when a queued but unsent delivery is

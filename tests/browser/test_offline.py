@@ -1,0 +1,296 @@
+"""A grid worker's morning in airplane mode (issue 17): requests and follow-up visits recorded
+without a signal, kept on the phone, and sent exactly once when the connection returns."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+
+from accounts.models import RoleKind
+from accounts.scope import Scope
+from cases import workflow
+from cases.forms import move_form
+from cases.models import Case, CaseEvent, State
+from tests.factories import CaseFactory, UserFactory, make_role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+# A fetch that only the network answers (the service worker keeps no such page): it fails
+# exactly when the page and its service worker are both offline.
+PROBE = """(offline) => fetch('/offline-probe/', {headers: {'X-Offline-Keep': '1'},
+    redirect: 'manual'}).then(() => !offline, () => offline)"""
+
+
+@pytest.fixture
+def offline(page):
+    """Airplane mode for the page and its service worker; the connection is back afterwards."""
+
+    def airplane_mode(on):
+        page.context.set_offline(on)
+        for _attempt in range(50):
+            if page.url.startswith("http") and page.evaluate(PROBE, on):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"the service worker did not follow the network (offline={on})")
+
+    yield airplane_mode
+    airplane_mode(False)
+
+
+def ready(page):
+    """The service worker controls the page and this user's pages are kept."""
+    page.locator("html[data-offline-ready]").wait_for(state="attached", timeout=20000)
+    state = page.evaluate("document.documentElement.dataset")
+    assert state["offlineReady"] == "yes", state
+
+
+def big_photo(tmp_path, name):
+    path = tmp_path / name
+    out = io.BytesIO()
+    Image.new("RGB", (3200, 2400), (30, 120, 200)).save(out, "JPEG")
+    path.write_bytes(out.getvalue())
+    return str(path)
+
+
+def fill_request(page, description, photo, building="1号楼"):
+    page.get_by_text(f"春光第1网格小区 {building}").click()
+    if building == "1号楼":
+        page.get_by_text("1单元", exact=True).click()
+    page.get_by_label("类别").select_option(label="水电气暖")
+    page.get_by_label("诉求内容").fill(description)
+    page.get_by_label("照片").set_input_files(photo)
+    page.get_by_label("居民姓名").fill("王大妈")
+    page.get_by_label("居民电话").fill("13912345678")
+    flashes = page.get_by_test_id("offline-flash").count()
+    page.get_by_role("button", name="保存诉求").click()
+    expect(page.get_by_test_id("offline-flash")).to_have_count(flashes + 1)
+
+
+def queue_count(page):
+    return page.evaluate(
+        """() => new Promise((resolve) => {
+            const open = indexedDB.open("youjie-offline");
+            open.onsuccess = () => {
+              const db = open.result;
+              if (!db.objectStoreNames.contains("queue")) { db.close(); return resolve(0); }
+              const count = db.transaction("queue").objectStore("queue").count();
+              count.onsuccess = () => { db.close(); resolve(count.result); };
+            };
+          })"""
+    )
+
+
+def wait_until_sent(page):
+    page.locator("#offline-banner[data-waiting='0']").wait_for(state="attached")
+
+
+def test_three_requests_logged_in_airplane_mode_arrive_exactly_once(
+    personas, places, page, log_in, offline, tmp_path
+):
+    log_in("worker_cg1")
+    page.goto(page.base_url + reverse("cases:new"))
+    ready(page)
+    offline(True)
+    page.reload()  # the form comes from the phone
+    for n in range(3):
+        fill_request(page, f"离线登记第{n + 1}件：楼道灯不亮", big_photo(tmp_path, f"p{n}.jpg"))
+    banner = page.get_by_test_id("offline-banner")
+    expect(banner).to_contain_text("等待发送：3")
+    assert "离线" in banner.inner_text()
+    page.reload()  # still offline: the queue survives
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("等待发送：3")
+    page.goto(page.base_url + reverse("cases:offline"))
+    expect(page.get_by_test_id("queued-item")).to_have_count(3)
+    assert Case.objects.count() == 0
+
+    offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    wait_until_sent(page)
+    cases = list(Case.objects.order_by("created_at"))
+    assert [c.description for c in cases] == [f"离线登记第{n}件：楼道灯不亮" for n in (1, 2, 3)]
+    for case in cases:
+        assert case.created_by == personas.worker_cg1 and case.unit.name == "1单元"
+        (photo,) = case.photos.all()
+        with Image.open(photo.image) as image:
+            assert max(image.size) == 1600  # resized on the phone
+    page.reload()
+    expect(page.get_by_test_id("sent-item")).to_have_count(3)
+    assert queue_count(page) == 0
+
+
+def test_a_connection_lost_in_the_middle_of_sending_neither_doubles_nor_loses(
+    personas, places, page, log_in, offline, tmp_path
+):
+    log_in("worker_cg1")
+    page.goto(page.base_url + reverse("cases:new"))
+    ready(page)
+    offline(True)
+    page.reload()
+    for n in range(3):
+        fill_request(page, f"断线第{n + 1}件", big_photo(tmp_path, f"q{n}.jpg"))
+    offline(False)
+
+    # The first item reaches the server but its answer is lost; the second never arrives.
+    sends = []
+
+    def drop(route):
+        sends.append(route.request.url)
+        if len(sends) == 1:
+            route.fetch()  # the server logs the case...
+            route.abort("internetdisconnected")  # ...and the phone never hears back
+        else:
+            route.abort("internetdisconnected")
+
+    page.route("**/cases/offline/cases/", drop)
+    page.evaluate("delete document.documentElement.dataset.offlineSynced")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.locator("html[data-offline-synced]").wait_for(state="attached")
+    assert Case.objects.count() == 1 and queue_count(page) == 3
+    page.unroute("**/cases/offline/cases/")
+
+    page.goto(page.base_url + reverse("cases:offline"))
+    page.get_by_test_id("send-now").click()
+    wait_until_sent(page)
+    assert sorted(Case.objects.values_list("description", flat=True)) == [
+        "断线第1件",
+        "断线第2件",
+        "断线第3件",
+    ]
+    assert queue_count(page) == 0
+
+
+def due_visit(places, officer, note):
+    return CaseFactory(
+        grid=places.cg1,
+        state=State.RESOLVED,
+        resolved_by=officer,
+        follow_up_due=timezone.now() - timedelta(hours=1),
+        description=note,
+    )
+
+
+def test_follow_up_visits_recorded_offline_and_a_conflict_overwrites_nothing(
+    personas, places, page, log_in, offline
+):
+    officer = personas.officer_chunguang
+    calm = due_visit(places, officer, "门禁修好了")
+    contested = due_visit(places, officer, "路灯修好了")
+    log_in("worker_cg1")
+    ready(page)
+    offline(True)
+    for case, note in ((calm, "回访：门禁正常"), (contested, "回访：路灯正常")):
+        page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+        assert case.tracking_code in page.content()
+        visit = page.get_by_test_id("move-verify")
+        visit.locator("summary").click()
+        visit.get_by_label("居民满意度").select_option(value="satisfied")
+        visit.get_by_label("回访情况").fill(note)
+        visit.get_by_role("button", name=re.compile("^确认")).click()
+        page.get_by_test_id("offline-flash").wait_for()
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("等待发送：2")
+
+    # Meanwhile the community officer's colleague verifies the contested case.
+    colleague = UserFactory(username="colleague")
+    make_role(colleague, RoleKind.GRID_WORKER, places.cg1)
+    scope = Scope.for_user(colleague)
+    form = move_form(
+        "verify", contested, {"verify-satisfaction": "basically", "verify-note": "已回访"}
+    )
+    assert form.is_valid()
+    workflow.perform(scope, colleague, contested.pk, "verify", form.inputs())
+
+    offline(False)
+    page.goto(page.base_url + reverse("cases:offline"))
+    page.get_by_test_id("send-now").click()
+    page.locator("#offline-banner[data-waiting='0']").wait_for(state="attached")
+    calm.refresh_from_db()
+    contested.refresh_from_db()
+    assert calm.state == State.VERIFIED and calm.satisfaction == "satisfied"
+    assert contested.state == State.VERIFIED and contested.satisfaction == "basically"
+    assert list(contested.events.filter(move="verify").values_list("note", flat=True)) == ["已回访"]
+    item = page.get_by_test_id("queued-item")
+    expect(item).to_have_count(1)
+    assert item.get_attribute("data-status") == "conflict"
+    assert "冲突" in item.inner_text() and colleague.get_full_name() in item.inner_text()
+    assert CaseEvent.objects.filter(case=calm, move="verify").count() == 1
+
+
+def assert_not_readable(page, case):
+    try:
+        page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    except PlaywrightError:
+        return  # nothing kept: the browser's own offline page
+    assert case.description not in page.content()
+
+
+def log_out(page):
+    page.get_by_role("button", name="菜单").click()
+    page.locator("#main-nav .dropdown-toggle").click()
+    page.get_by_role("button", name="退出登录").click()
+
+
+def test_logout_warns_then_clears_the_caches_and_the_queue(
+    personas, places, page, log_in, offline, tmp_path
+):
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED, resident_phone="13900001111")
+    log_in("worker_cg1")
+    ready(page)
+    offline(True)
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))  # kept, masked
+    assert "139****1111" in page.content() and "13900001111" not in page.content()
+    page.goto(page.base_url + reverse("cases:new"))
+    fill_request(page, "退出前未发送", big_photo(tmp_path, "r.jpg"))
+    page.route("**/cases/offline/cases/", lambda route: route.abort())  # still not sent
+    offline(False)
+
+    with page.expect_event("dialog") as warning:
+        log_out(page)
+    assert "尚未发送" in warning.value.message
+    warning.value.dismiss()  # the worker stays, and the item with them
+    assert queue_count(page) == 1
+    page.reload()
+    page.once("dialog", lambda dialog: dialog.accept())
+    log_out(page)
+    page.wait_for_url("**/login/")
+    # What stays is the app's own public files (the same CSS and scripts for everyone).
+    kept = page.evaluate("caches.keys()")
+    assert kept and all(name.startswith(("youjie-precache", "youjie-static")) for name in kept), (
+        kept
+    )
+    assert queue_count(page) == 0
+
+    # Whoever picks up the phone next, offline, finds nothing of the previous user.
+    offline(True)
+    assert_not_readable(page, case)
+
+
+def test_another_worker_on_the_same_phone_never_sees_the_previous_ones_pages_or_queue(
+    personas, places, page, log_in, offline, tmp_path
+):
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED, description="春光一网格的漏水")
+    log_in("worker_cg1")
+    ready(page)
+    offline(True)
+    page.goto(page.base_url + reverse("cases:new"))
+    fill_request(page, "一网格的待发诉求", big_photo(tmp_path, "s.jpg"))
+    offline(False)
+    page.route("**/cases/offline/cases/", lambda route: route.abort())
+
+    log_in("worker_cg2")  # the session ran out; another worker logs in, no logout
+    ready(page)
+    assert queue_count(page) == 0
+    assert "等待发送" not in page.get_by_test_id("offline-banner").inner_text()
+    offline(True)
+    page.goto(page.base_url + reverse("cases:offline"))  # worker_cg2's own kept page
+    expect(page.get_by_test_id("queued-items")).to_be_attached()
+    page.locator("[data-offline-empty]:visible").wait_for()
+    expect(page.get_by_test_id("queued-item")).to_have_count(0)
+    assert "worker_cg2" in page.content() or "用户" in page.content()
+    assert_not_readable(page, case)
