@@ -71,8 +71,9 @@ class OwnerForm(NoteForm):
             self.fields["owner"].queryset = owners
             self.fields["owner"].label_from_instance = display_name
             order_choices_naturally(self.fields["owner"])
-            # Most often the officer takes the case: offered first, so the defaults suffice.
-            if user is not None and owners.filter(pk=user.pk).exists():
+            # Most often the officer takes the case: chosen already, so the defaults suffice
+            # (a user who is not among the owners simply finds nothing chosen).
+            if user is not None:
                 self.initial.setdefault("owner", user.pk)
         self.initial.setdefault("response_deadline", _in_three_days())
 

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -249,11 +249,13 @@ def text_size(request):
     A form button, not script: it works on any phone and under the app's CSP.
     """
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # Back to a page of this site only; anything else (another site, a word that is no
+    # address) goes to the start.
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("residents:start")
-    response = redirect(next_url)
+    response = HttpResponseRedirect(next_url)
     if request.POST.get("large") == "1":
         response.set_cookie(
             LARGE_TEXT_COOKIE,

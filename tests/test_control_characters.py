@@ -76,7 +76,9 @@ def test_a_control_character_at_the_end_of_a_line_is_refused_not_trimmed(places)
 
 def test_tabs_and_line_breaks_are_still_text(places):
     response = Client().post(
-        qr_url(places.leaders[places.cg1].unit), tap(description="第一行\r\n第二行\t水龙头漏水了")
+        qr_url(places.leaders[places.cg1].unit),
+        tap(description="第一行\r\n第二行\t水龙头漏水了"),
+        follow=True,
     )
     assert "您的跟踪码" in response.content.decode()
     assert Case.objects.get().description == "第一行\r\n第二行\t水龙头漏水了"

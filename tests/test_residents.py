@@ -332,3 +332,9 @@ def test_a_residents_own_typing_mistakes_do_not_use_up_the_connections_allowance
         assert sent.status_code == 302
     assert client.post(qr_url(unit), tap(resident_phone="13900000009")).status_code == 429
     assert Case.objects.count() == 2
+
+
+@pytest.mark.parametrize("next_url", ["x:y", "https://evil.example/", "//evil.example/", ""])
+def test_the_large_text_switch_goes_back_only_to_a_page_of_this_site(client, next_url):
+    response = client.post(reverse("residents:text_size"), {"large": "1", "next": next_url})
+    assert response.status_code == 302 and response["Location"] == reverse("residents:start")

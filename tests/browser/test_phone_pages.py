@@ -45,9 +45,12 @@ def test_the_repeat_warning_appears_while_the_place_is_chosen(personas, places, 
     page.get_by_label("类别").select_option(label="水电气暖")
     warning = page.get_by_test_id("similar-cases")
     warning.wait_for()
-    page.wait_for_load_state("networkidle")  # every tap's answer is in
+    # The fragment for the last choice is in when it offers the original. (Not "network idle":
+    # the service worker keeps pages for offline use in the background.)
+    link = page.get_by_label(f"重复了 {original.tracking_code}")
+    link.wait_for()
     assert original.tracking_code in warning.inner_text()
-    page.get_by_label(f"重复了 {original.tracking_code}").check()
+    link.check()
     page.get_by_label("诉求内容").fill("楼上的水管还在漏")
     page.get_by_label("居民姓名").fill("李阿姨")
     page.get_by_label("居民电话").fill("13922223333")
