@@ -49,8 +49,13 @@ def test_the_repeat_warning_appears_while_the_place_is_chosen(personas, places, 
     # the service worker keeps pages for offline use in the background.)
     link = page.get_by_label(f"重复了 {original.tracking_code}")
     link.wait_for()
+    # Every tap's fragment is in (htmx marks elements with a request in flight), so no late
+    # answer replaces the choice made next.
+    page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
     assert original.tracking_code in warning.inner_text()
     link.check()
+    page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
+    assert page.get_by_label(f"重复了 {original.tracking_code}").is_checked()
     page.get_by_label("诉求内容").fill("楼上的水管还在漏")
     page.get_by_label("居民姓名").fill("李阿姨")
     page.get_by_label("居民电话").fill("13922223333")
