@@ -33,7 +33,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from common.ratelimit import client_address
+from common.ratelimit import client_address, count
 
 from . import known_devices
 
@@ -128,7 +128,7 @@ def record_failure(request, username) -> None:
             subject = subjects.get(counter.name)
             if subject is None:
                 continue
-            if _count(f"login:fail:{counter.name}:{subject}", window) >= counter.limit:
+            if count(f"login:fail:{counter.name}:{subject}", window) >= counter.limit:
                 _lock(counter, subject)
     except CACHE_DOWN:
         log.warning("login failure not counted: the cache is unreachable", exc_info=True)
@@ -150,20 +150,10 @@ def record_success(request, username) -> None:
     known_devices.remember(request, account)
 
 
-def _count(key: str, window: int) -> int:
-    if cache.add(key, 1, timeout=window):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window)
-        return 1
-
-
 def _lock(counter: Counter, subject: str) -> None:
     seconds = counter.cooloff_seconds
     if counter.grows:
-        strikes = _count(f"login:strikes:{counter.name}:{subject}", DAY)
+        strikes = count(f"login:strikes:{counter.name}:{subject}", DAY)
         seconds = min(seconds * 2 ** (strikes - 1), settings.LOGIN_COOLOFF_MAX_MINUTES * 60)
     cache.set(f"login:lock:{counter.name}:{subject}", time.time() + seconds, timeout=seconds + 60)
     cache.delete(f"login:fail:{counter.name}:{subject}")  # the next lock needs a full count

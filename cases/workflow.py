@@ -366,15 +366,6 @@ MOVES = {
 }
 
 
-def may_call_emergency_session(scope: Scope, user, case: Case) -> bool:
-    """紧急事项即时协商: an officer calls a session at once for an urgent, accepted case."""
-    return (
-        case.urgency == "urgent"
-        and case.state in (State.ACCEPTED, State.PROPOSED)
-        and officer(scope, user, case)
-    )
-
-
 def open_task_count(case: Case) -> int:
     annotated = getattr(case, "open_task_count", None)
     if annotated is not None:

@@ -11,9 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 
-def hit(key: str, window_seconds: int) -> int:
-    """Count one hit on `key`; the number of hits in the current window, this one included."""
-    cache_key = f"ratelimit:{key}"
+def count(cache_key: str, window_seconds: int) -> int:
+    """Count one on the cache key; the count in its current window, this one included."""
     if cache.add(cache_key, 1, timeout=window_seconds):
         return 1
     try:
@@ -21,6 +20,11 @@ def hit(key: str, window_seconds: int) -> int:
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, timeout=window_seconds)
         return 1
+
+
+def hit(key: str, window_seconds: int) -> int:
+    """Count one hit on `key`; the number of hits in the current window, this one included."""
+    return count(f"ratelimit:{key}", window_seconds)
 
 
 def hits(key: str) -> int:

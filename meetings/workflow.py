@@ -368,12 +368,21 @@ def cancel_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
 
 
 # Emergency sessions (紧急事项即时协商) ------------------------------------------------------
-def pending_emergency_session(case) -> bool:
-    """Whether an emergency session that takes this case up is scheduled or being held: one
-    such session at a time, so its people are invited once."""
-    return AgendaItem.objects.filter(
+def emergency_refusal(scope: Scope, user, case) -> str | None:
+    """Why this user cannot call an emergency session for this case now, or None. An officer
+    calls one at once for an urgent, accepted case; one such session at a time, so its people
+    are invited once."""
+    if case.urgency != Urgency.URGENT:
+        return _("An emergency session is for an urgent case.")
+    if case.state not in (State.ACCEPTED, State.PROPOSED) or not case_workflow.officer(
+        scope, user, case
+    ):
+        return _("An emergency session is called by an officer for an accepted urgent case.")
+    if AgendaItem.objects.filter(
         case=case, meeting__kind=Kind.EMERGENCY, meeting__state__in=OPEN_MEETING
-    ).exists()
+    ).exists():
+        return _("An emergency session for this case is already called; see the case page.")
+    return None
 
 
 def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
@@ -382,16 +391,9 @@ def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
         case = scope.narrow(Case.objects.select_for_update()).filter(pk=case_id).first()
         if case is None:
             raise MoveRefused(_("This case does not exist or is outside your places."))
-        if not case_workflow.may_call_emergency_session(scope, user, case):
-            if case.urgency != Urgency.URGENT:
-                raise MoveRefused(_("An emergency session is for an urgent case."))
-            raise MoveRefused(
-                _("An emergency session is called by an officer for an accepted urgent case.")
-            )
-        if pending_emergency_session(case):
-            raise MoveRefused(
-                _("An emergency session for this case is already called; see the case page.")
-            )
+        refused = emergency_refusal(scope, user, case)
+        if refused:
+            raise MoveRefused(refused)
         form = EmergencyForm(data, prefix="emergency")
         values = _bound(form)
         starts_at = form.starts_at()
