@@ -404,7 +404,7 @@ def refusal(scope: Scope, user, case: Case, move: Move, in_meeting=False) -> str
     return move.condition(case)
 
 
-def _locked_case(scope: Scope, case_id) -> Case:
+def locked_case(scope: Scope, case_id) -> Case:
     """The case under a row lock, through the scope; a second request waits here."""
     case = scope.narrow(Case.objects.select_for_update()).filter(pk=case_id).first()
     if case is None:
@@ -444,7 +444,7 @@ def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=No
     with transaction.atomic():
         # Lock the row, then check everything again: a second officer waits here and then
         # finds the case already moved.
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         reason = refusal(scope, user, case, move, in_meeting=meeting is not None)
         if reason:
             raise MoveRefused(reason)
@@ -554,7 +554,7 @@ def _validate_task(case, task: NewTask) -> dict:
 def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
     """A task of the plan, from the case page or decided in a meeting (`meeting` links it)."""
     with transaction.atomic():
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         reason = task_refusal(scope, user, case)
         if reason:
             raise MoveRefused(reason)
@@ -599,7 +599,7 @@ def plan_deadline(case: Case) -> datetime:
 def close_task(scope: Scope, user, case_id, task_id, status, drop_reason="") -> Task:
     """Mark a task done, or drop it with a reason."""
     with transaction.atomic():
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         task = Task.objects.select_for_update().filter(pk=task_id, case=case).first()
         if task is None:
             raise MoveRefused(_("This task does not belong to this case."))
@@ -649,7 +649,7 @@ def escalation_refusal(scope, user, case) -> str | None:
 
 def escalate(scope: Scope, user, case_id, reason: str) -> Escalation:
     with transaction.atomic():
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         refused = escalation_refusal(scope, user, case)
         if refused:
             raise MoveRefused(refused)
@@ -677,7 +677,7 @@ def answer_escalation(
     scope: Scope, user, case_id, escalation_id, answer: EscalationAnswer
 ) -> Escalation:
     with transaction.atomic():
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         if not may_answer_escalation(scope, case):
             raise MoveRefused(_("Only street staff answer an escalation."))
         escalation = (
@@ -765,7 +765,7 @@ def record_link(case: Case, original: Case, user):
 
 def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
     with transaction.atomic():
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         if not may_link(scope, user, case):
             raise MoveRefused(_("Your role does not allow linking this case."))
         code = (tracking_code or "").strip().upper()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import OPEN_STATES, CaseEvent
-from cases.workflow import MOVE_LISTENERS, MoveRefused, _locked_case, is_officer_for
+from cases.workflow import MOVE_LISTENERS, MoveRefused, is_officer_for, locked_case
 from common.text import has_refused_characters
 
 from .models import ExternalRef, OutboxKind, OutboxMessage, Source
@@ -88,7 +88,7 @@ def may_request_extension(scope, case) -> bool:
 def request_extension(scope, user, case_id, reason: str, new_deadline: datetime):
     """延期申请: the reason and the date asked for go to the hotline, which answers later."""
     with transaction.atomic():
-        case = _locked_case(scope, case_id)
+        case = locked_case(scope, case_id)
         ref = hotline_ref(case)
         if ref is None or not is_officer_for(scope, case) or case.state not in OPEN_STATES:
             raise MoveRefused(_("Only an open 12345 order's officer may ask for more time."))
