@@ -4,6 +4,7 @@ logging, the notice on paper, and the icons a home screen asks for."""
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import Case, State
 from meetings.models import AgendaItem, Meeting
@@ -51,10 +52,10 @@ def test_the_repeat_warning_appears_while_the_place_is_chosen(personas, places, 
     link.wait_for()
     # Every tap's fragment is in (htmx marks elements with a request in flight), so no late
     # answer replaces the choice made next.
-    page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
+    expect(page.locator(".htmx-request")).to_have_count(0)  # a locator: the CSP forbids eval
     assert original.tracking_code in warning.inner_text()
     link.check()
-    page.wait_for_function("document.querySelectorAll('.htmx-request').length === 0")
+    expect(page.locator(".htmx-request")).to_have_count(0)
     assert page.get_by_label(f"重复了 {original.tracking_code}").is_checked()
     page.get_by_label("诉求内容").fill("楼上的水管还在漏")
     page.get_by_label("居民姓名").fill("李阿姨")
