@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from common.people import display_name
+from common.replicas import reads_from_replica
 from common.spreadsheets import spreadsheet_download
 
 from .filters import AccessEventFilter
@@ -35,6 +36,7 @@ def _filtered(request):
 
 
 @require_GET
+@reads_from_replica
 def access_log(request):
     event_filter, events, valid = _filtered(request)
     page = Paginator(events, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -47,6 +49,7 @@ def access_log(request):
 
 
 @require_GET
+@reads_from_replica
 def access_log_export(request, file_format):
     if file_format not in ("csv", "xlsx"):
         raise Http404

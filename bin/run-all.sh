@@ -26,11 +26,14 @@ supervise() {
 # writer); on PostgreSQL two share the work.
 concurrency=2
 [ -z "${DATABASE_URL:-}" ] && concurrency=1
-supervise worker .venv/bin/celery -A config worker --loglevel=INFO --concurrency=$concurrency
+# bin/worker starts Celery with the options that avoid the stall after a broker reconnect
+# (config/celery.py, WORKER_OPTIONS).
+supervise worker bin/worker --loglevel=INFO --concurrency=$concurrency
 supervise beat .venv/bin/celery -A config beat --loglevel=INFO --schedule=.run/celerybeat-schedule
 
 broker="file-system broker in .run/broker"
 [ -n "${REDIS_URL:-}" ] && broker="Redis at ${REDIS_URL}"
+[ -n "${REDIS_SENTINELS:-}" ] && broker="Redis through the sentinels ${REDIS_SENTINELS}"
 database="SQLite in .run/youjie.sqlite3"
 [ -n "${DATABASE_URL:-}" ] && database="${DATABASE_URL%%://*} (DATABASE_URL)"
 cat <<MSG

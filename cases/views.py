@@ -20,6 +20,7 @@ from common.bodylimit import accepts_upload
 from common.ordering import naturally
 from common.params import id_param
 from common.queries import count_of
+from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
 
 from . import exports, panels, queues, retention, workflow
@@ -77,6 +78,7 @@ QUICK_PARAMETERS = {"q", "queue", "progress"}
 
 
 @require_GET
+@reads_from_replica
 def case_list(request):
     scope = request.scope
     case_filter = CaseFilter(request.GET or None, scope=scope)
@@ -596,6 +598,7 @@ def case_photo(request, pk, photo_pk):
 
 # Export (street staff; logged) ----------------------------------------------------------
 @require_GET
+@reads_from_replica
 def case_export(request, file_format):
     scope = request.scope
     if not may_export(scope):

@@ -8,6 +8,11 @@ residents' rate limits then count per process: the same limits, but each gunicor
 its own hits, so a flood is slowed by at most (number of workers) times the limit.
 
 A WARNING is logged when the fallback is used, at most once a minute per process.
+
+With REDIS_SENTINELS set, the cache talks to whichever Redis the sentinels name as master
+(SentinelCacheClient): after a failover a command that reaches the old master (now a read-only
+replica, or gone) is tried once more, which asks the sentinels again and lands on the new
+master; only when that fails too does the process fall back to its memory, for a shorter time.
 """
 
 import logging
@@ -15,13 +20,14 @@ import threading
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("youjie.cache")
 
 RETRY_SECONDS = 15  # how long Redis is skipped after a failure
+SENTINEL_RETRY_SECONDS = 3  # with Sentinel a new master is usually there within seconds
 WARN_EVERY_SECONDS = 60
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
@@ -54,10 +60,12 @@ def forget_failures():
 def _fallback_method(name):
     def method(self, *args, **kwargs):
         if not self._redis_is_down():
-            try:
-                return getattr(super(FallbackRedisCache, self), name)(*args, **kwargs)
-            except UNAVAILABLE as error:
-                self._mark_down(error)
+            for attempt in range(self._attempts):
+                try:
+                    return getattr(super(FallbackRedisCache, self), name)(*args, **kwargs)
+                except UNAVAILABLE as error:
+                    if attempt == self._attempts - 1:
+                        self._mark_down(error)
         return getattr(self._fallback, name)(*args, **kwargs)
 
     method.__name__ = name
@@ -70,6 +78,13 @@ class FallbackRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._location = server if isinstance(server, str) else ",".join(server)
+        self._sentinel = "sentinel_master" in self._options
+        if self._sentinel:
+            self._class = SentinelCacheClient
+        # Through Sentinel a failed command is tried once more: the retry asks the sentinels
+        # for the master again (a failover), before the process falls back to its memory.
+        self._attempts = 2 if self._sentinel else 1
+        self._retry_seconds = SENTINEL_RETRY_SECONDS if self._sentinel else RETRY_SECONDS
         fallback_params = {
             key: params[key] for key in ("TIMEOUT", "KEY_PREFIX", "VERSION") if key in params
         }
@@ -85,7 +100,7 @@ class FallbackRedisCache(RedisCache):
     def _mark_down(self, error):
         now = time.monotonic()
         with health.lock:
-            health.down_until[self._location] = now + RETRY_SECONDS
+            health.down_until[self._location] = now + self._retry_seconds
             warn = health.last_warning is None or now - health.last_warning >= WARN_EVERY_SECONDS
             if warn:
                 health.last_warning = now
@@ -95,8 +110,12 @@ class FallbackRedisCache(RedisCache):
                 "rate limits now count per process. Trying Redis again every %s s.",
                 _without_password(self._location),
                 error.__class__.__name__,
-                RETRY_SECONDS,
+                self._retry_seconds,
             )
+
+    def ping(self) -> None:
+        """Ask Redis itself (no fallback to memory); raises when it does not answer (health)."""
+        self._cache.get_client(write=True).ping()
 
     # The operations RedisCache implements; BaseCache builds the others (get_or_set, decr,
     # the async ones) from these.
@@ -119,6 +138,33 @@ class FallbackRedisCache(RedisCache):
             except UNAVAILABLE as error:
                 self._mark_down(error)
         return True
+
+
+class SentinelCacheClient(RedisCacheClient):
+    """Django's Redis cache client on the master the sentinels name (redis-py's Sentinel).
+
+    LOCATION lists the sentinels (sentinel://host:port/db); OPTIONS name the master
+    (`sentinel_master`) and the database (`db`). Every connection the pool opens asks the
+    sentinels for the current master, so a failover needs no restart and no new setting.
+    """
+
+    def __init__(self, servers, sentinel_master, **options):
+        from urllib.parse import urlsplit
+
+        from redis.sentinel import Sentinel, SentinelConnectionPool
+
+        super().__init__(servers, **options)
+        addresses = [(urlsplit(url).hostname, urlsplit(url).port or 26379) for url in servers]
+        timeouts = {
+            key: options[key]
+            for key in ("socket_timeout", "socket_connect_timeout")
+            if key in options
+        }
+        sentinel = Sentinel(addresses, sentinel_kwargs=timeouts)
+        self._pool = SentinelConnectionPool(sentinel_master, sentinel, **self._pool_options)
+
+    def _get_connection_pool(self, write):
+        return self._pool
 
 
 def _without_password(url: str) -> str:

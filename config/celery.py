@@ -12,6 +12,34 @@ app = Celery("youjie")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# How every worker is started (bin/worker; bin/run-all.sh and the cluster use it). Known stall:
+# a worker that loses its Redis connection can reconnect and then never consume again
+# (celery/celery#8030, #8091, #8384, #10205). What the settings and these options do about it:
+#
+# - --without-mingle: at start (and after each reconnect) a worker asks its neighbours for
+#   their state over broadcast; a connection lost during that exchange is the reported way into
+#   the stall (#8030), and our workers need nothing from their neighbours (the database holds
+#   the state), so they do not mingle.
+# - --without-gossip: no subscription to the other workers' events, one pub/sub conversation
+#   fewer to go half-open after a failover; nothing of ours listens to gossip.
+# - -O fair: a child process gets a task only when it is free, so one slow delivery (a mail
+#   server that takes its time) never holds tasks that another child could run.
+# - In the settings (config/settings/base.py): broker_connection_retry with no retry limit
+#   (the worker keeps reconnecting rather than exiting), and in broker_transport_options
+#   health_check_interval (a PING every 10 s on the broker connections, so a dead or half-open
+#   one is dropped and reconnected), socket_keepalive, and socket_timeout / connect timeout (a
+#   publish never waits for ever on a broker that vanished without closing the connection).
+# - broker_heartbeat is an AMQP setting; the Redis transport does not use it, the health
+#   check above is its equivalent.
+# - worker_cancel_long_running_tasks_on_connection_loss stays False: our tasks record their
+#   outcome in the database (a reminder is a unique row, a delivery is claimed once), so a task
+#   running when the connection drops is better finished than killed halfway; the message,
+#   which could not be acknowledged, comes back and finds its work done.
+# - The reminder scan's heartbeat (notifications/heartbeat.py) catches what is left: a worker
+#   that stops consuming for any reason makes /healthz fail and shows staff a banner within
+#   REMINDER_SCAN_STALE_MINUTES.
+WORKER_OPTIONS = ["--without-mingle", "--without-gossip", "-O", "fair"]
+
 # Every periodic job of the product, with its schedule readable at a glance.
 app.conf.beat_schedule = {
     # The hotline's outbox: messages due (new, or waiting out their backoff) are sent.

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases.models import Case, Task
 from cases.workflow import MoveRefused
 from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
+from common.replicas import reads_from_replica
 from grids.models import Community
 
 from . import notices, selectors, workflow
@@ -47,6 +48,7 @@ def _community_param(request):
 
 # Lists, calendar and counts ------------------------------------------------------------
 @require_GET
+@reads_from_replica
 def meeting_list(request):
     _officers_only(request)
     meetings = selectors.meetings(request.scope)
@@ -124,6 +126,7 @@ def meeting_calendar(request):
 
 
 @require_GET
+@reads_from_replica
 def meeting_stats(request):
     _officers_only(request)
     year = year_param(request.GET, "year", default=timezone.localdate().year)

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from common.phones import MOBILE_RE, normalise_phone
 
-from . import sms
+from . import heartbeat, sms
 from .models import Channel, ChannelChoice, Delivery, DeliveryStatus, Notification
 from .rules import due_reminders
 
@@ -53,6 +53,8 @@ def scan(now=None) -> dict:
         created = Notification.objects.count() - before
         fanned = fan_out()
     queued = queue_waiting(now)
+    # Every node sees when the scan last ran: /healthz and the staff banner (heartbeat.py).
+    heartbeat.record_scan()
     return {"due": len(rows), "created": created, "deliveries": fanned, "queued": queued}
 
 

@@ -117,3 +117,16 @@ class ChannelChoice(models.Model):
 
     def __str__(self):
         return str(self.user_id)
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last finished, in the database so that every node sees it.
+
+    The reminder scan writes its row at the end of each run (notifications/heartbeat.py); a
+    row older than REMINDER_SCAN_STALE_MINUTES means reminders have stopped going out."""
+
+    name = models.CharField(max_length=40, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} {self.at}"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from cases.filters import refused_parameters, with_list_columns
 from common.params import id_param
+from common.replicas import reads_from_replica, replica_as_of
 from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 
 from . import figures
@@ -29,15 +30,18 @@ CARD_COLUMNS = ["response_rate", "resolution_rate", "satisfaction_rate", "receiv
 
 
 @require_GET
+@reads_from_replica
 def report(request):
     context = build(request.scope, request.GET)
     context["columns"] = COLUMNS
     context["card_columns"] = CARD_COLUMNS
     context["printing"] = request.GET.get("print") == "1"
+    context["replica_as_of"] = replica_as_of()
     return render(request, "reports/report.html", context)
 
 
 @require_GET
+@reads_from_replica
 def report_cases(request):
     """The cases behind one figure of the report, in the user's places."""
 
@@ -71,6 +75,7 @@ def report_cases(request):
             "period": period,
             "level": level,
             "query": query.urlencode(),
+            "replica_as_of": replica_as_of(),
         },
     )
 
@@ -132,7 +137,14 @@ def _breakdown_sheets(context):
 
 def _state_line(context):
     """What the figures are: published (frozen), live (the period is still running), or
-    computed today for a past period that was never frozen. Never "live" for a past month."""
+    computed today for a past period that was never frozen. Never "live" for a past month.
+    Read from a replica that runs behind, they are as of the replica's time."""
+    as_of = replica_as_of()
+    if as_of:
+        at = timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M:%S")
+        return _("As of %(at)s (read from a copy of the database that is running behind)") % {
+            "at": at
+        }
     if context["frozen"]:
         at = context["frozen"]["at"].strftime("%Y-%m-%d %H:%M")
         return _("Frozen on %(at)s") % {"at": at}
@@ -143,6 +155,7 @@ def _state_line(context):
 
 
 @require_GET
+@reads_from_replica
 def report_export(request, file_format):
     if file_format not in ("xlsx", "csv"):
         raise Http404

@@ -8,6 +8,7 @@ import ipaddress
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -51,9 +52,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: an oversize body is refused from its Content-Length, before anything reads it.
+    # First: the load balancer's /healthz is answered before anything else runs (no session,
+    # no login, no host check or HTTPS redirect: it probes each node over plain http).
+    "common.health.HealthzMiddleware",
+    # An oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # After a change, the user's reads stay on the primary database (common/replicas.py).
+    "common.replicas.ReadYourWritesMiddleware",
     # Outside the session and CSRF middleware: it drops the cookies they set (cases/offline.py).
     "cases.offline.NoCookiesForKeeping",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.scope",
                 "notifications.context_processors.bell",
+                "notifications.context_processors.reminder_scan",
             ],
         },
     },
@@ -110,6 +117,30 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A kept connection is checked before a request uses it, so a database restart costs the
 # requests in flight, not every later request of each worker.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# A hot standby (PostgreSQL streaming replication) for the reads of reports, lists and exports
+# (common/replicas.py). Unset: there is no replica and every query goes to DATABASE_URL.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+    }
+    # A standby that does not answer is given up quickly: the page reads from the primary.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+    )
+DATABASE_ROUTERS = ["common.replicas.ReplicaRouter"]
+# Whether the marked views read from the replica (only when one is configured).
+REPLICA_READS = env.bool("REPLICA_READS", default=bool(DATABASE_REPLICA_URL))
+# Reads follow writes: after a change, the user's reads stay on the primary this long.
+READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=30)
+# A replica that failed to connect is left alone this long (reads go to the primary).
+REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=15)
+# Report pages say "as of <the replica's time>" when it is behind by more than this.
+REPLICA_LAG_SHOWN_SECONDS = env.int("REPLICA_LAG_SHOWN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -149,9 +180,37 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Uploaded photos go through Django's storage API. On several web nodes, MEDIA_ROOT is a
+# folder every node mounts (NFS, a shared volume); or, with STORAGE_S3_BUCKET set, an
+# S3-compatible object store (django-storages; `pip install --group s3`, see the README).
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=RUN_DIR / "media")
+STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
+
+
+def s3_storage() -> dict:
+    """Photos in a bucket: private (read through the app, which checks who may see them)."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": env.str("STORAGE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("STORAGE_S3_REGION", default="") or None,
+            "access_key": env.str("STORAGE_S3_ACCESS_KEY", default="") or None,
+            "secret_key": env.str("STORAGE_S3_SECRET_KEY", default="") or None,
+            "location": env.str("STORAGE_S3_PREFIX", default="media"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        s3_storage()
+        if STORAGE_S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -220,12 +279,78 @@ def redis_cache(url: str) -> dict:
     }
 
 
-# Celery: Redis when REDIS_URL is set; otherwise a file-system broker that needs no server.
+def sentinel_addresses(value: str) -> list[tuple[str, int]]:
+    """REDIS_SENTINELS="127.0.0.1:26379,127.0.0.1:26380" as [(host, port), ...]."""
+    addresses = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(
+                f"REDIS_SENTINELS lists host:port pairs separated by commas (got {item!r})."
+            )
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+def sentinel_cache(sentinels: list, master: str, db: int) -> dict:
+    """The same cache, on whichever Redis the sentinels name as master: after a failover the
+    next command goes to the new master (common/cache.py, SentinelCacheClient)."""
+    return {
+        "default": {
+            "BACKEND": "common.cache.FallbackRedisCache",
+            "LOCATION": [f"sentinel://{host}:{port}/{db}" for host, port in sentinels],
+            "OPTIONS": {
+                "sentinel_master": master,
+                "db": db,
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+            },
+        }
+    }
+
+
+def sentinel_broker_url(sentinels: list, db: int) -> str:
+    """Celery's sentinel transport: every sentinel, separated by ';' (kombu tries each)."""
+    return ";".join(f"sentinel://{host}:{port}/{db}" for host, port in sentinels)
+
+
+# Broker connections that survive a broker restart or failover without the worker going quiet
+# (config/celery.py says why each one is here). Shared by the Redis and Sentinel transports.
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    # A task not acknowledged within an hour (its worker died) is delivered again.
+    "visibility_timeout": 3600,
+    # A PING on the broker connections every 10 s: a dead or half-open connection is noticed
+    # and reconnected, rather than waited on for ever.
+    "health_check_interval": 10,
+    "socket_keepalive": True,
+    # A publish (beat, the web sending a reminder) never waits long on a dead broker; the
+    # consumer's BRPOP has its own timeout (kombu's brpop_timeout, 1 s) below this.
+    "socket_timeout": 10,
+    "socket_connect_timeout": 5,
+    "retry_on_timeout": True,
+}
+
+# Celery: Redis through Sentinel when REDIS_SENTINELS is set; Redis when REDIS_URL is set;
+# otherwise a file-system broker that needs no server.
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+REDIS_SENTINELS = sentinel_addresses(env.str("REDIS_SENTINELS", default=""))
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="youjie")
+REDIS_SENTINEL_DB = env.int("REDIS_SENTINEL_DB", default=0)
+if REDIS_SENTINELS:
+    CACHES = sentinel_cache(REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_SENTINEL_DB)
+    CELERY_BROKER_URL = sentinel_broker_url(REDIS_SENTINELS, REDIS_SENTINEL_DB)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **REDIS_BROKER_TRANSPORT_OPTIONS,
+        "master_name": REDIS_SENTINEL_MASTER,
+        # Asking the sentinels which Redis is master must not hang either.
+        "sentinel_kwargs": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+elif REDIS_URL:
     CACHES = redis_cache(REDIS_URL)
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = dict(REDIS_BROKER_TRANSPORT_OPTIONS)
 else:
     _broker_dir = RUN_DIR / "broker"
     for _folder in ("queue", "processed", "control"):  # the embedded broker keeps its messages here
@@ -244,6 +369,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# After a lost broker connection the worker keeps trying, without a cap: a worker that gives
+# up exits (bin/supervise starts it again), one that keeps trying resumes by itself.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Tasks running when the connection is lost finish (config/celery.py says why); set
+# explicitly, as Celery 6 changes the default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+
+# Health (common/health.py): the reminder scan counts as stale, for /healthz and for the
+# banner staff see, when its last run is older than this.
+REMINDER_SCAN_STALE_MINUTES = env.int("REMINDER_SCAN_STALE_MINUTES", default=10)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,7 @@
 """Production: no defaults for secrets, HTTPS everywhere, hashed static files."""
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, REDIS_URL, env, mailers_from_url
+from .base import MIDDLEWARE, REDIS_SENTINELS, REDIS_URL, STORAGES, env, mailers_from_url
 from .required import required_redis_url, required_site_url
 
 DEBUG = False
@@ -11,9 +11,14 @@ MAILERS = mailers_from_url(env.email_url("EMAIL_URL"))  # real mail: no console 
 # No development fallbacks on a server: links in emails and QR codes must name the real site,
 # and every worker must share one cache (rate limits, login throttling) and one broker.
 SITE_URL = required_site_url(env.str("SITE_URL", default=""))
-REDIS_URL = required_redis_url(REDIS_URL)
+# (Through Sentinel, REDIS_SENTINELS names the servers instead of REDIS_URL.)
+if not REDIS_SENTINELS:
+    REDIS_URL = required_redis_url(REDIS_URL)
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The load balancer probes /healthz over plain http (it is answered before this redirect
+# anyway, by common.health.HealthzMiddleware; this says so to whoever reads the settings).
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -24,7 +29,7 @@ SESSION_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = True
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],  # the shared folder, or S3 with STORAGE_S3_BUCKET
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

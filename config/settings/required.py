@@ -21,8 +21,10 @@ def required_redis_url(value: str) -> str:
     """The cache shared by every worker and the Celery broker, e.g. redis://127.0.0.1:6379/0."""
     if urlsplit(value.strip()).scheme not in ("redis", "rediss", "unix"):
         raise ImproperlyConfigured(
-            "Set the REDIS_URL environment variable, e.g. REDIS_URL=redis://127.0.0.1:6379/0: "
-            "without it each worker keeps its own cache (rate limits and login throttling would "
+            "Set the REDIS_URL environment variable, e.g. REDIS_URL=redis://127.0.0.1:6379/0 "
+            "(or REDIS_SENTINELS, e.g. REDIS_SENTINELS=10.0.0.5:26379,10.0.0.6:26379,"
+            "10.0.0.7:26379, for Redis with Sentinel): without it each worker keeps its own cache "
+            "(rate limits and login throttling would "
             f"not be shared) and Celery falls back to a file broker (got {value!r})."
         )
     return value.strip()

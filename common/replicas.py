@@ -1,0 +1,264 @@
+"""Reads of reports, lists and exports from a hot standby; everything else on the primary.
+
+DATABASE_REPLICA_URL configures the alias "replica" (config/settings/base.py). The router below
+sends a read there only while a view marked `@reads_from_replica` runs, and only when:
+
+- REPLICA_READS is on (it is when a replica is configured);
+- the user has not changed anything in the last READ_YOUR_WRITES_SECONDS: a successful unsafe
+  request, or a move through the case workflow, sets a signed cookie (`ReadYourWritesMiddleware`)
+  that keeps the user's reads on the primary, whichever web node serves the next request, so
+  nobody sees their own change missing;
+- the replica answers: when it cannot be reached, reads go to the primary and the replica is
+  left alone for REPLICA_RETRY_SECONDS (a verdict kept per process: it is about this node's
+  connection, and no other node needs it).
+
+Writes always go to the primary, as do sessions (a login must be seen by the next page).
+Report pages say "as of <the replica's time>" when it lags (`replica_as_of`).
+"""
+
+import logging
+import threading
+import time
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from functools import wraps
+
+from django.conf import settings
+from django.core import signing
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+log = logging.getLogger("youjie.replicas")
+
+ALIAS = "replica"
+COOKIE = "youjie_wrote"
+COOKIE_SALT = "youjie.replicas.read-your-writes"
+ALWAYS_PRIMARY_APPS = {"sessions"}
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# Set while a marked view runs and the replica may serve its reads.
+_on_replica: ContextVar[bool] = ContextVar("youjie_on_replica", default=False)
+# Set when the current request changed something (the cookie is then sent with the response).
+_wrote: ContextVar[bool] = ContextVar("youjie_wrote", default=False)
+
+
+def configured() -> bool:
+    return settings.REPLICA_READS and ALIAS in settings.DATABASES
+
+
+class ReplicaRouter:
+    """Reads inside `reads_from_replica` go to the replica; all else to the primary."""
+
+    def db_for_read(self, model, **hints):
+        if _on_replica.get() and model._meta.app_label not in ALWAYS_PRIMARY_APPS:
+            return ALIAS
+        return "default"
+
+    def db_for_write(self, model, **hints):
+        # Explicitly the primary: an object read from the replica is saved to the primary.
+        return "default"
+
+    def allow_relation(self, obj1, obj2, **hints):
+        # Both aliases are the same database (one a copy of the other).
+        if {obj1._state.db, obj2._state.db} <= {"default", ALIAS}:
+            return True
+        return None
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        # The standby replays the primary's changes; nothing is migrated on it.
+        return db != ALIAS
+
+
+# The replica's health, per process ---------------------------------------------------------
+class _Health:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.down_until = 0.0
+        self.last_warning = 0.0
+
+    def forget(self):
+        with self.lock:
+            self.down_until = 0.0
+
+
+health = _Health()
+
+
+def forget_failures():
+    """Try the replica again at once (tests)."""
+    health.forget()
+
+
+def _mark_down(error):
+    now = time.monotonic()
+    with health.lock:
+        health.down_until = now + settings.REPLICA_RETRY_SECONDS
+        warn = now - health.last_warning >= 60 or not health.last_warning
+        if warn:
+            health.last_warning = now
+    if warn:
+        log.warning(
+            "The replica database does not answer (%s): reports and lists read from the "
+            "primary; trying the replica again every %s s.",
+            error.__class__.__name__,
+            settings.REPLICA_RETRY_SECONDS,
+        )
+
+
+def replica_available() -> bool:
+    """Whether the replica answers now (connecting if needed); a failure is remembered."""
+    if time.monotonic() < health.down_until:
+        return False
+    try:
+        connections[ALIAS].ensure_connection()
+    except DatabaseError as error:
+        _close_quietly()
+        _mark_down(error)
+        return False
+    return True
+
+
+def _close_quietly():
+    with suppress(DatabaseError):
+        connections[ALIAS].close()
+
+
+# Read-your-writes --------------------------------------------------------------------------
+def note_write():
+    """The current request (or task) changed something: its user reads from the primary."""
+    _wrote.set(True)
+
+
+def recently_wrote(request) -> bool:
+    try:
+        request.get_signed_cookie(
+            COOKIE, salt=COOKIE_SALT, max_age=settings.READ_YOUR_WRITES_SECONDS
+        )
+    except (KeyError, signing.BadSignature):
+        return False
+    return True
+
+
+class ReadYourWritesMiddleware:
+    """After a change, a signed cookie keeps the user's reads on the primary for a while.
+
+    The cookie (not this node's memory) carries it, so it holds on every web node."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _wrote.set(False)
+        try:
+            response = self.get_response(request)
+            changed = _wrote.get() or (
+                request.method in UNSAFE_METHODS and response.status_code < 400
+            )
+        finally:
+            _wrote.reset(token)
+        if changed and configured():
+            response.set_signed_cookie(
+                COOKIE,
+                str(int(time.time())),
+                salt=COOKIE_SALT,
+                max_age=settings.READ_YOUR_WRITES_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+# Marking views -----------------------------------------------------------------------------
+def reads_from_replica(view):
+    """Mark a view whose reads may come from the replica (reports, lists, exports).
+
+    If the replica fails during the view (it went away after the check), the view runs again
+    on the primary: these views read, and what they record (an access-log row) is written to
+    the primary either way."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if (
+            not configured()
+            or request.method not in ("GET", "HEAD")
+            or recently_wrote(request)
+            or not replica_available()
+        ):
+            return view(request, *args, **kwargs)
+        token = _on_replica.set(True)
+        try:
+            return view(request, *args, **kwargs)
+        except DatabaseError as error:
+            if replica_available_now():
+                raise
+            _mark_down(error)
+        finally:
+            _on_replica.reset(token)
+        return view(request, *args, **kwargs)
+
+    wrapper.reads_from_replica = True
+    return wrapper
+
+
+def replica_available_now() -> bool:
+    """After an error: is the replica still there? (a fresh connection, no remembered verdict)"""
+    _close_quietly()
+    try:
+        connections[ALIAS].ensure_connection()
+    except DatabaseError:
+        _close_quietly()
+        return False
+    return True
+
+
+def reading_from_replica() -> bool:
+    return _on_replica.get()
+
+
+@contextmanager
+def on_primary():
+    """Reads inside this block go to the primary, even in a marked view."""
+    token = _on_replica.set(False)
+    try:
+        yield
+    finally:
+        _on_replica.reset(token)
+
+
+# Lag -----------------------------------------------------------------------------------------
+# On a standby: the commit time of the last transaction it replayed, and how far it replayed.
+# On a primary both are absent (no row).
+REPLAYED_SQL = (
+    "SELECT pg_last_xact_replay_timestamp(), pg_last_wal_replay_lsn()::text "
+    "WHERE pg_is_in_recovery()"
+)
+# On the primary: how many bytes of WAL the standby has still to replay.
+BEHIND_SQL = "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)"
+
+
+def replica_as_of():
+    """The replica's time when it lags by more than REPLICA_LAG_SHOWN_SECONDS, else None.
+
+    Only while reading from the replica. A replica that has replayed everything the primary
+    wrote is caught up however old its last transaction is (an idle primary writes nothing);
+    one that is behind is as of the commit time of the last transaction it replayed."""
+    if not reading_from_replica() or connections[ALIAS].vendor != "postgresql":
+        return None
+    try:
+        with connections[ALIAS].cursor() as cursor:
+            cursor.execute(REPLAYED_SQL)
+            row = cursor.fetchone()
+        if row is None or row[0] is None or row[1] is None:
+            return None  # not a standby, or one that has replayed nothing yet
+        replayed_at, replayed_lsn = row
+        with connections["default"].cursor() as cursor:
+            cursor.execute(BEHIND_SQL, [replayed_lsn])
+            (behind,) = cursor.fetchone()
+    except DatabaseError:
+        return None
+    if behind is None or behind <= 0:
+        return None
+    if (timezone.now() - replayed_at).total_seconds() <= settings.REPLICA_LAG_SHOWN_SECONDS:
+        return None
+    return replayed_at
