@@ -15,7 +15,8 @@ PYTHON := $(shell \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test install install-test messages lint check-deploy browser axe clean bench bench-load bench-slow fuzz
+.PHONY: run test install install-test messages lint check-deploy browser axe clean bench bench-load bench-slow fuzz \
+	cluster cluster-down backup restore restore-drill
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -109,3 +110,17 @@ bench-load: install
 bench-slow: install messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) bench/slow_clients.py
+
+# Many machines on one (not part of `make test`): a PostgreSQL primary and hot standby, Redis
+# with a replica and three sentinels, HAProxy in front of 2 gunicorn nodes, 2 Celery workers and
+# beat, all on loopback under .run/cluster/ (ports 55432-3, 56379-80, 26379-81, 58000-2); the
+# demo city under load, then the fault drill. Report in .run/cluster/report.md; torn down after.
+cluster: install messages
+	@for p in haproxy redis-sentinel; do command -v $$p >/dev/null 2>&1 || { \
+	  echo "Installing HAProxy and Redis Sentinel (Debian packages) for the cluster"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy redis-sentinel) >/dev/null \
+	  || { echo "Could not install them: apt-get install haproxy redis-sentinel"; exit 1; }; break; }; done
+	bash bin/cluster/run.sh
+
+cluster-down:
+	bash bin/cluster/down.sh

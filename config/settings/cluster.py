@@ -1,0 +1,13 @@
+"""The loopback cluster of `make cluster` (bin/cluster/): production's settings, with the one
+difference the fault drill needs. Its mail server is a directory, one file per message, so the
+drill can count every reminder email that went out (and any that went out twice)."""
+
+from .production import *  # noqa: F403
+from .production import env
+
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": env.str("CLUSTER_MAIL_DIR")},
+    }
+}
