@@ -124,3 +124,18 @@ cluster: install messages
 
 cluster-down:
 	bash bin/cluster/down.sh
+
+# Backups (bin/backup.py): the database (pg_dump -Fc, in one snapshot) and MEDIA_ROOT into
+# .run/backups/<stamp>/ with a manifest of every table's rows and checksum. Without
+# DATABASE_URL they work on a demo database of their own, youjie_backup_demo (seeded if missing).
+# `make restore` takes the newest backup (BACKUP=.run/backups/<stamp> for another) and refuses a
+# database with tables or a MEDIA_ROOT with files unless FORCE=1; RESTORE_DATABASE_URL restores
+# elsewhere. `make restore-drill` restores into a fresh database and compares it with the manifest.
+backup: install
+	$(PY) bin/backup.py backup
+
+restore: install
+	$(PY) bin/backup.py restore
+
+restore-drill: install
+	$(PY) bin/backup.py drill
