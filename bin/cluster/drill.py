@@ -295,12 +295,24 @@ def haproxy_status():
     return status
 
 
-def sentinel_master():
+def quick_redis(port, timeout):
+    """A client that answers or fails within `timeout`, with no retries of its own."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
+    return redis.Redis(
+        port=port,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def sentinel_master():
     for port in SENTINELS:
         try:
-            host, port_ = redis.Redis(port=port, socket_timeout=1).execute_command(
+            host, port_ = quick_redis(port, 1).execute_command(
                 "SENTINEL", "get-master-addr-by-name", MASTER
             )
             return int(port_)
@@ -310,10 +322,8 @@ def sentinel_master():
 
 
 def redis_role(port):
-    import redis
-
     try:
-        info = redis.Redis(port=port, socket_timeout=0.5).info("replication")
+        info = quick_redis(port, 0.5).info("replication")
     except Exception:  # noqa: BLE001
         return "down"
     if info["role"] == "master":
@@ -363,7 +373,7 @@ def workers_ready():
 class Watch:
     """Each probe polls in its own thread, twice a second (a slow probe, such as a /healthz
     waiting on a dead Redis, delays no other); every change of state is an event, timed when
-    the probe that saw it began."""
+    the probe that saw it had its answer."""
 
     def __init__(self):
         self.state, self.events, self.running = {}, [], True
@@ -382,11 +392,11 @@ class Watch:
 
     def run(self, probe):
         while self.running:
-            at = now()
             try:
                 seen = probe()
             except Exception as error:  # noqa: BLE001 - keep watching
                 seen = {"watch": repr(error)[:80]}
+            at = now()
             with self.lock:
                 for key, value in seen.items():
                     if self.state.get(key) != value:
@@ -402,10 +412,88 @@ class Watch:
         return next((t for t, k, v in events if t >= after and k == key and test(v)), None)
 
 
+# What each part costs ------------------------------------------------------------------------
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds():
+    """{component: CPU seconds used so far} by each part of the cluster: every process of its
+    tree, with what its finished children used (a gunicorn worker recycled, a PostgreSQL backend
+    closed). On a shared machine, CPU per request is the figure that does not depend on what
+    else is running."""
+    parents, used = {}, {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])  # then utime, stime, cutime, cstime at 11..14
+            used[pid] = sum(int(f) for f in fields[11:15]) / TICK
+
+    def tree(root):
+        if root not in used:
+            return 0.0
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            total += used.get(pid, 0.0)
+            todo += [child for child, parent in parents.items() if parent == pid]
+        return total
+
+    def from_file(path):
+        try:
+            return int(Path(path).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def pids(*names):
+        return [from_file(RUN / "pids" / f"{n}.pid") for n in names]
+
+    groups = {
+        "web nodes": pids("web1", "web2"),
+        "Celery workers and beat": pids("worker1", "worker2", "beat"),
+        "PostgreSQL primary": [from_file(RUN / "pg" / "primary" / "postmaster.pid")],
+        "PostgreSQL standby": [from_file(RUN / "pg" / "standby" / "postmaster.pid")],
+        "Redis and sentinels": pids(
+            "redis-56379", "redis-56380", "sentinel-26379", "sentinel-26380", "sentinel-26381"
+        ),
+        "HAProxy": pids("haproxy"),
+        "load driver (the clients)": [os.getpid()],
+    }
+    return {name: sum(tree(pid) for pid in roots if pid) for name, roots in groups.items()}
+
+
+def transactions():
+    """{server: transactions so far} in the app's database, on the primary and the standby."""
+    import psycopg
+
+    counts = {}
+    for name, variable in (("primary", "DATABASE_URL"), ("standby", "DATABASE_REPLICA_URL")):
+        try:
+            with psycopg.connect(os.environ[variable], connect_timeout=1, autocommit=True) as c:
+                counts[name] = c.execute(
+                    "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                    "WHERE datname = current_database()"
+                ).fetchone()[0]
+        except psycopg.Error:
+            counts[name] = None
+    return counts
+
+
+def deliveries_sent(since_wall, until_wall):
+    from notifications.models import Delivery, DeliveryStatus
+
+    return Delivery.objects.filter(
+        status=DeliveryStatus.SENT, sent_at__gte=since_wall, sent_at__lt=until_wall
+    ).count()
+
+
 # The phases ---------------------------------------------------------------------------------
 def kill_web_node(watch):
-    node("kill", "web1")
     killed = now()
+    node("kill", "web1")
     time.sleep(10)
     node("start", "web1")
     restarted = now()
@@ -425,8 +513,8 @@ def kill_web_node(watch):
 
 def kill_redis_master(watch):
     old = sentinel_master()
-    node("kill", f"redis-{old}")
     killed = now()
+    node("kill", f"redis-{old}")
     promoted = wait_for(lambda: sentinel_master() not in (None, old), 60)
     healthy = wait_for(lambda: all(healthz(p) == 200 for p in WEB_NODES.values()), 60)
     time.sleep(max(0, killed + 15 - now()))
@@ -455,8 +543,8 @@ def kill_redis_master(watch):
 
 def kill_worker(watch):
     before = workers_ready()["worker1"]
-    node("kill", "worker1")
     killed = now()
+    node("kill", "worker1")
     time.sleep(10)
     node("start", "worker1")
     restarted = now()
@@ -470,8 +558,8 @@ def kill_worker(watch):
 
 
 def restart_standby(watch):
-    node("stop", "standby")
     stopped = now()
+    node("stop", "standby")
     time.sleep(5)
     node("start", "standby")
     started = now()
@@ -500,7 +588,10 @@ def since(start, end):
 def run_phase(name, clients, log, watch, fault=None):
     """The load for PHASE_SECONDS; with a fault, FAULT_AT seconds in, and the load goes on
     until at least AFTER seconds after the fault is over (the errors after recovery)."""
-    began = now()
+    from django.utils import timezone
+
+    began, began_wall = now(), timezone.now()
+    cpu_before, xacts_before = cpu_seconds(), transactions()
     first_sample = len(log)
     stop = threading.Event()
 
@@ -519,7 +610,27 @@ def run_phase(name, clients, log, watch, fault=None):
     stop.set()
     for thread in threads:
         thread.join()
-    return summarise(name, log[first_sample:], began, now(), outcome)
+    figures = summarise(name, log[first_sample:], began, now(), outcome)
+    if not fault:  # with nothing killed, every process's CPU is counted whole
+        cpu = {k: v - cpu_before[k] for k, v in cpu_seconds().items()}
+        xacts = {k: v - xacts_before[k] for k, v in transactions().items() if v is not None}
+        sent = deliveries_sent(began_wall, timezone.now())
+        figures["costs"] = {
+            "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
+            "cpu_ms_per_request": {
+                k: round(1000 * v / figures["requests"], 1)
+                for k, v in cpu.items()
+                if not k.startswith("Celery")
+            },
+            "reminder_emails_sent": sent,
+            "worker_cpu_ms_per_email_sent (scans included)": (
+                round(1000 * cpu["Celery workers and beat"] / sent, 1) if sent else None
+            ),
+            "database_transactions_per_second": {
+                k: round(v / figures["seconds"], 1) for k, v in xacts.items()
+            },
+        }
+    return figures
 
 
 def is_error(sample):
@@ -690,6 +801,14 @@ def markdown(report):
             skip = {"errors_before_fault", "errors_during_fault", "errors_after_recovery"}
             details = "; ".join(f"{k}: {v}" for k, v in p["fault"].items() if k not in skip)
             lines.append(f"- **{p['phase']}**: {details}")
+    for p in report["phases"]:
+        if "costs" in p:
+            lines += [
+                "",
+                f"What the {p['phase']} phase cost (CPU, all processes of each part):",
+                "",
+            ]
+            lines += [f"- {k}: {v}" for k, v in p["costs"].items()]
     for title, key in (("Reminders", "reminders"), ("Cases", "cases")):
         lines += ["", f"{title}:", ""]
         lines += [f"- {k}: {v}" for k, v in report[key].items()]

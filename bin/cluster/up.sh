@@ -22,6 +22,12 @@ bin/cluster/down.sh >/dev/null 2>&1 || true
 rm -rf "$RUN"
 mkdir -p "$RUN"/{pids,logs,redis,media,mail,pg/wal-archive}
 chown -R postgres:postgres "$RUN/pg"
+# PostgreSQL runs as the postgres user, which must reach its data directory from here.
+as_postgres test -w "$RUN/pg" || {
+  echo "The postgres user cannot write $RUN/pg: every folder above it must be searchable"
+  echo "by others (chmod o+x), or clone the project elsewhere."
+  exit 1
+}
 
 # PostgreSQL -------------------------------------------------------------------------------
 say "PostgreSQL primary on :$PG_PRIMARY_PORT"
