@@ -5,9 +5,10 @@ sends a read there only while a view marked `@reads_from_replica` runs, and only
 
 - REPLICA_READS is on (it is when a replica is configured);
 - the user has not changed anything in the last READ_YOUR_WRITES_SECONDS: a successful unsafe
-  request, or a move through the case workflow, sets a signed cookie (`ReadYourWritesMiddleware`)
-  that keeps the user's reads on the primary, whichever web node serves the next request, so
-  nobody sees their own change missing;
+  request, or any write through the case or meeting workflow (each records a history row,
+  `note_write`), sets a signed cookie (`ReadYourWritesMiddleware`) that keeps the user's reads
+  on the primary, whichever web node serves the next request, so nobody sees their own change
+  missing. (Bookkeeping that a read leaves behind, such as an export's access-log row, does not.)
 - the replica answers: when it cannot be reached, reads go to the primary and the replica is
   left alone for REPLICA_RETRY_SECONDS (a verdict kept per process: it is about this node's
   connection, and no other node needs it).
