@@ -247,3 +247,19 @@ def test_healthz_checks_the_broker_through_the_sentinels(topology, client, monke
     response = client.get("/healthz?checks=broker")
     assert response.status_code == 503
     assert not response.json()["checks"]["broker"]["ok"]
+
+
+def test_production_runs_on_sentinels_and_a_replica_without_redis_url():
+    from tests.test_deploy import production
+
+    result = production(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        without=["REDIS_URL"],
+        REDIS_SENTINELS="10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379",
+        DATABASE_URL="postgres://youjie@10.0.0.2:5432/youjie",
+        DATABASE_REPLICA_URL="postgres://youjie@10.0.0.3:5432/youjie",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
