@@ -174,9 +174,10 @@ class ReadYourWritesMiddleware:
 def reads_from_replica(view):
     """Mark a view whose reads may come from the replica (reports, lists, exports).
 
-    If the replica fails during the view (it went away after the check), the view runs again
-    on the primary: these views read, and what they record (an access-log row) is written to
-    the primary either way."""
+    If the replica's connection fails during the view (the standby restarted, the connection
+    was cut), the view runs again on the primary: these views read, and what they record (an
+    access-log row) is written to the primary either way. An error of the primary's is the
+    view's own and is raised as usual."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -191,9 +192,13 @@ def reads_from_replica(view):
         try:
             return view(request, *args, **kwargs)
         except DatabaseError as error:
+            if not connections[ALIAS].errors_occurred:
+                raise  # not the replica's failure
             if replica_available_now():
-                raise
-            _mark_down(error)
+                log.warning("A read from the replica failed (%r); read again from the primary.",
+                            error)
+            else:
+                _mark_down(error)
         finally:
             _on_replica.reset(token)
         return view(request, *args, **kwargs)

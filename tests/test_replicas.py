@@ -177,6 +177,22 @@ def test_a_replica_that_is_down_costs_a_read_from_the_primary_not_an_error(
     assert time.monotonic() - started < 5
 
 
+def test_a_replica_connection_cut_during_a_page_is_read_again_from_the_primary(
+    places, personas, login, caplog
+):
+    CaseFactory(grid=places.cg1, description="井盖松了")
+    client = login(personas.street_staff)
+    assert client.get(reverse("cases:list")).status_code == 200  # the replica is connected
+    replica = connections["replica"]
+    with connections["default"].cursor() as cursor:  # the standby restarts under us
+        cursor.execute("SELECT pg_terminate_backend(%s)", [replica.connection.info.backend_pid])
+    page = client.get(reverse("cases:list"))
+    assert page.status_code == 200 and "井盖松了" in page.content.decode()
+    assert "read again from the primary" in caplog.text
+    _, on_replica = queries_on("replica", client, reverse("cases:list"))
+    assert on_replica > 0  # the replica is up again: the next page reads from it
+
+
 def test_report_pages_say_as_of_when_the_replica_runs_behind(
     places, personas, login, monkeypatch, settings
 ):
