@@ -195,8 +195,9 @@ def reads_from_replica(view):
             if not connections[ALIAS].errors_occurred:
                 raise  # not the replica's failure
             if replica_available_now():
-                log.warning("A read from the replica failed (%r); read again from the primary.",
-                            error)
+                log.warning(
+                    "A read from the replica failed (%r); read again from the primary.", error
+                )
             else:
                 _mark_down(error)
         finally:

@@ -142,9 +142,7 @@ def test_reads_go_back_to_the_replica_when_the_window_after_a_change_is_over(
     assert on_replica > 0
 
 
-def test_a_refused_move_changes_nothing_and_keeps_reads_on_the_replica(
-    places, personas, client
-):
+def test_a_refused_move_changes_nothing_and_keeps_reads_on_the_replica(places, personas, client):
     case = CaseFactory(grid=places.cg1)
     client.force_login(personas.officer_chunguang)
     response = client.post(reverse("cases:move", args=[case.pk, "accept"]), {})  # no owner

@@ -126,8 +126,10 @@ class Topology:
             "replica", self.replica_port, "--replicaof", "127.0.0.1", str(self.master_port)
         )
         wait_for(
-            lambda: redis.Redis(port=self.replica_port).info("replication")["master_link_status"]
-            == "up",
+            lambda: (
+                redis.Redis(port=self.replica_port).info("replication")["master_link_status"]
+                == "up"
+            ),
             15,
             "the replica to follow the master",
         )
