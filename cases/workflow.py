@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
+from common import replicas
 from common.people import display_name
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days
@@ -422,6 +423,7 @@ def _record(case, user, name, from_state, to_state, note="", details=None):
         note=note,
         details=details or {},
     )
+    replicas.note_write()  # the user's next pages read from the primary (common/replicas.py)
 
 
 # Other apps follow the moves (interop tells the 12345 hotline of 签收, 退单 and 办结): each

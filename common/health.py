@@ -15,11 +15,13 @@ check, never a 500.
 """
 
 import json
+import logging
 import time
 
 from django.db import connections
 from django.http import HttpResponse
 
+log = logging.getLogger("youjie.health")
 PATH = "/healthz"
 BROKER_TIMEOUT_SECONDS = 2
 
@@ -116,7 +118,24 @@ def healthz(request) -> HttpResponse:
     checks = run_checks(names)
     healthy = all(result["ok"] for result in checks.values())
     body = {"status": "ok" if healthy else "failing", "checks": checks}
-    return _json(body, 200 if healthy else 503)
+    response = _json(body, 200 if healthy else 503)
+    if not healthy:
+        _warn(checks)
+    # A load balancer probes every few seconds: one warning a minute says it, not one a probe.
+    response._has_been_logged = True
+    return response
+
+
+_last_warning = [0.0]
+
+
+def _warn(checks):
+    now = time.monotonic()
+    if _last_warning[0] and now - _last_warning[0] < 60:
+        return
+    _last_warning[0] = now
+    failing = {name: result.get("error") for name, result in checks.items() if not result["ok"]}
+    log.warning("/healthz fails: %s", failing)
 
 
 class HealthzMiddleware:

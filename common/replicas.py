@@ -5,9 +5,10 @@ sends a read there only while a view marked `@reads_from_replica` runs, and only
 
 - REPLICA_READS is on (it is when a replica is configured);
 - the user has not changed anything in the last READ_YOUR_WRITES_SECONDS: a successful unsafe
-  request, or a move through the case workflow, sets a signed cookie (`ReadYourWritesMiddleware`)
-  that keeps the user's reads on the primary, whichever web node serves the next request, so
-  nobody sees their own change missing;
+  request, or any write through the case or meeting workflow (each records a history row,
+  `note_write`), sets a signed cookie (`ReadYourWritesMiddleware`) that keeps the user's reads
+  on the primary, whichever web node serves the next request, so nobody sees their own change
+  missing. (Bookkeeping that a read leaves behind, such as an export's access-log row, does not.)
 - the replica answers: when it cannot be reached, reads go to the primary and the replica is
   left alone for REPLICA_RETRY_SECONDS (a verdict kept per process: it is about this node's
   connection, and no other node needs it).
@@ -173,9 +174,10 @@ class ReadYourWritesMiddleware:
 def reads_from_replica(view):
     """Mark a view whose reads may come from the replica (reports, lists, exports).
 
-    If the replica fails during the view (it went away after the check), the view runs again
-    on the primary: these views read, and what they record (an access-log row) is written to
-    the primary either way."""
+    If the replica's connection fails during the view (the standby restarted, the connection
+    was cut), the view runs again on the primary: these views read, and what they record (an
+    access-log row) is written to the primary either way. An error of the primary's is the
+    view's own and is raised as usual."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -190,9 +192,14 @@ def reads_from_replica(view):
         try:
             return view(request, *args, **kwargs)
         except DatabaseError as error:
+            if not connections[ALIAS].errors_occurred:
+                raise  # not the replica's failure
             if replica_available_now():
-                raise
-            _mark_down(error)
+                log.warning(
+                    "A read from the replica failed (%r); read again from the primary.", error
+                )
+            else:
+                _mark_down(error)
         finally:
             _on_replica.reset(token)
         return view(request, *args, **kwargs)

@@ -29,6 +29,7 @@ from cases import workflow as case_workflow
 from cases.inputs import Decision, NewTask, Note
 from cases.models import Case, State, Urgency
 from cases.workflow import MoveRefused
+from common import replicas
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
@@ -232,6 +233,7 @@ def _bind_unless_changed(form_class, meeting, data, *, prefix=None, **kwargs):
 
 def _log(meeting, what, user, note="", **details):
     MeetingChange.objects.create(meeting=meeting, what=what, actor=user, note=note, details=details)
+    replicas.note_write()  # the user's next pages read from the primary (common/replicas.py)
 
 
 # Monthly sessions (每月17日固定协商) ---------------------------------------------------------

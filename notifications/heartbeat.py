@@ -13,7 +13,9 @@ from django.utils import timezone
 from .models import Heartbeat
 
 SCAN = "reminder_scan"
-# Pages read the time through the cache, for this long: the banner adds no query to a page.
+# Pages read the time through the cache: each scan puts it there (for two scan intervals), and
+# a page that finds none reads the database and keeps the answer 30 s. So the banner adds no
+# query to a page while scans run, and one query per 30 s for the whole site when they stop.
 CACHE_KEY = "heartbeat:reminder_scan"
 CACHE_SECONDS = 30
 
@@ -21,7 +23,7 @@ CACHE_SECONDS = 30
 def record_scan(now=None) -> None:
     at = now or timezone.now()
     Heartbeat.objects.update_or_create(name=SCAN, defaults={"at": at})
-    cache.set(CACHE_KEY, at, CACHE_SECONDS)
+    cache.set(CACHE_KEY, at, max(CACHE_SECONDS, 2 * settings.REMINDER_SCAN_SECONDS))
 
 
 def last_scan_at():

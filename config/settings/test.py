@@ -4,6 +4,14 @@ from .base import *  # noqa: F403
 from .base import env, redis_cache
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/youjie")}
+# The replica is a test mirror of the default database: the tests of common/replicas.py turn
+# REPLICA_READS on to prove where reads go (and point it at a dead port to prove the fallback).
+DATABASES["replica"] = {
+    **DATABASES["default"],
+    "OPTIONS": {"connect_timeout": 2},
+    "TEST": {"MIRROR": "default"},
+}
+REPLICA_READS = False
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CACHES = redis_cache(REDIS_URL)
