@@ -865,7 +865,7 @@ def main():
         + cases["submissions_stored_more_than_once (twice)"]
     )
     report = {
-        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "date": f"{timezone.localtime():%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()})",
         "machine": (
             f"{os.cpu_count()} cores, load average {load_before:.1f} before the drill and "
             f"{os.getloadavg()[0]:.1f} after it (other work shares the machine)"
