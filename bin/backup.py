@@ -87,7 +87,10 @@ def newest_backup():
     chosen = os.environ.get("BACKUP")
     if chosen:
         return Path(chosen)
-    found = sorted(p for p in BACKUPS.glob("*") if (p / "manifest.json").exists())
+    found = sorted(
+        (p for p in BACKUPS.glob("*") if (p / "manifest.json").exists()),
+        key=lambda p: (p / "manifest.json").stat().st_mtime,
+    )
     if not found:
         raise SystemExit(f"No backup in {BACKUPS}: run `make backup` first.")
     return found[-1]
