@@ -75,7 +75,7 @@ test: install-test messages browser axe
 # Every URL with 1,000 random bodies each (about half an hour; `make test` sends 100).
 fuzz: install-test messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 $(PY) -m pytest tests/test_fuzz.py -s -p no:cacheprovider
+	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 $(PY) -m pytest tests/test_fuzz.py tests/test_report_rollups.py -s -p no:cacheprovider
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,22 @@ class ReportsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reports"
     verbose_name = _("Reports")
+
+    def ready(self):
+        # The monthly figures follow the history in its own transaction (reports/rollups.py).
+        from cases.models import Case, CaseEvent, Escalation, ResidentRating
+
+        from . import rollups
+
+        post_save.connect(
+            rollups.refresh_after_history, sender=CaseEvent, dispatch_uid="rollups-history"
+        )
+        post_save.connect(
+            rollups.refresh_after_case_saved, sender=Case, dispatch_uid="rollups-case"
+        )
+        for model in (Escalation, ResidentRating):
+            post_save.connect(
+                rollups.refresh_after_rating_or_escalation,
+                sender=model,
+                dispatch_uid=f"rollups-{model.__name__}",
+            )

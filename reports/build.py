@@ -12,7 +12,7 @@ from cases.models import Case, CaseEvent, Channel
 from common.params import id_param
 from grids.models import Community, Grid, Street
 
-from . import charts, figures, periods
+from . import charts, figures, monthly, periods
 from .models import FrozenReport
 
 
@@ -93,7 +93,7 @@ def build(scope, params) -> dict:
         raise Http404
     level = level_for(scope, params)
     place = level.place & scope.q(Case) if scope.q(Case) is not None else level.place
-    live = figures.compute(place, level.group, period)
+    live = monthly.compute(place, level.group, period)
     frozen = _frozen(level, period)
     rows = []
     for row_id, name in level.row_names.items():
@@ -112,7 +112,7 @@ def build(scope, params) -> dict:
         "frozen": frozen,
         "rows": rows,
         "meetings": meetings,
-        "breakdown": figures.breakdown(place, period),
+        "breakdown": monthly.breakdown(place, period),
         # The city ranks streets on their 12345 orders' 三率: shown beside all cases'.
         "hotline": _hotline(place, level, period),
         "trend_chart": charts.trend(
@@ -132,7 +132,7 @@ def _hotline(place, level, period):
     """The 12345 orders' figures, when the place has any (one query when it has none)."""
     if not Case.objects.filter(place, channel=Channel.HOTLINE).exists():
         return None
-    return figures.compute(place, level.group, period, channel=Channel.HOTLINE)["total"]
+    return monthly.compute(place, level.group, period, channel=Channel.HOTLINE)["total"]
 
 
 def _frozen(level, period):
@@ -154,6 +154,16 @@ def _frozen(level, period):
 
 
 def _trend(place, months):
+    rolled_up = monthly.trend(place, months)
+    if rolled_up is not None:
+        return [
+            (_("received"), [rolled_up.get(m, (0, 0))[0] for m in months]),
+            (_("cases resolved"), [rolled_up.get(m, (0, 0))[1] for m in months]),
+        ]
+    return _trend_from_history(place, months)
+
+
+def _trend_from_history(place, months):
     start = periods.month_period(months[0]).start
     end = periods.month_period(months[-1]).end
     received = dict(
@@ -186,8 +196,8 @@ def freeze(street, month) -> tuple[FrozenReport, bool]:
         return existing, False
     period = periods.month_period(month)
     place = Q(street_id=street.pk)
-    by_community = figures.compute(place, "community_id", period)
-    by_grid = figures.compute(place, "grid_id", period)
+    by_community = monthly.compute(place, "community_id", period)
+    by_grid = monthly.compute(place, "grid_id", period)
     data = {
         "total": by_community["total"],
         "communities": {str(k): v for k, v in by_community["rows"].items()},

@@ -45,7 +45,6 @@ def report(request):
 def report_cases(request):
     """The cases behind one figure of the report, in the user's places."""
 
-
     if refused_parameters(request.GET):  # no sorting or filtering on residents' fields
         return HttpResponseBadRequest(
             _("The list cannot be sorted or filtered by a resident's name or phone.")

@@ -25,10 +25,11 @@ PINS = {
     # same place, the meetings this user may read, the resident's rating, the hotline's
     # order reference
     "case page": ("officer_chunguang", EVERY_PAGE + 15),
-    # + the street, its communities, the 10 figure queries, the frozen month, meetings held
-    # by kind, by venue and attendances, cases by category, by channel, whether any came
-    # from the hotline, and the two queries of the 12-month trend
-    "report": ("street_staff", EVERY_PAGE + 21),
+    # + the street, its communities, the month's figures (the rollups' sums by community, and
+    # the median by community and overall), the frozen month, meetings held by kind, by venue
+    # and attendances, the category names, cases by category, by channel, whether any came
+    # from the hotline, and the 12-month trend (one query of the rollups)
+    "report": ("street_staff", EVERY_PAGE + 14),
     # + the meeting, its agenda items, participants, the community's cases offered for the
     # agenda, the outside bodies offered for invitation, and the meeting's history
     "meeting page": ("officer_chunguang", EVERY_PAGE + 6),

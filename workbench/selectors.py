@@ -9,7 +9,7 @@ from django.utils import timezone
 from cases.models import Case
 from cases.queues import QUEUES
 from meetings.models import Meeting, MeetingState
-from reports import figures, periods
+from reports import monthly, periods
 
 
 def queue_counts(scope, keys, now=None) -> list[dict]:
@@ -42,7 +42,7 @@ def month_so_far(scope, today=None) -> dict:
     today = today or timezone.localdate()
     period = periods.month_period(today)
     place = scope.q(Case) or Q()
-    return {"period": period, "total": figures.compute(place, "street_id", period)["total"]}
+    return {"period": period, "total": monthly.compute(place, "street_id", period)["total"]}
 
 
 def next_freeze(today=None):

@@ -7,6 +7,7 @@ from cases.demo import build_cases
 from cases.models import Case
 from grids.demo import build_street
 from meetings.demo import DemoSessions
+from reports.rollups import rebuild
 
 
 class Command(BaseCommand):
@@ -22,6 +23,7 @@ class Command(BaseCommand):
                 sessions = DemoSessions(street)
                 counts.update(build_cases(street, sessions))
                 counts.update(sessions.summary())
+                rebuild()  # the year's cases were written in bulk, past the rollups
         created = ", ".join(f"{name} {n}" for name, n in counts.items() if n) or "nothing new"
         self.stdout.write(f"{street.name}: {created}")
         self.stdout.write(f"Demo logins (password {settings.DEMO_PASSWORD}):")

@@ -1,0 +1,134 @@
+"""The report's figures for a calendar month, read from the rollups (reports/rollups.py).
+
+A month of the whole city is then a hundred streets' rows, and a street's month its
+communities' rows, whatever the number of cases. A year to date, and a place the rollups
+cannot express (a partner's cases), are counted from the history as before (figures.py): a
+case counts once in a period, and a year's "accepted" is not the sum of its months'.
+"""
+
+import statistics
+from collections import defaultdict
+
+from django.db import connection
+from django.db.models import Q, Sum
+
+from cases.categories import category_label
+from cases.models import Category, Channel
+
+from . import figures
+from .models import FIGURE_COLUMNS, CaseMonth, Level, PlaceMonth
+
+# The place columns a rollup row carries, finest last: a filter on a grid needs grid rows.
+PLACE_LEVELS = {
+    "street_id": Level.STREET,
+    "community_id": Level.COMMUNITY,
+    "grid_id": Level.GRID,
+}
+FINENESS = [Level.STREET, Level.COMMUNITY, Level.GRID]
+SUMS = {column: Sum(column) for column in FIGURE_COLUMNS}
+
+
+def level_for(place: Q, group: str | None = None) -> str | None:
+    """The coarsest rollup level that has every column `place` and `group` name; None when the
+    filter names anything else."""
+    names = set()
+    if not _place_columns(place, names):
+        return None
+    if group is not None:
+        if group not in PLACE_LEVELS:
+            return None
+        names.add(group)
+    levels = [PLACE_LEVELS[name] for name in names] or [Level.STREET]
+    return max(levels, key=FINENESS.index).value
+
+
+def _place_columns(place: Q, names: set) -> bool:
+    for child in place.children:
+        if isinstance(child, Q):
+            if not _place_columns(child, names):
+                return False
+            continue
+        lookup, value = child
+        if lookup == "pk__in" and not list(value):
+            continue  # "nothing", as the scope writes an empty start; false on rollups too
+        column = lookup.removesuffix("__in")
+        if column not in PLACE_LEVELS:
+            return False
+        names.add(column)
+    return True
+
+
+def compute(place: Q, group: str, period, channel=None) -> dict:
+    """figures.compute's result: from the rollups for a month, else from the history."""
+    level = level_for(place, group) if period.month else None
+    if level is None:
+        return figures.compute(place, group, period, channel)
+    rows = PlaceMonth.objects.filter(place, level=level, month=period.month)
+    if channel:
+        rows = rows.filter(channel=channel)
+    medians = _medians(place, group, period, channel)
+    result = {"rows": {}, "total": defaultdict(int)}
+    for row in rows.values(group).annotate(**SUMS):
+        counts = {name: row[name] or 0 for name in FIGURE_COLUMNS}
+        if not any(counts.values()):
+            continue  # moves that cancelled out: the history shows no row for the place
+        for name in FIGURE_COLUMNS:
+            result["total"][name] += counts[name]
+        result["rows"][row[group]] = figures.with_rates(counts, medians.get(row[group]))
+    result["total"] = figures.with_rates(result["total"], medians.get("total"))
+    return result
+
+
+def _medians(place, group, period, channel) -> dict:
+    resolutions = CaseMonth.objects.filter(place, month=period.month, resolved=1)
+    if channel:
+        resolutions = resolutions.filter(channel=channel)
+    if connection.vendor == "postgresql":
+        median = figures.Median("seconds_to_resolve")
+        medians = {
+            row[group]: row["m"] / 86400 for row in resolutions.values(group).annotate(m=median)
+        }
+        total = resolutions.aggregate(m=median)["m"]
+        medians["total"] = total / 86400 if total is not None else None
+        return medians
+    durations = defaultdict(list)  # the embedded SQLite default has no median of its own
+    for key, seconds in resolutions.values_list(group, "seconds_to_resolve"):
+        durations[key].append(seconds / 86400)
+        durations["total"].append(seconds / 86400)
+    return {key: statistics.median(values) for key, values in durations.items()}
+
+
+def breakdown(place: Q, period) -> dict:
+    """figures.breakdown's result: cases received in the period by category and by channel."""
+    level = level_for(place) if period.month else None
+    if level is None:
+        return figures.breakdown(place, period)
+    received = PlaceMonth.objects.filter(place, level=level, month=period.month)
+    names = dict(Category.objects.values_list("pk", "name"))
+    channels = dict(Channel.choices)
+
+    def by(column):
+        return (
+            received.values_list(column)
+            .annotate(n=Sum("received"))
+            .filter(n__gt=0)
+            .order_by("-n", column)
+        )
+
+    return {
+        "categories": [(category_label(names[pk]), n) for pk, n in by("category_id")],
+        "channels": [(channels.get(key, key), n) for key, n in by("channel")],
+    }
+
+
+def trend(place: Q, months) -> dict | None:
+    """{month: (received, resolved)} over `months`; None when the place needs the history."""
+    level = level_for(place)
+    if level is None:
+        return None
+    rows = (
+        PlaceMonth.objects.filter(place, level=level, month__gte=months[0], month__lte=months[-1])
+        .values("month")
+        .annotate(received=Sum("received"), resolved=Sum("resolved"))
+    )
+    return {row["month"]: (row["received"], row["resolved"]) for row in rows}
