@@ -11,19 +11,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import owners_in_scope
+from accounts.selectors import PEOPLE, owners_in_scope
+from common import fragments
 from common.bodylimit import accepts_upload
 from common.ordering import naturally
 from common.params import id_param
 from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
-from . import exports, panels, queues, retention, workflow
-from .filters import CaseFilter, field_list, with_list_columns
+from . import exports, list_rows, panels, queues, retention, workflow
+from .filters import CaseFilter, filter_panel, with_list_columns
 from .forms import (
     MOVE_FORMS,
     AnonymiseForm,
@@ -70,6 +72,16 @@ def _owner_choices(scope):
     )
 
 
+def _owner_options(scope):
+    """The bulk form's owner <option>s, kept by each process until an account or a role
+    changes (common/fragments.py): a street has some 120 people to sort and render."""
+    return fragments.cached(
+        PEOPLE,
+        scope.places_key,
+        lambda: format_html_join("", '<option value="{}">{}</option>', _owner_choices(scope)),
+    )
+
+
 # The list -------------------------------------------------------------------------------
 QUICK_QUEUES_OFFICER = ("to_accept", "overdue", "escalation_waiting", "to_deliberate")
 QUICK_QUEUES_WORKER = ("follow_up_due", "my_tasks", "to_accept", "overdue")
@@ -93,6 +105,7 @@ def case_list(request):
     elif refused:
         queryset = queryset.none()
     page = Paginator(queryset, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list_rows.rows(page, selectable=scope.is_officer)
     if number and not refused:
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
     query = request.GET.copy()
@@ -102,15 +115,16 @@ def case_list(request):
         "filter": case_filter,
         "search_refusal": search_refusal,
         "page": page,
+        "rows": rows,
         "query": query.urlencode(),
         "quick_queues": [queues.QUEUES[key] for key in quick],
         "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
         # A quick filter shows its results first; the panel opens for the filters in it.
         "filters_open": any(key not in QUICK_PARAMETERS for key in query),
         "may_export": may_export(scope),
-        "filter_fields": field_list(case_filter.form),
+        "filter_panel": filter_panel(case_filter, scope),
         "bulk_form": scope.is_officer,
-        "bulk_owners": _owner_choices(scope) if scope.is_officer else (),
+        "bulk_owner_options": _owner_options(scope) if scope.is_officer else "",
         "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
     return _private(render(request, "cases/list.html", context, status=status))
