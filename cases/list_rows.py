@@ -1,25 +1,51 @@
-"""The case list's rows as HTML, made in Python.
+"""The case list's page of rows: loaded as plain values and made into HTML in Python.
 
-Through the template engine each of the 25 rows resolved some thirty variables, reversed a
-URL, translated its labels and its "Select …" text, looked up its state's label in a
-translated choices dict and formatted a date: a third of the page's time. Here the labels are
-translated once per page, the link is made from one reversed URL, and each row is one format
-string filled with escaped values (format_html), giving the markup templates/cases/list.html
-had, to the byte.
+Through the ORM and the template engine each of the 25 rows built a Case and its grid,
+category, community, building, unit and owner as model instances, then resolved some thirty
+template variables, reversed a URL, translated its labels and its "Select …" text, looked up
+its state's label in a translated choices dict and formatted a date: half of the page's time.
+Here a row is the columns it shows; the names of its community, unit, building and owner come
+from one small query each; the labels are translated once per page, the link is made from one
+reversed URL, and each row is one format string filled with escaped values, giving the markup
+templates/cases/list.html had, to the byte.
 """
 
+from html import escape
+
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from common.people import display_name
-from common.phones import redact_phones
+from common.people import display_name_of
+from common.phones import mask_phone, redact_phones
+from grids.models import Building, Community, Unit, building_label
 
+from .categories import category_label
+from .filters import is_overdue_expression, was_escalated
 from .models import State
 
+# What a row shows.
+COLUMNS = (
+    "pk",
+    "tracking_code",
+    "category__name",
+    "description",
+    "state",
+    "urgency",
+    "overdue",
+    "escalated",
+    "community_id",
+    "grid__name",
+    "building_id",
+    "unit_id",
+    "resident_name",
+    "resident_phone",
+    "created_at",
+    "owner_id",
+)
 ROW = (
     "\n"
     '  <div class="list-group-item d-flex gap-2 align-items-start">\n'
@@ -42,8 +68,17 @@ SELECT = (
     '<input class="form-check-input mt-2 flex-shrink-0" type="checkbox" name="ids" '
     'value="{pk}" aria-label="{label}">'
 )
+BADGE = ' <span class="badge text-bg-{color}">{label}</span>'
 DESCRIPTION_CHARS = 30
 _PLACEHOLDER = 918273645  # stands for the case id in the one reversed URL
+
+
+def listed(cases):
+    """The list's query: each case as the values its row shows (two small joins, the rest
+    by id in `rows`: PostgreSQL plans a seven-table join in ~20 ms)."""
+    return cases.annotate(escalated=was_escalated(), overdue=is_overdue_expression()).values(
+        *COLUMNS
+    )
 
 
 def _detail_url():
@@ -52,58 +87,80 @@ def _detail_url():
     return lambda pk: f"{before}{pk}{after}"
 
 
+def _names(cases):
+    """{id: name} of the communities, units, buildings and owners of these rows."""
+    ids = {key: {case[key] for case in cases} - {None} for key in COLUMNS if key.endswith("_id")}
+    communities = dict(
+        Community.objects.filter(pk__in=ids["community_id"]).values_list("pk", "name")
+    )
+    units, buildings = {}, {}
+    for pk, name, building, estate, building_name in Unit.objects.filter(
+        pk__in=ids["unit_id"]
+    ).values_list("pk", "name", "building_id", "building__estate", "building__name"):
+        units[pk] = name
+        buildings[building] = building_label(estate, building_name)
+    if ids["building_id"] - buildings.keys():  # a building without a unit
+        for pk, estate, name in Building.objects.filter(
+            pk__in=ids["building_id"] - buildings.keys()
+        ).values_list("pk", "estate", "name"):
+            buildings[pk] = building_label(estate, name)
+    owners = {
+        pk: display_name_of(first, last, username)
+        for pk, first, last, username in get_user_model()
+        .objects.filter(pk__in=ids["owner_id"])
+        .values_list("pk", "first_name", "last_name", "username")
+    }
+    return communities, units, buildings, owners
+
+
 def rows(cases, selectable: bool) -> list:
-    """One safe HTML string per case (cases loaded by filters.with_list_columns)."""
+    """One safe HTML string per case (values from `listed`)."""
+    cases = list(cases)
+    if not cases:
+        return []
+    communities, units, buildings, owners = _names(cases)
     url = _detail_url()
-    states = {value: str(label) for value, label in State.choices}
+    states = {value: escape(str(label)) for value, label in State.choices}
     select_label = _("Select %(code)s")
     badges = {
-        "urgent": format_html(' <span class="badge text-bg-danger">{}</span>', _("urgent")),
-        "overdue": format_html(' <span class="badge text-bg-danger">{}</span>', _("overdue")),
-        "escalated": format_html(' <span class="badge text-bg-warning">{}</span>', _("escalated")),
+        "urgent": BADGE.format(color="danger", label=escape(_("urgent"))),
+        "overdue": BADGE.format(color="danger", label=escape(_("overdue"))),
+        "escalated": BADGE.format(color="warning", label=escape(_("escalated"))),
     }
     owner_label = escape(_("owner"))
     shown = []
     for case in cases:
+        code = escape(case["tracking_code"])
         flags = (
-            ("urgent", case.urgency == "urgent"),
-            ("overdue", case.overdue),
-            ("escalated", case.escalated),
+            ("urgent", case["urgency"] == "urgent"),
+            ("overdue", case["overdue"]),
+            ("escalated", case["escalated"]),
         )
-        select = (
-            format_html(
-                SELECT,
-                pk=case.pk,
-                label=mark_safe(select_label % {"code": escape(case.tracking_code)}),
-            )
-            if selectable
-            else ""
-        )
+        building, unit, owner = case["building_id"], case["unit_id"], case["owner_id"]
+        description = Truncator(redact_phones(case["description"] or "")).chars(DESCRIPTION_CHARS)
+        created = timezone.localtime(case["created_at"]).strftime("%Y-%m-%d %H:%M")
         shown.append(
-            format_html(
-                ROW,
-                select=select,
-                url=url(case.pk),
-                category=str(case.category),
-                description=Truncator(redact_phones(str(case.description or ""))).chars(
-                    DESCRIPTION_CHARS
-                ),
-                state=case.state,
-                state_label=states.get(case.state, case.state),
-                badges=mark_safe("".join(badges[name] for name, on in flags if on)),
-                code=case.tracking_code,
-                community=case.community.name,
-                grid=case.grid.name,
-                building=f" {case.building}" if case.building else "",
-                unit=f" {case.unit.name}" if case.unit else "",
-                resident=case.resident_name,
-                phone=case.masked_phone,
-                created=timezone.localtime(case.created_at).strftime("%Y-%m-%d %H:%M"),
-                owner=(
-                    mark_safe(f" · {owner_label} {escape(display_name(case.owner))}")
-                    if case.owner
-                    else ""
-                ),
+            mark_safe(
+                ROW.format(
+                    select=SELECT.format(pk=case["pk"], label=select_label % {"code": code})
+                    if selectable
+                    else "",
+                    url=escape(url(case["pk"])),
+                    category=escape(category_label(case["category__name"])),
+                    description=escape(description),
+                    state=escape(case["state"]),
+                    state_label=states.get(case["state"]) or escape(case["state"]),
+                    badges="".join(badges[name] for name, on in flags if on),
+                    code=code,
+                    community=escape(communities[case["community_id"]]),
+                    grid=escape(case["grid__name"]),
+                    building=f" {escape(buildings[building])}" if building else "",
+                    unit=f" {escape(units[unit])}" if unit else "",
+                    resident=escape(case["resident_name"]),
+                    phone=escape(mask_phone(case["resident_phone"])),
+                    created=created,
+                    owner=f" · {owner_label} {escape(owners[owner])}" if owner else "",
+                )
             )
         )
     return shown

@@ -92,7 +92,7 @@ QUICK_PARAMETERS = {"q", "queue", "progress"}
 def case_list(request):
     scope = request.scope
     case_filter = CaseFilter(request.GET or None, scope=scope)
-    queryset = with_list_columns(scope.narrow(Case.objects.all()))
+    queryset = scope.narrow(Case.objects.all())
     refused = case_filter.is_bound and not case_filter.is_valid()
     number = searched_number(case_filter)
     status = 400 if refused else 200
@@ -104,7 +104,9 @@ def case_list(request):
         queryset = case_filter.filter_queryset(queryset)
     elif refused:
         queryset = queryset.none()
-    page = Paginator(queryset, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(list_rows.listed(queryset), settings.CASE_LIST_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     rows = list_rows.rows(page, selectable=scope.is_officer)
     if number and not refused:
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")

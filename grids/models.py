@@ -118,7 +118,12 @@ class Building(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.estate}{self.name}" if self.estate else self.name
+        return building_label(self.estate, self.name)
+
+
+def building_label(estate: str, name: str) -> str:
+    """How a building is named: its estate, then its name (lists read the two columns)."""
+    return f"{estate}{name}" if estate else name
 
 
 class Unit(models.Model):
