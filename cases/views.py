@@ -8,12 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html_join
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import PEOPLE, owners_in_scope
@@ -25,7 +26,7 @@ from common.queries import count_of
 from grids.models import Building, Grid, Unit
 
 from . import exports, list_rows, panels, queues, retention, workflow
-from .filters import CaseFilter, filter_panel, with_list_columns
+from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
 from .forms import (
     MOVE_FORMS,
     AnonymiseForm,
@@ -91,16 +92,18 @@ QUICK_PARAMETERS = {"q", "queue", "progress"}
 @require_GET
 def case_list(request):
     scope = request.scope
-    case_filter = CaseFilter(request.GET or None, scope=scope)
+    # The list as the menu opens it: nothing chosen, so nothing to check or filter.
+    plain = not request.GET
+    case_filter = None if plain else CaseFilter(request.GET, scope=scope)
     queryset = scope.narrow(Case.objects.all())
-    refused = case_filter.is_bound and not case_filter.is_valid()
-    number = searched_number(case_filter)
+    refused = not plain and not case_filter.is_valid()
+    number = None if plain else searched_number(case_filter)
     status = 400 if refused else 200
     search_refusal = None
     if number and not may_search_number(scope, request.user, number, "cases:list"):
         search_refusal = _too_many_searches()
         refused, status = True, 429
-    if case_filter.is_bound and not refused:
+    if not plain and not refused:
         queryset = case_filter.filter_queryset(queryset)
     elif refused:
         queryset = queryset.none()
@@ -113,23 +116,43 @@ def case_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     quick = QUICK_QUEUES_OFFICER if scope.is_officer else QUICK_QUEUES_WORKER
+    filters_open = any(key not in QUICK_PARAMETERS for key in query)
     context = {
-        "filter": case_filter,
-        "search_refusal": search_refusal,
+        "search_form": _search_form(scope, case_filter, search_refusal, filters_open),
         "page": page,
         "rows": rows,
         "query": query.urlencode(),
         "quick_queues": [queues.QUEUES[key] for key in quick],
         "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
-        # A quick filter shows its results first; the panel opens for the filters in it.
-        "filters_open": any(key not in QUICK_PARAMETERS for key in query),
         "may_export": may_export(scope),
-        "filter_panel": filter_panel(case_filter, scope),
         "bulk_form": scope.is_officer,
         "bulk_owner_options": _owner_options(scope) if scope.is_officer else "",
         "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
     return _private(render(request, "cases/list.html", context, status=status))
+
+
+def _search_form(scope, case_filter, search_refusal, filters_open):
+    """The search box and the filter panel (a quick filter shows its results first; the panel
+    opens for the filters in it). The plain list's is the same for everyone with the same
+    places and language: each process keeps it with the panel (common/fragments.py)."""
+
+    def render(case_filter):
+        context = {
+            "filter": case_filter,
+            "search_refusal": search_refusal,
+            "filters_open": filters_open,
+            "filter_panel": filter_panel(case_filter, scope),
+        }
+        return render_to_string("cases/_search.html", context)
+
+    if case_filter is not None:
+        return render(case_filter)
+    return fragments.cached(
+        FILTER_CHOICES,
+        (scope.places_key, get_language(), "plain list"),
+        lambda: render(CaseFilter(None, scope=scope)),
+    )
 
 
 def _too_many_searches():
