@@ -89,8 +89,12 @@ class CaseFilter(django_filters.FilterSet):
         choices=[("open", _("not yet resolved")), ("closed", _("resolved or declined"))],
         method="by_progress",
     )
+    # A case has one state: no DISTINCT needed (it made PostgreSQL count distinct whole rows).
     state = django_filters.MultipleChoiceFilter(
-        label=_("State"), choices=State.choices, widget=forms.CheckboxSelectMultiple
+        label=_("State"),
+        choices=State.choices,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     community = django_filters.ModelChoiceFilter(
         label=_("Community"), queryset=Community.objects.none()

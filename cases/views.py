@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -107,9 +106,7 @@ def case_list(request):
         queryset = case_filter.filter_queryset(queryset)
     elif refused:
         queryset = queryset.none()
-    page = Paginator(list_rows.listed(queryset), settings.CASE_LIST_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = list_rows.page_of(queryset, request.GET.get("page"), settings.CASE_LIST_PAGE_SIZE)
     rows = list_rows.rows(page, selectable=scope.is_officer)
     if number and not refused:
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
