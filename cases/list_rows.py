@@ -137,6 +137,9 @@ def rows(cases, selectable: bool) -> list:
         "escalated": BADGE.format(color="warning", label=escape(_("escalated"))),
     }
     owner_label = escape(_("owner"))
+    categories = {
+        name: escape(category_label(name)) for name in {c["category__name"] for c in cases}
+    }
     shown = []
     for case in cases:
         code = escape(case["tracking_code"])
@@ -155,7 +158,7 @@ def rows(cases, selectable: bool) -> list:
                     if selectable
                     else "",
                     url=escape(url(case["pk"])),
-                    category=escape(category_label(case["category__name"])),
+                    category=categories[case["category__name"]],
                     description=escape(description),
                     state=escape(case["state"]),
                     state_label=states.get(case["state"]) or escape(case["state"]),
