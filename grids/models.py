@@ -84,7 +84,12 @@ class Grid(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.community.name} · {self.name}"
+        return grid_label(self.community.name, self.name)
+
+
+def grid_label(community_name: str, name: str) -> str:
+    """How a grid is named: with its community (lists read the two names)."""
+    return f"{community_name} · {name}"
 
 
 def new_public_code() -> str:
@@ -149,7 +154,12 @@ class Unit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.building} {self.name}"
+        return unit_label(str(self.building), self.name)
+
+
+def unit_label(building_label: str, name: str) -> str:
+    """How a unit is named: after its building."""
+    return f"{building_label} {name}"
 
 
 class ContactKind(models.TextChoices):

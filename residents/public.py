@@ -81,10 +81,15 @@ def _labels(language) -> tuple[str, dict]:
 def stages(case: Case, rows=None) -> list[dict]:
     """Each stage reached, with its date; the resolution brings its explanation for residents.
     `rows`: the case's entry of `stage_rows`, when loaded with others."""
-    received, labels = _labels(get_language())
     if rows is None:
         rows = stage_rows([case.pk])[case.pk]
-    seen, result = set(), [{"label": received, "at": case.created_at}]
+    return stages_of(case.created_at, rows)
+
+
+def stages_of(created_at, rows) -> list[dict]:
+    """`stages` of a case logged at `created_at` whose stage rows are `rows`."""
+    received, labels = _labels(get_language())
+    seen, result = set(), [{"label": received, "at": created_at}]
     for move, at, details in rows:
         label = labels[move]
         entry = {"label": label, "at": at}

@@ -345,8 +345,9 @@ def test_a_partners_list_of_requests_runs_the_same_queries_for_3_as_for_30(
                 )
 
     def listed():
-        # The key, its last use, the partner's account, the requests, their history, the log
-        with django_assert_max_num_queries(6):
+        # The key, its last use, the partner's account, the requests, their history, the
+        # names of their categories, communities, units, buildings and grids, the log
+        with django_assert_max_num_queries(11):
             response = app.get("/open311/v2/requests.json")
         assert response.status_code == 200
         return response.json()
