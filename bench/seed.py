@@ -318,12 +318,19 @@ def seed_cases(target: int, rng_seed=20251126):
         categories = [row[0] for row in cursor.fetchall()]
         cursor.execute("SELECT street_id, user_id FROM accounts_role WHERE kind = 'street_staff'")
         street_staff = dict(cursor.fetchall())
-        cursor.execute("SELECT id, street_id FROM interop_partner WHERE kind = 'app'")
-        app_partner, app_street = cursor.fetchone()
+        # The benchmark's residents' app (seed_partners); a database seeded otherwise (the
+        # demo street of bench/load.py) may have none: then no case is brought by an app.
+        cursor.execute(
+            "SELECT p.id, p.street_id FROM interop_partner p JOIN interop_apikey k "
+            "ON k.partner_id = p.id WHERE p.kind = 'app' AND k.prefix = %s",
+            [API_KEY_PREFIX],
+        )
+        app_partner, app_street = cursor.fetchone() or (None, None)
         cursor.execute(
             "SELECT COUNT(*) FROM interop_externalref WHERE partner_id = %s", [app_partner]
         )
-        block = 0 if cursor.fetchone()[0] else min(OPEN311_BLOCK, target - have)
+        brought = cursor.fetchone()[0]
+        block = 0 if brought or app_partner is None else min(OPEN311_BLOCK, target - have)
     app_places = [p for p in places if p[4] == app_street]
     now = timezone.now()
     case_id, event_id, task_id, ref_id, access_id = (
@@ -391,10 +398,20 @@ def seed_cases(target: int, rng_seed=20251126):
             if kind == "phone_viewed":
                 row = (kind, officer, seen, street, case_id, "", None, "")
             elif kind == "phone_search":
-                row = (kind, street_staff[street], seen, street, None, phone, 1, "cases:list")
+                searcher = street_staff.get(street, officer)
+                row = (kind, searcher, seen, street, None, phone, 1, "cases:list")
             else:
                 count = access_rng.randint(10, 500)
-                row = (kind, street_staff[street], seen, street, None, "", count, "xlsx")
+                row = (
+                    kind,
+                    street_staff.get(street, officer),
+                    seen,
+                    street,
+                    None,
+                    "",
+                    count,
+                    "xlsx",
+                )
             accesses.append((access_id, *row))
             access_id += 1
         cases.append(
