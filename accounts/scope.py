@@ -76,6 +76,17 @@ class Scope:
         return self.is_superuser or any(self.held.values())
 
     @property
+    def places_key(self) -> tuple:
+        """Everything that decides what this scope reaches, as a cache key: pages that show
+        the same places to many users render them once (common/fragments.py)."""
+        return (
+            self.is_superuser,
+            self.partner_id,
+            tuple(sorted(self.kinds)),
+            *(tuple(sorted(self.held[level])) for level in LEVELS),
+        )
+
+    @property
     def street_ids(self) -> frozenset:
         return self.held["street"]
 

@@ -34,6 +34,10 @@ def possible_owners(case) -> QuerySet:
     )
 
 
+# The data owners_in_scope() reads: its version changes with any of these rows (apps.py).
+PEOPLE = "people-and-roles"
+
+
 def owners_in_scope(scope) -> QuerySet:
     """Whom an officer may give cases to in a bulk move: officers and grid workers of the
     communities (or the street) the officer holds."""

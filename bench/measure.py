@@ -1,9 +1,11 @@
 """In-process timings and query counts of our pages, the way the peer benchmark measures its own:
 django.test.Client, warm-up requests, then timed requests; one more under query capture."""
 
+import json
 import random
 import statistics
 import time
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import connection
@@ -13,8 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from bench import seed
 from cases.models import Case, Category, State
 from grids.models import Unit
+from interop import signing
+from interop.models import Partner, PartnerKind
 
 WARMUP, RUNS = 3, 20
 
@@ -25,7 +30,7 @@ def _client(user):
     return client
 
 
-def _timed(call, runs=RUNS, warmup=WARMUP):
+def _timed(call, runs=RUNS, warmup=WARMUP, ok=(200, 302)):
     for _ in range(warmup):
         call()
     times = []
@@ -33,7 +38,7 @@ def _timed(call, runs=RUNS, warmup=WARMUP):
         started = time.perf_counter()
         response = call()
         times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code in (200, 302), response.status_code
+        assert response.status_code in ok, (response.status_code, response.content[:300])
     with CaptureQueriesContext(connection) as queries:
         call()
     times.sort()
@@ -80,6 +85,9 @@ def measure() -> dict:
         Case.objects.filter(street_id=p["street_id"]).values_list("pk", flat=True)[:2000]
     )
     results = {}
+    results["workbench_worker"] = _timed(lambda: worker.get(reverse("home")))
+    results["workbench_officer"] = _timed(lambda: officer.get(reverse("home")))
+    results["workbench_street"] = _timed(lambda: street.get(reverse("home")))
     results["list_worker"] = _timed(lambda: worker.get(reverse("cases:list")))
     results["list_officer"] = _timed(lambda: officer.get(reverse("cases:list")))
     results["list_street"] = _timed(lambda: street.get(reverse("cases:list")))
@@ -137,6 +145,8 @@ def measure() -> dict:
     results["report_city"] = _timed(
         lambda: admin.get(reverse("reports:report"), {"month": month, "city": 1}), runs=5, warmup=1
     )
+    results["access_log"] = _timed(lambda: street.get(reverse("audit:log")))
+    results.update(measure_partners())
     start = f"{last_month:%Y-%m-%d}"
     next_month = (last_month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
     end = f"{next_month - timezone.timedelta(days=1):%Y-%m-%d}"
@@ -147,4 +157,63 @@ def measure() -> dict:
         runs=5,
         warmup=1,
     )
+    return results
+
+
+def measure_partners() -> dict:
+    """The residents' app reading its 1,000 newest requests (Open311), and the 12345 hotline
+    posting one signed order at a time, each placed by its address and made a case."""
+    app = Partner.objects.get(kind=PartnerKind.APP, keys__prefix=seed.API_KEY_PREFIX)
+    hotline = Partner.objects.get(kind=PartnerKind.HOTLINE, street=app.street)
+    partner_client = Client()
+    requests_url = reverse("open311:requests")
+
+    def open311_requests():
+        response = partner_client.get(requests_url, HTTP_X_API_KEY=seed.API_KEY)
+        assert len(response.json()) == 1000, len(response.json())
+        return response
+
+    results = {"open311_requests": _timed(open311_requests)}
+    unit = (
+        Unit.objects.filter(building__grid__community__street=hotline.street)
+        .select_related("building")
+        .order_by("id")
+        .first()
+    )
+    address = f"{hotline.street.name}{unit.building}{unit.name}"
+    category = Category.objects.filter(is_active=True).order_by("position").first()
+    webhook = reverse("api:hotline_webhook", args=[hotline.pk])
+    run = f"{time.time_ns():x}"
+    numbers = iter(range(1, 10**6))
+
+    def hotline_order():
+        number = f"GD{run}{next(numbers):05d}"
+        now = timezone.now()
+        body = json.dumps(
+            {
+                "type": "order",
+                "message_id": f"msg-{number}",
+                "order_number": number,
+                "category": category.name,
+                "content": "楼道里堆满了杂物，影响通行。",
+                "address": address,
+                "caller_name": "李来电",
+                "caller_phone": "13812345678",
+                "dispatched_at": now.isoformat(),
+                "sign_deadline": (now + timedelta(hours=2)).isoformat(),
+                "finish_deadline": (now + timedelta(days=5)).isoformat(),
+            },
+            ensure_ascii=False,
+        ).encode()
+        response = partner_client.generic(
+            "POST",
+            webhook,
+            body,
+            content_type="application/json",
+            headers=signing.headers(hotline.webhook_secret, body, prefix="X-Hotline"),
+        )
+        assert response.json().get("result") == "created", response.content
+        return response
+
+    results["hotline_order"] = _timed(hotline_order, ok=(201,))
     return results

@@ -2,6 +2,9 @@
 write bench/results/latest.json and latest.md (the tables the README shows).
 
     python bench/run.py [--sizes 10000 100000 1000000] [--no-wrk]
+
+The database is youjie_bench, or the one named by BENCH_DATABASE (BENCH_DATABASE_URL wins when
+set); it is dropped and created afresh.
 """
 
 import argparse
@@ -13,13 +16,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+os.environ.setdefault(
+    "BENCH_DATABASE_URL",
+    "postgres://postgres@127.0.0.1:5432/" + os.environ.get("BENCH_DATABASE", "youjie_bench"),
+)
+DATABASE = urlsplit(os.environ["BENCH_DATABASE_URL"]).path.lstrip("/")
 RESULTS = ROOT / "bench" / "results"
 PEER = Path("/tmp/peerbench/results")
 LABELS = {
+    "workbench_worker": "workbench, grid worker",
+    "workbench_officer": "workbench, community officer",
+    "workbench_street": "workbench, street staff",
     "list_worker": "case list, grid worker",
     "list_officer": "case list, community officer",
     "list_street": "case list, street staff",
@@ -31,6 +43,9 @@ LABELS = {
     "report_street": "monthly report, one street",
     "report_city": "monthly report, whole city",
     "export_xlsx": "XLSX export, a month of one street",
+    "access_log": "access log, street staff",
+    "open311_requests": "Open311 GET requests (1,000 rows)",
+    "hotline_order": "12345 hotline webhook, one order (POST)",
 }
 # Our page → the peer's nearest page (../shared/bench-peer).
 PEER_MATCH = {
@@ -42,13 +57,15 @@ PEER_MATCH = {
 
 
 def fresh_database():
-    """Start from an empty youjie_bench database, so each size is what it says."""
+    """Start from an empty bench database, so each size is what it says."""
     import psycopg
+    from psycopg import sql
 
     url = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    name = sql.Identifier(DATABASE)
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS youjie_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE youjie_bench")
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def wrk(seconds=20):

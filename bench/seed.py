@@ -1,5 +1,9 @@
 """A city for the benchmark: 100 streets shaped like the demo street, and N cases with their
-history, tasks and meetings in proportion, written with PostgreSQL COPY.
+history, tasks, meetings and access log rows in proportion, written with PostgreSQL COPY.
+
+The last street has two partners (interop): a residents' app with an API key, which brought
+1,000 of that street's cases and every later online case there (Open311 `GET requests` answers
+its 1,000 newest), and the 12345 hotline, whose signed orders the benchmark posts.
 
 Growing is incremental: seeding 100,000 on top of 10,000 adds 90,000.
 """
@@ -44,6 +48,17 @@ TEXTS = [
     "独居老人行动不便，买菜困难",
 ]
 CHANNELS = ["online", "visit", "phone", "wechat_group", "walk_in"]
+# Each community's estate: building names repeat across a street's communities, and the
+# hotline's address matching needs each "estate + building" to name one building.
+ESTATES = ["春光", "和平", "幸福", "阳光", "建设", "新华", "东风", "友谊"]
+# The benchmark's partners, in the last street: their key and secret are known to measure.py.
+API_KEY_PREFIX = "benchkey"
+API_KEY = f"yj_{API_KEY_PREFIX}_bench-open311-key-not-secret-0000000000000"
+HOTLINE_SECRET = "bench-hotline-secret-not-secret-" + "0" * 32
+OPEN311_BLOCK = 1000  # cases the app brought at the first seeding: a full Open311 answer
+# Access log rows per case (phone numbers seen, searches, exports): half a row per case.
+ACCESS_EVENTS_PER_CASE = 0.5
+ACCESS_KINDS = [("phone_viewed", 85), ("phone_search", 10), ("case_export", 5)]
 
 
 def _code(case_id):
@@ -155,7 +170,13 @@ def seed_city():
                     bid = building_id
                     building_id += 1
                     buildings.append(
-                        (bid, gid, "小区", f"{g * 5 + b + 1}号楼", secrets.token_urlsafe(6))
+                        (
+                            bid,
+                            gid,
+                            f"{ESTATES[c]}小区",
+                            f"{g * 5 + b + 1}号楼",
+                            secrets.token_urlsafe(6),
+                        )
                     )
                     for u in range(UNITS_PER_BUILDING):
                         uid = unit_id
@@ -234,10 +255,37 @@ def seed_city():
     User.objects.filter(username="benchadmin").exists() or User.objects.create_superuser(
         "benchadmin", "", "youjie-demo-2026"
     )
+    seed_partners()
     print(
         f"city: {len(streets)} streets, {len(grids)} grids, {len(units)} units, "
         f"{len(users)} accounts in {time.monotonic() - started:.1f} s"
     )
+
+
+def seed_partners():
+    """The last street's residents' app (with the benchmark's API key) and 12345 hotline
+    (with the benchmark's signing secret), made as the integration page makes them."""
+    from django.contrib.auth.models import User
+
+    from grids.models import Street
+    from interop import keys
+    from interop.models import ApiKey, Partner, PartnerKind
+
+    street = Street.objects.order_by("-id").first()
+    if Partner.objects.filter(street=street).exists():
+        return
+    admin = User.objects.get(username="benchadmin")
+    app = keys.create_partner(admin, street, "街道小程序", PartnerKind.APP)
+    ApiKey.objects.create(
+        partner=app,
+        name="benchmark",
+        prefix=API_KEY_PREFIX,
+        digest=keys.digest(API_KEY),
+        created_by=admin,
+    )
+    hotline = keys.create_partner(admin, street, "市12345热线", PartnerKind.HOTLINE)
+    hotline.webhook_secret = HOTLINE_SECRET
+    hotline.save(update_fields=["webhook_secret"])
 
 
 def case_count():
@@ -268,15 +316,42 @@ def seed_cases(target: int, rng_seed=20251126):
         officers = dict(cursor.fetchall())
         cursor.execute("SELECT id FROM cases_category ORDER BY position")
         categories = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT street_id, user_id FROM accounts_role WHERE kind = 'street_staff'")
+        street_staff = dict(cursor.fetchall())
+        # The benchmark's residents' app (seed_partners); a database seeded otherwise (the
+        # demo street of bench/load.py) may have none: then no case is brought by an app.
+        cursor.execute(
+            "SELECT p.id, p.street_id FROM interop_partner p JOIN interop_apikey k "
+            "ON k.partner_id = p.id WHERE p.kind = 'app' AND k.prefix = %s",
+            [API_KEY_PREFIX],
+        )
+        app_partner, app_street = cursor.fetchone() or (None, None)
+        cursor.execute(
+            "SELECT COUNT(*) FROM interop_externalref WHERE partner_id = %s", [app_partner]
+        )
+        brought = cursor.fetchone()[0]
+        block = 0 if brought or app_partner is None else min(OPEN311_BLOCK, target - have)
+    app_places = [p for p in places if p[4] == app_street]
     now = timezone.now()
-    case_id, event_id, task_id = (
-        _next_id(t) for t in ("cases_case", "cases_caseevent", "cases_task")
+    case_id, event_id, task_id, ref_id, access_id = (
+        _next_id(t)
+        for t in (
+            "cases_case",
+            "cases_caseevent",
+            "cases_task",
+            "interop_externalref",
+            "audit_accessevent",
+        )
     )
     states = [s for s, _w in STATES]
     weights = [w for _s, w in STATES]
-    cases, events, tasks = [], [], []
-    for _ in range(target - have):
-        unit, building, grid, community, street = rng.choice(places)
+    access_kinds = [k for k, _w in ACCESS_KINDS]
+    access_weights = [w for _k, w in ACCESS_KINDS]
+    access_rng = random.Random(rng_seed + have + 1)  # apart, so the cases stay as they were
+    cases, events, tasks, refs, accesses = [], [], [], [], []
+    for i in range(target - have):
+        from_app = i < block
+        unit, building, grid, community, street = rng.choice(app_places if from_app else places)
         worker, officer = workers[grid], officers[community]
         created = now - timedelta(seconds=rng.randint(0, 365 * 86400))
         state = rng.choices(states, weights)[0]
@@ -310,20 +385,49 @@ def seed_cases(target: int, rng_seed=20251126):
             else ""
         )
         deadline = (accepted + timedelta(days=7)) if accepted else accept_by
+        phone = f"13{rng.randrange(10**9):09d}"
+        category, text, channel = (rng.choice(c) for c in (categories, TEXTS, CHANNELS))
+        if from_app:
+            channel = "online"
+        if street == app_street and channel == "online":  # the app brought it
+            refs.append((ref_id, case_id, app_partner, "open311", _code(case_id), ""))
+            ref_id += 1
+        if access_rng.random() < ACCESS_EVENTS_PER_CASE:
+            kind = access_rng.choices(access_kinds, access_weights)[0]
+            seen = created + (now - created) * access_rng.random()
+            if kind == "phone_viewed":
+                row = (kind, officer, seen, street, case_id, "", None, "")
+            elif kind == "phone_search":
+                searcher = street_staff.get(street, officer)
+                row = (kind, searcher, seen, street, None, phone, 1, "cases:list")
+            else:
+                count = access_rng.randint(10, 500)
+                row = (
+                    kind,
+                    street_staff.get(street, officer),
+                    seen,
+                    street,
+                    None,
+                    "",
+                    count,
+                    "xlsx",
+                )
+            accesses.append((access_id, *row))
+            access_id += 1
         cases.append(
             (
                 case_id,
                 _code(case_id),
                 "居民",
-                f"13{rng.randrange(10**9):09d}",
+                phone,
                 street,
                 community,
                 grid,
                 building,
                 unit,
-                rng.choice(categories),
-                rng.choice(TEXTS),
-                rng.choice(CHANNELS),
+                category,
+                text,
+                channel,
                 "routine",
                 state,
                 (officer if deliberated else worker) if accepted else None,
@@ -486,14 +590,30 @@ def seed_cases(target: int, rng_seed=20251126):
         ],
         tasks,
     )
-    _reset_sequences("cases_case", "cases_caseevent", "cases_task")
+    _copy(
+        "interop_externalref",
+        ["id", "case_id", "partner_id", "source", "external_id", "media_url"],
+        refs,
+    )
+    _copy(
+        "audit_accessevent",
+        ["id", "kind", "user_id", "at", "street_id", "case_id", "phone", "count", "detail"],
+        accesses,
+    )
+    _reset_sequences(
+        "cases_case", "cases_caseevent", "cases_task", "interop_externalref", "audit_accessevent"
+    )
     seed_meetings()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As the peer's seed does, and as autovacuum would have by then: without it counts
+        # read every row from the heap (no visibility map), and when autovacuum happens to
+        # run during a measurement decides the figure (the street's count: 3.9 → 0.2 ms at
+        # 100,000 cases).
+        cursor.execute("VACUUM ANALYZE")
     added = target - have
     print(
-        f"cases: +{added} ({len(events)} history rows, {len(tasks)} tasks) in "
-        f"{time.monotonic() - started:.1f} s"
+        f"cases: +{added} ({len(events)} history rows, {len(tasks)} tasks, {len(refs)} brought "
+        f"by the app, {len(accesses)} access log rows) in {time.monotonic() - started:.1f} s"
     )
     return added
 

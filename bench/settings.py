@@ -5,8 +5,10 @@ from config.settings.base import DATABASES, env
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
+# BENCH_DATABASE names the database (default youjie_bench); BENCH_DATABASE_URL, when set, wins.
 DATABASES["default"] = env.db(
-    "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/youjie_bench"
+    "BENCH_DATABASE_URL",
+    default="postgres://postgres@127.0.0.1:5432/" + env.str("BENCH_DATABASE", "youjie_bench"),
 )
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # as the peer's settings
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

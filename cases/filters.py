@@ -6,9 +6,12 @@ import django_filters
 from django import forms
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Value
 from django.db.models.functions import Replace
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from common import fragments
 from common.phones import phone_search_digits
 from grids.models import Community, Grid
 
@@ -25,6 +28,8 @@ from .models import (
 )
 
 TRACKING_CODE_RE = re.compile(r"^YJ[0-9A-Z]{8}$")
+# The data the filter panel offers: its version changes with any of these rows (apps.py).
+FILTER_CHOICES = "case-filter-choices"
 YES_NO = [("yes", _("yes")), ("no", _("no"))]
 # Residents' names and phones are found through the search box only. A sort or filter
 # parameter on them would let a script test numbers one at a time across a whole list.
@@ -84,8 +89,12 @@ class CaseFilter(django_filters.FilterSet):
         choices=[("open", _("not yet resolved")), ("closed", _("resolved or declined"))],
         method="by_progress",
     )
+    # A case has one state: no DISTINCT needed (it made PostgreSQL count distinct whole rows).
     state = django_filters.MultipleChoiceFilter(
-        label=_("State"), choices=State.choices, widget=forms.CheckboxSelectMultiple
+        label=_("State"),
+        choices=State.choices,
+        widget=forms.CheckboxSelectMultiple,
+        distinct=False,
     )
     community = django_filters.ModelChoiceFilter(
         label=_("Community"), queryset=Community.objects.none()
@@ -170,6 +179,26 @@ class CaseFilter(django_filters.FilterSet):
 
     def by_escalated(self, queryset, name, value):
         return queryset.filter(was_escalated() if value == "yes" else ~was_escalated())
+
+
+def filter_panel(case_filter, scope) -> str:
+    """The filter panel's HTML. It is the same for every list of the same places, language and
+    chosen filters, so each process renders it once until communities, grids or categories
+    change (common/fragments.py); the 110 grids of a street cost more than the rest of the
+    page."""
+    form = case_filter.form
+    data = form.data
+    chosen = tuple(
+        (name, tuple(sorted(data.getlist(name))))
+        for name in form.fields
+        if name != "q" and hasattr(data, "getlist") and name in data
+    )
+    key = (scope.places_key, get_language(), chosen)
+    return fragments.cached(
+        FILTER_CHOICES,
+        key,
+        lambda: render_to_string("cases/_filters.html", {"fields": field_list(form)}),
+    )
 
 
 def field_list(form):

@@ -5,17 +5,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html_join
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import owners_in_scope
+from accounts.selectors import PEOPLE, owners_in_scope
+from common import fragments
 from common.bodylimit import accepts_upload
 from common.ordering import naturally
 from common.params import id_param
@@ -23,8 +25,8 @@ from common.queries import count_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
 
-from . import exports, panels, queues, retention, workflow
-from .filters import CaseFilter, field_list, with_list_columns
+from . import exports, list_rows, panels, queues, retention, workflow
+from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
 from .forms import (
     MOVE_FORMS,
     AnonymiseForm,
@@ -71,6 +73,16 @@ def _owner_choices(scope):
     )
 
 
+def _owner_options(scope):
+    """The bulk form's owner <option>s, kept by each process until an account or a role
+    changes (common/fragments.py): a street has some 120 people to sort and render."""
+    return fragments.cached(
+        PEOPLE,
+        scope.places_key,
+        lambda: format_html_join("", '<option value="{}">{}</option>', _owner_choices(scope)),
+    )
+
+
 # The list -------------------------------------------------------------------------------
 QUICK_QUEUES_OFFICER = ("to_accept", "overdue", "escalation_waiting", "to_deliberate")
 QUICK_QUEUES_WORKER = ("follow_up_due", "my_tasks", "to_accept", "overdue")
@@ -81,41 +93,65 @@ QUICK_PARAMETERS = {"q", "queue", "progress"}
 @reads_from_replica
 def case_list(request):
     scope = request.scope
-    case_filter = CaseFilter(request.GET or None, scope=scope)
-    queryset = with_list_columns(scope.narrow(Case.objects.all()))
-    refused = case_filter.is_bound and not case_filter.is_valid()
-    number = searched_number(case_filter)
+    # The list as the menu opens it: nothing chosen, so nothing to check or filter.
+    plain = not request.GET
+    case_filter = None if plain else CaseFilter(request.GET, scope=scope)
+    queryset = scope.narrow(Case.objects.all())
+    refused = not plain and not case_filter.is_valid()
+    number = None if plain else searched_number(case_filter)
     status = 400 if refused else 200
     search_refusal = None
     if number and not may_search_number(scope, request.user, number, "cases:list"):
         search_refusal = _too_many_searches()
         refused, status = True, 429
-    if case_filter.is_bound and not refused:
+    if not plain and not refused:
         queryset = case_filter.filter_queryset(queryset)
     elif refused:
         queryset = queryset.none()
-    page = Paginator(queryset, settings.CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = list_rows.page_of(queryset, request.GET.get("page"), settings.CASE_LIST_PAGE_SIZE)
+    rows = list_rows.rows(page, selectable=scope.is_officer)
     if number and not refused:
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
     query = request.GET.copy()
     query.pop("page", None)
     quick = QUICK_QUEUES_OFFICER if scope.is_officer else QUICK_QUEUES_WORKER
+    filters_open = any(key not in QUICK_PARAMETERS for key in query)
     context = {
-        "filter": case_filter,
-        "search_refusal": search_refusal,
+        "search_form": _search_form(scope, case_filter, search_refusal, filters_open),
         "page": page,
+        "rows": rows,
         "query": query.urlencode(),
         "quick_queues": [queues.QUEUES[key] for key in quick],
         "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
-        # A quick filter shows its results first; the panel opens for the filters in it.
-        "filters_open": any(key not in QUICK_PARAMETERS for key in query),
         "may_export": may_export(scope),
-        "filter_fields": field_list(case_filter.form),
         "bulk_form": scope.is_officer,
-        "bulk_owners": _owner_choices(scope) if scope.is_officer else (),
+        "bulk_owner_options": _owner_options(scope) if scope.is_officer else "",
         "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
     return _private(render(request, "cases/list.html", context, status=status))
+
+
+def _search_form(scope, case_filter, search_refusal, filters_open):
+    """The search box and the filter panel (a quick filter shows its results first; the panel
+    opens for the filters in it). The plain list's is the same for everyone with the same
+    places and language: each process keeps it with the panel (common/fragments.py)."""
+
+    def render(case_filter):
+        context = {
+            "filter": case_filter,
+            "search_refusal": search_refusal,
+            "filters_open": filters_open,
+            "filter_panel": filter_panel(case_filter, scope),
+        }
+        return render_to_string("cases/_search.html", context)
+
+    if case_filter is not None:
+        return render(case_filter)
+    return fragments.cached(
+        FILTER_CHOICES,
+        (scope.places_key, get_language(), "plain list"),
+        lambda: render(CaseFilter(None, scope=scope)),
+    )
 
 
 def _too_many_searches():

@@ -5,6 +5,11 @@ def display_name(user) -> str:
     return user.get_full_name() or user.username
 
 
+def display_name_of(first_name: str, last_name: str, username: str) -> str:
+    """`display_name` from the three columns, for lists that load no User rows."""
+    return f"{first_name} {last_name}".strip() or username
+
+
 # Names on public pages (notices, posters): the family name stays, so neighbours recognise the
 # matter, and the rest becomes two stars whatever its length (王大妈 → 王**, 李娜 → 李**), so
 # the stars do not tell how long the name was. Chinese family names are one character far

@@ -84,7 +84,12 @@ class Grid(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.community.name} · {self.name}"
+        return grid_label(self.community.name, self.name)
+
+
+def grid_label(community_name: str, name: str) -> str:
+    """How a grid is named: with its community (lists read the two names)."""
+    return f"{community_name} · {name}"
 
 
 def new_public_code() -> str:
@@ -118,7 +123,12 @@ class Building(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.estate}{self.name}" if self.estate else self.name
+        return building_label(self.estate, self.name)
+
+
+def building_label(estate: str, name: str) -> str:
+    """How a building is named: its estate, then its name (lists read the two columns)."""
+    return f"{estate}{name}" if estate else name
 
 
 class Unit(models.Model):
@@ -144,7 +154,12 @@ class Unit(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.building} {self.name}"
+        return unit_label(str(self.building), self.name)
+
+
+def unit_label(building_label: str, name: str) -> str:
+    """How a unit is named: after its building."""
+    return f"{building_label} {name}"
 
 
 class ContactKind(models.TextChoices):

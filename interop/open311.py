@@ -25,6 +25,7 @@ from cases.photos import clean_photo
 from common.phones import normalise_phone, phone_digits, validate_phone
 from common.ratelimit import allow
 from common.text import has_refused_characters
+from grids.models import Building, Community, Grid, Unit, building_label, grid_label, unit_label
 from residents import public
 
 from . import places
@@ -201,37 +202,46 @@ class NewRequestSerializer(serializers.Serializer):
     account_id = serializers.CharField(max_length=100, required=False)
 
 
-def status_notes(case) -> str:
+def status_notes(created_at, stage_rows) -> str:
     """The explanation in residents' words: the resolution's, or the stage reached."""
-    stages = public.stages(case)
+    stages = public.stages_of(created_at, stage_rows)
     last = stages[-1]
     explanation = next((s.get("explanation") for s in reversed(stages) if s.get("explanation")), "")
     return str(explanation or last["label"])
 
 
-def as_open311(case, ref) -> dict:
-    place = case.unit or case.building
-    updated = max(case.updated_at, case.created_at)
+def as_open311(case: dict, names: dict, stage_rows) -> dict:
+    """One request as Open311 shows it, from the values of `_shown` and the names of its
+    category and places."""
+    updated = max(case["updated_at"], case["created_at"])
+    community = names["communities"][case["community_id"]]
+    if case["unit_id"]:
+        place, code = names["units"][case["unit_id"]]
+    elif case["building_id"]:
+        place, code = names["buildings"][case["building_id"]]
+    else:
+        place, code = grid_label(community, names["grids"][case["grid_id"]]), ""
+    closed = case["state"] in CLOSED
     return {
-        "service_request_id": case.tracking_code,
-        "status": "closed" if case.state in CLOSED else "open",
-        "status_notes": status_notes(case),
-        "service_name": case.category.name,
-        "service_code": str(case.category_id),
-        "description": case.description,
-        "agency_responsible": case.community.name,
+        "service_request_id": case["tracking_code"],
+        "status": "closed" if closed else "open",
+        "status_notes": status_notes(case["created_at"], stage_rows),
+        "service_name": names["categories"][case["category_id"]],
+        "service_code": str(case["category_id"]),
+        "description": case["description"],
+        "agency_responsible": community,
         "service_notice": "",
-        "requested_datetime": case.created_at.isoformat(),
+        "requested_datetime": case["created_at"].isoformat(),
         "updated_datetime": updated.isoformat(),
-        "expected_datetime": case.response_deadline.isoformat()
-        if case.response_deadline and case.state not in CLOSED
+        "expected_datetime": case["response_deadline"].isoformat()
+        if case["response_deadline"] and not closed
         else None,
-        "address": f"{case.community.name} {case.place}",
-        "address_id": place.public_code if place else "",
+        "address": f"{community} {place}",
+        "address_id": code,
         "zipcode": "",
         "lat": None,
         "long": None,
-        "media_url": getattr(ref, "media_url", "") or "",
+        "media_url": case["external__media_url"] or "",
     }
 
 
@@ -239,6 +249,71 @@ def _visible_cases(request):
     return request.scope.narrow(
         Case.objects.select_related("category", "community", "unit", "building", "grid")
     ).select_related("external")
+
+
+# What `as_open311` reads of a case: its own columns; names come by id (`_names`).
+SHOWN = (
+    "pk",
+    "tracking_code",
+    "state",
+    "description",
+    "created_at",
+    "updated_at",
+    "response_deadline",
+    "category_id",
+    "community_id",
+    "grid_id",
+    "building_id",
+    "unit_id",
+    "external__media_url",
+)
+
+
+def _shown(cases, limit) -> list:
+    """The first `limit` cases as Open311 shows them: their columns joined to the partner's
+    reference only, then their names by id and their history, in a few small queries.
+    (Loaded with every place joined in, PostgreSQL took 21 ms to plan the query, and 1,000
+    rows made 8,000 model instances.)"""
+    cases = list(cases.values(*SHOWN)[:limit])
+    rows = public.stage_rows([case["pk"] for case in cases])
+    names = _names(cases)
+    return [as_open311(case, names, rows[case["pk"]]) for case in cases]
+
+
+def _names(cases) -> dict:
+    """The names of these cases' categories and places, and their places' public codes."""
+
+    def ids(key, where=lambda case: True):
+        return {case[key] for case in cases if where(case)} - {None}
+
+    units = {
+        pk: (unit_label(building_label(estate, building), name), code)
+        for pk, name, code, estate, building in Unit.objects.filter(
+            pk__in=ids("unit_id")
+        ).values_list("pk", "name", "public_code", "building__estate", "building__name")
+    }
+    buildings = {
+        pk: (building_label(estate, name), code)
+        for pk, estate, name, code in Building.objects.filter(
+            pk__in=ids("building_id", lambda case: not case["unit_id"])
+        ).values_list("pk", "estate", "name", "public_code")
+    }
+    grids = dict(
+        Grid.objects.filter(
+            pk__in=ids("grid_id", lambda case: not case["building_id"])
+        ).values_list("pk", "name")
+    )
+    return {
+        "categories": dict(
+            Category.objects.filter(pk__in=ids("category_id")).values_list("pk", "name")
+        ),
+        "communities": dict(
+            Community.objects.filter(pk__in=ids("community_id")).values_list("pk", "name")
+        ),
+        "grids": grids,
+        "buildings": buildings,
+        "units": units,
+    }
 
 
 class Requests(Open311View, LoggedApiView):
@@ -285,8 +360,7 @@ class Requests(Open311View, LoggedApiView):
                 if moment is None:
                     _refuse(_("%(name)s: an ISO 8601 date and time.") % {"name": name})
                 cases = cases.filter(**{f"created_at__{lookup}": moment})
-        cases = cases.order_by("-created_at", "-id")[:MAX_RESULTS]
-        return Response([as_open311(c, getattr(c, "external", None)) for c in cases])
+        return Response(_shown(cases.order_by("-created_at", "-id"), MAX_RESULTS))
 
     @extend_schema(
         summary="File a service request",
@@ -435,7 +509,7 @@ class RequestDetail(Open311View, LoggedApiView):
     )
     def get(self, request, service_request_id, format=None):
         code = service_request_id.strip().upper()
-        case = _visible_cases(request).filter(Q(tracking_code=code)).first()
-        if case is None:
+        shown = _shown(_visible_cases(request).filter(Q(tracking_code=code)), 1)
+        if not shown:
             _refuse(_("No such request filed with this key."), 404)
-        return Response([as_open311(case, getattr(case, "external", None))])
+        return Response(shown)

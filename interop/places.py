@@ -1,7 +1,7 @@
 """Where an outside request is: a unit's or building's public code (its QR link), or an
 address in words matched against the buildings of the partner's street."""
 
-from grids.models import Building, Unit
+from grids.models import Building, Unit, building_label
 
 
 def by_code(scope, code: str):
@@ -17,21 +17,27 @@ def by_code(scope, code: str):
 
 def by_words(scope, address: str):
     """The building whose estate and name appear in the address (the longest match wins),
-    and its unit when the unit's name follows; None when no building matches or two tie."""
+    and its unit when the unit's name follows; None when no building matches or two tie.
+
+    The street's buildings are read as names only, and only the chosen one's units are
+    loaded: a street has some 550 buildings and 2,200 units to compare an order against."""
     text = "".join((address or "").split())
     if not text:
         return None
     matches = []
-    for building in scope.narrow(Building.objects.prefetch_related("units")):
-        label = "".join(str(building).split())
+    for pk, estate, name in scope.narrow(Building.objects.all()).values_list(
+        "pk", "estate", "name"
+    ):
+        label = "".join(building_label(estate, name).split())
         if label and label in text:
-            matches.append((len(label), building, text.split(label, 1)[1]))
+            matches.append((len(label), pk, text.split(label, 1)[1]))
     if not matches:
         return None
     matches.sort(key=lambda m: m[0], reverse=True)
     if len(matches) > 1 and matches[0][0] == matches[1][0]:
         return None  # two buildings read the same: staff decide
-    _length, building, rest = matches[0]
+    _length, pk, rest = matches[0]
+    building = Building.objects.select_related("grid").get(pk=pk)
     for unit in building.units.all():
         if rest.startswith("".join(unit.name.split())):
             return unit

@@ -1,7 +1,11 @@
 """What residents may do without an account, and what they may see: nothing but their own
 request's stages, found by its tracking code and the last four digits of its phone."""
 
+from functools import lru_cache
+
 from django.db import IntegrityError, transaction
+from django.db.models.fields.json import KT
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cases.intake import save_new_case
@@ -54,17 +58,47 @@ def find(tracking_code: str, phone: str) -> Case | None:
     return case
 
 
-def stages(case: Case) -> list[dict]:
-    """Each stage reached, with its date; the resolution brings its explanation for residents."""
-    labels = dict(STAGES)
-    seen, result = set(), [{"label": RECEIVED, "at": case.created_at}]
-    for event in case.events.filter(move__in=labels).order_by("at", "id"):
-        label = labels[event.move]
-        entry = {"label": label, "at": event.at}
-        if event.move == "resolve":
-            entry["explanation"] = event.details.get("explanation", "")
-            entry["outcome"] = _outcome_label(event.details.get("outcome"))
-        if event.move == "verify" or event.move == "resolve" or label not in seen:
+def stage_rows(case_ids) -> dict:
+    """{case id: [(move, at, explanation, outcome), …]}: the history rows that open stages,
+    in order, for many cases in one query (a partner's list of 1,000 requests). Of each
+    row's details only the resolution's two texts are read, not the whole JSON."""
+    rows = {case_id: [] for case_id in case_ids}
+    events = (
+        CaseEvent.objects.filter(case_id__in=rows, move__in=[move for move, _l in STAGES])
+        .order_by("at", "id")
+        .values_list("case_id", "move", "at", KT("details__explanation"), KT("details__outcome"))
+    )
+    for case_id, *row in events:
+        rows[case_id].append(row)
+    return rows
+
+
+@lru_cache(maxsize=8)
+def _labels(language) -> tuple[str, dict]:
+    """The stage labels in one language, translated once (a list of 1,000 cases would
+    otherwise translate them 10,000 times)."""
+    return str(RECEIVED), {move: str(label) for move, label in STAGES}
+
+
+def stages(case: Case, rows=None) -> list[dict]:
+    """Each stage reached, with its date; the resolution brings its explanation for residents.
+    `rows`: the case's entry of `stage_rows`, when loaded with others."""
+    if rows is None:
+        rows = stage_rows([case.pk])[case.pk]
+    return stages_of(case.created_at, rows)
+
+
+def stages_of(created_at, rows) -> list[dict]:
+    """`stages` of a case logged at `created_at` whose stage rows are `rows`."""
+    received, labels = _labels(get_language())
+    seen, result = set(), [{"label": received, "at": created_at}]
+    for move, at, explanation, outcome in rows:
+        label = labels[move]
+        entry = {"label": label, "at": at}
+        if move == "resolve":
+            entry["explanation"] = explanation or ""
+            entry["outcome"] = _outcome_label(outcome)
+        if move == "verify" or move == "resolve" or label not in seen:
             result.append(entry)
         seen.add(label)
     return result

@@ -310,3 +310,56 @@ def test_a_partner_key_never_acts_as_an_officer(app, places):
     with pytest.raises(MoveRefused):
         perform(scope, app.partner.service_user, case.pk, "decline", Reason("x"))
     assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
+
+
+def test_a_partners_list_of_requests_runs_the_same_queries_for_3_as_for_30(
+    app, places, django_assert_max_num_queries
+):
+    """Each request's status notes come from its history and its address from its place: a
+    list that looked them up per request would run 60 more queries for 30 requests."""
+    from cases.models import Case
+    from interop.models import ExternalRef, Source
+    from tests.factories import CaseFactory
+
+    unit = places.leaders[places.cg1].unit
+
+    def brought(n):
+        for i in range(n):
+            place = [
+                {"building": unit.building, "unit": unit},
+                {"building": unit.building},
+                {},
+            ][i % 3]
+            case = CaseFactory(grid=places.cg1, **place)
+            ExternalRef.objects.create(
+                case=case, partner=app.partner, source=Source.OPEN311, external_id=f"r{case.pk}"
+            )
+            if i % 3 == 0:
+                Case.objects.filter(pk=case.pk).update(state=State.RESOLVED)
+                CaseEvent.objects.create(
+                    case=case,
+                    move="resolve",
+                    from_state=State.IN_PROGRESS,
+                    to_state=State.RESOLVED,
+                    details={"outcome": "resolved", "explanation": f"已修好{case.pk}"},
+                )
+
+    def listed():
+        # The key, its last use, the partner's account, the requests, their history, the
+        # names of their categories, communities, units, buildings and grids, the log
+        with django_assert_max_num_queries(11):
+            response = app.get("/open311/v2/requests.json")
+        assert response.status_code == 200
+        return response.json()
+
+    brought(3)
+    few = listed()
+    brought(27)
+    many = listed()
+    assert len(few) == 3 and len(many) == 30
+    notes = {r["status_notes"] for r in many if r["status"] == "closed"}
+    assert len(notes) == 10 and all(note.startswith("已修好") for note in notes)
+    addresses = {r["address"] for r in many}
+    assert f"春光社区 {unit}" in addresses  # the unit, after its building
+    assert f"春光社区 {unit.building}" in addresses
+    assert f"春光社区 {places.cg1}" in addresses  # no building: the grid, with its community

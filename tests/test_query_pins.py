@@ -17,9 +17,11 @@ pytestmark = pytest.mark.django_db
 EVERY_PAGE = 4  # the session, the user, the user's roles (scope) and the bell's unread count
 
 PINS = {
-    # + the count for the paginator, the filter form's communities, grids and categories,
-    # the bulk form's owners, the page of rows and their communities (one prefetch)
-    "case list": ("street_staff", EVERY_PAGE + 7),
+    # + the count for the paginator, the page of rows and their communities' names (one more
+    # query each for units, buildings without a unit, owners, when the rows have any);
+    # the filter panel's places and categories and the bulk form's owners are rendered once
+    # per process until they change (common/fragments.py, tests/test_list_fragments.py)
+    "case list": ("street_staff", EVERY_PAGE + 3),
     # + the case, its community, street and logger (prefetches), the move forms' owner
     # choices, tasks, history, agenda items, photos, escalations, repeats, open cases at the
     # same place, the meetings this user may read, the resident's rating, the hotline's
