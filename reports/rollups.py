@@ -161,7 +161,7 @@ def refresh(case_id: int, new_case: Case | None = None) -> None:
             escalations = list(
                 Escalation.objects.filter(case_id=case_id).values_list("raised_at", flat=True)
             )
-            old = list(CaseMonth.objects.filter(case_id=case_id).values(*MONTH_FIELDS))
+            old = list(CaseMonth.objects.filter(case_id=case_id).values("case_id", *MONTH_FIELDS))
         new = _month_rows(CaseMonth, case, facts_of(case, events, rating, escalations))
         if _as_dicts(new) == _sorted(old):
             return
@@ -175,7 +175,9 @@ def refresh(case_id: int, new_case: Case | None = None) -> None:
 
 
 def _as_dicts(rows: list[CaseMonth]) -> list[dict]:
-    return _sorted([{field: getattr(row, field) for field in MONTH_FIELDS} for row in rows])
+    return _sorted(
+        [{"case_id": row.case_id, **{f: getattr(row, f) for f in MONTH_FIELDS}} for row in rows]
+    )
 
 
 def _sorted(rows: list[dict]) -> list[dict]:
@@ -277,17 +279,35 @@ def rebuild(batch: int = 5000, apps=None) -> int:
                     case, events[case["id"]], ratings.get(case["id"]), escalations[case["id"]]
                 )
                 rows += _month_rows(case_months, case, facts)
-            case_months.objects.bulk_create(rows, batch_size=2000)
-            _add(totals, _as_dicts(rows), 1)
+            month_rows = _as_dicts(rows)
+            _write(
+                case_months,
+                ["case_id", *MONTH_FIELDS],
+                [(month["case_id"], *(month[f] for f in MONTH_FIELDS)) for month in month_rows],
+            )
+            _add(totals, month_rows, 1)
             cases_read += len(cases)
-        place_months.objects.bulk_create(
-            [
-                place_months(**dict(zip(PLACE_KEY, key, strict=True)), **figures)
-                for key, figures in totals.items()
-            ],
-            batch_size=2000,
+        _write(
+            place_months,
+            [*PLACE_KEY, *FIGURE_COLUMNS],
+            [(*key, *(figures[c] for c in FIGURE_COLUMNS)) for key, figures in totals.items()],
         )
     return cases_read
+
+
+def _write(model, columns, rows):
+    """Insert many rows: PostgreSQL's COPY (a million cases' months in seconds), else in
+    batches."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=2000
+        )
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def refresh_after_history(sender, instance: CaseEvent, created, raw=False, **kwargs):
