@@ -20,11 +20,12 @@ PINS = {
     # + the count for the paginator, the filter form's communities, grids and categories,
     # the bulk form's owners, the page of rows and their communities (one prefetch)
     "case list": ("street_staff", EVERY_PAGE + 7),
-    # + the case, its community, street and logger (prefetches), the move forms' owner
-    # choices, tasks, history, agenda items, photos, escalations, repeats, open cases at the
-    # same place, the meetings this user may read, the resident's rating, the hotline's
-    # order reference
-    "case page": ("officer_chunguang", EVERY_PAGE + 15),
+    # + the case, its community, street and logger (prefetches), tasks, history, agenda
+    # items, photos, escalations, repeats, open cases at the same place, the resident's
+    # rating, the hotline's order reference. The move forms come when their panel is opened
+    # (no owner choices here); the meetings this user may read are asked only for a case on
+    # a meeting's agenda.
+    "case page": ("officer_chunguang", EVERY_PAGE + 13),
     # + the street, its communities, the 10 figure queries, the frozen month, meetings held
     # by kind, by venue and attendances, cases by category, by channel, whether any came
     # from the hotline, and the two queries of the 12-month trend
