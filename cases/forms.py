@@ -365,9 +365,7 @@ class LogCaseForm(forms.ModelForm):
                 sent[name] = 0
         found = {}
         if sent["unit"]:
-            unit = self._first(
-                "unit", sent["unit"], "building__grid__community__street", "building__grid"
-            )
+            unit = self._first("unit", sent["unit"], "building__grid__community__street")
             if unit is not None:
                 found = {"unit": unit, "building": unit.building, "grid": unit.building.grid}
         elif sent["building"]:
