@@ -341,6 +341,9 @@ def _has_any(relation):
     return Exists(rows)
 
 
+HAS_ANY = {f"has_{relation}": _has_any(relation) for relation in LISTED}  # built once
+
+
 def _load_case(request, pk):
     case = request.scope.get(
         # Few joins (PostgreSQL plans wide joins slowly: about 2 ms for seven tables, 0.3 ms
@@ -349,7 +352,7 @@ def _load_case(request, pk):
         .prefetch_related("building", "unit", "duplicate_of")
         .annotate(
             open_task_count=count_of(Task.objects.filter(status=TaskStatus.OPEN), "case"),
-            **{f"has_{relation}": _has_any(relation) for relation in LISTED},
+            **HAS_ANY,
         ),
         pk=pk,
     )
