@@ -285,6 +285,14 @@ class RepeatField(forms.Field):
             raise forms.ValidationError(REPEAT_GONE, code="invalid_choice") from None
 
 
+# The place fields of the logging form: the user's places of each level, in the page's order.
+PLACES = {
+    "grid": (Grid, "community", ("community_id", "id")),
+    "building": (Building, "grid", ("grid_id", "estate", "name")),
+    "unit": (Unit, "building", ("building_id", "name")),
+}
+
+
 class LogCaseForm(forms.ModelForm):
     """Logging a request: the place in two taps (building, then unit), then the matter.
 
@@ -325,19 +333,12 @@ class LogCaseForm(forms.ModelForm):
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
-        grids = scope.narrow(Grid.objects.select_related("community")).order_by(
-            "community_id", "id"
-        )
-        self.fields["grid"].queryset = grids
-        self.fields["building"].queryset = scope.narrow(
-            Building.objects.select_related("grid")
-        ).order_by("grid_id", "estate", "name")
-        self.fields["unit"].queryset = scope.narrow(
-            Unit.objects.select_related("building")
-        ).order_by("building_id", "name")
+        self.scope = scope
+        if not self.is_bound:  # a sent form offers its places when it is checked (full_clean)
+            for name in PLACES:
+                self.fields[name].queryset = self.places(name)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         self.fields["category"].empty_label = None
-        self.scope = scope
         self.fields["channel"].initial = Channel.VISIT
         self.fields["urgency"].initial = Urgency.ROUTINE
         # 12345 orders arrive from the hotline itself (interop), with their order number.
@@ -345,8 +346,19 @@ class LogCaseForm(forms.ModelForm):
         self.fields["urgency"].choices = Urgency.choices
         self.initial.setdefault("submission", uuid.uuid4())
 
+    def places(self, name):
+        """The user's places of one level: "grid", "building" or "unit"."""
+        model, related, order = PLACES[name]
+        return self.scope.narrow(model.objects.select_related(related)).order_by(*order)
+
     def full_clean(self):
-        self.find_places()
+        if self.is_bound:
+            self.find_places()
+            # A place sent that was not found at once is looked up by its field as usual.
+            for name in PLACES:
+                field, sent = self.fields[name], self.data.get(self.add_prefix(name))
+                if sent not in field.empty_values and str(sent) not in (field.known or {}):
+                    field.queryset = self.places(name)
         super().full_clean()
 
     def find_places(self):
@@ -380,7 +392,8 @@ class LogCaseForm(forms.ModelForm):
             self.fields[name].known = {str(place.pk): place}
 
     def _first(self, name, pk, *related):
-        return self.fields[name].queryset.select_related(*related).filter(pk=pk).first()
+        places = self.places(name).select_related(*related)
+        return places.filter(pk=pk).order_by().first()  # one row by its key: no sorting
 
     def _get_validation_exclusions(self):
         # The places and the category were each found by their field among the user's places

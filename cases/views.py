@@ -208,7 +208,7 @@ def case_new(request):
                 % {"code": case.tracking_code},
             )
             return redirect("cases:detail", case.pk)
-    grids = naturally(form.fields["grid"].queryset, key=lambda g: f"{g.community.name} {g.name}")
+    grids = naturally(form.places("grid"), key=lambda g: f"{g.community.name} {g.name}")
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
     chosen_building = _chosen(form, "building")
     context = {
