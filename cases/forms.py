@@ -256,8 +256,41 @@ REPEAT_GONE = _(
 
 
 class PlaceChoiceField(forms.ModelChoiceField):
+    """A place among the user's. `known` ({id as sent: place}) holds the places the form has
+    already found (LogCaseForm.find_places); any other value is looked up as usual."""
+
+    known = None
+
     def label_from_instance(self, obj):
         return str(obj)
+
+    def to_python(self, value):
+        if self.known and value not in self.empty_values and str(value) in self.known:
+            return self.known[str(value)]
+        return super().to_python(value)
+
+
+class RepeatField(forms.Field):
+    """The id of the older open case the new one repeats. Which cases it may name depends on
+    the place and category chosen, so the form looks it up in `clean()`, in one query."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise forms.ValidationError(REPEAT_GONE, code="invalid_choice") from None
+
+
+# The place fields of the logging form: the user's places of each level, in the page's order.
+PLACES = {
+    "grid": (Grid, "community", ("community_id", "id")),
+    "building": (Building, "grid", ("grid_id", "estate", "name")),
+    "unit": (Unit, "building", ("building_id", "name")),
+}
 
 
 class LogCaseForm(forms.ModelForm):
@@ -276,9 +309,7 @@ class LogCaseForm(forms.ModelForm):
     submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
     # "This repeats YJ…": the older open case this one repeats, ticked in the warning the page
     # shows while the place and category are chosen (cases/_similar.html).
-    duplicate_of = forms.ModelChoiceField(
-        queryset=Case.objects.none(), required=False, widget=forms.HiddenInput
-    )
+    duplicate_of = RepeatField(required=False)
 
     class Meta:
         model = Case
@@ -302,27 +333,72 @@ class LogCaseForm(forms.ModelForm):
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
-        grids = scope.narrow(Grid.objects.select_related("community")).order_by(
-            "community_id", "id"
-        )
-        self.fields["grid"].queryset = grids
-        self.fields["building"].queryset = scope.narrow(
-            Building.objects.select_related("grid")
-        ).order_by("grid_id", "estate", "name")
-        self.fields["unit"].queryset = scope.narrow(
-            Unit.objects.select_related("building")
-        ).order_by("building_id", "name")
+        self.scope = scope
+        if not self.is_bound:  # a sent form offers its places when it is checked (full_clean)
+            for name in PLACES:
+                self.fields[name].queryset = self.places(name)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
         self.fields["category"].empty_label = None
-        self.scope = scope
-        self.fields["duplicate_of"].queryset = scope.narrow(Case.objects.all())
-        self.fields["duplicate_of"].error_messages["invalid_choice"] = REPEAT_GONE
         self.fields["channel"].initial = Channel.VISIT
         self.fields["urgency"].initial = Urgency.ROUTINE
         # 12345 orders arrive from the hotline itself (interop), with their order number.
         self.fields["channel"].choices = [c for c in Channel.choices if c[0] != Channel.HOTLINE]
         self.fields["urgency"].choices = Urgency.choices
         self.initial.setdefault("submission", uuid.uuid4())
+
+    def places(self, name):
+        """The user's places of one level: "grid", "building" or "unit"."""
+        model, related, order = PLACES[name]
+        return self.scope.narrow(model.objects.select_related(related)).order_by(*order)
+
+    def full_clean(self):
+        if self.is_bound:
+            self.find_places()
+            # A place sent that was not found at once is looked up by its field as usual.
+            for name in PLACES:
+                field, sent = self.fields[name], self.data.get(self.add_prefix(name))
+                if sent not in field.empty_values and str(sent) not in (field.known or {}):
+                    field.queryset = self.places(name)
+        super().full_clean()
+
+    def find_places(self):
+        """The places sent, found at once: the narrowest one sent (unit, else building, else
+        grid) among the user's places, with the wider ones and the community and street the
+        new case takes from them, in one query. A unit among the user's places is in a
+        building and a grid among them too; a place sent that is not found here (another
+        building's, say) is looked up by its field as usual, and refused as before."""
+        if not self.is_bound:
+            return
+        sent = {}
+        for name in ("unit", "building", "grid"):
+            try:
+                sent[name] = int(self.data.get(self.add_prefix(name)) or 0)
+            except (TypeError, ValueError):
+                sent[name] = 0
+        found = {}
+        if sent["unit"]:
+            unit = self._first("unit", sent["unit"], "building__grid__community__street")
+            if unit is not None:
+                found = {"unit": unit, "building": unit.building, "grid": unit.building.grid}
+        elif sent["building"]:
+            building = self._first("building", sent["building"], "grid__community__street")
+            if building is not None:
+                found = {"building": building, "grid": building.grid}
+        elif sent["grid"]:
+            grid = self._first("grid", sent["grid"], "community__street")
+            if grid is not None:
+                found = {"grid": grid}
+        for name, place in found.items():
+            self.fields[name].known = {str(place.pk): place}
+
+    def _first(self, name, pk, *related):
+        places = self.places(name).select_related(*related)
+        return places.filter(pk=pk).order_by().first()  # one row by its key: no sorting
+
+    def _get_validation_exclusions(self):
+        # The places and the category were each found by their field among the user's places
+        # (the active categories): the model's own check that they exist would only ask again.
+        return super()._get_validation_exclusions() | {"grid", "building", "unit", "category"}
 
     def clean(self):
         # The narrowest place chosen decides the wider ones; a mismatch is refused, not fixed.
@@ -341,10 +417,17 @@ class LogCaseForm(forms.ModelForm):
         if grid is None and not self.has_error("grid"):
             self.add_error("grid", _("Choose where the request is from."))
         repeats = data.get("duplicate_of")
-        if repeats is not None and not self.errors:
+        if repeats is None or self.has_error("duplicate_of"):
+            return data
+        if not self.errors:
+            # One query: the case named is among the open cases the new one may repeat.
             candidate = Case(grid=grid, building=building, unit=unit, category=data.get("category"))
-            if not self.similar(candidate).filter(pk=repeats.pk).exists():
+            data["duplicate_of"] = self.similar(candidate).filter(pk=repeats).first()
+            if data["duplicate_of"] is None:
                 self.add_error("duplicate_of", REPEAT_GONE)
+        elif not self.scope.narrow(Case.objects.filter(pk=repeats)).exists():
+            # Sent back for other fields: a case outside the user's places is named at once.
+            self.add_error("duplicate_of", REPEAT_GONE)
         return data
 
     def similar(self, candidate):

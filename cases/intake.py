@@ -47,43 +47,60 @@ def log_case(form, user) -> Case:
         return earlier
 
 
-def save_new_case(case, photos, user=None, repeats=None) -> Case:
+def save_new_case(case, photos, user=None, repeats=None, attempts=5) -> Case:
     """A new case in 点单 with its photos and first history row; `user` None: the resident.
 
     `repeats`: the older open case the user marked this one as repeating; the link is made in
     the same transaction, with its own history row. Should that case have been closed in the
     meantime, the new case is saved unlinked: it is then handled on its own, like any other.
+
+    Tracking codes are random (40 bits); at city scale two can meet. The insert that finds its
+    code taken fails its transaction, which is then made again with a new code: nothing of it
+    was kept, and the usual insert needs no savepoint of its own.
     """
-    with transaction.atomic():
-        if repeats is not None:
-            repeats = (
-                Case.objects.select_for_update()
-                .filter(pk=repeats.pk, state__in=OPEN_STATES, duplicate_of__isnull=True)
-                .first()
-            )
-            case.duplicate_of = repeats
-        case.community_id = case.grid.community_id
-        case.street_id = case.grid.community.street_id
-        case.created_by = user
-        case.state = State.SUBMITTED
-        case.created_at = timezone.now()
-        case.response_deadline = first_response_deadline(
-            case.created_at, case.grid.community.street, case.urgency
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return _save_new_case(case, photos, user, repeats)
+        except IntegrityError as error:
+            if "tracking_code" not in str(error) or attempt == attempts - 1:
+                raise
+            case.tracking_code = new_tracking_code()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _save_new_case(case, photos, user, repeats):
+    if repeats is not None:
+        repeats = (
+            Case.objects.select_for_update()
+            .filter(pk=repeats.pk, state__in=OPEN_STATES, duplicate_of__isnull=True)
+            .first()
         )
-        case.accept_by = case.response_deadline
-        _insert_with_a_free_tracking_code(case)
-        for photo in photos or []:
-            add_photo(case, photo, user)
-        CaseEvent.objects.create(
-            case=case,
-            move="log",
-            from_state="",
-            to_state=State.SUBMITTED,
-            actor=user,
-            details={"channel": case.channel},
-        )
-        if case.duplicate_of_id:
-            record_link(case, case.duplicate_of, user)
+        case.duplicate_of = repeats
+    # The grid comes with its community and street when the form found it (LogCaseForm).
+    community = case.grid.community
+    case.community_id = community.pk
+    case.street_id = community.street_id
+    case.created_by = user
+    case.state = State.SUBMITTED
+    case.created_at = timezone.now()
+    case.response_deadline = first_response_deadline(
+        case.created_at, community.street, case.urgency
+    )
+    case.accept_by = case.response_deadline
+    case.save(force_insert=True)
+    for photo in photos or []:
+        add_photo(case, photo, user)
+    CaseEvent.objects.create(
+        case=case,
+        move="log",
+        from_state="",
+        to_state=State.SUBMITTED,
+        actor=user,
+        details={"channel": case.channel},
+    )
+    if case.duplicate_of_id:
+        record_link(case, case.duplicate_of, user)
     return case
 
 
@@ -113,16 +130,3 @@ def possible_duplicates(case: Case, among=None):
     if case.created_at:
         found = found.filter(created_at__lt=case.created_at)
     return found.order_by("-created_at")
-
-
-def _insert_with_a_free_tracking_code(case, attempts=5):
-    """Tracking codes are random (40 bits); at city scale two can meet, so draw again."""
-    for attempt in range(attempts):
-        try:
-            with transaction.atomic():
-                case.save(force_insert=True)
-            return
-        except IntegrityError as error:
-            if "tracking_code" not in str(error) or attempt == attempts - 1:
-                raise
-            case.tracking_code = new_tracking_code()

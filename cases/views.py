@@ -4,17 +4,19 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import format_html_join
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import PEOPLE, owners_in_scope
 from common import fragments
@@ -244,7 +246,7 @@ def case_new(request):
                 % {"code": case.tracking_code},
             )
             return redirect("cases:detail", case.pk)
-    grids = naturally(form.fields["grid"].queryset, key=lambda g: f"{g.community.name} {g.name}")
+    grids = naturally(form.places("grid"), key=lambda g: f"{g.community.name} {g.name}")
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
     chosen_building = _chosen(form, "building")
     context = {
@@ -365,48 +367,90 @@ def place_picker(request):
 
 
 # The case page --------------------------------------------------------------------------
+# What the case page lists besides the case, by its reverse relation: the case comes with
+# whether it has any (EXISTS, one index probe each), and the page asks only for the lists a case
+# has; most cases have no photos, escalations, repeats, rating or meetings.
+LISTED = ("tasks", "photos", "escalations", "duplicates", "rating", "agenda_items", "external")
+
+
+def _has_any(relation):
+    field = Case._meta.get_field(relation)
+    rows = field.related_model._base_manager.filter(**{field.field.name: OuterRef("pk")})
+    return Exists(rows)
+
+
+HAS_ANY = {f"has_{relation}": _has_any(relation) for relation in LISTED}  # built once
+
+
 def _load_case(request, pk):
-    return request.scope.get(
-        # Few joins (PostgreSQL plans wide joins slowly); the rest comes by id, one query each.
-        Case.objects.select_related("grid", "category")
-        .prefetch_related(
-            "community", "street", "building", "unit", "owner", "created_by", "duplicate_of"
-        )
-        .annotate(open_task_count=count_of(Task.objects.filter(status=TaskStatus.OPEN), "case")),
+    case = request.scope.get(
+        # Few joins (PostgreSQL plans wide joins slowly: about 2 ms for seven tables, 0.3 ms
+        # for three); the places below the grid come by id, one query each.
+        Case.objects.select_related("grid", "category", "community")
+        .prefetch_related("building", "unit", "duplicate_of")
+        .annotate(
+            open_task_count=count_of(Task.objects.filter(status=TaskStatus.OPEN), "case"),
+            **HAS_ANY,
+        ),
         pk=pk,
     )
+    # The owner and who logged it, in one query (often the same person).
+    people = {case.owner_id, case.created_by_id} - {None}
+    if people:
+        found = get_user_model()._base_manager.in_bulk(people)
+        if case.owner_id:
+            case.owner = found[case.owner_id]
+        if case.created_by_id:
+            case.created_by = found[case.created_by_id]
+    return case
 
 
-def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=None):
-    """Render the case page; `bound` replaces one action's empty form with the submitted one."""
+def _listed(case, relation, queryset=None):
+    """The rows of `relation` the page shows: none asked for when the case has none."""
+    if not getattr(case, f"has_{relation}", True):
+        return []
+    return list(queryset if queryset is not None else getattr(case, relation).all())
+
+
+def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=200, phone=None):
+    """Render the case page. `bound` replaces forms with the submitted ones; `opened` names
+    a form drawn in the page, open (its URL asked for without JavaScript, see CASE_FORMS)."""
     scope, user = request.scope, request.user
-    bound = bound or {}
+    drawn = dict(bound or {})
+    if opened and opened not in drawn:
+        drawn[opened] = _empty_form(opened, case, user)
     moves = [
-        (move, bound.get(move.name) or move_form(move.name, case, user=user))
+        (
+            move,
+            drawn.get(move.name)
+            or (move_form(move.name, case, user=user) if move.name in DRAWN_WITH_PAGE else None),
+        )
         for move in workflow.available_moves(scope, user, case)
     ]
     blocked = workflow.blocked_moves(scope, user, case)
-    tasks = list(case.tasks.select_related("owner_user", "owner_contact"))
+    tasks = _listed(case, "tasks", case.tasks.select_related("owner_user", "owner_contact"))
     for task in tasks:
         task.badge = _task_badge(task)
     events = list(case.events.select_related("actor"))
-    agenda_items = list(case.agenda_items.select_related("meeting"))
+    agenda_items = _listed(case, "agenda_items", case.agenda_items.select_related("meeting"))
     may_link = workflow.may_link(scope, user, case)
-    may_manage_tasks = workflow.may_add_tasks(scope, user, case)
     context = {
         "case": case,
         "moves": moves,
+        "opened": opened,
         "blocked": blocked,
         "events": events,
         "tasks": tasks,
         "deadline_follows_plan": case.state in workflow.TASK_STATES
         and any(t.status == TaskStatus.OPEN for t in tasks),
-        "task_form": bound.get("task")
-        or (TaskForm(case=case, prefix="task") if may_manage_tasks else None),
+        "may_manage_tasks": workflow.may_add_tasks(scope, user, case),
+        "task_form": drawn.get("task"),
         "closable_tasks": {t.pk for t in tasks if workflow.may_close_task(scope, user, case, t)},
-        "photos": list(case.photos.all()),
-        "escalations": list(case.escalations.select_related("raised_by", "answered_by")),
-        "duplicates": list(case.duplicates.all()),
+        "photos": _listed(case, "photos"),
+        "escalations": _listed(
+            case, "escalations", case.escalations.select_related("raised_by", "answered_by")
+        ),
+        "duplicates": _listed(case, "duplicates"),
         "similar": list(
             possible_duplicates(case, among=scope.narrow(Case.objects.all()))[:SIMILAR_SHOWN]
         )
@@ -417,21 +461,74 @@ def _case_page(request, case, *, bound=None, refusal=None, status=200, phone=Non
         "may_answer": workflow.may_answer_escalation(scope, case),
         "may_link": may_link,
         "may_link_as_repeat": may_link and not case.duplicate_of_id,
-        "escalate_form": bound.get("escalate") or EscalateForm(prefix="escalate"),
-        "answer_form": bound.get("answer") or AnswerEscalationForm(prefix="answer"),
-        "duplicate_form": bound.get("duplicate") or LinkDuplicateForm(prefix="duplicate"),
+        "escalate_form": drawn.get("escalate"),
+        "answer_form": drawn.get("answer") or AnswerEscalationForm(prefix="answer"),
+        "duplicate_form": drawn.get("duplicate"),
         "refusal": refusal,
         "phone": phone,
         # The meetings that took the case up (提/议/决), linked both ways.
         "agenda_items": agenda_items,
-        "readable_meetings": _readable_meetings(scope, case),
-        "rating": ResidentRating.objects.filter(case=case).first(),
-        "anonymise_form": (bound.get("anonymise") or AnonymiseForm(prefix="anonymise"))
-        if scope.is_street_staff and not case.anonymised_at
+        "readable_meetings": _readable_meetings(scope, case, agenda_items),
+        "rating": ResidentRating.objects.filter(case=case).first()
+        if getattr(case, "has_rating", True)
         else None,
+        "may_anonymise": scope.is_street_staff and not case.anonymised_at,
+        "anonymise_form": drawn.get("anonymise"),
     }
     context.update(panels.context(scope, user, case))  # e.g. the meetings' emergency session
-    return _private(render(request, "cases/detail.html", context, status=status))
+    response = render(request, "cases/detail.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return _private(response)
+
+
+# The case page's forms. A form is drawn with the page only when the page must show it at
+# once: sent back with its errors, asked for without JavaScript (below), or needed offline (the
+# follow-up visit, recorded on a kept page without a signal: static/js/offline.js). Any other
+# form waits in its panel and is fetched when the panel is opened (htmx), from the URL it is
+# sent to: a GET there draws it after the same checks its POST makes first, so a form refused
+# meanwhile says why (409) and a case outside the user's places is a 404. Without JavaScript
+# the panel holds a link to that URL, which answers with the case page and that form open.
+DRAWN_WITH_PAGE = {"verify"}
+CASE_FORMS = {
+    # name (the form's prefix): (its template, the empty form for a case and a user)
+    "task": ("cases/_task_form.html", lambda case, user: TaskForm(case=case, prefix="task")),
+    "escalate": ("cases/_escalate_form.html", lambda case, user: EscalateForm(prefix="escalate")),
+    "duplicate": (
+        "cases/_duplicate_form.html",
+        lambda case, user: LinkDuplicateForm(prefix="duplicate"),
+    ),
+    "anonymise": (
+        "cases/_anonymise_form.html",
+        lambda case, user: AnonymiseForm(prefix="anonymise"),
+    ),
+}
+
+
+def _empty_form(name, case, user):
+    if name in workflow.MOVES:
+        return move_form(name, case, user=user)
+    return CASE_FORMS[name][1](case, user)
+
+
+def _form_on_request(request, case, name, refusal):
+    """A GET on a case form's URL: the form alone for its panel (htmx), or the case page with
+    the form open. `refusal` is what the form's POST would answer first (409)."""
+    if request.htmx:
+        if refusal:
+            response = render(request, "cases/_form_refused.html", {"refusal": refusal}, status=409)
+        else:
+            template = CASE_FORMS[name][0] if name in CASE_FORMS else "cases/_move_form.html"
+            context = {
+                "case": case,
+                "move": workflow.MOVES.get(name),
+                "form": _empty_form(name, case, request.user),
+            }
+            response = render(request, template, context)
+        patch_vary_headers(response, ["HX-Request"])
+        return _private(response)
+    if refusal:
+        return _case_page(request, case, refusal=refusal, status=409)
+    return _case_page(request, case, opened=name)
 
 
 TASK_BADGES = {TaskStatus.DONE: "text-bg-success", TaskStatus.DROPPED: "text-bg-secondary"}
@@ -443,10 +540,12 @@ def _task_badge(task):
     return "text-bg-danger" if task.is_overdue else "text-bg-light"
 
 
-def _readable_meetings(scope, case) -> set:
+def _readable_meetings(scope, case, agenda_items) -> set:
     """The meetings that took this case up and that this user may open; the others are shown
     as text. Who may read a meeting is decided in accounts/scope.py (agenda items carry the
-    meeting's readers)."""
+    meeting's readers). A case on no meeting's agenda (most cases) has none to ask about."""
+    if not agenda_items:
+        return set()
     return set(scope.readable(case.agenda_items.all()).values_list("meeting_id", flat=True))
 
 
@@ -457,14 +556,15 @@ def case_detail(request, pk):
     return offline_cacheable(_case_page(request, _load_case(request, pk)), request.user)
 
 
-def _act(request, pk, *, run, success, form=None, form_name="", check=None):
+def _act(request, pk, *, run, success, form=None, form_name="", check=None, case=None):
     """Run one workflow action from the case page; on refusal show the page with why.
 
     The order keeps what a user is told honest: first whether they may do it at all (409),
     then their fields (400), then the action itself, which checks everything again under
-    the case's lock.
+    the case's lock. `case` is the case the view has loaded already (through the scope).
     """
-    case = _load_case(request, pk)  # 404 before anything else for a case outside the scope
+    if case is None:
+        case = _load_case(request, pk)  # 404 before anything else for a case outside the scope
     reason = check(case) if check else None
     if reason:
         return _case_page(request, case, refusal=reason, status=409)
@@ -490,17 +590,25 @@ def _act(request, pk, *, run, success, form=None, form_name="", check=None):
     return redirect("cases:detail", case.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @accepts_upload(photos_upload_bytes(*MOVE_FORMS.values()))
 def case_move(request, pk, move):
+    """POST makes the move; GET draws its form (see CASE_FORMS)."""
     if move not in workflow.MOVES:
         raise Http404
     scope, user = request.scope, request.user
     case = _load_case(request, pk)
+
+    def check(case):
+        return workflow.refusal(scope, user, case, workflow.MOVES[move])
+
+    if request.method == "GET":
+        return _form_on_request(request, case, move, check(case))
     return _act(
         request,
         pk,
-        check=lambda case: workflow.refusal(scope, user, case, workflow.MOVES[move]),
+        case=case,
+        check=check,
         form=move_form(move, case, request.POST, request.FILES),
         form_name=move,
         run=lambda form: workflow.perform(scope, user, pk, move, form.inputs()),
@@ -508,14 +616,21 @@ def case_move(request, pk, move):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def task_add(request, pk):
     scope, user = request.scope, request.user
     case = _load_case(request, pk)
+
+    def check(case):
+        return workflow.task_refusal(scope, user, case)
+
+    if request.method == "GET":
+        return _form_on_request(request, case, "task", check(case))
     return _act(
         request,
         pk,
-        check=lambda case: workflow.task_refusal(scope, user, case),
+        case=case,
+        check=check,
         form=TaskForm(request.POST, case=case, prefix="task"),
         form_name="task",
         run=lambda form: workflow.add_task(scope, user, pk, form.inputs()),
@@ -539,13 +654,21 @@ def task_close(request, pk, task_pk, status):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_escalate(request, pk):
     scope, user = request.scope, request.user
+    case = _load_case(request, pk)
+
+    def check(case):
+        return workflow.escalation_refusal(scope, user, case)
+
+    if request.method == "GET":
+        return _form_on_request(request, case, "escalate", check(case))
     return _act(
         request,
         pk,
-        check=lambda case: workflow.escalation_refusal(scope, user, case),
+        case=case,
+        check=check,
         form=EscalateForm(request.POST, prefix="escalate"),
         form_name="escalate",
         run=lambda form: workflow.escalate(scope, user, pk, form.cleaned_data["reason"]),
@@ -571,17 +694,23 @@ def escalation_answer(request, pk, escalation_pk):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_link_duplicate(request, pk):
     scope, user = request.scope, request.user
+    case = _load_case(request, pk)
+
+    def check(case):
+        if workflow.may_link(scope, user, case):
+            return None
+        return _("Your role does not allow linking this case.")
+
+    if request.method == "GET":
+        return _form_on_request(request, case, "duplicate", check(case))
     return _act(
         request,
         pk,
-        check=lambda case: (
-            None
-            if workflow.may_link(scope, user, case)
-            else _("Your role does not allow linking this case.")
-        ),
+        case=case,
+        check=check,
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(
@@ -599,13 +728,16 @@ def case_phone(request, pk):
     return _case_page(request, case, phone=case.resident_phone)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_anonymise(request, pk):
-    """Street staff anonymise a resident's cases in their street on the resident's request."""
+    """Street staff anonymise a resident's cases in their street on the resident's request;
+    GET draws the form (see CASE_FORMS)."""
     scope = request.scope
     case = _load_case(request, pk)
     if not scope.is_street_staff:
         raise Http404
+    if request.method == "GET":
+        return _form_on_request(request, case, "anonymise", None)
     form = AnonymiseForm(request.POST, prefix="anonymise")
     if not form.is_valid():
         refusal = _("Give the reason and tick the confirmation; nothing was changed.")

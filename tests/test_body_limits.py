@@ -113,7 +113,7 @@ def test_photos_within_the_limits_still_go(client, unit):
 # Which pages send files, by the templates that hold a multipart form.
 UPLOAD_PAGES = {
     "cases/new.html": ["cases:new"],
-    "cases/detail.html": ["cases:move"],
+    "cases/_move_form.html": ["cases:move"],  # drawn in the case page or fetched into it
     "grids/import_upload.html": ["grids:import"],
     "residents/request.html": ["residents:place"],
 }

@@ -61,6 +61,12 @@ def case_urls(case):
     from cases.workflow import MOVES
 
     urls += [("post", reverse("cases:move", args=[case.pk, name])) for name in MOVES]
+    # The forms the case page's panels fetch (GET on the URL each form is sent to).
+    urls += [("get", reverse("cases:move", args=[case.pk, name])) for name in MOVES]
+    urls += [
+        ("get", reverse(name, args=[case.pk]))
+        for name in ("cases:task_add", "cases:escalate", "cases:link_duplicate", "cases:anonymise")
+    ]
     return urls
 
 

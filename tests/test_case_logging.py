@@ -107,6 +107,34 @@ def test_a_place_outside_the_users_grids_is_refused(personas, places, login):
     assert "这个单元不在所选楼栋内" in response.content.decode() and not Case.objects.exists()
 
 
+@pytest.mark.parametrize("sent", [("unit",), ("building",), ("grid",), ("unit", "grid")])
+def test_the_narrowest_place_sent_decides_the_wider_ones(personas, places, login, sent):
+    """The form finds the places in one query through the narrowest one sent; the case gets
+    that place and the ones above it, down to its street."""
+    unit = places.leaders[places.cg2].unit
+    full = {"grid": places.cg2.pk, "building": unit.building_id, "unit": unit.pk}
+    data = tap_request(places, **{name: full[name] if name in sent else "" for name in full})
+    response = login(personas.officer_chunguang).post(reverse("cases:new"), data)
+    assert response.status_code == 302
+    case = Case.objects.get()
+    narrowest = sent[0]
+    assert case.unit == (unit if narrowest == "unit" else None)
+    assert case.building == (unit.building if narrowest in ("unit", "building") else None)
+    assert (case.grid, case.community, case.street) == (
+        places.cg2,
+        places.chunguang,
+        places.street,
+    )
+
+
+def test_a_building_of_another_grid_than_the_one_chosen_is_refused(personas, places, login):
+    other = places.leaders[places.cg2].unit
+    data = tap_request(places, unit="", building=other.building_id)  # the grid is cg1's
+    response = login(personas.officer_chunguang).post(reverse("cases:new"), data)
+    assert response.status_code == 400
+    assert "这个楼栋不在所选网格内" in response.content.decode() and not Case.objects.exists()
+
+
 def test_too_large_a_photo_is_refused(personas, places, login, settings):
     settings.CASE_PHOTO_MAX_BYTES = 1000
     client = login(personas.worker_cg1)

@@ -15,6 +15,7 @@ from grids.models import Contact, ContactKind
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}  # as the case page's panels ask for their forms
 
 
 def later(days=2):
@@ -303,7 +304,8 @@ def test_the_unit_leader_and_a_resident_representative_can_own_tasks(places, per
         name="居民代表老赵",
     )
     other_grid = places.leaders[places.cg2]
-    page = client.get(reverse("cases:detail", args=[tap.pk])).content.decode()
+    # The task form comes when its panel is opened (htmx).
+    page = client.get(reverse("cases:task_add", args=[tap.pk]), headers=HTMX).content.decode()
     offered = re.search(r'name="task-owner_contact"[^>]*>(.*?)</select>', page, re.S).group(1)
     assert leader.name in offered and rep.name in offered and other_grid.name not in offered
     due = (timezone.localdate() + timedelta(days=7)).isoformat()

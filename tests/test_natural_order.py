@@ -53,7 +53,10 @@ def test_every_owner_list_is_in_natural_order(places, personas, workers, login):
     assert _in_order([label for _v, label in OwnerForm(case=case).fields["owner"].choices])
     task_form = TaskForm(case=case)
     assert _in_order([label for _v, label in task_form.fields["owner_user"].choices])
-    page = login(personas.officer_chunguang).get(reverse("cases:detail", args=[case.pk]))
+    # The move's form, as its panel on the case page fetches it (htmx).
+    page = login(personas.officer_chunguang).get(
+        reverse("cases:move", args=[case.pk, "accept"]), headers={"HX-Request": "true"}
+    )
     html = page.content.decode()
     assert _in_order(_options(html, "accept-owner"))
     bulk = login(personas.officer_chunguang).get(reverse("cases:list")).content.decode()

@@ -13,7 +13,13 @@ register = template.Library()
 def outside_source(context, case):
     """The case page's panel for a case from outside: the hotline's order number, deadlines,
     the status messages sent back with their state, and the extension request."""
-    ref = ExternalRef.objects.select_related("partner").filter(case_id=case.pk).first()
+    # The case page loads whether the case came from outside (`has_external`): most did not.
+    came_from_outside = getattr(case, "has_external", True)
+    ref = (
+        ExternalRef.objects.select_related("partner").filter(case_id=case.pk).first()
+        if came_from_outside
+        else None
+    )
     scope = context["request"].scope
     return {
         "case": case,

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import Case, CasePhoto, State
 from tests.browser.steps import (
@@ -77,11 +78,19 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     assert "已接单" in page.get_by_test_id("case-state").inner_text()
 
     # A stale page: the same move pressed again in another tab is refused, nothing changes.
-    stale = browser.new_page()
+    stale, late = browser.new_page(), browser.new_page()
     stale.goto(case_url)
+    late.goto(case_url)
+    stale_propose = open_move(stale, "propose")  # its form comes into the other tab's panel
+    stale_propose.get_by_role("button", name=re.compile("^确认")).wait_for()
     confirm(open_move(page, "propose"))
-    confirm(open_move(stale, "propose"))
+    confirm(stale_propose)
     assert "现在不能" in stale.get_by_test_id("refusal").inner_text()
+    # A panel opened only now, on a page drawn before the move, says why at once.
+    late_propose = open_move(late, "propose")
+    expect(late_propose.get_by_test_id("refusal")).to_contain_text("现在不能")
+    assert late_propose.locator("form").count() == 0
+    late.close()
     assert Case.objects.get().events.filter(move="propose").count() == 1
     stale.close()
 

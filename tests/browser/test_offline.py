@@ -294,3 +294,27 @@ def test_another_worker_on_the_same_phone_never_sees_the_previous_ones_pages_or_
     expect(page.get_by_test_id("queued-item")).to_have_count(0)
     assert "worker_cg2" in page.content() or "用户" in page.content()
     assert_not_readable(page, case)
+
+
+def test_a_form_fetched_when_its_panel_opens_says_it_needs_a_connection(
+    personas, places, page, log_in, offline
+):
+    """A kept case page's forms, but the follow-up visit, come from the server when their
+    panel is opened: without a signal the panel says so and keeps its link for later."""
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED)
+    log_in("worker_cg1")
+    ready(page)
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    offline(True)
+    page.reload()  # the kept page
+    panel = page.locator(
+        "details", has=page.locator("summary", has_text="关联为其他诉求的重复诉求")
+    )
+    panel.locator("summary").click()
+    expect(panel).to_contain_text("打开表单需要网络连接")
+    expect(panel.get_by_role("link", name="打开表单")).to_be_visible()
+    assert panel.locator("form").count() == 0
+    offline(False)
+    page.reload()
+    panel.locator("summary").click()
+    expect(panel.get_by_label("被重复诉求的跟踪码")).to_be_visible()
