@@ -146,12 +146,15 @@ def test_the_case_page_asks_once_for_each_list_whatever_its_length(places, perso
 
 # Logging a case, as the grid worker's phone sends it (grid, building and unit): the session,
 # the user and the roles; the unit with its building, grid, community and street (one query,
-# in the user's places); the category; then in one transaction the case and its first history
-# row (BEGIN and COMMIT, or a savepoint inside the tests' transaction).
-LOG_A_CASE = 3 + 2 + 4
+# in the user's places); the category; then in one transaction the case, its first history
+# row, and its month in the report's rollups with the place totals (one round trip; BEGIN and
+# COMMIT, or a savepoint inside the tests' transaction).
+LOG_A_CASE = 3 + 2 + 5
 # Marked as repeating an open case: + that case among the open cases at the place (one query),
-# locked again in the transaction, and the link's history row.
-LOG_A_REPEAT = LOG_A_CASE + 3
+# locked again in the transaction, and the link's history row; the link takes the case out of
+# the overdue count, so its months are worked out again (the case locked, its history, rating,
+# escalations and months read, and the new months and totals written in one round trip).
+LOG_A_REPEAT = LOG_A_CASE + 3 + 5
 
 
 def test_logging_a_case_runs_its_pinned_queries_whatever_the_rows(places, personas, login):
