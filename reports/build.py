@@ -25,6 +25,7 @@ class Level:
     street: Street | None
     community: Community | None = None
     community_ids: list = field(default_factory=list)
+    every_community: bool = False  # the whole city: meetings counted without a list of ids
     drills: bool = False  # rows link to a community's grids
 
 
@@ -43,7 +44,7 @@ def level_for(scope, params) -> Level:
             "street_id",
             {s.pk: s.name for s in streets},
             None,
-            community_ids=list(Community.objects.values_list("pk", flat=True)),
+            every_community=True,
         )
     if scope.street_ids or scope.is_superuser:
         street = scope.narrow(Street.objects.all()).order_by("pk").first()
@@ -99,11 +100,19 @@ def build(scope, params) -> dict:
     for row_id, name in level.row_names.items():
         figs = live["rows"].get(row_id) or figures.with_rates({}, None)
         frozen_figs = (frozen["rows"] or {}).get(str(row_id)) if frozen else None
-        link = {"community": row_id} if level.group == "community_id" else {"grid": row_id}
+        link = {
+            "street_id": {"city": 1, "street": row_id},
+            "community_id": {"community": row_id},
+            "grid_id": {"grid": row_id},
+        }[level.group]
         if level.community is not None:
             link["community"] = level.community.pk
         rows.append({"id": row_id, "name": name, "live": figs, "frozen": frozen_figs, "link": link})
-    meetings = figures.meetings_held(level.community_ids, period) if level.community_ids else None
+    meetings = (
+        figures.meetings_held(None if level.every_community else level.community_ids, period)
+        if level.every_community or level.community_ids
+        else None
+    )
     trend_months = periods.twelve_months_to(period.month or timezone.localdate().replace(day=1))
     return {
         "period": period,

@@ -16,6 +16,7 @@ from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 from . import figures
 from .build import build, level_for
 from .periods import from_query
+from .templatetags.report_tags import report_cell
 
 COLUMNS = [
     *figures.COUNT_KEYS,
@@ -35,6 +36,19 @@ def report(request):
     context = build(request.scope, request.GET)
     context["columns"] = COLUMNS
     context["card_columns"] = CARD_COLUMNS
+    # Each label translated once, not once per place (a city has a hundred streets).
+    labels = {key: str(figures.LABELS[key][0]) for key in COLUMNS}
+    more = [key for key in COLUMNS if key not in CARD_COLUMNS]
+    period = context["period"]
+    for row in context["rows"]:
+        # Each cell drawn once, for the table and for the phone's card alike.
+        cells = {
+            key: report_cell(row["live"], row["frozen"], key, period, row["link"])
+            for key in COLUMNS
+        }
+        row["cells"] = [cells[key] for key in COLUMNS]
+        row["card_cells"] = [(labels[key], cells[key]) for key in CARD_COLUMNS]
+        row["more_cells"] = [(labels[key], cells[key]) for key in more]
     context["printing"] = request.GET.get("print") == "1"
     context["replica_as_of"] = replica_as_of()
     return render(request, "reports/report.html", context)
@@ -55,6 +69,9 @@ def report_cases(request):
     grid = id_param(request.GET, "grid")
     if grid:
         place &= Q(grid_id=grid)
+    street = id_param(request.GET, "street")  # a street's row of the whole city's report
+    if street:
+        place &= Q(street_id=street)
     if period is None:
         raise Http404
     figure = request.GET.get("figure", "")

@@ -359,3 +359,35 @@ def test_a_past_month_or_year_is_never_called_this_month_live_or_to_date(
         "utf-8-sig"
     )
     assert "实时" not in csv_text and "未冻结" in csv_text
+
+
+def test_the_whole_citys_report_has_a_row_per_street_linking_to_that_streets_cases(
+    places, personas, login, october
+):
+    """The city's administrators: a row per street, headed 街道, each count a link to that
+    street's cases alone."""
+    from tests.factories import UserFactory
+
+    youyi_case = CaseFactory(
+        grid=places.other_street.communities.get().grids.get(),
+        created_at=at("2026-10-12 10:00"),
+        response_deadline=at("2026-10-14 10:00"),
+    )
+    client = login(UserFactory(username="city_admin", is_superuser=True, is_staff=True))
+    page = report(client, city=1, **OCTOBER)
+    rows = {row["name"]: row for row in page.context["rows"]}
+    assert rows["友谊街道"]["live"]["received"] == 1
+    street_total = figures_of(login(personas.street_staff), **OCTOBER)["received"]
+    assert rows[places.street.name]["live"]["received"] == street_total
+    client = login(UserFactory(username="city_admin_2", is_superuser=True, is_staff=True))
+    html = report(client, city=1, **OCTOBER).content.decode()
+    assert '<th scope="col">街道</th>' in html
+    street = places.other_street.pk
+    link = re.search(
+        rf'href="(/reports/cases/\?figure=received&amp;month=2026-10&amp;city=1&amp;street={street})"',
+        html,
+    )
+    assert link, "the 友谊街道 row's count links to its cases"
+    behind = client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert youyi_case.tracking_code in behind
+    assert october["a"].tracking_code not in behind  # 春光's case is another street's
