@@ -12,5 +12,6 @@ DATABASES["default"] = env.db(
 )
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # as the peer's settings
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True  # as in production (base.py)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -86,6 +86,21 @@ def new_tracking_code() -> str:
     return "YJ" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
 
 
+# Open and not linked as a repeat: the cases that can be overdue (partial indexes below; the
+# same states as OPEN_STATES, which is defined after the model).
+OPEN_AND_NOT_A_REPEAT = models.Q(
+    duplicate_of__isnull=True,
+    state__in=[
+        State.SUBMITTED,
+        State.ACCEPTED,
+        State.PROPOSED,
+        State.DELIBERATING,
+        State.DECIDED,
+        State.IN_PROGRESS,
+    ],
+)
+
+
 class Case(models.Model):
     scope_paths = {
         "street": "street_id",
@@ -199,6 +214,20 @@ class Case(models.Model):
             models.Index(fields=["grid", "category", "state"]),
             models.Index(fields=["state", "response_deadline"]),
             models.Index(fields=["state", "follow_up_due"]),
+            # The overdue counts of the workbench: a street's or community's open cases past
+            # their deadline, read as one small index range however many cases are closed.
+            models.Index(
+                fields=["street", "response_deadline"],
+                condition=OPEN_AND_NOT_A_REPEAT,
+                name="case_open_street_deadline",
+            ),
+            models.Index(
+                fields=["community", "response_deadline"],
+                condition=OPEN_AND_NOT_A_REPEAT,
+                name="case_open_community_deadline",
+            ),
+            # The list filtered by state and category: counted from the index.
+            models.Index(fields=["street", "state", "category"], name="case_street_state_category"),
         ]
 
     def __str__(self):

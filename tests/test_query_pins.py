@@ -33,9 +33,9 @@ PINS = {
     # asked for; the move forms come when their panel is opened (test_case_forms.py).
     "case page": ("officer_chunguang", EVERY_PAGE + 4),
     # + the street, its communities, the month's figures (the rollups' sums by community, and
-    # the medians by community and overall in one query), the frozen month, meetings held by kind, by venue
-    # and attendances, the category names, cases by category, by channel, whether any came
-    # from the hotline, and the 12-month trend (one query of the rollups)
+    # the medians by community and overall in one query), the frozen month, meetings held by
+    # kind, by venue and attendances, the category names, cases by category, by channel,
+    # whether any came from the hotline, and the 12-month trend (one query of the rollups)
     "report": ("street_staff", EVERY_PAGE + 13),
     # + the meeting, its agenda items, participants, the community's cases offered for the
     # agenda, the outside bodies offered for invitation, and the meeting's history
