@@ -138,8 +138,8 @@ def build(scope, params) -> dict:
 
 
 def _hotline(place, level, period):
-    """The 12345 orders' figures, when the place has any (one query when it has none)."""
-    if not Case.objects.filter(place, channel=Channel.HOTLINE).exists():
+    """The 12345 orders' figures, when any counted in the period (one query when none did)."""
+    if not monthly.any_counted(place, period, Channel.HOTLINE):
         return None
     return monthly.compute(place, level.group, period, channel=Channel.HOTLINE)["total"]
 

@@ -316,9 +316,7 @@ def breakdown(place: Q, period) -> dict:
 def meetings_held(community_ids, period) -> dict:
     """Meetings held in the period by kind and venue, and their attendances; `community_ids`
     None counts every community's (the whole city)."""
-    held = Meeting.objects.filter(state__in=HELD_STATES).filter(
-        _in(period, "starts_at")
-    )
+    held = Meeting.objects.filter(state__in=HELD_STATES).filter(_in(period, "starts_at"))
     if community_ids is not None:
         held = held.filter(community_id__in=community_ids)
     by_kind = dict(held.values_list("kind").annotate(n=Count("id")))

@@ -11,9 +11,10 @@ from collections import defaultdict
 
 from django.db import connection
 from django.db.models import Q, Sum
+from django.utils import timezone
 
 from cases.categories import category_label
-from cases.models import Category, Channel
+from cases.models import Case, Category, Channel
 
 from . import figures
 from .models import FIGURE_COLUMNS, CaseMonth, Level, PlaceMonth
@@ -100,6 +101,19 @@ def _medians(place, group, period, channel) -> dict:
         durations[key].append(seconds / 86400)
         durations["total"].append(seconds / 86400)
     return {key: statistics.median(values) for key, values in durations.items()}
+
+
+def any_counted(place: Q, period, channel) -> bool:
+    """Whether any case of `channel` counts in a figure of the period at the place: the
+    rollups' months, or the cases themselves for a place they cannot express."""
+    level = level_for(place)
+    if level is None:
+        return Case.objects.filter(place, channel=channel).exists()
+    start = timezone.localtime(period.start).date().replace(day=1)
+    end = timezone.localtime(period.end).date()
+    return PlaceMonth.objects.filter(
+        place, level=level, month__gte=start, month__lt=end, channel=channel
+    ).exists()
 
 
 def breakdown(place: Q, period) -> dict:

@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -16,7 +18,7 @@ from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
 from . import figures
 from .build import build, level_for
 from .periods import from_query
-from .templatetags.report_tags import report_cell
+from .templatetags.report_tags import cell_writer
 
 COLUMNS = [
     *figures.COUNT_KEYS,
@@ -40,15 +42,14 @@ def report(request):
     labels = {key: str(figures.LABELS[key][0]) for key in COLUMNS}
     more = [key for key in COLUMNS if key not in CARD_COLUMNS]
     period = context["period"]
+    cell = cell_writer(period)
     for row in context["rows"]:
         # Each cell drawn once, for the table and for the phone's card alike.
-        cells = {
-            key: report_cell(row["live"], row["frozen"], key, period, row["link"])
-            for key in COLUMNS
-        }
-        row["cells"] = [cells[key] for key in COLUMNS]
-        row["card_cells"] = [(labels[key], cells[key]) for key in CARD_COLUMNS]
-        row["more_cells"] = [(labels[key], cells[key]) for key in more]
+        cells = {key: cell(row["live"], row["frozen"], key, row["link"]) for key in COLUMNS}
+        # Joined here: a template loop over 3,000 cells was a third of the city's page.
+        row["table_cells"] = mark_safe("".join(f"<td>{cells[key]}</td>" for key in COLUMNS))
+        row["card_cells"] = _card_figures(labels, cells, CARD_COLUMNS, "col-4", "mb-0 fw-semibold")
+        row["more_cells"] = _card_figures(labels, cells, more, "col-6", "mb-0")
     context["printing"] = request.GET.get("print") == "1"
     context["replica_as_of"] = replica_as_of()
     return render(request, "reports/report.html", context)
@@ -197,3 +198,14 @@ def report_export(request, file_format):
                 more_sheets=_breakdown_sheets(context),
             )
     return spreadsheet_response(content, file_format, filename)
+
+
+def _card_figures(labels, cells, keys, width, value_class):
+    """A place's figures on the phone's card: label and value pairs (cells are safe HTML)."""
+    return mark_safe(
+        "".join(
+            f'<div class="{width}"><dt class="fw-normal text-body-secondary">'
+            f'{escape(labels[key])}</dt><dd class="{value_class}">{cells[key]}</dd></div>'
+            for key in keys
+        )
+    )

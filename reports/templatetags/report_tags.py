@@ -2,7 +2,7 @@ from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -24,36 +24,46 @@ def _help_texts(language: str) -> dict:
     return {key: escape(str(help_text)) for key, (_label, help_text) in LABELS.items()}
 
 
+def cell_writer(period):
+    """What draws a figure's cell, with what every cell of the page shares worked out once:
+    the whole city's report draws some 3,000 cells (a hundred streets, on the table and on the
+    phone's cards), and a template per cell was most of its time. Values are numbers; every
+    text is escaped."""
+    help_texts = _help_texts(get_language())
+    cases_url = escape(_cases_url(get_script_prefix()))
+    live_title = escape(_("Today's figure: it changed after the month was frozen"))
+    now_word = escape(_("now"))
+    place_queries = {}  # a row's place, encoded once for its dozen cells
+
+    def cell(live, frozen, key, place=None):
+        value = live.get(key) if live else None
+        published = frozen.get(key) if frozen else None
+        shown = published if frozen else value
+        unit = "%" if key.endswith("_rate") else ""
+        text = "—" if shown is None else escape(f"{shown}{unit}")
+        if key in COUNT_KEYS and shown:
+            where = tuple(place.items()) if place else ()
+            if where not in place_queries:
+                place_queries[where] = escape(f"&{urlencode(where)}" if where else "")
+            link = f"{cases_url}?figure={key}&amp;{escape(period.query)}{place_queries[where]}"
+            html = f'<span title="{help_texts[key]}"><a href="{link}">{text}</a></span>'
+        else:
+            html = f'<span title="{help_texts[key]}">{text}</span>'
+        if frozen and value != published and value is not None:
+            html += (
+                f' <span class="small text-warning-emphasis" title="{live_title}"'
+                f' data-testid="live-figure">({now_word} {escape(value)}{unit})</span>'
+            )
+        return mark_safe(html)  # noqa: S308 — built above from escaped parts
+
+    return cell
+
+
 @register.simple_tag
 def report_cell(live, frozen, key, period, place=None):
     """One figure: the published value, the live one beside it when it has changed since,
-    a hover text saying what it counts, and a link to the cases behind a count.
-
-    Written here rather than in a template: the whole city's report draws some 3,000 cells
-    (a hundred streets, on the table and on the phone's cards), and a template per cell was
-    most of its time. Values are numbers; every text is escaped."""
-    value = live.get(key) if live else None
-    published = frozen.get(key) if frozen else None
-    shown = published if frozen else value
-    unit = "%" if key.endswith("_rate") else ""
-    text = "—" if shown is None else escape(f"{shown}{unit}")
-    help_text = _help_texts(get_language())[key]
-    if key in COUNT_KEYS and shown:
-        query = f"figure={key}&{period.query}" + (f"&{urlencode(place)}" if place else "")
-        link = escape(f"{_cases_url(get_script_prefix())}?{query}")
-        cell = f'<span title="{help_text}"><a href="{link}">{text}</a></span>'
-    else:
-        cell = f'<span title="{help_text}">{text}</span>'
-    if frozen and value != published and value is not None:
-        cell += format_html(
-            ' <span class="small text-warning-emphasis" title="{}" data-testid="live-figure">'
-            "({} {}{})</span>",
-            _("Today's figure: it changed after the month was frozen"),
-            _("now"),
-            value,
-            unit,
-        )
-    return mark_safe(cell)  # noqa: S308 — built above from escaped parts
+    a hover text saying what it counts, and a link to the cases behind a count."""
+    return cell_writer(period)(live, frozen, key, place)
 
 
 @register.simple_tag
