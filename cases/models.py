@@ -210,6 +210,7 @@ class Case(models.Model):
             models.Index(fields=["grid", "state", "-created_at"]),
             models.Index(fields=["community", "state", "-created_at"]),
             models.Index(fields=["street", "-created_at"]),
+            models.Index(fields=["community", "-created_at"], name="case_community_newest"),
             models.Index(fields=["street", "response_deadline"]),  # the report's overdue count
             models.Index(fields=["grid", "category", "state"]),
             models.Index(fields=["state", "response_deadline"]),
