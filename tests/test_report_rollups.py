@@ -280,7 +280,7 @@ def _place_totals():
 
 
 @settings(
-    max_examples=int(os.environ.get("ROLLUP_EXAMPLES", "12")),  # `make fuzz` runs 200
+    max_examples=int(os.environ.get("ROLLUP_EXAMPLES", "8")),  # `make fuzz` runs 200
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
