@@ -39,6 +39,16 @@ recovery_target_time = '$moment'
 recovery_target_action = 'promote'
 CONF
 as_postgres touch "$target/recovery.signal"
+# The recovery server's port must be free (a server left by an earlier run, or one still
+# shutting down, once took it): wait a little, then say which port and stop.
+for _ in $(seq 1 50); do
+  ss -ltn "sport = :$PITR_PORT" | grep -q LISTEN || break
+  sleep 0.2
+done
+if ss -ltn "sport = :$PITR_PORT" | grep -q LISTEN; then
+  echo "PITR: port $PITR_PORT is taken by another server; stop it (make cluster-down) and run again"
+  exit 1
+fi
 started=$(date +%s.%N)
 as_postgres "$PGBIN/pg_ctl" -D "$target" -l "$RUN/pg/pitr.log" -w -t 120 start >/dev/null
 for _ in $(seq 1 100); do  # recovery ends with a promotion: the server takes writes again
