@@ -86,19 +86,16 @@ def new_tracking_code() -> str:
     return "YJ" + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
 
 
-# Open and not linked as a repeat: the cases that can be overdue (partial indexes below; the
-# same states as OPEN_STATES, which is defined after the model).
-OPEN_AND_NOT_A_REPEAT = models.Q(
-    duplicate_of__isnull=True,
-    state__in=[
-        State.SUBMITTED,
-        State.ACCEPTED,
-        State.PROPOSED,
-        State.DELIBERATING,
-        State.DECIDED,
-        State.IN_PROGRESS,
-    ],
+OPEN_STATES = (
+    State.SUBMITTED,
+    State.ACCEPTED,
+    State.PROPOSED,
+    State.DELIBERATING,
+    State.DECIDED,
+    State.IN_PROGRESS,
 )
+# Open and not linked as a repeat: the cases that can be overdue (partial indexes below).
+OPEN_AND_NOT_A_REPEAT = models.Q(duplicate_of__isnull=True, state__in=list(OPEN_STATES))
 
 
 class Case(models.Model):
@@ -314,16 +311,6 @@ class CaseEvent(AppendOnly):
         from .workflow import EVENT_LABELS  # the workflow names the moves
 
         return EVENT_LABELS.get(self.move, self.move)
-
-
-OPEN_STATES = (
-    State.SUBMITTED,
-    State.ACCEPTED,
-    State.PROPOSED,
-    State.DELIBERATING,
-    State.DECIDED,
-    State.IN_PROGRESS,
-)
 
 
 def overdue_condition(now) -> models.Q:
