@@ -17,6 +17,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
 
+from common.bulk import copy_rows
 from reports.rollups import rebuild
 
 STREETS = 100
@@ -72,14 +73,6 @@ def _code(case_id):
         case_id, digit = divmod(case_id, len(TRACKING_ALPHABET))
         digits.append(TRACKING_ALPHABET[digit])
     return "YJ" + "".join(reversed(digits))
-
-
-def _copy(table, columns, rows):
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
 
 
 def _next_id(table):
@@ -199,16 +192,16 @@ def seed_city():
                             )
                         )
                         contact_id += 1
-    _copy(
+    copy_rows(
         "grids_street",
         ["id", "name", "district", "response_working_days", "follow_up_working_days"],
         streets,
     )
-    _copy("grids_community", ["id", "street_id", "name"], communities)
-    _copy("grids_grid", ["id", "community_id", "name", "party_group_name"], grids)
-    _copy("grids_building", ["id", "grid_id", "estate", "name", "public_code"], buildings)
-    _copy("grids_unit", ["id", "building_id", "name", "public_code"], units)
-    _copy(
+    copy_rows("grids_community", ["id", "street_id", "name"], communities)
+    copy_rows("grids_grid", ["id", "community_id", "name", "party_group_name"], grids)
+    copy_rows("grids_building", ["id", "grid_id", "estate", "name", "public_code"], buildings)
+    copy_rows("grids_unit", ["id", "building_id", "name", "public_code"], units)
+    copy_rows(
         "grids_contact",
         [
             "id",
@@ -224,7 +217,7 @@ def seed_city():
         ],
         contacts,
     )
-    _copy(
+    copy_rows(
         "auth_user",
         [
             "id",
@@ -241,7 +234,9 @@ def seed_city():
         ],
         users,
     )
-    _copy("accounts_role", ["id", "user_id", "kind", "street_id", "community_id", "grid_id"], roles)
+    copy_rows(
+        "accounts_role", ["id", "user_id", "kind", "street_id", "community_id", "grid_id"], roles
+    )
     _reset_sequences(
         "grids_street",
         "grids_community",
@@ -524,7 +519,7 @@ def seed_cases(target: int, rng_seed=20251126):
         case_id += 1
     from psycopg.types.json import Jsonb
 
-    _copy(
+    copy_rows(
         "cases_case",
         [
             "id",
@@ -557,7 +552,7 @@ def seed_cases(target: int, rng_seed=20251126):
         ],
         cases,
     )
-    _copy(
+    copy_rows(
         "cases_caseevent",
         [
             "id",
@@ -575,7 +570,7 @@ def seed_cases(target: int, rng_seed=20251126):
         ],
         ((*e[:8], Jsonb(e[8]), *e[9:]) for e in events),
     )
-    _copy(
+    copy_rows(
         "cases_task",
         [
             "id",
@@ -592,12 +587,12 @@ def seed_cases(target: int, rng_seed=20251126):
         ],
         tasks,
     )
-    _copy(
+    copy_rows(
         "interop_externalref",
         ["id", "case_id", "partner_id", "source", "external_id", "media_url"],
         refs,
     )
-    _copy(
+    copy_rows(
         "audit_accessevent",
         ["id", "kind", "user_id", "at", "street_id", "case_id", "phone", "count", "detail"],
         accesses,
@@ -662,7 +657,7 @@ def seed_meetings():
                 )
             )
             meeting_id += 1
-    _copy(
+    copy_rows(
         "meetings_meeting",
         [
             "id",

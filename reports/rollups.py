@@ -20,6 +20,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Escalation, Outcome, ResidentRating, Satisfaction, State
+from common.bulk import copy_rows
 
 from .models import FIGURE_COLUMNS, CaseMonth, Level, PlaceMonth
 
@@ -327,11 +328,7 @@ def _write(model, columns, rows):
             [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=2000
         )
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(model._meta.db_table, columns, rows)
 
 
 def refresh_after_history(sender, instance: CaseEvent, created, raw=False, **kwargs):
