@@ -6,13 +6,10 @@ on free ports, kill the master, and use the cache and the broker again once the 
 promoted the replica: no setting changes, no restart.
 """
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 
 import pytest
@@ -23,6 +20,7 @@ from redis.sentinel import MasterNotFoundError, Sentinel
 
 from common.cache import FallbackRedisCache, forget_failures
 from config.settings.base import sentinel_broker_url, sentinel_cache
+from tests.processes import free_port, printed_json, run_python, wait_until
 
 MASTER = "youjie"
 
@@ -41,16 +39,7 @@ def test_sentinel_settings_make_the_broker_sentinels_and_the_cache_follow_the_ma
         "'alt': c.alt, 'options': app.conf.broker_transport_options, "
         "'cache': settings.CACHES['default']}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = printed_json(env, script)
     assert found["transport"] == "sentinel"
     assert found["url"] == (
         "sentinel://127.0.0.1:26379/2;sentinel://127.0.0.1:26380/2;sentinel://127.0.0.1:26381/2"
@@ -65,37 +54,12 @@ def test_sentinel_settings_make_the_broker_sentinels_and_the_cache_follow_the_ma
 def test_a_malformed_sentinel_list_stops_the_start_with_a_message():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.base"}
     env["REDIS_SENTINELS"] = "127.0.0.1"  # no port
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(env, "import django; django.setup()")
     assert result.returncode != 0
     assert "REDIS_SENTINELS lists host:port pairs" in result.stderr
 
 
 # Live: a master, a replica and a sentinel ---------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except redis.RedisError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 class Topology:
     def __init__(self, directory):
         self.directory = directory
@@ -118,14 +82,14 @@ class Topology:
             "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", str(folder), *extra,
         )  # fmt: skip
-        wait_for(lambda: redis.Redis(port=port).ping(), 10, f"{name} on {port}")
+        wait_until(lambda: redis.Redis(port=port).ping(), 10, f"{name} on {port}")
 
     def start(self):
         self._server("master", self.master_port)
         self._server(
             "replica", self.replica_port, "--replicaof", "127.0.0.1", str(self.master_port)
         )
-        wait_for(
+        wait_until(
             lambda: (
                 redis.Redis(port=self.replica_port).info("replication")["master_link_status"]
                 == "up"
@@ -141,8 +105,8 @@ class Topology:
             f"sentinel failover-timeout {MASTER} 5000\n"
         )
         self._start("sentinel", str(config), "--sentinel")
-        wait_for(lambda: self.master() == self.master_port, 10, "the sentinel to see the master")
-        wait_for(
+        wait_until(lambda: self.master() == self.master_port, 10, "the sentinel to see the master")
+        wait_until(
             lambda: self.sentinel().sentinel_slaves(MASTER), 15, "the sentinel to see the replica"
         )
 
@@ -211,7 +175,7 @@ def test_the_cache_and_the_broker_go_on_through_a_sentinel_failover(topology):
 
     topology.kill_master()
     failed_at = time.monotonic()
-    wait_for(topology.promoted, 30, "the failover")
+    wait_until(topology.promoted, 30, "the failover")
     promoted_after = time.monotonic() - failed_at
     forget_failures()  # what this process counted in memory while there was no master
 

@@ -14,17 +14,12 @@ from django.conf import settings
 from django.db import connection
 
 from bench.serve import gunicorn
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db  # the test database exists: gunicorn serves from it
 # Uploads within the limit, sent a byte at a time: each holds a thread; more than one worker has.
 CRAWLING = 24
 HUGE = 4  # uploads announcing 200 MB: refused from their header
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def upload_headers(length):

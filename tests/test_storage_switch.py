@@ -1,14 +1,11 @@
 """Photos on storage every web node shares: MEDIA_ROOT (a shared folder) by default, an
 S3-compatible bucket with one setting (STORAGE_S3_BUCKET), in development and production."""
 
-import json
 import os
-import subprocess
-import sys
 
 import pytest
-from django.conf import settings
 
+from tests.processes import printed_json
 from tests.test_deploy import PRODUCTION_ENV
 
 S3_ENV = {
@@ -27,16 +24,7 @@ def storages_in(settings_module, **extra):
         "import json, django; django.setup(); from django.conf import settings; "
         "print(json.dumps(settings.STORAGES))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return printed_json(env, script)
 
 
 @pytest.mark.parametrize("module", ["config.settings.base", "config.settings.production"])

@@ -5,7 +5,6 @@ runs and records its heartbeat."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,15 +15,10 @@ from celery import Celery
 from django.db import connection
 
 from notifications.models import Heartbeat
+from tests.processes import free_port, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Broker:
@@ -44,19 +38,6 @@ class Broker:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(10)
-
-
-def wait_until(condition, timeout, what, log=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except redis.RedisError:
-            pass
-        time.sleep(0.2)
-    tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log else ""
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{tail}")
 
 
 @pytest.fixture
