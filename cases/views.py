@@ -700,9 +700,7 @@ def case_link_duplicate(request, pk):
     case = _load_case(request, pk)
 
     def check(case):
-        if workflow.may_link(scope, user, case):
-            return None
-        return _("Your role does not allow linking this case.")
+        return workflow.linking_refusal(scope, user, case)
 
     if request.method == "GET":
         return _form_on_request(request, case, "duplicate", check(case))

@@ -732,6 +732,13 @@ def may_link(scope, user, case) -> bool:
     return officer_or_grid_worker(scope, user, case)
 
 
+def linking_refusal(scope, user, case) -> str | None:
+    """Why this user cannot link this case as a repeat, or None (the form and the POST)."""
+    if not may_link(scope, user, case):
+        return _("Your role does not allow linking this case.")
+    return None
+
+
 def link_refusal(case: Case, original: Case) -> str | None:
     """Why `case` cannot be linked as a repeat of `original` (the first of its chain), or None."""
     if original.pk == case.pk or original.duplicate_of_id == case.pk:
@@ -768,8 +775,9 @@ def record_link(case: Case, original: Case, user):
 def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
     with transaction.atomic():
         case = locked_case(scope, case_id)
-        if not may_link(scope, user, case):
-            raise MoveRefused(_("Your role does not allow linking this case."))
+        refused = linking_refusal(scope, user, case)
+        if refused:
+            raise MoveRefused(refused)
         code = (tracking_code or "").strip().upper()
         errors = {}
         _text(errors, "tracking_code", code, 12)
