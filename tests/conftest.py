@@ -10,12 +10,14 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
 from accounts.models import RoleKind
 
+from .clock import INSTANTS, instant
 from .factories import (
     BuildingFactory,
     CommunityFactory,
@@ -25,6 +27,70 @@ from .factories import (
     UserFactory,
     make_role,
 )
+
+# Time limits: a test past its limit fails with its stack, and the suite goes on. A unit test
+# gets the default of [tool.pytest.ini_options] (timeout); these kinds get more.
+TIME_LIMITS = {"browser": 120, "live": 300}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        metavar="INSTANT",
+        help="start every test at this instant (a name in tests/clock.py, or ISO 8601 with an "
+        "offset); the clock then ticks",
+    )
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--clock")
+    if chosen:
+        try:
+            instant(chosen)
+        except ValueError as error:
+            raise pytest.UsageError(f"--clock: {error}; names: {', '.join(INSTANTS)}") from None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        kind = next((k for k in TIME_LIMITS if item.get_closest_marker(k)), None)
+        if kind and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(TIME_LIMITS[kind]))
+        # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one
+        # process, as its fixtures and fixed names expect; all browser tests share one process
+        # (one Chromium at a time), and so do the live tests (their own Redis on fixed ports).
+        item.add_marker(pytest.mark.xdist_group(kind or item.path.name))
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked `calendar` runs once at each of the calendar's edges (tests/clock.py),
+    unless --clock already puts the whole run at one of them."""
+    if metafunc.definition.get_closest_marker("calendar") and not metafunc.config.getoption(
+        "--clock"
+    ):
+        metafunc.parametrize(
+            "calendar_instant", list(INSTANTS.values()), ids=list(INSTANTS), indirect=True
+        )
+
+
+@pytest.fixture
+def calendar_instant(request):
+    """The instant a `calendar` test runs at; None for the others."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(autouse=True)
+def clock(request, calendar_instant):
+    """Every test starts at --clock's instant, or its `calendar` instant; else at the real time.
+    The clock ticks from there. Declared before the other autouse fixtures, which read it."""
+    chosen = request.config.getoption("--clock")
+    start = calendar_instant or (instant(chosen) if chosen else None)
+    if start is None:
+        yield None
+        return
+    with time_machine.travel(start, tick=True):
+        yield start
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,7 +112,7 @@ def real_services(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
+def fresh_rate_limits(clock):
     """Rate-limit counters live in Redis; each test starts with none, and with Redis trusted."""
     from django.core.cache import cache
 

@@ -26,6 +26,8 @@ from tests.factories import CaseFactory, UserFactory, make_role
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 6393
+# How long the broker stays down: 15 s in `make test`, the full minute in `make live`.
+OUTAGE_SECONDS = int(os.environ.get("BROKER_OUTAGE_SECONDS", "15"))
 
 
 class RedisServer:
@@ -241,7 +243,7 @@ def test_a_thousand_reminders_with_the_worker_killed_mid_batch(places, officers,
     assert repeats <= 2  # at most the two messages in flight when the worker died
 
 
-def test_redis_down_for_a_minute_loses_and_repeats_nothing(places, officers, services):
+def test_redis_down_for_a_while_loses_and_repeats_nothing(places, officers, services):
     server, celery = services
     overdue_cases(places, 40)
     celery.worker()
@@ -250,10 +252,10 @@ def test_redis_down_for_a_minute_loses_and_repeats_nothing(places, officers, ser
     server.stop()
     stopped_at = sent()
     overdue_cases(places, 40)  # more fall due while the broker is away
-    time.sleep(60)
+    time.sleep(OUTAGE_SECONDS)
     server.start()
     wait_until(lambda: sent() == 160, 180, "160 deliveries after Redis came back", celery)
-    figures = report(f"Redis down 60 s at {stopped_at} sent", celery, 160)
+    figures = report(f"Redis down {OUTAGE_SECONDS} s at {stopped_at} sent", celery, 160)
     assert figures == {
         "reminders": 160,
         "sent": 160,

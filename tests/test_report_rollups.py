@@ -279,6 +279,7 @@ def _place_totals():
     )
 
 
+@pytest.mark.timeout(120)  # each example is days of work; `make fuzz` lifts the limit
 @settings(
     max_examples=int(os.environ.get("ROLLUP_EXAMPLES", "8")),  # `make fuzz` runs 200
     deadline=None,

@@ -14,6 +14,12 @@ DATABASES["replica"] = {
 }
 REPLICA_READS = False
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+# `make test` runs in two processes (pytest-xdist: gw0, gw1); each gets a Redis database and a
+# media folder of its own, as it gets a test database of its own, since tests clear them.
+XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+if XDIST_WORKER:
+    _base, _, _db = REDIS_URL.rpartition("/")
+    REDIS_URL = f"{_base}/{int(_db or 0) - int(XDIST_WORKER.removeprefix('gw'))}"
 CELERY_BROKER_URL = REDIS_URL
 CACHES = redis_cache(REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
@@ -21,7 +27,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 # Fast hashing: tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-MEDIA_ROOT = BASE_DIR / ".run" / "test-media"  # noqa: F405
+MEDIA_ROOT = BASE_DIR / ".run" / f"test-media{XDIST_WORKER}"  # noqa: F405
 
 # The reminder tests run real Celery workers, which write each email to files here.
 if env.str("MAIL_DIR", default=""):
