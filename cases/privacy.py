@@ -3,6 +3,7 @@ who searched for them. Each of these is written to the street's access log (audi
 
 from django.conf import settings
 
+from accounts.capabilities import Capability
 from accounts.scope import Scope
 from audit.log import record, streets_of
 from audit.models import Kind
@@ -20,9 +21,14 @@ def reveal_phone(scope, user, case_id) -> Case:
     return case
 
 
-def may_export(scope) -> bool:
-    # Exports carry residents' names for a whole street, so only street staff may take them.
-    return scope.is_street_staff
+def exportable(scope: Scope) -> Scope:
+    """The places whose cases this user may export: exports carry residents' names and phones
+    for a whole street, so street staff take them, of their own street only."""
+    return scope.granting(Capability.EXPORT_CASES)
+
+
+def may_export(scope: Scope) -> bool:
+    return exportable(scope).has_any_place
 
 
 def record_export(user, file_format: str, filters: str, row_count: int) -> CaseExport:
