@@ -14,6 +14,8 @@ import time_machine
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import RoleKind
 
@@ -27,6 +29,15 @@ from .factories import (
     UserFactory,
     make_role,
 )
+
+# A failing property test reports its failing example at once: Hypothesis shrinks for up to
+# five minutes and takes a time limit's exception for one more failure to shrink. `make fuzz`
+# shrinks (HYPOTHESIS_PROFILE=full).
+hypothesis_settings.register_profile(
+    "suite", phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+)
+hypothesis_settings.register_profile("full")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 # Time limits: a test past its limit fails with its stack, and the suite goes on. A unit test
 # gets the default of [tool.pytest.ini_options] (timeout); these kinds get more.

@@ -6,6 +6,7 @@ for the time and pass it to its queries, never ask the database (Django's `Now()
 differ from the one the user's day is in, and the calendar's tests could not reach it.
 """
 
+import ast
 import io
 import re
 import tokenize
@@ -58,3 +59,31 @@ def test_a_calendar_test_starts_at_its_instant_and_the_clock_ticks(clock, calend
     started = timezone.now()
     assert 0 <= (started - clock).total_seconds() < 30
     assert timezone.now() >= started
+
+
+CLOCK_CALLS = {"now", "localdate", "localtime", "today", "utcnow"}
+
+
+def import_time_clock_reads(path):
+    """Module-level assignments in a test file that call the clock: evaluated when pytest
+    imports the file, before the test's clock is travelled, so they hold the real date."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign | ast.AnnAssign):
+            for node in ast.walk(statement):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in CLOCK_CALLS
+                ):
+                    yield statement.lineno
+
+
+def test_no_test_reads_the_clock_when_its_file_is_imported():
+    tests = Path(__file__).resolve().parent
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(tests.rglob("*.py"))
+        for line in import_time_clock_reads(path)
+    ]
+    assert found == []

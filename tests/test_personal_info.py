@@ -22,7 +22,11 @@ from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 FULL_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-THIS_MONTH = {"month": timezone.localdate().strftime("%Y-%m")}
+
+
+def this_month() -> dict:
+    """The report's month of the test's clock (tests/clock.py), not of the import."""
+    return {"month": timezone.localdate().strftime("%Y-%m")}
 ROLES = [
     "worker_cg1",
     "worker_cg2",
@@ -80,10 +84,10 @@ def pages_of(role, personas, places, street):
         "search by last four digits": (reverse("cases:list"), {"q": "0003"}),
         "search by text": (reverse("cases:list"), {"q": "漏水"}),
         "open cases": (reverse("cases:list"), {"progress": "open"}),
-        "report": (reverse("reports:report"), THIS_MONTH),
-        "cases behind a figure": (reverse("reports:cases"), {"figure": "received", **THIS_MONTH}),
-        "report csv": (reverse("reports:export", args=["csv"]), THIS_MONTH),
-        "report xlsx": (reverse("reports:export", args=["xlsx"]), THIS_MONTH),
+        "report": (reverse("reports:report"), this_month()),
+        "cases behind a figure": (reverse("reports:cases"), {"figure": "received", **this_month()}),
+        "report csv": (reverse("reports:export", args=["csv"]), this_month()),
+        "report xlsx": (reverse("reports:export", args=["xlsx"]), this_month()),
         "reminders": (reverse("notifications:list"), {}),
         "overdue": (reverse("notifications:overdue"), {}),
         "meetings": (reverse("meetings:list"), {}),
@@ -176,7 +180,7 @@ def test_sorting_or_filtering_by_personal_fields_is_refused(personas, login, str
     assert listing.status_code == 400
     page = listing.content.decode()
     assert "只能通过搜索框" in page and CASE_LINK.findall(page) == []
-    behind = client.get(reverse("reports:cases"), {"figure": "received", **THIS_MONTH, **params})
+    behind = client.get(reverse("reports:cases"), {"figure": "received", **this_month(), **params})
     assert behind.status_code == 400
     export = client.get(reverse("cases:export", args=["csv"]), params)
     assert export.status_code == 302 and not CaseExport.objects.exists()
@@ -223,7 +227,7 @@ def test_the_ids_each_page_lists_are_the_ids_whose_page_opens(
         "list": listed_ids(client, reverse("cases:list"), {}),
         "search": listed_ids(client, reverse("cases:list"), {"q": "漏水"}),
         "report": listed_ids(
-            client, reverse("reports:cases"), {"figure": "received", **THIS_MONTH}
+            client, reverse("reports:cases"), {"figure": "received", **this_month()}
         ),
     }
     overdue = listed_ids(client, reverse("notifications:overdue"), {})
