@@ -71,3 +71,9 @@ def record(
         )
     )
     return event
+
+
+def load(events: list[CaseEvent]) -> None:
+    """Write a made history in bulk (the demo street's year, cases/demo.py): rows for cases
+    that were never live, so nothing follows them; the loader rebuilds the rollups after."""
+    CaseEvent.objects.bulk_create(events, batch_size=2000)
