@@ -788,4 +788,4 @@ def case_export(request, file_format):
     if number:
         matched = queryset.count()
         record_number_search(scope, request.user, number, matched, "cases:export")
-    return exports.export(request.user, queryset, file_format, request.GET.urlencode())
+    return exports.export(scope, request.user, queryset, file_format, request.GET.urlencode())
