@@ -125,6 +125,17 @@ def deliver_due() -> int:
     return len(ids)
 
 
+@shared_task(ignore_result=True)
+def remove_old_sent() -> int:
+    """Sent messages are kept `OUTBOX_KEEP_DAYS` for staff and the partner's questions, then
+    removed; unsent and failed ones stay until they are sent."""
+    before = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    removed, _by_model = OutboxMessage.objects.filter(
+        state=OutboxState.SENT, sent_at__lt=before
+    ).delete()
+    return removed
+
+
 def _post(message) -> str | None:
     partner = message.partner
     if not partner.outbound_url:

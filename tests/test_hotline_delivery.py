@@ -132,3 +132,29 @@ def test_nothing_is_locked_while_a_message_is_sent_and_a_slow_platform_blocks_no
     # Meanwhile and after, the case moves as usual.
     perform(Scope.for_user(officer), officer, case.pk, "handle_directly", Reason("清理"))
     assert Case.objects.get(pk=case.pk).state == State.IN_PROGRESS
+
+
+def test_sent_messages_are_removed_after_the_kept_period_and_unsent_ones_stay(
+    client, hotline, platform, personas, settings
+):
+    from config.celery import app
+    from interop.tasks import remove_old_sent
+
+    settings.OUTBOX_KEEP_DAYS = 90
+    officer = personas.officer_chunguang
+    sent_case = hotline_case(client, hotline, "GD2026120600004")
+    accept(sent_case, officer)
+    deliver_due()
+    platform.down = True
+    waiting_case = hotline_case(client, hotline, "GD2026120600005")
+    accept(waiting_case, officer)
+    deliver_due()
+    with time_machine.travel(timezone.now() + timedelta(days=89), tick=True):
+        assert remove_old_sent() == 0
+    with time_machine.travel(timezone.now() + timedelta(days=91), tick=True):
+        assert remove_old_sent() == 1
+    assert list(OutboxMessage.objects.values_list("case_id", "state")) == [
+        (waiting_case.pk, OutboxState.RETRYING)
+    ]
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "interop.tasks.remove_old_sent" in tasks
