@@ -222,6 +222,50 @@ def personas(places):
 
 
 @pytest.fixture
+def mixed(places):
+    """People with two roles (DESIGN.md §14), each named by its roles and places. 富南社区's
+    第1网格 (fn1) is where each of them holds no more than a grid worker's role, or nothing."""
+
+    def persona(username, *roles):
+        user = UserFactory(username=username)
+        for kind, place in roles:
+            make_role(user, kind, place)
+        return user
+
+    return SimpleNamespace(
+        # A clerk of 友谊街道 who is the grid worker of 富南第1网格 at home.
+        staff_there_worker_fn1=persona(
+            "staff_there_worker_fn1",
+            (RoleKind.STREET_STAFF, places.other_street),
+            (RoleKind.GRID_WORKER, places.fn1),
+        ),
+        # An officer of 春光社区 who is also the grid worker of 富南第1网格.
+        officer_cg_worker_fn1=persona(
+            "officer_cg_worker_fn1",
+            (RoleKind.COMMUNITY_OFFICER, places.chunguang),
+            (RoleKind.GRID_WORKER, places.fn1),
+        ),
+        # Outsiders to 富南社区 with two roles: staff of 友谊街道 and worker of 春光第1网格;
+        # officer of 友谊社区 and worker of 春光第2网格.
+        staff_there_worker_cg1=persona(
+            "staff_there_worker_cg1",
+            (RoleKind.STREET_STAFF, places.other_street),
+            (RoleKind.GRID_WORKER, places.cg1),
+        ),
+        officer_there_worker_cg2=persona(
+            "officer_there_worker_cg2",
+            (RoleKind.COMMUNITY_OFFICER, places.youyi),
+            (RoleKind.GRID_WORKER, places.cg2),
+        ),
+        staff_of_two_streets=persona(
+            "staff_of_two_streets",
+            (RoleKind.STREET_STAFF, places.street),
+            (RoleKind.STREET_STAFF, places.other_street),
+        ),
+    )
+
+
+@pytest.fixture
 def login(client):
     def as_user(user):
         client.force_login(user)
