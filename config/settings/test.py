@@ -1,5 +1,7 @@
 """Tests run on PostgreSQL and Redis, like production (see `make test`)."""
 
+import sys
+
 from .base import *  # noqa: F403
 from .base import env, redis_cache
 
@@ -16,7 +18,9 @@ REPLICA_READS = False
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 # `make test` runs in two processes (pytest-xdist: gw0, gw1); each gets a Redis database and a
 # media folder of its own, as it gets a test database of its own, since tests clear them.
-XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="")
+# Only in pytest's own processes: a worker or server a test starts inherits the variable but
+# is given the Redis it must use.
+XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="") if "xdist" in sys.modules else ""
 if XDIST_WORKER:
     _base, _, _db = REDIS_URL.rpartition("/")
     REDIS_URL = f"{_base}/{int(_db or 0) - int(XDIST_WORKER.removeprefix('gw'))}"
