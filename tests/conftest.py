@@ -65,13 +65,23 @@ def pytest_configure(config):
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        kind = next((k for k in TIME_LIMITS if item.get_closest_marker(k)), None)
+        kind = _kind(item)
         if kind and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(TIME_LIMITS[kind]))
         # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one
         # process, as its fixtures and fixed names expect; all browser tests share one process
         # (one Chromium at a time), and so do the live tests (their own Redis on fixed ports).
         item.add_marker(pytest.mark.xdist_group(kind or item.path.name))
+    # The long groups first (the browser tests take minutes in one process, the live ones
+    # one and a half): started last, they would run on alone at the end.
+    items.sort(key=lambda item: SCHEDULED_FIRST.index(_kind(item)))
+
+
+SCHEDULED_FIRST = ["browser", "live", None]
+
+
+def _kind(item):
+    return next((kind for kind in TIME_LIMITS if item.get_closest_marker(kind)), None)
 
 
 def pytest_generate_tests(metafunc):
