@@ -69,11 +69,10 @@ def pytest_collection_modifyitems(config, items):
         if kind and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(TIME_LIMITS[kind]))
         # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one
-        # process, as its fixtures and fixed names expect; all browser tests share one process
-        # (one Chromium at a time), and so do the live tests (their own Redis on fixed ports).
-        item.add_marker(pytest.mark.xdist_group(kind or item.path.name))
-    # The long groups first (the browser tests take minutes in one process, the live ones
-    # one and a half): started last, they would run on alone at the end.
+        # process, as its fixtures expect; the live tests share one process, as they time
+        # workers and brokers they start and stop.
+        item.add_marker(pytest.mark.xdist_group("live" if kind == "live" else item.path.name))
+    # The long files first: started last, they would run on alone at the end.
     items.sort(key=lambda item: SCHEDULED_FIRST.index(_kind(item)))
 
 

@@ -7,6 +7,9 @@ from .base import env, redis_cache
 
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/youjie")}
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True  # as in production (base.py)
+# A test database is thrown away: its commits need not wait for the disk (the suite commits
+# and empties tables thousands of times). Every other rule of PostgreSQL holds as in production.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 # The replica is a test mirror of the default database: the tests of common/replicas.py turn
 # REPLICA_READS on to prove where reads go (and point it at a dead port to prove the fallback).
 DATABASES["replica"] = {
