@@ -7,20 +7,24 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/youjie
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-# Django 6 needs Python >= 3.12: use the one pyenv pins (.python-version), else any 3.13/3.12.
+# Django 6 needs Python >= 3.12: the one pyenv pins (.python-version), else any 3.13/3.12 on PATH,
+# in ~/.local/bin (where `uv python install` puts it) or in pyenv's versions.
 PYTHON := $(shell \
-  for c in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 \
+  for c in "$$(pyenv which python 2>/dev/null)" python3.13 python3.12 ~/.local/bin/python3.13 ~/.local/bin/python3.12 \
            $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.1[3-9]*/bin/python $$(pyenv root 2>/dev/null)/versions/3.12*/bin/python 2>/dev/null) python3; do \
     [ -n "$$c" ] && command -v "$$c" >/dev/null 2>&1 && \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test install install-test messages lint check-deploy browser axe clean bench bench-load bench-slow fuzz \
-	cluster cluster-down backup restore restore-drill
+.PHONY: run test test-calendar test-order live install install-test messages lint check-deploy browser \
+	clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
-	  echo "Python 3.12 or newer is needed (Django 6). Install one, e.g. 'pyenv install 3.12' or 'apt-get install python3.12 python3.12-venv', then run make again."; \
+	  echo "Python 3.12 or newer is needed (Django 6), and none was found (python3.13, python3.12, pyenv's versions)."; \
+	  echo "Debian 12 has no python3.12 package; either of these works there, then run make again:"; \
+	  echo "  pyenv:  apt-get install -y build-essential libssl-dev zlib1g-dev libbz2-dev libreadline-dev libsqlite3-dev libffi-dev liblzma-dev && pyenv install 3.12"; \
+	  echo "  uv:     python3 -m pip install --user uv && ~/.local/bin/uv python install 3.12"; \
 	  exit 1; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
@@ -50,32 +54,38 @@ run: install messages
 	$(PY) manage.py seed_demo
 	@bash bin/run-all.sh $(HOST) $(PORT)
 
-# Chromium for the browser tests: Debian's package, installed where missing.
+# Chromium for the browser tests: Debian's package, installed where missing, waiting for the
+# package lock if another apt-get holds it. (axe-core comes inside a Python test dependency.)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Chromium for the browser tests (Debian package)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
-	  || { echo "Could not install chromium; install it with: apt-get install chromium"; exit 1; }; }
+	@command -v chromium >/dev/null 2>&1 || bin/apt-install "the browser tests" chromium
 
-# axe-core for the accessibility browser tests: the npm package, pinned, into .run/axe (test
-# only, never committed, never from a CDN).
-AXE_VERSION := 4.11.0
-AXE_JS := .run/axe/node_modules/axe-core/axe.min.js
-$(AXE_JS):
-	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for axe-core (apt-get install npm)"; exit 1; }
-	@mkdir -p .run/axe
-	npm install --silent --no-save --no-audit --no-fund --prefix .run/axe axe-core@$(AXE_VERSION)
-	@test -f $@ && touch $@
-axe: $(AXE_JS)
+# Test processes: both cores of the usual machine, at most 4 (each gets its own database and
+# Redis database; tests/conftest.py keeps browser tests and live services in one process each).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-test: install-test messages browser axe
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+test: install-test messages browser
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+
+# The whole suite but the browser and live tests, with the clock at each of the calendar's
+# edges in turn (tests/clock.py: Sunday night, month and year ends, the leap day, the 16th and
+# 17th, a working Saturday, midnight in Asia/Shanghai); a table of the results at the end.
+test-calendar: install-test messages
+	@$(TEST_ENV) bin/test-calendar $(PY) -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not live" $(PYTEST_ARGS)
+
+# The whole suite in a random order (the seed is printed; SEED=n repeats one).
+test-order: install-test messages browser
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p random_order \
+	  --random-order-seed=$${SEED:-$$RANDOM} $(PYTEST_ARGS)
+
+# The live tests at full length: the broker down for a whole minute (15 s in `make test`).
+live: install-test messages
+	$(TEST_ENV) BROKER_OUTAGE_SECONDS=60 $(PY) -m pytest -m live -s $(PYTEST_ARGS)
 
 # Every URL with 1,000 random bodies each (about half an hour; `make test` sends 100).
 fuzz: install-test messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 $(PY) -m pytest tests/test_fuzz.py tests/test_report_rollups.py -s -p no:cacheprovider
+	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 HYPOTHESIS_PROFILE=full $(PY) -m pytest tests/test_fuzz.py tests/test_report_rollups.py -s -p no:cacheprovider --timeout=0
 
 lint: install-test
 	$(VENV)/bin/ruff check .
@@ -94,9 +104,8 @@ clean:
 # 10,000, 100,000 and 1,000,000 cases; writes bench/results/latest.{json,md}.
 BENCH_SIZES ?= 10000 100000 1000000
 bench: install
-	@command -v wrk >/dev/null 2>&1 || { echo "Installing wrk (Debian package) for the load test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) >/dev/null \
-	  || echo "wrk is missing: the load test is skipped (apt-get install wrk)"; }
+	@command -v wrk >/dev/null 2>&1 || bin/apt-install "the load test" wrk \
+	  || echo "wrk is missing: the load test is skipped (apt-get install wrk)"
 	$(PY) bench/run.py --sizes $(BENCH_SIZES)
 
 # Load (not part of `make test`): gunicorn on PostgreSQL (database youjie_load), the demo street
@@ -117,9 +126,7 @@ bench-slow: install messages
 # demo city under load, then the fault drill. Report in .run/cluster/report.md; torn down after.
 cluster: install messages
 	@for p in haproxy redis-sentinel; do command -v $$p >/dev/null 2>&1 || { \
-	  echo "Installing HAProxy and Redis Sentinel (Debian packages) for the cluster"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy redis-sentinel) >/dev/null \
-	  || { echo "Could not install them: apt-get install haproxy redis-sentinel"; exit 1; }; break; }; done
+	  bin/apt-install "the cluster" haproxy redis-sentinel || exit 1; break; }; done
 	bash bin/cluster/run.sh
 
 cluster-down:

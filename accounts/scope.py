@@ -12,12 +12,13 @@ holders; pages that only show a row load it that way, while lists, counts and ev
 keep to `narrow()`, so a reader sees the row and can do nothing with it.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Model, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import LEVEL_OF_KIND, Role, RoleKind
+from .capabilities import GRANTS, Capability, kinds_granting
+from .models import LEVEL_OF_KIND, Role
 
 LEVELS = ("street", "community", "grid")
 
@@ -58,18 +59,37 @@ class Scope:
             kinds=frozenset(kinds),
         )
 
-    # What the user is, for navigation and permissions.
-    @property
-    def is_street_staff(self) -> bool:
-        return self.is_superuser or RoleKind.STREET_STAFF in self.kinds
+    # What the user may do, place by place (accounts/capabilities.py) ----------------------
+    def granting(self, capability: Capability) -> "Scope":
+        """This scope narrowed to the places where one of the user's roles grants
+        `capability`: load through it whatever the capability acts on, and a row of any other
+        place is a 404, whatever the user's other roles."""
+        if self.is_superuser:
+            return self
+        kinds = kinds_granting(capability) & self.kinds
+        levels = {LEVEL_OF_KIND[kind] for kind in kinds}
+        held = {level: self.held[level] if level in levels else frozenset() for level in LEVELS}
+        return replace(self, held=held, kinds=frozenset(kinds))
+
+    def may(self, capability: Capability, obj) -> bool:
+        """Whether the user holds `capability` at `obj`'s place."""
+        return self.granting(capability).holds(obj)
 
     @property
-    def is_officer(self) -> bool:
-        return self.is_street_staff or RoleKind.COMMUNITY_OFFICER in self.kinds
+    def capabilities(self) -> frozenset:
+        """What the user may do somewhere: for menus and buttons only, which then lead to
+        pages that check the object's place."""
+        if self.is_superuser:
+            return frozenset(Capability)
+        return frozenset().union(*(GRANTS[kind] for kind in self.kinds))
 
     @property
-    def is_grid_worker(self) -> bool:
-        return RoleKind.GRID_WORKER in self.kinds
+    def home_level(self) -> str:
+        """The highest level the user holds a role at: what the menu calls "my street",
+        "my community" or "my grids"."""
+        if self.is_superuser or self.street_ids:
+            return "street"
+        return "community" if self.community_ids else "grid"
 
     @property
     def has_any_place(self) -> bool:

@@ -13,18 +13,14 @@ at all (such an account belongs to no street, so only a superuser may touch it).
 from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from .capabilities import Capability
 from .models import Role
-from .scope import LEVELS, Scope
+from .scope import Scope
 
 
 def managing_scope(scope: Scope) -> Scope:
-    """The places `scope` manages in the admin: its street staff streets only."""
-    if scope.is_superuser:
-        return scope
-    held = {level: frozenset() for level in LEVELS}
-    held["street"] = scope.street_ids
-    kinds = frozenset({"street_staff"}) if scope.street_ids else frozenset()
-    return Scope(user_id=scope.user_id, held=held, kinds=kinds)
+    """The places `scope` manages in the admin: the streets where it holds the capability."""
+    return scope.granting(Capability.ADMINISTER)
 
 
 def _street_path(model) -> str | None:

@@ -10,6 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.capabilities import Capability
 from common.people import display_name
 from common.replicas import reads_from_replica
 from common.spreadsheets import spreadsheet_download
@@ -23,8 +24,8 @@ MAX_EXPORT_ROWS = 50_000
 
 def _filtered(request):
     """(filter, events) for this user's streets; no events when the filters are not valid."""
-    scope = request.scope
-    if not scope.is_street_staff:
+    scope = request.scope.granting(Capability.READ_ACCESS_LOG)  # the streets it is read at
+    if not scope.has_any_place:
         raise Http404
     events = scope.narrow(AccessEvent.objects.all())
     event_filter = AccessEventFilter(request.GET or None, events=events)

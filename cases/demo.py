@@ -14,6 +14,7 @@ from accounts.models import Role, RoleKind
 from common.workdays import add_working_days
 from grids.models import Contact, ContactKind, Unit
 
+from . import history
 from .models import (
     Case,
     CaseEvent,
@@ -534,7 +535,7 @@ class _Builder:
                         raised_at=case.response_deadline + timedelta(hours=6),
                     )
                 )
-        CaseEvent.objects.bulk_create(self.events, batch_size=2000)
+        history.load(self.events)
         Task.objects.bulk_create(self.tasks, batch_size=1000)
         Escalation.objects.bulk_create(self.escalations)
         self.sessions.finish()

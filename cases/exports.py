@@ -47,7 +47,7 @@ def _columns():
     ]
 
 
-def export(user, queryset, file_format: str, filters: str) -> HttpResponse:
+def export(scope, user, queryset, file_format: str, filters: str) -> HttpResponse:
     if file_format not in ("csv", "xlsx"):
         raise Http404
     columns = _columns()
@@ -59,5 +59,5 @@ def export(user, queryset, file_format: str, filters: str) -> HttpResponse:
     response = spreadsheet_download(
         file_format, rows, headings, f"cases-{stamp}", _("Cases"), widths
     )
-    record_export(user, file_format, filters, len(rows))
+    record_export(scope, user, file_format, filters, len(rows))
     return response

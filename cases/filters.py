@@ -133,7 +133,7 @@ class CaseFilter(django_filters.FilterSet):
         self.filters["grid"].queryset = scope.narrow(
             Grid.objects.select_related("community")
         ).order_by("community_id", "id")
-        if not scope.is_officer:  # a grid worker's list is already one community
+        if scope.home_level == "grid":  # a grid worker's list is already one community
             del self.filters["community"]
 
     def is_valid(self):

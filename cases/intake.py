@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from common.workdays import add_working_days
 
-from .models import OPEN_STATES, Case, CaseEvent, State, Urgency, new_tracking_code
+from . import history
+from .models import OPEN_STATES, Case, State, Urgency, new_tracking_code
 from .workflow import add_photo, record_link
 
 
@@ -91,14 +92,7 @@ def _save_new_case(case, photos, user, repeats):
     case.save(force_insert=True)
     for photo in photos or []:
         add_photo(case, photo, user)
-    CaseEvent.objects.create(
-        case=case,
-        move="log",
-        from_state="",
-        to_state=State.SUBMITTED,
-        actor=user,
-        details={"channel": case.channel},
-    )
+    history.record(case, user, "log", "", State.SUBMITTED, details={"channel": case.channel})
     if case.duplicate_of_id:
         record_link(case, case.duplicate_of, user)
     return case

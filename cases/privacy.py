@@ -3,40 +3,37 @@ who searched for them. Each of these is written to the street's access log (audi
 
 from django.conf import settings
 
+from accounts.capabilities import Capability
 from accounts.scope import Scope
 from audit.log import record, streets_of
 from audit.models import Kind
 from common.phones import full_number_in
 from common.ratelimit import allow
 
-from .models import Case, CaseExport, PhoneReveal
+from .models import Case
 
 
 def reveal_phone(scope, user, case_id) -> Case:
     """The full number for a user who holds the case's place; each viewing is recorded."""
     case = scope.get(Case, pk=case_id)
-    PhoneReveal.objects.create(case=case, user=user)
-    record(Kind.PHONE_VIEWED, user, [case.street_id], case=case)
+    record(Kind.PHONE_VIEWED, user, [case.street_id], case=case)  # the one record of it
     return case
 
 
-def may_export(scope) -> bool:
-    # Exports carry residents' names for a whole street, so only street staff may take them.
-    return scope.is_street_staff
+def exportable(scope: Scope) -> Scope:
+    """The places whose cases this user may export: exports carry residents' names and phones
+    for a whole street, so street staff take them, of their own street only."""
+    return scope.granting(Capability.EXPORT_CASES)
 
 
-def record_export(user, file_format: str, filters: str, row_count: int) -> CaseExport:
+def may_export(scope: Scope) -> bool:
+    return exportable(scope).has_any_place
 
-    streets = streets_of(Scope.for_user(user))
-    export = CaseExport.objects.create(
-        user=user,
-        street_id=streets[0] if len(streets) == 1 else None,
-        file_format=file_format,
-        filters=filters[:1000],
-        row_count=row_count,
-    )
+
+def record_export(scope: Scope, user, file_format: str, filters: str, row_count: int) -> None:
+    """One access-log record of an export, in each street whose cases it may carry."""
+    streets = sorted(exportable(scope).street_ids) or [None]  # [None]: a superuser's
     record(Kind.CASE_EXPORT, user, streets, count=row_count, detail=f"{file_format} {filters}")
-    return export
 
 
 # Searching by a full number ------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.capabilities import Capability
 from accounts.selectors import PEOPLE, owners_in_scope
 from common import fragments
 from common.bodylimit import accepts_upload
@@ -47,6 +48,7 @@ from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
 from .offline import offline_cacheable
 from .photos import photos_upload_bytes
 from .privacy import (
+    exportable,
     may_export,
     may_search_number,
     record_number_search,
@@ -111,12 +113,13 @@ def case_list(request):
     elif refused:
         queryset = queryset.none()
     page = list_rows.page_of(queryset, request.GET.get("page"), settings.CASE_LIST_PAGE_SIZE)
-    rows = list_rows.rows(page, selectable=scope.is_officer)
+    bulk = Capability.BULK_MOVES in scope.capabilities
+    rows = list_rows.rows(page, selectable=bulk)
     if number and not refused:
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
     query = request.GET.copy()
     query.pop("page", None)
-    quick = QUICK_QUEUES_OFFICER if scope.is_officer else QUICK_QUEUES_WORKER
+    quick = QUICK_QUEUES_OFFICER if bulk else QUICK_QUEUES_WORKER
     filters_open = any(key not in QUICK_PARAMETERS for key in query)
     context = {
         "search_form": _search_form(scope, case_filter, search_refusal, filters_open),
@@ -126,8 +129,8 @@ def case_list(request):
         "quick_queues": [queues.QUEUES[key] for key in quick],
         "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
         "may_export": may_export(scope),
-        "bulk_form": scope.is_officer,
-        "bulk_owner_options": _owner_options(scope) if scope.is_officer else "",
+        "bulk_form": bulk,
+        "bulk_owner_options": _owner_options(scope.granting(Capability.BULK_MOVES)) if bulk else "",
         "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
     return _private(render(request, "cases/list.html", context, status=status))
@@ -165,8 +168,8 @@ def _too_many_searches():
 
 @require_POST
 def case_bulk(request):
-    scope = request.scope
-    if not scope.is_officer:
+    scope = request.scope.granting(Capability.BULK_MOVES)  # cases of other places are not found
+    if not scope.has_any_place:
         raise PermissionDenied
     form = BulkForm(request.POST, owners=owners_in_scope(scope))
     if not form.is_valid():
@@ -472,7 +475,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "rating": ResidentRating.objects.filter(case=case).first()
         if getattr(case, "has_rating", True)
         else None,
-        "may_anonymise": scope.is_street_staff and not case.anonymised_at,
+        "may_anonymise": not case.anonymised_at and scope.may(Capability.ANONYMISE, case),
         "anonymise_form": drawn.get("anonymise"),
     }
     context.update(panels.context(scope, user, case))  # e.g. the meetings' emergency session
@@ -730,9 +733,9 @@ def case_phone(request, pk):
 def case_anonymise(request, pk):
     """Street staff anonymise a resident's cases in their street on the resident's request;
     GET draws the form (see CASE_FORMS)."""
-    scope = request.scope
     case = _load_case(request, pk)
-    if not scope.is_street_staff:
+    scope = request.scope.granting(Capability.ANONYMISE)
+    if not scope.holds(case):
         raise Http404
     if request.method == "GET":
         return _form_on_request(request, case, "anonymise", None)
@@ -766,8 +769,8 @@ def case_photo(request, pk, photo_pk):
 @require_GET
 @reads_from_replica
 def case_export(request, file_format):
-    scope = request.scope
-    if not may_export(scope):
+    scope = exportable(request.scope)  # the rows of places where the user may export
+    if not scope.has_any_place:
         raise PermissionDenied
     case_filter = CaseFilter(request.GET or None, scope=scope)
     if case_filter.is_bound and not case_filter.is_valid():
@@ -785,4 +788,4 @@ def case_export(request, file_format):
     if number:
         matched = queryset.count()
         record_number_search(scope, request.user, number, matched, "cases:export")
-    return exports.export(request.user, queryset, file_format, request.GET.urlencode())
+    return exports.export(scope, request.user, queryset, file_format, request.GET.urlencode())

@@ -16,13 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
-from common import replicas
 from common.people import display_name
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days
 from grids.selectors import task_contacts
 
-from . import signals
+from . import history
 from .inputs import (
     Decision,
     EscalationAnswer,
@@ -37,7 +36,6 @@ from .inputs import (
 from .models import (
     OPEN_STATES,
     Case,
-    CaseEvent,
     CasePhoto,
     Escalation,
     ExplanationMethod,
@@ -183,9 +181,6 @@ class Accept(Move):
         case.response_deadline = inputs.response_deadline
         if self.name == "accept":
             case.accepted_at = now
-        signals.case_assigned.send(
-            sender=Case, case=case, actor=user
-        )  # not when one takes the case oneself
         return {
             "owner": display_name(inputs.owner),
             "response_deadline": inputs.response_deadline.isoformat(),
@@ -413,22 +408,9 @@ def locked_case(scope: Scope, case_id) -> Case:
     return case
 
 
-def _record(case, user, name, from_state, to_state, note="", details=None):
-    CaseEvent.objects.create(
-        case=case,
-        move=name,
-        from_state=from_state,
-        to_state=to_state,
-        actor=user,
-        note=note,
-        details=details or {},
-    )
-    replicas.note_write()  # the user's next pages read from the primary (common/replicas.py)
-
-
-# Other apps follow the moves (interop tells the 12345 hotline of 签收, 退单 and 办结): each
-# listener is called inside the move's transaction, so what it writes stands or falls with it.
-MOVE_LISTENERS = []
+# Every change below is written by history.record, which follows it with what it causes
+# (cases/consequences.py: the report rollups, the notices, the hotline's status).
+_record = history.record
 
 
 def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=None) -> Case:
@@ -456,11 +438,9 @@ def perform(scope: Scope, user, case_id: int, move_name: str, inputs, meeting=No
         details = {**move.apply(case, inputs, user, timezone.now()), **(meeting or {})}
         case.state = target
         case.save()
-        _record(case, user, move.name, from_state, target, inputs.note, details)
+        history.record(case, user, move.name, from_state, target, inputs.note, details)
         if target in CLOSING_STATES:
-            close_repeats(case, user)
-        for listener in MOVE_LISTENERS:
-            listener(case, move.name, inputs, user)
+            close_repeats(case, user)  # each repeat's change takes the same road
     return case
 
 
@@ -569,7 +549,6 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
             owner_contact=task.owner_contact,
             due_date=task.due_date,
         )
-        signals.task_assigned.send(sender=Task, task=created, actor=user)
         case.response_deadline = plan_deadline(case)
         case.save(update_fields=["response_deadline", "updated_at"])
         _record(
@@ -585,6 +564,7 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
                 "response_deadline": case.response_deadline.isoformat(),
                 **(meeting or {}),
             },
+            subject=created,
         )
     return created
 
@@ -665,8 +645,7 @@ def escalate(scope: Scope, user, case_id, reason: str) -> Escalation:
             raise MoveRefused(
                 _("This case is already escalated and waits for the street.")
             ) from None
-        _record(case, user, "escalated", case.state, case.state, reason)
-        signals.escalation_raised.send(sender=Escalation, escalation=escalation, actor=user)
+        _record(case, user, "escalated", case.state, case.state, reason, subject=escalation)
     return escalation
 
 
@@ -708,8 +687,8 @@ def answer_escalation(
             case.state,
             answer.comment,
             {"new_deadline": answer.new_deadline.isoformat()},
+            subject=escalation,
         )
-        signals.escalation_answered.send(sender=Escalation, escalation=escalation, actor=user)
     return escalation
 
 

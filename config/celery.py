@@ -69,6 +69,11 @@ app.conf.beat_schedule = {
         "task": "cases.tasks.anonymise_expired_cases",
         "schedule": crontab(hour=2, minute=40),
     },
+    # Sent messages to partners are kept OUTBOX_KEEP_DAYS (default 90), then removed.
+    "remove-old-sent-messages": {
+        "task": "interop.tasks.remove_old_sent",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 

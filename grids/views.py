@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.capabilities import Capability
 from common.bodylimit import accepts_upload
 from common.params import id_param
 from common.spreadsheets import spreadsheet_response, write_xlsx
@@ -18,14 +19,21 @@ from .models import ImportBatch, Street
 from .sheet import template_rows
 
 
+def _importer(request):
+    """The streets where this user may import: a 403 for anyone who may import nowhere."""
+    scope = request.scope.granting(Capability.IMPORT_PLACES)
+    if not scope.has_any_place:
+        raise PermissionDenied
+    return scope
+
+
 def _import_street(request) -> Street:
     """Imports are street staff's work, for a street they hold."""
-    if not request.scope.is_street_staff:
-        raise PermissionDenied
-    streets = request.scope.narrow(Street.objects.all())
+    scope = _importer(request)
+    streets = scope.narrow(Street.objects.all())
     street_id = id_param(request.GET, "street") or id_param(request.POST, "street")
     if street_id:
-        return request.scope.get(streets, pk=street_id)
+        return scope.get(streets, pk=street_id)
     street = streets.first()
     if street is None:
         raise Http404
@@ -65,8 +73,7 @@ def import_upload(request):
 
 
 def import_batch(request, pk):
-    _import_street(request)
-    batch = request.scope.get(ImportBatch.objects.defer("content"), pk=pk)
+    batch = _importer(request).get(ImportBatch.objects.defer("content"), pk=pk)
     status = ImportBatch.Status
     return render(
         request,
@@ -81,9 +88,9 @@ def import_batch(request, pk):
 
 @require_POST
 def import_apply(request, pk):
-    _import_street(request)
+    importer = _importer(request)
     with transaction.atomic():
-        batch = request.scope.get(ImportBatch.objects.select_for_update(), pk=pk)
+        batch = importer.get(ImportBatch.objects.select_for_update(), pk=pk)
         if batch.status != ImportBatch.Status.CHECKED:
             messages.error(
                 request, _("This sheet cannot be imported: it has errors or was imported already.")

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.scope import Scope
+from cases import history
 from cases.intake import save_new_case
-from cases.models import Case, CaseEvent, Category, Channel, Satisfaction, State, Urgency
+from cases.models import Case, Category, Channel, Satisfaction, State, Urgency
 from common.phones import normalise_phone, validate_phone
 from common.text import has_refused_characters
 
@@ -281,13 +282,14 @@ def _extension_answer(partner, scope, data):
         details["new_finish_deadline"] = new.isoformat()
     request.answered_at = timezone.now()
     request.save(update_fields=["answered_at"])
-    CaseEvent.objects.create(
-        case=case,
-        move="hotline_extension_answered",
-        from_state=case.state,
-        to_state=case.state,
-        note=data.get("comment", ""),
-        details=details,
+    history.record(
+        case,
+        None,
+        "hotline_extension_answered",
+        case.state,
+        case.state,
+        data.get("comment", ""),
+        details,
     )
     return 200, {"result": "recorded", "case": case.tracking_code}
 
@@ -300,12 +302,13 @@ def _visit(partner, scope, data):
         raise Refused("a 回访 comes after 办结: this order is not finished", 409)
     if case.events.filter(move="hotline_visit").exists():
         raise Refused("this order's 回访 is already recorded", 409)
-    CaseEvent.objects.create(
-        case=case,
-        move="hotline_visit",
-        from_state=case.state,
-        to_state=case.state,
-        note=data.get("comment", ""),
-        details={"satisfaction": data["satisfaction"], "source": "12345"},
+    history.record(
+        case,
+        None,
+        "hotline_visit",
+        case.state,
+        case.state,
+        data.get("comment", ""),
+        {"satisfaction": data["satisfaction"], "source": "12345"},
     )
     return 200, {"result": "recorded", "case": case.tracking_code}

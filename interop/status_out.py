@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import OPEN_STATES, CaseEvent
-from cases.workflow import MOVE_LISTENERS, MoveRefused, is_officer_for, locked_case
+from cases import history
+from cases.models import OPEN_STATES
+from cases.workflow import MoveRefused, is_officer_for, locked_case
 from common.text import has_refused_characters
 
 from .models import ExternalRef, OutboxKind, OutboxMessage, Source
@@ -46,14 +47,17 @@ def enqueue(case, ref, kind, fields: dict) -> OutboxMessage:
     return message
 
 
-def on_move(case, move_name, inputs, user):
-    kind = KIND_OF_MOVE.get(move_name)
+def follow_change(change) -> None:
+    """A consequence of a recorded change (cases/consequences.py): 签收, 退单 or 办结 for a
+    hotline order, its repeats closed with their original included."""
+    kind = KIND_OF_MOVE.get(change.change)
     if kind is None:
         return
+    case = change.case
     ref = hotline_ref(case)
     if ref is None:
         return
-    now = timezone.now().isoformat()
+    now = change.at.isoformat()
     if kind == OutboxKind.SIGN:
         # The hotline's 办结 deadline bounds the owner's: the overdue page and reminders see it.
         if ref.finish_deadline and case.response_deadline > ref.finish_deadline:
@@ -61,17 +65,14 @@ def on_move(case, move_name, inputs, user):
             case.save(update_fields=["response_deadline", "updated_at"])
         fields = {"signed_at": now, "handler": case.community.name}
     elif kind == OutboxKind.RETURN:
-        fields = {"returned_at": now, "reason": inputs.note}
+        fields = {"returned_at": now, "reason": change.note}
     else:
         fields = {
             "finished_at": now,
-            "outcome": inputs.outcome,
-            "explanation": inputs.explanation,
+            "outcome": change.details.get("outcome", ""),
+            "explanation": change.details.get("explanation", ""),
         }
     enqueue(case, ref, kind, fields)
-
-
-MOVE_LISTENERS.append(on_move)
 
 
 def may_request_extension(scope, case) -> bool:
@@ -109,13 +110,13 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
             OutboxKind.EXTENSION,
             {"reason": reason, "requested_deadline": new_deadline.isoformat()},
         )
-        CaseEvent.objects.create(
-            case=case,
-            move="hotline_extension_requested",
-            from_state=case.state,
-            to_state=case.state,
-            actor=user,
-            note=reason,
-            details={"requested_deadline": new_deadline.isoformat()},
+        history.record(
+            case,
+            user,
+            "hotline_extension_requested",
+            case.state,
+            case.state,
+            reason,
+            {"requested_deadline": new_deadline.isoformat()},
         )
     return message

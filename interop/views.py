@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.capabilities import Capability
 from cases.models import Case
 from cases.workflow import MoveRefused
 
@@ -19,13 +20,15 @@ from .tasks import deliver
 
 
 def _street_staff(request):
-    if not request.scope.is_street_staff:
+    """The scope of the streets whose partners this user manages; a 404 for anyone else."""
+    scope = request.scope.granting(Capability.MANAGE_PARTNERS)
+    if not scope.has_any_place:
         raise Http404
-    return request.scope
+    return scope
 
 
 def _page(request, partner_form=None, key_forms=None, new_key=None, new_secret=None, status=200):
-    scope = request.scope
+    scope = _street_staff(request)
     partners = scope.narrow(Partner.objects.select_related("street")).prefetch_related("keys")
     return render(
         request,

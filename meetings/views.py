@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.capabilities import Capability
 from cases.models import Case, Task
 from cases.workflow import MoveRefused
 from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
@@ -32,7 +33,7 @@ from .models import AgendaItem, ItemStatus, Kind, MeetingState, Venue
 
 
 def _officers_only(request):
-    if not request.scope.is_officer:
+    if Capability.RUN_MEETINGS not in request.scope.capabilities:
         raise Http404  # grid workers have no meeting pages
 
 
@@ -224,7 +225,7 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         ),
         "cancel_form": bound.get("cancel") or ReasonForm(prefix="cancel"),
         # Lists and the calendar are for the officers; a reader's way back is the home page.
-        "lists": scope.is_officer,
+        "lists": Capability.RUN_MEETINGS in scope.capabilities,
         # A session on the calendar that may not be opened yet says from when it may.
         "open_waits": workflow.refusal(scope, request.user, meeting, "open")
         if "edit" in actions.meeting and "open" not in actions.meeting

@@ -1,3 +1,5 @@
+from accounts.capabilities import Capability
+
 from . import heartbeat
 
 
@@ -20,7 +22,7 @@ def reminder_scan(request):
 
     def stale_since():
         scope = getattr(request, "scope", None)
-        if not (user.is_superuser or (scope is not None and scope.is_officer)):
+        if scope is None or Capability.SEE_OVERDUE not in scope.capabilities:
             return None
         at = heartbeat.last_scan_at_cached()
         if not heartbeat.is_stale(at):

@@ -180,21 +180,21 @@ def _has_mobile(contact) -> bool:
     return bool(MOBILE_RE.match(normalise_phone(contact.phone)))
 
 
-# Receivers of the workflows' signals (connected in NotificationsConfig.ready).
-def on_case_assigned(sender, case, actor, **kwargs):
-    case_assigned(case, actor)
+# A consequence of each recorded change to a case (cases/consequences.py).
+def follow_change(change) -> None:
+    """Whoever a change concerns hears of it: a case's new owner (接单 for someone else, 改派),
+    a task's owner, the street on an escalation, the case's people on the street's answer."""
+    if change.change in ("accept", "assign"):
+        case_assigned(change.case, change.actor)
+    elif change.change == "task_added":
+        task_assigned(change.subject, change.actor)
+    elif change.change == "escalated":
+        escalation_raised(change.subject, change.actor)
+    elif change.change == "escalation_answered":
+        escalation_answered(change.subject, change.actor)
 
 
-def on_task_assigned(sender, task, actor, **kwargs):
-    task_assigned(task, actor)
-
-
-def on_escalation_raised(sender, escalation, actor, **kwargs):
-    escalation_raised(escalation, actor)
-
-
-def on_escalation_answered(sender, escalation, actor, **kwargs):
-    escalation_answered(escalation, actor)
+# Receiver of the meetings workflow's signal (connected in NotificationsConfig.ready).
 
 
 def on_participants_invited(sender, meeting, participants, actor, **kwargs) -> set:

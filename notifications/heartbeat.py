@@ -3,7 +3,7 @@
 The scan (dispatch.scan, run by beat every REMINDER_SCAN_SECONDS) records the time it finished
 in the database. When that time is older than REMINDER_SCAN_STALE_MINUTES (or there is none),
 reminders are not going out: a worker that stopped consuming, beat stopped, the broker down.
-/healthz then fails (common/health.py) and staff see a banner on every page.
+/healthz then fails (notifications/health.py) and staff see a banner on every page.
 """
 
 from django.conf import settings

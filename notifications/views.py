@@ -9,6 +9,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.capabilities import Capability
+
 from . import rules
 from .forms import ChannelChoiceForm
 from .models import ChannelChoice
@@ -58,8 +60,8 @@ def channel_settings(request):
 @require_GET
 def overdue(request):
     """What is overdue in the user's places right now, by the rules the reminders use."""
-    scope = request.scope
-    if not scope.is_officer:
+    scope = request.scope.granting(Capability.SEE_OVERDUE)
+    if not scope.has_any_place:
         raise Http404
     now = timezone.now()
     context = {

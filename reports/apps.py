@@ -10,13 +10,12 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         # The monthly figures follow the history in its own transaction (reports/rollups.py).
-        from cases.models import Case, CaseEvent, Escalation, ResidentRating
+        # A history row reaches them through cases/consequences.py (rollups.follow_change);
+        # these rows change figures without one.
+        from cases.models import Case, Escalation, ResidentRating
 
         from . import rollups
 
-        post_save.connect(
-            rollups.refresh_after_history, sender=CaseEvent, dispatch_uid="rollups-history"
-        )
         post_save.connect(
             rollups.refresh_after_case_saved, sender=Case, dispatch_uid="rollups-case"
         )

@@ -331,11 +331,12 @@ def _write(model, columns, rows):
     copy_rows(model._meta.db_table, columns, rows)
 
 
-def refresh_after_history(sender, instance: CaseEvent, created, raw=False, **kwargs):
-    """A history row: the case's figures follow it in the same transaction. Logging (点单)
-    itself changes none: the case's insert was counted."""
-    if created and not raw and instance.move != "log":
-        refresh(instance.case_id)
+def follow_change(change) -> None:
+    """A consequence of each recorded change (cases/consequences.py): the case's figures
+    follow its history in the same transaction. Logging (点单) itself changes none: the case's
+    insert was counted."""
+    if change.change != "log":
+        refresh(change.case.pk)
 
 
 def refresh_after_case_saved(sender, instance: Case, created, update_fields=None, raw=False, **kw):

@@ -8,6 +8,7 @@ from django.db.models.fields.json import KT
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cases import history
 from cases.intake import save_new_case
 from cases.models import Case, CaseEvent, Channel, Outcome, ResidentRating, State, Urgency
 from common.phones import phone_digits
@@ -120,14 +121,14 @@ def rate(case: Case, values) -> ResidentRating | None:
     try:
         with transaction.atomic():
             rating = ResidentRating.objects.create(case=case, **values)
-            CaseEvent.objects.create(
-                case=case,
-                move="rated",
-                from_state=case.state,
-                to_state=case.state,
-                actor=None,
-                note=values.get("comment", ""),
-                details={"satisfaction": values["satisfaction"]},
+            history.record(
+                case,
+                None,
+                "rated",
+                case.state,
+                case.state,
+                values.get("comment", ""),
+                {"satisfaction": values["satisfaction"]},
             )
     except IntegrityError:
         return None

@@ -10,12 +10,16 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import RoleKind
 
+from .clock import INSTANTS, instant
 from .factories import (
     BuildingFactory,
     CommunityFactory,
@@ -25,6 +29,88 @@ from .factories import (
     UserFactory,
     make_role,
 )
+
+# A failing property test reports its failing example at once: Hypothesis shrinks for up to
+# five minutes and takes a time limit's exception for one more failure to shrink. `make fuzz`
+# shrinks (HYPOTHESIS_PROFILE=full).
+hypothesis_settings.register_profile(
+    "suite", phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+)
+hypothesis_settings.register_profile("full")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+# Time limits: a test past its limit fails with its stack, and the suite goes on. A unit test
+# gets the default of [tool.pytest.ini_options] (timeout); these kinds get more.
+TIME_LIMITS = {"browser": 120, "live": 300}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        metavar="INSTANT",
+        help="start every test at this instant (a name in tests/clock.py, or ISO 8601 with an "
+        "offset); the clock then ticks",
+    )
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--clock")
+    if chosen:
+        try:
+            instant(chosen)
+        except ValueError as error:
+            raise pytest.UsageError(f"--clock: {error}; names: {', '.join(INSTANTS)}") from None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        kind = _kind(item)
+        if kind and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(TIME_LIMITS[kind]))
+        # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one
+        # process, as its fixtures expect; the live tests share one process, as they time
+        # workers and brokers they start and stop.
+        item.add_marker(pytest.mark.xdist_group("live" if kind == "live" else item.path.name))
+    # The long files first: started last, they would run on alone at the end.
+    items.sort(key=lambda item: SCHEDULED_FIRST.index(_kind(item)))
+
+
+SCHEDULED_FIRST = ["browser", "live", None]
+
+
+def _kind(item):
+    return next((kind for kind in TIME_LIMITS if item.get_closest_marker(kind)), None)
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked `calendar` runs once at each of the calendar's edges (tests/clock.py),
+    unless --clock already puts the whole run at one of them."""
+    if metafunc.definition.get_closest_marker("calendar") and not metafunc.config.getoption(
+        "--clock"
+    ):
+        metafunc.parametrize(
+            "calendar_instant", list(INSTANTS.values()), ids=list(INSTANTS), indirect=True
+        )
+
+
+@pytest.fixture
+def calendar_instant(request):
+    """The instant a `calendar` test runs at; None for the others."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(autouse=True)
+def clock(request, calendar_instant):
+    """Every test starts at --clock's instant, or its `calendar` instant; else at the real time.
+    The clock ticks from there. Declared before the other autouse fixtures, which read it."""
+    chosen = request.config.getoption("--clock")
+    start = calendar_instant or (instant(chosen) if chosen else None)
+    if start is None:
+        yield None
+        return
+    with time_machine.travel(start, tick=True):
+        yield start
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,7 +132,7 @@ def real_services(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits():
+def fresh_rate_limits(clock):
     """Rate-limit counters live in Redis; each test starts with none, and with Redis trusted."""
     from django.core.cache import cache
 
@@ -141,6 +227,50 @@ def personas(places):
             "other_street_staff", RoleKind.STREET_STAFF, places.other_street
         ),
         no_role=UserFactory(username="no_role"),
+    )
+
+
+@pytest.fixture
+def mixed(places):
+    """People with two roles (DESIGN.md §14), each named by its roles and places. 富南社区's
+    第1网格 (fn1) is where each of them holds no more than a grid worker's role, or nothing."""
+
+    def persona(username, *roles):
+        user = UserFactory(username=username)
+        for kind, place in roles:
+            make_role(user, kind, place)
+        return user
+
+    return SimpleNamespace(
+        # A clerk of 友谊街道 who is the grid worker of 富南第1网格 at home.
+        staff_there_worker_fn1=persona(
+            "staff_there_worker_fn1",
+            (RoleKind.STREET_STAFF, places.other_street),
+            (RoleKind.GRID_WORKER, places.fn1),
+        ),
+        # An officer of 春光社区 who is also the grid worker of 富南第1网格.
+        officer_cg_worker_fn1=persona(
+            "officer_cg_worker_fn1",
+            (RoleKind.COMMUNITY_OFFICER, places.chunguang),
+            (RoleKind.GRID_WORKER, places.fn1),
+        ),
+        # Outsiders to 富南社区 with two roles: staff of 友谊街道 and worker of 春光第1网格;
+        # officer of 友谊社区 and worker of 春光第2网格.
+        staff_there_worker_cg1=persona(
+            "staff_there_worker_cg1",
+            (RoleKind.STREET_STAFF, places.other_street),
+            (RoleKind.GRID_WORKER, places.cg1),
+        ),
+        officer_there_worker_cg2=persona(
+            "officer_there_worker_cg2",
+            (RoleKind.COMMUNITY_OFFICER, places.youyi),
+            (RoleKind.GRID_WORKER, places.cg2),
+        ),
+        staff_of_two_streets=persona(
+            "staff_of_two_streets",
+            (RoleKind.STREET_STAFF, places.street),
+            (RoleKind.STREET_STAFF, places.other_street),
+        ),
     )
 
 

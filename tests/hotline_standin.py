@@ -22,6 +22,11 @@ class StandInHotline:
         self.deliveries = []  # every POST that arrived, repeats included
         self.taken = {}  # Idempotency-Key -> payload, each once
         self.refused_signatures = 0
+        # Called with each message's key and payload while its request is open, before the
+        # answer: a test may look around meanwhile, or be slow.
+        self.while_receiving = None
+        # Answer every message with this status (500, say) instead of taking it.
+        self.answer_status = None
         platform = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,6 +34,10 @@ class StandInHotline:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if platform.down:
                     return self._answer(503, {"error": "maintenance"})
+                if platform.answer_status:
+                    return self._answer(platform.answer_status, {"error": "broken"})
+                if platform.while_receiving:
+                    platform.while_receiving(json.loads(body))
                 bad = signing.verify(
                     platform.secret,
                     self.headers.get("X-Youjie-Timestamp", ""),

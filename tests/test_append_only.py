@@ -1,4 +1,4 @@
-"""History, phone viewings, export records, meeting changes and the access log cannot be
+"""History, meeting changes and the access log (phone viewings, exports …) cannot be
 changed or deleted in PostgreSQL itself (QuerySet.update/delete, cascades, raw SQL), and a
 case is never deleted."""
 
@@ -8,7 +8,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from audit.models import AccessEvent, Kind
-from cases.models import Case, CaseEvent, CaseExport, PhoneReveal, State
+from cases.models import Case, CaseEvent, State
 from meetings.models import Meeting, MeetingChange
 from tests.factories import CaseFactory, UserFactory
 
@@ -23,8 +23,6 @@ def history(places, personas):
     event = CaseEvent.objects.create(
         case=case, move="accept", from_state=State.SUBMITTED, to_state=State.ACCEPTED, actor=actor
     )
-    reveal = PhoneReveal.objects.create(case=case, user=actor)
-    export = CaseExport.objects.create(user=actor, file_format="csv", row_count=3)
     log = AccessEvent.objects.create(kind=Kind.PHONE_VIEWED, user=actor, case=case)
     meeting = Meeting.objects.create(
         street=places.street,
@@ -38,7 +36,7 @@ def history(places, personas):
     return {
         "actor": actor,
         "case": case,
-        "rows": [event, reveal, export, log, change],
+        "rows": [event, log, change],
         "meeting": meeting,
     }
 

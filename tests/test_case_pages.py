@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cases.models import Case, CaseExport, Escalation, PhoneReveal, State, Task
+from audit.models import AccessEvent, Kind
+from cases.models import Case, Escalation, State, Task
 from grids.models import Contact, ContactKind
 from tests.factories import CaseFactory
 
@@ -236,8 +237,8 @@ def test_showing_the_full_phone_is_recorded(personas, login, tap):
     response = client.post(reverse("cases:phone", args=[tap.pk]))
     assert "13912345678" in response.content.decode()
     assert response["Cache-Control"].startswith("no-store")
-    reveal = PhoneReveal.objects.get()
-    assert (reveal.case, reveal.user) == (tap, personas.worker_cg1)
+    reveal = AccessEvent.objects.get()  # one record of the act
+    assert (reveal.kind, reveal.case, reveal.user) == (Kind.PHONE_VIEWED, tap, personas.worker_cg1)
     assert "13912345678" not in client.get(reverse("cases:detail", args=[tap.pk])).content.decode()
 
 
@@ -395,14 +396,14 @@ def test_street_staff_export_the_filtered_list_and_the_export_is_logged(
     response = client.get(reverse("cases:export", args=["xlsx"]), {"community": places.funan.pk})
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 2 and sheet["A1"].value == "跟踪码"
-    exports = list(CaseExport.objects.order_by("at").values_list("file_format", "row_count"))
-    assert exports == [("csv", 2), ("xlsx", 1)]
+    exports = AccessEvent.objects.filter(kind=Kind.CASE_EXPORT).order_by("at", "id")
+    assert [(e.detail[:4].strip(), e.count) for e in exports] == [("csv", 2), ("xlsx", 1)]
 
 
 def test_only_street_staff_may_export(personas, login, tap):
     for persona in (personas.officer_chunguang, personas.worker_cg1):
         assert login(persona).get(reverse("cases:export", args=["csv"])).status_code == 403
-    assert not CaseExport.objects.exists()
+    assert not AccessEvent.objects.filter(kind=Kind.CASE_EXPORT).exists()
     assert (
         login(personas.street_staff).get(reverse("cases:export", args=["pdf"])).status_code == 404
     )

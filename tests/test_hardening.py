@@ -120,11 +120,16 @@ ALLOWED = {
     "deliberate": (set(), set()),  # only in a meeting
     "decide": (set(), set()),  # only in a meeting
 }
-# A deadline a month ahead (deadlines are within a year).
-SOON = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+
+
+def soon() -> str:
+    """A deadline a month ahead (deadlines are within a year), read from the test's clock."""
+    return (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+
+
 FIELDS = {
-    "accept": {"owner": None, "response_deadline": SOON},
-    "assign": {"owner": None, "response_deadline": SOON},
+    "accept": {"owner": None, "response_deadline": soon},
+    "assign": {"owner": None, "response_deadline": soon},
     "decline": {"note": "不属于社区职责"},
     "propose": {},
     "handle_directly": {"note": "简单事项"},
@@ -165,7 +170,9 @@ def test_only_the_allowed_table_of_moves_succeeds(personas, places, move):
                 resolved_by=personas.officer_funan,
             )
             data = {
-                f"{move}-{k}": (personas.officer_chunguang.pk if v is None else v)
+                f"{move}-{k}": personas.officer_chunguang.pk
+                if v is None
+                else (v() if callable(v) else v)
                 for k, v in FIELDS[move].items()
             }
             expected = state in sources and role in roles
@@ -209,7 +216,7 @@ def test_extra_post_fields_change_nothing(personas, login, places):
         reverse("cases:move", args=[case.pk, "accept"]),
         {
             "accept-owner": personas.officer_chunguang.pk,
-            "accept-response_deadline": SOON,
+            "accept-response_deadline": soon(),
             "state": "verified",
             "accept-state": "verified",
             "grid": places.cg2.pk,

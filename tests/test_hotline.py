@@ -78,6 +78,7 @@ def test_a_redelivered_order_creates_nothing(client, hotline):
     assert Case.objects.count() == 1
 
 
+@pytest.mark.calendar
 def test_an_order_is_overdue_once_its_sign_deadline_passes(client, hotline, personas, login):
     past = timezone.now() - timedelta(hours=3)
     post_signed(
@@ -92,6 +93,7 @@ def test_an_order_is_overdue_once_its_sign_deadline_passes(client, hotline, pers
     assert Case.objects.get().tracking_code in page.content.decode()
 
 
+@pytest.mark.calendar
 def test_accepting_bounds_the_owner_deadline_by_the_hotline_finish_deadline(
     client, hotline, personas
 ):

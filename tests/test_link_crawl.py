@@ -242,6 +242,7 @@ def small_street(places, personas):
 ROLES = ["worker_cg1", "officer_chunguang", "street_staff", "other_street_staff", "superuser"]
 
 
+@pytest.mark.timeout(180)  # some 950 pages: about half a minute
 def test_every_link_on_every_page_opens_for_every_role(places, personas, client, capsys):
     small_street(places, personas)
     superuser = UserFactory(username="root", is_superuser=True, is_staff=True)

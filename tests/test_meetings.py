@@ -65,6 +65,7 @@ def decision(item, **extra):
 
 
 # Monthly sessions ------------------------------------------------------------------------
+@pytest.mark.calendar
 def test_the_monthly_task_creates_one_session_per_community_however_often_it_runs(places):
     first = create_monthly_sessions()
     again = create_monthly_sessions()
@@ -95,6 +96,7 @@ def test_two_machines_scheduling_at_once_create_one_session(places):
     assert Meeting.objects.filter(month=month).count() == 3
 
 
+@pytest.mark.calendar
 def test_a_17th_on_a_weekend_keeps_its_date_and_is_marked(places, personas, login):
     workflow.schedule_monthly_sessions(date(2027, 4, 1), [places.funan])  # Saturday 2027-04-17
     meeting = Meeting.objects.get()
@@ -228,6 +230,7 @@ def test_a_bad_decision_is_refused_and_changes_nothing(
     assert AgendaItem.objects.get().status == "pending"
 
 
+@pytest.mark.calendar
 def test_a_deferred_item_goes_to_the_next_session(places, personas, login, benches, session):
     client = login(personas.officer_funan)
     client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
@@ -296,6 +299,7 @@ def test_moving_a_meeting_is_recorded_and_a_held_one_cannot_move(personas, login
     assert "不能调整" in response.content.decode()
 
 
+@pytest.mark.calendar
 def test_a_meeting_in_the_future_cannot_be_opened(places, personas, login):
     workflow.schedule_monthly_sessions(date(2030, 5, 1), [places.funan])
     meeting = Meeting.objects.get()
@@ -304,6 +308,7 @@ def test_a_meeting_in_the_future_cannot_be_opened(places, personas, login):
 
 
 # Emergency sessions ----------------------------------------------------------------------
+@pytest.mark.calendar
 def test_an_urgent_case_gets_an_emergency_session_today_with_its_people(places, personas, login):
     unit = places.leaders[places.cg1].unit
     pipe = CaseFactory(

@@ -52,6 +52,7 @@ def decide_with_tasks(officer, case, *due_days):
     return case
 
 
+@pytest.mark.calendar
 def test_a_decided_case_with_tasks_due_in_ten_days_is_not_overdue_tomorrow(
     places, personas, login, deliberating
 ):
@@ -77,6 +78,7 @@ def test_a_decided_case_with_tasks_due_in_ten_days_is_not_overdue_tomorrow(
     assert f"{today + timedelta(days=10):%Y-%m-%d} 23:59" in page and "按计划" in page
 
 
+@pytest.mark.calendar
 def test_a_later_task_moves_the_plans_deadline(personas, login, deliberating):
     officer = personas.officer_chunguang
     case = decide_with_tasks(officer, deliberating, 5)
@@ -186,6 +188,7 @@ def test_opening_a_meeting_two_hours_early_is_refused_and_changes_nothing(
     assert meeting.state == MeetingState.HELD and Case.objects.get().state == State.DELIBERATING
 
 
+@pytest.mark.calendar
 def test_a_meeting_tomorrow_cannot_be_opened_today(personas, login, places):
     tomorrow = local(timezone.localdate() + timedelta(days=1), 9, 30)
     meeting = Meeting.objects.create(

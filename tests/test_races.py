@@ -67,6 +67,7 @@ def accept_move(officer, case, data):
     return action
 
 
+@pytest.mark.timeout(120)  # twenty rounds of fifty threads
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_accepts_make_one_move_twenty_times_over(places, personas, fifty_officers):
     data = {f"accept-{k}": v for k, v in accept_data(personas.officer_chunguang).items()}

@@ -45,6 +45,7 @@ def late_case(places, personas):
     return CaseFactory(grid=places.cg1, response_deadline=timezone.now() - timedelta(hours=1))
 
 
+@pytest.mark.calendar
 def test_a_case_not_accepted_in_time_reminds_its_communitys_officers_once(personas, late_case):
     first = dispatch.scan()
     again = dispatch.scan()
@@ -60,6 +61,7 @@ def test_a_case_not_accepted_in_time_reminds_its_communitys_officers_once(person
     assert reverse("cases:detail", args=[late_case.pk]) in mail.outbox[0].body
 
 
+@pytest.mark.calendar
 def test_tasks_due_soon_and_overdue_remind_the_owner_and_the_case_owner(places, personas):
     case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang)
     water = UnitLeaderFactory(unit__building=places.buildings[places.cg1], phone="13900001111")
@@ -90,6 +92,7 @@ def test_tasks_due_soon_and_overdue_remind_the_owner_and_the_case_owner(places, 
     assert sms.address == "13900001111"
 
 
+@pytest.mark.calendar
 def test_a_follow_up_due_reminds_the_grid_worker(places, personas):
     case = CaseFactory(
         grid=places.cg1, state=State.RESOLVED, follow_up_due=timezone.now() - timedelta(minutes=5)
@@ -100,6 +103,7 @@ def test_a_follow_up_due_reminds_the_grid_worker(places, personas):
     assert case.tracking_code in reminder.title
 
 
+@pytest.mark.calendar
 def test_a_meeting_tomorrow_reminds_every_invited_participant(places, personas):
     tomorrow = timezone.localtime() + timedelta(days=1)
     meeting = Meeting.objects.create(
@@ -192,6 +196,7 @@ def test_bad_channel_choices_are_refused(personas, login, data, message):
 
 
 # The overdue page ---------------------------------------------------------------------------
+@pytest.mark.calendar
 def test_the_overdue_page_shows_what_the_reminders_say_in_the_users_places(
     places, personas, login, late_case
 ):
@@ -203,6 +208,7 @@ def test_the_overdue_page_shows_what_the_reminders_say_in_the_users_places(
     assert login(personas.worker_cg1).get(reverse("notifications:overdue")).status_code == 404
 
 
+@pytest.mark.calendar
 def test_deadlines_count_the_streets_working_days(places, personas, login):
     places.street.follow_up_working_days = 3
     places.street.save()

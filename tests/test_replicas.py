@@ -202,13 +202,15 @@ def test_report_pages_say_as_of_when_the_replica_runs_behind(
     page = client.get(reverse("reports:report")).content.decode()
     assert 'data-testid="replica-as-of"' not in page  # the mirror is no standby: no lag
 
+    # The replay time is the app's clock less five minutes, written into the statement: the
+    # page must show exactly it, whatever minute the test runs in (tests/clock.py).
+    replayed = timezone.localtime(timezone.now() - timedelta(minutes=5))
     monkeypatch.setattr(
         replicas,
         "REPLAYED_SQL",
-        "SELECT now() - interval '5 minutes', pg_current_wal_lsn()::text",
+        f"SELECT '{replayed.isoformat()}'::timestamptz, pg_current_wal_lsn()::text",
     )
     monkeypatch.setattr(replicas, "BEHIND_SQL", "SELECT 1048576 WHERE %s IS NOT NULL")
-    replayed = timezone.localtime(timezone.now() - timedelta(minutes=5))
     page = client.get(reverse("reports:report")).content.decode()
     assert 'data-testid="replica-as-of"' in page
     assert replayed.strftime("%Y-%m-%d %H:%M") in page

@@ -54,6 +54,7 @@ def test_the_task_is_on_the_beat_schedule():
     assert "cases.tasks.anonymise_expired_cases" in tasks
 
 
+@pytest.mark.calendar
 def test_37_months_after_closing_the_resident_is_anonymised_35_not_open_never(places, personas):
     old = closed_case(places.cg1, 37)
     task = Task.objects.create(

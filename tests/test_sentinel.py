@@ -205,14 +205,17 @@ def test_healthz_checks_the_broker_through_the_sentinels(topology, client, monke
         "broker_transport_options",
         {**settings.REDIS_BROKER_TRANSPORT_OPTIONS, "master_name": MASTER},
     )
-    body = client.get("/healthz?checks=broker").json()
-    assert body["checks"]["broker"]["ok"], body
-    assert body["checks"]["broker"]["transport"] == "sentinel"
-    topology.kill_master()
-    topology.processes["replica"].send_signal(signal.SIGKILL)  # no Redis left to promote
-    response = client.get("/healthz?checks=broker")
-    assert response.status_code == 503
-    assert not response.json()["checks"]["broker"]["ok"]
+    try:
+        body = client.get("/healthz?checks=broker").json()
+        assert body["checks"]["broker"]["ok"], body
+        assert body["checks"]["broker"]["transport"] == "sentinel"
+        topology.kill_master()
+        topology.processes["replica"].send_signal(signal.SIGKILL)  # no Redis left to promote
+        response = client.get("/healthz?checks=broker")
+        assert response.status_code == 503
+        assert not response.json()["checks"]["broker"]["ok"]
+    finally:
+        app.close()  # drop the connections to the sentinels: the next test builds its own
 
 
 def test_production_runs_on_sentinels_and_a_replica_without_redis_url():

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db
 MARKERS = ["富南居民甲", "13700001234", "FUNAN-MARKER", "富南会议室MARKER"]
 REFUSED = {403, 404, 405}
 OUTSIDERS = ["worker_cg1", "worker_cg2", "officer_chunguang", "other_street_staff", "no_role"]
+# People with two roles, neither of them in 富南社区 (tests/conftest.py `mixed`).
+MIXED_OUTSIDERS = ["staff_there_worker_cg1", "officer_there_worker_cg2"]
 # Pages anyone may open, by design: the residents' public pages and the login pages.
 PUBLIC = {
     "residents:start",
@@ -185,9 +187,11 @@ def test_the_matrix_knows_every_url(world):
     assert unknown == [], f"add these URLs to the access matrix: {unknown}"
 
 
-@pytest.mark.parametrize("outsider", OUTSIDERS)
-def test_outsiders_are_refused_every_object_and_see_no_marker(personas, login, world, outsider):
-    client = login(getattr(personas, outsider))
+@pytest.mark.parametrize("outsider", OUTSIDERS + MIXED_OUTSIDERS)
+def test_outsiders_are_refused_every_object_and_see_no_marker(
+    personas, mixed, login, world, outsider
+):
+    client = login(getattr(personas, outsider, None) or getattr(mixed, outsider))
     # An outsider's own export: their places only (the access log: their own street's).
     exports = {"cases:export", "reports:export", "audit:export"}
     for name, pattern in all_urls():

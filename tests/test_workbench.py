@@ -13,7 +13,8 @@ from cases.models import Escalation, State, Task
 from meetings.models import Meeting, Participant, ParticipantKind
 from tests.factories import CaseFactory
 
-pytestmark = pytest.mark.django_db
+# "This week", "today" and "overdue" turn at midnight in Asia/Shanghai and on Mondays.
+pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
 
 
 def counts(page: str) -> dict:
@@ -57,11 +58,19 @@ def workload(places, personas):
             grid=places.yy1, state=State.ACCEPTED, response_deadline=now - timedelta(days=2)
         ),
     }
+    today = timezone.localdate()
     Task.objects.create(
         case=made["with_task"],
         title="换水龙头阀芯",
         owner_user=worker,
-        due_date=timezone.localdate() + timedelta(days=1),
+        due_date=today,  # due this week, whatever day today is
+        created_by=personas.officer_chunguang,
+    )
+    Task.objects.create(
+        case=made["proposed"],
+        title="下周一再议",
+        owner_user=personas.officer_chunguang,
+        due_date=today + timedelta(days=7 - today.weekday()),  # next Monday: not this week
         created_by=personas.officer_chunguang,
     )
     Escalation.objects.create(case=made["late"], reason="三天没人管", raised_by=worker)

@@ -82,7 +82,8 @@ def worker(broker, tmp_path):
 
 
 def test_the_shipped_worker_consumes_again_after_the_broker_restarts(broker, worker):
-    sender = Celery(broker=f"redis://127.0.0.1:{broker.port}/0")
+    # Not the current app: the tests after this one send through the project's own.
+    sender = Celery(broker=f"redis://127.0.0.1:{broker.port}/0", set_as_current=False)
 
     def scan_ran():
         return Heartbeat.objects.filter(name="reminder_scan").exists()

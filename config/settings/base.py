@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the load balancer's /healthz is answered before anything else runs (no session,
     # no login, no host check or HTTPS redirect: it probes each node over plain http).
-    "common.health.HealthzMiddleware",
+    "notifications.health.HealthzMiddleware",
     # An oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -382,7 +382,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # explicitly, as Celery 6 changes the default.
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 
-# Health (common/health.py): the reminder scan counts as stale, for /healthz and for the
+# Health (notifications/health.py): the reminder scan counts as stale, for /healthz and for the
 # banner staff see, when its last run is older than this.
 REMINDER_SCAN_STALE_MINUTES = env.int("REMINDER_SCAN_STALE_MINUTES", default=10)
 
@@ -474,6 +474,7 @@ HOTLINE_MAX_BODY_BYTES = env.int("HOTLINE_MAX_BODY_BYTES", default=64 * 1024)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
 OUTBOX_TIMEOUT_SECONDS = env.float("OUTBOX_TIMEOUT_SECONDS", default=10)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)  # sent messages, then removed
 
 # The hotline's status URL is where this server connects. In production it must be a public
 # https address; the test suite's stand-in platform listens on 127.0.0.1.

@@ -17,7 +17,7 @@ if not REDIS_SENTINELS:
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # The load balancer probes /healthz over plain http (it is answered before this redirect
-# anyway, by common.health.HealthzMiddleware; this says so to whoever reads the settings).
+# anyway, by notifications.health.HealthzMiddleware; this says so to whoever reads the settings).
 SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)

@@ -4,6 +4,7 @@ filling in a decision with its tasks."""
 from datetime import timedelta
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 
 def call_emergency_session(page):
@@ -12,12 +13,12 @@ def call_emergency_session(page):
     emergency.locator("summary").click()
     emergency.get_by_label("时间").fill(timezone.localtime().strftime("%H:%M"))
     emergency.get_by_role("button", name="召集会议并通知参会人员").click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("meeting-state")).to_be_visible()  # the session's own page
 
 
 def open_meeting(page):
     page.get_by_test_id("open-meeting").click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("meeting-state")).to_have_text("已召开")
 
 
 def open_decision(page, tracking_code):
@@ -37,6 +38,7 @@ def fill_tasks(form, titles, owner_label, days=10):
         rows.nth(index).get_by_label("截止日期").fill(due)
 
 
-def submit_decision(page, form):
+def submit_decision(page, form, shows):
+    """Submit the decision; `shows` is what the page says after it (its message)."""
     form.get_by_role("button", name="记录决定", exact=True).click()
-    page.wait_for_load_state()
+    expect(page.locator("main")).to_contain_text(shows)

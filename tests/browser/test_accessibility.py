@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.browser.axe import violations
 from tests.main_pages import ROLES, resident_pages, sample_data, staff_pages
@@ -43,8 +44,7 @@ def test_no_serious_accessibility_violation_on_the_residents_pages(data, places,
     page.get_by_label("跟踪码").fill(case.tracking_code)
     page.get_by_label("手机号后 4 位").fill("5678")
     page.get_by_role("button", name="查询").click()
-    page.wait_for_load_state()
-    assert page.get_by_test_id("stages").is_visible()
+    expect(page.get_by_test_id("stages")).to_be_visible()
     assert violations(page) == []
 
 
@@ -52,7 +52,7 @@ def test_no_serious_accessibility_violation_in_english(data, places, page, log_i
     case, meeting = data
     log_in("officer_chunguang")
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     paths = staff_pages("officer_chunguang", case, meeting, places)[:5] + resident_pages(places)
     assert check(page, paths, language="en") == ""
 
@@ -100,7 +100,7 @@ def test_large_text_mode_enlarges_the_residents_pages_and_stays_on(data, places,
     page.goto(page.base_url + start)
     assert root_font_px(page) == 16
     page.get_by_role("button", name="大字模式").click()
-    page.wait_for_load_state()
+    expect(page.get_by_role("button", name="标准字号")).to_be_visible()
     assert page.url.endswith(start)  # back where the resident was
     assert root_font_px(page) == 20
     # It stays on from page to page, and the page still fits the phone.
@@ -111,6 +111,6 @@ def test_large_text_mode_enlarges_the_residents_pages_and_stays_on(data, places,
         assert page.evaluate(SMALL_TARGETS) == [], path
     assert violations(page) == []
     page.get_by_role("button", name="标准字号").click()
-    page.wait_for_load_state()
+    expect(page.get_by_role("button", name="大字模式")).to_be_visible()
     assert page.url.endswith(status)
     assert root_font_px(page) == 16

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from notifications import dispatch
 from tests.factories import CaseFactory
@@ -21,7 +22,6 @@ def test_an_officer_sees_the_reminder_in_the_bell_and_opens_the_case(
     assert badge.is_visible() and badge.inner_text() == "1"
     page.get_by_test_id("bell").click()
     page.get_by_role("button", name=f"超时未接单：{late.tracking_code}").click()
-    page.wait_for_load_state()
-    assert late.tracking_code in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text(late.tracking_code)
     assert page.get_by_test_id("unread-count").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

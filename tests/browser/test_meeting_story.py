@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import State
 from meetings.models import Kind, Meeting
@@ -63,13 +64,12 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     fill_tasks(
         form, ("党员志愿者维修队翻修桌椅", "物业建立“每日双巡”"), personas.officer_funan.first_name
     )
-    submit_decision(page, form)
-    assert "决定已记录" in page.content()
+    submit_decision(page, form, shows="决定已记录")
     benches.refresh_from_db()
     assert benches.state == State.DECIDED and benches.tasks.count() == 2
 
     page.get_by_test_id("notice-link").click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("notice")).to_contain_text("议事协商结果公示")
     notice = page.get_by_test_id("notice").inner_text()
     assert "议事协商结果公示" in notice and "物业每日两次巡查" in notice
     assert "党员志愿者维修队翻修桌椅" in notice

@@ -23,25 +23,32 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 # A fetch that only the network answers (the service worker keeps no such page): it fails
-# exactly when the page and its service worker are both offline.
-PROBE = """(offline) => fetch('/offline-probe/', {headers: {'X-Offline-Keep': '1'},
-    redirect: 'manual'}).then(() => !offline, () => offline)"""
+# exactly when the page and its service worker are both offline. The page asks again every
+# 100 ms until the answer is the one wanted, for 5 s at most; each try gives up after 2 s.
+PROBE = """async (offline) => {
+    const deadline = Date.now() + 5000;
+    do {
+        const reached = await fetch('/offline-probe/', {headers: {'X-Offline-Keep': '1'},
+            redirect: 'manual', signal: AbortSignal.timeout(2000)})
+            .then(() => true, (error) => error.name === 'TimeoutError' ? null : false);
+        if (reached === !offline) return true;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    } while (Date.now() < deadline);
+    return false;
+}"""
 
 
 @pytest.fixture
 def offline(page):
-    """Airplane mode for the page and its service worker; the connection is back afterwards."""
+    """Airplane mode for the page and its service worker (the test's phone is thrown away
+    afterwards, its connection with it)."""
 
     def airplane_mode(on):
         page.context.set_offline(on)
-        for _attempt in range(50):
-            if page.url.startswith("http") and page.evaluate(PROBE, on):
-                return
-            page.wait_for_timeout(100)
-        raise AssertionError(f"the service worker did not follow the network (offline={on})")
+        assert page.url.startswith("http"), f"no page of the app to ask from: {page.url}"
+        assert page.evaluate(PROBE, on), f"the service worker did not follow (offline={on})"
 
-    yield airplane_mode
-    airplane_mode(False)
+    return airplane_mode
 
 
 def ready(page):
@@ -74,14 +81,28 @@ def fill_request(page, description, photo, building="1号楼"):
 
 
 def queue_count(page):
+    """Requests waiting on the phone. Every way the IndexedDB request can end settles the
+    promise (a database that is not there yet is left uncreated), and 5 s without an answer
+    (a pending deletion keeps an open waiting) fails it."""
     return page.evaluate(
-        """() => new Promise((resolve) => {
+        """() => new Promise((resolve, reject) => {
+            const fail = (why) => reject(new Error(`IndexedDB youjie-offline: ${why}`));
+            const timer = setTimeout(() => fail("no answer in 5 s"), 5000);
+            const settle = (value) => { clearTimeout(timer); resolve(value); };
+            let absent = false;
             const open = indexedDB.open("youjie-offline");
+            open.onupgradeneeded = () => { absent = true; open.transaction.abort(); };
+            open.onblocked = () => fail("blocked by another connection");
+            open.onerror = (event) => {
+              event.preventDefault();
+              absent ? settle(0) : fail(open.error);
+            };
             open.onsuccess = () => {
               const db = open.result;
-              if (!db.objectStoreNames.contains("queue")) { db.close(); return resolve(0); }
+              if (!db.objectStoreNames.contains("queue")) { db.close(); return settle(0); }
               const count = db.transaction("queue").objectStore("queue").count();
-              count.onsuccess = () => { db.close(); resolve(count.result); };
+              count.onsuccess = () => { db.close(); settle(count.result); };
+              count.onerror = () => { db.close(); fail(count.error); };
             };
           })"""
     )
@@ -232,6 +253,8 @@ def assert_not_readable(page, case):
 
 def log_out(page):
     page.get_by_role("button", name="菜单").click()
+    # The menu has finished opening (a tap while it unfolds may open nothing).
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"\bshow\b"))
     page.locator("#main-nav .dropdown-toggle").click()
     page.get_by_role("button", name="退出登录").click()
 
@@ -250,13 +273,12 @@ def test_logout_warns_then_clears_the_caches_and_the_queue(
     page.route("**/cases/offline/cases/", lambda route: route.abort())  # still not sent
     offline(False)
 
-    with page.expect_event("dialog") as warning:
+    with page.expect_event("dialog") as warning:  # dismissed (tests/browser/conftest.py)
         log_out(page)
-    assert "尚未发送" in warning.value.message
-    warning.value.dismiss()  # the worker stays, and the item with them
+    assert "尚未发送" in warning.value.message  # the worker stays, and the item with them
     assert queue_count(page) == 1
     page.reload()
-    page.once("dialog", lambda dialog: dialog.accept())
+    page.dialogs.accept_next()
     log_out(page)
     page.wait_for_url("**/login/")
     # What stays is the app's own public files (the same CSS and scripts for everyone).

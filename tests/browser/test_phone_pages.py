@@ -1,6 +1,8 @@
 """Pages on a 360 px phone: a quick filter's results above the fold, the repeat warning while
 logging, the notice on paper, and the icons a home screen asks for."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -22,8 +24,7 @@ def test_a_quick_filter_shows_its_results_first_with_the_filters_folded(
     log_in("officer_chunguang")
     page.goto(page.base_url + reverse("cases:list"))
     page.get_by_role("link", name="待接单").first.click()
-    page.wait_for_load_state()
-    assert "queue=to_accept" in page.url
+    page.wait_for_url(re.compile(r"queue=to_accept"))
     filters = page.locator("details", has=page.locator("summary", has_text="筛选"))
     assert filters.get_attribute("open") is None  # folded
     first = page.get_by_test_id("case-list").locator(".list-group-item").first
@@ -61,7 +62,7 @@ def test_the_repeat_warning_appears_while_the_place_is_chosen(personas, places, 
     page.get_by_label("居民姓名").fill("李阿姨")
     page.get_by_label("居民电话").fill("13922223333")
     page.get_by_role("button", name="保存诉求").click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("case-state")).to_be_visible()  # the new case's page
     repeat = Case.objects.exclude(pk=original.pk).get()
     assert repeat.duplicate_of == original
     assert original.tracking_code in page.content()

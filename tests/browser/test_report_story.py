@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Q
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from cases.models import Case
 from meetings.models import Meeting
@@ -51,7 +52,7 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
     log_in("street")
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="报表").click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("card-春光社区")).to_be_visible()
     headings, rows = table(page)
     assert len(rows) == 8 and "春光社区" in rows
     for heading in ("响应率", "解决率", "满意率"):
@@ -91,7 +92,7 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
                 assert float(shown[heading].rstrip("%")) == float(value), (line[0], heading)
 
     page.get_by_role("link", name="春光社区").first.click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("card-第1网格")).to_be_visible()
     assert "春光社区" in page.get_by_test_id("report-title").inner_text()
     _headings, grid_rows = table(page)
     assert len(grid_rows) == 14 and "第1网格" in grid_rows

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from cases.models import Case, ResidentRating, State
 from tests.factories import photo_bytes
@@ -14,7 +15,8 @@ from tests.factories import photo_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def move(page, name, **fields):
+def move(page, name, then, **fields):
+    """Make the move with these fields; `then` is the case's state the page shows after it."""
     box = page.get_by_test_id(f"move-{name}")
     box.locator("summary").click()
     for label, value in fields.items():
@@ -26,7 +28,7 @@ def move(page, name, **fields):
         else:
             field.select_option(value=value)
     box.get_by_role("button", name=re.compile("^确认")).click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("case-state")).to_contain_text(then)
 
 
 def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page, log_in, tmp_path):
@@ -41,7 +43,7 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     page.get_by_label("您的姓名").fill("王大妈")
     page.get_by_label("您的电话").fill("13912345678")
     page.get_by_role("button", name="提交").click()
-    page.wait_for_load_state()
+    expect(page.get_by_test_id("tracking-code")).to_be_visible()
     code = page.get_by_test_id("tracking-code").inner_text().strip()
     case = Case.objects.get(tracking_code=code)
     assert case.grid == places.cg1 and case.channel == "online"
@@ -50,19 +52,25 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     page.get_by_role("link", name="查询我的诉求").click()
     page.get_by_label("手机号后 4 位").fill("5678")
     page.get_by_role("button", name="查询").click()
-    page.wait_for_load_state()
-    assert "已收到（点单）" in page.get_by_test_id("stages").inner_text()
+    expect(page.get_by_test_id("stages")).to_contain_text("已收到（点单）")
     assert page.get_by_test_id("rating").count() == 0
 
     # The officer accepts it, handles it directly and resolves it; the grid worker verifies.
     log_in("officer_chunguang")
     page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
     deadline = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    move(page, "accept", 负责人=f"label:{personas.officer_chunguang.first_name}", 期限=deadline)
-    move(page, "handle_directly", 原因="供水公司当天可上门，简单事项直接办理")
+    move(
+        page,
+        "accept",
+        "已接单",
+        负责人=f"label:{personas.officer_chunguang.first_name}",
+        期限=deadline,
+    )
+    move(page, "handle_directly", "办", 原因="供水公司当天可上门，简单事项直接办理")
     move(
         page,
         "resolve",
+        "已解单",
         办理结果="resolved",
         办理情况="更换了锈蚀管道",
         向居民解释的方式="phone",
@@ -70,7 +78,7 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     )
     log_in("worker_cg1")
     page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
-    move(page, "verify", 居民满意度="satisfied", 回访情况="随访：用水正常")
+    move(page, "verify", "已查单", 居民满意度="satisfied", 回访情况="随访：用水正常")
     assert Case.objects.get(pk=case.pk).state == State.VERIFIED
 
     # The resident, on their own phone again, looks it up and rates the result.
@@ -78,12 +86,10 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     page.goto(page.base_url + reverse("residents:status") + f"?code={code}")
     page.get_by_label("手机号后 4 位").fill("5678")
     page.get_by_role("button", name="查询").click()
-    page.wait_for_load_state()
-    assert "供水公司已更换地下锈蚀管道" in page.get_by_test_id("stages").inner_text()
+    expect(page.get_by_test_id("stages")).to_contain_text("供水公司已更换地下锈蚀管道")
     rating = page.get_by_test_id("rating")
     rating.get_by_label("满意", exact=True).check()
     rating.get_by_label("还有什么想说的？（可不填）").fill("修得很快，谢谢小张")
     rating.get_by_role("button", name="提交评价").click()
-    page.wait_for_load_state()
-    assert page.get_by_test_id("rated").is_visible()
+    expect(page.get_by_test_id("rated")).to_be_visible()
     assert ResidentRating.objects.get(case=case).satisfaction == "satisfied"

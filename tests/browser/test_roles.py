@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +47,5 @@ def test_a_grid_worker_gets_not_found_for_another_grid(personas, places, page, l
 def test_the_language_switch_works_in_the_browser(personas, page, log_in):
     log_in("officer_chunguang")
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     assert "Hello" in page.locator("main").inner_text()

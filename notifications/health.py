@@ -59,7 +59,7 @@ def check_broker() -> dict:
 
 
 def check_reminder_scan() -> dict:
-    from notifications import heartbeat
+    from . import heartbeat
 
     at = heartbeat.last_scan_at()
     age = heartbeat.age_seconds(at)

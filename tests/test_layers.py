@@ -1,0 +1,65 @@
+"""The building's floors: what may import what, and where a case's history is written.
+
+`common/` is the ground floor: helpers that belong to no domain, importing no app of the
+project. A case's history rows are written by `cases/history.py` alone, which hands each
+change to the consequences `cases/consequences.py` lists by name (DESIGN.md §13).
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.utils.module_loading import import_string
+
+from cases.consequences import CONSEQUENCES
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = {config.name.split(".")[0] for config in apps.get_app_configs()} - {"django"}
+PROJECT = {path.parent.name for path in ROOT.glob("*/apps.py")} | {"config", "demo"}
+
+
+def imported_modules(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+
+
+def app_sources():
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).parts
+        if parts[0] in PROJECT and "migrations" not in parts:
+            yield path
+
+
+def test_the_ground_floor_imports_no_app_of_the_project():
+    reaching_up = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "common").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] in PROJECT - {"common"}
+    ]
+    assert reaching_up == []
+
+
+def test_a_cases_history_rows_are_written_in_one_module():
+    writers = set()
+    for path in app_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("create", "bulk_create", "get_or_create")
+                and "CaseEvent" in ast.unparse(node.func.value)
+            ):
+                writers.add(str(path.relative_to(ROOT)))
+    assert writers == {"cases/history.py"}
+
+
+@pytest.mark.parametrize("name", list(CONSEQUENCES))
+def test_each_declared_consequence_is_a_function_of_an_app_above_cases(name):
+    path = CONSEQUENCES[name]
+    assert path.split(".")[0] in APPS and not path.startswith("cases.")
+    assert callable(import_string(path))
