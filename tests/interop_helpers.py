@@ -6,6 +6,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from accounts.scope import Scope
+from cases.inputs import Ownership, Reason, Resolution
+from cases.workflow import perform
 from interop import keys, signing
 from interop.models import PartnerKind
 
@@ -52,4 +55,23 @@ def post_signed(client, partner, data, secret=None, timestamp=None, body=None):
         content_type="application/json",
         HTTP_X_HOTLINE_TIMESTAMP=timestamp,
         HTTP_X_HOTLINE_SIGNATURE=signature,
+    )
+
+
+def accept(case, officer, days=2):
+    """签收 on our side: the officer accepts the order's case for himself."""
+    deadline = timezone.now() + timedelta(days=days)
+    perform(Scope.for_user(officer), officer, case.pk, "accept", Ownership(officer, deadline))
+
+
+def finish(case, officer):
+    """办结 on our side: handled directly, then resolved with the explanation the hotline reads."""
+    scope = Scope.for_user(officer)
+    perform(scope, officer, case.pk, "handle_directly", Reason("清理杂物"))
+    perform(
+        scope,
+        officer,
+        case.pk,
+        "resolve",
+        Resolution("resolved", "已清理", "phone", "楼道杂物已清理完毕，已电话告知。"),
     )

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.scope import Scope
-from cases.inputs import Ownership, Reason, Resolution
+from cases.inputs import Reason, Resolution
 from cases.models import Case, CaseEvent, Channel, State
 from cases.workflow import perform
 from interop import status_out
@@ -25,7 +25,7 @@ from interop.models import (
 )
 from interop.tasks import deliver_due
 from tests.hotline_standin import StandInHotline
-from tests.interop_helpers import hotline_partner, order, post_signed
+from tests.interop_helpers import accept, finish, hotline_partner, order, post_signed
 
 pytestmark = pytest.mark.django_db
 
@@ -40,16 +40,6 @@ def nothing_saved():
         Case.objects.count() == 0
         and InboxOrder.objects.count() == 0
         and ReceivedMessage.objects.count() == 0
-    )
-
-
-def accept(case, officer, days=2):
-    perform(
-        Scope.for_user(officer),
-        officer,
-        case.pk,
-        "accept",
-        Ownership(officer, timezone.now() + timedelta(days=days)),
     )
 
 
@@ -198,18 +188,6 @@ def test_a_visit_before_finishing_and_an_unknown_order_are_refused(client, hotli
     assert not CaseEvent.objects.filter(move="hotline_visit").exists()
 
 
-def _finish(case, officer):
-    scope = Scope.for_user(officer)
-    perform(scope, officer, case.pk, "handle_directly", Reason("清理杂物"))
-    perform(
-        scope,
-        officer,
-        case.pk,
-        "resolve",
-        Resolution("resolved", "已清理", "phone", "楼道杂物已清理完毕，已电话告知。"),
-    )
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_order_lifecycle_with_the_stand_in_platform(live_server, places, personas):
     with StandInHotline() as platform:
@@ -271,10 +249,10 @@ def test_a_whole_order_lifecycle_with_the_stand_in_platform(live_server, places,
         assert case.response_deadline == case.external.finish_deadline
 
         # 办结, then the hotline's 回访 with the caller's satisfaction.
-        _finish(case, officer)
+        finish(case, officer)
         deliver_due()
-        finish = platform.taken[OutboxMessage.objects.get(kind="finish").idempotency_key]
-        assert finish["explanation"] == "楼道杂物已清理完毕，已电话告知。"
+        finished = platform.taken[OutboxMessage.objects.get(kind="finish").idempotency_key]
+        assert finished["explanation"] == "楼道杂物已清理完毕，已电话告知。"
         status, _answer = platform.send(
             url,
             hotline.pk,
@@ -368,7 +346,7 @@ def test_the_report_shows_the_hotline_three_rates_beside_all_cases(
     post_signed(client, hotline, order())
     hotline_case = Case.objects.get()
     accept(hotline_case, officer)
-    _finish(hotline_case, officer)
+    finish(hotline_case, officer)
     post_signed(
         client,
         hotline,

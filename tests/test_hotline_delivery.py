@@ -11,14 +11,14 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from accounts.scope import Scope
-from cases.inputs import Ownership, Reason, Resolution
+from cases.inputs import Reason
 from cases.models import Case, State
 from cases.workflow import link_duplicate, perform
 from interop.models import OutboxMessage, OutboxState
 from interop.tasks import deliver, deliver_due
 from tests.factories import CaseFactory
 from tests.hotline_standin import StandInHotline
-from tests.interop_helpers import hotline_partner, order, post_signed
+from tests.interop_helpers import accept, finish, hotline_partner, order, post_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,23 +39,6 @@ def hotline(places, personas, platform):
 def hotline_case(client, hotline, number):
     assert post_signed(client, hotline, order(number)).status_code == 201
     return Case.objects.get(external__external_id=number)
-
-
-def accept(case, officer):
-    deadline = timezone.now() + timedelta(days=2)
-    perform(Scope.for_user(officer), officer, case.pk, "accept", Ownership(officer, deadline))
-
-
-def finish(case, officer):
-    scope = Scope.for_user(officer)
-    perform(scope, officer, case.pk, "handle_directly", Reason("清理杂物"))
-    perform(
-        scope,
-        officer,
-        case.pk,
-        "resolve",
-        Resolution("resolved", "已清理", "phone", "楼道杂物已清理完毕，已电话告知。"),
-    )
 
 
 def test_a_hotline_order_closed_as_a_repeat_is_reported_done(
