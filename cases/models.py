@@ -306,12 +306,6 @@ class CaseEvent(AppendOnly):
             **fields,
         )
 
-    @property
-    def label(self):
-        from .workflow import EVENT_LABELS  # the workflow names the moves
-
-        return EVENT_LABELS.get(self.move, self.move)
-
 
 def overdue_condition(now) -> models.Q:
     """Open past its deadline: the one test of the list, the queues, the workbench and the

@@ -116,12 +116,6 @@ class MeetingChange(AppendOnly):
     def __str__(self):
         return f"{self.meeting_id} {self.what}"
 
-    @property
-    def label(self):
-        from .workflow import CHANGE_LABELS  # the workflow names the changes
-
-        return CHANGE_LABELS.get(self.what, self.what)
-
 
 class ParticipantKind(models.TextChoices):
     PARTY_MEMBER = "party_member", _("Party group member")

@@ -63,3 +63,43 @@ def test_each_declared_consequence_is_a_function_of_an_app_above_cases(name):
     path = CONSEQUENCES[name]
     assert path.split(".")[0] in APPS and not path.startswith("cases.")
     assert callable(import_string(path))
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def _imports_within(path: Path) -> set:
+    """The modules `path` imports, at the top or inside a function, relative ones resolved."""
+    package = path.relative_to(ROOT).parent.parts
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[: len(package) - node.level + 1]) if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("app", sorted(PROJECT))
+def test_no_circle_of_imports_between_the_files_of_an_app(app):
+    files = {_module(p): p for p in (ROOT / app).rglob("*.py") if "migrations" not in p.parts}
+    edges = {m: {i for i in _imports_within(p) if i in files and i != m} for m, p in files.items()}
+    circles = []
+
+    def visit(module, path):
+        for imported in sorted(edges[module]):
+            if imported in path:
+                circles.append(" → ".join([*path[path.index(imported) :], imported]))
+            elif imported not in done:
+                visit(imported, [*path, imported])
+        done.add(module)
+
+    done: set = set()
+    for module in sorted(files):
+        if module not in done:
+            visit(module, [module])
+    assert circles == []
