@@ -6,6 +6,7 @@ PostgreSQL connections, one per person, and prints its figures (run with -s to r
 
 import re
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -24,8 +25,17 @@ PRESSERS = 50
 ROUNDS = 20
 
 
+def backends() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 def at_once(actions):
-    """Run each action in its own thread and database connection, released together."""
+    """Run each action in its own thread and database connection, released together; return
+    once their connections are gone from the server too, so that rounds in a row never hold
+    more than one round's connections (PostgreSQL allows 100 by default)."""
+    before = backends()
     barrier = threading.Barrier(len(actions))
     outcomes = []
 
@@ -41,6 +51,9 @@ def at_once(actions):
         thread.start()
     for thread in threads:
         thread.join()
+    deadline = time.monotonic() + 10
+    while backends() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
     return outcomes
 
 
