@@ -71,12 +71,21 @@ def pytest_collection_modifyitems(config, items):
         # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one
         # process, as its fixtures expect; the live tests share one process, as they time
         # workers and brokers they start and stop.
-        item.add_marker(pytest.mark.xdist_group("live" if kind == "live" else item.path.name))
+        item.add_marker(pytest.mark.xdist_group(_group(item, kind)))
     # The long files first: started last, they would run on alone at the end.
     items.sort(key=lambda item: SCHEDULED_FIRST.index(_kind(item)))
 
 
 SCHEDULED_FIRST = ["browser", "live", None]
+# Files that open many database connections at once (fifty people pressing 接单; gunicorn's
+# 2 × 16 threads): never side by side, or the two together pass PostgreSQL's 100.
+MANY_CONNECTIONS = {"test_races.py", "test_slow_clients.py"}
+
+
+def _group(item, kind) -> str:
+    if kind == "live":
+        return "live"
+    return "many-connections" if item.path.name in MANY_CONNECTIONS else item.path.name
 
 
 def _kind(item):
