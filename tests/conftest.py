@@ -114,7 +114,11 @@ def clock(request, calendar_instant):
     """Every test starts at --clock's instant, or its `calendar` instant; else at the real time.
     The clock ticks from there. Declared before the other autouse fixtures, which read it."""
     chosen = request.config.getoption("--clock")
-    start = calendar_instant or (instant(chosen) if chosen else None)
+    pinned = request.node.get_closest_marker("pinned")
+    if pinned:  # a test written around fixed dates keeps its own day at every instant
+        start = instant(pinned.args[0])
+    else:
+        start = calendar_instant or (instant(chosen) if chosen else None)
     if start is None:
         yield None
         return

@@ -242,6 +242,7 @@ def test_a_case_stored_with_control_characters_still_exports(personas, places, l
         assert not [c for c in cells if REFUSED_CHARACTERS_RE.search(str(c))]
 
 
+@pytest.mark.pinned("2026-11-20T10:00+08:00")  # written around October 2026
 def test_place_names_that_look_like_formulas_come_out_of_every_export_as_text(
     personas, places, login
 ):

@@ -113,6 +113,7 @@ def test_the_calendar_stops_its_links_at_the_months_it_shows(personas, places, l
     assert "month=1999-12" not in first.content.decode() and "2000-02" in first.content.decode()
 
 
+@pytest.mark.pinned("2026-11-20T10:00+08:00")  # written around October 2026
 def test_a_good_month_still_shows_the_calendar_and_the_report(personas, places, login):
     CaseFactory(grid=places.cg1)
     officer = login(personas.officer_funan)

@@ -18,7 +18,8 @@ from reports.models import FrozenReport
 from reports.rollups import refresh
 from tests.factories import CaseFactory
 
-pytestmark = pytest.mark.django_db
+# Its figures are October 2026's, read as a past month.
+pytestmark = [pytest.mark.django_db, pytest.mark.pinned("2026-11-20T10:00+08:00")]
 
 
 def at(text):
