@@ -49,10 +49,12 @@ messages: $(VENV)/.installed
 
 run: install messages
 	@mkdir -p .run/broker/queue .run/broker/processed
-	$(PY) manage.py ensure_database
-	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py seed_demo
-	@bash bin/run-all.sh $(HOST) $(PORT)
+	@# On PostgreSQL the app runs as a role that owns nothing; the URL given owns the tables.
+	@eval "$$(bin/database-roles)" && set -x && \
+	$(PY) manage.py ensure_database && \
+	$(PY) manage.py migrate --noinput -v0 && \
+	$(PY) manage.py seed_demo && \
+	bash bin/run-all.sh $(HOST) $(PORT)
 
 # Chromium for the browser tests: Debian's package, installed where missing, waiting for the
 # package lock if another apt-get holds it. (axe-core comes inside a Python test dependency.)

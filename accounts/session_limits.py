@@ -49,12 +49,29 @@ def ended_because(session, now: float) -> str | None:
     return None
 
 
+def seconds_left(session, now: float) -> int:
+    """How long this session may go on without a request: the phone wipes its kept pages
+    then (static/js/sw.js), even offline. The last-seen time is written once a minute, so
+    this errs early, never late."""
+    idle_end = session[SEEN] + settings.SESSION_IDLE_MINUTES * 60
+    hard_end = session[STARTED] + settings.SESSION_MAX_HOURS * 3600
+    return max(0, int(min(idle_end, hard_end) - now))
+
+
+# Every answer to a logged-in user says whose session it is and how long it has left.
+SESSION_HEADER = "X-Session"
+
+
 class SessionLimitsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        left = getattr(request, "session_seconds_left", None)
+        if left is not None and request.user.is_authenticated:
+            response[SESSION_HEADER] = f"{request.user.pk}; ends-in={left}"
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not getattr(view_func, "login_required", True) or not request.user.is_authenticated:
@@ -63,11 +80,13 @@ class SessionLimitsMiddleware:
         if STARTED not in session or SEEN not in session:
             # A session from before these limits: they start now.
             session[STARTED] = session[SEEN] = now
+            request.session_seconds_left = seconds_left(session, now)
             return None
         reason = ended_because(session, now)
         if reason is None:
             if now - session[SEEN] >= SEEN_RESOLUTION:
                 session[SEEN] = now
+            request.session_seconds_left = seconds_left(session, now)
             return None
         back_to = self._where_they_were(request)
         logout(request)

@@ -58,7 +58,9 @@ FIRST = ["cases_case", "cases_caseevent"]  # shown first: the cases and their hi
 # Where things are -----------------------------------------------------------------------------
 def source():
     """(database URL, media root, whether it is the demo database)."""
-    url = os.environ.get("DATABASE_URL", "")
+    # The owner of the tables dumps and restores them: the app's own role owns nothing
+    # (common/db_roles.py) and could not create them again.
+    url = os.environ.get("DATABASE_OWNER_URL") or os.environ.get("DATABASE_URL", "")
     if not url:
         return DEMO_URL, Path(os.environ.get("MEDIA_ROOT") or DEMO_MEDIA), True
     if not url.startswith(("postgres://", "postgresql://")):

@@ -36,6 +36,7 @@ broker="file-system broker in .run/broker"
 [ -n "${REDIS_SENTINELS:-}" ] && broker="Redis through the sentinels ${REDIS_SENTINELS}"
 database="SQLite in .run/youjie.sqlite3"
 [ -n "${DATABASE_URL:-}" ] && database="${DATABASE_URL%%://*} (DATABASE_URL)"
+[ -n "${DATABASE_OWNER_URL:-}" ] && database="$database, as a role that owns no table"
 cat <<MSG
 
   有解 is running at http://${host}:${port}/

@@ -123,3 +123,22 @@ def test_the_message_is_in_english_for_english_users(worker, clock):
     clock.shift(dt.timedelta(minutes=31))
     page = worker.get(reverse("home"), follow=True).content.decode()
     assert "You were logged out after 30 minutes without activity." in page
+
+
+def test_each_page_tells_the_phone_how_long_the_session_has_left(worker, clock, personas):
+    """The phone wipes its kept pages when this runs out (static/js/sw.js), even offline."""
+    pk = personas.worker_cg1.pk
+    assert worker.get(reverse("home"))["X-Session"] == f"{pk}; ends-in=1800"
+    clock.shift(dt.timedelta(minutes=10))
+    # The last-seen time moved: 30 idle minutes from now again.
+    assert worker.get(reverse("home"))["X-Session"] == f"{pk}; ends-in=1800"
+    for _ in range(35):
+        clock.shift(dt.timedelta(minutes=20))
+        worker.get(reverse("home"))
+    # 11 h 50 min after logging in, the 12-hour limit comes before the idle one.
+    assert worker.get(reverse("home"))["X-Session"] == f"{pk}; ends-in=600"
+    assert "X-Session" not in worker.get(reverse("residents:start"))
+
+
+def test_the_session_header_is_never_sent_to_someone_logged_out(places, clock):
+    assert "X-Session" not in Client().get(reverse("login"))

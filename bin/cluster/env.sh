@@ -15,8 +15,11 @@ WORKERS=(worker1 worker2)
 
 # The app, as every node of the cluster sees it.
 export DJANGO_SETTINGS_MODULE=config.settings.cluster
-export DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PRIMARY_PORT/youjie
-export DATABASE_REPLICA_URL=postgres://postgres@127.0.0.1:$PG_STANDBY_PORT/youjie
+# The app connects as youjie_app, which owns no table (common/db_roles.py); `migrate` connects as
+# the owner and grants youjie_app its rights. The standby copies both roles from the primary.
+export DATABASE_OWNER_URL=postgres://postgres@127.0.0.1:$PG_PRIMARY_PORT/youjie
+export DATABASE_URL=postgres://youjie_app@127.0.0.1:$PG_PRIMARY_PORT/youjie
+export DATABASE_REPLICA_URL=postgres://youjie_app@127.0.0.1:$PG_STANDBY_PORT/youjie
 export REDIS_SENTINELS=127.0.0.1:${SENTINEL_PORTS[0]},127.0.0.1:${SENTINEL_PORTS[1]},127.0.0.1:${SENTINEL_PORTS[2]}
 export REDIS_SENTINEL_MASTER=youjie
 export REDIS_SENTINEL_DB=0

@@ -5,6 +5,7 @@ a file-system Celery broker, so `make run` works on a machine with no services.
 """
 
 import ipaddress
+import sys
 from pathlib import Path
 
 import environ
@@ -121,6 +122,22 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # query for a form's choices into a 220 ms nested loop at a million cases (the access log's
 # people), and a connection pooler in transaction mode (pgbouncer) cannot keep them anyway.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+# Two roles on PostgreSQL (common/db_roles.py): DATABASE_URL is the app's role, which owns
+# nothing, so it cannot TRUNCATE the history or switch its triggers off. DATABASE_OWNER_URL, where
+# set, owns the tables: the commands that change the schema connect as it, and after `migrate`
+# it grants the app role its data rights. Without it one role does both (a quick try).
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+SCHEMA_COMMANDS = {"migrate", "ensure_database", "flush", "createcachetable", "sqlflush"}
+APP_DATABASE_ROLE = APP_DATABASE_PASSWORD = ""
+if DATABASE_OWNER_URL and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    APP_DATABASE_ROLE = DATABASES["default"]["USER"]
+    APP_DATABASE_PASSWORD = DATABASES["default"]["PASSWORD"]
+    if len(sys.argv) > 1 and sys.argv[1] in SCHEMA_COMMANDS:
+        owner = env.db_url_config(DATABASE_OWNER_URL)
+        DATABASES["default"].update(
+            {key: owner[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+        )
 
 # A hot standby (PostgreSQL streaming replication) for the reads of reports, lists and exports
 # (common/replicas.py). Unset: there is no replica and every query goes to DATABASE_URL.

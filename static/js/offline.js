@@ -65,14 +65,66 @@
   }
 
   // Ask the service worker (which keeps pages one at a time) to do it; without one, here.
-  function tellWorker(message) {
+  // Resolves with {answer} once done, or null when no worker answered.
+  function askWorker(message) {
     var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
-    if (!worker) { return Promise.resolve(false); }
+    if (!worker) { return Promise.resolve(null); }
     return new Promise(function (resolve) {
       var channel = new MessageChannel();
-      channel.port1.onmessage = function () { resolve(true); };
+      channel.port1.onmessage = function (event) { resolve({ answer: event.data }); };
       worker.postMessage(message, [channel.port2]);
-      setTimeout(function () { resolve(false); }, 3000);
+      setTimeout(function () { resolve(null); }, 3000);
+    });
+  }
+
+  function tellWorker(message) {
+    return askWorker(message).then(function (reply) { return reply !== null; });
+  }
+
+  // The session can end without a logout (30 minutes idle, 12 hours in all): the service
+  // worker knows when, from the server's last answer. Then, even offline, the kept pages are
+  // deleted and the phone shows the queue page, where what was not sent stays, with the
+  // warning to log in again. Timers sleep with the phone, so the time is checked again
+  // whenever the page is looked at.
+  function endSession() {
+    return tellWorker({ type: "session-ended" }).then(function () {
+      var queuePage = banner && banner.dataset.queueUrl;
+      if (queuePage && location.pathname !== queuePage) {
+        location.replace(queuePage);
+        return true;
+      }
+      showSessionEnded();
+      return true;
+    });
+  }
+
+  function showSessionEnded() {
+    document.documentElement.dataset.sessionEnded = "yes";
+    var kept = document.querySelector("[data-offline-cases]");
+    if (kept) { kept.textContent = ""; }
+    if (!banner) { return; }
+    return all("queue").catch(function () { return []; }).then(function (items) {
+      var text = say("SessionEnded");
+      if (items.length) { text += " " + say("Waiting", items.length) + " · " + say("LoginAgain"); }
+      banner.querySelector("[data-offline-state]").textContent = text;
+      banner.hidden = false;
+    });
+  }
+
+  // Resolves true when the session is already over (and the page has been told so).
+  function watchSession() {
+    return askWorker({ type: "session" }).then(function (reply) {
+      var ends = reply && reply.answer;
+      if (ends === 0) { return endSession(); }
+      if (typeof ends !== "number") { return false; }
+      var check = function () {
+        if (Date.now() >= ends) { clearInterval(every); endSession(); }
+      };
+      var every = setInterval(check, 30000);
+      setTimeout(check, Math.min(Math.max(ends - Date.now(), 0), 2147483647));
+      document.addEventListener("visibilitychange", check);
+      window.addEventListener("focus", check);
+      return false;
     });
   }
 
@@ -613,9 +665,10 @@
     }).then(function () {
       return tellWorker({ type: "user", user: user });
     }).then(function () {
-      return sync();
-    }).then(function () {
-      return warm(false);
+      return watchSession();
+    }).then(function (ended) {
+      if (ended) { return false; }
+      return sync().then(function () { return warm(false); });
     }).then(function (warmed) {
       document.documentElement.dataset.offlineReady = warmed ? "yes" : "no";
     }).catch(function (error) {

@@ -12,6 +12,11 @@
  *   falls back to the queue page (/cases/offline/).
  * - When a page names another user than the one the kept pages belong to, the previous
  *   user's caches are deleted before anything is kept: a new person on the phone.
+ * - Every page the server answers says how long the user's session has left (X-Session:
+ *   "<user>; ends-in=<seconds>", accounts/session_limits.py). Once that time has passed, on
+ *   this phone's own clock, the kept pages are deleted, even offline and with no page open:
+ *   the session ended without a logout (the idle or the 12-hour limit). The queue page stays,
+ *   so what waits to be sent is shown with the warning to log in again.
  */
 /* global workbox */
 importScripts(self.YOUJIE.workboxSw);
@@ -21,6 +26,8 @@ const HEADER = "X-Offline-Cache";
 const USER_CACHE = "youjie-user-";
 const META_CACHE = "youjie-meta";
 const WHO = "/__youjie/user";
+const ENDS = "/__youjie/session-ends"; // when the kept user's session ends, ms on this phone
+const SESSION_HEADER = "X-Session";
 const QUEUE_PAGE = "/cases/offline/";
 // On a signal too weak to answer, a kept page is shown after this long.
 const NETWORK_TIMEOUT_MS = 8000;
@@ -72,9 +79,49 @@ async function becomeUser(user) {
   }
 }
 
+async function sessionEnds() {
+  const answer = await caches.match(ENDS, { cacheName: META_CACHE });
+  return answer ? Number(await answer.text()) : null;
+}
+
+// "<user>; ends-in=<seconds>": a fresh answer of the server, for the user whose pages are kept.
+async function noteSession(header) {
+  const [user, rest] = header.split(";").map((part) => part.trim());
+  const seconds = Number((rest || "").replace("ends-in=", ""));
+  if (!user || !Number.isFinite(seconds) || (await keptUser()) !== user) {
+    return;
+  }
+  const meta = await caches.open(META_CACHE);
+  await meta.put(ENDS, new Response(String(Date.now() + seconds * 1000)));
+}
+
+// The session is over: every kept page goes but the queue page, which shows what still
+// waits to be sent. No page is kept again until the server answers for a user once more.
+async function endSession() {
+  const user = await keptUser();
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(USER_CACHE)) {
+      continue;
+    }
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      if (name !== USER_CACHE + user || new URL(request.url).pathname !== QUEUE_PAGE) {
+        await cache.delete(request);
+      }
+    }
+  }
+  const meta = await caches.open(META_CACHE);
+  await meta.put(ENDS, new Response("0"));
+}
+
+async function sessionOver() {
+  const ends = await sessionEnds();
+  return ends !== null && Date.now() >= ends;
+}
+
 async function keep(request, response) {
   const user = response.headers.get(HEADER);
-  if (!user || response.status !== 200 || (await keptUser()) !== user) {
+  if (!user || response.status !== 200 || (await keptUser()) !== user || (await sessionOver())) {
     return;
   }
   const cache = await caches.open(USER_CACHE + user);
@@ -85,6 +132,9 @@ async function fromKept(url) {
   const user = await keptUser();
   if (!user) {
     return undefined;
+  }
+  if (await sessionOver()) {
+    await oneAtATime(endSession);
   }
   const cacheName = USER_CACHE + user;
   return (
@@ -99,6 +149,10 @@ function timeout(ms) {
 
 async function networkThenKept({ request, event }) {
   const network = fetch(request).then((response) => {
+    const session = response.headers.get(SESSION_HEADER);
+    if (session) {
+      event.waitUntil(oneAtATime(() => noteSession(session)));
+    }
     if (response.headers.get(HEADER)) {
       const copy = response.clone();
       event.waitUntil(oneAtATime(() => keep(request, copy)));
@@ -140,11 +194,15 @@ self.addEventListener("message", (event) => {
   const work =
     data.type === "user" ? () => becomeUser(String(data.user))
     : data.type === "forget" ? forgetPersonal
+    : data.type === "session-ended" ? endSession
+    : data.type === "session" ? sessionEnds
     : data.type === "flush" ? () => undefined // answered once every page asked for is kept
     : null;
   if (work) {
     event.waitUntil(
-      oneAtATime(work).then(() => event.ports[0] && event.ports[0].postMessage("done"))
+      oneAtATime(work).then(
+        (answer) => event.ports[0] && event.ports[0].postMessage(answer === undefined ? "done" : answer)
+      )
     );
   }
 });

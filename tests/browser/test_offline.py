@@ -3,6 +3,7 @@ without a signal, kept on the phone, and sent exactly once when the connection r
 
 import io
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -340,3 +341,60 @@ def test_a_form_fetched_when_its_panel_opens_says_it_needs_a_connection(
     page.reload()
     panel.locator("summary").click()
     expect(panel.get_by_label("被重复诉求的跟踪码")).to_be_visible()
+
+
+SESSION_ENDS = """() => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event) => resolve(event.data);
+    navigator.serviceWorker.controller.postMessage({type: "session"}, [channel.port2]);
+})"""
+
+
+def test_a_session_that_ends_offline_takes_the_kept_pages_and_leaves_the_queue(
+    personas, places, page, log_in, offline, tmp_path
+):
+    """The phone is left on a kept case page, offline, past the idle limit (no logout)."""
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED, description="三号楼水龙头滴水")
+    page.clock.install()
+    log_in("worker_cg1")
+    ready(page)
+    offline(True)
+    page.goto(page.base_url + reverse("cases:new"))
+    fill_request(page, "过期前未发送的诉求", big_photo(tmp_path, "e.jpg"))
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    expect(page.get_by_text("三号楼水龙头滴水")).to_be_visible()
+
+    page.clock.fast_forward("31:00")  # 30 minutes without a request end the session
+    page.wait_for_url("**" + reverse("cases:offline"))
+    banner = page.get_by_test_id("offline-banner")
+    expect(banner).to_contain_text("登录已过期：本机保存的页面已删除。")
+    expect(banner).to_contain_text("请重新登录")
+    expect(page.get_by_test_id("queued-item")).to_have_count(1)
+    assert queue_count(page) == 1
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    page.wait_for_url("**" + reverse("cases:offline"))  # the queue page instead of the case
+    expect(page.get_by_test_id("queued-item")).to_have_count(1)
+    assert "三号楼水龙头滴水" not in page.content()
+
+
+def test_a_phone_put_away_offline_deletes_the_kept_pages_when_the_session_ends(
+    personas, places, page, log_in, offline, settings
+):
+    """No page of the app is open when the session runs out: the service worker goes by the
+    phone's own clock the next time a page is asked for."""
+    settings.SESSION_IDLE_MINUTES = 0.4  # 24 seconds
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED, description="五号楼楼道堆物")
+    log_in("worker_cg1")
+    ready(page)
+    offline(True)
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    expect(page.get_by_text("五号楼楼道堆物")).to_be_visible()
+    ends = page.evaluate(SESSION_ENDS)
+    assert ends and ends / 1000 - time.time() <= 25
+    page.goto("about:blank")  # the phone is put away
+    time.sleep(max(0, ends / 1000 - time.time()) + 1)
+
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    page.wait_for_url("**" + reverse("cases:offline"))  # the queue page instead of the case
+    expect(page.get_by_test_id("offline-banner")).to_contain_text("登录已过期")
+    assert "五号楼楼道堆物" not in page.content()
