@@ -226,6 +226,9 @@ class Case(models.Model):
             ),
             # The list filtered by state and category: counted from the index.
             models.Index(fields=["street", "state", "category"], name="case_street_state_category"),
+            # The search box finds a resident by exact name (cases/filters.py); the text of
+            # descriptions has its own index of characters (cases/search.py, PostgreSQL only).
+            models.Index(fields=["resident_name"], name="case_resident_name"),
         ]
 
     def __str__(self):
