@@ -24,9 +24,25 @@ from meetings.inputs import (
 )
 from meetings.models import AgendaItem, ItemStatus, Kind, Meeting, Participant
 from tests.factories import CaseFactory, UserFactory, make_role
-from tests.test_meetings import benches, session  # noqa: F401 - fixtures
+from tests.test_meetings import session_month
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(places):
+    workflow.schedule_monthly_sessions(session_month(), [places.funan])
+    return Meeting.objects.get(community=places.funan)
+
+
+@pytest.fixture
+def benches(places, personas):
+    return CaseFactory(
+        grid=places.fn1,
+        description="金苑小区广场的连体桌椅破损",
+        state=State.PROPOSED,
+        owner=personas.officer_funan,
+    )
 
 
 def held(officer, session, case):
@@ -155,9 +171,7 @@ def test_attendance_counts_only_the_meetings_own_people(personas, session):
 
 
 # The pages turn what was typed into those inputs --------------------------------------------
-def test_ticks_that_are_not_rows_of_the_page_are_refused_with_a_message(
-    personas, login, session
-):
+def test_ticks_that_are_not_rows_of_the_page_are_refused_with_a_message(personas, login, session):
     Participant.objects.create(meeting=session, kind="guest", name="张代表")
     response = login(personas.officer_funan).post(
         reverse("meetings:action", args=[session.pk, "attendance"]), {"attended": ["abc"]}
