@@ -29,11 +29,10 @@ from cases import workflow as case_workflow
 from cases.inputs import Decision, Note
 from cases.models import Case, State, Urgency
 from cases.workflow import MoveRefused
-from common import replicas
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
-from . import checks, signals
+from . import checks, history
 from .inputs import (
     Attendance,
     Cancellation,
@@ -51,7 +50,6 @@ from .models import (
     ItemStatus,
     Kind,
     Meeting,
-    MeetingChange,
     MeetingState,
     Participant,
     ParticipantKind,
@@ -238,9 +236,9 @@ def _locked(scope: Scope, meeting_id) -> Meeting:
     return meeting
 
 
-def _log(meeting, what, user, note="", **details):
-    MeetingChange.objects.create(meeting=meeting, what=what, actor=user, note=note, details=details)
-    replicas.note_write()  # the user's next pages read from the primary (common/replicas.py)
+# Every change to a meeting below is written by history.record, which follows it with what it
+# causes (meetings/consequences.py: the invitations' notices).
+_record = history.record
 
 
 # Monthly sessions (每月17日固定协商) ---------------------------------------------------------
@@ -341,7 +339,7 @@ def create_meeting(scope: Scope, user, new: NewMeeting) -> Meeting:
             raise MoveRefused(
                 _("This community already has its monthly session for that month.")
             ) from None
-        _log(meeting, "scheduled", user)
+        _record(meeting, "scheduled", user)
     return meeting
 
 
@@ -369,7 +367,7 @@ def change_meeting(scope: Scope, user, meeting_id, moved: Rescheduling) -> Meeti
             "venue": meeting.get_venue_kind_display(),
             "address": meeting.address,
         }
-        _log(meeting, "moved", user, before=before, after=after)
+        _record(meeting, "moved", user, details={"before": before, "after": after})
     return meeting
 
 
@@ -385,7 +383,7 @@ def cancel_meeting(scope: Scope, user, meeting_id, cancellation: Cancellation) -
         meeting.save()
         # Its cases stay 提 and are offered to the next session.
         meeting.items.filter(status=ItemStatus.PENDING).delete()
-        _log(meeting, "cancelled", user, reason)
+        _record(meeting, "cancelled", user, reason)
     return meeting
 
 
@@ -428,14 +426,16 @@ def call_emergency_session(scope: Scope, user, case_id, session: EmergencySessio
             host=user,
             created_by=user,
         )
-        _log(meeting, "scheduled", user, case.tracking_code)
+        _record(meeting, "scheduled", user, case.tracking_code)
         if case.state == State.ACCEPTED:
             case_workflow.perform(
                 scope, user, case.pk, "propose", Note(), meeting={"meeting": meeting.pk}
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
-        _invite(meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")])
-        meeting.notified = mark_notified(meeting, user)
+        invited = _invite(
+            meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")]
+        )
+        meeting.notified = mark_notified(meeting, user, invited)
     return meeting
 
 
@@ -505,8 +505,7 @@ def invite(scope: Scope, user, meeting_id, invitation: Invitation) -> int:
         _invalid(checks.invitation(meeting, invitation))
         added = _invite(meeting, invitation.kinds, invitation.outside_bodies)
         if added:
-            _log(meeting, "invited", user, people=added)
-        mark_notified(meeting, user)
+            mark_notified(meeting, user, added)
     return added
 
 
@@ -538,21 +537,22 @@ def record_attendance(scope: Scope, user, meeting_id, attendance: Attendance) ->
         meeting.participants.update(attended=False, named_in_public=False)
         meeting.participants.filter(pk__in=attended).update(attended=True)
         meeting.participants.filter(pk__in=named).update(named_in_public=True)
-        _log(meeting, "attendance", user, attended=len(attended))
+        _record(meeting, "attendance", user, details={"attended": len(attended)})
     return meeting
 
 
-def mark_notified(meeting: Meeting, actor) -> int:
-    """Invitations go out once per person, with the invitation (bell, email, SMS): only the
-    people not told yet are told, and marked told. Returns how many were told now."""
+def mark_notified(meeting: Meeting, actor, invited: int | None = None) -> int:
+    """Invitations go out once per person: the invitation of `invited` people (all those
+    waiting when not given) is recorded, its consequences tell the people not told yet (bell,
+    e-mail, SMS: meetings/consequences.py), and those told are marked. Returns how many were
+    told now; with nobody waiting, nothing is recorded."""
     waiting = list(
         meeting.participants.filter(notified_at__isnull=True).select_related("user", "contact")
     )
-    told = set()
-    for _receiver, ids in signals.participants_invited.send(
-        sender=Meeting, meeting=meeting, participants=waiting, actor=actor
-    ):
-        told |= set(ids or ())
+    if not waiting:
+        return 0
+    people = len(waiting) if invited is None else invited
+    told = _record(meeting, "invited", actor, details={"people": people}, participants=waiting)
     meeting.participants.filter(pk__in=told).update(notified_at=timezone.now())
     return len(told)
 
@@ -589,7 +589,7 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> in
             AgendaItem.objects.create(meeting=meeting, case=case, position=position + offset)
             if meeting.state == MeetingState.HELD and case.state == State.PROPOSED:
                 _deliberate(scope, user, meeting, case)
-        _log(meeting, "agenda", user, cases=[c.tracking_code for c in cases])
+        _record(meeting, "agenda", user, details={"cases": [c.tracking_code for c in cases]})
     return len(cases)
 
 
@@ -618,7 +618,7 @@ def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
         meeting.save()
         for item in meeting.items.select_related("case").filter(case__state=State.PROPOSED):
             _deliberate(scope, user, meeting, item.case)
-        _log(meeting, "opened", user)
+        _record(meeting, "opened", user)
     return meeting
 
 
@@ -686,7 +686,7 @@ def defer_item(scope: Scope, user, meeting_id, item_id, deferral: Deferral) -> A
             case_id=item.case_id,
             defaults={"position": following.items.count() + 1},
         )
-        _log(meeting, "deferred", user, item.case.tracking_code, to_meeting=following.pk)
+        _record(meeting, "deferred", user, item.case.tracking_code, {"to_meeting": following.pk})
     return item
 
 
@@ -715,7 +715,7 @@ def approve_minutes(scope: Scope, user, meeting_id) -> Meeting:
         meeting.state = MeetingState.APPROVED
         meeting.minutes_approved_at = timezone.now()
         meeting.save()
-        _log(meeting, "approved", user)
+        _record(meeting, "approved", user)
     return meeting
 
 
@@ -726,5 +726,5 @@ def close_meeting(scope: Scope, user, meeting_id) -> Meeting:
         meeting.state = MeetingState.CLOSED
         meeting.closed_at = timezone.now()
         meeting.save()
-        _log(meeting, "closed", user)
+        _record(meeting, "closed", user)
     return meeting
