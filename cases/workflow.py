@@ -467,6 +467,7 @@ EVENT_LABELS = {
     "escalated": _("Escalated to the street (督办)"),
     "escalation_answered": _("The street answered"),
     "linked_duplicate": _("Linked as a repeat"),
+    "anonymised": _("The resident's personal data anonymised"),
     "rated": _("Rated by the resident"),
     # The 12345 hotline (interop): 延期申请 and its answer, and the hotline's 回访.
     "hotline_extension_requested": _("Extension asked of the hotline (延期申请)"),
