@@ -133,3 +133,13 @@ def test_no_circle_of_imports_between_the_files_of_an_app(app):
         if module not in done:
             visit(module, [module])
     assert circles == []
+
+
+@pytest.mark.parametrize(
+    "service", ["cases/workflow.py", "meetings/workflow.py", "meetings/checks.py"]
+)
+def test_the_workflows_take_typed_inputs_and_import_no_forms(service):
+    """The pages parse what was typed; the workflows see only the typed inputs."""
+    path = ROOT / service
+    forms = {i for i in _imports_within(path) if i.endswith(".forms") or ".forms." in i}
+    assert forms == set()
