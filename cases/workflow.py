@@ -55,7 +55,7 @@ class MoveRefused(Exception):
     """A move that is not allowed; the message is shown to the user as it is.
 
     `errors` ({field: message}) names the inputs that were wrong, so a page can show each
-    field's message beside it. `.form` is kept for the meetings' own forms.
+    field's message beside it; `.form` may carry the bound form the refusal belongs to.
     """
 
     def __init__(self, message, form=None, errors=None):

@@ -315,8 +315,6 @@ def _add_errors(forms, errors):
     own = next(iter(forms.values()))
     rows = next((value for value in forms.values() if isinstance(value, list)), [])
     for key, message in errors.items():
-        if not message:
-            continue  # the forms' own errors, already on them
         target, field = own, key
         number, _sep, rest = key.partition("-")
         if number.startswith("task") and number[4:].isdigit() and int(number[4:]) < len(rows):
