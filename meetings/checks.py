@@ -131,8 +131,9 @@ def deferral(inputs: Deferral) -> dict:
     return errors
 
 
-def item_decision(inputs: ItemDecision) -> dict:
-    """The plan must have won: more votes for than against, or it is deferred instead."""
+def item_decision(inputs: ItemDecision, attendees: int) -> dict:
+    """The plan must have won: more votes for than against, or it is deferred instead. Only
+    those who attended vote, once each: the votes add up to at most the attendance."""
     errors = {}
     _text(errors, "discussion", inputs.discussion, 5000)
     _text(errors, "plan", inputs.plan, 2000)
@@ -144,7 +145,16 @@ def item_decision(inputs: ItemDecision) -> dict:
     for name, value in votes.items():
         if not isinstance(value, int) or value not in VOTES:
             errors[name] = _("Enter a whole number from 0 to 999.")
-    if not errors.keys() & votes.keys() and votes["votes_for"] <= votes["votes_against"]:
+    if errors.keys() & votes.keys():
+        return errors
+    if attendees == 0:
+        errors["__all__"] = _("Record who attended before the vote: only those present vote.")
+    elif sum(votes.values()) > attendees:
+        message = _(
+            "%(n)s people attended: the votes for, against and abstaining add up to at most %(n)s."
+        ) % {"n": attendees}
+        errors.update(dict.fromkeys(votes, message))
+    elif votes["votes_for"] <= votes["votes_against"]:
         errors["__all__"] = _(
             "The plan did not win more votes for than against: defer it (再协商) instead."
         )

@@ -644,7 +644,8 @@ def record_decision(scope: Scope, user, meeting_id, item_id, decision: ItemDecis
     with transaction.atomic():
         meeting, item = _locked_item(scope, user, meeting_id, item_id, "decide")
         _expect(decision, ItemDecision)
-        _invalid(checks.item_decision(decision))
+        attendees = meeting.participants.filter(attended=True).count()
+        _invalid(checks.item_decision(decision, attendees))
         for field in (
             "discussion",
             "plan",

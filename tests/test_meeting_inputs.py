@@ -23,7 +23,7 @@ from meetings.inputs import (
     NewMeeting,
 )
 from meetings.models import AgendaItem, ItemStatus, Kind, Meeting, Participant
-from tests.factories import CaseFactory, UserFactory, make_role
+from tests.factories import CaseFactory, UserFactory, attendees, make_role
 from tests.test_meetings import session_month
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +76,7 @@ def nothing_decided(case, item):
 def test_a_case_is_put_on_the_agenda_and_decided_with_its_tasks_without_a_page(
     personas, benches, session
 ):
+    attendees(session)  # only those present vote
     officer = personas.officer_funan
     scope, item = held(officer, session, benches)
     due = timezone.localdate() + timedelta(days=7)
@@ -91,6 +92,7 @@ def test_a_case_is_put_on_the_agenda_and_decided_with_its_tasks_without_a_page(
 def test_a_plan_the_vote_did_not_carry_is_refused_by_the_workflow_itself(
     personas, benches, session
 ):
+    attendees(session)  # only those present vote
     officer = personas.officer_funan
     scope, item = held(officer, session, benches)
     with pytest.raises(workflow.MoveRefused) as refused:
@@ -104,6 +106,7 @@ def test_a_plan_the_vote_did_not_carry_is_refused_by_the_workflow_itself(
 def test_a_refused_task_names_its_row_and_takes_the_decision_back(
     places, personas, benches, session
 ):
+    attendees(session)  # only those present vote
     officer = personas.officer_funan
     stranger = UserFactory(username="worker_yy1")
     make_role(stranger, RoleKind.GRID_WORKER, places.yy1)  # a grid of another street
