@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_safe
 from django.views.static import serve
 
 CHAPTERS = {
@@ -164,6 +165,7 @@ GUIDE_CSP = {
 
 
 @login_not_required
+@require_safe
 @csp_override(GUIDE_CSP)
 def guide(request, path=""):
     root = settings.DOCS_SITE_DIR
