@@ -33,8 +33,8 @@ def shoot(page, name, *, focus=None, full_page=False):
     try:
         for label, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
             page.set_viewport_size(viewport)
-            if focus is not None:
-                focus.scroll_into_view_if_needed()
+            if focus is not None:  # its top at the top of the screen: its heading shows
+                focus.evaluate("element => element.scrollIntoView({block: 'start'})")
             else:
                 page.evaluate("window.scrollTo(0, 0)")
             picture = target.with_name(f"{target.name}.{label}.png")
