@@ -60,3 +60,11 @@ def test_the_built_guide_loads_nothing_from_another_site(site):
         assert "fonts.googleapis" not in sheet.read_text(encoding="utf-8"), sheet
     # Search works from a folder: the index is inlined into a script (Material's offline plugin).
     assert (site / "search" / "search_index.js").is_file()
+
+
+def test_every_picture_a_page_shows_is_in_the_site(site):
+    """Both languages' pages find the pictures (one copy, shared by both languages)."""
+    for page in site.rglob("*.html"):
+        for source in re.findall(r'<img [^>]*src="([^"#?]+)"', page.read_text(encoding="utf-8")):
+            if not source.startswith("data:"):
+                assert (page.parent / source).resolve().is_file(), (page.relative_to(site), source)
