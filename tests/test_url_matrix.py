@@ -47,6 +47,9 @@ PUBLIC = {
     "open311:service",
     "api:schema",
     "api:docs",
+    # The user guide, built from docs/ (no data of the app; common/help.py).
+    "help_index",
+    "help",
 }
 # Called with a partner's key or the hotline's signature, never a session: 401 without one.
 KEYED = {"open311:requests", "open311:request", "api:hotline_webhook"}
@@ -122,6 +125,7 @@ def world(places, personas):
         "grids:building": [places.buildings[places.fn1].pk],
         "grids:import_batch": [batch.pk],
         "grids:import_apply": [batch.pk],
+        "help": ["index.html"],
         "cases:detail": [case.pk],
         "cases:move": [case.pk, "start"],
         "cases:offline_send_visit": [case.pk],

@@ -17,6 +17,8 @@ RUN_DIR = BASE_DIR / ".run"
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env")  # optional; the environment wins
+# The built user guide (mkdocs.yml, `make docs`), served under /help/ (common/help.py).
+DOCS_SITE_DIR = Path(env.str("DOCS_SITE_DIR", default=str(RUN_DIR / "docs-site")))
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-not-secret-youjie")
