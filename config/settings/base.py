@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "grids",
     "cases",
     "meetings",
+    "recurring",
     "notifications",
     "reports",
     "residents",
