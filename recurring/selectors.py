@@ -14,7 +14,15 @@ from cases.models import Case
 from .models import Member, Problem, Status
 from .rules import CAME_BACK_DAYS, JOINABLE, MIN_CASES
 
-SHOWN = ("street", "community", "grid__community", "building", "unit", "category")
+SHOWN = (
+    "street",
+    "community",
+    "grid__community",
+    "building",
+    "unit",
+    "category",
+    "agenda_item__meeting",
+)
 
 
 def shown(queryset):
@@ -91,7 +99,13 @@ def hot_spots(place: Q, months: list) -> dict:
             case__created_at__gte=start,
         )
         .annotate(month=TruncMonth("case__created_at"))
-        .values("problem__grid_id", "problem__grid__name", "problem__category__name", "month")
+        .values(
+            "problem__grid_id",
+            "problem__grid__name",
+            "problem__community__name",
+            "problem__category__name",
+            "month",
+        )
         .annotate(n=Count("problem_id", distinct=True))
     )
     table = {}
@@ -102,11 +116,11 @@ def hot_spots(place: Q, months: list) -> dict:
         position = index.get(month.replace(day=1))
         if position is None:
             continue
-        key = (row["problem__grid__name"], row["problem__category__name"])
+        key = (row["problem__grid_id"], row["problem__category__name"])
         cell = table.setdefault(
             key,
             {
-                "grid": row["problem__grid__name"],
+                "grid": f'{row["problem__community__name"]} {row["problem__grid__name"]}',
                 "grid_id": row["problem__grid_id"],
                 "category": category_label(row["problem__category__name"]),
                 "trend": [0] * len(months),
@@ -117,9 +131,20 @@ def hot_spots(place: Q, months: list) -> dict:
     for cell in cells:
         cell["this_month"] = cell["trend"][-1]
         cell["year"] = sum(cell["trend"])
-        cell["peak"] = max(cell["trend"]) or 1
+        cell["spark"] = sparkline(cell["trend"])
+        cell["numbers"] = " ".join(str(n) for n in cell["trend"])
     cells.sort(key=lambda c: (-c["this_month"], -c["year"], c["grid"], c["category"]))
-    return {"cells": cells, "months": months}
+    return {"cells": cells[:HOT_SPOTS_SHOWN], "more": max(0, len(cells) - HOT_SPOTS_SHOWN)}
+
+
+HOT_SPOTS_SHOWN = 20  # the hottest grid × category pairs; the rest are counted
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values) -> str:
+    """Twelve months as a line of bars, readable on a phone without a chart."""
+    peak = max(values) or 1
+    return "".join(" " if v == 0 else BARS[min(7, round(v / peak * 7))] for v in values)
 
 
 def monthly_topic_candidates(place: Q, period, limit=3) -> list:
