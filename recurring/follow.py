@@ -55,7 +55,10 @@ def carry(problem, change: str, actor, note="", details=None, subject=None) -> N
         except MoveRefused as refused:
             reason = " ".join(str(m) for m in refused.errors.values()) or str(refused)
             raise MoveRefused(
-                _("%(code)s goes with this item as a recurring problem and cannot follow: %(reason)s")
+                _(
+                    "%(code)s goes with this item as a recurring problem and cannot follow: "
+                    "%(reason)s"
+                )
                 % {"code": code, "reason": reason}
             ) from None
 

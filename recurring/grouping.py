@@ -57,7 +57,8 @@ def _candidates(street_id) -> str:
         WHERE c.duplicate_of_id IS NULL AND c.state <> 'declined' {street}
           AND {_epoch("c.created_at")} <= %(now)s
           AND (c.state IN {_sql_list(OPEN_STATES)}
-               OR {_epoch("c.created_at")} >= COALESCE(%(since)s, %(now)s - s.recurring_window_days * 86400.0))
+               OR {_epoch("c.created_at")}
+                  >= COALESCE(%(since)s, %(now)s - s.recurring_window_days * 86400.0))
           AND NOT EXISTS (SELECT 1 FROM recurring_member m WHERE m.case_id = c.id)
     """
 
@@ -208,7 +209,9 @@ def refresh(cursor, params, problem_ids=None) -> None:
     if problem_ids is not None:
         which = "m.problem_id IN (" + ", ".join(str(int(i)) for i in problem_ids or [0]) + ")"
     else:
-        which = "m.problem_id IN (SELECT problem_id FROM recurring_member WHERE joined_at = %(stamp)s)"
+        which = (
+            "m.problem_id IN (SELECT problem_id FROM recurring_member WHERE joined_at = %(stamp)s)"
+        )
     cursor.execute(
         f"""
         UPDATE recurring_problem SET

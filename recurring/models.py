@@ -40,7 +40,9 @@ class Problem(models.Model):
         Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     # Set when every case names the same unit: the title is then that precise.
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
     # The case that started it (a split's oldest case): grouping finds the problem it has
     # just made by this.

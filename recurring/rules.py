@@ -131,9 +131,7 @@ def session_refusal(problem, carried_count) -> str | None:
             "status": problem.get_status_display()
         }
     if problem.case_count < MIN_CASES:
-        return _("A problem goes to a session once it has at least %(n)s cases.") % {
-            "n": MIN_CASES
-        }
+        return _("A problem goes to a session once it has at least %(n)s cases.") % {"n": MIN_CASES}
     if not carried_count:
         return _(
             "None of its cases waits for a decision: each is already in a session, being "

@@ -50,8 +50,9 @@ def for_workbench(scope, level: str, limit=5):
 
 def members(problem):
     return list(
-        problem.members.select_related("case", "case__category", "case__building", "case__unit")
-        .order_by("case__created_at", "case_id")
+        problem.members.select_related(
+            "case", "case__category", "case__building", "case__unit"
+        ).order_by("case__created_at", "case_id")
     )
 
 
@@ -120,7 +121,7 @@ def hot_spots(place: Q, months: list) -> dict:
         cell = table.setdefault(
             key,
             {
-                "grid": f'{row["problem__community__name"]} {row["problem__grid__name"]}',
+                "grid": f"{row['problem__community__name']} {row['problem__grid__name']}",
                 "grid_id": row["problem__grid_id"],
                 "category": category_label(row["problem__category__name"]),
                 "trend": [0] * len(months),
@@ -151,8 +152,11 @@ def monthly_topic_candidates(place: Q, period, limit=3) -> list:
     """每月一题: the categories with the most recurring problems across the place this month
     (a problem counts when one of its cases was logged in the month)."""
     return [
-        {"category": category_label(row["category__name"]), "problems": row["problems"],
-         "cases": row["cases"]}
+        {
+            "category": category_label(row["category__name"]),
+            "problems": row["problems"],
+            "cases": row["cases"],
+        }
         for row in Problem.objects.filter(place, case_count__gte=MIN_CASES)
         .exclude(status=Status.DISMISSED)
         .filter(
@@ -160,9 +164,7 @@ def monthly_topic_candidates(place: Q, period, limit=3) -> list:
             members__case__created_at__lt=period.end,
         )
         .values("category__name")
-        .annotate(
-            problems=Count("pk", distinct=True), cases=Count("members", distinct=True)
-        )
+        .annotate(problems=Count("pk", distinct=True), cases=Count("members", distinct=True))
         .order_by("-problems", "-cases", "category__name")[:limit]
     ]
 

@@ -52,11 +52,19 @@ def dismiss(scope, user, problem_id, reason: str) -> Problem:
         _refuse(rules.dismiss_refusal(problem))
         reason = (reason or "").strip()
         if not reason:
-            raise MoveRefused(_("Say why this is not a recurring problem."), errors={"reason": _("This field is required.")})
+            raise MoveRefused(
+                _("Say why this is not a recurring problem."),
+                errors={"reason": _("This field is required.")},
+            )
         if len(reason) > 500:
-            raise MoveRefused(_("At most %(n)s characters.") % {"n": 500}, errors={"reason": _("At most %(n)s characters.") % {"n": 500}})
+            raise MoveRefused(
+                _("At most %(n)s characters.") % {"n": 500},
+                errors={"reason": _("At most %(n)s characters.") % {"n": 500}},
+            )
         if has_refused_characters(reason):
-            raise MoveRefused(CONTROL_CHARACTER_MESSAGE, errors={"reason": CONTROL_CHARACTER_MESSAGE})
+            raise MoveRefused(
+                CONTROL_CHARACTER_MESSAGE, errors={"reason": CONTROL_CHARACTER_MESSAGE}
+            )
         now = timezone.now()
         problem.status = Status.DISMISSED
         problem.dismissed_reason = reason
@@ -117,9 +125,12 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
         cases = carried_cases(problem)
         _refuse(rules.session_refusal(problem, len(cases)))
         meeting = _session(scope, user, problem, choice)
-        due = timezone.make_aware(
-            datetime.combine(timezone.localtime(meeting.starts_at).date(), time(23, 59))
-        ) + DUE_AFTER_SESSION
+        due = (
+            timezone.make_aware(
+                datetime.combine(timezone.localtime(meeting.starts_at).date(), time(23, 59))
+            )
+            + DUE_AFTER_SESSION
+        )
         link = {"meeting": meeting.pk}
         for case in cases:
             if case.state == State.SUBMITTED:

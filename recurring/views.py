@@ -76,9 +76,18 @@ def _page(request, problem, bound=None, refusal=None, status=200):
 
 
 ACTIONS = {
-    "dismiss": (DismissForm, lambda r, p, f: services.dismiss(r.scope, r.user, p.pk, f.cleaned_data["reason"])),
-    "split": (SplitForm, lambda r, p, f: services.split(r.scope, r.user, p.pk, f.cleaned_data["cases"])),
-    "session": (SessionForm, lambda r, p, f: services.put_on_session(r.scope, r.user, p.pk, f.inputs())),
+    "dismiss": (
+        DismissForm,
+        lambda r, p, f: services.dismiss(r.scope, r.user, p.pk, f.cleaned_data["reason"]),
+    ),
+    "split": (
+        SplitForm,
+        lambda r, p, f: services.split(r.scope, r.user, p.pk, f.cleaned_data["cases"]),
+    ),
+    "session": (
+        SessionForm,
+        lambda r, p, f: services.put_on_session(r.scope, r.user, p.pk, f.inputs()),
+    ),
     "close": (
         CloseForm,
         lambda r, p, f: services.close_together(
