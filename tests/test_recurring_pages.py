@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import CaseEvent, State, Task, TaskStatus
-from meetings.models import AgendaItem, Meeting
+from meetings.models import AgendaItem
 from recurring.grouping import group_cases
 from recurring.models import Member, Problem, Status
 
