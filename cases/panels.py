@@ -24,8 +24,8 @@ LOGGING_NOTES = []
 
 
 def register_logging_note(note):
-    """`note(scope, case)` (an unsaved case with its place and category) returns a list of
-    objects the logging page lists (each shown by its str), [] for none."""
+    """`note(scope, case)` (an unsaved case with its place and category) returns the titles
+    the logging page names, [] for none."""
     if note not in LOGGING_NOTES:
         LOGGING_NOTES.append(note)
 

@@ -231,7 +231,7 @@ def test_the_street_report_shows_hot_spots_topic_candidates_and_whether_it_came_
     problem.save()
     case_at(places.fn1, 0, places.buildings[places.fn1])  # the taps drip again
     page = login(personas.street_staff).get(reverse("reports:report")).content.decode()
-    assert "每月一题：候选" in page and "水电气暖：1 个反复出现的问题" in page
+    assert "每月一题候选" in page and "水电气暖：1 个反复出现的问题" in page
     assert "富南社区 富南第1网格" in page and 'data-testid="hot-spot-card"' in page
     assert "再次出现：1 件诉求" in page
     officer_cg = login(personas.officer_chunguang).get(reverse("reports:report"))
