@@ -40,6 +40,7 @@ urlpatterns = [
     path("places/", include((grid_patterns + place_patterns, "grids"))),
     path("cases/", include("cases.urls")),
     path("meetings/", include("meetings.urls")),
+    path("recurring/", include("recurring.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("access-log/", include("audit.urls")),

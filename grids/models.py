@@ -38,6 +38,14 @@ class Street(models.Model):
         db_default=36,  # rows written by COPY (bench/seed.py) get it too
         validators=[MinValueValidator(1), MaxValueValidator(240)],
     )
+    # Cases at one place within this many days of each other make a recurring problem
+    # (recurring/rules.py).
+    recurring_window_days = models.PositiveSmallIntegerField(
+        _("days within which cases at one place count as one recurring problem"),
+        default=90,
+        db_default=90,  # rows written by COPY (bench/seed.py) get it too
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+    )
 
     class Meta:
         verbose_name = _("street")

@@ -7,6 +7,8 @@ new page cannot ship without its access check. An outsider's request is refused 
 403 (405 where a page takes only GET or only POST: it refuses before touching any object).
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -116,6 +118,7 @@ def world(places, personas):
         status=ImportBatch.Status.values[0],
     )
     photo = CasePhoto.objects.get(case=case)
+    problem = _recurring_problem(places, case)
     interop = _interop_world(places, personas, case)
     return {
         **interop,
@@ -144,6 +147,8 @@ def world(places, personas):
         "meetings:item_action": [meeting.pk, item.pk, "defer"],
         "meetings:action": [meeting.pk, "cancel"],
         "meetings:emergency": [case.pk],
+        "recurring:detail": [problem.pk],
+        "recurring:action": [problem.pk, "dismiss"],
         "notifications:open": [notification.pk],
         "reports:export": ["csv"],
         "audit:export": ["csv"],
@@ -152,6 +157,22 @@ def world(places, personas):
         "residents:place": [places.buildings[places.fn1].public_code],
         "residents:building": [places.buildings[places.fn1].public_code],
     }
+
+
+def _recurring_problem(places, case):
+    """The marked case and another of its kind at its building: a recurring problem."""
+    from recurring.grouping import group_cases
+    from recurring.models import Problem
+
+    CaseFactory(
+        grid=places.fn1,
+        building=places.buildings[places.fn1],
+        category=case.category,
+        description="FUNAN-MARKER 又漏水",
+        created_at=case.created_at - timedelta(days=3),
+    )
+    group_cases()
+    return Problem.objects.get()
 
 
 def _interop_world(places, personas, case):
@@ -230,6 +251,7 @@ def test_the_owners_of_the_place_open_the_same_urls(personas, login, world):
         "cases:photo",
         "meetings:detail",
         "meetings:notice",
+        "recurring:detail",
         "grids:grid",
         "residents:qr_sheet",
     ):

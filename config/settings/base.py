@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "grids",
     "cases",
     "meetings",
+    "recurring",
     "notifications",
     "reports",
     "residents",
