@@ -16,6 +16,7 @@ from cases.models import Case, State, TaskStatus
 from cases.workflow import MoveRefused
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from meetings import workflow as meetings
+from meetings.inputs import NewMeeting
 from meetings.models import AgendaItem, Kind
 
 from . import follow, grouping, rules
@@ -175,18 +176,18 @@ def _session(scope, user, problem, choice: SessionChoice):
         raise MoveRefused(_("Choose the next monthly session or an emergency session's time."))
     officers = officers_of([problem.community_id])
     host = user if officers.filter(pk=user.pk).exists() else _first_officer(problem.community_id)
-    # The meetings app's own scheduling, with the values its meeting form takes.
+    # The meetings app's own scheduling, with its typed inputs.
     return meetings.create_meeting(
         scope,
         user,
-        {
-            "community": str(problem.community_id),
-            "starts_at": timezone.localtime(choice.starts_at).strftime("%Y-%m-%dT%H:%M"),
-            "venue_kind": choice.venue_kind,
-            "address": choice.address or rules.place_name(problem),
-            "host": str(host.pk),
-            "kind": Kind.EMERGENCY,
-        },
+        NewMeeting(
+            community=problem.community,
+            starts_at=choice.starts_at,
+            venue_kind=choice.venue_kind,
+            address=choice.address or rules.place_name(problem),
+            host=host,
+            kind=Kind.EMERGENCY,
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from cases.models import CaseEvent, State, Task, TaskStatus
 from meetings.models import AgendaItem
 from recurring.grouping import group_cases
 from recurring.models import Member, Problem, Status
+from tests.factories import attendees
 
 from .recurring_helpers import case_at
 
@@ -178,6 +179,7 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
         assert [c.state for c in cases] == [State.DELIBERATING] * 4, [
             list(c.events.values_list("move", flat=True)) for c in cases
         ]
+        attendees(meeting, 10)  # only those present vote
         p = f"item{item.pk}"
         due = (timezone.localdate() + timedelta(days=10)).isoformat()
         decision = {
