@@ -220,10 +220,15 @@ def _describe(errors) -> str:
 
 
 def _urgency(data) -> str:
-    value = data.get("attribute[urgency]") if hasattr(data, "get") else None
-    if value is None and isinstance(data, dict) and isinstance(data.get("attribute"), dict):
-        value = data["attribute"].get("urgency")
-    if value in (None, ""):
+    """attribute[urgency] of a form, or {"attribute": {"urgency": ...}} in JSON."""
+    if hasattr(data, "getlist"):
+        value = data.get("attribute[urgency]") or None
+    else:
+        attributes = data.get("attribute", {})
+        if not isinstance(attributes, dict):
+            _refuse(_("attribute: an object of the service's attributes."))
+        value = attributes.get("urgency", Urgency.ROUTINE)
+    if value is None:
         return Urgency.ROUTINE
     if value not in Urgency.values:
         _refuse(_("attribute[urgency]: routine or urgent."))

@@ -232,7 +232,8 @@ def _new_request(service_codes, for_form):
             "maxLength": 500,
             "description": "Kept as a link, never fetched.",
         },
-        "attribute[urgency]": {"type": "string", "enum": ["routine", "urgent"]},
+        # Empty: not given (routine), as the specification's optional arguments say.
+        "attribute[urgency]": {"type": "string", "enum": ["routine", "urgent", ""]},
     }
     if for_form == "multipart":
         properties["media"] = {
@@ -245,9 +246,7 @@ def _new_request(service_codes, for_form):
         properties.pop("attribute[urgency]")
         properties["attribute"] = {
             "type": "object",
-            "properties": {
-                "urgency": {"type": "string", "enum": ["routine", "urgent"], "nullable": True}
-            },
+            "properties": {"urgency": {"type": "string", "enum": ["routine", "urgent"]}},
         }
     return {
         "type": "object",
@@ -298,7 +297,7 @@ def _query(name, description, schema):
 
 
 FORMAT = _query("format", "json (the default) or xml; or the path's .json/.xml suffix.",
-                {"type": "string", "enum": ["json", "xml"]})
+                {"type": "string", "enum": ["json", "xml", ""]})
 JURISDICTION = _query("jurisdiction_id", "Ignored: one endpoint serves every street.",
                       {"type": "string", "maxLength": 100, "pattern": TEXT})
 DATE = {
