@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Category, State
-from grids.models import Building, Community, Grid, Street, Unit, building_label
+from grids.models import Building, Community, Grid, Unit, building_label
 from grids.models import grid_label, unit_label
 from residents import public
 
@@ -186,11 +186,12 @@ def waiting(partner) -> list[dict]:
     """This partner's requests that wait in its street's inbox to be placed, newest first."""
     if partner is None or partner.kind != PartnerKind.APP:
         return []
-    street = Street.objects.get(pk=partner.street_id).name
-    rows = InboxOrder.objects.filter(partner=partner, case__isnull=True).order_by(
-        "-received_at", "-id"
+    rows = (
+        InboxOrder.objects.filter(partner=partner, case__isnull=True)
+        .select_related("partner__street")
+        .order_by("-received_at", "-id")
     )
-    return [as_waiting(row, street) for row in rows[:MAX_RESULTS]]
+    return [as_waiting(row, row.partner.street.name) for row in rows[:MAX_RESULTS]]
 
 
 def as_waiting(row: InboxOrder, street: str) -> dict:
