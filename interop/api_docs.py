@@ -22,10 +22,8 @@ def _body_fields(schema, body):
     if not content:
         return [], [], ""
     shape = _resolve(schema, next(iter(content.values()))["schema"])
-    if "oneOf" in shape:  # the hotline: one message shape per type
-        shapes = [_resolve(schema, one) for one in shape["oneOf"]]
-    else:
-        shapes = [shape]
+    # The hotline's body is one of several messages, each with its own fields.
+    shapes = [_resolve(schema, one) for one in shape.get("oneOf", [shape])]
     fields = []
     for one in shapes:
         required = set(one.get("required", []))
@@ -33,12 +31,15 @@ def _body_fields(schema, body):
             kind = field.get("enum") or field.get("type", "")
             limit = field.get("maxLength")
             fields.append(
-                {"name": name, "required": name in required, "kind": kind, "limit": limit,
-                 "description": field.get("description", "")}
+                {
+                    "name": name,
+                    "required": name in required,
+                    "kind": kind,
+                    "limit": limit,
+                    "description": field.get("description", ""),
+                }
             )
-    either = [
-        " + ".join(branch.get("required", [])) for branch in shapes[0].get("anyOf", [])
-    ]
+    either = [" + ".join(branch.get("required", [])) for branch in shapes[0].get("anyOf", [])]
     return list(content), fields, " | ".join(either)
 
 
@@ -58,7 +59,8 @@ def operations(schema):
                     "path": path,
                     "summary": operation.get("summary", ""),
                     "description": operation.get("description", ""),
-                    "key": "required" if security and {} not in security and any(security)
+                    "key": "required"
+                    if security and {} not in security and any(security)
                     else ("optional" if any(security) else "none"),
                     "parameters": operation.get("parameters", []),
                     "body_types": types,

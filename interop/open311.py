@@ -76,7 +76,9 @@ def _params(request, *names) -> dict:
     for name in names:
         values = request.query_params.getlist(name)
         if len(values) > 1:
-            _refuse(_("%(name)s: give it once; several values go comma-separated.") % {"name": name})
+            _refuse(
+                _("%(name)s: give it once; several values go comma-separated.") % {"name": name}
+            )
         value = values[0] if values else ""
         too_long = len(value) > PARAMETER_LENGTHS.get(name, 13 * reads.MAX_RESULTS)
         if too_long or has_refused_characters(value):
@@ -251,8 +253,10 @@ def _photos(request):
 
 def _moment(name, value):
     if not W3_DATETIME.fullmatch(value):
-        _refuse(_("%(name)s: a date and time with its offset, e.g. 2026-11-27T08:00:00+08:00.")
-                % {"name": name})
+        _refuse(
+            _("%(name)s: a date and time with its offset, e.g. 2026-11-27T08:00:00+08:00.")
+            % {"name": name}
+        )
     try:
         return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:

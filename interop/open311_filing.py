@@ -101,8 +101,9 @@ def file(scope, partner, values: dict, urgency: str, photos: list, key: str) -> 
             notices.insert(0, _("The street will place this request on a building first."))
             code = _wait(partner, category, values, resident, urgency, reference, photos, key)
         else:
-            code = _open_case(partner, place, category, values, resident, urgency, reference,
-                              photos, key)
+            code = _open_case(
+                partner, place, category, values, resident, urgency, reference, photos, key
+            )
     except IntegrityError:  # the same key sent twice at once: the first one's request
         found = earlier(partner, key)
         if found is None:
@@ -123,7 +124,8 @@ def _place(scope, values):
     if values.get("lat") is not None and values.get("long") is not None:
         return None
     raise Refused(
-        _("Give the location: address_id (a unit's or building's code), address_string, or lat and long.")
+        _("Give the location: address_id (a unit's or building's code), address_string, ")
+        + _("or lat and long together.")
     )
 
 

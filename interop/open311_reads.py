@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Category, State
-from grids.models import Building, Community, Grid, Unit, building_label
-from grids.models import grid_label, unit_label
+from grids.models import Building, Community, Grid, Unit, building_label, grid_label, unit_label
 from residents import public
 
 from .models import InboxOrder, PartnerKind
@@ -233,8 +232,10 @@ def _utc(moment: datetime) -> datetime:
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        return datetime.min.replace(tzinfo=UTC) if moment.year < 2 else datetime.max.replace(
-            tzinfo=UTC
+        return (
+            datetime.min.replace(tzinfo=UTC)
+            if moment.year < 2
+            else datetime.max.replace(tzinfo=UTC)
         )
 
 
@@ -242,8 +243,10 @@ def _shift(moment: datetime, by: timedelta) -> datetime:
     try:
         return moment + by
     except OverflowError:
-        return datetime.max.replace(tzinfo=UTC) if by > timedelta(0) else datetime.min.replace(
-            tzinfo=UTC
+        return (
+            datetime.max.replace(tzinfo=UTC)
+            if by > timedelta(0)
+            else datetime.min.replace(tzinfo=UTC)
         )
 
 

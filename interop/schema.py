@@ -292,14 +292,25 @@ def _answers(ok: dict, *errors):
 
 
 def _query(name, description, schema):
-    return {"in": "query", "name": name, "required": False, "description": description,
-            "schema": schema}
+    return {
+        "in": "query",
+        "name": name,
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
 
 
-FORMAT = _query("format", "json (the default) or xml; or the path's .json/.xml suffix.",
-                {"type": "string", "enum": ["json", "xml", ""]})
-JURISDICTION = _query("jurisdiction_id", "Ignored: one endpoint serves every street.",
-                      {"type": "string", "maxLength": 100, "pattern": TEXT})
+FORMAT = _query(
+    "format",
+    "json (the default) or xml; or the path's .json/.xml suffix.",
+    {"type": "string", "enum": ["json", "xml", ""]},
+)
+JURISDICTION = _query(
+    "jurisdiction_id",
+    "Ignored: one endpoint serves every street.",
+    {"type": "string", "maxLength": 100, "pattern": TEXT},
+)
 DATE = {
     "anyOf": [
         {"type": "string", "format": "date-time"},
@@ -350,21 +361,34 @@ def _operations(service_codes):
                     "open, closed or both, comma-separated.",
                     {"type": "string", "pattern": r"^((open|closed)(,(open|closed))*)?$"},
                 ),
-                _query("start_date", "With its offset. Default: 90 days before end_date or now.", DATE),
-                _query("end_date", "With its offset. Default and limit: 90 days after start_date.",
-                       DATE),
+                _query(
+                    "start_date", "With its offset. Default: 90 days before end_date or now.", DATE
+                ),
+                _query(
+                    "end_date",
+                    "With its offset. Default and limit: 90 days after start_date.",
+                    DATE,
+                ),
             ],
             "responses": _answers(
-                {"200": _answer("At most 1000, newest first.",
-                                {"type": "array", "items": _ref("ServiceRequest")})}
+                {
+                    "200": _answer(
+                        "At most 1000, newest first.",
+                        {"type": "array", "items": _ref("ServiceRequest")},
+                    )
+                }
             ),
         },
         "open311_request": {
             "security": OPTIONAL_KEY,
             "parameters": [FORMAT, JURISDICTION],
             "responses": _answers(
-                {"200": _answer("The request, as a list of one.",
-                                {"type": "array", "items": _ref("ServiceRequest")})},
+                {
+                    "200": _answer(
+                        "The request, as a list of one.",
+                        {"type": "array", "items": _ref("ServiceRequest")},
+                    )
+                },
                 "404",
             ),
         },
@@ -394,8 +418,10 @@ def _operations(service_codes):
                 {
                     "201": _answer("Filed.", _ref("Filed")),
                     "200": _answer("Filed before with this Idempotency-Key.", _ref("Filed")),
-                    "413": {"description": "The body is larger than 3 photos and the fields.",
-                            "content": {"text/html": {"schema": {"type": "string"}}}},
+                    "413": {
+                        "description": "The body is larger than 3 photos and the fields.",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    },
                 },
                 "404",
                 "415",
@@ -406,8 +432,12 @@ def _operations(service_codes):
 
 def _webhook():
     def message(required, properties):
-        return {"type": "object", "additionalProperties": False, "required": required,
-                "properties": properties}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": required,
+            "properties": properties,
+        }
 
     moment = {"type": "string", "format": "date-time", "description": "With its offset."}
     words = {"type": "string", "maxLength": 500}
@@ -415,9 +445,14 @@ def _webhook():
         "message_id": {"type": "string", "maxLength": 64, "minLength": 1},
         "order_number": {"type": "string", "maxLength": 64, "minLength": 1},
     }
-    answer = {"type": "object", "properties": {
-        "result": {"type": "string"}, "case": {"type": "string", "nullable": True},
-        "error": {"type": "string"}}}
+    answer = {
+        "type": "object",
+        "properties": {
+            "result": {"type": "string"},
+            "case": {"type": "string", "nullable": True},
+            "error": {"type": "string"},
+        },
+    }
 
     def reply(description):
         return {"description": description, "content": {"application/json": {"schema": answer}}}
@@ -427,50 +462,91 @@ def _webhook():
             "operationId": "hotline_webhook",
             "summary": "The 12345 hotline's messages (work orders, extension answers, 回访)",
             "description": "Signed: X-Hotline-Signature is hex(HMAC-SHA256(secret, "
-            "\"<X-Hotline-Timestamp>.<raw body>\")), with the secret street staff were shown "
+            '"<X-Hotline-Timestamp>.<raw body>")), with the secret street staff were shown '
             "once. A timestamp more than 5 minutes off, a bad signature or a message_id already "
             "received is refused; nothing is saved unless the whole message is good.",
             "tags": ["hotline"],
             "security": [],
             "parameters": [
-                {"in": "path", "name": "partner_id", "required": True,
-                 "schema": {"type": "integer", "minimum": 1}},
-                {"in": "header", "name": "X-Hotline-Timestamp", "required": True,
-                 "description": "Unix seconds.",
-                 "schema": {"type": "string", "pattern": r"^[0-9]{1,12}$"}},
-                {"in": "header", "name": "X-Hotline-Signature", "required": True,
-                 "schema": {"type": "string", "pattern": r"^[0-9a-f]{64}$"}},
+                {
+                    "in": "path",
+                    "name": "partner_id",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+                {
+                    "in": "header",
+                    "name": "X-Hotline-Timestamp",
+                    "required": True,
+                    "description": "Unix seconds.",
+                    "schema": {"type": "string", "pattern": r"^[0-9]{1,12}$"},
+                },
+                {
+                    "in": "header",
+                    "name": "X-Hotline-Signature",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": r"^[0-9a-f]{64}$"},
+                },
             ],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"oneOf": [
-                    message(
-                        ["type", "message_id", "order_number", "category", "content", "address",
-                         "caller_name", "caller_phone", "dispatched_at", "sign_deadline",
-                         "finish_deadline"],
-                        {"type": {"type": "string", "enum": ["order"]}, **common,
-                         "category": {"type": "string", "maxLength": 30},
-                         "content": {"type": "string", "maxLength": 2000},
-                         "address": {"type": "string", "maxLength": 200},
-                         "caller_name": {"type": "string", "maxLength": 50},
-                         "caller_phone": {"type": "string", "maxLength": 20},
-                         "dispatched_at": moment, "sign_deadline": moment,
-                         "finish_deadline": moment},
-                    ),
-                    message(
-                        ["type", "message_id", "order_number", "approved"],
-                        {"type": {"type": "string", "enum": ["extension_answer"]}, **common,
-                         "approved": {"type": "boolean"}, "new_finish_deadline": moment,
-                         "comment": words},
-                    ),
-                    message(
-                        ["type", "message_id", "order_number", "satisfaction"],
-                        {"type": {"type": "string", "enum": ["visit"]}, **common,
-                         "satisfaction": {"type": "string",
-                                          "enum": ["satisfied", "basically", "unsatisfied"]},
-                         "comment": words},
-                    ),
-                ]}}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                message(
+                                    [
+                                        "type",
+                                        "message_id",
+                                        "order_number",
+                                        "category",
+                                        "content",
+                                        "address",
+                                        "caller_name",
+                                        "caller_phone",
+                                        "dispatched_at",
+                                        "sign_deadline",
+                                        "finish_deadline",
+                                    ],
+                                    {
+                                        "type": {"type": "string", "enum": ["order"]},
+                                        **common,
+                                        "category": {"type": "string", "maxLength": 30},
+                                        "content": {"type": "string", "maxLength": 2000},
+                                        "address": {"type": "string", "maxLength": 200},
+                                        "caller_name": {"type": "string", "maxLength": 50},
+                                        "caller_phone": {"type": "string", "maxLength": 20},
+                                        "dispatched_at": moment,
+                                        "sign_deadline": moment,
+                                        "finish_deadline": moment,
+                                    },
+                                ),
+                                message(
+                                    ["type", "message_id", "order_number", "approved"],
+                                    {
+                                        "type": {"type": "string", "enum": ["extension_answer"]},
+                                        **common,
+                                        "approved": {"type": "boolean"},
+                                        "new_finish_deadline": moment,
+                                        "comment": words,
+                                    },
+                                ),
+                                message(
+                                    ["type", "message_id", "order_number", "satisfaction"],
+                                    {
+                                        "type": {"type": "string", "enum": ["visit"]},
+                                        **common,
+                                        "satisfaction": {
+                                            "type": "string",
+                                            "enum": ["satisfied", "basically", "unsatisfied"],
+                                        },
+                                        "comment": words,
+                                    },
+                                ),
+                            ]
+                        }
+                    }
+                },
             },
             "responses": {
                 "200": reply("Recorded, or a redelivered order (result: duplicate)."),
@@ -481,8 +557,10 @@ def _webhook():
                 "404": {
                     "description": "No such hotline, or no case for this order_number (JSON); "
                     "an address no route has (the site's page).",
-                    "content": {"application/json": {"schema": answer},
-                                "text/html": {"schema": {"type": "string"}}},
+                    "content": {
+                        "application/json": {"schema": answer},
+                        "text/html": {"schema": {"type": "string"}},
+                    },
                 },
                 "405": reply("POST only."),
                 "409": reply("A message_id already received, or a message out of turn."),
@@ -498,7 +576,9 @@ def _service_codes():
     from cases.models import Category
 
     try:
-        return [str(pk) for pk in Category.objects.filter(is_active=True).values_list("pk", flat=True)]
+        return [
+            str(pk) for pk in Category.objects.filter(is_active=True).values_list("pk", flat=True)
+        ]
     except Exception:  # no database (the schema written at build time): the pattern alone
         return []
 
