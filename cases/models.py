@@ -242,6 +242,12 @@ class Case(models.Model):
     def place(self):
         return self.unit or self.building or self.grid
 
+    @property
+    def no_contact(self) -> bool:
+        """The resident left no number to call (an anonymous Open311 request): the follow-up
+        (查单) is made by a visit. An anonymised case is not this: its number was removed."""
+        return not self.resident_phone and self.anonymised_at is None
+
 
 class CaseEvent(AppendOnly):
     # PROTECT: a case is never deleted, and its history never goes with it.
