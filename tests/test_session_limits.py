@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -123,3 +124,23 @@ def test_the_message_is_in_english_for_english_users(worker, clock):
     clock.shift(dt.timedelta(minutes=31))
     page = worker.get(reverse("home"), follow=True).content.decode()
     assert "You were logged out after 30 minutes without activity." in page
+
+
+def test_a_fragment_request_after_the_session_is_gone_sends_the_whole_page_to_the_login(
+    worker,
+):
+    # The session ended with nobody there: its row expired or another tab logged out.
+    Session.objects.all().delete()
+    response = worker.get(
+        reverse("cases:list"),
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/cases/?page=2"},
+    )
+    assert response.status_code == 200 and not response.has_header("Location")
+    assert response["HX-Redirect"] == "/login/?next=/cases/%3Fpage%3D2"
+
+
+def test_a_plain_page_after_the_session_is_gone_still_redirects_to_the_login(worker):
+    Session.objects.all().delete()
+    response = worker.get(reverse("cases:list") + "?page=2")
+    assert response.status_code == 302 and not response.has_header("HX-Redirect")
+    assert response["Location"] == "/login/?next=/cases/%3Fpage%3D2"

@@ -67,7 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware, sending an htmx request to the login page whole.
+    "accounts.session_limits.LoginRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.session_limits.SessionLimitsMiddleware",
     "accounts.known_devices.KnownDeviceMiddleware",
