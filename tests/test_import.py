@@ -273,3 +273,15 @@ def test_a_sheet_declaring_thousands_of_columns_is_read_by_its_first_columns(
     assert time.monotonic() - started < 5
     batch = ImportBatch.objects.get()
     assert batch.errors == [] and batch.row_count == 2
+
+
+def test_a_cell_with_a_control_character_is_listed_with_its_line_not_a_server_error(
+    personas, places, login
+):
+    rows = [HEADINGS, *leader_rows(count=2)]
+    rows[2][6] = "单元长\u202e1"  # a direction override in a name
+    page = upload(login(personas.street_staff), places.street, csv_file(rows)).content.decode()
+    assert "不能包含控制字符" in page
+    assert ImportBatch.objects.get().errors == [
+        [3, "姓名", "不能包含控制字符或不可见的文字方向符号。"]
+    ]
