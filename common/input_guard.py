@@ -95,7 +95,7 @@ def check(request) -> None:
     if content_type in FORM_TYPES and request.method not in ("GET", "HEAD"):
         _check_form(request)
     elif content_type == "application/json" or content_type.endswith("+json"):
-        _check_json(request.body)
+        _check_json(request)
 
 
 def _unstorable(value) -> bool:
@@ -127,11 +127,13 @@ def _check_form(request) -> None:
     _check_pairs(((name, [f.name for f in group]) for name, group in files.lists()), IN_FIELD)
 
 
-def _check_json(body: bytes) -> None:
-    if len(body) > JSON_MAX_BYTES:
+def _check_json(request) -> None:
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    # The length was checked to be a number (common/bodylimit.py); judged before reading.
+    if int(declared) > JSON_MAX_BYTES:
         raise Refusal(413, JSON_TOO_LARGE, kb=JSON_MAX_BYTES // 1024)
     try:
-        text = body.decode("utf-8")
+        text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         return  # not JSON at all: the view's own parser says so
     if json_depth(text) > JSON_MAX_DEPTH:
