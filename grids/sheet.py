@@ -29,7 +29,7 @@ REQUIRED_COLUMNS = ("community", "grid", "estate", "building", "unit", "kind", "
 MAX_ROWS = 20000
 # An XLSX is a zip of XML: 5 MB of it can unpack to gigabytes (a zip bomb), and a sheet can
 # declare 16,384 columns that each row is then padded to. Only this much is unpacked, and only
-# the first columns are read: the headings must be among them.
+# the first columns are read (of a CSV too): the headings must be among them.
 MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 1000
 MAX_COLUMNS = 50
@@ -138,7 +138,10 @@ def _csv_table(data: bytes):
         raise SheetError(_("This is not an XLSX or CSV file."))
     try:
         reader = csv.reader(io.StringIO(text))
-        return [(line, [_trim(cell) for cell in cells]) for line, cells in enumerate(reader, 1)]
+        return [
+            (line, [_trim(cell) for cell in cells[:MAX_COLUMNS]])
+            for line, cells in enumerate(reader, 1)
+        ]
     except csv.Error as error:
         raise SheetError(_("This is not an XLSX or CSV file.")) from error
 
