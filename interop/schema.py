@@ -225,7 +225,11 @@ def _new_request(service_codes, for_form):
         "device_id": _text(100, "Taken, never kept."),
         "account_id": _text(100, "Taken, never kept."),
         "jurisdiction_id": _text(100, "Ignored: the key says which street."),
-        "api_key": {"type": "string", "description": "Or the X-Api-Key header (read first)."},
+        "api_key": {
+            "type": "string",
+            "pattern": TEXT,
+            "description": "Or the X-Api-Key header (read first).",
+        },
         "media_url": {
             "type": "string",
             "pattern": r"^(https?://([a-z0-9]{1,20}\.){1,3}[a-z]{2,10}(/[A-Za-z0-9._~-]{0,40}){0,5})?$",
@@ -439,11 +443,18 @@ def _webhook():
             "properties": properties,
         }
 
-    moment = {"type": "string", "format": "date-time", "description": "With its offset."}
-    words = {"type": "string", "maxLength": 500}
+    # The times an order can carry (common/moments.py): years 2000-2099, an offset of at most
+    # 14 hours (Z included).
+    moment = {
+        "type": "string",
+        "format": "date-time",
+        "pattern": r"^20[0-9]{2}-.*(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$",
+        "description": "With its offset, at most ±14:00; years 2000 to 2099.",
+    }
+    words = {"type": "string", "maxLength": 500, "pattern": TEXT}
     common = {
-        "message_id": {"type": "string", "maxLength": 64, "minLength": 1},
-        "order_number": {"type": "string", "maxLength": 64, "minLength": 1},
+        "message_id": {"type": "string", "maxLength": 64, "pattern": SOME_TEXT},
+        "order_number": {"type": "string", "maxLength": 64, "pattern": SOME_TEXT},
     }
     answer = {
         "type": "object",
@@ -511,11 +522,31 @@ def _webhook():
                                     {
                                         "type": {"type": "string", "enum": ["order"]},
                                         **common,
-                                        "category": {"type": "string", "maxLength": 30},
-                                        "content": {"type": "string", "maxLength": 2000},
-                                        "address": {"type": "string", "maxLength": 200},
-                                        "caller_name": {"type": "string", "maxLength": 50},
-                                        "caller_phone": {"type": "string", "maxLength": 20},
+                                        "category": {
+                                            "type": "string",
+                                            "maxLength": 30,
+                                            "pattern": TEXT,
+                                        },
+                                        "content": {
+                                            "type": "string",
+                                            "maxLength": 2000,
+                                            "pattern": TEXT,
+                                        },
+                                        "address": {
+                                            "type": "string",
+                                            "maxLength": 200,
+                                            "pattern": TEXT,
+                                        },
+                                        "caller_name": {
+                                            "type": "string",
+                                            "maxLength": 50,
+                                            "pattern": TEXT,
+                                        },
+                                        "caller_phone": {
+                                            "type": "string",
+                                            "maxLength": 20,
+                                            "pattern": TEXT,
+                                        },
                                         "dispatched_at": moment,
                                         "sign_deadline": moment,
                                         "finish_deadline": moment,
