@@ -17,7 +17,8 @@ PYTHON := $(shell \
   done)
 
 .PHONY: run test test-calendar test-order live install install-test messages lint check-deploy browser \
-	clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill
+	clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill \
+	dump-drill alert-tools alerts-test
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -61,12 +62,22 @@ run: install messages
 browser:
 	@command -v chromium >/dev/null 2>&1 || bin/apt-install "the browser tests" chromium
 
+# promtool, for the alert rules' tests (tests/test_alerts.py): Debian's prometheus package.
+alert-tools:
+	@command -v promtool >/dev/null 2>&1 || bin/apt-install "the alert rule tests" prometheus
+
+# The alert rules (ops/alerts.yml) are valid, and each fires on its condition and stays quiet
+# otherwise (ops/alerts_test.yml).
+alerts-test: alert-tools
+	promtool check rules ops/alerts.yml
+	cd ops && promtool test rules alerts_test.yml
+
 # Test processes: both cores of the usual machine, at most 4 (each gets its own database and
 # Redis database; tests/conftest.py keeps browser tests and live services in one process each).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-test: install-test messages browser
+test: install-test messages browser alert-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 # The whole suite but the browser and live tests, with the clock at each of the calendar's
@@ -76,7 +87,7 @@ test-calendar: install-test messages
 	@$(TEST_ENV) bin/test-calendar $(PY) -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not live" $(PYTEST_ARGS)
 
 # The whole suite in a random order (the seed is printed; SEED=n repeats one).
-test-order: install-test messages browser
+test-order: install-test messages browser alert-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p random_order \
 	  --random-order-seed=$${SEED:-$$RANDOM} $(PYTEST_ARGS)
 
