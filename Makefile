@@ -145,17 +145,26 @@ cluster: install messages
 cluster-down:
 	bash bin/cluster/down.sh
 
-# Backups (bin/backup.py): the database (pg_dump -Fc, in one snapshot) and MEDIA_ROOT into
+# Dumps (bin/backup.py): the database (pg_dump -Fc, in one snapshot) and MEDIA_ROOT into
 # .run/backups/<stamp>/ with a manifest of every table's rows and checksum. Without
 # DATABASE_URL they work on a demo database of their own, youjie_backup_demo (seeded if missing).
-# `make restore` takes the newest backup (BACKUP=.run/backups/<stamp> for another) and refuses a
+# `make restore` takes the newest dump (BACKUP=.run/backups/<stamp> for another) and refuses a
 # database with tables or a MEDIA_ROOT with files unless FORCE=1; RESTORE_DATABASE_URL restores
-# elsewhere. `make restore-drill` restores into a fresh database and compares it with the manifest.
+# elsewhere. `make dump-drill` restores the newest dump into a fresh database and compares it.
 backup: install
 	$(PY) bin/backup.py backup
 
 restore: install
 	$(PY) bin/backup.py restore
 
-restore-drill: install
+dump-drill: install
 	$(PY) bin/backup.py drill
+
+# Point-in-time recovery from the object store (bin/restore_drill.py, not part of `make test`):
+# pgBackRest (ops/pgbackrest.conf) backs up a PostgreSQL cluster of its own into a stand-in
+# object store on loopback (moto over TLS), archiving its WAL there; a fresh cluster is restored
+# to a moment before a mistake, photos with it, and every table and photo compared. Runs as root
+# (PostgreSQL as the postgres user), under .run/restore-drill/, on free ports below 32768.
+restore-drill: install-test messages
+	@command -v pgbackrest >/dev/null 2>&1 || bin/apt-install "the restore drill" pgbackrest
+	$(PY) bin/restore_drill.py

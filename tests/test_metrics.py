@@ -4,6 +4,7 @@ outboxes, the reminder scan's age, the standby, WAL archiving, connections and d
 
 import math
 import shutil
+import socket
 from datetime import timedelta
 
 import pytest
@@ -240,3 +241,46 @@ def test_a_failing_probe_is_said_and_the_others_still_answer(client, db, scraper
     assert value(samples, "youjie_probe_success", probe="disk") == 0
     assert value(samples, "youjie_probe_success", probe="outbox") == 1
     assert ("youjie_outbox_backlog", (("outbox", "notifications"),)) in samples
+
+
+@pytest.mark.django_db
+@pytest.mark.timeout(240)  # two processes boot Django; slow on a busy machine
+def test_one_scrape_adds_up_every_gunicorn_worker_of_the_node(settings, tmp_path):
+    """Under production's gunicorn config (2 worker processes), the requests each process
+    served are all in every scrape, whichever process answers it."""
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.serve import gunicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "DEBUG": "false",
+        "METRICS_ALLOWED_ADDRESSES": "127.0.0.1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
+    key = 'youjie_http_requests_total{method="GET",status="2xx",view="login"}'
+
+    def get(path):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as answer:
+            return answer.read().decode()
+
+    def counted(text):
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(key))
+
+    # One thread each: while one process serves a request, the other must take the next.
+    with gunicorn(port, "-w", "2", "--threads", "1", env=env, settings="config.settings.test",
+                  ready_within=30):  # fmt: skip
+        get("/login/")  # the workers have booted
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(get, ["/login/"] * 20))
+        # However many scrapes, and whichever process answers each, the node's whole count.
+        assert {counted(get("/metrics")) for _ in range(6)} == {21.0}
+        # Both processes served requests: each wrote its counts to a file of its own.
+        assert len(list(tmp_path.glob("counter_*.db"))) == 2
