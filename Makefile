@@ -18,7 +18,7 @@ PYTHON := $(shell \
 
 .PHONY: run test test-calendar test-order live install install-test messages lint check-deploy browser \
 	clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill \
-	dump-drill alert-tools alerts-test
+	dump-drill ops-tools alerts-test
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -62,13 +62,15 @@ run: install messages
 browser:
 	@command -v chromium >/dev/null 2>&1 || bin/apt-install "the browser tests" chromium
 
-# promtool, for the alert rules' tests (tests/test_alerts.py): Debian's prometheus package.
-alert-tools:
-	@command -v promtool >/dev/null 2>&1 || bin/apt-install "the alert rule tests" prometheus
+# Debian's packages for the operations tests: promtool (the prometheus package) for the alert
+# rules (tests/test_alerts.py), pgbackrest for the restore drill (tests/test_restore_drill.py).
+ops-tools:
+	@command -v promtool >/dev/null 2>&1 && command -v pgbackrest >/dev/null 2>&1 || \
+	  bin/apt-install "the alert rule tests and the restore drill" prometheus pgbackrest
 
 # The alert rules (ops/alerts.yml) are valid, and each fires on its condition and stays quiet
 # otherwise (ops/alerts_test.yml).
-alerts-test: alert-tools
+alerts-test: ops-tools
 	promtool check rules ops/alerts.yml
 	cd ops && promtool test rules alerts_test.yml
 
@@ -77,7 +79,7 @@ alerts-test: alert-tools
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-test: install-test messages browser alert-tools
+test: install-test messages browser ops-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 # The whole suite but the browser and live tests, with the clock at each of the calendar's
@@ -87,7 +89,7 @@ test-calendar: install-test messages
 	@$(TEST_ENV) bin/test-calendar $(PY) -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not live" $(PYTEST_ARGS)
 
 # The whole suite in a random order (the seed is printed; SEED=n repeats one).
-test-order: install-test messages browser alert-tools
+test-order: install-test messages browser ops-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p random_order \
 	  --random-order-seed=$${SEED:-$$RANDOM} $(PYTEST_ARGS)
 
@@ -164,7 +166,6 @@ dump-drill: install
 # pgBackRest (ops/pgbackrest.conf) backs up a PostgreSQL cluster of its own into a stand-in
 # object store on loopback (moto over TLS), archiving its WAL there; a fresh cluster is restored
 # to a moment before a mistake, photos with it, and every table and photo compared. Runs as root
-# (PostgreSQL as the postgres user), under .run/restore-drill/, on free ports below 32768.
-restore-drill: install-test messages
-	@command -v pgbackrest >/dev/null 2>&1 || bin/apt-install "the restore drill" pgbackrest
+# (PostgreSQL as the postgres user), under .run/pitr-drill/, on free ports below 32768.
+restore-drill: install-test messages ops-tools
 	$(PY) bin/restore_drill.py

@@ -1,6 +1,6 @@
 """`make restore-drill`: recover 有解 to a point in time from the object store, and prove it.
 
-Everything runs on loopback under .run/restore-drill/, on ports below 32768 chosen free when it
+Everything runs on loopback under .run/pitr-drill/, on ports below 32768 chosen free when it
 starts (Linux gives outgoing connections ports from 32768 up, so none can take them), and is
 stopped and removed at the end (KEEP=1 keeps the data directories). Nothing touches the
 machine's own PostgreSQL.
@@ -18,7 +18,7 @@ machine's own PostgreSQL.
    --type=time`), and the photos as they were at T are copied from their versions into a fresh
    bucket. Every table and photo is compared with the figures of T; the mistake must be gone.
 
-Prints a pass/fail table (also in .run/restore-drill/report.md) and exits 1 on any failure.
+Prints a pass/fail table (also in .run/pitr-drill/report.md) and exits 1 on any failure.
 """
 
 import hashlib
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bin"))
 from backup import FIRST, DemoPhoto, table_figures  # noqa: E402  (bin/backup.py)
 
-RUN = ROOT / ".run" / "restore-drill"
+RUN = ROOT / ".run" / "pitr-drill"
 PG = RUN / "pg"  # owned by postgres: data directories, pgBackRest's logs and locks
 PGBIN = Path("/usr/lib/postgresql/15/bin")
 PY = ROOT / ".venv" / "bin" / "python"
@@ -212,7 +212,7 @@ class Drill:
                 "STORAGE_S3_ACCESS_KEY": KEYS["AWS_ACCESS_KEY_ID"],
                 "STORAGE_S3_SECRET_KEY": KEYS["AWS_SECRET_ACCESS_KEY"],
                 "PGBACKREST_STANZA": STANZA,
-                "PGBACKREST_INFO_CACHE_SECONDS": "0",
+                "BACKUP_INFO_CACHE_SECONDS": "0",
                 "METRICS_DISK_PATHS": str(RUN),
             }
         )
@@ -371,7 +371,10 @@ class Drill:
         self.restored.mkdir(mode=0o700)
         shutil.chown(self.restored, "postgres", "postgres")
         t0 = time.monotonic()
-        self.pgbackrest("--type=time", f"--target={moment.isoformat()}",
+        # pgBackRest's time format, in UTC, to the millisecond (T is a second before the
+        # mistake, so the microseconds cut off do not matter).
+        target = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f}"[:-3] + "+00"
+        self.pgbackrest("--type=time", f"--target={target}",
                         "--target-action=promote", "restore",
                         data=self.restored, port=self.restored_port)  # fmt: skip
         with open(self.restored / "postgresql.auto.conf", "a") as conf:
@@ -454,8 +457,8 @@ class Drill:
         failures = before["youjie_wal_archive_failures_total"]
         # `pgbackrest stop` makes every archive-push fail, as an unreachable store would.
         self.pgbackrest("stop")
-        self.sql("SELECT pg_switch_wal() FROM (SELECT txid_current()) x")
-        for _ in range(300):
+        self.next_segment()
+        for _ in range(600):
             (failed,) = self.sql("SELECT failed_count FROM pg_stat_archiver")
             if failed > failures:
                 break
@@ -464,14 +467,23 @@ class Drill:
         self.check("/metrics: archive failures counted while archiving is stopped",
                    f"more than {failures:.0f}", f"{during:.0f}", during > failures)  # fmt: skip
         self.pgbackrest("start")
-        # PostgreSQL retries the segment (within a minute); it goes out once the store takes it.
         (pending,) = self.sql("SELECT last_failed_wal FROM pg_stat_archiver")
+        # After three failures PostgreSQL waits up to a minute before it tries again; a new
+        # segment wakes it, and it sends the one that failed first.
+        self.next_segment()
+        last = None
         for _ in range(900):
             (last,) = self.sql("SELECT last_archived_wal FROM pg_stat_archiver")
-            if last and last >= pending:
+            if pending and last and last >= pending:
                 break
             time.sleep(0.1)
-        self.check("archiving resumes after `pgbackrest start`", pending, last)
+        self.check("archiving resumes after `pgbackrest start`", pending, last,
+                   bool(pending and last and last >= pending))  # fmt: skip
+
+    def next_segment(self):
+        """Something to archive: a commit (an empty segment is not switched), then a switch."""
+        self.sql("SELECT txid_current()")
+        self.sql("SELECT pg_switch_wal()")
 
     def stop(self):
         from contextlib import suppress

@@ -367,7 +367,7 @@ def probe_backups():
             command.insert(1, f"--config={settings.PGBACKREST_CONFIG}")
         done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
         info = json.loads(done.stdout)
-        cache.set(BACKUP_CACHE_KEY, info, settings.PGBACKREST_INFO_CACHE_SECONDS)
+        cache.set(BACKUP_CACHE_KEY, info, settings.BACKUP_INFO_CACHE_SECONDS)
     (stanza,) = [s for s in info if s["name"] == settings.PGBACKREST_STANZA]
     last = GaugeMetricFamily(
         "youjie_backup_last_completed_timestamp_seconds",

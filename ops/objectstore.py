@@ -1,7 +1,8 @@
 """A stand-in S3-compatible object store on loopback, for the restore drill and the tests.
 
 moto's S3 server (`moto[server]`, a test dependency), served by gunicorn over TLS:
-    gunicorn --chdir ops -w 1 --threads 8 -k gthread --certfile C --keyfile K objectstore:application
+    gunicorn --chdir ops -w 1 --threads 8 -k gthread --certfile C --keyfile K
+        objectstore:application
 
 Why gunicorn and not `moto_server --ssl`: pgBackRest speaks to S3 over TLS only, and Werkzeug's
 development server closes its TLS connections without a close_notify, which pgBackRest (OpenSSL

@@ -416,8 +416,9 @@ METRICS_ALLOWED_ADDRESSES = [
 METRICS_DISK_PATHS = env.list("METRICS_DISK_PATHS", default=[str(BASE_DIR)])
 PGBACKREST_STANZA = env.str("PGBACKREST_STANZA", default="")
 PGBACKREST_CONFIG = env.str("PGBACKREST_CONFIG", default="")
+# (PGBACKREST_STANZA and PGBACKREST_CONFIG mean to the app what they mean to pgBackRest.)
 # `pgbackrest info` reads the object store: its answer is kept this long in the shared cache.
-PGBACKREST_INFO_CACHE_SECONDS = env.int("PGBACKREST_INFO_CACHE_SECONDS", default=300)
+BACKUP_INFO_CACHE_SECONDS = env.int("BACKUP_INFO_CACHE_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,
