@@ -137,3 +137,15 @@ def test_the_standbys_lag_is_zero_while_it_keeps_up_and_grows_while_replay_is_he
     run(replica, "SELECT pg_wal_replay_resume()")
     wait_until(lambda: run(replica, "SELECT count(*) FROM t")[0] == 2)
     assert value(scrape(client), "youjie_replica_lag_seconds") == 0
+
+
+def test_a_role_that_owns_nothing_sees_the_standby_and_the_archiver(standby):
+    """The app's role (youjie_app) is no superuser and has no monitoring role; /metrics reads
+    the standbys and WAL archiving as it."""
+    from common.metrics import ARCHIVER_SQL
+
+    primary, _replica = standby
+    run(primary, "CREATE ROLE plain LOGIN")
+    row = run(primary.replace("postgres@", "plain@"), ARCHIVER_SQL)
+    archiving, archived, failed, _last_archived, _last_failed, standbys = row
+    assert (archiving, archived, failed, standbys) == (False, 0, 0, 1)
