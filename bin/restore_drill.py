@@ -423,7 +423,7 @@ class Drill:
                 "cases": tables["cases_case"]["rows"],
                 "history_rows": tables["cases_caseevent"]["rows"],
                 "photos": len(photos),
-                "target": moment.isoformat(),
+                "target": target,
                 "seconds": round(time.monotonic() - started, 1),
             }
         )
