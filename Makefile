@@ -17,7 +17,8 @@ PYTHON := $(shell \
   done)
 
 .PHONY: run test test-calendar test-order live install install-test install-docs messages lint \
-	check-deploy browser docs guide docs-fonts clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill
+	check-deploy browser docs guide docs-fonts clean bench bench-load bench-slow fuzz cluster cluster-down \
+	backup restore restore-drill dump-drill ops-tools alerts-test
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -66,6 +67,18 @@ run: install messages guide
 browser:
 	@command -v chromium >/dev/null 2>&1 || bin/apt-install "the browser tests" chromium
 
+# Debian's packages for the operations tests: promtool (the prometheus package) for the alert
+# rules (tests/test_alerts.py), pgbackrest for the restore drill (tests/test_restore_drill.py).
+ops-tools:
+	@command -v promtool >/dev/null 2>&1 && command -v pgbackrest >/dev/null 2>&1 || \
+	  bin/apt-install "the alert rule tests and the restore drill" prometheus pgbackrest
+
+# The alert rules (ops/alerts.yml) are valid, and each fires on its condition and stays quiet
+# otherwise (ops/alerts_test.yml).
+alerts-test: ops-tools
+	promtool check rules ops/alerts.yml
+	cd ops && promtool test rules alerts_test.yml
+
 # The user guide (mkdocs.yml, docs/), one chapter per role in Chinese and English, built into
 # .run/docs-site/, which the app serves under /help/ (each page's help link opens its chapter).
 # `make docs` first runs the browser stories that take the guide's pictures (tests/browser/shots.py),
@@ -94,7 +107,7 @@ guide: install-docs
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
 TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-test: install-test messages browser
+test: install-test messages browser ops-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 # The whole suite but the browser and live tests, with the clock at each of the calendar's
@@ -104,7 +117,7 @@ test-calendar: install-test messages
 	@$(TEST_ENV) bin/test-calendar $(PY) -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not live" $(PYTEST_ARGS)
 
 # The whole suite in a random order (the seed is printed; SEED=n repeats one).
-test-order: install-test messages browser
+test-order: install-test messages browser ops-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p random_order \
 	  --random-order-seed=$${SEED:-$$RANDOM} $(PYTEST_ARGS)
 
@@ -162,17 +175,25 @@ cluster: install messages
 cluster-down:
 	bash bin/cluster/down.sh
 
-# Backups (bin/backup.py): the database (pg_dump -Fc, in one snapshot) and MEDIA_ROOT into
+# Dumps (bin/backup.py): the database (pg_dump -Fc, in one snapshot) and MEDIA_ROOT into
 # .run/backups/<stamp>/ with a manifest of every table's rows and checksum. Without
 # DATABASE_URL they work on a demo database of their own, youjie_backup_demo (seeded if missing).
-# `make restore` takes the newest backup (BACKUP=.run/backups/<stamp> for another) and refuses a
+# `make restore` takes the newest dump (BACKUP=.run/backups/<stamp> for another) and refuses a
 # database with tables or a MEDIA_ROOT with files unless FORCE=1; RESTORE_DATABASE_URL restores
-# elsewhere. `make restore-drill` restores into a fresh database and compares it with the manifest.
+# elsewhere. `make dump-drill` restores the newest dump into a fresh database and compares it.
 backup: install
 	$(PY) bin/backup.py backup
 
 restore: install
 	$(PY) bin/backup.py restore
 
-restore-drill: install
+dump-drill: install
 	$(PY) bin/backup.py drill
+
+# Point-in-time recovery from the object store (bin/restore_drill.py, not part of `make test`):
+# pgBackRest (ops/pgbackrest.conf) backs up a PostgreSQL cluster of its own into a stand-in
+# object store on loopback (moto over TLS), archiving its WAL there; a fresh cluster is restored
+# to a moment before a mistake, photos with it, and every table and photo compared. Runs as root
+# (PostgreSQL as the postgres user), under .run/pitr-drill/, on free ports below 32768.
+restore-drill: install-test messages ops-tools
+	$(PY) bin/restore_drill.py

@@ -2,7 +2,7 @@
 
     make backup          bin/backup.py backup
     make restore         bin/backup.py restore   [BACKUP=.run/backups/<stamp>] [FORCE=1]
-    make restore-drill   bin/backup.py drill     [BACKUP=...] [KEEP=1]
+    make dump-drill      bin/backup.py drill     [BACKUP=...] [KEEP=1]
 
 The database is DATABASE_URL and the files MEDIA_ROOT, as the app sees them. Without
 DATABASE_URL the commands work on a demo database of their own, youjie_backup_demo on

@@ -17,6 +17,8 @@ over this file.
 """
 
 import os
+import shutil
+import tempfile
 
 
 def _int(name, default):
@@ -54,3 +56,28 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+# /metrics (common/metrics.py) adds up the request counts of every worker process: each writes
+# its figures to files in PROMETHEUS_MULTIPROC_DIR, which prometheus-client reads at a scrape.
+# It must be set before a worker imports prometheus_client, so here, in the master. A folder
+# of this server's own, emptied when it starts: figures of an earlier run would be added in.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="youjie-metrics-")
+
+
+def on_starting(server):
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

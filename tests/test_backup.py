@@ -1,4 +1,4 @@
-"""`make backup`, `make restore` and `make restore-drill` (bin/backup.py) on the test database:
+"""`make backup`, `make restore` and `make dump-drill` (bin/backup.py) on the test database:
 a backup restores to the same rows and files, a lost file is caught, and a restore never
 overwrites a database that has data unless told to."""
 

@@ -59,6 +59,9 @@ MIDDLEWARE = [
     # First: the load balancer's /healthz is answered before anything else runs (no session,
     # no login, no host check or HTTPS redirect: it probes each node over plain http).
     "notifications.health.HealthzMiddleware",
+    # Second: requests counted and timed by view, and /metrics answered to the scraper only
+    # (common/metrics.py), also before sessions, the host check and the HTTPS redirect.
+    "common.metrics.RequestMetricsMiddleware",
     # An oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
     # Characters PostgreSQL cannot store, and bodies too deep or too many-fielded to parse, are
@@ -409,6 +412,20 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Health (notifications/health.py): the reminder scan counts as stale, for /healthz and for the
 # banner staff see, when its last run is older than this.
 REMINDER_SCAN_STALE_MINUTES = env.int("REMINDER_SCAN_STALE_MINUTES", default=10)
+
+# Metrics (common/metrics.py): who may read /metrics (addresses or CIDR blocks of the
+# Prometheus servers; nobody by default), the file systems whose free space it shows, and the
+# pgBackRest stanza whose last backups it shows (unset: no backup figures on this node).
+METRICS_ALLOWED_ADDRESSES = [
+    str(ipaddress.ip_network(block, strict=False))  # a typo stops the start, not a scrape
+    for block in env.list("METRICS_ALLOWED_ADDRESSES", default=[])
+]
+METRICS_DISK_PATHS = env.list("METRICS_DISK_PATHS", default=[str(BASE_DIR)])
+PGBACKREST_STANZA = env.str("PGBACKREST_STANZA", default="")
+PGBACKREST_CONFIG = env.str("PGBACKREST_CONFIG", default="")
+# (PGBACKREST_STANZA and PGBACKREST_CONFIG mean to the app what they mean to pgBackRest.)
+# `pgbackrest info` reads the object store: its answer is kept this long in the shared cache.
+BACKUP_INFO_CACHE_SECONDS = env.int("BACKUP_INFO_CACHE_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,

@@ -11,3 +11,7 @@ MAILERS = {
         "OPTIONS": {"file_path": env.str("CLUSTER_MAIL_DIR")},
     }
 }
+
+# Everything of the loopback cluster runs on this machine, and so would its Prometheus: each web
+# node's /metrics answers loopback (production lists its Prometheus servers instead).
+METRICS_ALLOWED_ADDRESSES = ["127.0.0.1/32"]
