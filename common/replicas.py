@@ -15,9 +15,21 @@ sends a read there only while a view marked `@reads_from_replica` runs, and only
 
 Writes always go to the primary, as do sessions (a login must be seen by the next page).
 Report pages say "as of <the replica's time>" when it lags (`replica_as_of`).
+
+While no primary answers (it died and Patroni has not yet promoted the synchronous standby,
+or a planned switchover is between the two), `PrimaryOutageMiddleware` keeps the city reading:
+
+- a GET or HEAD that meets the dead primary is run again with every read on the replica (the
+  user, the roles, the case), and so is every page for the next PRIMARY_RETRY_SECONDS, without
+  trying the primary first (a verdict kept per process, like the replica's);
+- a request that changes something waits up to PRIMARY_WAIT_SECONDS for a primary to answer
+  before it runs, so a form sent during a failover or switchover is saved by the new primary
+  instead of failing. One in flight when the primary died fails: the browser sends it again,
+  and the case form's submission id makes that send log the case once (cases/intake.py).
 """
 
 import logging
+import sys
 import threading
 import time
 from contextlib import contextmanager, suppress
@@ -26,7 +38,8 @@ from functools import wraps
 
 from django.conf import settings
 from django.core import signing
-from django.db import DatabaseError, connections
+from django.core.signals import got_request_exception
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 log = logging.getLogger("youjie.replicas")
@@ -39,6 +52,8 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # Set while a marked view runs and the replica may serve its reads.
 _on_replica: ContextVar[bool] = ContextVar("youjie_on_replica", default=False)
+# Set while the primary does not answer: every read, sessions' included, goes to the replica.
+_all_on_replica: ContextVar[bool] = ContextVar("youjie_all_on_replica", default=False)
 # Set when the current request changed something (the cookie is then sent with the response).
 _wrote: ContextVar[bool] = ContextVar("youjie_wrote", default=False)
 
@@ -51,6 +66,8 @@ class ReplicaRouter:
     """Reads inside `reads_from_replica` go to the replica; all else to the primary."""
 
     def db_for_read(self, model, **hints):
+        if _all_on_replica.get():
+            return ALIAS
         if _on_replica.get() and model._meta.app_label not in ALWAYS_PRIMARY_APPS:
             return ALIAS
         return "default"
@@ -269,3 +286,111 @@ def replica_as_of():
     if (timezone.now() - replayed_at).total_seconds() <= settings.REPLICA_LAG_SHOWN_SECONDS:
         return None
     return replayed_at
+
+
+# The primary's outage, per process ---------------------------------------------------------
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The errors of a connection that broke or could not be made (not a constraint, not a bug).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+primary_health = _Health()
+
+
+def _primary_marked_down() -> bool:
+    return time.monotonic() < primary_health.down_until
+
+
+def _mark_primary_down(error):
+    now = time.monotonic()
+    with primary_health.lock:
+        primary_health.down_until = now + settings.PRIMARY_RETRY_SECONDS
+        warn = now - primary_health.last_warning >= 60 or not primary_health.last_warning
+        if warn:
+            primary_health.last_warning = now
+    if warn:
+        log.warning(
+            "The primary database does not answer (%s): pages read from the replica and "
+            "changes wait for a primary; trying the primary again every %s s.",
+            error,
+            settings.PRIMARY_RETRY_SECONDS,
+        )
+
+
+def _primary_answers() -> bool:
+    """A fresh look at the primary: its kept connection if it still works, else a new one."""
+    connection = connections["default"]
+    try:
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+        connection.ensure_connection()
+        if not connection.is_usable():
+            raise OperationalError("the primary's connection is not usable")
+    except DatabaseError:
+        with suppress(DatabaseError):
+            connection.close()
+        return False
+    with primary_health.lock:
+        primary_health.down_until = 0.0
+    return True
+
+
+def _note_connection_failure(sender, request=None, **kwargs):
+    """A page that failed because its database connection broke is marked, so that
+    PrimaryOutageMiddleware can run it again (got_request_exception is sent inside the
+    handler's `except`, so the error is the one being handled)."""
+    error = sys.exception()
+    if request is not None and isinstance(error, CONNECTION_ERRORS):
+        request.youjie_connection_failure = error
+
+
+got_request_exception.connect(_note_connection_failure, dispatch_uid="youjie.replicas.failure")
+
+
+def _failover_possible() -> bool:
+    return ALIAS in settings.DATABASES and settings.PRIMARY_OUTAGE_READS
+
+
+class PrimaryOutageMiddleware:
+    """Pages from the replica, and changes that wait, while no primary answers (above)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _failover_possible():
+            return self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            self._wait_for_primary()
+            return self.get_response(request)
+        if _primary_marked_down():
+            return self._from_replica(request)
+        response = self.get_response(request)
+        failure = getattr(request, "youjie_connection_failure", None)
+        if failure is None or _all_on_replica.get():
+            return response
+        if _primary_answers():  # a connection the switchover cut: the new primary is there
+            log.warning("A page's database connection broke (%r); run again.", failure)
+            request.youjie_connection_failure = None
+            return self.get_response(request)
+        _mark_primary_down(failure)
+        return self._from_replica(request)
+
+    def _from_replica(self, request):
+        request.youjie_connection_failure = None
+        token = _all_on_replica.set(True)
+        try:
+            return self.get_response(request)
+        finally:
+            _all_on_replica.reset(token)
+
+    def _wait_for_primary(self):
+        if not _primary_marked_down() and _primary_answers():
+            return
+        deadline = time.monotonic() + settings.PRIMARY_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if _primary_answers():
+                return
+            time.sleep(0.5)
+
+
+def reading_everything_from_replica() -> bool:
+    return _all_on_replica.get()
