@@ -334,12 +334,15 @@ def _primary_answers() -> bool:
 
 
 def _note_connection_failure(sender, request=None, **kwargs):
-    """A page that failed because its database connection broke is marked, so that
+    """A page that failed because a database connection broke is marked, so that
     PrimaryOutageMiddleware can run it again (got_request_exception is sent inside the
-    handler's `except`, so the error is the one being handled)."""
+    handler's `except`, so the error is the one being handled). Whether the primary had been
+    reached at all in this request is noted too: a request that never reached it changed
+    nothing there, so even a POST may be run again."""
     error = sys.exception()
     if request is not None and isinstance(error, CONNECTION_ERRORS):
         request.youjie_connection_failure = error
+        request.youjie_primary_never_reached = connections["default"].connection is None
 
 
 got_request_exception.connect(_note_connection_failure, dispatch_uid="youjie.replicas.failure")
@@ -347,6 +350,14 @@ got_request_exception.connect(_note_connection_failure, dispatch_uid="youjie.rep
 
 def _failover_possible() -> bool:
     return ALIAS in settings.DATABASES and settings.PRIMARY_OUTAGE_READS
+
+
+def _drop_broken_connections():
+    """Before a page runs again: a connection that failed is closed, so the run makes a new
+    one (to the new primary, or to a replica HAProxy still has)."""
+    for alias in ("default", ALIAS):
+        with suppress(DatabaseError):
+            connections[alias].close_if_unusable_or_obsolete()
 
 
 class PrimaryOutageMiddleware:
@@ -359,28 +370,68 @@ class PrimaryOutageMiddleware:
         if not _failover_possible():
             return self.get_response(request)
         if request.method not in SAFE_METHODS:
-            self._wait_for_primary()
-            return self.get_response(request)
+            return self._change(request)
         if _primary_marked_down():
             return self._from_replica(request)
-        response = self.get_response(request)
-        failure = getattr(request, "youjie_connection_failure", None)
-        if failure is None or _all_on_replica.get():
+        response = self._run(request)
+        failure = request.youjie_connection_failure
+        if failure is None:
             return response
+        _drop_broken_connections()
         if _primary_answers():  # a connection the switchover cut: the new primary is there
-            log.warning("A page's database connection broke (%r); run again.", failure)
-            request.youjie_connection_failure = None
-            return self.get_response(request)
+            log.warning(
+                "%s %s: its connection broke (%s); run again.",
+                request.method,
+                request.path,
+                failure.__class__.__name__,
+            )
+            return self._run(request)
         _mark_primary_down(failure)
         return self._from_replica(request)
 
-    def _from_replica(self, request):
+    def _run(self, request):
         request.youjie_connection_failure = None
+        request.youjie_primary_never_reached = False
+        return self.get_response(request)
+
+    def _from_replica(self, request):
+        """The page with every read on the replica; once more if the replica's connection
+        broke too (HAProxy cuts the connections of a standby that is being promoted)."""
         token = _all_on_replica.set(True)
         try:
-            return self.get_response(request)
+            response = self._run(request)
+            failure = request.youjie_connection_failure
+            if failure is not None:
+                _drop_broken_connections()
+                log.warning(
+                    "%s %s on the replica: its connection broke (%s); run again.",
+                    request.method,
+                    request.path,
+                    failure.__class__.__name__,
+                )
+                response = self._run(request)
         finally:
             _all_on_replica.reset(token)
+        return response
+
+    def _change(self, request):
+        """A change waits for a primary. If its connection could not be made at all (the
+        primary went away between the wait and the view), nothing was written, so it waits
+        and runs once more; a change whose connection broke after it was made may have been
+        committed, and is left to the browser to send again (with its submission id)."""
+        self._wait_for_primary()
+        response = self._run(request)
+        if request.youjie_connection_failure is not None and request.youjie_primary_never_reached:
+            log.warning(
+                "%s %s: no primary reached (%s); wait, and run again.",
+                request.method,
+                request.path,
+                request.youjie_connection_failure.__class__.__name__,
+            )
+            _drop_broken_connections()
+            self._wait_for_primary()
+            response = self._run(request)
+        return response
 
     def _wait_for_primary(self):
         if not _primary_marked_down() and _primary_answers():

@@ -959,7 +959,7 @@ def main():
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import connection, connections
     from django.utils import timezone
 
     from grids.models import Street
@@ -988,6 +988,7 @@ def main():
         results.append(run_phase(name, clients, log, watch, fault))
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)
     print(f"[{now():6.1f} s] load stopped; waiting for the last reminders to go out", flush=True)
+    connections.close_all()  # the drill's own connection may be to a primary killed since
     settled = settle(started_wall)
     watch.running = False
     reminders = count_reminders(started_wall)
