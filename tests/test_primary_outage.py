@@ -127,6 +127,16 @@ def test_while_the_primary_is_down_a_logged_in_page_reads_nothing_from_it(client
     assert len(replica.captured_queries) > 0
 
 
+def test_while_the_primary_is_down_the_report_reads_nothing_from_it(client, personas):
+    """The report's medians too (a query of its own, on the replica like the rest)."""
+    client.force_login(personas.street_staff)
+    replicas._mark_primary_down(OperationalError("the primary is gone"))
+    with CaptureQueriesContext(connections["default"]) as primary:
+        response = client.get(reverse("reports:report"))
+    assert response.status_code == 200
+    assert primary.captured_queries == []
+
+
 def test_the_router_sends_every_read_to_the_replica_during_an_outage():
     from django.contrib.sessions.models import Session
 
