@@ -32,6 +32,7 @@ import logging
 import sys
 import threading
 import time
+import traceback
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import wraps
@@ -54,6 +55,8 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _on_replica: ContextVar[bool] = ContextVar("youjie_on_replica", default=False)
 # Set while the primary does not answer: every read, sessions' included, goes to the replica.
 _all_on_replica: ContextVar[bool] = ContextVar("youjie_all_on_replica", default=False)
+# Set once a change sends the primary a statement that may change rows.
+_wrote_rows: ContextVar[bool] = ContextVar("youjie_wrote_rows", default=False)
 # Set when the current request changed something (the cookie is then sent with the response).
 _wrote: ContextVar[bool] = ContextVar("youjie_wrote", default=False)
 
@@ -333,16 +336,31 @@ def _primary_answers() -> bool:
     return True
 
 
+# Statements that change no row: a request that sent only these changed nothing.
+READ_ONLY_SQL = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW")
+# Where a commit is sent: a connection that broke there may have committed.
+COMMIT_FUNCTIONS = {"commit", "_commit"}
+
+
 def _note_connection_failure(sender, request=None, **kwargs):
     """A page that failed because a database connection broke is marked, so that
     PrimaryOutageMiddleware can run it again (got_request_exception is sent inside the
-    handler's `except`, so the error is the one being handled). Whether the primary had been
-    reached at all in this request is noted too: a request that never reached it changed
-    nothing there, so even a POST may be run again."""
+    handler's `except`, so the error is the one being handled). For a change, whether it can
+    have written anything is noted too (`_record_writes` and the place of the failure)."""
     error = sys.exception()
     if request is not None and isinstance(error, CONNECTION_ERRORS):
         request.youjie_connection_failure = error
-        request.youjie_primary_never_reached = connections["default"].connection is None
+        frames = traceback.extract_tb(error.__traceback__)
+        at_commit = any(frame.name in COMMIT_FUNCTIONS for frame in frames)
+        request.youjie_nothing_written = not _wrote_rows.get() and not at_commit
+
+
+def _record_writes(execute, sql, params, many, context):
+    """An execute wrapper on the primary: notes a statement that may change rows, before it
+    is sent (once sent, it may be committed whatever the client hears)."""
+    if not sql.lstrip().upper().startswith(READ_ONLY_SQL):
+        _wrote_rows.set(True)
+    return execute(sql, params, many, context)
 
 
 got_request_exception.connect(_note_connection_failure, dispatch_uid="youjie.replicas.failure")
@@ -391,7 +409,7 @@ class PrimaryOutageMiddleware:
 
     def _run(self, request):
         request.youjie_connection_failure = None
-        request.youjie_primary_never_reached = False
+        request.youjie_nothing_written = False
         return self.get_response(request)
 
     def _from_replica(self, request):
@@ -415,23 +433,33 @@ class PrimaryOutageMiddleware:
         return response
 
     def _change(self, request):
-        """A change waits for a primary. If its connection could not be made at all (the
-        primary went away between the wait and the view), nothing was written, so it waits
-        and runs once more; a change whose connection broke after it was made may have been
-        committed, and is left to the browser to send again (with its submission id)."""
+        """A change waits for a primary. If its connection broke before it sent a statement
+        that changes rows, and not while committing (a switchover's fast shutdown ends the
+        sessions of the old primary; a connection that could not be made), nothing was written:
+        it waits and runs once more. One that broke after may have been committed, and is left
+        to the browser to send again (with the case form's submission id)."""
         self._wait_for_primary()
-        response = self._run(request)
-        if request.youjie_connection_failure is not None and request.youjie_primary_never_reached:
+        response = self._run_recording_writes(request)
+        failure = request.youjie_connection_failure
+        if failure is not None and request.youjie_nothing_written:
             log.warning(
-                "%s %s: no primary reached (%s); wait, and run again.",
+                "%s %s: its connection broke before it wrote (%s); wait, and run again.",
                 request.method,
                 request.path,
-                request.youjie_connection_failure.__class__.__name__,
+                failure.__class__.__name__,
             )
             _drop_broken_connections()
             self._wait_for_primary()
-            response = self._run(request)
+            response = self._run_recording_writes(request)
         return response
+
+    def _run_recording_writes(self, request):
+        token = _wrote_rows.set(False)
+        try:
+            with connections["default"].execute_wrapper(_record_writes):
+                return self._run(request)
+        finally:
+            _wrote_rows.reset(token)
 
     def _wait_for_primary(self):
         if not _primary_marked_down() and _primary_answers():

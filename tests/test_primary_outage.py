@@ -31,15 +31,23 @@ class Page:
     """A view behind the middleware: the first call may die on the primary, as a page does
     when its connection breaks; each call records whether every read went to the replica."""
 
-    def __init__(self, fail_first=False):
+    def __init__(self, fail_first=False, wrote=False, at_commit=False):
         self.calls = []
-        self.fail_first = fail_first
+        self.fail_first, self.wrote, self.at_commit = fail_first, wrote, at_commit
 
     def __call__(self, request):
         self.calls.append(replicas.reading_everything_from_replica())
         if self.fail_first and len(self.calls) == 1:
-            try:
+            if self.wrote:  # an INSERT or UPDATE had been sent
+                replicas._wrote_rows.set(True)
+
+            def commit():
                 raise OperationalError("server closed the connection unexpectedly")
+
+            try:
+                if self.at_commit:
+                    commit()
+                raise OperationalError("terminating connection due to administrator command")
             except OperationalError:  # what Django's handler does with a view's exception
                 got_request_exception.send(sender=None, request=request)
             return HttpResponse(status=500)
@@ -93,25 +101,43 @@ def test_a_change_waits_for_the_new_primary(monkeypatch):
     assert next(answers, "all asked") == "all asked"
 
 
-def test_a_change_whose_connection_broke_is_not_run_again(monkeypatch):
-    """A POST whose connection broke may have committed: only the browser sends it again,
-    with its submission id (the case form), never the server."""
+@pytest.mark.parametrize(
+    "failure", [{"wrote": True}, {"at_commit": True}], ids=["after a write", "at the commit"]
+)
+def test_a_change_that_may_have_been_committed_is_not_run_again(monkeypatch, failure):
+    """A POST whose connection broke after it sent a write, or while committing, may have
+    been committed: only the browser sends it again (the case form with its submission id)."""
     monkeypatch.setattr(replicas, "_primary_answers", lambda: True)
-    connections["default"].ensure_connection()  # the view had reached the primary
-    page = Page(fail_first=True)
+    page = Page(fail_first=True, **failure)
     response = replicas.PrimaryOutageMiddleware(page)(RequestFactory().post("/cases/new/"))
     assert response.status_code == 500
     assert page.calls == [False]
 
 
-def test_a_change_that_never_reached_a_primary_waits_and_runs_again(monkeypatch):
-    """No connection was made, so nothing was written: running it again is safe."""
+def test_a_change_that_broke_before_it_wrote_waits_and_runs_again(monkeypatch):
+    """Only reads had been sent (a switchover's shutdown ended the session while the move
+    checked the case): nothing was written, so running it again is safe."""
     monkeypatch.setattr(replicas, "_primary_answers", lambda: True)
-    connections["default"].close()
     page = Page(fail_first=True)
     response = replicas.PrimaryOutageMiddleware(page)(RequestFactory().post("/cases/new/"))
     assert response.status_code == 200
     assert page.calls == [False, False]
+
+
+def test_statements_that_change_rows_are_noted_before_they_are_sent():
+    from django.db import transaction
+
+    from cases.models import Category
+
+    token = replicas._wrote_rows.set(False)
+    try:
+        with connections["default"].execute_wrapper(replicas._record_writes), transaction.atomic():
+            list(Category.objects.select_for_update().all())
+            assert replicas._wrote_rows.get() is False
+            Category.objects.filter(pk=0).update(name="x")
+            assert replicas._wrote_rows.get() is True
+    finally:
+        replicas._wrote_rows.reset(token)
 
 
 def test_while_the_primary_is_down_a_logged_in_page_reads_nothing_from_it(client, personas):

@@ -17,7 +17,7 @@ name=$2
 pf=$(pidfile "$name")
 log=$RUN/logs/$name.log
 
-alive() { [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null; }
+alive() { [ -f "$pf" ] && kill -0 "$(cat "$pf" 2>/dev/null)" 2>/dev/null; }
 
 start_app() {  # a long-running command in a session of its own, pid in $pf
   setsid "$@" >>"$log" 2>&1 </dev/null &
