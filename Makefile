@@ -163,13 +163,15 @@ bench-slow: install messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  $(PY) bench/slow_clients.py
 
-# Many machines on one (not part of `make test`): a PostgreSQL primary and hot standby, Redis
-# with a replica and three sentinels, HAProxy in front of 2 gunicorn nodes, 2 Celery workers and
-# beat, all on loopback under .run/cluster/ (ports 55432-3, 56379-80, 26379-81, 58000-2); the
+# Many machines on one (not part of `make test`): Patroni with a three-member etcd running a
+# PostgreSQL primary and two standbys, Redis with a replica and three sentinels, HAProxy in front
+# of 2 gunicorn nodes and of PostgreSQL, 2 Celery workers and beat, all on loopback under
+# .run/cluster/ (ports 21000-21073, below the ephemeral range; CLUSTER_PORT_BASE moves them); the
 # demo city under load, then the fault drill. Report in .run/cluster/report.md; torn down after.
 cluster: install messages
-	@for p in haproxy redis-sentinel; do command -v $$p >/dev/null 2>&1 || { \
-	  bin/apt-install "the cluster" haproxy redis-sentinel || exit 1; break; }; done
+	@for p in haproxy redis-sentinel patroni etcd etcdctl; do command -v $$p >/dev/null 2>&1 || { \
+	  bin/apt-install "the cluster" haproxy redis-sentinel patroni etcd-server etcd-client \
+	  || exit 1; break; }; done
 	bash bin/cluster/run.sh
 
 cluster-down:

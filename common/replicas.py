@@ -15,18 +15,32 @@ sends a read there only while a view marked `@reads_from_replica` runs, and only
 
 Writes always go to the primary, as do sessions (a login must be seen by the next page).
 Report pages say "as of <the replica's time>" when it lags (`replica_as_of`).
+
+While no primary answers (it died and Patroni has not yet promoted the synchronous standby,
+or a planned switchover is between the two), `PrimaryOutageMiddleware` keeps the city reading:
+
+- a GET or HEAD that meets the dead primary is run again with every read on the replica (the
+  user, the roles, the case), and so is every page for the next PRIMARY_RETRY_SECONDS, without
+  trying the primary first (a verdict kept per process, like the replica's);
+- a request that changes something waits up to PRIMARY_WAIT_SECONDS for a primary to answer
+  before it runs, so a form sent during a failover or switchover is saved by the new primary
+  instead of failing. One in flight when the primary died fails: the browser sends it again,
+  and the case form's submission id makes that send log the case once (cases/intake.py).
 """
 
 import logging
+import sys
 import threading
 import time
+import traceback
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
 from django.core import signing
-from django.db import DatabaseError, connections
+from django.core.signals import got_request_exception
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 log = logging.getLogger("youjie.replicas")
@@ -39,6 +53,10 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 # Set while a marked view runs and the replica may serve its reads.
 _on_replica: ContextVar[bool] = ContextVar("youjie_on_replica", default=False)
+# Set while the primary does not answer: every read, sessions' included, goes to the replica.
+_all_on_replica: ContextVar[bool] = ContextVar("youjie_all_on_replica", default=False)
+# Set once a change sends the primary a statement that may change rows.
+_wrote_rows: ContextVar[bool] = ContextVar("youjie_wrote_rows", default=False)
 # Set when the current request changed something (the cookie is then sent with the response).
 _wrote: ContextVar[bool] = ContextVar("youjie_wrote", default=False)
 
@@ -51,6 +69,8 @@ class ReplicaRouter:
     """Reads inside `reads_from_replica` go to the replica; all else to the primary."""
 
     def db_for_read(self, model, **hints):
+        if _all_on_replica.get():
+            return ALIAS
         if _on_replica.get() and model._meta.app_label not in ALWAYS_PRIMARY_APPS:
             return ALIAS
         return "default"
@@ -269,3 +289,187 @@ def replica_as_of():
     if (timezone.now() - replayed_at).total_seconds() <= settings.REPLICA_LAG_SHOWN_SECONDS:
         return None
     return replayed_at
+
+
+# The primary's outage, per process ---------------------------------------------------------
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The errors of a connection that broke or could not be made (not a constraint, not a bug).
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
+primary_health = _Health()
+
+
+def _primary_marked_down() -> bool:
+    return time.monotonic() < primary_health.down_until
+
+
+def _mark_primary_down(error):
+    now = time.monotonic()
+    with primary_health.lock:
+        primary_health.down_until = now + settings.PRIMARY_RETRY_SECONDS
+        warn = now - primary_health.last_warning >= 60 or not primary_health.last_warning
+        if warn:
+            primary_health.last_warning = now
+    if warn:
+        log.warning(
+            "The primary database does not answer (%s): pages read from the replica and "
+            "changes wait for a primary; trying the primary again every %s s.",
+            error,
+            settings.PRIMARY_RETRY_SECONDS,
+        )
+
+
+def _primary_answers() -> bool:
+    """A fresh look at the primary: its kept connection if it still works, else a new one."""
+    connection = connections["default"]
+    try:
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+        connection.ensure_connection()
+        if not connection.is_usable():
+            raise OperationalError("the primary's connection is not usable")
+    except DatabaseError:
+        with suppress(DatabaseError):
+            connection.close()
+        return False
+    with primary_health.lock:
+        primary_health.down_until = 0.0
+    return True
+
+
+# Statements that change no row: a request that sent only these changed nothing.
+READ_ONLY_SQL = ("SELECT", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "SHOW")
+# Where a commit is sent: a connection that broke there may have committed.
+COMMIT_FUNCTIONS = {"commit", "_commit"}
+
+
+def _note_connection_failure(sender, request=None, **kwargs):
+    """A page that failed because a database connection broke is marked, so that
+    PrimaryOutageMiddleware can run it again (got_request_exception is sent inside the
+    handler's `except`, so the error is the one being handled). For a change, whether it can
+    have written anything is noted too (`_record_writes` and the place of the failure)."""
+    error = sys.exception()
+    if request is not None and isinstance(error, CONNECTION_ERRORS):
+        request.youjie_connection_failure = error
+        frames = traceback.extract_tb(error.__traceback__)
+        at_commit = any(frame.name in COMMIT_FUNCTIONS for frame in frames)
+        request.youjie_nothing_written = not _wrote_rows.get() and not at_commit
+
+
+def _record_writes(execute, sql, params, many, context):
+    """An execute wrapper on the primary: notes a statement that may change rows, before it
+    is sent (once sent, it may be committed whatever the client hears)."""
+    if not sql.lstrip().upper().startswith(READ_ONLY_SQL):
+        _wrote_rows.set(True)
+    return execute(sql, params, many, context)
+
+
+got_request_exception.connect(_note_connection_failure, dispatch_uid="youjie.replicas.failure")
+
+
+def _failover_possible() -> bool:
+    return ALIAS in settings.DATABASES and settings.PRIMARY_OUTAGE_READS
+
+
+def _drop_broken_connections():
+    """Before a page runs again: a connection that failed is closed, so the run makes a new
+    one (to the new primary, or to a replica HAProxy still has)."""
+    for alias in ("default", ALIAS):
+        with suppress(DatabaseError):
+            connections[alias].close_if_unusable_or_obsolete()
+
+
+class PrimaryOutageMiddleware:
+    """Pages from the replica, and changes that wait, while no primary answers (above)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _failover_possible():
+            return self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            return self._change(request)
+        if _primary_marked_down():
+            return self._from_replica(request)
+        response = self._run(request)
+        failure = request.youjie_connection_failure
+        if failure is None:
+            return response
+        _drop_broken_connections()
+        if _primary_answers():  # a connection the switchover cut: the new primary is there
+            log.warning(
+                "%s %s: its connection broke (%s); run again.",
+                request.method,
+                request.path,
+                failure.__class__.__name__,
+            )
+            return self._run(request)
+        _mark_primary_down(failure)
+        return self._from_replica(request)
+
+    def _run(self, request):
+        request.youjie_connection_failure = None
+        request.youjie_nothing_written = False
+        return self.get_response(request)
+
+    def _from_replica(self, request):
+        """The page with every read on the replica; once more if the replica's connection
+        broke too (HAProxy cuts the connections of a standby that is being promoted)."""
+        token = _all_on_replica.set(True)
+        try:
+            response = self._run(request)
+            failure = request.youjie_connection_failure
+            if failure is not None:
+                _drop_broken_connections()
+                log.warning(
+                    "%s %s on the replica: its connection broke (%s); run again.",
+                    request.method,
+                    request.path,
+                    failure.__class__.__name__,
+                )
+                response = self._run(request)
+        finally:
+            _all_on_replica.reset(token)
+        return response
+
+    def _change(self, request):
+        """A change waits for a primary. If its connection broke before it sent a statement
+        that changes rows, and not while committing (a switchover's fast shutdown ends the
+        sessions of the old primary; a connection that could not be made), nothing was written:
+        it waits and runs once more. One that broke after may have been committed, and is left
+        to the browser to send again (with the case form's submission id)."""
+        self._wait_for_primary()
+        response = self._run_recording_writes(request)
+        failure = request.youjie_connection_failure
+        if failure is not None and request.youjie_nothing_written:
+            log.warning(
+                "%s %s: its connection broke before it wrote (%s); wait, and run again.",
+                request.method,
+                request.path,
+                failure.__class__.__name__,
+            )
+            _drop_broken_connections()
+            self._wait_for_primary()
+            response = self._run_recording_writes(request)
+        return response
+
+    def _run_recording_writes(self, request):
+        token = _wrote_rows.set(False)
+        try:
+            with connections["default"].execute_wrapper(_record_writes):
+                return self._run(request)
+        finally:
+            _wrote_rows.reset(token)
+
+    def _wait_for_primary(self):
+        if not _primary_marked_down() and _primary_answers():
+            return
+        deadline = time.monotonic() + settings.PRIMARY_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if _primary_answers():
+                return
+            time.sleep(0.5)
+
+
+def reading_everything_from_replica() -> bool:
+    return _all_on_replica.get()

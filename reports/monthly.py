@@ -9,7 +9,7 @@ case counts once in a period, and a year's "accepted" is not the sum of its mont
 import statistics
 from collections import defaultdict
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -90,7 +90,8 @@ def _medians(place, group, period, channel) -> dict:
         grouped = resolutions.values(group).annotate(m=figures.Median("seconds_to_resolve"))
         sql, params = grouped.order_by().query.sql_with_params()
         head, _, grouping = sql.rpartition(" GROUP BY ")
-        with connection.cursor() as cursor:
+        # On the database the queryset reads from: the replica in a report read from it.
+        with connections[resolutions.db].cursor() as cursor:
             cursor.execute(f"{head} GROUP BY ROLLUP ({grouping})", params)
             return {
                 "total" if key is None else key: None if m is None else m / 86400

@@ -14,7 +14,12 @@ Phases, each with the load running throughout:
     Redis master killed  SIGKILL to the master; Sentinel promotes the replica; the old master
                          is started again and must come back as a replica
     worker killed        SIGKILL to worker1 (its pool too), restarted 10 s later
-    standby restarted    the hot standby stopped, started again 5 s later
+    primary killed       SIGKILL to the PostgreSQL primary and its Patroni at once (a machine
+                         dying); Patroni promotes the synchronous standby; the old primary's
+                         Patroni is started again once the new primary takes writes and must
+                         come back as a standby by itself (pg_rewind)
+    switchover           `patronictl switchover` to the synchronous standby (a planned move,
+                         for an upgrade); the old primary must follow the new one
 
 Every street's acceptance time is set to 0 working days first, so each case logged comes due
 at the next reminder scan (every REMINDER_SCAN_SECONDS): reminders come due all through the
@@ -26,7 +31,10 @@ drill. Afterwards the load stops and the drill waits for the reminders to go out
                 message written twice is seen (none twice)
     cases       every case a client was told was logged is in the primary, under its
                 submission id, once; every submission id at most once (none doubled); the
-                standby has caught up with all of them
+                standbys have all of them (through HAProxy's replica port)
+
+Every request is counted by method: a GET that failed is a page a user saw fail; a POST that
+failed is sent again by the client (a case form with the same submission id, as a phone does).
 
 Writes .run/cluster/report.json and report.md, prints the Markdown, and exits 1 when a case
 or a reminder was lost or doubled.
@@ -52,8 +60,10 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 RUN = ROOT / ".run" / "cluster"
-HAPROXY = int(os.environ.get("CLUSTER_HAPROXY_PORT", "58000"))
-WEB_NODES = {"web1": 58001, "web2": 58002}
+HAPROXY = int(os.environ["CLUSTER_HAPROXY_PORT"])
+WEB_NODES = {f"web{n}": int(p) for n, p in enumerate(os.environ["CLUSTER_WEB_PORTS"].split(), 1)}
+REDIS_PORTS = [int(p) for p in os.environ["CLUSTER_REDIS_PORTS"].split()]
+PATRONI = {f"pg{n}": int(p) for n, p in enumerate(os.environ["CLUSTER_PATRONI_PORTS"].split(), 1)}
 SENTINELS = [int(a.rsplit(":", 1)[1]) for a in os.environ["REDIS_SENTINELS"].split(",")]
 MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "youjie")
 CLIENTS = int(os.environ.get("CLUSTER_CLIENTS", "8"))
@@ -81,7 +91,7 @@ class Client:
     def __init__(self, username, kind, log):
         self.username = username
         self.kind = kind
-        self.log = log  # shared list of (start, seconds, action, status, node)
+        self.log = log  # shared list of (start, seconds, action, status, node, method)
         self.cookies = {}
         self.conn = None
         self.case_ids = []
@@ -115,7 +125,7 @@ class Client:
                 self.conn = None
                 if attempt == 2:
                     status = 0
-        self.log.append((started, now() - started, action, status, served_by))
+        self.log.append((started, now() - started, action, status, served_by, method))
         return status, location, page.decode(errors="ignore")
 
     def login(self, password):
@@ -180,7 +190,7 @@ class GridWorker(Client):
                     self.case_ids.append(case_id)
                     self.queues[self.community_id].append(case_id)
                     return
-            time.sleep(0.5)
+            time.sleep(1)
 
 
 class Officer(Client):
@@ -199,24 +209,31 @@ class Officer(Client):
         return self.request("GET", "/cases/", "list")
 
     def accept(self, case_id):
-        status, _loc, page = self.request("GET", f"/cases/{case_id}/", "accept")
-        token = CSRF.search(page) if status == 200 else None
-        if not token:
-            return
-        deadline = datetime.now() + timedelta(days=3)  # the box shows local time, as here
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": token.group(1),
-                "accept-owner": self.user_id,
-                "accept-response_deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
-                "accept-note": "",
-            }
-        )
-        status, _loc, _page = self.request(
-            "POST", f"/cases/{case_id}/moves/accept/", "accept", body
-        )
-        if status == 302:
-            self.confirmed["accepted"].append(case_id)
+        """Accept a case; a send that got no answer is sent again once, a second later. The
+        move is made once whatever happens: an accept that went through the first time is
+        refused the second (the case is no longer waiting), which changes nothing."""
+        for _attempt in range(2):
+            status, _loc, page = self.request("GET", f"/cases/{case_id}/", "accept")
+            token = CSRF.search(page) if status == 200 else None
+            if not token:
+                return
+            deadline = datetime.now() + timedelta(days=3)  # the box shows local time, as here
+            body = urlencode(
+                {
+                    "csrfmiddlewaretoken": token.group(1),
+                    "accept-owner": self.user_id,
+                    "accept-response_deadline": deadline.strftime("%Y-%m-%dT%H:%M"),
+                    "accept-note": "",
+                }
+            )
+            status, _loc, _page = self.request(
+                "POST", f"/cases/{case_id}/moves/accept/", "accept", body
+            )
+            if status == 302:
+                self.confirmed["accepted"].append(case_id)
+            if status and status < 500:
+                return
+            time.sleep(1)
 
 
 class StreetStaff(Client):
@@ -281,7 +298,8 @@ def make_clients(count, log, queues, confirmed):
 
 # Watching the cluster -----------------------------------------------------------------------
 def haproxy_status():
-    """{server: UP/DOWN/...} of the web backend, from HAProxy's stats socket."""
+    """{server: UP/DOWN/...} of the web backend, and of the PostgreSQL primary's ("pg pgN"),
+    from HAProxy's stats socket."""
     with socket.socket(socket.AF_UNIX) as sock:
         sock.settimeout(2)
         sock.connect(str(RUN / "haproxy.sock"))
@@ -292,6 +310,8 @@ def haproxy_status():
         fields = line.split(",")
         if len(fields) > 17 and fields[0] == "web" and fields[1] in WEB_NODES:
             status[fields[1]] = fields[17]
+        if len(fields) > 17 and fields[0] == "postgres-primary" and fields[1] in PATRONI:
+            status[f"pg {fields[1]}"] = fields[17]
     return status
 
 
@@ -340,24 +360,60 @@ def healthz(port):
         return 0
 
 
-def standby_state():
+def patroni_members():
+    """{pgN: (role, state)} as Patroni reports them (GET /cluster on the first node that
+    answers): role leader, sync_standby or replica; a node whose key expired is absent."""
+    for port in PATRONI.values():
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/cluster")
+            members = json.loads(conn.getresponse().read())["members"]
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
+            continue
+        return {m["name"]: (m["role"], m["state"]) for m in members}
+    return {}
+
+
+def leader():
+    return next((n for n, (role, _s) in patroni_members().items() if role == "leader"), None)
+
+
+def primary_takes_writes():
+    """A write through HAProxy's primary port, as the app makes it: a transaction with an
+    id, committed (with synchronous_commit, once the synchronous standby has it)."""
     import psycopg
 
     try:
-        with psycopg.connect(
-            os.environ["DATABASE_REPLICA_URL"], connect_timeout=1, autocommit=True
-        ) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error:
-        return "down"
-    try:
         with psycopg.connect(os.environ["DATABASE_URL"], connect_timeout=1) as conn:
-            streaming = conn.execute(
-                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'"
-            ).fetchone()[0]
+            conn.execute("SET statement_timeout = '2s'")
+            conn.execute("SELECT txid_current()")
+        return True
     except psycopg.Error:
-        return "primary unreachable"
-    return "streaming" if streaming else "up, not streaming"
+        return False
+
+
+def streaming_from_primary(name):
+    """Whether pgN streams from the current primary (pg_stat_replication there)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(os.environ["DATABASE_OWNER_URL"], connect_timeout=1) as conn:
+            return bool(
+                conn.execute(
+                    "SELECT 1 FROM pg_stat_replication "
+                    "WHERE application_name = %s AND state = 'streaming'",
+                    [name],
+                ).fetchone()
+            )
+    except psycopg.Error:
+        return False
+
+
+def rewinds(name):
+    """How many times pgN's Patroni has run pg_rewind (its log)."""
+    path = RUN / "logs" / f"{name}.log"
+    text = path.read_text(errors="ignore") if path.exists() else ""
+    return text.count("pg_rewind exit code=0")
 
 
 def workers_ready():
@@ -381,8 +437,10 @@ class Watch:
         probes = {
             "haproxy": lambda: {f"haproxy {k}": v for k, v in haproxy_status().items()},
             "redis master": lambda: {"redis master": sentinel_master()},
-            "redis roles": lambda: {f"redis :{p}": redis_role(p) for p in (56379, 56380)},
-            "standby": lambda: {"standby": standby_state()},
+            "redis roles": lambda: {f"redis :{p}": redis_role(p) for p in REDIS_PORTS},
+            "patroni": lambda: {
+                f"patroni {k}": " ".join(v) for k, v in sorted(patroni_members().items())
+            },
             "workers": lambda: {f"{k} starts": v for k, v in workers_ready().items()},
         }
         for name, port in WEB_NODES.items():
@@ -454,10 +512,17 @@ def cpu_seconds():
     groups = {
         "web nodes": pids("web1", "web2"),
         "Celery workers and beat": pids("worker1", "worker2", "beat"),
-        "PostgreSQL primary": [from_file(RUN / "pg" / "primary" / "postmaster.pid")],
-        "PostgreSQL standby": [from_file(RUN / "pg" / "standby" / "postmaster.pid")],
+        # Which node is primary changes in the drill; the steady phase (the only one whose CPU
+        # is counted) runs on the first primary, pg1.
+        "PostgreSQL primary": [from_file(RUN / "pg" / "pg1" / "postmaster.pid")],
+        "PostgreSQL standbys": [
+            from_file(RUN / "pg" / n / "postmaster.pid") for n in ("pg2", "pg3")
+        ],
+        "Patroni (3 nodes)": pids("pg1", "pg2", "pg3"),
+        "etcd (3 members)": pids("etcd1", "etcd2", "etcd3"),
         "Redis and sentinels": pids(
-            "redis-56379", "redis-56380", "sentinel-26379", "sentinel-26380", "sentinel-26381"
+            *(f"redis-{p}" for p in REDIS_PORTS),
+            *(f"sentinel-{a.rsplit(':', 1)[1]}" for a in os.environ["REDIS_SENTINELS"].split(",")),
         ),
         "HAProxy": pids("haproxy"),
         "load driver (the clients)": [os.getpid()],
@@ -466,7 +531,7 @@ def cpu_seconds():
 
 
 def transactions():
-    """{server: transactions so far} in the app's database, on the primary and the standby."""
+    """{server: transactions so far} in the app's database, on the primary and a standby."""
     import psycopg
 
     counts = {}
@@ -557,19 +622,88 @@ def kill_worker(watch):
     }
 
 
-def restart_standby(watch):
-    stopped = now()
-    node("stop", "standby")
-    time.sleep(5)
-    node("start", "standby")
-    started = now()
-    streaming = wait_for(lambda: standby_state() == "streaming", 60)
+def kill_primary(watch):
+    old = leader()
+    before = rewinds(old)
+    killed = now()
+    node("kill", old)  # Patroni and PostgreSQL, SIGKILL: the machine is gone
+    writes = wait_for(lambda: leader() not in (None, old) and primary_takes_writes(), 90)
+    new = leader()
+    # The old machine comes back a little after (systemd would restart Patroni at once, but
+    # then its leader key would not have expired yet and there would be no failover to see).
+    time.sleep(max(0, (writes or now()) + 5 - now()))
+    node("start", old)
+    restarted = now()
+    rejoined = wait_for(
+        lambda: (
+            patroni_members().get(old, ("", ""))[0] in ("replica", "sync_standby")
+            and streaming_from_primary(old)
+        ),
+        180,
+    )
     return {
-        "fault_at": stopped,
-        "back_at": streaming,
-        "back": "the standby, stopped for 5 s, streaming from the primary again",
-        "extra": {"streaming again after its start (s)": since(started, streaming)},
+        "fault_at": killed,
+        "back_at": writes,
+        "back": f"Patroni promoted {new}, which takes writes through HAProxy's primary port",
+        "extra": {
+            f"the primary {old} killed; a new primary took writes after (s)": since(killed, writes),
+            "HAProxy's primary port on the new primary after (s)": since(
+                killed, watch.first(killed, f"haproxy pg {new}", lambda v: v == "UP")
+            ),
+            f"{old} restarted; a standby streaming from {new} after (s)": since(
+                restarted, rejoined
+            ),
+            f"{old} rewound with pg_rewind": rewinds(old) > before,
+            "members now": watch_members(),
+        },
     }
+
+
+def switchover(watch):
+    old = leader()
+    members = patroni_members()
+    candidate = next(n for n, (role, _s) in members.items() if role == "sync_standby")
+    started = now()
+    subprocess.run(
+        [
+            "patronictl",
+            "-c",
+            str(RUN / "patroni" / "pg1.yml"),
+            "switchover",
+            "--force",
+            "--leader",
+            old,
+            "--candidate",
+            candidate,
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    writes = wait_for(lambda: leader() == candidate and primary_takes_writes(), 60)
+    rejoined = wait_for(
+        lambda: (
+            patroni_members().get(old, ("", ""))[0] in ("replica", "sync_standby")
+            and streaming_from_primary(old)
+        ),
+        120,
+    )
+    return {
+        "fault_at": started,
+        "back_at": writes,
+        "back": f"{candidate} primary and taking writes",
+        "extra": {
+            f"switchover {old} → {candidate}: the new primary took writes after (s)": since(
+                started, writes
+            ),
+            f"{old} a standby streaming from {candidate} after (s)": since(started, rejoined),
+            "members now": watch_members(),
+        },
+    }
+
+
+def watch_members():
+    return ", ".join(f"{k} {' '.join(v)}" for k, v in sorted(patroni_members().items()))
 
 
 def wait_for(test, seconds):
@@ -651,6 +785,9 @@ def summarise(name, samples, began, ended, outcome):
         "p50_ms": round(statistics.median(ok), 1) if ok else None,
         "p99_ms": round(ok[int(len(ok) * 0.99) - 1], 1) if ok else None,
         "errors": len(errors),
+        # A failed GET is a page a user saw fail; a failed POST is sent again by the client.
+        "errors_get": sum(1 for s in errors if s[5] == "GET"),
+        "errors_post": sum(1 for s in errors if s[5] == "POST"),
         "errors_by_status": dict(Counter(str(s[3]) for s in errors)),
         "refused_4xx": sum(1 for s in samples if 400 <= s[3] < 500),
         "by_action": dict(Counter(s[2] for s in samples)),
@@ -776,8 +913,9 @@ def markdown(report):
         "webN-any: served while every node failed its health check, see haproxy.cfg).",
         "",
         "| phase | requests | req/s | per node (req/s) | p50 ms | p99 ms | errors "
-        "| before / during / after the fault | errors ended after | back after |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| GET / POST errors | before / during / after the fault | errors ended after "
+        "| back after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in report["phases"]:
         fault = p.get("fault")
@@ -793,7 +931,8 @@ def markdown(report):
             split = ended = back = "–"
         lines.append(
             f"| {p['phase']} | {p['requests']} | {p['requests_per_second']} | {nodes} "
-            f"| {p['p50_ms']} | {p['p99_ms']} | {p['errors']} | {split} | {ended} | {back} |"
+            f"| {p['p50_ms']} | {p['p99_ms']} | {p['errors']} "
+            f"| {p['errors_get']} / {p['errors_post']} | {split} | {ended} | {back} |"
         )
     lines += ["", "What came back, and when (seconds):", ""]
     for p in report["phases"]:
@@ -820,7 +959,7 @@ def main():
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import connection, connections
     from django.utils import timezone
 
     from grids.models import Street
@@ -834,13 +973,14 @@ def main():
     clients = make_clients(CLIENTS, log, queues, confirmed)
     connection.close()
     watch = Watch()
-    wait_for(lambda: "standby" in watch.state, 10)
+    wait_for(lambda: "patroni pg1" in watch.state, 10)
     phases = [
         ("steady", None),
         ("web node killed", kill_web_node),
         ("Redis master killed", kill_redis_master),
         ("worker killed", kill_worker),
-        ("standby restarted", restart_standby),
+        ("primary killed", kill_primary),
+        ("switchover", switchover),
     ]
     results = []
     for name, fault in phases:
@@ -848,6 +988,7 @@ def main():
         results.append(run_phase(name, clients, log, watch, fault))
         print(json.dumps(results[-1], ensure_ascii=False), flush=True)
     print(f"[{now():6.1f} s] load stopped; waiting for the last reminders to go out", flush=True)
+    connections.close_all()  # the drill's own connection may be to a primary killed since
     settled = settle(started_wall)
     watch.running = False
     reminders = count_reminders(started_wall)

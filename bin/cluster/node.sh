@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start, stop or kill one process of the loopback cluster; bin/cluster/up.sh and the drill use it.
 #
-#   node.sh start web1|web2|worker1|worker2|beat|redis-56379|redis-56380|sentinel-26379|…|haproxy|standby
+#   node.sh start web1|web2|worker1|worker2|beat|redis-PORT|sentinel-PORT|haproxy|etcd1..3|pg1..3
 #   node.sh kill  NAME     SIGKILL to the whole process group: a machine or process dying
+#                          (pgN: Patroni and its PostgreSQL, each in a session of its own)
 #   node.sh stop  NAME     SIGTERM, then wait: an orderly stop
 #   node.sh pid   NAME
 #
@@ -16,7 +17,7 @@ name=$2
 pf=$(pidfile "$name")
 log=$RUN/logs/$name.log
 
-alive() { [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null; }
+alive() { [ -f "$pf" ] && kill -0 "$(cat "$pf" 2>/dev/null)" 2>/dev/null; }
 
 start_app() {  # a long-running command in a session of its own, pid in $pf
   setsid "$@" >>"$log" 2>&1 </dev/null &
@@ -47,18 +48,39 @@ start() {
     haproxy)
       haproxy -D -f "$RUN/haproxy.cfg" -p "$pf"
       ;;
-    standby)
-      as_postgres "$PGBIN/pg_ctl" -D "$RUN/pg/standby" -l "$RUN/pg/standby.log" -w start >/dev/null
+    etcd?)
+      start_app etcd --config-file "$RUN/etcd/$name.yml"
+      ;;
+    pg?)
+      # Patroni as the postgres user (setpriv execs, so the pid is Patroni's); it starts,
+      # stops, promotes and rewinds its PostgreSQL. In production systemd restarts it.
+      start_app setpriv --reuid=postgres --regid=postgres --init-groups --reset-env \
+        patroni "$RUN/patroni/$name.yml"
       ;;
     *) echo "unknown node $name" >&2; exit 2 ;;
   esac
+}
+
+postmaster() {  # the pid of pgN's PostgreSQL, if it runs
+  local pid
+  pid=$(head -1 "$RUN/pg/$name/postmaster.pid" 2>/dev/null) || return 1
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
 }
 
 signal_group() {  # SIG: the app's process group, or the daemon's pid
   local sig=$1 pid
   pid=$(cat "$pf" 2>/dev/null) || return 0
   case $name in
-    web* | worker* | beat) kill "-$sig" -- "-$pid" 2>/dev/null || true ;;
+    web* | worker* | beat | etcd?) kill "-$sig" -- "-$pid" 2>/dev/null || true ;;
+    pg?)
+      # Patroni, then its PostgreSQL's whole group (postmaster and backends): Patroni starts
+      # PostgreSQL in a session of its own, so that Patroni's own death leaves it running.
+      local pm
+      pm=$(postmaster) || pm=""
+      kill "-$sig" -- "-$pid" 2>/dev/null || true
+      [ -n "$pm" ] && kill "-$sig" -- "-$(ps -o pgid= -p "$pm" | tr -d ' ')" 2>/dev/null
+      true
+      ;;
     *) kill "-$sig" "$pid" 2>/dev/null || true ;;
   esac
 }
@@ -66,18 +88,14 @@ signal_group() {  # SIG: the app's process group, or the daemon's pid
 case $action in
   start) start ;;
   pid) cat "$pf" ;;
-  kill)
-    if [ "$name" = standby ]; then
-      as_postgres "$PGBIN/pg_ctl" -D "$RUN/pg/standby" -m immediate stop >/dev/null || true
-    else signal_group KILL; fi
-    ;;
+  kill) signal_group KILL ;;
   stop)
-    if [ "$name" = standby ]; then
-      as_postgres "$PGBIN/pg_ctl" -D "$RUN/pg/standby" -m fast -w stop >/dev/null || true
-    else
-      signal_group TERM
-      for _ in $(seq 1 100); do alive || break; sleep 0.1; done
-      alive && signal_group KILL
+    # pgN: Patroni stops its PostgreSQL (fast shutdown) before it exits.
+    signal_group TERM
+    for _ in $(seq 1 300); do alive || break; sleep 0.1; done
+    alive && signal_group KILL
+    if [[ $name == pg? ]] && pm=$(postmaster); then  # one Patroni left behind, say
+      as_postgres "$PGBIN/pg_ctl" -D "$RUN/pg/$name" -m fast -w stop >/dev/null || true
     fi
     rm -f "$pf"
     ;;

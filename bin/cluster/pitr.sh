@@ -2,18 +2,18 @@
 # Point-in-time recovery on the cluster's primary, step by step, as the README describes it:
 # a base backup, a change at a known moment, a mistake after it, and a new server recovered
 # from the base backup and the WAL archive to just before the mistake. Needs the cluster up
-# (bin/cluster/up.sh); the recovered server runs on :55434 and is stopped and removed after.
+# (bin/cluster/up.sh); the recovered server runs on PITR_PORT (env.sh) and is removed after.
+# The primary is whichever node Patroni made primary, reached through HAProxy's primary port.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-PITR_PORT=55434
-psql_primary() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -d youjie -Atqc "$1"; }
+psql_primary() { "$PGBIN/psql" -h 127.0.0.1 -p "$PG_HAPROXY_PRIMARY" -U postgres -d youjie -Atqc "$1"; }
 base=$RUN/pg/base-backup
 target=$RUN/pg/pitr
 rm -rf "$base" "$target"
 
 # 1. A base backup (nightly, in production): tar files of the data directory.
-as_postgres "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -D "$base" \
+as_postgres "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_HAPROXY_PRIMARY" -U postgres -D "$base" \
   -Ft -z -X fetch -c fast
 
 # 2. Work goes on after it: the row written before the moment we recover to must come back...
@@ -34,6 +34,7 @@ as_postgres tar -xzf "$base/base.tar.gz" -C "$target"
 cat >>"$target/postgresql.auto.conf" <<CONF
 port = $PITR_PORT
 archive_mode = off
+synchronous_standby_names = ''  # Patroni's, copied with the primary's settings: no standby here
 restore_command = 'cp $RUN/pg/wal-archive/%f %p'
 recovery_target_time = '$moment'
 recovery_target_action = 'promote'

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # refused before a session, a lookup or a parser sees them.
     "common.input_guard.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # While no primary answers, pages read from the replica and changes wait for a primary.
+    "common.replicas.PrimaryOutageMiddleware",
     # After a change, the user's reads stay on the primary database (common/replicas.py).
     "common.replicas.ReadYourWritesMiddleware",
     # Outside the session and CSRF middleware: it drops the cookies they set (cases/offline.py).
@@ -124,6 +126,12 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A primary that is gone (a failover) is given up quickly: the page reads from the replica
+    # (common/replicas.py, PrimaryOutageMiddleware).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A kept connection is checked before a request uses it, so a database restart costs the
 # requests in flight, not every later request of each worker.
@@ -171,6 +179,12 @@ REPLICA_READS = env.bool("REPLICA_READS", default=bool(DATABASE_REPLICA_URL))
 READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=30)
 # A replica that failed to connect is left alone this long (reads go to the primary).
 REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=15)
+# While the primary does not answer (a failover), pages read everything from the replica and
+# changes wait for a primary this long (common/replicas.py, PrimaryOutageMiddleware); a
+# primary that did not answer is left alone for PRIMARY_RETRY_SECONDS.
+PRIMARY_OUTAGE_READS = env.bool("PRIMARY_OUTAGE_READS", default=bool(DATABASE_REPLICA_URL))
+PRIMARY_WAIT_SECONDS = env.int("PRIMARY_WAIT_SECONDS", default=20)
+PRIMARY_RETRY_SECONDS = env.int("PRIMARY_RETRY_SECONDS", default=3)
 # Report pages say "as of <the replica's time>" when it is behind by more than this.
 REPLICA_LAG_SHOWN_SECONDS = env.int("REPLICA_LAG_SHOWN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

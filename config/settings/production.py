@@ -23,6 +23,16 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# Sessions live in the browser, in a cookie signed with SECRET_KEY (README, "Sessions through
+# a failover"): no server holds them, so losing the database primary, the Redis master or a web
+# node logs nobody out. What a server-side session would add, the app does otherwise: each
+# request reads the account afresh (a deactivated account, or a changed password, ends every
+# session of it at once), and the idle and absolute limits are stamped into the signed cookie
+# (accounts/session_limits.py). SESSION_ENGINE=django.contrib.sessions.backends.db keeps them
+# in PostgreSQL instead.
+SESSION_ENGINE = env.str(
+    "SESSION_ENGINE", default="django.contrib.sessions.backends.signed_cookies"
+)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
