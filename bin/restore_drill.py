@@ -283,7 +283,7 @@ class Drill:
         from prometheus_client import generate_latest
         from prometheus_client.parser import text_string_to_metric_families
 
-        from common.metrics import StateCollector
+        from monitoring.metrics import StateCollector
 
         text = generate_latest(StateCollector()).decode()
         samples = {}

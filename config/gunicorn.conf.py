@@ -57,7 +57,7 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 
-# /metrics (common/metrics.py) adds up the request counts of every worker process: each writes
+# /metrics (monitoring/metrics.py) adds up the request counts of every worker process: each writes
 # its figures to files in PROMETHEUS_MULTIPROC_DIR, which prometheus-client reads at a scrape.
 # It must be set before a worker imports prometheus_client, so here, in the master. A folder
 # of this server's own, emptied when it starts: figures of an earlier run would be added in.

@@ -35,20 +35,26 @@ def exported_codes(client) -> set:
 
 @pytest.fixture
 def three_streets_cases(places, world):  # noqa: F811
-    return {
-        "wanqing": CaseFactory(grid=places.cg1).tracking_code,
-        "funan": Case.objects.get(pk=world["cases:detail"][0]).tracking_code,
-        "youyi": CaseFactory(grid=places.yy1).tracking_code,
-    }
+    """The world's cases (富南's among them) and one more in each street, by street."""
+    CaseFactory(grid=places.cg1)
+    CaseFactory(grid=places.yy1)
+    codes = {}
+    for street in (places.street, places.other_street):
+        codes[street.name] = set(
+            Case.objects.filter(street=street).values_list("tracking_code", flat=True)
+        )
+    return codes
 
 
 def test_an_export_holds_exactly_the_rows_of_the_places_where_the_user_may_export(
-    personas, mixed, login, three_streets_cases
+    places, personas, mixed, login, three_streets_cases
 ):
-    codes = three_streets_cases
-    assert exported_codes(login(mixed.staff_there_worker_fn1)) == {codes["youyi"]}
-    assert exported_codes(login(mixed.staff_of_two_streets)) == set(codes.values())
-    assert exported_codes(login(personas.street_staff)) == {codes["wanqing"], codes["funan"]}
+    wanqing, youyi = (three_streets_cases[s.name] for s in (places.street, places.other_street))
+    assert wanqing and youyi
+    # Staff of 友谊街道 and grid worker of 富南第1网格: the export holds 友谊街道's cases only.
+    assert exported_codes(login(mixed.staff_there_worker_fn1)) == youyi
+    assert exported_codes(login(mixed.staff_of_two_streets)) == wanqing | youyi
+    assert exported_codes(login(personas.street_staff)) == wanqing
     for grid_worker_here in (mixed.officer_cg_worker_fn1, personas.worker_cg1):
         response = login(grid_worker_here).get(reverse("cases:export", args=["xlsx"]))
         assert response.status_code == 403

@@ -29,7 +29,7 @@ from meetings import workflow
 from meetings.inputs import Attendance, Deferral, Invitation, ItemDecision, Minutes
 from meetings.models import Meeting, Participant
 from notifications import dispatch
-from tests.factories import CaseFactory, UserFactory, _category
+from tests.factories import CaseFactory, UserFactory, _category, attendees
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,7 @@ def small_street(places, personas):
     workflow.add_to_agenda(scope, officer, session.pk, agenda)
     workflow.invite(scope, officer, session.pk, Invitation(kinds=("grid_worker",)))
     workflow.open_meeting(scope, officer, session.pk)
+    attendees(session, 12)  # only those present vote
     decided, deferred = session.items.order_by("position")
     workflow.record_decision(
         scope,

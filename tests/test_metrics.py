@@ -1,4 +1,4 @@
-"""GET /metrics (common/metrics.py): only the scraper gets it, and each figure an on-call person
+"""GET /metrics (monitoring/metrics.py): only the scraper gets it, and each figure an on-call person
 alerts on is there with the value the system has: requests by view, the Celery queue, both
 outboxes, the reminder scan's age, the standby, WAL archiving, connections and disk."""
 

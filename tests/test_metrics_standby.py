@@ -142,7 +142,7 @@ def test_the_standbys_lag_is_zero_while_it_keeps_up_and_grows_while_replay_is_he
 def test_a_role_that_owns_nothing_sees_the_standby_and_the_archiver(standby):
     """The app's role (youjie_app) is no superuser and has no monitoring role; /metrics reads
     the standbys and WAL archiving as it."""
-    from common.metrics import ARCHIVER_SQL
+    from monitoring.metrics import ARCHIVER_SQL
 
     primary, _replica = standby
     run(primary, "CREATE ROLE plain LOGIN")

@@ -138,6 +138,7 @@ def test_street_staff_set_their_streets_urgent_hours_in_the_admin(places, person
         "follow_up_working_days": 7,
         "retention_months": 36,
         "urgent_response_hours": 2,
+        "recurring_window_days": 90,
     }
     assert client.post(url, data).status_code == 302
     assert client.post(url, {**data, "urgent_response_hours": 0}).status_code == 200  # refused

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "interop",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -60,8 +61,8 @@ MIDDLEWARE = [
     # no login, no host check or HTTPS redirect: it probes each node over plain http).
     "notifications.health.HealthzMiddleware",
     # Second: requests counted and timed by view, and /metrics answered to the scraper only
-    # (common/metrics.py), also before sessions, the host check and the HTTPS redirect.
-    "common.metrics.RequestMetricsMiddleware",
+    # (monitoring/metrics.py), also before sessions, the host check and the HTTPS redirect.
+    "monitoring.metrics.RequestMetricsMiddleware",
     # An oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
     # Characters PostgreSQL cannot store, and bodies too deep or too many-fielded to parse, are
@@ -427,7 +428,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # banner staff see, when its last run is older than this.
 REMINDER_SCAN_STALE_MINUTES = env.int("REMINDER_SCAN_STALE_MINUTES", default=10)
 
-# Metrics (common/metrics.py): who may read /metrics (addresses or CIDR blocks of the
+# Metrics (monitoring/metrics.py): who may read /metrics (addresses or CIDR blocks of the
 # Prometheus servers; nobody by default), the file systems whose free space it shows, and the
 # pgBackRest stanza whose last backups it shows (unset: no backup figures on this node).
 METRICS_ALLOWED_ADDRESSES = [

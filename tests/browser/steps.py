@@ -42,3 +42,22 @@ def submit_decision(page, form, shows):
     """Submit the decision; `shows` is what the page says after it (its message)."""
     form.get_by_role("button", name="记录决定", exact=True).click()
     expect(page.locator("main")).to_contain_text(shows)
+
+
+def take_attendance(page, meeting, people=15):
+    """Residents' representatives were invited; the officer ticks each who came and saves:
+    only those present vote (meetings/checks.py)."""
+    from meetings.models import Participant, ParticipantKind
+
+    Participant.objects.bulk_create(
+        Participant(meeting=meeting, kind=ParticipantKind.RESIDENT_REP, name=f"代表{i}")
+        for i in range(1, people + 1)
+    )
+    page.reload()
+    form = page.get_by_test_id("attendance-form")
+    boxes = form.locator("input[name=attended]")
+    present = boxes.count()  # the representatives, and whoever else was invited
+    for index in range(present):
+        boxes.nth(index).check()
+    form.get_by_role("button", name="保存出席情况").click()
+    expect(page.get_by_test_id("participants")).to_contain_text(f"出席 {present} 人")

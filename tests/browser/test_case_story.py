@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, CasePhoto, State
+from meetings.models import Meeting
 from tests.browser.shots import shoot
 from tests.browser.steps import (
     call_emergency_session,
@@ -18,6 +19,7 @@ from tests.browser.steps import (
     open_decision,
     open_meeting,
     submit_decision,
+    take_attendance,
 )
 from tests.factories import photo_bytes
 
@@ -112,6 +114,7 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     call_emergency_session(page)
     assert "紧急事项即时协商" in page.content()
     open_meeting(page)
+    take_attendance(page, Meeting.objects.get(kind="emergency"), people=10)
     item = open_decision(page, case.tracking_code)
     item.get_by_label("协商讨论（议）").fill("单元长、供水公司、居民代表共同协商")
     item.get_by_label("赞成").fill("9")

@@ -20,6 +20,7 @@ from tests.browser.steps import (
     open_decision,
     open_meeting,
     submit_decision,
+    take_attendance,
 )
 from tests.factories import CaseFactory, _category
 from tests.test_meetings import session_month
@@ -58,6 +59,7 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     shoot(page, "community-officer/agenda", focus=page.get_by_role("button", name="列入议程"))
     page.get_by_role("button", name="列入议程").click()
     open_meeting(page)
+    take_attendance(page, Meeting.objects.get(community=places.funan, month=session_month()))
     form = open_decision(page, benches.tracking_code)
     form.get_by_label("协商讨论（议）").fill("居民代表、物业、党员志愿者现场协商")
     form.get_by_label("决定方案（决）").fill("翻修连体桌椅+党员志愿者维修队+物业“每日双巡”")
