@@ -60,7 +60,9 @@ def draft_for(request, form_class, **form_kwargs) -> dict:
         field = fields.get(name)
         if field is None or field.widget.needs_multipart_form or not values:
             continue
-        initial[name] = values if getattr(field.widget, "allow_multiple_selected", False) else values[0]
+        initial[name] = (
+            values if getattr(field.widget, "allow_multiple_selected", False) else values[0]
+        )
     return initial
 
 

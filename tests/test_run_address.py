@@ -27,9 +27,7 @@ def test_the_links_follow_the_port_and_host_make_run_is_given():
 def lan_addresses():
     result = subprocess.run(["hostname", "-I"], capture_output=True, text=True)
     return [
-        a
-        for a in result.stdout.split()
-        if ":" not in a and not ipaddress.ip_address(a).is_loopback
+        a for a in result.stdout.split() if ":" not in a and not ipaddress.ip_address(a).is_loopback
     ]
 
 

@@ -23,7 +23,9 @@ def chosen_options(html, name):
 
 
 def test_the_follow_up_visit_asks_for_the_residents_satisfaction(places, personas, login):
-    case = CaseFactory(grid=places.cg1, state=State.RESOLVED, resolved_by=personas.officer_chunguang)
+    case = CaseFactory(
+        grid=places.cg1, state=State.RESOLVED, resolved_by=personas.officer_chunguang
+    )
     client = login(personas.worker_cg1)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert chosen_options(page, "verify-satisfaction") == [""]
@@ -37,9 +39,7 @@ def test_the_follow_up_visit_asks_for_the_residents_satisfaction(places, persona
 
 
 def test_resolving_asks_for_the_outcome_and_how_it_was_explained(places, personas, login):
-    case = CaseFactory(
-        grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang
-    )
+    case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.officer_chunguang)
     client = login(personas.officer_chunguang)
     page = client.get(reverse("cases:move", args=[case.pk, "resolve"])).content.decode()
     assert chosen_options(page, "resolve-outcome") == [""]

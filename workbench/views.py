@@ -7,8 +7,10 @@ from cases.offline import offline_cacheable
 
 from . import places, selectors
 
+# What each home counts; cases/queues.py says which of them are the person's own to-dos and
+# which wait for someone else (shown apart, saying who).
 WORKER_QUEUES = ("follow_up_due", "my_tasks", "to_accept")
-OFFICER_QUEUES = ("to_accept", "overdue", "escalation_waiting", "to_deliberate", "tasks_this_week")
+OFFICER_QUEUES = ("to_accept", "overdue", "to_deliberate", "tasks_this_week", "escalation_waiting")
 STREET_QUEUES = ("escalation_waiting", "overdue")
 
 
@@ -18,7 +20,7 @@ def home(request):
     context = {"now": now}
     if scope.street_ids or scope.is_superuser:
         context["street"] = {
-            "queues": selectors.queue_counts(scope, STREET_QUEUES, now),
+            "queues": selectors.queue_counts(scope, STREET_QUEUES, "street", now),
             "overdue_by_community": selectors.overdue_by_community(scope, now),
             "month": selectors.month_so_far(scope),
             "next_freeze": selectors.next_freeze(),
@@ -27,13 +29,13 @@ def home(request):
     elif scope.community_ids:
         week_start, week_end = selectors.this_week(now)
         context["officer"] = {
-            "queues": selectors.queue_counts(scope, OFFICER_QUEUES, now),
+            "queues": selectors.queue_counts(scope, OFFICER_QUEUES, "officer", now),
             "meetings": list(selectors.meetings_between(scope, week_start, week_end)),
         }
         context["communities"] = places.communities(scope)
     if scope.grid_ids:
         context["worker"] = {
-            "queues": selectors.queue_counts(scope, WORKER_QUEUES, now),
+            "queues": selectors.queue_counts(scope, WORKER_QUEUES, "worker", now),
             "meetings": list(selectors.invitations(scope, now)),
         }
         if not (scope.street_ids or scope.community_ids):
