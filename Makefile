@@ -16,8 +16,8 @@ PYTHON := $(shell \
     "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v "$$c"; break; }; \
   done)
 
-.PHONY: run test test-calendar test-order live install install-test messages lint check-deploy browser \
-	clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill
+.PHONY: run test test-calendar test-order live install install-test install-docs messages lint \
+	check-deploy browser docs guide docs-fonts clean bench bench-load bench-slow fuzz cluster cluster-down backup restore restore-drill
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -40,14 +40,19 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet --group test
 	@touch $@
 
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(PY) -m pip install --quiet --group docs
+	@touch $@
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-docs: $(VENV)/.installed-docs
 
 # Compiled translations are build output; make them from the .po files.
 messages: $(VENV)/.installed
 	$(PY) manage.py compilemessages --ignore=.venv -v0
 
-run: install messages
+run: install messages guide
 	@mkdir -p .run/broker/queue .run/broker/processed
 	@# On PostgreSQL the app runs as a role that owns nothing; the URL given owns the tables.
 	@eval "$$(bin/database-roles)" && set -x && \
@@ -60,6 +65,29 @@ run: install messages
 # package lock if another apt-get holds it. (axe-core comes inside a Python test dependency.)
 browser:
 	@command -v chromium >/dev/null 2>&1 || bin/apt-install "the browser tests" chromium
+
+# The user guide (mkdocs.yml, docs/), one chapter per role in Chinese and English, built into
+# .run/docs-site/, which the app serves under /help/ (each page's help link opens its chapter).
+# `make docs` first runs the browser stories that take the guide's pictures (tests/browser/shots.py),
+# on a 360 px phone and a desktop, into docs/assets/shots/, so a screen that changes changes its
+# picture; then builds with --strict. `make run` builds the guide only when it is missing, with
+# whatever pictures are there (without them each picture is a note saying where it goes).
+DOCS_SHOTS := docs/assets/shots
+DOCS_STORIES := tests/browser/test_case_story.py tests/browser/test_meeting_story.py \
+	tests/browser/test_report_story.py tests/browser/test_resident_story.py tests/browser/test_phone_pages.py
+
+# Chinese text in headless Chromium needs a CJK font, or the pictures show boxes.
+docs-fonts:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || bin/apt-install "the guide's screenshots (Chinese text)" fonts-noto-cjk
+
+docs: install-test install-docs messages browser docs-fonts
+	rm -rf $(DOCS_SHOTS)
+	$(TEST_ENV) DOCS_SCREENSHOTS=$(DOCS_SHOTS) $(PY) -m pytest -m browser -q -p no:cacheprovider $(DOCS_STORIES)
+	$(VENV)/bin/mkdocs build --strict
+	@echo "The guide: .run/docs-site/index.html (offline), or /help/ on the running app"
+
+guide: install-docs
+	@[ -f .run/docs-site/index.html ] || $(VENV)/bin/mkdocs build --strict -q
 
 # Test processes: both cores of the usual machine, at most 4 (each gets its own database and
 # Redis database; tests/conftest.py keeps browser tests and live services in one process each).
@@ -87,7 +115,7 @@ live: install-test messages
 # Every URL with 1,000 random bodies each (about half an hour; `make test` sends 100).
 fuzz: install-test messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 HYPOTHESIS_PROFILE=full $(PY) -m pytest tests/test_fuzz.py tests/test_report_rollups.py -s -p no:cacheprovider --timeout=0
+	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 SEARCH_EXAMPLES=500 HYPOTHESIS_PROFILE=full $(PY) -m pytest tests/test_fuzz.py tests/test_report_rollups.py tests/test_search.py -s -p no:cacheprovider --timeout=0
 
 lint: install-test
 	$(VENV)/bin/ruff check .

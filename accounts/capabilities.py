@@ -21,9 +21,18 @@ class Capability(StrEnum):
     BULK_MOVES = "bulk_moves"  # accept or assign several cases at once
     RUN_MEETINGS = "run_meetings"  # the meeting pages; call an emergency session
     SEE_OVERDUE = "see_overdue"  # the overdue page, by the reminders' rules
+    # Dismiss or split a recurring problem, take it to a session, close its cases together.
+    RECURRING_PROBLEMS = "recurring_problems"
 
 
-OFFICERS = frozenset({Capability.BULK_MOVES, Capability.RUN_MEETINGS, Capability.SEE_OVERDUE})
+OFFICERS = frozenset(
+    {
+        Capability.BULK_MOVES,
+        Capability.RUN_MEETINGS,
+        Capability.SEE_OVERDUE,
+        Capability.RECURRING_PROBLEMS,
+    }
+)
 
 GRANTS: dict[str, frozenset] = {
     RoleKind.STREET_STAFF: frozenset(Capability),

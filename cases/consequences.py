@@ -23,6 +23,10 @@ CONSEQUENCES = {
     # 签收, 退单 and 办结 to the 12345 hotline for its orders, repeats included
     # (interop/status_out.py).
     "hotline status": "interop.status_out.follow_change",
+    # A recurring problem's lead case in a session: its 议, 决 and the plan's tasks are made
+    # on every case carried with it, each through workflow and so down this same list
+    # (recurring/follow.py). Last: the lead's own consequences come first.
+    "recurring problems": "recurring.follow.follow_change",
 }
 
 _followers = None

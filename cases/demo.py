@@ -121,6 +121,34 @@ STORIES = [
 ]
 
 
+# The stories come back (未诉先办): the same problem at the same place again in the last weeks,
+# which the nightly grouping finds as recurring problems. (story's community, estate, category,
+# [(days ago, description)]); the older ones are accepted, the last days' wait to be.
+ECHOES = [
+    (
+        "春光社区",
+        None,
+        "水电气暖",
+        [
+            (75, "水龙头又滴滴答答响了一夜，接不上水"),
+            (48, "楼里水管锈蚀，水龙头一直滴水"),
+            (21, "水龙头滴水，家里地面都湿了"),
+            (1, "水龙头滴滴答答，晚上睡不着"),
+        ],
+    ),
+    (
+        "富南社区",
+        "金苑小区",
+        "设施维修",
+        [
+            (60, "金苑小区广场的连体桌椅又坏了一张，椅面裂开"),
+            (33, "广场连体桌椅松动，老人坐着不安全"),
+            (2, "金苑小区连体桌椅破损，下棋的地方没了"),
+        ],
+    ),
+]
+
+
 class DemoPeople:
     """The demo accounts by place, for owners and actors."""
 
@@ -179,6 +207,15 @@ def build_cases(street, sessions, now=None) -> dict:
             plan,
             story=(tasks, urgent),
         )
+    for community, estate, category, moments in ECHOES:
+        unit = next(
+            u
+            for u in units
+            if u["building__grid__community_id"] == _community_id(street, community)
+            and (estate is None or u["building__estate"] == estate)
+        )
+        for days_ago, description in moments:
+            builder.add_echo(unit, categories[category], description, days_ago)
     chunguang_1 = next(
         u for u in units if u["building__grid__community_id"] == _community_id(street, "春光社区")
     )
@@ -239,6 +276,48 @@ class _Builder:
         deliberated = bool(story) or (bool(plan) and rng.random() < DELIBERATED_SHARE * 1.3)
         self._walk(case, steps, worker, officer, age_days, deliberated, plan, story)
         self.cases.append((case, steps, story))
+
+    def add_echo(self, unit, category, description, days_ago):
+        """A case at a story's place again (ECHOES): accepted by the grid worker, or still
+        waiting when it came in the last days."""
+        worker = self.people.worker_of[unit["building__grid_id"]]
+        officer = self.people.officer_of[unit["building__grid__community_id"]]
+        logged = self.now - timedelta(days=days_ago, hours=self.rng.randint(1, 6))
+        case = Case(
+            resident_name=self.rng.choice(SURNAMES) + self.rng.choice(TITLES),
+            resident_phone=f"139{self.rng.randrange(10**8):08d}",
+            street_id=self.street.pk,
+            community_id=unit["building__grid__community_id"],
+            grid_id=unit["building__grid_id"],
+            building_id=unit["building_id"],
+            unit_id=unit["id"],
+            category=category,
+            description=description,
+            channel=Channel.WECHAT_GROUP,
+            created_by=worker,
+            created_at=logged,
+            accept_by=add_working_days(logged, self.street.response_working_days),
+            response_deadline=add_working_days(logged, self.street.response_working_days),
+        )
+        steps = [("log", "", State.SUBMITTED, worker, logged, "", {})]
+        if days_ago > 3:
+            accepted = logged + timedelta(hours=2)
+            case.state = State.ACCEPTED
+            case.owner = worker
+            case.accepted_at = accepted
+            case.response_deadline = self.now + timedelta(days=10)
+            steps.append(
+                (
+                    "accept",
+                    State.SUBMITTED,
+                    State.ACCEPTED,
+                    officer,
+                    accepted,
+                    "",
+                    {"owner": worker.first_name},
+                )
+            )
+        self.cases.append((case, steps, None))
 
     def add_waiting(self, unit, category):
         """Two cases of 春光社区 第1网格 that remind on the first scan after `make run`: one

@@ -26,6 +26,7 @@ from .models import (
     Urgency,
     overdue_condition,
 )
+from .search import description_contains
 
 TRACKING_CODE_RE = re.compile(r"^YJ[0-9A-Z]{8}$")
 # The data the filter panel offers: its version changes with any of these rows (apps.py).
@@ -164,7 +165,7 @@ class CaseFilter(django_filters.FilterSet):
             if len(digits) == 4:
                 return queryset.filter(resident_phone__endswith=digits)
             return with_phone_digits(queryset, digits)
-        return queryset.filter(Q(description__icontains=term) | Q(resident_name=term))
+        return queryset.filter(description_contains(term) | Q(resident_name=term))
 
     def by_queue(self, queryset, name, value):
         return queryset.filter(queues.QUEUES[value].condition(self.user_id))

@@ -2,11 +2,13 @@
 
 Every change to a case, whoever makes it (a move, a bulk move, a repeat closing with its
 original, a task, an escalation, a resident's submission or rating, the 12345 hotline's order,
-extension and 回访), is written here as one `CaseEvent`, and nowhere else. Writing it hands the
-change to `cases/consequences.py`, which lists by name everything the change causes, in the
-same transaction: what those write stands or falls with the change.
+extension and 回访, an anonymisation), is written here as one `CaseEvent`, and nowhere else.
+Writing it hands the change to `cases/consequences.py`, which lists by name everything the
+change causes, in the same transaction: what those write stands or falls with the change. The
+one rewrite of history rows there is, anonymisation masking their text, is made here too.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -77,3 +79,27 @@ def load(events: list[CaseEvent]) -> None:
     """Write a made history in bulk (the demo street's year, cases/demo.py): rows for cases
     that were never live, so nothing follows them; the loader rebuilds the rollups after."""
     CaseEvent.objects.bulk_create(events, batch_size=2000)
+
+
+def mask_text(case: Case, mask: Callable[[str], str]) -> int:
+    """Rewrite every text of `case`'s history rows (the note, and each string in the details)
+    through `mask`; returns how many rows changed. Anonymisation's one exception to append-only
+    history: the database accepts it only inside the transaction that cases/retention.py has
+    switched into anonymising, and only for the note and details."""
+    changed = 0
+    for event in CaseEvent.objects.filter(case=case):
+        note, details = mask(event.note), _each_text(event.details, mask)
+        if note != event.note or details != event.details:
+            CaseEvent.objects.filter(pk=event.pk).update(note=note, details=details)
+            changed += 1
+    return changed
+
+
+def _each_text(value, mask):
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, list):
+        return [_each_text(item, mask) for item in value]
+    if isinstance(value, dict):
+        return {key: _each_text(item, mask) for key, item in value.items()}
+    return value

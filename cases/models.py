@@ -226,6 +226,9 @@ class Case(models.Model):
             ),
             # The list filtered by state and category: counted from the index.
             models.Index(fields=["street", "state", "category"], name="case_street_state_category"),
+            # The search box finds a resident by exact name (cases/filters.py); the text of
+            # descriptions has its own index of characters (cases/search.py, PostgreSQL only).
+            models.Index(fields=["resident_name"], name="case_resident_name"),
         ]
 
     def __str__(self):
@@ -238,6 +241,12 @@ class Case(models.Model):
     @property
     def place(self):
         return self.unit or self.building or self.grid
+
+    @property
+    def no_contact(self) -> bool:
+        """The resident left no number to call (an anonymous Open311 request): the follow-up
+        (查单) is made by a visit. An anonymised case is not this: its number was removed."""
+        return not self.resident_phone and self.anonymised_at is None
 
 
 class CaseEvent(AppendOnly):
@@ -406,6 +415,13 @@ class Task(models.Model):
                 condition=~models.Q(status="dropped", drop_reason=""),
                 name="dropped_task_has_reason",
             ),
+        ]
+        # "Tasks due this week" (cases/queues.py): the open tasks due by Sunday are few, so
+        # the officer's count starts from them rather than testing each case of the community.
+        indexes = [
+            models.Index(
+                fields=["due_date", "case"], condition=models.Q(status="open"), name="task_open_due"
+            )
         ]
 
     def __str__(self):

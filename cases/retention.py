@@ -13,10 +13,13 @@ anonymise one resident's cases on request. Either way:
   exactly as before;
 - photos stay: they show the problem (a pipe, a stairwell), are served only to the place's
   holders and carry no location (EXIF is stripped on upload);
-- the case is stamped `anonymised_at` and each anonymisation is written to the access log.
+- the case is stamped `anonymised_at`, its history gains an "anonymised" row (who, and the
+  reason a resident gave, masked; none for the retention task), and each anonymisation is
+  written to the access log.
 
 History rows are append-only in PostgreSQL (common/append_only.py); this module is the one
-writer allowed to rewrite their note and details, inside its own transaction.
+caller allowed to have their note and details rewritten (`history.mask_text`), inside its own
+transaction.
 """
 
 import calendar
@@ -33,8 +36,9 @@ from common.append_only import ANONYMISING_SETTING
 from common.phones import phone_search_digits, redact_phones
 from grids.models import Street
 
+from . import history
 from .filters import with_phone_digits
-from .models import OPEN_STATES, Case, CaseEvent, Escalation, ResidentRating, Task
+from .models import OPEN_STATES, Case, Escalation, ResidentRating, Task
 
 ANONYMOUS_NAME = "已匿名"
 
@@ -63,16 +67,6 @@ def _mask(text: str, names: set[str]) -> str:
     for name in names:
         text = text.replace(name, ANONYMOUS_NAME)
     return text
-
-
-def _mask_json(value, names):
-    if isinstance(value, str):
-        return _mask(value, names)
-    if isinstance(value, list):
-        return [_mask_json(item, names) for item in value]
-    if isinstance(value, dict):
-        return {key: _mask_json(item, names) for key, item in value.items()}
-    return value
 
 
 def _allow_history_masking(on: bool):
@@ -124,10 +118,11 @@ def _anonymise_one(case, now, user, reason):
                     changes[field] = masked[:limit] if limit else masked
             if changes:
                 type(row).objects.filter(pk=row.pk).update(**changes)
-    for event in CaseEvent.objects.filter(case=case):
-        note, details = _mask(event.note, names), _mask_json(event.details, names)
-        if note != event.note or details != event.details:
-            CaseEvent.objects.filter(pk=event.pk).update(note=note, details=details)
+    history.mask_text(case, lambda text: _mask(text, names))
+    # The change itself, through the one writer of history (cases/history.py); a resident's
+    # request may name them, so its reason is masked too.
+    note = _mask(reason, names) if user is not None else ""
+    history.record(case, user, "anonymised", case.state, case.state, note)
     record(Kind.ANONYMISED, user, [case.street_id], case=case, detail=reason)
 
 

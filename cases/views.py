@@ -301,12 +301,17 @@ def _similar_context(form, *, grid, building, unit, category, chosen=None):
     if building_obj is not None and building_obj.grid_id != grid_obj.pk:
         building_obj, unit_obj = None, None
     if grid_obj is None or category is None:
-        return {"similar": [], "chosen_duplicate": None}
+        return {"similar": [], "chosen_duplicate": None, "logging_notes": []}
     candidate = Case(grid=grid_obj, building=building_obj, unit=unit_obj, category_id=category)
     similar = list(
         form.similar(candidate).select_related("category", "building", "unit")[:SIMILAR_SHOWN]
     )
-    return {"similar": similar, "chosen_duplicate": chosen}
+    return {
+        "similar": similar,
+        "chosen_duplicate": chosen,
+        # Other apps' notes (cases/panels.py): the recurring problem this case would join.
+        "logging_notes": panels.logging_notes(scope, candidate),
+    }
 
 
 @require_GET

@@ -55,7 +55,7 @@ class MoveRefused(Exception):
     """A move that is not allowed; the message is shown to the user as it is.
 
     `errors` ({field: message}) names the inputs that were wrong, so a page can show each
-    field's message beside it. `.form` is kept for the meetings' own forms.
+    field's message beside it; `.form` may carry the bound form the refusal belongs to.
     """
 
     def __init__(self, message, form=None, errors=None):
@@ -467,6 +467,7 @@ EVENT_LABELS = {
     "escalated": _("Escalated to the street (督办)"),
     "escalation_answered": _("The street answered"),
     "linked_duplicate": _("Linked as a repeat"),
+    "anonymised": _("The resident's personal data anonymised"),
     "rated": _("Rated by the resident"),
     # The 12345 hotline (interop): 延期申请 and its answer, and the hotline's 回访.
     "hotline_extension_requested": _("Extension asked of the hotline (延期申请)"),

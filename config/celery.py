@@ -63,6 +63,12 @@ app.conf.beat_schedule = {
         "task": "meetings.tasks.create_monthly_sessions",
         "schedule": crontab(hour=1, minute=5),
     },
+    # 未诉先办: the day's cases placed in recurring problems (recurring/grouping.py), before
+    # officers open their workbench.
+    "group-recurring-problems": {
+        "task": "recurring.tasks.group_recurring_problems",
+        "schedule": crontab(hour=2, minute=10),
+    },
     # PIPL retention: residents' names and phones of cases closed longer than their street's
     # retention_months (default 36) are anonymised; the cases stay in the statistics.
     "anonymise-expired-cases": {

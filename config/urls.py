@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from accounts.login import LoginForm
+from common.help import guide
 from common.service_worker import service_worker
 from common.views import favicon, manifest
 from grids.urls import urlpatterns as grid_patterns
@@ -39,6 +40,7 @@ urlpatterns = [
     path("places/", include((grid_patterns + place_patterns, "grids"))),
     path("cases/", include("cases.urls")),
     path("meetings/", include("meetings.urls")),
+    path("recurring/", include("recurring.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
     path("access-log/", include("audit.urls")),
@@ -48,6 +50,9 @@ urlpatterns = [
     path("api/", include((api_patterns, "api"))),
     # The residents' pages: short links for QR codes and posters.
     path("r/", include("residents.urls")),
+    # The user guide, built from docs/ (common/help.py says why the app serves it).
+    path("help/", guide, name="help_index"),
+    path("help/<path:path>", guide, name="help"),
     path("admin/", admin.site.urls),
     path("manifest.webmanifest", manifest, name="manifest"),
     path("favicon.ico", favicon, name="favicon"),

@@ -38,6 +38,22 @@ class Street(models.Model):
         db_default=36,  # rows written by COPY (bench/seed.py) get it too
         validators=[MinValueValidator(1), MaxValueValidator(240)],
     )
+    # Cases at one place within this many days of each other make a recurring problem
+    # (recurring/rules.py).
+    recurring_window_days = models.PositiveSmallIntegerField(
+        _("days within which cases at one place count as one recurring problem"),
+        default=90,
+        db_default=90,  # rows written by COPY (bench/seed.py) get it too
+        validators=[MinValueValidator(7), MaxValueValidator(365)],
+    )
+    # Open311 is read by anyone: a request's description (its phone and ID numbers masked)
+    # and the explanation given on closing are shown only where the street chooses so.
+    open311_public_descriptions = models.BooleanField(
+        _("show descriptions in public Open311 reads"),
+        default=False,
+        db_default=False,  # rows written by COPY (bench/seed.py) get it too
+        help_text=_("Phone and ID numbers in them are masked; names of residents never shown."),
+    )
 
     class Meta:
         verbose_name = _("street")

@@ -30,8 +30,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
         return key.partner.service_user, key
 
+    # No WWW-Authenticate challenge: GeoReport v2 answers a missing or bad key with 403.
     def authenticate_header(self, request):
-        return "X-Api-Key"
+        return None
 
 
 def _is_form(request) -> bool:
@@ -40,5 +41,7 @@ def _is_form(request) -> bool:
 
 
 class HasApiKey(BasePermission):
+    message = _("An API key is needed to file a request (X-Api-Key or api_key).")
+
     def has_permission(self, request, view):
         return isinstance(request.auth, ApiKey)

@@ -122,6 +122,9 @@ class ExternalRef(models.Model):
     external_id = models.CharField(_("order number"), max_length=64)
     # An Open311 client's media_url: kept as a link, never fetched by the server.
     media_url = models.URLField(max_length=500, blank=True)
+    # Where an Open311 client said the problem is (WGS84), as it was sent.
+    lat = models.FloatField(null=True, blank=True)
+    long = models.FloatField(null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     sign_deadline = models.DateTimeField(_("sign by (签收时限)"), null=True, blank=True)
     finish_deadline = models.DateTimeField(_("finish by (办结时限)"), null=True, blank=True)

@@ -1,42 +1,45 @@
 """Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) at /open311/v2/.
 
-Residents' apps file and follow requests with a partner key. Filing runs the checks of the
-residents' own form (place, category, text, photos, phone, the per-phone daily limit) and
-saves through `cases.intake.save_new_case`. Answers never carry the resident's name or
-phone. Photos: multipart `media` files (cleaned like the form's); a `media_url` is kept as a
-link and returned as it is, never fetched by the server.
+Anyone may read (discovery, services, requests): see `open311_reads` for what a read shows
+to whom. Residents' apps file requests with a partner key: see `open311_filing` for the
+location, the anonymous request and the street's inbox. Answers follow the specification:
+JSON (`application/json; charset=utf-8`) or, with `.xml`, XML; errors as a list of
+{code, description}; a missing or bad key 403, an unknown service 404. What each operation
+can answer is written in the OpenAPI schema (`interop/schema.py`).
 """
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+import math
+import re
+from datetime import datetime
+
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from cases.intake import save_new_case
-from cases.models import Case, Category, Channel, State, Urgency
+from cases.models import Category, Urgency
 from cases.photos import clean_photo
-from common.phones import normalise_phone, phone_digits, validate_phone
-from common.ratelimit import allow
 from common.text import has_refused_characters
-from grids.models import Building, Community, Grid, Unit, building_label, grid_label, unit_label
-from residents import public
 
-from . import places
-from .api import LoggedApiView, PublicApiView
-from .models import ExternalRef, Source
+from . import open311_filing as filing
+from . import open311_reads as reads
+from . import schema as docs
+from .api import PartnerApiView, Utf8JSONRenderer
 from .xml import Open311XmlRenderer
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
-CLOSED = (State.RESOLVED, State.VERIFIED, State.DECLINED)
-MAX_RESULTS = 1000
 MAX_PHOTOS = 3
+PARAMETER_LENGTHS = {"jurisdiction_id": 100, "start_date": 40, "end_date": 40}
+MAX_DESCRIPTION = 4000  # the specification's limit
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{0,64}")  # printable ASCII, no spaces
+CODE_LIST = re.compile(r"[A-Za-z0-9]{1,12}(,[A-Za-z0-9]{1,12})*")
+SERVICE_LIST = re.compile(r"[0-9]{1,9}(,[0-9]{1,9})*")
+STATUS_LIST = re.compile(r"(open|closed)(,(open|closed))*")
+# RFC 3339, as the specification's w3 note writes it: the offset is required.
+W3_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 class Open311Error(APIException):
@@ -49,8 +52,8 @@ def _refuse(description, code=400):
     raise error
 
 
-class Open311View:
-    renderer_classes = [JSONRenderer, Open311XmlRenderer]
+class Open311View(PartnerApiView):
+    renderer_classes = [Utf8JSONRenderer, Open311XmlRenderer]
 
     def handle_exception(self, exc):
         """Errors as the specification writes them: a list of {code, description}."""
@@ -66,24 +69,47 @@ class Open311View:
         return response
 
 
-class Discovery(Open311View, PublicApiView):
+def _params(request, *names) -> dict:
+    """The named query parameters, each given at most once; an empty one counts as absent,
+    as the specification's "optional arguments" say."""
+    found = {}
+    for name in names:
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            _refuse(
+                _("%(name)s: give it once; several values go comma-separated.") % {"name": name}
+            )
+        value = values[0] if values else ""
+        too_long = len(value) > PARAMETER_LENGTHS.get(name, 13 * reads.MAX_RESULTS)
+        if too_long or has_refused_characters(value):
+            _refuse(_("%(name)s: not a value this parameter takes.") % {"name": name})
+        if value:
+            found[name] = value
+    return found
+
+
+def _partner(request):
+    key = getattr(request._request, "api_key", None)
+    return key.partner if key is not None else None
+
+
+class Discovery(Open311View):
     xml_names = ("discovery", "endpoint")
 
-    @extend_schema(
-        summary="Open311 discovery", operation_id="open311_discovery", responses={200: dict}
-    )
+    @extend_schema(**docs.DISCOVERY)
     def get(self, request, format=None):
+        _params(request, "jurisdiction_id")
         base = request.build_absolute_uri("/open311/v2/")
         return Response(
             {
-                "changeset": "2026-11-27T00:00:00Z",
+                "changeset": "2026-12-06T00:00:00Z",
                 "contact": _("Your street office"),
                 "key_service": _("Street staff issue keys on the integration page."),
                 "endpoints": [
                     {
                         "specification": SPEC,
                         "url": base,
-                        "changeset": "2026-11-27T00:00:00Z",
+                        "changeset": "2026-12-06T00:00:00Z",
                         "type": "production",
                         "formats": ["application/json", "text/xml"],
                     }
@@ -104,40 +130,24 @@ def _service(category) -> dict:
     }
 
 
-class ServiceSerializer(serializers.Serializer):
-    service_code = serializers.CharField()
-    service_name = serializers.CharField()
-    description = serializers.CharField()
-    metadata = serializers.BooleanField()
-    type = serializers.CharField()
-    keywords = serializers.CharField()
-    group = serializers.CharField()
-
-
-class Services(Open311View, PublicApiView):
+class Services(Open311View):
     xml_names = ("services", "service")
 
-    @extend_schema(
-        summary="Service list",
-        operation_id="open311_services",
-        responses={200: ServiceSerializer(many=True)},
-    )
+    @extend_schema(**docs.SERVICES)
     def get(self, request, format=None):
+        _params(request, "jurisdiction_id")
         return Response([_service(c) for c in Category.objects.filter(is_active=True)])
 
 
-class ServiceDefinition(Open311View, PublicApiView):
+class ServiceDefinition(Open311View):
     xml_names = ("service_definition", "attribute")
 
-    @extend_schema(
-        summary="Service definition (its attributes)",
-        operation_id="open311_service_definition",
-        responses={200: dict},
-    )
+    @extend_schema(**docs.SERVICE_DEFINITION)
     def get(self, request, service_code, format=None):
-        category = _category(service_code)
+        _params(request, "jurisdiction_id")
+        category = filing.category_of(service_code)
         if category is None:
-            _refuse(_("Unknown service_code."), 404)
+            _refuse(_("service_code: no such service; GET services lists them."), 404)
         return Response(
             {
                 "service_code": str(category.pk),
@@ -157,318 +167,74 @@ class ServiceDefinition(Open311View, PublicApiView):
         )
 
 
-def _category(code):
-    code = str(code or "").strip()
-    if not code.isdigit() or len(code) > 9:
-        return None
-    return Category.objects.filter(pk=int(code), is_active=True).first()
-
-
-class RequestSerializer(serializers.Serializer):
-    """One service request as Open311 shows it: no resident's name or phone."""
-
-    service_request_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["open", "closed"])
-    status_notes = serializers.CharField()
-    service_name = serializers.CharField()
-    service_code = serializers.CharField()
-    description = serializers.CharField()
-    agency_responsible = serializers.CharField()
-    service_notice = serializers.CharField()
-    requested_datetime = serializers.DateTimeField()
-    updated_datetime = serializers.DateTimeField()
-    expected_datetime = serializers.DateTimeField(allow_null=True)
-    address = serializers.CharField()
-    address_id = serializers.CharField()
-    zipcode = serializers.CharField()
-    lat = serializers.FloatField(allow_null=True)
-    long = serializers.FloatField(allow_null=True)
-    media_url = serializers.CharField()
+class FiniteFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
 
 
 class NewRequestSerializer(serializers.Serializer):
     service_code = serializers.CharField(max_length=9)
-    description = serializers.CharField(max_length=2000)
+    description = serializers.CharField(max_length=MAX_DESCRIPTION)
     address_id = serializers.CharField(max_length=12, required=False)
     address_string = serializers.CharField(max_length=200, required=False)
-    first_name = serializers.CharField(max_length=25, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=25, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=20)
+    lat = FiniteFloatField(required=False, min_value=-90, max_value=90)
+    long = FiniteFloatField(required=False, min_value=-180, max_value=180)
+    first_name = serializers.CharField(max_length=25, required=False)
+    last_name = serializers.CharField(max_length=25, required=False)
+    phone = serializers.CharField(max_length=20, required=False)
     media_url = serializers.URLField(max_length=500, required=False)
-    lat = serializers.FloatField(required=False)
-    long = serializers.FloatField(required=False)
+    # Taken and not kept: we never store a resident's e-mail or device.
     email = serializers.CharField(max_length=200, required=False)
     device_id = serializers.CharField(max_length=100, required=False)
     account_id = serializers.CharField(max_length=100, required=False)
-
-
-def status_notes(created_at, stage_rows) -> str:
-    """The explanation in residents' words: the resolution's, or the stage reached."""
-    stages = public.stages_of(created_at, stage_rows)
-    last = stages[-1]
-    explanation = next((s.get("explanation") for s in reversed(stages) if s.get("explanation")), "")
-    return str(explanation or last["label"])
-
-
-def as_open311(case: dict, names: dict, stage_rows) -> dict:
-    """One request as Open311 shows it, from the values of `_shown` and the names of its
-    category and places."""
-    updated = max(case["updated_at"], case["created_at"])
-    community = names["communities"][case["community_id"]]
-    if case["unit_id"]:
-        place, code = names["units"][case["unit_id"]]
-    elif case["building_id"]:
-        place, code = names["buildings"][case["building_id"]]
-    else:
-        place, code = grid_label(community, names["grids"][case["grid_id"]]), ""
-    closed = case["state"] in CLOSED
-    return {
-        "service_request_id": case["tracking_code"],
-        "status": "closed" if closed else "open",
-        "status_notes": status_notes(case["created_at"], stage_rows),
-        "service_name": names["categories"][case["category_id"]],
-        "service_code": str(case["category_id"]),
-        "description": case["description"],
-        "agency_responsible": community,
-        "service_notice": "",
-        "requested_datetime": case["created_at"].isoformat(),
-        "updated_datetime": updated.isoformat(),
-        "expected_datetime": case["response_deadline"].isoformat()
-        if case["response_deadline"] and not closed
-        else None,
-        "address": f"{community} {place}",
-        "address_id": code,
-        "zipcode": "",
-        "lat": None,
-        "long": None,
-        "media_url": case["external__media_url"] or "",
-    }
-
-
-def _visible_cases(request):
-    return request.scope.narrow(
-        Case.objects.select_related("category", "community", "unit", "building", "grid")
-    ).select_related("external")
-
-
-# What `as_open311` reads of a case: its own columns; names come by id (`_names`).
-SHOWN = (
-    "pk",
-    "tracking_code",
-    "state",
-    "description",
-    "created_at",
-    "updated_at",
-    "response_deadline",
-    "category_id",
-    "community_id",
-    "grid_id",
-    "building_id",
-    "unit_id",
-    "external__media_url",
-)
-
-
-def _shown(cases, limit) -> list:
-    """The first `limit` cases as Open311 shows them: their columns joined to the partner's
-    reference only, then their names by id and their history, in a few small queries.
-    (Loaded with every place joined in, PostgreSQL took 21 ms to plan the query, and 1,000
-    rows made 8,000 model instances.)"""
-    cases = list(cases.values(*SHOWN)[:limit])
-    rows = public.stage_rows([case["pk"] for case in cases])
-    names = _names(cases)
-    return [as_open311(case, names, rows[case["pk"]]) for case in cases]
-
-
-def _names(cases) -> dict:
-    """The names of these cases' categories and places, and their places' public codes."""
-
-    def ids(key, where=lambda case: True):
-        return {case[key] for case in cases if where(case)} - {None}
-
-    units = {
-        pk: (unit_label(building_label(estate, building), name), code)
-        for pk, name, code, estate, building in Unit.objects.filter(
-            pk__in=ids("unit_id")
-        ).values_list("pk", "name", "public_code", "building__estate", "building__name")
-    }
-    buildings = {
-        pk: (building_label(estate, name), code)
-        for pk, estate, name, code in Building.objects.filter(
-            pk__in=ids("building_id", lambda case: not case["unit_id"])
-        ).values_list("pk", "estate", "name", "public_code")
-    }
-    grids = dict(
-        Grid.objects.filter(
-            pk__in=ids("grid_id", lambda case: not case["building_id"])
-        ).values_list("pk", "name")
-    )
-    return {
-        "categories": dict(
-            Category.objects.filter(pk__in=ids("category_id")).values_list("pk", "name")
-        ),
-        "communities": dict(
-            Community.objects.filter(pk__in=ids("community_id")).values_list("pk", "name")
-        ),
-        "grids": grids,
-        "buildings": buildings,
-        "units": units,
-    }
-
-
-class Requests(Open311View, LoggedApiView):
-    xml_names = ("service_requests", "request")
-
-    @extend_schema(
-        summary="Service requests filed with this key",
-        operation_id="open311_requests_list",
-        parameters=[
-            OpenApiParameter("service_request_id", str, description="comma list"),
-            OpenApiParameter("service_code", str),
-            OpenApiParameter("status", str, enum=["open", "closed"]),
-            OpenApiParameter("start_date", str, description="ISO 8601"),
-            OpenApiParameter("end_date", str, description="ISO 8601"),
-        ],
-        responses={200: RequestSerializer(many=True)},
-    )
-    def get(self, request, format=None):
-        cases = _visible_cases(request)
-        params = request.query_params
-        ids = [i.strip().upper() for i in params.get("service_request_id", "").split(",")]
-        ids = [i for i in ids if i]
-        if len(ids) > MAX_RESULTS or any(len(i) > 12 for i in ids):
-            _refuse(_("service_request_id: at most 1000 ids of 12 characters."))
-        if ids:
-            cases = cases.filter(tracking_code__in=ids)
-        if params.get("service_code"):
-            codes = [c for c in params["service_code"].split(",") if c.strip()]
-            if not all(c.strip().isdigit() and len(c.strip()) < 10 for c in codes):
-                _refuse(_("service_code: unknown code."))
-            cases = cases.filter(category_id__in=[int(c) for c in codes])
-        state = params.get("status")
-        if state:
-            wanted = set(state.split(","))
-            if not wanted <= {"open", "closed"}:
-                _refuse(_("status: open or closed."))
-            if wanted == {"open"}:
-                cases = cases.exclude(state__in=CLOSED)
-            elif wanted == {"closed"}:
-                cases = cases.filter(state__in=CLOSED)
-        for name, lookup in (("start_date", "gte"), ("end_date", "lte")):
-            if params.get(name):
-                moment = _datetime(params[name])
-                if moment is None:
-                    _refuse(_("%(name)s: an ISO 8601 date and time.") % {"name": name})
-                cases = cases.filter(**{f"created_at__{lookup}": moment})
-        return Response(_shown(cases.order_by("-created_at", "-id"), MAX_RESULTS))
-
-    @extend_schema(
-        summary="File a service request",
-        operation_id="open311_requests_create",
-        request=NewRequestSerializer,
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
-        responses={201: dict},
-    )
-    def post(self, request, format=None):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if len(key) > 64 or has_refused_characters(key):
-            _refuse(_("Idempotency-Key: at most 64 printable characters."))
-        partner = request.auth.partner
-        if key:
-            earlier = _visible_cases(request).filter(external__external_id=key).first()
-            if earlier is not None:
-                return Response(_filed(earlier), status=status.HTTP_200_OK)
-        data = NewRequestSerializer(data=_fields(request.data))
-        if not data.is_valid():
-            _refuse(_describe(data.errors))
-        values = data.validated_data
-        case = _new_case(request, values)
-        photos = _photos(request)
-        if not allow(
-            f"submit:phone:{phone_digits(case.resident_phone)}",
-            settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY,
-            86400,
-        ):
-            _refuse(_("This phone has sent several requests today."), 429)
-        try:
-            with transaction.atomic():
-                save_new_case(case, photos, user=partner.service_user)
-                ExternalRef.objects.create(
-                    case=case,
-                    partner=partner,
-                    source=Source.OPEN311,
-                    external_id=key or case.tracking_code,
-                    media_url=values.get("media_url", ""),
-                )
-        except IntegrityError:  # the same key sent twice at once: the first one's case
-            earlier = _visible_cases(request).filter(external__external_id=key).first()
-            if not key or earlier is None:
-                raise
-            return Response(_filed(earlier), status=status.HTTP_200_OK)
-        return Response(_filed(case), status=status.HTTP_201_CREATED)
+    # One endpoint serves many streets; the key says which street a request is for.
+    jurisdiction_id = serializers.CharField(max_length=100, required=False)
 
 
 def _fields(data) -> dict:
-    """Plain values of the form or JSON body; attribute[urgency] is read apart."""
+    """The known fields of the form or JSON body; empty values count as absent (the
+    specification's optional arguments); others are ignored, as Open311 servers do."""
+    known = NewRequestSerializer().fields
     if hasattr(data, "getlist"):
-        return {k: data.get(k) for k in data if k != "media"}
-    if not isinstance(data, dict):
+        plain = {}
+        for name in data:
+            if name not in known:  # unknown fields, attribute[...] and media are read apart
+                continue
+            values = data.getlist(name)
+            if len(values) > 1:
+                _refuse(_("%(name)s: give it once.") % {"name": name})
+            plain[name] = values[0]
+    elif isinstance(data, dict):
+        plain = {k: v for k, v in data.items() if k in known}
+    else:
         _refuse(_("The body must be a form or a JSON object."))
-    return data
+    for name, value in plain.items():
+        if has_refused_characters(value):
+            _refuse(_("%(field)s: control characters are not accepted.") % {"field": name})
+    return {k: v for k, v in plain.items() if v not in ("", None)}
 
 
 def _describe(errors) -> str:
     return "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in errors.items())
 
 
-def _new_case(request, values) -> Case:
-    category = _category(values["service_code"])
-    if category is None:
-        _refuse(_("service_code: unknown code."))
-    place = None
-    if values.get("address_id"):
-        place = places.by_code(request.scope, values["address_id"])
-    elif values.get("address_string"):
-        place = places.by_words(request.scope, values["address_string"])
+def _urgency(data) -> str:
+    """attribute[urgency] of a form, or {"attribute": {"urgency": ...}} in JSON."""
+    if hasattr(data, "getlist"):
+        value = data.get("attribute[urgency]") or None
     else:
-        _refuse(_("Give address_id (a building's or unit's code) or address_string."))
-    if place is None:
-        _refuse(_("address: the place is not one of this street's buildings or units."))
-    name = " ".join(
-        part.strip() for part in (values.get("last_name"), values.get("first_name")) if part
-    ).strip()
-    phone = normalise_phone(values["phone"])
-    texts = {"description": values["description"], "name": name}
-    for field, text in texts.items():
-        if has_refused_characters(text):
-            _refuse(_("%(field)s: control characters are not accepted.") % {"field": field})
-    if not values["description"].strip():
-        _refuse(_("description: this field is required."))
-    if not name:
-        _refuse(_("first_name or last_name: the resident's name is required."))
-    try:
-        validate_phone(phone)
-    except Exception:  # ValidationError: the message names the field
-        _refuse(_("phone: not a valid phone number."))
-    urgency = _attribute(request.data, "urgency") or Urgency.ROUTINE
-    if urgency not in Urgency.values:
+        attributes = data.get("attribute", {})
+        if not isinstance(attributes, dict):
+            _refuse(_("attribute: an object of the service's attributes."))
+        value = attributes.get("urgency", Urgency.ROUTINE)
+    if value is None:
+        return Urgency.ROUTINE
+    if value not in Urgency.values:
         _refuse(_("attribute[urgency]: routine or urgent."))
-    return Case(
-        **places.case_place(place),
-        category=category,
-        description=values["description"],
-        resident_name=name[:50],
-        resident_phone=phone,
-        channel=Channel.ONLINE,
-        urgency=urgency,
-    )
-
-
-def _attribute(data, code):
-    value = data.get(f"attribute[{code}]")
-    if value is None and isinstance(data.get("attribute"), dict):
-        value = data["attribute"].get(code)
-    return value if isinstance(value, str) else None
+    return value
 
 
 def _photos(request):
@@ -485,31 +251,105 @@ def _photos(request):
     return cleaned
 
 
-def _filed(case) -> list:
-    return [{"service_request_id": case.tracking_code, "service_notice": "", "account_id": None}]
-
-
-def _datetime(value):
+def _moment(name, value):
+    if not W3_DATETIME.fullmatch(value):
+        _refuse(
+            _("%(name)s: a date and time with its offset, e.g. 2026-11-27T08:00:00+08:00.")
+            % {"name": name}
+        )
     try:
-        moment = parse_datetime(value.strip())
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
-        return None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+        _refuse(_("%(name)s: not a date and time that exists.") % {"name": name})
 
 
-class RequestDetail(Open311View, LoggedApiView):
+class Requests(Open311View):
     xml_names = ("service_requests", "request")
 
-    @extend_schema(
-        summary="One service request",
-        operation_id="open311_request",
-        responses={200: RequestSerializer(many=True)},
-    )
+    @extend_schema(**docs.REQUESTS_LIST)
+    def get(self, request, format=None):
+        params = _params(
+            request,
+            "service_request_id",
+            "service_code",
+            "status",
+            "start_date",
+            "end_date",
+            "jurisdiction_id",
+        )
+        partner = _partner(request)
+        for name, shape in (
+            ("service_request_id", CODE_LIST),
+            ("service_code", SERVICE_LIST),
+            ("status", STATUS_LIST),
+        ):
+            if name in params and not shape.fullmatch(params[name]):
+                _refuse(_("%(name)s: not a value this parameter takes.") % {"name": name})
+        cases = reads.requests_seen_by(partner)
+        waiting = reads.waiting(partner)
+        if "service_request_id" in params:
+            # It overrides every other filter, as the specification says.
+            ids = {i.upper() for i in params["service_request_id"].split(",")}
+            if len(ids) > reads.MAX_RESULTS:
+                _refuse(_("service_request_id: at most 1000 codes."))
+            cases = cases.filter(tracking_code__in=ids)
+            waiting = [w for w in waiting if w["service_request_id"] in ids]
+        else:
+            if "service_code" in params:
+                codes = {int(c) for c in params["service_code"].split(",")}
+                cases = cases.filter(category_id__in=codes)
+                waiting = [w for w in waiting if int(w["service_code"]) in codes]
+            wanted = set(params.get("status", "open,closed").split(","))
+            if wanted == {"open"}:
+                cases = cases.exclude(state__in=reads.CLOSED)
+            elif wanted == {"closed"}:
+                cases = cases.filter(state__in=reads.CLOSED)
+                waiting = []
+            start = _moment("start_date", params["start_date"]) if "start_date" in params else None
+            end = _moment("end_date", params["end_date"]) if "end_date" in params else None
+            try:
+                since, until = reads.window(start, end)
+            except ValueError:
+                _refuse(_("end_date: it comes before start_date."))
+            cases = reads.in_window(cases, since, until)
+            waiting = reads.waiting_in_window(waiting, since, until)
+        listed = cases.order_by("-created_at", "-id")
+        return Response(waiting + reads.shown(listed, reads.MAX_RESULTS - len(waiting), partner))
+
+    @extend_schema(**docs.REQUESTS_CREATE)
+    def post(self, request, format=None):
+        key = request.headers.get("Idempotency-Key", "")
+        if not IDEMPOTENCY_KEY.fullmatch(key):
+            _refuse(_("Idempotency-Key: at most 64 printable characters."))
+        partner = request.auth.partner
+        found = filing.earlier(partner, key)
+        if found is not None:
+            return Response(_filed(found), status=status.HTTP_200_OK)
+        data = NewRequestSerializer(data=_fields(request.data))
+        if not data.is_valid():
+            _refuse(_describe(data.errors))
+        urgency = _urgency(request.data)
+        photos = _photos(request)
+        try:
+            filed = filing.file(request.scope, partner, data.validated_data, urgency, photos, key)
+        except filing.Refused as refused:
+            _refuse(str(refused), refused.status)
+        answer = status.HTTP_201_CREATED if filed.created else status.HTTP_200_OK
+        return Response(_filed(filed), status=answer)
+
+
+def _filed(filed) -> list:
+    return [{"service_request_id": filed.code, "service_notice": filed.notice, "account_id": None}]
+
+
+class RequestDetail(Open311View):
+    xml_names = ("service_requests", "request")
+
+    @extend_schema(**docs.REQUEST_DETAIL)
     def get(self, request, service_request_id, format=None):
-        code = service_request_id.strip().upper()
-        shown = _shown(_visible_cases(request).filter(Q(tracking_code=code)), 1)
-        if not shown:
-            _refuse(_("No such request filed with this key."), 404)
+        _params(request, "jurisdiction_id")
+        code = service_request_id.upper()
+        shown = reads.one(code, _partner(request)) if CODE_LIST.fullmatch(code) else []
+        if not shown or "," in code:
+            _refuse(_("No request has this code."), 404)
         return Response(shown)

@@ -13,7 +13,7 @@ from accounts.capabilities import Capability
 from cases.models import Case
 from cases.workflow import MoveRefused
 
-from . import hotline, keys, status_out
+from . import hotline, keys, open311_filing, status_out
 from .forms import ExtensionForm, KeyForm, PartnerForm, PlaceOrderForm
 from .models import ApiCall, ApiKey, InboxOrder, OutboxMessage, OutboxState, Partner
 from .tasks import deliver
@@ -107,25 +107,29 @@ def outbox_retry(request, message_id):
 
 @require_http_methods(["GET", "POST"])
 def inbox_place(request, order_id):
-    """Staff choose the grid (and category) of a hotline order the street could not place."""
+    """Staff choose the grid (and category) of a hotline order or an app's request that the
+    street could not place."""
     scope = _street_staff(request)
     order = scope.get(InboxOrder.objects.select_related("partner"), pk=order_id, case__isnull=True)
-    form = PlaceOrderForm(request.POST or None, scope=scope)
-    context = {"order": order, "form": form, "payload": order.payload}
+    from_app = order.payload.get("source") == "open311"
+    initial = {"category": order.payload.get("category_id")} if from_app else None
+    form = PlaceOrderForm(request.POST or None, scope=scope, initial=initial)
+    context = {"order": order, "form": form, "payload": order.payload, "from_app": from_app}
     if request.method != "POST":
         return render(request, "interop/inbox_place.html", context)
     if not form.is_valid():
         return render(request, "interop/inbox_place.html", context, status=400)
-    grid = form.cleaned_data["grid"]
-    parsed = hotline.order_from_payload(order.payload)
-    place = {"grid": grid, "building": None, "unit": None}
+    grid, category = form.cleaned_data["grid"], form.cleaned_data["category"]
     with transaction.atomic():
         locked = InboxOrder.objects.select_for_update().get(pk=order.pk)
         if locked.case_id is not None:
             raise Http404
-        case = hotline.take_order(
-            order.partner, parsed, place, form.cleaned_data["category"], request.user
-        )
+        if from_app:  # a residents' app's request: it keeps the code the app was given
+            case = open311_filing.place_waiting(locked, grid, category, request.user)
+        else:
+            parsed = hotline.order_from_payload(order.payload)
+            place = {"grid": grid, "building": None, "unit": None}
+            case = hotline.take_order(order.partner, parsed, place, category, request.user)
         locked.case = case
         locked.save(update_fields=["case"])
     return redirect("cases:detail", case.pk)

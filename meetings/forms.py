@@ -1,4 +1,6 @@
-"""What each meeting action needs, with its messages."""
+"""The meeting pages' forms: each parses what was typed into the action's typed inputs
+(`inputs()`, see meetings/inputs.py). The rules those inputs must keep are the workflow's
+(`meetings/checks.py`); a refusal comes back to the form field by field."""
 
 from datetime import datetime, time, timedelta
 
@@ -12,13 +14,27 @@ from common.ordering import order_choices_naturally
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
-from .models import Meeting, ParticipantKind, Venue
+from . import inputs
+from .models import Kind, Meeting, ParticipantKind, Venue
 
 
 class VersionedForm(forms.Form):
     """Carries the version of the meeting the form was opened on (see Meeting.version)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+
+
+class IdsField(forms.Field):
+    """Ticked rows (checkboxes named alike), as a set of ids."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("Tick rows of this page only.")}
+
+    def to_python(self, value):
+        try:
+            return frozenset(int(item) for item in value or ())
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class MeetingForm(forms.ModelForm):
@@ -49,19 +65,43 @@ class MeetingForm(forms.ModelForm):
         else:
             del self.fields["version"]
 
-    def clean_starts_at(self):
-        starts_at = self.cleaned_data["starts_at"]
-        if starts_at < timezone.now() - timedelta(hours=12):
-            raise forms.ValidationError(_("A meeting cannot be scheduled in the past."))
-        return starts_at
+    def _post_clean(self):
+        pass  # the workflow builds and saves the meeting; the form only parses
 
-    def clean(self):
-        data = super().clean()
-        community = data.get("community") or getattr(self.instance, "community", None)
-        host = data.get("host")
-        if host and community and not officers_of([community.pk]).filter(pk=host.pk).exists():
-            self.add_error("host", _("The host must be an officer of the meeting's community."))
-        return data
+    def inputs(self):
+        """Moving the meeting the form was opened on."""
+        data = self.cleaned_data
+        return inputs.Rescheduling(
+            starts_at=data["starts_at"],
+            venue_kind=data["venue_kind"],
+            address=data["address"],
+            host=data["host"],
+            version=data.get("version"),
+        )
+
+
+class NewMeetingForm(MeetingForm):
+    """Scheduling a meeting by hand: a monthly session, or an emergency one."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Kind.choices,
+        initial=Kind.MONTHLY,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    field_order = ["kind"]
+
+    def inputs(self):
+        data = self.cleaned_data
+        return inputs.NewMeeting(
+            community=data["community"],
+            kind=data["kind"] or Kind.MONTHLY,
+            starts_at=data["starts_at"],
+            venue_kind=data["venue_kind"],
+            address=data["address"],
+            host=data["host"],
+        )
 
 
 class EmergencyForm(forms.Form):
@@ -80,9 +120,19 @@ class EmergencyForm(forms.Form):
         )
         return timezone.make_aware(datetime.combine(day, self.cleaned_data["at"]))
 
+    def inputs(self):
+        return inputs.EmergencySession(
+            starts_at=self.starts_at(),
+            venue_kind=self.cleaned_data["venue_kind"],
+            address=self.cleaned_data["address"],
+        )
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Why"), max_length=500)
+
+    def inputs(self):
+        return inputs.Cancellation(reason=self.cleaned_data["reason"])
 
 
 class InviteForm(forms.Form):
@@ -106,16 +156,37 @@ class InviteForm(forms.Form):
         ).order_by("organisation")
         self.fields["outside_bodies"].label_from_instance = lambda c: c.organisation or c.name
 
-    def clean(self):
-        data = super().clean()
-        if not data.get("kinds") and not data.get("outside_bodies"):
-            raise forms.ValidationError(_("Tick at least one group of people to invite."))
-        return data
+    def inputs(self):
+        return inputs.Invitation(
+            kinds=tuple(self.cleaned_data["kinds"]),
+            outside_bodies=tuple(self.cleaned_data["outside_bodies"]),
+        )
 
 
 class GuestForm(forms.Form):
     name = forms.CharField(label=_("Guest's name"), max_length=50)
     organisation = forms.CharField(label=_("Organisation"), max_length=80, required=False)
+
+    def inputs(self):
+        return inputs.Guest(**self.cleaned_data)
+
+
+class AttendanceForm(forms.Form):
+    """The attendance table's ticks: who came, and who may be named on notices."""
+
+    attended = IdsField(required=False)
+    named = IdsField(required=False)
+
+    def inputs(self):
+        return inputs.Attendance(
+            attended=self.cleaned_data["attended"], named=self.cleaned_data["named"]
+        )
+
+
+class AgendaForm(forms.Form):
+    """The cases ticked from those waiting for deliberation."""
+
+    cases = IdsField(required=False)
 
 
 class MinutesForm(VersionedForm):
@@ -123,11 +194,19 @@ class MinutesForm(VersionedForm):
         label=_("Minutes"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
     )
 
+    def inputs(self):
+        return inputs.Minutes(
+            text=self.cleaned_data["minutes"], version=self.cleaned_data.get("version")
+        )
+
 
 class DiscussionForm(forms.Form):
     discussion = forms.CharField(
         label=_("Discussion (议)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def inputs(self):
+        return inputs.Deferral(discussion=self.cleaned_data["discussion"])
 
 
 class DecisionForm(DiscussionForm):
@@ -149,14 +228,19 @@ class DecisionForm(DiscussionForm):
         help_text=_("Printed on the public notice; no names or phone numbers."),
     )
 
-    def clean(self):
-        data = super().clean()
-        votes_for, votes_against = data.get("votes_for"), data.get("votes_against")
-        if votes_for is not None and votes_against is not None and votes_for <= votes_against:
-            raise forms.ValidationError(
-                _("The plan did not win more votes for than against: defer it (再协商) instead.")
-            )
-        return data
+    def inputs(self, task_forms=()):
+        """The decision with the tasks of its filled rows (see DecisionTaskForm)."""
+        data = self.cleaned_data
+        return inputs.ItemDecision(
+            discussion=data["discussion"],
+            plan=data["plan"],
+            votes_for=data["votes_for"],
+            votes_against=data["votes_against"],
+            votes_abstain=data["votes_abstain"],
+            responsible=data["responsible"],
+            public_wording=data["public_wording"],
+            tasks=tuple(form.inputs() for form in task_forms if form.cleaned_data),
+        )
 
 
 class DecisionTaskForm(TaskForm):

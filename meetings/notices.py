@@ -7,6 +7,10 @@ estate and building, not the grid), and the people doing a task by what they are
 company, the unit leader), never by an account name.
 """
 
+from collections import Counter
+
+from django.utils.translation import gettext as _
+
 from cases.models import Task
 from common.people import mask_name, mask_names_in
 from common.phones import redact_phones
@@ -16,6 +20,14 @@ from .models import ParticipantKind
 
 def _public(text, names):
     return mask_names_in(redact_phones(text), names)
+
+
+def who_took_part(attended) -> list[str]:
+    """Everyone who took part, counted by what they are, so that a reader cannot take the
+    whole attendance for one organisation: 「居民代表 4 人、春光小区物业 2 人、网格员 1 人」."""
+    counts = Counter(p.organisation or p.get_kind_display() for p in attended)
+    ordered = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    return [_("%(who)s (%(n)s)") % {"who": who, "n": n} for who, n in ordered]
 
 
 def notice_context(item) -> dict:
@@ -44,6 +56,6 @@ def notice_context(item) -> dict:
         "resident": mask_name(case.resident_name) if not case.anonymised_at else "",
         "tasks": tasks,
         "attendee_count": len(attended),
-        "organisations": sorted({p.organisation for p in attended if p.organisation}),
+        "took_part": who_took_part(attended),
         "named": named,
     }

@@ -2,6 +2,8 @@
 
 import calendar
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,12 +22,16 @@ from grids.models import Community
 
 from . import notices, selectors, workflow
 from .forms import (
+    AgendaForm,
+    AttendanceForm,
     DecisionForm,
     DiscussionForm,
+    EmergencyForm,
     GuestForm,
     InviteForm,
     MeetingForm,
     MinutesForm,
+    NewMeetingForm,
     ReasonForm,
     decision_task_forms,
 )
@@ -240,11 +246,34 @@ def meeting_detail(request, pk):
     return _meeting_page(request, _readable_meeting(request, pk))
 
 
-def _act(request, pk, action, bound_name, success, item_pk=None):
+@dataclass(frozen=True)
+class PageAction:
+    """One button or form of the meeting page.
+
+    `forms(request, meeting, item)` binds what was sent: {name on the page: form, or a list of
+    task rows}, the first entry being the action's own form (a name of "" is not drawn back on
+    the page). `inputs(forms)` turns them into the workflow's typed inputs, and
+    `run(request, meeting_pk, item_pk, inputs)` makes the change."""
+
+    run: Callable
+    success: str
+    forms: Callable | None = None
+    inputs: Callable | None = None
+
+
+def _one_form(name, form_class):
+    """The `forms` and `inputs` of an action with one form, drawn under `name` (its prefix)."""
+    return {
+        "forms": lambda r, meeting, item: {name: form_class(r.POST, prefix=name)},
+        "inputs": lambda forms: forms[name].inputs(),
+    }
+
+
+def _act(request, pk, name, action: PageAction, item_pk=None):
     """Run one action from the meeting page. An action the page does not offer this user now
-    is refused before anything is read from the form (409), with the reason shown."""
+    is refused before anything is read from the form (409), with the reason shown; then what
+    was typed is checked (400), then the workflow checks everything again under its lock."""
     meeting = _readable_meeting(request, pk)  # 404 first for everyone else
-    run, name = action
     item = None
     if item_pk is not None:
         item = meeting.items.filter(pk=item_pk).first()
@@ -253,69 +282,117 @@ def _act(request, pk, action, bound_name, success, item_pk=None):
     reason = workflow.refusal(request.scope, request.user, meeting, name, item)
     if reason:
         return _meeting_page(request, meeting, refusal=reason, status=409)
+    forms = action.forms(request, meeting, item) if action.forms else {}
+    if not all(form.is_valid() for form in _each(forms)):
+        return _refused(request, pk, forms, _top_message(forms), 400)
     try:
-        result = run()
+        result = action.run(request, pk, item_pk, action.inputs(forms) if action.inputs else None)
+    except workflow.StaleVersion as stale:
+        _show_current_version(next(iter(forms.values())), stale)
+        return _refused(request, pk, forms, str(stale), 400)
     except MoveRefused as refused:
-        bound = {}
-        if refused.form is not None:
-            bound[bound_name] = refused.form
-        if getattr(refused, "task_forms", None) is not None:
-            bound[f"{bound_name}-tasks"] = refused.task_forms
-        status = 400 if refused.form is not None else 409
-        meeting = _readable_meeting(request, pk)
-        return _meeting_page(request, meeting, bound=bound, refusal=str(refused), status=status)
-    messages.success(request, success)
+        if not refused.errors:
+            return _refused(request, pk, forms, str(refused), 409)
+        _add_errors(forms, refused.errors)
+        return _refused(request, pk, forms, _top_message(forms), 400)
+    messages.success(request, str(action.success))
     target = (
         result.pk if getattr(result, "_meta", None) and result._meta.model_name == "meeting" else pk
     )
     return redirect("meetings:detail", target)
 
 
+def _each(forms):
+    for value in forms.values():
+        yield from value if isinstance(value, list) else [value]
+
+
+def _add_errors(forms, errors):
+    """A refusal's messages beside their fields: `task<n>-<field>` on the n-th task row, the
+    rest on the action's own form."""
+    if not forms:
+        return
+    own = next(iter(forms.values()))
+    rows = next((value for value in forms.values() if isinstance(value, list)), [])
+    for key, message in errors.items():
+        target, field = own, key
+        number, _sep, rest = key.partition("-")
+        if number.startswith("task") and number[4:].isdigit() and int(number[4:]) < len(rows):
+            target, field = rows[int(number[4:])], rest
+        target.add_error(field if field in target.fields else None, message)
+
+
+def _top_message(forms) -> str:
+    """What the page says at the top. A form drawn on the page shows its errors beside its
+    fields; ticks in a table (attendance, agenda) have no place for them, so they are said."""
+    if "" in forms:
+        return _errors_said(forms[""].errors)
+    return _("Please correct the fields below.")
+
+
+def _show_current_version(form, stale):
+    """The user's text again, now carrying the current version: saving again overwrites on
+    purpose."""
+    data = form.data.copy()
+    data[form.add_prefix("version")] = str(stale.current_version)
+    form.data = data
+    form.full_clean()
+    form.add_error(None, str(stale))
+
+
+def _refused(request, pk, forms, refusal, status):
+    bound = {name: form for name, form in forms.items() if name}
+    meeting = _readable_meeting(request, pk)
+    return _meeting_page(request, meeting, bound=bound, refusal=refusal, status=status)
+
+
 ACTIONS = {
-    "open": (
-        lambda r, pk: workflow.open_meeting(r.scope, r.user, pk),
-        "",
+    "open": PageAction(
+        lambda r, pk, _i, _inputs: workflow.open_meeting(r.scope, r.user, pk),
         _("The meeting is open: its cases are now under deliberation (议)."),
     ),
-    "approve": (
-        lambda r, pk: workflow.approve_minutes(r.scope, r.user, pk),
-        "",
+    "approve": PageAction(
+        lambda r, pk, _i, _inputs: workflow.approve_minutes(r.scope, r.user, pk),
         _("The minutes are approved."),
     ),
-    "close": (
-        lambda r, pk: workflow.close_meeting(r.scope, r.user, pk),
-        "",
+    "close": PageAction(
+        lambda r, pk, _i, _inputs: workflow.close_meeting(r.scope, r.user, pk),
         _("The meeting is closed."),
     ),
-    "cancel": (
-        lambda r, pk: workflow.cancel_meeting(r.scope, r.user, pk, r.POST),
-        "cancel",
+    "cancel": PageAction(
+        lambda r, pk, _i, cancellation: workflow.cancel_meeting(r.scope, r.user, pk, cancellation),
         _("The meeting is cancelled."),
+        **_one_form("cancel", ReasonForm),
     ),
-    "minutes": (
-        lambda r, pk: workflow.save_minutes(r.scope, r.user, pk, r.POST),
-        "minutes",
+    "minutes": PageAction(
+        lambda r, pk, _i, minutes: workflow.save_minutes(r.scope, r.user, pk, minutes),
         _("The draft minutes are saved."),
+        **_one_form("minutes", MinutesForm),
     ),
-    "invite": (
-        lambda r, pk: workflow.invite(r.scope, r.user, pk, r.POST),
-        "invite",
+    "invite": PageAction(
+        lambda r, pk, _i, invitation: workflow.invite(r.scope, r.user, pk, invitation),
         _("The people are invited."),
+        forms=lambda r, meeting, _item: {
+            "invite": InviteForm(r.POST, meeting=meeting, prefix="invite")
+        },
+        inputs=lambda forms: forms["invite"].inputs(),
     ),
-    "guest": (
-        lambda r, pk: workflow.add_guest(r.scope, r.user, pk, r.POST),
-        "guest",
+    "guest": PageAction(
+        lambda r, pk, _i, guest: workflow.add_guest(r.scope, r.user, pk, guest),
         _("The guest is added."),
+        **_one_form("guest", GuestForm),
     ),
-    "attendance": (
-        lambda r, pk: workflow.record_attendance(r.scope, r.user, pk, r.POST),
-        "",
+    "attendance": PageAction(
+        lambda r, pk, _i, attendance: workflow.record_attendance(r.scope, r.user, pk, attendance),
         _("Attendance is recorded."),
+        forms=lambda r, _meeting, _item: {"": AttendanceForm(r.POST)},
+        inputs=lambda forms: forms[""].inputs(),
     ),
-    "agenda": (
-        lambda r, pk: workflow.add_to_agenda(r.scope, r.user, pk, r.POST.getlist("cases")),
-        "",
+    "agenda": PageAction(
+        lambda r, pk, _i, case_ids: workflow.add_to_agenda(r.scope, r.user, pk, case_ids),
         _("The cases are on the agenda."),
+        forms=lambda r, _meeting, _item: {"": AgendaForm(r.POST)},
+        inputs=lambda forms: sorted(forms[""].cleaned_data["cases"]),
     ),
 }
 
@@ -324,24 +401,39 @@ ACTIONS = {
 def meeting_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404
-    run, bound_name, success = ACTIONS[action]
-    return _act(request, pk, (lambda: run(request, pk), action), bound_name, str(success))
+    return _act(request, pk, action, ACTIONS[action])
+
+
+def _decision_forms(request, _meeting, item):
+    prefix = f"item{item.pk}"
+    return {
+        prefix: DecisionForm(request.POST, prefix=prefix),
+        f"{prefix}-tasks": decision_task_forms(item.case, request.POST, prefix=prefix),
+    }
+
+
+def _decision_inputs(forms):
+    decision, tasks = forms.values()
+    return decision.inputs(tasks)
 
 
 ITEM_ACTIONS = {
-    "decide": (
-        lambda r, pk, i: workflow.record_decision(r.scope, r.user, pk, i, r.POST),
-        "item{}",
+    "decide": PageAction(
+        lambda r, pk, i, decision: workflow.record_decision(r.scope, r.user, pk, i, decision),
         _("The decision is recorded; the case is decided (决)."),
+        forms=_decision_forms,
+        inputs=_decision_inputs,
     ),
-    "defer": (
-        lambda r, pk, i: workflow.defer_item(r.scope, r.user, pk, i, r.POST),
-        "defer{}",
+    "defer": PageAction(
+        lambda r, pk, i, deferral: workflow.defer_item(r.scope, r.user, pk, i, deferral),
         _("Deferred to the next session (再协商)."),
+        forms=lambda r, _meeting, item: {
+            f"defer{item.pk}": DiscussionForm(r.POST, prefix=f"defer{item.pk}")
+        },
+        inputs=lambda forms: next(iter(forms.values())).inputs(),
     ),
-    "remove": (
-        lambda r, pk, i: workflow.remove_from_agenda(r.scope, r.user, pk, i),
-        "",
+    "remove": PageAction(
+        lambda r, pk, i, _inputs: workflow.remove_from_agenda(r.scope, r.user, pk, i),
         _("The case is off the agenda."),
     ),
 }
@@ -351,35 +443,28 @@ ITEM_ACTIONS = {
 def item_action(request, pk, item_pk, action):
     if action not in ITEM_ACTIONS:
         raise Http404
-    run, bound_name, success = ITEM_ACTIONS[action]
-    return _act(
-        request,
-        pk,
-        (lambda: run(request, pk, item_pk), action),
-        bound_name.format(item_pk),
-        str(success),
-        item_pk=item_pk,
-    )
+    return _act(request, pk, action, ITEM_ACTIONS[action], item_pk=item_pk)
+
+
+def _schedule_page(request, form, meeting=None, status=200):
+    context = {"form": form, "meeting": meeting}
+    return render(request, "meetings/form.html", context, status=status)
 
 
 def meeting_new(request):
     _officers_only(request)
-    form = MeetingForm(request.POST or None, scope=request.scope)
-    if request.method == "POST":
-        try:
-            meeting = workflow.create_meeting(request.scope, request.user, request.POST)
-        except MoveRefused as refused:
-            if refused.form is not None:
-                form = refused.form
-            else:
-                messages.error(request, str(refused))
-        else:
-            messages.success(request, _("The meeting is scheduled."))
-            return redirect("meetings:detail", meeting.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "meetings/form.html", {"form": form, "kinds": Kind.choices}, status=status
-    )
+    form = NewMeetingForm(request.POST or None, scope=request.scope)
+    if request.method != "POST":
+        return _schedule_page(request, form)
+    if not form.is_valid():
+        return _schedule_page(request, form, status=400)
+    try:
+        meeting = workflow.create_meeting(request.scope, request.user, form.inputs())
+    except MoveRefused as refused:
+        _add_errors({"": form}, refused.errors or {"__all__": str(refused)})
+        return _schedule_page(request, form, status=400 if refused.errors else 409)
+    messages.success(request, _("The meeting is scheduled."))
+    return redirect("meetings:detail", meeting.pk)
 
 
 def meeting_edit(request, pk):
@@ -388,35 +473,41 @@ def meeting_edit(request, pk):
     if reason:  # a meeting that cannot be moved has no form to fill in
         return _meeting_page(request, meeting, refusal=reason, status=409)
     form = MeetingForm(request.POST or None, instance=meeting, scope=request.scope)
-    if request.method == "POST":
-        try:
-            workflow.change_meeting(request.scope, request.user, pk, request.POST)
-        except MoveRefused as refused:
-            if refused.form is not None:
-                form = refused.form
-            else:
-                messages.error(request, str(refused))
-                return redirect("meetings:detail", pk)
-        else:
-            messages.success(request, _("The meeting is moved; the change is recorded."))
+    if request.method != "POST":
+        return _schedule_page(request, form, meeting)
+    if not form.is_valid():
+        return _schedule_page(request, form, meeting, status=400)
+    try:
+        workflow.change_meeting(request.scope, request.user, pk, form.inputs())
+    except workflow.StaleVersion as stale:
+        _show_current_version(form, stale)
+        return _schedule_page(request, form, meeting, status=400)
+    except MoveRefused as refused:
+        if not refused.errors:
+            messages.error(request, str(refused))
             return redirect("meetings:detail", pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "meetings/form.html", {"form": form, "meeting": meeting}, status=status)
+        _add_errors({"": form}, refused.errors)
+        return _schedule_page(request, form, meeting, status=400)
+    messages.success(request, _("The meeting is moved; the change is recorded."))
+    return redirect("meetings:detail", pk)
 
 
 @require_POST
 def emergency(request, case_pk):
-
     case = request.scope.get(Case, pk=case_pk)
+    # Whether this user may call one at all comes first; then what was typed.
+    refused = workflow.emergency_refusal(request.scope, request.user, case)
+    form = EmergencyForm(request.POST, prefix="emergency")
     try:
+        if refused:
+            raise MoveRefused(refused)
+        if not form.is_valid():
+            raise MoveRefused(_errors_said(form.errors))
         meeting = workflow.call_emergency_session(
-            request.scope, request.user, case.pk, request.POST
+            request.scope, request.user, case.pk, form.inputs()
         )
-    except MoveRefused as refused:
-        detail = str(refused)
-        if refused.form is not None:
-            detail = "; ".join(str(e) for errors in refused.form.errors.values() for e in errors)
-        messages.error(request, detail)
+    except MoveRefused as refusal:
+        messages.error(request, _errors_said(refusal.errors) if refusal.errors else str(refusal))
         return redirect("cases:detail", case.pk)
     messages.success(
         request,
@@ -424,6 +515,15 @@ def emergency(request, case_pk):
         % {"n": getattr(meeting, "notified", 0)},
     )
     return redirect("meetings:detail", meeting.pk)
+
+
+def _errors_said(errors) -> str:
+    """Errors in one line ({field: [messages]} of a form, or {field: message} of a refusal),
+    for a page that has no place beside the fields."""
+    said = []
+    for messages_of_field in errors.values():
+        said += messages_of_field if isinstance(messages_of_field, list) else [messages_of_field]
+    return "; ".join(str(message) for message in said)
 
 
 @require_GET

@@ -10,7 +10,7 @@ item goes to the community's next session (再协商). Every change locks the me
 so two officers pressing the same button produce one change.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -26,31 +26,30 @@ from accounts.models import Role, RoleKind
 from accounts.scope import Scope
 from accounts.selectors import first_officer_by_community
 from cases import workflow as case_workflow
-from cases.inputs import Decision, NewTask, Note
+from cases.inputs import Decision, Note
 from cases.models import Case, State, Urgency
 from cases.workflow import MoveRefused
-from common import replicas
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
-from . import signals
-from .forms import (
-    DecisionForm,
-    DiscussionForm,
-    EmergencyForm,
-    GuestForm,
-    InviteForm,
-    MeetingForm,
-    MinutesForm,
-    ReasonForm,
-    decision_task_forms,
+from . import checks, history
+from .inputs import (
+    Attendance,
+    Cancellation,
+    Deferral,
+    EmergencySession,
+    Guest,
+    Invitation,
+    ItemDecision,
+    Minutes,
+    NewMeeting,
+    Rescheduling,
 )
 from .models import (
     AgendaItem,
     ItemStatus,
     Kind,
     Meeting,
-    MeetingChange,
     MeetingState,
     Participant,
     ParticipantKind,
@@ -198,10 +197,36 @@ def _check(scope: Scope, user, meeting: Meeting, action: str, item=None):
         raise MoveRefused(reason)
 
 
-def _bound(form):
-    if not form.is_valid():
-        raise MoveRefused(_("Please correct the fields below."), form=form)
-    return form.cleaned_data
+def _expect(inputs, kind):
+    # A programming error, not a user's: the pages always build the right inputs.
+    if not isinstance(inputs, kind):
+        raise TypeError(f"expected {kind.__name__}, not {type(inputs).__name__}")
+
+
+def _invalid(errors: dict):
+    if errors:
+        raise MoveRefused(_("Please correct the fields below."), errors=errors)
+
+
+class StaleVersion(MoveRefused):
+    """Someone saved the meeting after this user opened the form: nothing is saved, and the
+    page shows the user's text with the current version, so saving again is a deliberate
+    choice, never a silent overwrite."""
+
+    def __init__(self, current_version: int):
+        super().__init__(
+            _(
+                "Someone else saved this meeting after you opened the form; your changes are "
+                "not saved. Check the current version, then save again if yours should "
+                "replace it."
+            )
+        )
+        self.current_version = current_version
+
+
+def _unless_changed(meeting: Meeting, version):
+    if version != meeting.version:
+        raise StaleVersion(meeting.version)
 
 
 def _locked(scope: Scope, meeting_id) -> Meeting:
@@ -211,29 +236,9 @@ def _locked(scope: Scope, meeting_id) -> Meeting:
     return meeting
 
 
-def _bind_unless_changed(form_class, meeting, data, *, prefix=None, **kwargs):
-    """Bind a form opened on this meeting, unless someone saved the meeting since it was opened.
-
-    A stale form is refused with a conflict message, showing the user's text with the current
-    version so that saving again is a deliberate choice, never a silent overwrite."""
-    key = f"{prefix}-version" if prefix else "version"
-    if data.get(key) == str(meeting.version):
-        return form_class(data, prefix=prefix, **kwargs)
-    current = data.copy()
-    current[key] = str(meeting.version)
-    form = form_class(current, prefix=prefix, **kwargs)
-    form.is_valid()
-    conflict = _(
-        "Someone else saved this meeting after you opened the form; your changes are not "
-        "saved. Check the current version, then save again if yours should replace it."
-    )
-    form.add_error(None, conflict)
-    raise MoveRefused(conflict, form=form)
-
-
-def _log(meeting, what, user, note="", **details):
-    MeetingChange.objects.create(meeting=meeting, what=what, actor=user, note=note, details=details)
-    replicas.note_write()  # the user's next pages read from the primary (common/replicas.py)
+# Every change to a meeting below is written by history.record, which follows it with what it
+# causes (meetings/consequences.py: the invitations' notices).
+_record = history.record
 
 
 # Monthly sessions (每月17日固定协商) ---------------------------------------------------------
@@ -309,18 +314,24 @@ def next_session(meeting_or_community, after: datetime) -> Meeting:
 
 
 # Creating and moving meetings ----------------------------------------------------------
-def create_meeting(scope: Scope, user, data) -> Meeting:
+def create_meeting(scope: Scope, user, new: NewMeeting) -> Meeting:
     with transaction.atomic():
-        form = MeetingForm(data, scope=scope)
-        _bound(form)
-        meeting = form.save(commit=False)
+        _expect(new, NewMeeting)
+        meeting = Meeting(
+            street_id=new.community.street_id,
+            community=new.community,
+            kind=new.kind,
+            starts_at=new.starts_at,
+            venue_kind=new.venue_kind,
+            address=new.address,
+            host=new.host,
+            created_by=user,
+        )
         if not is_officer_for(scope, meeting):
             raise MoveRefused(_("Only the community's officers run its meetings."))
-        meeting.street_id = meeting.community.street_id
-        meeting.kind = Kind.EMERGENCY if data.get("kind") == Kind.EMERGENCY else Kind.MONTHLY
+        _invalid(checks.new_meeting(new))
         if meeting.kind == Kind.MONTHLY:
             meeting.month = timezone.localtime(meeting.starts_at).date().replace(day=1)
-        meeting.created_by = user
         try:
             with transaction.atomic():
                 meeting.save()
@@ -328,44 +339,51 @@ def create_meeting(scope: Scope, user, data) -> Meeting:
             raise MoveRefused(
                 _("This community already has its monthly session for that month.")
             ) from None
-        _log(meeting, "scheduled", user)
+        _record(meeting, "scheduled", user)
     return meeting
 
 
-def change_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
+def change_meeting(scope: Scope, user, meeting_id, moved: Rescheduling) -> Meeting:
     """Move a scheduled meeting (date, venue, host); the change is recorded with before/after."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "edit")
+        _expect(moved, Rescheduling)
+        _unless_changed(meeting, moved.version)
+        _invalid(checks.rescheduling(meeting, moved))
         before = {
             "starts_at": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
             "venue": meeting.get_venue_kind_display(),
             "address": meeting.address,
         }
-        form = _bind_unless_changed(MeetingForm, meeting, data, instance=meeting, scope=scope)
-        _bound(form)
+        meeting.starts_at = moved.starts_at
+        meeting.venue_kind = moved.venue_kind
+        meeting.address = moved.address
+        meeting.host = moved.host
         meeting.version += 1
-        meeting = form.save()
+        meeting.save()
         after = {
             "starts_at": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
             "venue": meeting.get_venue_kind_display(),
             "address": meeting.address,
         }
-        _log(meeting, "moved", user, before=before, after=after)
+        _record(meeting, "moved", user, details={"before": before, "after": after})
     return meeting
 
 
-def cancel_meeting(scope: Scope, user, meeting_id, data) -> Meeting:
+def cancel_meeting(scope: Scope, user, meeting_id, cancellation: Cancellation) -> Meeting:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "cancel")
-        reason = _bound(ReasonForm(data, prefix="cancel"))["reason"]
+        _expect(cancellation, Cancellation)
+        _invalid(checks.cancellation(cancellation))
+        reason = cancellation.reason
         meeting.state = MeetingState.CANCELLED
         meeting.cancel_reason = reason
         meeting.save()
         # Its cases stay 提 and are offered to the next session.
         meeting.items.filter(status=ItemStatus.PENDING).delete()
-        _log(meeting, "cancelled", user, reason)
+        _record(meeting, "cancelled", user, reason)
     return meeting
 
 
@@ -387,7 +405,7 @@ def emergency_refusal(scope: Scope, user, case) -> str | None:
     return None
 
 
-def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
+def call_emergency_session(scope: Scope, user, case_id, session: EmergencySession) -> Meeting:
     """One action: a session today or tomorrow, the case on its agenda, people invited."""
     with transaction.atomic():
         case = scope.narrow(Case.objects.select_for_update()).filter(pk=case_id).first()
@@ -396,29 +414,28 @@ def call_emergency_session(scope: Scope, user, case_id, data) -> Meeting:
         refused = emergency_refusal(scope, user, case)
         if refused:
             raise MoveRefused(refused)
-        form = EmergencyForm(data, prefix="emergency")
-        values = _bound(form)
-        starts_at = form.starts_at()
-        if starts_at < timezone.now() - timedelta(hours=1):
-            raise MoveRefused(_("That time has passed; choose a later time or tomorrow."))
+        _expect(session, EmergencySession)
+        _invalid(checks.emergency_session(session))
         meeting = Meeting.objects.create(
             street_id=case.street_id,
             community_id=case.community_id,
             kind=Kind.EMERGENCY,
-            starts_at=starts_at,
-            venue_kind=values["venue_kind"],
-            address=values["address"] or str(case.building or case.grid),
+            starts_at=session.starts_at,
+            venue_kind=session.venue_kind,
+            address=session.address or str(case.building or case.grid),
             host=user,
             created_by=user,
         )
-        _log(meeting, "scheduled", user, case.tracking_code)
+        _record(meeting, "scheduled", user, case.tracking_code)
         if case.state == State.ACCEPTED:
             case_workflow.perform(
                 scope, user, case.pk, "propose", Note(), meeting={"meeting": meeting.pk}
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
-        _invite(meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")])
-        meeting.notified = mark_notified(meeting, user)
+        invited = _invite(
+            meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")]
+        )
+        meeting.notified = mark_notified(meeting, user, invited)
     return meeting
 
 
@@ -480,62 +497,62 @@ def _invite(meeting: Meeting, kinds, outside_bodies=()) -> int:
     return meeting.participants.count() - before
 
 
-def invite(scope: Scope, user, meeting_id, data) -> int:
+def invite(scope: Scope, user, meeting_id, invitation: Invitation) -> int:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "invite")
-        values = _bound(InviteForm(data, meeting=meeting, prefix="invite"))
-        added = _invite(meeting, values["kinds"], values["outside_bodies"])
+        _expect(invitation, Invitation)
+        _invalid(checks.invitation(meeting, invitation))
+        added = _invite(meeting, invitation.kinds, invitation.outside_bodies)
         if added:
-            _log(meeting, "invited", user, people=added)
-        mark_notified(meeting, user)
+            mark_notified(meeting, user, added)
     return added
 
 
-def add_guest(scope: Scope, user, meeting_id, data) -> Participant:
+def add_guest(scope: Scope, user, meeting_id, guest: Guest) -> Participant:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "guest")
-        values = _bound(GuestForm(data, prefix="guest"))
-        return Participant.objects.create(meeting=meeting, kind=ParticipantKind.GUEST, **values)
+        _expect(guest, Guest)
+        _invalid(checks.guest(guest))
+        return Participant.objects.create(
+            meeting=meeting,
+            kind=ParticipantKind.GUEST,
+            name=guest.name,
+            organisation=guest.organisation,
+        )
 
 
-def record_attendance(scope: Scope, user, meeting_id, data) -> Meeting:
-    """Who came, and who agreed to be named on public notices (opt-in, per person)."""
+def record_attendance(scope: Scope, user, meeting_id, attendance: Attendance) -> Meeting:
+    """Who came, and who agreed to be named on public notices (opt-in, per person). Ids of
+    people not invited to this meeting are left out."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "attendance")
+        _expect(attendance, Attendance)
+        _invalid(checks.attendance(attendance))
         ids = set(meeting.participants.values_list("pk", flat=True))
-        attended = _ids(data.getlist("attended")) & ids
-        named = _ids(data.getlist("named")) & attended
+        attended = set(attendance.attended) & ids
+        named = set(attendance.named) & attended
         meeting.participants.update(attended=False, named_in_public=False)
         meeting.participants.filter(pk__in=attended).update(attended=True)
         meeting.participants.filter(pk__in=named).update(named_in_public=True)
-        _log(meeting, "attendance", user, attended=len(attended))
+        _record(meeting, "attendance", user, details={"attended": len(attended)})
     return meeting
 
 
-def _ids(values):
-    result = set()
-    for value in values:
-        try:
-            result.add(int(value))
-        except (TypeError, ValueError):
-            continue
-    return result
-
-
-def mark_notified(meeting: Meeting, actor) -> int:
-    """Invitations go out once per person, with the invitation (bell, email, SMS): only the
-    people not told yet are told, and marked told. Returns how many were told now."""
+def mark_notified(meeting: Meeting, actor, invited: int | None = None) -> int:
+    """Invitations go out once per person: the invitation of `invited` people (all those
+    waiting when not given) is recorded, its consequences tell the people not told yet (bell,
+    e-mail, SMS: meetings/consequences.py), and those told are marked. Returns how many were
+    told now; with nobody waiting, nothing is recorded."""
     waiting = list(
         meeting.participants.filter(notified_at__isnull=True).select_related("user", "contact")
     )
-    told = set()
-    for _receiver, ids in signals.participants_invited.send(
-        sender=Meeting, meeting=meeting, participants=waiting, actor=actor
-    ):
-        told |= set(ids or ())
+    if not waiting:
+        return 0
+    people = len(waiting) if invited is None else invited
+    told = _record(meeting, "invited", actor, details={"people": people}, participants=waiting)
     meeting.participants.filter(pk__in=told).update(notified_at=timezone.now())
     return len(told)
 
@@ -551,11 +568,15 @@ def offered_cases(meeting: Meeting):
     )
 
 
-def add_to_agenda(scope: Scope, user, meeting_id, case_ids) -> int:
+def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> int:
+    """Put the community's cases waiting for deliberation on the meeting's agenda, all or none;
+    returns how many. On a meeting being held, each one goes to 议 at once."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "agenda")
-        wanted = _ids(case_ids)
+        wanted = set(case_ids)
+        if not all(isinstance(pk, int) for pk in wanted):
+            raise TypeError("add_to_agenda takes case ids (int)")
         if not wanted:
             raise MoveRefused(_("Tick at least one case."))
         cases = list(offered_cases(meeting).filter(pk__in=wanted).select_for_update(of=("self",)))
@@ -568,7 +589,7 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids) -> int:
             AgendaItem.objects.create(meeting=meeting, case=case, position=position + offset)
             if meeting.state == MeetingState.HELD and case.state == State.PROPOSED:
                 _deliberate(scope, user, meeting, case)
-        _log(meeting, "agenda", user, cases=[c.tracking_code for c in cases])
+        _record(meeting, "agenda", user, details={"cases": [c.tracking_code for c in cases]})
     return len(cases)
 
 
@@ -597,7 +618,7 @@ def open_meeting(scope: Scope, user, meeting_id) -> Meeting:
         meeting.save()
         for item in meeting.items.select_related("case").filter(case__state=State.PROPOSED):
             _deliberate(scope, user, meeting, item.case)
-        _log(meeting, "opened", user)
+        _record(meeting, "opened", user)
     return meeting
 
 
@@ -615,19 +636,16 @@ def _locked_item(scope, user, meeting_id, item_id, action):
     return meeting, item
 
 
-def record_decision(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
-    """决: the plan, the vote, who is responsible, and the tasks; the case moves to decided."""
+def record_decision(scope: Scope, user, meeting_id, item_id, decision: ItemDecision) -> AgendaItem:
+    """决: the plan, the vote, who is responsible, and the tasks; the case moves to decided.
+
+    All or nothing: a task refused (its owner not of the case's places, a date passed) refuses
+    the decision, its message keyed `task<n>-<field>` for the decision's n-th task."""
     with transaction.atomic():
         meeting, item = _locked_item(scope, user, meeting_id, item_id, "decide")
-        prefix = f"item{item.pk}"
-        form = DecisionForm(data, prefix=prefix)
-        task_forms = decision_task_forms(item.case, data, prefix=prefix)
-        valid = form.is_valid() & all(f.is_valid() for f in task_forms)
-        if not valid:
-            error = MoveRefused(_("Please correct the fields below."), form=form)
-            error.task_forms = task_forms
-            raise error
-        values = form.cleaned_data
+        _expect(decision, ItemDecision)
+        attendees = meeting.participants.filter(attended=True).count()
+        _invalid(checks.item_decision(decision, attendees))
         for field in (
             "discussion",
             "plan",
@@ -637,28 +655,30 @@ def record_decision(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem
             "responsible",
             "public_wording",
         ):
-            setattr(item, field, values[field])
+            setattr(item, field, getattr(decision, field))
         item.status = ItemStatus.DECIDED
         item.decided_at = timezone.now()
         item.save()
         link = {"meeting": meeting.pk, "agenda_item": item.pk}
-        decision = Decision(plan=values["plan"], note=values["discussion"])
-        case_workflow.perform(scope, user, item.case_id, "decide", decision, meeting=link)
+        case_decision = Decision(plan=decision.plan, note=decision.discussion)
+        case_workflow.perform(scope, user, item.case_id, "decide", case_decision, meeting=link)
         # The decided tasks take the same path as any other: checked, with a history row.
-        for task_form in task_forms:
-            if task_form.cleaned_data:
-                case_workflow.add_task(
-                    scope, user, item.case_id, NewTask(**task_form.cleaned_data), meeting=link
-                )
+        for number, task in enumerate(decision.tasks):
+            try:
+                case_workflow.add_task(scope, user, item.case_id, task, meeting=link)
+            except MoveRefused as refused:
+                errors = {f"task{number}-{k}": v for k, v in refused.errors.items()}
+                raise MoveRefused(str(refused), errors=errors) from None
     return item
 
 
-def defer_item(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
+def defer_item(scope: Scope, user, meeting_id, item_id, deferral: Deferral) -> AgendaItem:
     """再协商: the discussion is kept and the case goes on the next session's agenda."""
     with transaction.atomic():
         meeting, item = _locked_item(scope, user, meeting_id, item_id, "defer")
-        values = _bound(DiscussionForm(data, prefix=f"defer{item.pk}"))
-        item.discussion = values["discussion"]
+        _expect(deferral, Deferral)
+        _invalid(checks.deferral(deferral))
+        item.discussion = deferral.discussion
         item.status = ItemStatus.DEFERRED
         item.save()
         following = next_session(meeting, max(meeting.starts_at, timezone.now()))
@@ -667,16 +687,18 @@ def defer_item(scope: Scope, user, meeting_id, item_id, data) -> AgendaItem:
             case_id=item.case_id,
             defaults={"position": following.items.count() + 1},
         )
-        _log(meeting, "deferred", user, item.case.tracking_code, to_meeting=following.pk)
+        _record(meeting, "deferred", user, item.case.tracking_code, {"to_meeting": following.pk})
     return item
 
 
-def save_minutes(scope: Scope, user, meeting_id, data) -> Meeting:
+def save_minutes(scope: Scope, user, meeting_id, minutes: Minutes) -> Meeting:
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
         _check(scope, user, meeting, "minutes")
-        form = _bind_unless_changed(MinutesForm, meeting, data, prefix="minutes")
-        meeting.minutes = _bound(form)["minutes"]
+        _expect(minutes, Minutes)
+        _unless_changed(meeting, minutes.version)
+        _invalid(checks.minutes(minutes))
+        meeting.minutes = minutes.text
         meeting.version += 1
         meeting.save(update_fields=["minutes", "version"])
     return meeting
@@ -694,7 +716,7 @@ def approve_minutes(scope: Scope, user, meeting_id) -> Meeting:
         meeting.state = MeetingState.APPROVED
         meeting.minutes_approved_at = timezone.now()
         meeting.save()
-        _log(meeting, "approved", user)
+        _record(meeting, "approved", user)
     return meeting
 
 
@@ -705,5 +727,5 @@ def close_meeting(scope: Scope, user, meeting_id) -> Meeting:
         meeting.state = MeetingState.CLOSED
         meeting.closed_at = timezone.now()
         meeting.save()
-        _log(meeting, "closed", user)
+        _record(meeting, "closed", user)
     return meeting

@@ -194,8 +194,9 @@ def follow_change(change) -> None:
         escalation_answered(change.subject, change.actor)
 
 
-# Receiver of the meetings workflow's signal (connected in NotificationsConfig.ready).
-
-
-def on_participants_invited(sender, meeting, participants, actor, **kwargs) -> set:
-    return meeting_invitation(meeting, participants, actor)
+# A consequence of each recorded change to a meeting (meetings/consequences.py).
+def follow_meeting_change(change) -> set:
+    """The people of an invitation not told yet hear of the meeting; returns who was told."""
+    if change.change == "invited":
+        return meeting_invitation(change.meeting, change.participants, change.actor)
+    return set()

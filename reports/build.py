@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from cases.models import Case, CaseEvent, Channel
 from common.params import id_param
 from grids.models import Community, Grid, Street
+from recurring import selectors as recurring
+from recurring.models import Problem
 
 from . import charts, figures, monthly, periods
 from .models import FrozenReport
@@ -132,8 +134,20 @@ def build(scope, params) -> dict:
             _("Resolution rate by place"),
             _("resolution rate"),
         ),
+        # 未诉先办: hot spots, 每月一题 candidates and whether deliberated problems came back.
+        "recurring": _recurring(scope, level, period, trend_months),
         "place": place,
         "place_params": {"community": level.community.pk} if level.community else {},
+    }
+
+
+def _recurring(scope, level, period, months):
+    condition = scope.q(Problem)
+    place = level.place if condition is None else level.place & condition
+    return {
+        "hot_spots": recurring.hot_spots(place, months),
+        "topics": recurring.monthly_topic_candidates(place, periods.month_period(months[-1])),
+        "came_back": recurring.came_back(place, periods.month_period(months[0]).start),
     }
 
 

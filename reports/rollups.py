@@ -333,9 +333,9 @@ def _write(model, columns, rows):
 
 def follow_change(change) -> None:
     """A consequence of each recorded change (cases/consequences.py): the case's figures
-    follow its history in the same transaction. Logging (点单) itself changes none: the case's
-    insert was counted."""
-    if change.change != "log":
+    follow its history in the same transaction. Logging (点单) itself changes none (the case's
+    insert was counted), nor does anonymising (a name and a phone are no figure)."""
+    if change.change not in ("log", "anonymised"):
         refresh(change.case.pk)
 
 

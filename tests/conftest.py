@@ -41,7 +41,9 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 # Time limits: a test past its limit fails with its stack, and the suite goes on. A unit test
 # gets the default of [tool.pytest.ini_options] (timeout); these kinds get more.
-TIME_LIMITS = {"browser": 120, "live": 300}
+# Taking the guide's pictures (`make docs`, tests/browser/shots.py) redraws each pictured screen
+# on a phone and on a desktop: the stories get longer then.
+TIME_LIMITS = {"browser": 300 if os.environ.get("DOCS_SCREENSHOTS") else 120, "live": 300}
 
 
 def pytest_addoption(parser):

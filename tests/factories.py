@@ -125,3 +125,15 @@ def upload(name="tap.jpg", content=None, content_type="image/jpeg"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, photo_bytes() if content is None else content, content_type)
+
+
+def attendees(meeting, n=15):
+    """Residents' representatives who came to `meeting`: only those present vote."""
+    from meetings.models import Participant, ParticipantKind
+
+    return Participant.objects.bulk_create(
+        Participant(
+            meeting=meeting, kind=ParticipantKind.RESIDENT_REP, name=f"代表{i}", attended=True
+        )
+        for i in range(1, n + 1)
+    )

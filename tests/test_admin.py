@@ -83,9 +83,7 @@ def test_street_staff_read_the_shared_categories_but_change_none(admin_client):
             {"name": "改名了", "position": 0},
         ),
         admin_client.post(reverse("admin:cases_category_add"), {"name": "新类别", "position": 0}),
-        admin_client.post(
-            reverse("admin:cases_category_delete", args=[legal.pk]), {"post": "yes"}
-        ),
+        admin_client.post(reverse("admin:cases_category_delete", args=[legal.pk]), {"post": "yes"}),
         admin_client.post(
             reverse("admin:cases_category_changelist"),
             {"action": "delete_selected", "_selected_action": [legal.pk], "post": "yes"},

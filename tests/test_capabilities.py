@@ -55,7 +55,10 @@ def test_an_export_holds_exactly_the_rows_of_the_places_where_the_user_may_expor
 
 
 def test_anonymising_is_refused_at_the_grid_where_the_clerk_is_only_its_worker(
-    places, mixed, login, world  # noqa: F811
+    places,
+    mixed,
+    login,
+    world,  # noqa: F811
 ):
     client = login(mixed.staff_there_worker_fn1)
     funan = Case.objects.get(pk=world["cases:detail"][0])
@@ -76,7 +79,11 @@ def test_anonymising_is_refused_at_the_grid_where_the_clerk_is_only_its_worker(
 
 
 def test_the_access_log_shows_only_the_streets_where_the_user_reads_it(
-    places, personas, mixed, login, world  # noqa: F811
+    places,
+    personas,
+    mixed,
+    login,
+    world,  # noqa: F811
 ):
     funan = Case.objects.get(pk=world["cases:detail"][0])
     youyi = CaseFactory(grid=places.yy1)
@@ -91,7 +98,9 @@ def test_the_access_log_shows_only_the_streets_where_the_user_reads_it(
 
 
 def test_partners_keys_and_the_inbox_are_managed_only_in_the_clerks_street(
-    mixed, login, world  # noqa: F811
+    mixed,
+    login,
+    world,  # noqa: F811
 ):
     client = login(mixed.staff_there_worker_fn1)
     page = client.get(reverse("interop:integration")).content.decode()
@@ -104,7 +113,10 @@ def test_partners_keys_and_the_inbox_are_managed_only_in_the_clerks_street(
 
 
 def test_imports_are_refused_for_the_street_of_the_clerks_grid(
-    places, mixed, login, world  # noqa: F811
+    places,
+    mixed,
+    login,
+    world,  # noqa: F811
 ):
     client = login(mixed.staff_there_worker_fn1)
     assert client.get(reverse("grids:import"), {"street": places.street.pk}).status_code == 404
@@ -138,7 +150,9 @@ def test_bulk_moves_reach_only_the_community_where_the_user_is_an_officer(
 
 
 def test_a_meeting_of_the_grid_workers_community_is_read_but_never_run(
-    mixed, login, world  # noqa: F811
+    mixed,
+    login,
+    world,  # noqa: F811
 ):
     client = login(mixed.officer_cg_worker_fn1)
     meeting_id = world["meetings:detail"][0]
@@ -154,7 +168,10 @@ def test_a_meeting_of_the_grid_workers_community_is_read_but_never_run(
 
 
 def test_the_admin_manages_only_the_streets_where_the_clerk_is_staff(
-    places, mixed, login, world  # noqa: F811
+    places,
+    mixed,
+    login,
+    world,  # noqa: F811
 ):
     clerk = mixed.staff_there_worker_fn1
     clerk.is_staff = True
@@ -169,7 +186,9 @@ def test_the_admin_manages_only_the_streets_where_the_clerk_is_staff(
 
 
 def test_a_unit_leader_who_is_also_a_grid_worker_gains_nothing_from_the_unit(
-    places, login, world  # noqa: F811
+    places,
+    login,
+    world,  # noqa: F811
 ):
     # 富南第1网格's unit leader (a contact, no login) is the same person as this grid worker.
     contact = places.leaders[places.fn1]

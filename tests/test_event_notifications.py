@@ -20,10 +20,11 @@ from cases.inputs import EscalationAnswer, NewTask, Ownership
 from cases.models import Case, State
 from grids.models import Contact, ContactKind
 from meetings import workflow as meeting_workflow
-from meetings.models import AgendaItem, Meeting
+from meetings.inputs import Invitation
+from meetings.models import AgendaItem, Meeting, MeetingChange
 from notifications import dispatch
 from notifications.models import ChannelChoice, Delivery, Notification
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, attendees
 
 pytestmark = pytest.mark.django_db
 
@@ -191,6 +192,7 @@ def test_tasks_decided_in_a_meeting_tell_their_owners(places, reachable, login):
     client.post(reverse("meetings:action", args=[meeting.pk, "agenda"]), {"cases": [case.pk]})
     assert client.post(reverse("meetings:action", args=[meeting.pk, "open"])).status_code == 302
     item = AgendaItem.objects.get()
+    attendees(meeting)  # only those present vote
     p = f"item{item.pk}"
     due = (timezone.localdate() + timedelta(days=10)).isoformat()
     data = {
@@ -323,3 +325,21 @@ def test_a_meeting_invitation_is_written_with_the_meeting(places, reachable):
     assert meeting_workflow.mark_notified(meeting, officer) == 2
     assert meeting_workflow.mark_notified(meeting, officer) == 0
     assert Notification.objects.filter(rule="meeting_invitation").count() == 2
+
+
+def test_an_invitation_is_recorded_and_a_rolled_back_one_tells_no_one(places, reachable):
+    officer = reachable.officer_chunguang
+    meeting = Meeting.objects.create(
+        street=places.street, community=places.chunguang, starts_at=soon(3), host=officer
+    )
+    scope, workers = Scope.for_user(officer), Invitation(kinds=("grid_worker",))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        meeting_workflow.invite(scope, officer, meeting.pk, workers)
+        raise RuntimeError("the request failed")
+    assert not Notification.objects.exists() and not Delivery.objects.exists()
+    assert meeting_workflow.invite(scope, officer, meeting.pk, workers) == 2
+    assert MeetingChange.objects.get(meeting=meeting, what="invited").details == {"people": 2}
+    assert set(told("meeting_invitation")) == {
+        user(reachable.worker_cg1),
+        user(reachable.worker_cg2),
+    }

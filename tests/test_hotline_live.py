@@ -27,7 +27,9 @@ ORDERS = [f"GD20261206{n:05d}" for n in range(1, 6)]
 
 
 def test_each_orders_messages_arrive_in_order_once_through_down_slow_and_broken(
-    places, personas, services  # noqa: F811
+    places,
+    personas,
+    services,  # noqa: F811
 ):
     server, celery = services
     celery.env.update(

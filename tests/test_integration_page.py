@@ -28,7 +28,7 @@ def test_street_staff_add_an_app_issue_a_key_once_and_revoke_it(personas, places
     app = Client(HTTP_X_API_KEY=raw)
     assert app.get("/open311/v2/requests.json").status_code == 200
     staff.post(f"/integration/keys/{key.pk}/revoke/")
-    assert app.get("/open311/v2/requests.json").status_code == 401
+    assert app.get("/open311/v2/requests.json").status_code == 403  # a revoked key is refused
     page = staff.get("/integration/").content.decode()
     assert "已吊销" in page and "GET /open311/v2/requests.json" in page
 

@@ -2,10 +2,12 @@
 
 `common/` is the ground floor: helpers that belong to no domain, importing no app of the
 project. A case's history rows are written by `cases/history.py` alone, which hands each
-change to the consequences `cases/consequences.py` lists by name (DESIGN.md §13).
+change to the consequences `cases/consequences.py` lists by name (DESIGN.md §13); a meeting's
+by `meetings/history.py`, with `meetings/consequences.py`.
 """
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from django.apps import apps
 from django.utils.module_loading import import_string
 
 from cases.consequences import CONSEQUENCES
+from meetings.consequences import CONSEQUENCES as MEETING_CONSEQUENCES
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = {config.name.split(".")[0] for config in apps.get_app_configs()} - {"django"}
@@ -44,24 +47,51 @@ def test_the_ground_floor_imports_no_app_of_the_project():
     assert reaching_up == []
 
 
+# Writing a history row: creating one, or changing one (anonymisation masks their text).
+WRITES = ("create", "bulk_create", "get_or_create", "update_or_create", "update", "bulk_update")
+
+
+def _writes(source: str, model: str) -> bool:
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in WRITES
+        and re.search(rf"\b{model}\b", ast.unparse(node.func.value))
+        for node in ast.walk(ast.parse(source))
+    )
+
+
+def _writers_of(model: str) -> set:
+    return {
+        str(path.relative_to(ROOT))
+        for path in app_sources()
+        if _writes(path.read_text(encoding="utf-8"), model)
+    }
+
+
 def test_a_cases_history_rows_are_written_in_one_module():
-    writers = set()
-    for path in app_sources():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("create", "bulk_create", "get_or_create")
-                and "CaseEvent" in ast.unparse(node.func.value)
-            ):
-                writers.add(str(path.relative_to(ROOT)))
-    assert writers == {"cases/history.py"}
+    assert _writers_of("CaseEvent") == {"cases/history.py"}
 
 
-@pytest.mark.parametrize("name", list(CONSEQUENCES))
-def test_each_declared_consequence_is_a_function_of_an_app_above_cases(name):
-    path = CONSEQUENCES[name]
-    assert path.split(".")[0] in APPS and not path.startswith("cases.")
+def test_a_meetings_history_rows_are_written_in_one_module():
+    assert _writers_of("MeetingChange") == {"meetings/history.py"}
+
+
+def test_the_history_check_would_catch_a_second_writer():
+    assert _writes("CaseEvent.objects.create(case=case)", "CaseEvent")
+    assert _writes("CaseEvent.objects.filter(case=case).update(note='')", "CaseEvent")
+    assert _writes("models.MeetingChange.objects.bulk_create(rows)", "MeetingChange")
+    assert not _writes("CaseEvent.objects.filter(case=case).count()", "CaseEvent")
+    assert not _writes("CaseEventDigest.objects.create()", "CaseEvent")
+
+
+@pytest.mark.parametrize(
+    ("below", "path"),
+    [("cases", path) for path in CONSEQUENCES.values()]
+    + [("meetings", path) for path in MEETING_CONSEQUENCES.values()],
+)
+def test_each_declared_consequence_is_a_function_of_an_app_above_the_one_that_lists_it(below, path):
+    assert path.split(".")[0] in APPS and not path.startswith(f"{below}.")
     assert callable(import_string(path))
 
 
@@ -103,3 +133,13 @@ def test_no_circle_of_imports_between_the_files_of_an_app(app):
         if module not in done:
             visit(module, [module])
     assert circles == []
+
+
+@pytest.mark.parametrize(
+    "service", ["cases/workflow.py", "meetings/workflow.py", "meetings/checks.py"]
+)
+def test_the_workflows_take_typed_inputs_and_import_no_forms(service):
+    """The pages parse what was typed; the workflows see only the typed inputs."""
+    path = ROOT / service
+    forms = {i for i in _imports_within(path) if i.endswith(".forms") or ".forms." in i}
+    assert forms == set()

@@ -19,7 +19,6 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
-from django.http import QueryDict
 from django.utils import timezone
 
 from accounts.scope import Scope
@@ -27,6 +26,7 @@ from cases import workflow as case_workflow
 from cases.inputs import EscalationAnswer, NewTask
 from cases.models import State, Task
 from meetings import workflow
+from meetings.inputs import Attendance, Deferral, Invitation, ItemDecision, Minutes
 from meetings.models import Meeting, Participant
 from notifications import dispatch
 from tests.factories import CaseFactory, UserFactory, _category
@@ -35,7 +35,8 @@ pytestmark = pytest.mark.django_db
 
 PAGES_PER_ROLE = 400
 VARIANTS_PER_SHAPE = 2  # the same page with the same query parameters, different values
-NOT_CRAWLED = ("/static/", "/media/", "/logout/", "/admin/logout/")
+# The guide under /help/ is a site built from docs/ (tests/test_help_link.py checks its links).
+NOT_CRAWLED = ("/static/", "/media/", "/logout/", "/admin/logout/", "/help/")
 
 
 class Links(HTMLParser):
@@ -109,16 +110,6 @@ def crawl(client, seeds=()):
 
 
 # A small street, lived in -------------------------------------------------------------------
-def data(**values) -> QueryDict:
-    query = QueryDict(mutable=True)
-    for key, value in values.items():
-        if isinstance(value, list):
-            query.setlist(key, [str(v) for v in value])
-        else:
-            query[key] = str(value)
-    return query
-
-
 def small_street(places, personas):
     now = timezone.now()
     later = now + timedelta(days=3)
@@ -178,40 +169,35 @@ def small_street(places, personas):
         for grid, text in ((places.cg1, "广场连体桌椅破损"), (places.cg2, "电动车充电桩"))
     ]
     workflow.add_to_agenda(scope, officer, session.pk, agenda)
-    workflow.invite(scope, officer, session.pk, data(**{"invite-kinds": ["grid_worker"]}))
+    workflow.invite(scope, officer, session.pk, Invitation(kinds=("grid_worker",)))
     workflow.open_meeting(scope, officer, session.pk)
     decided, deferred = session.items.order_by("position")
-    p = f"item{decided.pk}"
     workflow.record_decision(
         scope,
         officer,
         session.pk,
         decided.pk,
-        data(
-            **{
-                f"{p}-discussion": "居民代表、物业共同讨论",
-                f"{p}-plan": "翻修连体桌椅",
-                f"{p}-votes_for": 9,
-                f"{p}-votes_against": 1,
-                f"{p}-votes_abstain": 0,
-                f"{p}-responsible": "社区、物业",
-                f"{p}-public_wording": "决定翻修广场连体桌椅。",
-                f"{p}-task0-title": "采购桌椅",
-                f"{p}-task0-owner_user": worker.pk,
-                f"{p}-task0-due_date": (timezone.localdate() + timedelta(days=5)).isoformat(),
-            }
+        ItemDecision(
+            discussion="居民代表、物业共同讨论",
+            plan="翻修连体桌椅",
+            votes_for=9,
+            votes_against=1,
+            responsible="社区、物业",
+            public_wording="决定翻修广场连体桌椅。",
+            tasks=(
+                NewTask(
+                    title="采购桌椅",
+                    owner_user=worker,
+                    due_date=timezone.localdate() + timedelta(days=5),
+                ),
+            ),
         ),
     )
-    workflow.defer_item(
-        scope, officer, session.pk, deferred.pk, data(**{f"defer{deferred.pk}-discussion": "再议"})
-    )
-    workflow.record_attendance(scope, officer, session.pk, data(attended=[], named=[]))
+    workflow.defer_item(scope, officer, session.pk, deferred.pk, Deferral(discussion="再议"))
+    workflow.record_attendance(scope, officer, session.pk, Attendance())
     session.refresh_from_db()
     workflow.save_minutes(
-        scope,
-        officer,
-        session.pk,
-        data(**{"minutes-minutes": "会议纪要：桌椅翻修。", "minutes-version": session.version}),
+        scope, officer, session.pk, Minutes(text="会议纪要：桌椅翻修。", version=session.version)
     )
     workflow.approve_minutes(scope, officer, session.pk)
     in_progress = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=officer)

@@ -14,7 +14,7 @@ from grids.models import Contact, ContactKind
 from meetings import workflow
 from meetings.models import AgendaItem, Kind, Meeting, MeetingChange, MeetingState, Participant
 from meetings.tasks import create_monthly_sessions
-from tests.factories import CaseFactory, _category
+from tests.factories import CaseFactory, _category, attendees
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +114,7 @@ def test_the_benches_case_is_offered_decided_in_the_session_and_noticed(
     assert benches.tracking_code in page and "待协商的诉求" in page
     client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
     client.post(url("action", session.pk, "open"))
+    attendees(session)  # only those present vote
     benches.refresh_from_db()
     assert benches.state == State.DELIBERATING
     item = AgendaItem.objects.get(meeting=session, case=benches)
@@ -155,7 +156,43 @@ def test_the_benches_case_is_offered_decided_in_the_session_and_noticed(
     notice = client.get(url("notice", session.pk, item.pk)).content.decode()
     assert "议事协商结果公示" in notice and "物业每日两次巡查" in notice
     assert "13812345678" not in notice and "0472-5123456" not in notice
-    assert came.name in notice and "王不愿署名" not in notice and "共 2 人参加" in notice
+    assert came.name in notice and "王不愿署名" not in notice
+    # Who took part, by what they are: nobody reads the attendance as one organisation's.
+    assert "共 17 人参加：居民代表 17 人。" in notice
+
+
+def test_votes_cannot_outnumber_those_present(personas, login, benches, session):
+    client = login(personas.officer_funan)
+    client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
+    client.post(url("action", session.pk, "open"))
+    item = AgendaItem.objects.get()
+    decide = url("item_action", session.pk, item.pk, "decide")
+    response = client.post(decide, decision(item))
+    assert response.status_code == 400
+    assert "请先登记到会人员再表决" in response.content.decode()
+    attendees(session, 10)
+    Participant.objects.create(
+        meeting=session,
+        kind="property_manager",
+        name="李经理",
+        organisation="春光小区物业",
+        attended=True,
+    )
+    # 11 present: 15 for, 1 against, 1 abstaining cannot be.
+    response = client.post(
+        decide, decision(item, votes_for="15", votes_against="1", votes_abstain="1")
+    )
+    assert response.status_code == 400
+    assert "到会 11 人：赞成、反对、弃权票数加起来不能超过 11 票。" in response.content.decode()
+    benches.refresh_from_db()
+    assert benches.state == State.DELIBERATING and AgendaItem.objects.get().status == "pending"
+    response = client.post(
+        decide, decision(item, votes_for="9", votes_against="1", votes_abstain="1")
+    )
+    assert response.status_code == 302
+    notice = client.get(url("notice", session.pk, item.pk)).content.decode()
+    assert "共 11 人参加：居民代表 10 人、春光小区物业 1 人。" in notice
+    assert "赞成 9 票" in notice
 
 
 def test_the_notice_masks_the_resident_and_reads_in_residents_words(
@@ -218,6 +255,7 @@ def test_a_bad_decision_is_refused_and_changes_nothing(
     client = login(personas.officer_funan)
     client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
     client.post(url("action", session.pk, "open"))
+    attendees(session)  # only those present vote
     item = AgendaItem.objects.get()
     if "task0-owner_user" in change:
         change["task0-owner_user"] = str(personas.officer_funan.pk)
@@ -258,6 +296,7 @@ def test_only_the_host_approves_and_only_when_every_item_is_settled(
     host = login(personas.officer_funan)
     host.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
     host.post(url("action", session.pk, "open"))
+    attendees(session)  # only those present vote
     host.post(
         url("action", session.pk, "minutes"),
         {"minutes-minutes": "会议纪要草稿", "minutes-version": "0"},

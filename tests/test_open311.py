@@ -13,7 +13,7 @@ from django.test import Client
 
 from cases.models import Case, CaseEvent, Category, Channel, State
 from interop import keys
-from interop.models import ApiCall, ApiKey
+from interop.models import ApiCall, ApiKey, InboxOrder
 from tests.factories import photo_bytes, upload
 from tests.interop_helpers import app_partner
 
@@ -165,31 +165,42 @@ def test_address_string_is_placed_on_the_street_building(app, places):
 
 
 @pytest.mark.parametrize(
-    "changes, says",
+    "changes, says, status",
     [
-        ({"service_code": "999"}, "service_code"),
-        ({"service_code": "abc"}, "service_code"),
-        ({"phone": "12"}, "phone"),
-        ({"description": ""}, "description"),
-        ({"description": "x" * 2001}, "description"),
-        ({"description": "坏\x00字符"}, "description"),
-        ({"first_name": "", "last_name": ""}, "name"),
-        ({"address_id": "nosuchcode"}, "address"),
-        ({"media_url": "not a url"}, "media_url"),
+        ({"service_code": "999"}, "service_code", 404),
+        ({"service_code": "abc"}, "service_code", 404),
+        ({"description": ""}, "description", 400),
+        ({"description": "   "}, "description", 400),
+        ({"description": "x" * 4001}, "description", 400),
+        ({"description": "坏\x00字符"}, "description", 400),
+        ({"first_name": "坏\u202e名"}, "first_name", 400),
+        ({"address_id": "nosuchcode"}, "address_id", 404),
+        ({"media_url": "not a url"}, "media_url", 400),
+        ({"lat": "nan", "long": "1"}, "lat", 400),
+        ({"lat": "91", "long": "1"}, "lat", 400),
     ],
 )
-def test_bad_requests_are_refused_with_what_is_wrong(app, places, changes, says):
+def test_bad_requests_are_refused_with_what_is_wrong(app, places, changes, says, status):
     response = app.post("/open311/v2/requests.json", new_request(places, **changes))
-    assert response.status_code == 400
+    assert response.status_code == status
     (error,) = response.json()
-    assert error["code"] == 400 and says in error["description"]
-    assert Case.objects.count() == 0
+    assert error["code"] == status and says in error["description"]
+    assert Case.objects.count() == 0 and InboxOrder.objects.count() == 0
+
+
+def test_a_request_without_a_location_is_refused(app, places):
+    data = new_request(places)
+    del data["address_id"]
+    response = app.post("/open311/v2/requests.json", {**data, "lat": "40.8"})  # lat alone
+    assert response.status_code == 400
+    assert "lat" in response.json()[0]["description"]
+    assert Case.objects.count() == 0 and InboxOrder.objects.count() == 0
 
 
 def test_a_place_of_another_street_is_not_found(app, places):
     other = places.buildings[places.yy1]
     response = app.post("/open311/v2/requests", new_request(places, address_id=other.public_code))
-    assert response.status_code == 400 and Case.objects.count() == 0
+    assert response.status_code == 404 and Case.objects.count() == 0
 
 
 def test_photos_come_as_multipart_and_media_url_is_kept_not_fetched(app, places):
@@ -207,13 +218,15 @@ def test_photos_come_as_multipart_and_media_url_is_kept_not_fetched(app, places)
     assert Case.objects.count() == 1
 
 
-def test_without_a_key_or_with_a_revoked_one_requests_are_refused(app, places, client):
-    assert client.post("/open311/v2/requests", new_request(places)).status_code == 401
-    assert client.get("/open311/v2/requests.json").status_code == 401
+def test_filing_needs_a_key_and_a_bad_key_is_403_as_the_specification_says(app, places, client):
+    refused = client.post("/open311/v2/requests", new_request(places))
+    assert refused.status_code == 403 and "X-Api-Key" in refused.json()[0]["description"]
     wrong = Client(HTTP_X_API_KEY="yj_00000000_nope")
-    assert wrong.get("/open311/v2/requests.json").status_code == 401
+    assert wrong.post("/open311/v2/requests", new_request(places)).status_code == 403
+    assert wrong.get("/open311/v2/requests.json").status_code == 403  # sent, so checked
     keys.revoke(ApiKey.objects.get())
-    assert app.get("/open311/v2/requests.json").status_code == 401
+    assert app.post("/open311/v2/requests", new_request(places)).status_code == 403
+    assert app.get("/open311/v2/services.json").status_code == 403
     assert Case.objects.count() == 0
 
 
@@ -226,16 +239,24 @@ def test_the_key_as_api_key_parameter_works_like_the_header(app, places):
     assert plain.get(f"/open311/v2/requests.json?api_key={app.raw_key}").status_code == 200
 
 
-def test_a_key_sees_only_what_it_filed_in_its_street(app, places, personas):
+def test_a_key_sees_everyones_public_fields_and_more_of_its_own(app, places, personas):
     from tests.factories import CaseFactory
 
-    staff_case = CaseFactory(grid=places.cg1)
+    staff_case = CaseFactory(grid=places.cg1, description="楼下有异味，电话13900001111")
     other, other_raw = app_partner(places, personas.street_staff, name="另一个应用")
     theirs = Client(HTTP_X_API_KEY=other_raw)
-    code = theirs.post("/open311/v2/requests", new_request(places)).json()[0]["service_request_id"]
-    assert app.get(f"/open311/v2/requests/{code}.json").status_code == 404
-    assert app.get(f"/open311/v2/requests/{staff_case.tracking_code}.json").status_code == 404
-    assert app.get("/open311/v2/requests.json").json() == []
+    data = new_request(places, description="灯坏了，身份证110101199003071234", lat="40.81234")
+    code = theirs.post("/open311/v2/requests", {**data, "long": "111.65678"}).json()[0][
+        "service_request_id"
+    ]
+    (seen_by_app,) = app.get(f"/open311/v2/requests/{code}.json").json()
+    (seen_by_owner,) = theirs.get(f"/open311/v2/requests/{code}.json").json()
+    assert seen_by_app["description"] == ""  # the street keeps descriptions to itself
+    assert (seen_by_app["lat"], seen_by_app["long"]) == (40.812, 111.657)  # about 100 m
+    assert seen_by_owner["description"] == "灯坏了，身份证110*************34"
+    assert (seen_by_owner["lat"], seen_by_owner["long"]) == (40.81234, 111.65678)
+    listed = {r["service_request_id"] for r in app.get("/open311/v2/requests.json").json()}
+    assert {code, staff_case.tracking_code} <= listed
 
 
 def test_filters_and_their_mistakes(app, places):
@@ -250,9 +271,17 @@ def test_filters_and_their_mistakes(app, places):
     code = new_request(places)["service_code"]
     assert len(app.get(f"/open311/v2/requests.json?service_code={code}").json()) == 2
     assert app.get("/open311/v2/requests.json?start_date=2999-01-01T00:00:00Z").json() == []
-    for bad in ("status=maybe", "start_date=yesterday", "service_code=x"):
+    for bad in (
+        "status=maybe",
+        "start_date=yesterday",
+        "start_date=2026-11-01",  # no time, no offset
+        "end_date=2026-02-30T00:00:00Z",
+        "service_code=x",
+        "status=open&status=closed",
+    ):
         response = app.get(f"/open311/v2/requests.json?{bad}")
         assert response.status_code == 400, bad
+    assert app.get("/open311/v2/requests?format=html").status_code == 400
 
 
 def test_requests_in_xml(app, places):
@@ -273,13 +302,26 @@ def test_every_call_is_logged_with_its_key_and_keys_are_rate_limited(app, places
     assert list(ApiCall.objects.filter(key=key).values_list("status", flat=True)).count(429) == 1
 
 
+def test_reads_without_a_key_are_limited_per_address_and_not_logged(client, settings):
+    settings.OPEN311_READS_PER_ADDRESS_PER_MINUTE = 3
+    reads = [client.get("/open311/v2/requests.json").status_code for _ in range(3)]
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    assert reads == [200, 200, 200]
+    refused = client.get("/open311/v2/services.json")
+    assert refused.status_code == 429 and refused.json()[0]["code"] == 429
+    assert elsewhere.get("/open311/v2/requests.json").status_code == 200
+    assert ApiCall.objects.count() == 0
+
+
 def test_the_schema_and_its_page_are_served_by_the_app(client):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/open311/v2/requests" in schema.content
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
-    assert b"cdn" not in docs.content.lower() and b"swagger-ui" in docs.content
+    page = docs.content.decode()
+    assert "cdn" not in page.lower() and "<style" not in page and "<script>" not in page
+    assert "/open311/v2/requests" in page and "X-Hotline-Signature" in page
 
 
 def test_the_schema_validates_without_warnings(tmp_path):
@@ -345,9 +387,10 @@ def test_a_partners_list_of_requests_runs_the_same_queries_for_3_as_for_30(
                 )
 
     def listed():
-        # The key, its last use, the partner's account, the requests, their history, the
-        # names of their categories, communities, units, buildings and grids, the log
-        with django_assert_max_num_queries(11):
+        # The key, its last use, the partner's account, its requests waiting in the inbox,
+        # the requests, their history, the names of their categories, communities, units,
+        # buildings and grids, the log
+        with django_assert_max_num_queries(12):
             response = app.get("/open311/v2/requests.json")
         assert response.status_code == 200
         return response.json()

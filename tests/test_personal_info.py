@@ -28,6 +28,8 @@ FULL_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 def this_month() -> dict:
     """The report's month of the test's clock (tests/clock.py), not of the import."""
     return {"month": timezone.localdate().strftime("%Y-%m")}
+
+
 ROLES = [
     "worker_cg1",
     "worker_cg2",

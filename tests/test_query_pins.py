@@ -29,14 +29,16 @@ PINS = {
     "case list": ("street_staff", EVERY_PAGE + 3),
     # + the case (with its grid, category and community, and whether it has tasks, photos,
     # escalations, repeats, a rating, meetings or an outside source), its logger, its history
-    # and the open cases at the same place. A fresh case has none of those lists, so none is
-    # asked for; the move forms come when their panel is opened (test_case_forms.py).
-    "case page": ("officer_chunguang", EVERY_PAGE + 4),
+    # and the open cases at the same place, and the recurring problem it belongs to. A fresh
+    # case has none of those lists, so none is asked for; the move forms come when their panel
+    # is opened (test_case_forms.py).
+    "case page": ("officer_chunguang", EVERY_PAGE + 5),
     # + the street, its communities, the month's figures (the rollups' sums by community, and
     # the medians by community and overall in one query), the frozen month, meetings held by
     # kind, by venue and attendances, the category names, cases by category, by channel,
-    # whether any came from the hotline, and the 12-month trend (one query of the rollups)
-    "report": ("street_staff", EVERY_PAGE + 13),
+    # whether any came from the hotline, and the 12-month trend (one query of the rollups);
+    # recurring problems: the hot spots, 每月一题's candidates and "did it work" (one each)
+    "report": ("street_staff", EVERY_PAGE + 16),
     # + the meeting, its agenda items, participants, the community's cases offered for the
     # agenda, the outside bodies offered for invitation, and the meeting's history
     "meeting page": ("officer_chunguang", EVERY_PAGE + 6),
@@ -84,10 +86,10 @@ def test_each_main_page_runs_its_pinned_queries_whatever_the_rows(
 # whatever its length.
 # + the case (as above), its building and unit (by id), its owner and logger (one query),
 # tasks, history, agenda items, photos, escalations, repeats, open cases at the same place,
-# whether an escalation waits, the meetings this user may read, the resident's rating, and
-# the outside source's panel: its order (asked twice: the panel and whether an extension may
-# be asked), whether an answer waits and its messages
-CASE_PAGE_WITH_EVERY_LIST = EVERY_PAGE + 18
+# whether an escalation waits, the meetings this user may read, the resident's rating, the
+# outside source's panel: its order (asked twice: the panel and whether an extension may
+# be asked), whether an answer waits and its messages, and its recurring problem
+CASE_PAGE_WITH_EVERY_LIST = EVERY_PAGE + 19
 
 
 def test_the_case_page_asks_once_for_each_list_whatever_its_length(places, personas, login):

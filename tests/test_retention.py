@@ -75,7 +75,12 @@ def test_37_months_after_closing_the_resident_is_anonymised_35_not_open_never(pl
     for event in old.events.all():
         text = f"{event.note} {event.details}"
         assert "13955556666" not in text and "刘阿姨" not in text
-    assert old.events.count() == 3  # the history stays
+    # The history stays, and says when the data went (the retention task: no one, no note).
+    assert [(e.move, e.actor, e.note) for e in old.events.all()][1:] == [
+        ("resolve", None, ""),
+        ("verified", None, "回访已匿名 139****6666，满意"),
+        ("anonymised", None, ""),
+    ]
     task.refresh_from_db()
     assert task.title == "给已匿名回电 139****6666"
     for case in (recent, still_open):
@@ -216,3 +221,17 @@ def test_the_streets_staff_set_its_period_in_the_admin(personas, places, login):
     assert client.post(other, {**form, "name": "友谊街道"}).status_code in (302, 403, 404)
     places.other_street.refresh_from_db()
     assert places.other_street.retention_months == 36
+
+
+def test_the_anonymisation_is_written_in_the_cases_history_with_the_reason_masked(
+    personas, login, resident
+):
+    client = login(personas.street_staff)
+    case = resident["first"]
+    response = request_anonymisation(client, case, **{"anonymise-reason": "赵大爷本人书面申请"})
+    assert response.status_code == 302
+    event = CaseEvent.objects.get(case=case, move="anonymised")
+    assert (event.actor, event.note) == (personas.street_staff, "已匿名本人书面申请")
+    assert (event.from_state, event.to_state) == (case.state, case.state)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "居民个人信息已匿名化" in page and "赵大爷" not in page

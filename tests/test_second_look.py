@@ -15,9 +15,7 @@ from tests.factories import CaseFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_an_emergency_session_is_called_once_and_its_people_invited_once(
-    places, personas, login
-):
+def test_an_emergency_session_is_called_once_and_its_people_invited_once(places, personas, login):
     pipe = CaseFactory(
         grid=places.cg1, urgency="urgent", state=State.ACCEPTED, owner=personas.officer_chunguang
     )
@@ -49,9 +47,7 @@ def test_a_deadline_beyond_a_year_is_refused(places, personas, login, far):
     assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
 
 
-def test_accepting_with_the_pages_defaults_makes_the_officer_the_owner(
-    places, personas, login
-):
+def test_accepting_with_the_pages_defaults_makes_the_officer_the_owner(places, personas, login):
     case = CaseFactory(grid=places.cg1)
     client = login(personas.officer_chunguang)
     # The form as its panel on the case page fetches it (htmx).

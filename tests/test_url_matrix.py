@@ -7,6 +7,8 @@ new page cannot ship without its access check. An outsider's request is refused 
 403 (405 where a page takes only GET or only POST: it refuses before touching any object).
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -50,9 +52,14 @@ PUBLIC = {
     "open311:service",
     "api:schema",
     "api:docs",
+    # The user guide, built from docs/ (no data of the app; common/help.py).
+    "help_index",
+    "help",
 }
-# Called with a partner's key or the hotline's signature, never a session: 401 without one.
-KEYED = {"open311:requests", "open311:request", "api:hotline_webhook"}
+# Called with the hotline's signature, never a session: 401 without one.
+KEYED = {"api:hotline_webhook"}
+# Open311 reads anyone may make (GeoReport v2): public fields only, so no marker either.
+PUBLIC_READS = {"open311:requests", "open311:request"}
 
 
 def all_urls():
@@ -116,6 +123,7 @@ def world(places, personas):
         status=ImportBatch.Status.values[0],
     )
     photo = CasePhoto.objects.get(case=case)
+    problem = _recurring_problem(places, case)
     interop = _interop_world(places, personas, case)
     return {
         **interop,
@@ -125,6 +133,7 @@ def world(places, personas):
         "grids:building": [places.buildings[places.fn1].pk],
         "grids:import_batch": [batch.pk],
         "grids:import_apply": [batch.pk],
+        "help": ["index.html"],
         "cases:detail": [case.pk],
         "cases:move": [case.pk, "start"],
         "cases:offline_send_visit": [case.pk],
@@ -143,6 +152,8 @@ def world(places, personas):
         "meetings:item_action": [meeting.pk, item.pk, "defer"],
         "meetings:action": [meeting.pk, "cancel"],
         "meetings:emergency": [case.pk],
+        "recurring:detail": [problem.pk],
+        "recurring:action": [problem.pk, "dismiss"],
         "notifications:open": [notification.pk],
         "reports:export": ["csv"],
         "audit:export": ["csv"],
@@ -151,6 +162,22 @@ def world(places, personas):
         "residents:place": [places.buildings[places.fn1].public_code],
         "residents:building": [places.buildings[places.fn1].public_code],
     }
+
+
+def _recurring_problem(places, case):
+    """The marked case and another of its kind at its building: a recurring problem."""
+    from recurring.grouping import group_cases
+    from recurring.models import Problem
+
+    CaseFactory(
+        grid=places.fn1,
+        building=places.buildings[places.fn1],
+        category=case.category,
+        description="FUNAN-MARKER 又漏水",
+        created_at=case.created_at - timedelta(days=3),
+    )
+    group_cases()
+    return Problem.objects.get()
 
 
 def _interop_world(places, personas, case):
@@ -208,7 +235,8 @@ def test_outsiders_are_refused_every_object_and_see_no_marker(
             for marker in MARKERS:
                 assert marker not in body, (outsider, method, name, marker)
             refused = REFUSED | {401} if name in KEYED else REFUSED
-            if (pattern.pattern.converters or name in KEYED) and name not in exports:
+            checked = pattern.pattern.converters or name in KEYED
+            if checked and name not in exports and name not in PUBLIC_READS:
                 assert response.status_code in refused, (
                     outsider,
                     method,
@@ -229,6 +257,7 @@ def test_the_owners_of_the_place_open_the_same_urls(personas, login, world):
         "cases:photo",
         "meetings:detail",
         "meetings:notice",
+        "recurring:detail",
         "grids:grid",
         "residents:qr_sheet",
     ):

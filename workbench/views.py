@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cases.offline import offline_cacheable
+from recurring import selectors as recurring
 
 from . import places, selectors
 
@@ -31,12 +32,14 @@ def home(request):
         context["officer"] = {
             "queues": selectors.queue_counts(scope, OFFICER_QUEUES, "officer", now),
             "meetings": list(selectors.meetings_between(scope, week_start, week_end)),
+            "recurring": recurring.for_workbench(scope, "community"),
         }
         context["communities"] = places.communities(scope)
     if scope.grid_ids:
         context["worker"] = {
             "queues": selectors.queue_counts(scope, WORKER_QUEUES, "worker", now),
             "meetings": list(selectors.invitations(scope, now)),
+            "recurring": recurring.for_workbench(scope, "grid"),
         }
         if not (scope.street_ids or scope.community_ids):
             context["grids"] = places.grids(scope)

@@ -17,6 +17,8 @@ RUN_DIR = BASE_DIR / ".run"
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env")  # optional; the environment wins
+# The built user guide (mkdocs.yml, `make docs`), served under /help/ (common/help.py).
+DOCS_SITE_DIR = Path(env.str("DOCS_SITE_DIR", default=str(RUN_DIR / "docs-site")))
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-not-secret-youjie")
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "grids",
     "cases",
     "meetings",
+    "recurring",
     "notifications",
     "reports",
     "residents",
@@ -483,8 +486,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # What each operation takes and answers, written out (interop/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "interop.schema.contract",
+    ],
 }
 API_CALLS_PER_KEY_PER_MINUTE = env.int("API_CALLS_PER_KEY_PER_MINUTE", default=120)
+# Open311 reads need no key; without one they are counted per client address.
+OPEN311_READS_PER_ADDRESS_PER_MINUTE = env.int("OPEN311_READS_PER_ADDRESS_PER_MINUTE", default=60)
 # The 12345 hotline: how old a signed message may be, how large, and the outbox's retries.
 HOTLINE_REPLAY_WINDOW_SECONDS = env.int("HOTLINE_REPLAY_WINDOW_SECONDS", default=300)
 HOTLINE_MAX_BODY_BYTES = env.int("HOTLINE_MAX_BODY_BYTES", default=64 * 1024)

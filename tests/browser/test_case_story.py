@@ -11,6 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, CasePhoto, State
+from tests.browser.shots import shoot
 from tests.browser.steps import (
     call_emergency_session,
     fill_tasks,
@@ -47,6 +48,7 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
 ):
     # A grid worker logs the request: building and unit in two taps, a photo from the phone.
     log_in("worker_cg1")
+    shoot(page, "grid-worker/home")
     page.goto(page.base_url + reverse("cases:new"))
     page.get_by_text("春光第1网格小区 1号楼").click()
     page.get_by_text("1单元", exact=True).click()
@@ -59,8 +61,10 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     page.get_by_label("居民电话").fill("13912345678")
     page.get_by_text("来源渠道和紧急程度").click()
     page.get_by_label("紧急", exact=True).check()
+    shoot(page, "grid-worker/log-a-case", full_page=True)
     page.get_by_role("button", name="保存诉求").click()
     expect(state_of(page)).to_contain_text("已点单")  # the new case's page
+    shoot(page, "grid-worker/case-logged")
     case = Case.objects.get()
     assert case.tracking_code in page.content() and "139****5678" in page.content()
     assert case.unit == places.leaders[places.cg1].unit and CasePhoto.objects.count() == 1
@@ -69,12 +73,14 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
 
     # The officer accepts: a deadline in the past is refused with its message.
     log_in("officer_chunguang")
+    shoot(page, "community-officer/home")
     page.goto(case_url)
     accept = open_move(page, "accept")
     accept.get_by_label("负责人").select_option(label=personas.officer_chunguang.first_name)
     accept.get_by_label("期限").fill("2020-01-01T10:00")
     confirm(accept)
     expect(page.locator("main")).to_contain_text("期限必须晚于现在")
+    shoot(page, "community-officer/accept-refused", focus=page.get_by_test_id("move-accept"))
     assert Case.objects.get().state == State.SUBMITTED
     accept = page.get_by_test_id("move-accept")
     accept.get_by_label("期限").fill(later(3))
@@ -89,8 +95,10 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     stale_propose.get_by_role("button", name=re.compile("^确认")).wait_for()
     confirm(open_move(page, "propose"))
     expect(state_of(page)).to_contain_text("提")
+    shoot(page, "community-officer/case-page")
     confirm(stale_propose)
     expect(stale.get_by_test_id("refusal")).to_contain_text("现在不能")
+    shoot(stale, "community-officer/stale-page", focus=stale.get_by_test_id("refusal"))
     # A panel opened only now, on a page drawn before the move, says why at once.
     late_propose = open_move(late, "propose")
     expect(late_propose.get_by_test_id("refusal")).to_contain_text("现在不能")
@@ -113,6 +121,7 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     item.get_by_label("决定方案（决）").fill("自筹资金+具体施工+临时供水")
     fill_tasks(item, ("更换地下锈蚀管道", "施工期间临时供水"), personas.worker_cg1.first_name, 5)
     submit_decision(page, item, shows="决定已记录")
+    shoot(page, "community-officer/emergency-session")
     page.goto(case_url)
     assert page.get_by_test_id("case-state").inner_text().startswith("决")
     # 议, 决 and the two tasks decided with it each have a history row linking to the meeting.
@@ -124,6 +133,7 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     expect(state_of(page)).to_contain_text("办")
     blocked = page.get_by_test_id("blocked-resolve").inner_text()
     assert "每项任务完成或注明原因取消后，才能解单" in blocked
+    shoot(page, "community-officer/tasks", focus=page.get_by_test_id("blocked-resolve"))
     done = page.get_by_role("button", name="标记完成")
     for left in (1, 0):
         done.first.click()
@@ -135,6 +145,7 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     resolve.get_by_label("办理情况").fill("供水公司更换了锈蚀管道，施工期间临时供水")
     resolve.get_by_label("向居民解释的方式").select_option(value="home_visit")
     resolve.get_by_label("解释内容").fill("入户说明了施工和费用分摊")
+    shoot(page, "community-officer/resolve", focus=resolve)
     confirm(resolve)
     expect(state_of(page)).to_contain_text("已解单")
     # The one who resolved may not make the follow-up visit.
@@ -146,8 +157,10 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     verify = open_move(page, "verify")
     verify.get_by_label("居民满意度").select_option(value="satisfied")
     verify.get_by_label("回访情况").fill("随访：用水正常，王大妈很满意")
+    shoot(page, "grid-worker/follow-up-visit", focus=verify)
     confirm(verify)
     expect(state_of(page)).to_contain_text("已查单")
+    shoot(page, "grid-worker/timeline", focus=page.get_by_test_id("timeline"))
     timeline = page.get_by_test_id("timeline").inner_text()
     for step in (
         "登记（点单）",

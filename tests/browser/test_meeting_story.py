@@ -13,6 +13,7 @@ from cases.models import State
 from meetings.models import Kind, Meeting
 from meetings.tasks import create_monthly_sessions
 from meetings.workflow import schedule_monthly_sessions
+from tests.browser.shots import shoot
 from tests.browser.steps import (
     call_emergency_session,
     fill_tasks,
@@ -49,10 +50,12 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     log_in("officer_funan")
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="议事协商").click()
+    shoot(page, "community-officer/meetings")
     page.get_by_test_id("meeting-list").get_by_role(
         "link", name=re.compile(session_month().strftime("%Y-%m-17"))
     ).click()
     page.get_by_label(re.compile("连体桌椅破损")).check()
+    shoot(page, "community-officer/agenda", focus=page.get_by_role("button", name="列入议程"))
     page.get_by_role("button", name="列入议程").click()
     open_meeting(page)
     form = open_decision(page, benches.tracking_code)
@@ -64,6 +67,7 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     fill_tasks(
         form, ("党员志愿者维修队翻修桌椅", "物业建立“每日双巡”"), personas.officer_funan.first_name
     )
+    shoot(page, "community-officer/decide", focus=form)
     submit_decision(page, form, shows="决定已记录")
     benches.refresh_from_db()
     assert benches.state == State.DECIDED and benches.tasks.count() == 2
@@ -73,6 +77,7 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
     notice = page.get_by_test_id("notice").inner_text()
     assert "议事协商结果公示" in notice and "物业每日两次巡查" in notice
     assert "党员志愿者维修队翻修桌椅" in notice
+    shoot(page, "community-officer/notice")
     page.emulate_media(media="print")
     assert not page.get_by_role("button", name="打印").is_visible()
     assert not page.locator("nav.navbar").is_visible()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from cases.models import Case, State
 from meetings.models import AgendaItem, Meeting
+from tests.browser.shots import shoot
 from tests.factories import CaseFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +28,7 @@ def test_a_quick_filter_shows_its_results_first_with_the_filters_folded(
     page.wait_for_url(re.compile(r"queue=to_accept"))
     filters = page.locator("details", has=page.locator("summary", has_text="筛选"))
     assert filters.get_attribute("open") is None  # folded
+    shoot(page, "community-officer/case-list")
     first = page.get_by_test_id("case-list").locator(".list-group-item").first
     box = first.bounding_box()
     assert box is not None and box["y"] + box["height"] <= FOLD, box
@@ -55,6 +57,7 @@ def test_the_repeat_warning_appears_while_the_place_is_chosen(personas, places, 
     # answer replaces the choice made next.
     expect(page.locator(".htmx-request")).to_have_count(0)  # a locator: the CSP forbids eval
     assert original.tracking_code in warning.inner_text()
+    shoot(page, "grid-worker/similar-cases", focus=warning)
     link.check()
     expect(page.locator(".htmx-request")).to_have_count(0)
     assert page.get_by_label(f"重复了 {original.tracking_code}").is_checked()

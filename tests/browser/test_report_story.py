@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from cases.models import Case
 from meetings.models import Meeting
 from meetings.selectors import HELD_STATES
+from tests.browser.shots import shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,9 +51,11 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
     assert 130 <= held <= 148 and 125 <= deliberated <= 145, (held, deliberated)
 
     log_in("street")
+    shoot(page, "street-staff/home")
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="报表").click()
     expect(page.get_by_test_id("card-春光社区")).to_be_visible()
+    shoot(page, "street-staff/report")
     headings, rows = table(page)
     assert len(rows) == 8 and "春光社区" in rows
     for heading in ("响应率", "解决率", "满意率"):
@@ -70,6 +73,7 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
         assert heading in card.inner_text()
     card.get_by_text("全部数据").click()
     assert card.get_by_text("逾期").is_visible()
+    shoot(page, "street-staff/report-card", focus=card)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     # Every chart label is drawn at 11 px or more on the phone.
     assert page.evaluate(SMALLEST_CHART_LABEL) >= 11
@@ -96,6 +100,7 @@ def test_street_staff_read_last_months_report_and_download_it(page, log_in):
     assert "春光社区" in page.get_by_test_id("report-title").inner_text()
     _headings, grid_rows = table(page)
     assert len(grid_rows) == 14 and "第1网格" in grid_rows
+    shoot(page, "street-staff/community-report")
     # On the phone a community's grids are cards too; the page does not scroll sideways.
     assert page.get_by_test_id("card-第1网格").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -10,6 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, ResidentRating, State
+from tests.browser.shots import shoot
 from tests.factories import photo_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,8 +43,10 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     page.get_by_label("照片（可不传）").set_input_files(str(photo))
     page.get_by_label("您的姓名").fill("王大妈")
     page.get_by_label("您的电话").fill("13912345678")
+    shoot(page, "resident/request", full_page=True)
     page.get_by_role("button", name="提交").click()
     expect(page.get_by_test_id("tracking-code")).to_be_visible()
+    shoot(page, "resident/submitted")
     code = page.get_by_test_id("tracking-code").inner_text().strip()
     case = Case.objects.get(tracking_code=code)
     assert case.grid == places.cg1 and case.channel == "online"
@@ -53,6 +56,7 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     page.get_by_label("手机号后 4 位").fill("5678")
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_test_id("stages")).to_contain_text("已收到（点单）")
+    shoot(page, "resident/status")
     assert page.get_by_test_id("rating").count() == 0
 
     # The officer accepts it, handles it directly and resolves it; the grid worker verifies.
@@ -90,6 +94,8 @@ def test_the_dripping_tap_from_the_qr_code_to_the_rating(personas, places, page,
     rating = page.get_by_test_id("rating")
     rating.get_by_label("满意", exact=True).check()
     rating.get_by_label("还有什么想说的？（可不填）").fill("修得很快，谢谢小张")
+    shoot(page, "resident/rating", focus=rating)
     rating.get_by_role("button", name="提交评价").click()
     expect(page.get_by_test_id("rated")).to_be_visible()
+    shoot(page, "resident/rated")
     assert ResidentRating.objects.get(case=case).satisfaction == "satisfied"

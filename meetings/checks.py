@@ -1,0 +1,167 @@
+"""What each meeting action's inputs must hold, checked by the workflow under the meeting's lock.
+
+Each function takes the typed inputs (`meetings/inputs.py`) and returns {field: message}, empty
+when all is well; the workflow refuses with those messages (`MoveRefused.errors`), and a page
+shows each beside its field. The pages' forms parse what was typed; the rules are here, so a
+caller without a page cannot skip one.
+"""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import officers_of
+from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
+from grids.models import ContactKind
+
+from .inputs import (
+    Attendance,
+    Cancellation,
+    Deferral,
+    EmergencySession,
+    Guest,
+    Invitation,
+    ItemDecision,
+    Minutes,
+    NewMeeting,
+    Rescheduling,
+)
+from .models import ParticipantKind, Venue
+
+# How far back a meeting may be put: one entered the same evening, after it was held.
+PAST_GRACE = timedelta(hours=12)
+# An emergency session called for "now" may be entered a little late.
+EMERGENCY_GRACE = timedelta(hours=1)
+VOTES = range(0, 1000)
+
+
+def _text(errors, name, value, max_length, required=True):
+    if not isinstance(value, str) or required and not value.strip():
+        errors[name] = _("This field is required.")
+    elif len(value) > max_length:
+        errors[name] = _("At most %(n)s characters.") % {"n": max_length}
+    elif has_refused_characters(value):
+        errors[name] = str(CONTROL_CHARACTER_MESSAGE)
+
+
+def _choice(errors, name, value, choices):
+    if value not in choices:
+        errors[name] = _("Choose one of the options offered.")
+
+
+def _when_and_where(errors, inputs, community):
+    if not isinstance(inputs.starts_at, datetime) or timezone.is_naive(inputs.starts_at):
+        errors["starts_at"] = _("Enter a valid date and time.")
+    elif inputs.starts_at < timezone.now() - PAST_GRACE:
+        errors["starts_at"] = _("A meeting cannot be scheduled in the past.")
+    _choice(errors, "venue_kind", inputs.venue_kind, Venue.values)
+    _text(errors, "address", inputs.address, 200, required=False)
+    host_id = getattr(inputs.host, "pk", None)
+    if host_id is None:
+        errors["host"] = _("This field is required.")
+    elif not officers_of([community.pk]).filter(pk=host_id).exists():
+        errors["host"] = _("The host must be an officer of the meeting's community.")
+    return errors
+
+
+def new_meeting(inputs: NewMeeting) -> dict:
+    errors = {}
+    _choice(errors, "kind", inputs.kind, ("monthly", "emergency"))
+    return _when_and_where(errors, inputs, inputs.community)
+
+
+def rescheduling(meeting, inputs: Rescheduling) -> dict:
+    return _when_and_where({}, inputs, meeting.community)
+
+
+def cancellation(inputs: Cancellation) -> dict:
+    errors = {}
+    _text(errors, "reason", inputs.reason, 500)
+    return errors
+
+
+def emergency_session(inputs: EmergencySession) -> dict:
+    """Today or tomorrow, not in the past."""
+    errors = {}
+    starts_at = inputs.starts_at
+    if not isinstance(starts_at, datetime) or timezone.is_naive(starts_at):
+        errors["at"] = _("Enter a valid date and time.")
+    elif starts_at < timezone.now() - EMERGENCY_GRACE:
+        errors["at"] = _("That time has passed; choose a later time or tomorrow.")
+    elif timezone.localtime(starts_at).date() > timezone.localdate() + timedelta(days=1):
+        errors["day"] = _("An emergency session is held today or tomorrow.")
+    _choice(errors, "venue_kind", inputs.venue_kind, Venue.values)
+    _text(errors, "address", inputs.address, 200, required=False)
+    return errors
+
+
+INVITED_KINDS = [kind for kind in ParticipantKind.values if kind != ParticipantKind.GUEST]
+
+
+def invitation(meeting, inputs: Invitation) -> dict:
+    errors = {}
+    if any(kind not in INVITED_KINDS for kind in inputs.kinds):
+        errors["kinds"] = _("Choose one of the options offered.")
+    for body in inputs.outside_bodies:
+        if body.street_id != meeting.street_id or body.kind != ContactKind.OUTSIDE_BODY:
+            errors["outside_bodies"] = _("Choose one of the outside bodies offered.")
+    if not inputs.kinds and not inputs.outside_bodies:
+        errors["__all__"] = _("Tick at least one group of people to invite.")
+    return errors
+
+
+def guest(inputs: Guest) -> dict:
+    errors = {}
+    _text(errors, "name", inputs.name, 50)
+    _text(errors, "organisation", inputs.organisation, 80, required=False)
+    return errors
+
+
+def attendance(inputs: Attendance) -> dict:
+    ids = (*inputs.attended, *inputs.named)
+    if not all(isinstance(pk, int) for pk in ids):
+        return {"__all__": _("Tick people of this meeting only.")}
+    return {}
+
+
+def deferral(inputs: Deferral) -> dict:
+    errors = {}
+    _text(errors, "discussion", inputs.discussion, 5000)
+    return errors
+
+
+def item_decision(inputs: ItemDecision, attendees: int) -> dict:
+    """The plan must have won: more votes for than against, or it is deferred instead. Only
+    those who attended vote, once each: the votes add up to at most the attendance."""
+    errors = {}
+    _text(errors, "discussion", inputs.discussion, 5000)
+    _text(errors, "plan", inputs.plan, 2000)
+    _text(errors, "responsible", inputs.responsible, 300)
+    _text(errors, "public_wording", inputs.public_wording, 2000, required=False)
+    votes = {
+        name: getattr(inputs, name) for name in ("votes_for", "votes_against", "votes_abstain")
+    }
+    for name, value in votes.items():
+        if not isinstance(value, int) or value not in VOTES:
+            errors[name] = _("Enter a whole number from 0 to 999.")
+    if errors.keys() & votes.keys():
+        return errors
+    if attendees == 0:
+        errors["__all__"] = _("Record who attended before the vote: only those present vote.")
+    elif sum(votes.values()) > attendees:
+        message = _(
+            "%(n)s people attended: the votes for, against and abstaining add up to at most %(n)s."
+        ) % {"n": attendees}
+        errors.update(dict.fromkeys(votes, message))
+    elif votes["votes_for"] <= votes["votes_against"]:
+        errors["__all__"] = _(
+            "The plan did not win more votes for than against: defer it (再协商) instead."
+        )
+    return errors
+
+
+def minutes(inputs: Minutes) -> dict:
+    errors = {}
+    _text(errors, "minutes", inputs.text, 20000)
+    return errors

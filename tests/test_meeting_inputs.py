@@ -1,0 +1,232 @@
+"""The meetings workflow takes typed inputs and checks them itself: another app (one that puts a
+recurring problem on a session's agenda, say) calls it with no page and no form, and a rule
+the page's form would have kept is kept all the same. Refused inputs change nothing."""
+
+from datetime import timedelta
+
+import pytest
+from django.http import QueryDict
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import RoleKind
+from accounts.scope import Scope
+from cases.inputs import NewTask
+from cases.models import CaseEvent, State, Task
+from grids.models import Contact, ContactKind
+from meetings import workflow
+from meetings.inputs import (
+    Attendance,
+    EmergencySession,
+    Invitation,
+    ItemDecision,
+    NewMeeting,
+)
+from meetings.models import AgendaItem, ItemStatus, Kind, Meeting, Participant
+from tests.factories import CaseFactory, UserFactory, attendees, make_role
+from tests.test_meetings import session_month
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(places):
+    workflow.schedule_monthly_sessions(session_month(), [places.funan])
+    return Meeting.objects.get(community=places.funan)
+
+
+@pytest.fixture
+def benches(places, personas):
+    return CaseFactory(
+        grid=places.fn1,
+        description="金苑小区广场的连体桌椅破损",
+        state=State.PROPOSED,
+        owner=personas.officer_funan,
+    )
+
+
+def held(officer, session, case):
+    """The session open, with `case` on its agenda (under deliberation, 议)."""
+    scope = Scope.for_user(officer)
+    assert workflow.add_to_agenda(scope, officer, session.pk, [case.pk]) == 1
+    Meeting.objects.filter(pk=session.pk).update(starts_at=timezone.now())
+    workflow.open_meeting(scope, officer, session.pk)
+    return scope, AgendaItem.objects.get(meeting=session, case=case)
+
+
+def plan(**changes):
+    values = {
+        "discussion": "居民代表、物业共同讨论",
+        "plan": "翻修连体桌椅",
+        "votes_for": 9,
+        "votes_against": 1,
+        "responsible": "社区、物业",
+    }
+    return ItemDecision(**{**values, **changes})
+
+
+def nothing_decided(case, item):
+    case.refresh_from_db()
+    item.refresh_from_db()
+    assert case.state == State.DELIBERATING and item.status == ItemStatus.PENDING
+    assert not Task.objects.filter(case=case).exists()
+    assert not CaseEvent.objects.filter(case=case, move="decide").exists()
+
+
+def test_a_case_is_put_on_the_agenda_and_decided_with_its_tasks_without_a_page(
+    personas, benches, session
+):
+    attendees(session)  # only those present vote
+    officer = personas.officer_funan
+    scope, item = held(officer, session, benches)
+    due = timezone.localdate() + timedelta(days=7)
+    task = NewTask(title="物业修桌椅", due_date=due, owner_user=officer)
+    workflow.record_decision(scope, officer, session.pk, item.pk, plan(tasks=(task,)))
+    benches.refresh_from_db()
+    assert benches.state == State.DECIDED and benches.plan == "翻修连体桌椅"
+    assert list(Task.objects.filter(case=benches).values_list("title", "due_date")) == [
+        ("物业修桌椅", due)
+    ]
+
+
+def test_a_plan_the_vote_did_not_carry_is_refused_by_the_workflow_itself(
+    personas, benches, session
+):
+    attendees(session)  # only those present vote
+    officer = personas.officer_funan
+    scope, item = held(officer, session, benches)
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.record_decision(
+            scope, officer, session.pk, item.pk, plan(votes_for=3, votes_against=3)
+        )
+    assert "再协商" in refused.value.errors["__all__"]
+    nothing_decided(benches, item)
+
+
+def test_a_refused_task_names_its_row_and_takes_the_decision_back(
+    places, personas, benches, session
+):
+    attendees(session)  # only those present vote
+    officer = personas.officer_funan
+    stranger = UserFactory(username="worker_yy1")
+    make_role(stranger, RoleKind.GRID_WORKER, places.yy1)  # a grid of another street
+    scope, item = held(officer, session, benches)
+    due = timezone.localdate() + timedelta(days=7)
+    tasks = (
+        NewTask(title="物业修桌椅", due_date=due, owner_user=officer),
+        NewTask(title="外街道网格员帮忙", due_date=due, owner_user=stranger),
+    )
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.record_decision(scope, officer, session.pk, item.pk, plan(tasks=tasks))
+    assert set(refused.value.errors) == {"task1-owner_user"}
+    nothing_decided(benches, item)
+
+
+def test_form_data_is_not_an_input(personas, session):
+    officer = personas.officer_funan
+    posted = QueryDict("invite-kinds=grid_worker")
+    with pytest.raises(TypeError):
+        workflow.invite(Scope.for_user(officer), officer, session.pk, posted)
+    assert not Participant.objects.exists()
+
+
+def test_an_outside_body_of_another_street_is_not_invited(places, personas, session):
+    officer = personas.officer_funan
+    theirs = Contact.objects.create(
+        street=places.other_street, kind=ContactKind.OUTSIDE_BODY, name="外街道水务"
+    )
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.invite(
+            Scope.for_user(officer), officer, session.pk, Invitation(outside_bodies=(theirs,))
+        )
+    assert set(refused.value.errors) == {"outside_bodies"}
+    assert not Participant.objects.exists()
+
+
+def test_an_emergency_session_is_today_or_tomorrow(places, personas):
+    officer = personas.officer_chunguang
+    urgent = CaseFactory(grid=places.cg1, urgency="urgent", state=State.ACCEPTED)
+    in_three_days = EmergencySession(
+        starts_at=timezone.now() + timedelta(days=3), venue_kind="on_site"
+    )
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.call_emergency_session(Scope.for_user(officer), officer, urgent.pk, in_three_days)
+    assert set(refused.value.errors) == {"day"}
+    urgent.refresh_from_db()
+    assert urgent.state == State.ACCEPTED and not Meeting.objects.exists()
+
+
+def test_attendance_counts_only_the_meetings_own_people(personas, session):
+    officer = personas.officer_funan
+    came = Participant.objects.create(meeting=session, kind="guest", name="张代表")
+    elsewhere = Participant.objects.create(
+        meeting=Meeting.objects.create(
+            street=session.street, community=session.community, starts_at=timezone.now()
+        ),
+        kind="guest",
+        name="李代表",
+    )
+    ticked = Attendance(attended=frozenset({came.pk, elsewhere.pk}), named=frozenset({came.pk}))
+    workflow.record_attendance(Scope.for_user(officer), officer, session.pk, ticked)
+    assert list(Participant.objects.filter(attended=True).values_list("name", flat=True)) == [
+        "张代表"
+    ]
+
+
+# The pages turn what was typed into those inputs --------------------------------------------
+def test_ticks_that_are_not_rows_of_the_page_are_refused_with_a_message(personas, login, session):
+    Participant.objects.create(meeting=session, kind="guest", name="张代表")
+    response = login(personas.officer_funan).post(
+        reverse("meetings:action", args=[session.pk, "attendance"]), {"attended": ["abc"]}
+    )
+    assert response.status_code == 400 and "请只勾选本页列出的行" in response.content.decode()
+    assert not Participant.objects.filter(attended=True).exists()
+
+
+def test_an_officer_schedules_an_emergency_meeting_by_hand(places, personas, login):
+    officer = personas.officer_funan
+    starts = (timezone.localtime() + timedelta(days=2)).replace(hour=19, minute=0)
+    data = {
+        "kind": "emergency",
+        "community": places.funan.pk,
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "venue_kind": "pavilion",
+        "address": "金苑小区议事亭",
+        "host": officer.pk,
+    }
+    client = login(officer)
+    assert client.post(reverse("meetings:new"), {**data, "kind": "weekly"}).status_code == 400
+    assert not Meeting.objects.exists()
+    response = client.post(reverse("meetings:new"), data)
+    meeting = Meeting.objects.get()
+    assert response["Location"] == reverse("meetings:detail", args=[meeting.pk])
+    assert (meeting.kind, meeting.month, meeting.host) == (Kind.EMERGENCY, None, officer)
+
+
+def test_a_host_from_another_community_is_refused_beside_the_field(places, personas, login):
+    staff = personas.street_staff  # runs both communities' meetings, so both are offered
+    starts = (timezone.localtime() + timedelta(days=2)).replace(hour=19, minute=0)
+    data = {
+        "community": places.funan.pk,
+        "starts_at": starts.strftime("%Y-%m-%dT%H:%M"),
+        "venue_kind": "room",
+        "host": personas.officer_chunguang.pk,
+    }
+    response = login(staff).post(reverse("meetings:new"), data)
+    assert response.status_code == 400
+    assert "主持人必须是本社区的工作人员" in response.content.decode()
+    assert not Meeting.objects.exists()
+
+
+def test_the_workflow_itself_refuses_a_meeting_in_the_past(places, personas):
+    officer = personas.officer_funan
+    long_ago = NewMeeting(
+        community=places.funan,
+        starts_at=timezone.now() - timedelta(days=3),
+        venue_kind="room",
+        host=officer,
+    )
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.create_meeting(Scope.for_user(officer), officer, long_ago)
+    assert set(refused.value.errors) == {"starts_at"}
+    assert not Meeting.objects.exists()

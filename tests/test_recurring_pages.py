@@ -1,0 +1,270 @@
+"""Recurring problems where people see them, who may act on them, and the one action that
+takes a problem to the 17th's session, through the decision to its cases closed together."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import CaseEvent, State, Task, TaskStatus
+from meetings.models import AgendaItem
+from recurring.grouping import group_cases
+from recurring.models import Member, Problem, Status
+from tests.factories import attendees
+
+from .recurring_helpers import case_at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def taps(places):
+    """Four dripping taps in 富南第1网格's 1号楼 in 90 days, the older ones accepted."""
+    building = places.buildings[places.fn1]
+    cases = [
+        case_at(places.fn1, 80, building, state=State.ACCEPTED, description="水龙头滴水一夜"),
+        case_at(places.fn1, 50, building, state=State.ACCEPTED, description="水管锈蚀滴水"),
+        case_at(places.fn1, 20, building, description="水龙头又滴滴答答"),
+        case_at(places.fn1, 2, building, description="家里水龙头一直滴"),
+    ]
+    group_cases()
+    return Problem.objects.get(), cases
+
+
+def url(name, *args):
+    return reverse(f"recurring:{name}", args=args)
+
+
+def test_the_officer_sees_the_communitys_problem_on_the_workbench_and_why_it_is_one(
+    taps, personas, login
+):
+    problem, cases = taps
+    client = login(personas.officer_funan)
+    home = client.get(reverse("home")).content.decode()
+    assert "我社区中反复出现的问题" in home and "富南第1网格小区1号楼 水电气暖 · 90天内4次" in home
+    page = client.get(url("detail", problem.pk)).content.decode()
+    assert "为什么这些诉求归为一组" in page and "同一地点、同一类别，在时间窗口内" in page
+    assert all(case.tracking_code in page for case in cases)
+    assert "提交协商" in page and "排除" in page
+
+
+def test_a_grid_worker_sees_his_grids_problems_and_cannot_act_on_them(
+    taps, personas, login, places
+):
+    problem, _cases = taps
+    from accounts.models import RoleKind
+    from tests.factories import UserFactory, make_role
+
+    worker = UserFactory(username="worker_fn1")
+    make_role(worker, RoleKind.GRID_WORKER, places.fn1)
+    client = login(worker)
+    assert "90天内4次" in client.get(reverse("home")).content.decode()
+    page = client.get(url("detail", problem.pk))
+    assert page.status_code == 200 and "列入议程" not in page.content.decode()
+    response = client.post(url("action", problem.pk, "dismiss"), {"dismiss-reason": "x"})
+    assert response.status_code == 404
+    problem.refresh_from_db()
+    assert problem.status == Status.OPEN
+
+
+@pytest.mark.parametrize("outsider", ["worker_cg1", "officer_chunguang", "other_street_staff"])
+def test_other_grids_communities_and_streets_get_404(taps, personas, login, outsider):
+    problem, _cases = taps
+    client = login(getattr(personas, outsider))
+    assert client.get(url("detail", problem.pk)).status_code == 404
+    for action in ("dismiss", "split", "session", "close"):
+        assert client.post(url("action", problem.pk, action), {}).status_code == 404
+    assert "90天内4次" not in client.get(url("list")).content.decode()
+    assert "90天内4次" not in client.get(reverse("home")).content.decode()
+
+
+def test_bad_input_is_refused_with_a_message_and_changes_nothing(taps, personas, login):
+    problem, cases = taps
+    client = login(personas.officer_funan)
+    assert client.get(url("list"), {"status": "nonsense"}).status_code == 400
+    assert client.post(url("action", problem.pk, "unknown"), {}).status_code == 404
+    response = client.post(url("action", problem.pk, "dismiss"), {"dismiss-reason": ""})
+    assert response.status_code == 400 and "这个字段是必填项" in response.content.decode()
+    every = [c.pk for c in cases]
+    response = client.post(url("action", problem.pk, "split"), {"split-cases": every})
+    assert response.status_code == 409 and "此问题中至少要保留一件诉求" in response.content.decode()
+    response = client.post(url("action", problem.pk, "split"), {"split-cases": ["abc", 99999]})
+    assert response.status_code == 400
+    response = client.post(url("action", problem.pk, "session"), {"session-kind": "weekly"})
+    assert response.status_code == 400
+    response = client.post(url("action", problem.pk, "close"), {"close-outcome": "resolved"})
+    assert response.status_code == 400
+    problem.refresh_from_db()
+    assert problem.status == Status.OPEN and problem.case_count == 4
+    assert not AgendaItem.objects.exists()
+
+
+def test_dismissing_says_why_and_holds_until_a_new_case_joins(taps, personas, login, places):
+    problem, _cases = taps
+    client = login(personas.officer_funan)
+    response = client.post(
+        url("action", problem.pk, "dismiss"), {"dismiss-reason": "各户自家水龙头老化，非公共管道"}
+    )
+    assert response.status_code == 302
+    page = client.get(url("detail", problem.pk)).content.decode()
+    assert "各户自家水龙头老化，非公共管道" in page and "已排除" in page
+    assert "90天内4次" not in client.get(reverse("home")).content.decode()
+    group_cases()
+    problem.refresh_from_db()
+    assert problem.status == Status.DISMISSED
+    case_at(places.fn1, 0, places.buildings[places.fn1])
+    group_cases()
+    problem.refresh_from_db()
+    assert problem.status == Status.OPEN and problem.case_count == 5
+
+
+def test_logging_a_case_at_the_place_says_it_would_join_the_problem(taps, personas, login, places):
+    problem, cases = taps
+    client = login(personas.officer_funan)
+    response = client.get(
+        reverse("cases:similar"),
+        {
+            "grid": places.fn1.pk,
+            "building": places.buildings[places.fn1].pk,
+            "category": cases[0].category_id,
+        },
+    )
+    page = response.content.decode()
+    assert "这件诉求将归入反复出现的问题「富南第1网格小区1号楼 水电气暖 · 90天内4次」" in page
+    elsewhere = client.get(
+        reverse("cases:similar"), {"grid": places.fn1.pk, "category": cases[0].category_id}
+    )
+    assert "反复出现的问题" not in elsewhere.content.decode()
+
+
+def test_the_case_page_names_its_problem(taps, personas, login):
+    problem, cases = taps
+    page = login(personas.officer_funan).get(reverse("cases:detail", args=[cases[0].pk]))
+    assert "属于反复出现的问题" in page.content.decode()
+    assert url("detail", problem.pk) in page.content.decode()
+
+
+@pytest.mark.calendar
+def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its_cases(
+    taps, personas, login, places
+):
+    problem, cases = taps
+    officer = personas.officer_funan
+    client = login(officer)
+    response = client.post(url("action", problem.pk, "session"), {"session-kind": "monthly"})
+    assert response.status_code == 302
+    [item] = AgendaItem.objects.all()
+    meeting = item.meeting
+    assert meeting.kind == "monthly" and timezone.localtime(meeting.starts_at).day == 17
+    assert item.case == cases[0]  # the oldest open case carries the problem
+    problem.refresh_from_db()
+    assert problem.status == Status.DELIBERATED and problem.agenda_item == item
+    assert Member.objects.filter(problem=problem, carried=True).count() == 4
+    for case in cases[2:]:  # logged and not yet accepted: accepted by the officer
+        case.refresh_from_db()
+        assert case.state == State.ACCEPTED and case.owner == officer
+    meeting_page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert cases[0].tracking_code in meeting_page
+    assert cases[1].tracking_code not in meeting_page  # one item, not four
+    with time_machine.travel(meeting.starts_at, tick=False):
+        client = login(officer)  # the session's day: a new login (sessions time out)
+        opened = client.post(reverse("meetings:action", args=[meeting.pk, "open"]))
+        assert opened.status_code == 302
+        meeting.refresh_from_db()
+        assert meeting.state == "held"
+        for case in cases:
+            case.refresh_from_db()
+        assert [c.state for c in cases] == [State.DELIBERATING] * 4, [
+            list(c.events.values_list("move", flat=True)) for c in cases
+        ]
+        attendees(meeting, 10)  # only those present vote
+        p = f"item{item.pk}"
+        due = (timezone.localdate() + timedelta(days=10)).isoformat()
+        decision = {
+            f"{p}-discussion": "供水公司、单元长、居民代表共同讨论",
+            f"{p}-plan": "自筹资金+具体施工+临时供水",
+            f"{p}-votes_for": "9",
+            f"{p}-votes_against": "0",
+            f"{p}-votes_abstain": "1",
+            f"{p}-responsible": "社区、供水公司",
+            f"{p}-public_wording": "更换地下锈蚀管道，施工期间临时供水。",
+            f"{p}-task0-title": "更换地下锈蚀管道",
+            f"{p}-task0-owner_user": officer.pk,
+            f"{p}-task0-due_date": due,
+        }
+        response = client.post(
+            reverse("meetings:item_action", args=[meeting.pk, item.pk, "decide"]), decision
+        )
+        assert response.status_code == 302
+    for case in cases:
+        case.refresh_from_db()
+        assert case.state == State.DECIDED and case.plan == "自筹资金+具体施工+临时供水"
+        assert Task.objects.filter(case=case, title="更换地下锈蚀管道").count() == 1
+        decide = CaseEvent.objects.get(case=case, move="decide")
+        assert decide.details["meeting"] == meeting.pk
+    client = login(officer)
+    page = client.get(url("detail", problem.pk)).content.decode()
+    assert "一并解单" in page
+    response = client.post(
+        url("action", problem.pk, "close"),
+        {
+            "close-outcome": "resolved",
+            "close-note": "地下锈蚀管道已更换",
+            "close-explanation_method": "notice_board",
+            "close-explanation": "管道已更换，水龙头不再滴水。",
+            "close-close_tasks": "on",
+        },
+    )
+    assert response.status_code == 302
+    for case in cases:
+        case.refresh_from_db()
+        assert case.state == State.RESOLVED and case.follow_up_due is not None  # its own 查单
+        assert not case.tasks.filter(status=TaskStatus.OPEN).exists()
+
+
+def test_the_street_report_shows_hot_spots_topic_candidates_and_whether_it_came_back(
+    taps, personas, login, places
+):
+    problem, cases = taps
+    problem.status = Status.DELIBERATED
+    problem.deliberated_at = timezone.now() - timedelta(days=1)
+    problem.save()
+    case_at(places.fn1, 0, places.buildings[places.fn1])  # the taps drip again
+    page = login(personas.street_staff).get(reverse("reports:report")).content.decode()
+    assert "每月一题候选" in page and "水电气暖：1 个反复出现的问题" in page
+    assert "富南社区 富南第1网格" in page and 'data-testid="hot-spot-card"' in page
+    assert "再次出现：1 件诉求" in page
+    officer_cg = login(personas.officer_chunguang).get(reverse("reports:report"))
+    assert "富南第1网格" not in officer_cg.content.decode()
+
+
+def test_the_list_and_workbench_read_the_same_queries_for_two_problems_or_twenty(
+    places, personas, login, django_assert_max_num_queries
+):
+    client = login(personas.officer_funan)
+    building = places.buildings[places.fn1]
+
+    def counts():
+        found = []
+        for address in (url("list"), reverse("home")):
+            with django_assert_max_num_queries(20) as captured:
+                assert client.get(address).status_code == 200
+            found.append(len(captured.captured_queries))
+        return found
+
+    for kind in ("水电气暖", "设施维修"):
+        case_at(places.fn1, 10, building, kind=kind, description=kind)
+        case_at(places.fn1, 5, building, kind=kind, description=kind)
+    group_cases()
+    first = counts()
+    from tests.factories import BuildingFactory
+
+    for n in range(10):
+        other = BuildingFactory(grid=places.fn1, estate="金苑小区", name=f"{n + 20}号楼")
+        case_at(places.fn1, 10, other, description=f"第{n}栋")
+        case_at(places.fn1, 5, other, description=f"第{n}栋")
+    group_cases()
+    assert Problem.objects.count() == 12
+    assert counts() == first
