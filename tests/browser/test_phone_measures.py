@@ -63,6 +63,8 @@ def measure(page, paths):
     return found
 
 
+# Street staff walk some twenty pages: on a busy machine that takes longer than one story.
+@pytest.mark.timeout(360)
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_of_a_role_fits_a_thumb_and_its_tables_read(data, places, page, log_in, role):
     case, meeting = data
