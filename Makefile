@@ -115,7 +115,7 @@ live: install-test messages
 # Every URL with 1,000 random bodies each (about half an hour; `make test` sends 100).
 fuzz: install-test messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 SEARCH_EXAMPLES=500 HYPOTHESIS_PROFILE=full $(PY) -m pytest tests/test_fuzz.py tests/test_report_rollups.py tests/test_search.py -s -p no:cacheprovider --timeout=0
+	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 SEARCH_EXAMPLES=500 HYPOTHESIS_PROFILE=full $(PY) -m pytest tests/test_fuzz.py tests/test_fuzz_structures.py tests/test_report_rollups.py tests/test_search.py -s -p no:cacheprovider --timeout=0
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
@@ -88,25 +89,42 @@ class SessionLimitsMiddleware:
                 session[SEEN] = now
             request.session_seconds_left = seconds_left(session, now)
             return None
-        back_to = self._where_they_were(request)
+        back_to = where_they_were(request)
         logout(request)
         messages.info(request, reason)
-        login_page = redirect_to_login(back_to)
-        if getattr(request, "htmx", False):
-            # A fragment request would swap the login page into part of the page.
-            return HttpResponseClientRedirect(login_page["Location"])
-        return login_page
+        return to_login(request, back_to)
 
-    @staticmethod
-    def _where_they_were(request) -> str:
-        """The page to come back to: this one for a plain GET; for a form sent or a fragment
-        loaded, the page it was sent from (when it is on this site)."""
-        if request.method in ("GET", "HEAD") and not getattr(request, "htmx", False):
-            return request.get_full_path()
-        page = request.headers.get("HX-Current-URL") or request.headers.get("Referer") or ""
-        if page and url_has_allowed_host_and_scheme(
-            page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            parts = urlsplit(page)
-            return parts.path + (f"?{parts.query}" if parts.query else "")
-        return "/"
+
+class LoginRequired(LoginRequiredMiddleware):
+    """Django's login requirement, answering a fragment request as the session limits do.
+
+    A session can also end with nobody here to see it: its cookie expired, it was logged out
+    in another tab, or its row was removed. htmx follows a plain 302 inside the XHR and would
+    swap the login page into the part of the page that asked; `HX-Redirect` makes htmx load
+    the login page as the whole page instead.
+    """
+
+    def handle_no_permission(self, request, view_func):
+        return to_login(request, where_they_were(request))
+
+
+def to_login(request, back_to: str):
+    login_page = redirect_to_login(back_to)
+    if getattr(request, "htmx", False):
+        # A fragment request would swap the login page into part of the page.
+        return HttpResponseClientRedirect(login_page["Location"])
+    return login_page
+
+
+def where_they_were(request) -> str:
+    """The page to come back to: this one for a plain GET; for a form sent or a fragment
+    loaded, the page it was sent from (when it is on this site)."""
+    if request.method in ("GET", "HEAD") and not getattr(request, "htmx", False):
+        return request.get_full_path()
+    page = request.headers.get("HX-Current-URL") or request.headers.get("Referer") or ""
+    if page and url_has_allowed_host_and_scheme(
+        page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(page)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"

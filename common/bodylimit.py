@@ -82,25 +82,30 @@ TOO_LARGE = gettext_lazy(
 
 
 def _refusal(request, status: int, message, **params) -> HttpResponse:
+    with translation.override(chosen_language(request)):
+        text = str(message) % params if params else str(message)
+    return refusal_page(request, status, text)
+
+
+# An answer that leaves before the security middleware carries their headers itself.
+REFUSAL_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def refusal_page(request, status: int, text: str) -> HttpResponse:
     """A short page in the user's language, built without sessions, users or templates: the
     middleware that provide them have not run (nor should, for a refused request)."""
 
     with translation.override(chosen_language(request)):
-        title, text = escape(str(TITLE)), escape(str(message) % params if params else message)
+        title, text = escape(str(TITLE)), escape(text)
         page = (
             f'<!doctype html><html lang="{translation.get_language()}"><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{title}</title><h1>{title}</h1><p>{text}</p></html>"
         )
-    # This answer leaves before the security middleware: it carries their headers itself.
-    return HttpResponse(
-        page,
-        status=status,
-        headers={
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-            "Referrer-Policy": "same-origin",
-        },
-    )
+    return HttpResponse(page, status=status, headers=REFUSAL_HEADERS)

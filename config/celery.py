@@ -80,6 +80,11 @@ app.conf.beat_schedule = {
         "task": "interop.tasks.remove_old_sent",
         "schedule": crontab(hour=3, minute=10),
     },
+    # Calls no key or signature vouched for are forgotten after UNIDENTIFIED_CALLS_KEEP_DAYS (7).
+    "remove-old-unidentified-calls": {
+        "task": "interop.tasks.remove_old_unidentified_calls",
+        "schedule": crontab(hour=3, minute=20),
+    },
 }
 
 

@@ -11,6 +11,7 @@ from common.service_worker import service_worker
 from common.views import favicon, manifest
 from grids.urls import urlpatterns as grid_patterns
 from interop.api_urls import api_patterns, open311_patterns
+from meetings.public import meeting_page
 from workbench.place_urls import urlpatterns as place_patterns
 from workbench.views import home
 
@@ -49,6 +50,7 @@ urlpatterns = [
     path("open311/v2/", include((open311_patterns, "open311"))),
     path("api/", include((api_patterns, "api"))),
     # The residents' pages: short links for QR codes and posters.
+    path("r/m/<str:token>/", meeting_page, name="meeting_public"),
     path("r/", include("residents.urls")),
     # The user guide, built from docs/ (common/help.py says why the app serves it).
     path("help/", guide, name="help_index"),

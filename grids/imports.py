@@ -117,7 +117,8 @@ def _parse_row(line, cells, columns):
     raw = {name: cell(name) for name in COLUMNS}
     # Checked before stripping: a control character is refused, never silently trimmed.
     errors = [
-        error(name, CONTROL_CHARACTER_MESSAGE)
+        # str(): the shared message is lazy, and the errors are saved as JSON.
+        error(name, str(CONTROL_CHARACTER_MESSAGE))
         for name, value in raw.items()
         if has_refused_characters(value)
     ]

@@ -27,6 +27,12 @@ COLUMNS = {
 }
 REQUIRED_COLUMNS = ("community", "grid", "estate", "building", "unit", "kind", "name", "phone")
 MAX_ROWS = 20000
+# An XLSX is a zip of XML: 5 MB of it can unpack to gigabytes (a zip bomb), and a sheet can
+# declare 16,384 columns that each row is then padded to. Only this much is unpacked, and only
+# the first columns are read (of a CSV too): the headings must be among them.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_ENTRIES = 1000
+MAX_COLUMNS = 50
 
 
 class SheetError(Exception):
@@ -86,18 +92,36 @@ def _trim(text: str) -> str:
 
 
 def _xlsx_table(data: bytes):
+    _refuse_zip_bomb(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
         raise SheetError(_("This is not an XLSX or CSV file.")) from error
     sheet = workbook.worksheets[0]
     table = []
-    for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+    rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+    for line, values in enumerate(rows, start=1):
         table.append((line, [_cell_text(value) for value in values]))
         if line > MAX_ROWS + 1:
             break
     workbook.close()
     return table
+
+
+def _refuse_zip_bomb(data: bytes) -> None:
+    """The archive's own directory says how much it unpacks to; zipfile keeps reading to
+    that size, so a larger claim is refused before anything is unpacked."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise SheetError(_("This is not an XLSX or CSV file.")) from error
+    unpacked = sum(entry.file_size for entry in entries)
+    if len(entries) > MAX_ZIP_ENTRIES or unpacked > MAX_UNPACKED_BYTES:
+        raise SheetError(
+            _("This XLSX file unpacks to more than %(mb)s MB; save the sheet alone and send it.")
+            % {"mb": MAX_UNPACKED_BYTES // (1024 * 1024)}
+        )
 
 
 def _csv_table(data: bytes):
@@ -114,7 +138,10 @@ def _csv_table(data: bytes):
         raise SheetError(_("This is not an XLSX or CSV file."))
     try:
         reader = csv.reader(io.StringIO(text))
-        return [(line, [_trim(cell) for cell in cells]) for line, cells in enumerate(reader, 1)]
+        return [
+            (line, [_trim(cell) for cell in cells[:MAX_COLUMNS]])
+            for line, cells in enumerate(reader, 1)
+        ]
     except csv.Error as error:
         raise SheetError(_("This is not an XLSX or CSV file.")) from error
 

@@ -1,4 +1,3 @@
-import ipaddress
 from urllib.parse import urlsplit
 
 from django import forms
@@ -9,6 +8,7 @@ from cases.forms import DeadlineField
 from cases.models import Category
 from grids.models import Grid, Street
 
+from . import outbound
 from .models import PartnerKind
 
 
@@ -40,21 +40,30 @@ class PartnerForm(forms.Form):
 def outbound_url_problem(url: str) -> str | None:
     """Why the server must not send to this address, or None. The status URL is where the
     server itself connects: an address inside the network (loopback, link-local such as the
-    cloud metadata service, private ranges) would let a form turn the server against it."""
+    cloud metadata service, private ranges) would let a form turn the server against it.
+    A name is resolved now too; delivery resolves it again and checks each connection
+    (interop/outbound.py), since a name can change its answer after it was saved."""
     if settings.HOTLINE_ALLOW_PRIVATE_ADDRESSES:
         return None
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme != "https":
         return _("The status URL must start with https://.")
+    inside = _("The status URL must be an address on the internet, not inside this network.")
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return _("The status URL must be an address on the internet, not inside this network.")
+        return inside
     try:
-        address = ipaddress.ip_address(host)
+        return inside if outbound.refused_address(host.strip("[]")) else None
     except ValueError:
-        return None
-    if not address.is_global:
-        return _("The status URL must be an address on the internet, not inside this network.")
+        pass  # a name, not an address
+    try:
+        outbound.resolve(host, parts.port or 443)
+    except outbound.InsideTheNetwork:
+        return inside
+    except outbound.Unreachable:
+        return None  # not published yet, perhaps: delivery will try it again, and check it
+    except ValueError:  # a port out of range
+        return inside
     return None
 
 

@@ -25,6 +25,7 @@ from accounts.scope import Scope
 from cases import history
 from cases.intake import save_new_case
 from cases.models import Case, Category, Channel, Satisfaction, State, Urgency
+from common.moments import BadMoment, parse_moment
 from common.phones import normalise_phone, validate_phone
 from common.text import has_refused_characters
 
@@ -130,11 +131,10 @@ def check_shape(data) -> str:
 
 
 def _moment(data, name) -> datetime:
-    value = data.get(name)
-    moment = parse_datetime(value) if isinstance(value, str) and len(value) <= 40 else None
-    if moment is None or timezone.is_naive(moment):
-        raise Refused(f"{name} must be an ISO 8601 time with its offset (+08:00)")
-    return moment
+    try:
+        return parse_moment(data.get(name))
+    except BadMoment as bad:
+        raise Refused(f"{name} must be {bad}") from None
 
 
 def parse_order(data) -> Order:

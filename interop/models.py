@@ -101,6 +101,25 @@ class ApiCall(AppendOnly):
         return f"{self.method} {self.path} {self.status}"
 
 
+class UnidentifiedCall(models.Model):
+    """A call no key or signature vouches for: a missing, wrong or revoked key, an unsigned or
+    badly signed hotline message, a read of the open endpoints. Anyone can make one, so these
+    are not a partner's append-only log: they are kept `UNIDENTIFIED_CALLS_KEEP_DAYS` and at
+    most `UNIDENTIFIED_CALLS_KEEP_ROWS` rows (interop/calls.py)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    address = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.method} {self.path} {self.status}"
+
+
 class Source(models.TextChoices):
     OPEN311 = "open311", _("Open311")
     HOTLINE = "hotline", _("12345 hotline")

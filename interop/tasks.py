@@ -13,8 +13,7 @@ arrives after 办结, even when 签收 waited on retries.
 """
 
 import json
-import urllib.error
-import urllib.request
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -22,10 +21,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
-from . import signing
-from .forms import outbound_url_problem
+from . import calls, outbound, signing
 from .models import OutboxMessage, OutboxState
+
+logger = logging.getLogger("youjie.hotline")
 
 DUE = (OutboxState.PENDING, OutboxState.RETRYING)
 
@@ -136,30 +137,36 @@ def remove_old_sent() -> int:
     return removed
 
 
+@shared_task(ignore_result=True)
+def remove_old_unidentified_calls() -> int:
+    """Calls no key or signature vouched for are kept UNIDENTIFIED_CALLS_KEEP_DAYS."""
+    return calls.remove_old_unidentified_calls()
+
+
+# What staff see when a message did not go through, whatever the reason: a reason per port or
+# per failure would let the status URL map the network (interop/outbound.py). The reason
+# itself goes to the server's log. Stored in English, shown in the reader's language.
+UNREACHABLE = gettext_noop("The hotline platform refused the message or could not be reached.")
+NO_STATUS_URL = gettext_noop("No status URL is set for this partner.")
+
+
 def _post(message) -> str | None:
+    """None once the platform took the message (2xx); otherwise what staff are told."""
     partner = message.partner
     if not partner.outbound_url:
-        return "no status URL set for this partner"
-    refused = outbound_url_problem(partner.outbound_url)  # a URL stored before the rule
-    if refused:
-        return str(refused)
+        return NO_STATUS_URL
     body = json.dumps(message.payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(
-        partner.outbound_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "Idempotency-Key": message.idempotency_key,
-            **signing.headers(partner.webhook_secret, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Idempotency-Key": message.idempotency_key,
+        **signing.headers(partner.webhook_secret, body),
+    }
     try:
-        with urllib.request.urlopen(request, timeout=settings.OUTBOX_TIMEOUT_SECONDS) as answer:
-            if 200 <= answer.status < 300:
-                return None
-            return f"HTTP {answer.status}"
-    except urllib.error.HTTPError as error:
-        return f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return f"{type(error).__name__}: {getattr(error, 'reason', error)}"
+        status = outbound.post(partner.outbound_url, body, headers, settings.OUTBOX_TIMEOUT_SECONDS)
+    except outbound.Unreachable as reason:
+        logger.warning("hotline message %s not delivered: %s", message.pk, reason)
+        return UNREACHABLE
+    if 200 <= status < 300:
+        return None
+    logger.warning("hotline message %s not delivered: HTTP %s", message.pk, status)
+    return UNREACHABLE

@@ -432,6 +432,7 @@ def call_emergency_session(scope: Scope, user, case_id, session: EmergencySessio
                 scope, user, case.pk, "propose", Note(), meeting={"meeting": meeting.pk}
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
+        _record(meeting, "agenda", user, details={"cases": [case.tracking_code]})
         invited = _invite(
             meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")]
         )
@@ -682,11 +683,13 @@ def defer_item(scope: Scope, user, meeting_id, item_id, deferral: Deferral) -> A
         item.status = ItemStatus.DEFERRED
         item.save()
         following = next_session(meeting, max(meeting.starts_at, timezone.now()))
-        AgendaItem.objects.get_or_create(
+        _item, added = AgendaItem.objects.get_or_create(
             meeting=following,
             case_id=item.case_id,
             defaults={"position": following.items.count() + 1},
         )
+        if added:  # whoever the case concerns hears of its next session
+            _record(following, "agenda", user, details={"cases": [item.case.tracking_code]})
         _record(meeting, "deferred", user, item.case.tracking_code, {"to_meeting": following.pk})
     return item
 

@@ -83,6 +83,9 @@ def fan_out(**only) -> int:
 
 
 def _addresses(notification, choice):
+    if notification.phone:  # a resident: SMS only
+        phone = normalise_phone(notification.phone)
+        return [(Channel.SMS, phone)] if MOBILE_RE.match(phone) else []
     if notification.contact_id:  # people without a login hear by SMS
         phone = normalise_phone(notification.contact.phone)
         return [(Channel.SMS, phone)] if MOBILE_RE.match(phone) else []

@@ -15,16 +15,22 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.selectors import street_staff_of
+from accounts.selectors import street_staff_of, workers_by_grid
+from cases.models import Case
 from common.phones import MOBILE_RE, normalise_phone, redact_phones
+from grids.models import Contact, ContactKind
+from meetings.public import public_url
 
 from . import dispatch
-from .models import Notification
+from .models import Delivery, Notification
 
 
-def tell(rule, object_key, moment, title, body, url, *, actor, users=(), contacts=()) -> int:
+def tell(
+    rule, object_key, moment, title, body, url, *, actor, users=(), contacts=(), residents=()
+) -> int:
     """Write one notification per person (users by the bell and their channels, outside
-    contacts by SMS) and queue its deliveries on commit; returns how many are new."""
+    contacts and residents, given as (case, phone), by SMS) and queue its deliveries on
+    commit; returns how many are new."""
     common = {
         "rule": rule,
         "object_key": object_key,
@@ -40,6 +46,11 @@ def tell(rule, object_key, moment, title, body, url, *, actor, users=(), contact
     rows += [
         Notification(recipient_key=f"contact:{pk}", contact=c, **common)
         for pk, c in reached.items()
+    ]
+    rows += [
+        Notification(recipient_key=f"resident:{case.pk}", phone=phone, **common)
+        for case, phone in residents
+        if _is_mobile(phone)
     ]
     if not rows:
         return 0
@@ -162,22 +173,71 @@ def meeting_invitation(meeting, participants, actor) -> set:
         "community": meeting.community.name,
         "place": body,
     }
+    invitation = ("meeting_invitation", f"meeting:{meeting.pk}", meeting.starts_at, title, body)
     tell(
-        "meeting_invitation",
-        f"meeting:{meeting.pk}",
-        meeting.starts_at,
-        title,
-        body,
+        *invitation,
         reverse("meetings:detail", args=[meeting.pk]),
         actor=actor,
         users=[p.user for p in users],
-        contacts=[p.contact for p in contacts],
     )
+    # People without a login open the meeting's public page, which needs none.
+    tell(*invitation, public_url(meeting), actor=actor, contacts=[p.contact for p in contacts])
     return {p.pk for p in users + contacts}
 
 
 def _has_mobile(contact) -> bool:
-    return bool(MOBILE_RE.match(normalise_phone(contact.phone)))
+    return _is_mobile(contact.phone)
+
+
+def _is_mobile(phone) -> bool:
+    return bool(MOBILE_RE.match(normalise_phone(phone or "")))
+
+
+@in_site_language
+def agenda_added(meeting, cases, actor) -> None:
+    """Whoever a case on the agenda concerns hears when and where it is deliberated: the grid's
+    workers (the bell, and e-mail or SMS as each chose), the unit's leaders and the resident
+    who raised it (SMS, with a link that needs no login: meetings/public.py)."""
+    place = f"{meeting.get_venue_kind_display()} {meeting.address}".strip()
+    workers = workers_by_grid({case.grid_id for case in cases})
+    leaders = {}
+    for contact in Contact.objects.filter(
+        kind=ContactKind.UNIT_LEADER, unit_id__in={c.unit_id for c in cases if c.unit_id}
+    ):
+        leaders.setdefault(contact.unit_id, []).append(contact)
+    for case in cases:
+        title = _("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s") % {
+            "code": case.tracking_code,
+            "time": _moment(meeting.starts_at),
+            "community": meeting.community.name,
+            "place": place,
+        }
+        common = ("meeting_agenda", f"meeting:{meeting.pk}:case:{case.pk}", meeting.starts_at)
+        tell(
+            *common,
+            title,
+            _about(case),
+            reverse("meetings:detail", args=[meeting.pk]),
+            actor=actor,
+            users=workers.get(case.grid_id, []),
+        )
+        resident = [] if case.anonymised_at else [(case, case.resident_phone)]
+        tell(
+            *common,
+            title,
+            "",
+            public_url(meeting),
+            actor=actor,
+            contacts=leaders.get(case.unit_id, []),
+            residents=resident,
+        )
+
+
+def forget_resident_phone(case) -> None:
+    """An anonymised case's resident: their mobile leaves the notices and deliveries too."""
+    told = Notification.objects.filter(recipient_key=f"resident:{case.pk}")
+    Delivery.objects.filter(notification__in=told).update(address="")
+    told.update(phone="")
 
 
 # A consequence of each recorded change to a case (cases/consequences.py).
@@ -192,6 +252,8 @@ def follow_change(change) -> None:
         escalation_raised(change.subject, change.actor)
     elif change.change == "escalation_answered":
         escalation_answered(change.subject, change.actor)
+    elif change.change == "anonymised":
+        forget_resident_phone(change.case)
 
 
 # A consequence of each recorded change to a meeting (meetings/consequences.py).
@@ -199,4 +261,10 @@ def follow_meeting_change(change) -> set:
     """The people of an invitation not told yet hear of the meeting; returns who was told."""
     if change.change == "invited":
         return meeting_invitation(change.meeting, change.participants, change.actor)
+    if change.change == "agenda":
+        codes = change.details.get("cases", [])
+        cases = Case.objects.filter(
+            community_id=change.meeting.community_id, tracking_code__in=codes
+        ).select_related("grid", "category")
+        agenda_added(change.meeting, list(cases), change.actor)
     return set()

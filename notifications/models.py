@@ -17,7 +17,7 @@ class Notification(models.Model):
     rule = models.CharField(max_length=30)
     object_key = models.CharField(max_length=40)  # "case:12", "task:5", "meeting:3"
     due_at = models.DateTimeField()
-    recipient_key = models.CharField(max_length=30)  # "user:5" or "contact:9"
+    recipient_key = models.CharField(max_length=30)  # "user:5", "contact:9" or "resident:12"
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -28,6 +28,9 @@ class Notification(models.Model):
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # The resident who raised a case has neither login nor contact entry: their mobile, for
+    # SMS only, blanked when the case is anonymised (events.follow_change).
+    phone = models.CharField(max_length=20, blank=True)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(max_length=300, blank=True)

@@ -95,6 +95,11 @@ class Problem(models.Model):
         # street's window, the place and the category, so it is not built here.
         return f"{self.pk}"
 
+    @property
+    def is_dismissed(self) -> bool:
+        """Dismissed now (a problem a new case reopened keeps its old dismissal's date)."""
+        return self.status == Status.DISMISSED
+
 
 class Member(models.Model):
     """A case of a problem. A case belongs to one problem at most, ever: so it is in at most

@@ -29,7 +29,11 @@ def problem_list(request):
     return render(
         request,
         "recurring/list.html",
-        {"problems": problems, "status": status, "statuses": Status.choices},
+        {
+            "problems": problems,
+            # The tabs: (value, label, whether it is the one shown).
+            "tabs": [(value, label, value == status) for value, label in Status.choices],
+        },
     )
 
 

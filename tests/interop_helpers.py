@@ -44,7 +44,7 @@ def order(number="GD2026112700001", **changes):
     return message
 
 
-def post_signed(client, partner, data, secret=None, timestamp=None, body=None):
+def post_signed(client, partner, data, secret=None, timestamp=None, body=None, **extra):
     body = body if body is not None else json.dumps(data, ensure_ascii=False).encode()
     timestamp = timestamp or str(int(time.time()))
     signature = signing.sign(secret or partner.webhook_secret, timestamp, body)
@@ -55,6 +55,7 @@ def post_signed(client, partner, data, secret=None, timestamp=None, body=None):
         content_type="application/json",
         HTTP_X_HOTLINE_TIMESTAMP=timestamp,
         HTTP_X_HOTLINE_SIGNATURE=signature,
+        **extra,
     )
 
 

@@ -247,6 +247,7 @@ def test_no_get_request_changes_a_row(personas, login, places):
     changed = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
     # The partners' call log records every call to the API, reads included: that is its point.
     changed.pop("interop.ApiCall", None)
+    changed.pop("interop.UnidentifiedCall", None)  # a staff member's browser sends no key
     assert changed == {}
     assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
 

@@ -2,6 +2,8 @@
 
 import csv
 import io
+import time
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -224,3 +226,62 @@ def test_street_staff_cannot_import_into_or_read_imports_of_another_street(perso
     )
     assert response.status_code == 404
     assert client.get(reverse("grids:import"), {"street": "abc"}).status_code == 400
+
+
+def zip_bomb_xlsx(unpacked_bytes):
+    """A real sheet whose worksheet carries a long comment: tiny packed, huge unpacked."""
+    packed = xlsx_file([HEADINGS, *leader_rows(count=1)]).read()
+    bomb = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(packed)) as source,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                padding = b"<!--" + b" " * unpacked_bytes + b"-->"
+                content = content.replace(b"</worksheet>", padding + b"</worksheet>")
+            target.writestr(entry, content)
+    return SimpleUploadedFile("bomb.xlsx", bomb.getvalue())
+
+
+def test_a_sheet_that_unpacks_to_gigabytes_is_refused_before_it_is_unpacked(
+    personas, places, login
+):
+    sheet = zip_bomb_xlsx(200 * 1024 * 1024)
+    assert sheet.size < 1024 * 1024
+    started = time.monotonic()
+    page = upload(login(personas.street_staff), places.street, sheet).content.decode()
+    assert "解压后超过 100 MB" in page
+    assert time.monotonic() - started < 5
+    assert not Contact.objects.filter(name__startswith="单元长").exists()
+
+
+def test_a_sheet_declaring_thousands_of_columns_is_read_by_its_first_columns(
+    personas, places, login
+):
+    workbook = Workbook()
+    for row in [HEADINGS, *leader_rows(count=2)]:
+        workbook.active.append(row)
+    # One far cell makes every row 16,000 cells wide, and every row up to it exist.
+    workbook.active.cell(row=5000, column=16000, value="远处的格子")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    started = time.monotonic()
+    client = login(personas.street_staff)
+    upload(client, places.street, SimpleUploadedFile("wide.xlsx", buffer.getvalue()))
+    assert time.monotonic() - started < 5
+    batch = ImportBatch.objects.get()
+    assert batch.errors == [] and batch.row_count == 2
+
+
+def test_a_cell_with_a_control_character_is_listed_with_its_line_not_a_server_error(
+    personas, places, login
+):
+    rows = [HEADINGS, *leader_rows(count=2)]
+    rows[2][6] = "单元长\u202e1"  # a direction override in a name
+    page = upload(login(personas.street_staff), places.street, csv_file(rows)).content.decode()
+    assert "不能包含控制字符" in page
+    assert ImportBatch.objects.get().errors == [
+        [3, "姓名", "不能包含控制字符或不可见的文字方向符号。"]
+    ]

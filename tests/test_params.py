@@ -77,7 +77,8 @@ def test_a_bad_date_or_number_in_the_address_is_a_400_with_a_message(personas, p
         response = client.get(url, {**extra, parameter: value})
         assert response.status_code == 400, (parameter, value, response.status_code)
         message = response.content.decode()
-        assert parameter in message and ("必须" in message), (parameter, value)
+        # A NUL byte is refused before the page reads it (common/input_guard.py).
+        assert parameter in message and ("必须" in message or "NUL" in message), (parameter, value)
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,7 @@ def test_the_streets_staff_set_its_period_in_the_admin(personas, places, login):
         "follow_up_working_days": 7,
         "retention_months": 24,
         "urgent_response_hours": 4,
+        "recurring_window_days": 90,
     }
     assert client.post(url, form).status_code == 302
     places.street.refresh_from_db()

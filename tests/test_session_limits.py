@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -142,3 +143,22 @@ def test_each_page_tells_the_phone_how_long_the_session_has_left(worker, clock, 
 
 def test_the_session_header_is_never_sent_to_someone_logged_out(places, clock):
     assert "X-Session" not in Client().get(reverse("login"))
+
+def test_a_fragment_request_after_the_session_is_gone_sends_the_whole_page_to_the_login(
+    worker,
+):
+    # The session ended with nobody there: its row expired or another tab logged out.
+    Session.objects.all().delete()
+    response = worker.get(
+        reverse("cases:list"),
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/cases/?page=2"},
+    )
+    assert response.status_code == 200 and not response.has_header("Location")
+    assert response["HX-Redirect"] == "/login/?next=/cases/%3Fpage%3D2"
+
+
+def test_a_plain_page_after_the_session_is_gone_still_redirects_to_the_login(worker):
+    Session.objects.all().delete()
+    response = worker.get(reverse("cases:list") + "?page=2")
+    assert response.status_code == 302 and not response.has_header("HX-Redirect")
+    assert response["Location"] == "/login/?next=/cases/%3Fpage%3D2"

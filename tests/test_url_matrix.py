@@ -55,6 +55,9 @@ PUBLIC = {
     # The user guide, built from docs/ (no data of the app; common/help.py).
     "help_index",
     "help",
+    # A meeting's public page, for those told of it by SMS: the signed, expiring token in its
+    # address is the permission (meetings/public.py, tests/test_told_when_concerned.py).
+    "meeting_public",
 }
 # Called with the hotline's signature, never a session: 401 without one.
 KEYED = {"api:hotline_webhook"}
@@ -134,6 +137,7 @@ def world(places, personas):
         "grids:import_batch": [batch.pk],
         "grids:import_apply": [batch.pk],
         "help": ["index.html"],
+        "meeting_public": ["not-a-signed-token"],
         "cases:detail": [case.pk],
         "cases:move": [case.pk, "start"],
         "cases:offline_send_visit": [case.pk],

@@ -61,6 +61,9 @@ MIDDLEWARE = [
     "notifications.health.HealthzMiddleware",
     # An oversize body is refused from its Content-Length, before anything reads it.
     "common.bodylimit.RequestBodyLimitMiddleware",
+    # Characters PostgreSQL cannot store, and bodies too deep or too many-fielded to parse, are
+    # refused before a session, a lookup or a parser sees them.
+    "common.input_guard.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # After a change, the user's reads stay on the primary database (common/replicas.py).
     "common.replicas.ReadYourWritesMiddleware",
@@ -71,7 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Django's LoginRequiredMiddleware, sending an htmx request to the login page whole.
+    "accounts.session_limits.LoginRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.session_limits.SessionLimitsMiddleware",
     "accounts.known_devices.KnownDeviceMiddleware",
@@ -498,6 +502,14 @@ OPEN311_READS_PER_ADDRESS_PER_MINUTE = env.int("OPEN311_READS_PER_ADDRESS_PER_MI
 # The 12345 hotline: how old a signed message may be, how large, and the outbox's retries.
 HOTLINE_REPLAY_WINDOW_SECONDS = env.int("HOTLINE_REPLAY_WINDOW_SECONDS", default=300)
 HOTLINE_MAX_BODY_BYTES = env.int("HOTLINE_MAX_BODY_BYTES", default=64 * 1024)
+# Unsigned or badly signed posts to the webhook one client address may make a minute (then
+# 429); they never count against the hotline's own allowance (interop/webhook.py).
+HOTLINE_UNVERIFIED_PER_ADDRESS_PER_MINUTE = env.int(
+    "HOTLINE_UNVERIFIED_PER_ADDRESS_PER_MINUTE", default=20
+)
+# Calls no key or signature vouches for are logged apart and forgotten (interop/calls.py).
+UNIDENTIFIED_CALLS_KEEP_DAYS = env.int("UNIDENTIFIED_CALLS_KEEP_DAYS", default=7)
+UNIDENTIFIED_CALLS_KEEP_ROWS = env.int("UNIDENTIFIED_CALLS_KEEP_ROWS", default=10000)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
 OUTBOX_TIMEOUT_SECONDS = env.float("OUTBOX_TIMEOUT_SECONDS", default=10)

@@ -1,8 +1,11 @@
 """Each role logs in on a 360 px phone screen and sees its own navigation and places."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 from playwright.sync_api import expect
+
+from tests.factories import CaseFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -49,3 +52,16 @@ def test_the_language_switch_works_in_the_browser(personas, page, log_in):
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     assert "Hello" in page.locator("main").inner_text()
+
+
+def test_a_panel_opened_after_the_session_ended_takes_the_whole_page_to_the_login(
+    personas, places, page, log_in
+):
+    case = CaseFactory(grid=places.cg1, building=places.buildings[places.cg1])
+    log_in("worker_cg1")
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    Session.objects.all().delete()  # the session ends while the page is open
+    page.locator("summary[hx-get]").first.click()
+    page.wait_for_url(f"**/login/?next=/cases/{case.pk}/")
+    expect(page.locator("input[name=username]")).to_be_visible()
+    assert page.locator("main input[name=username]").count() == 1  # the login page, once

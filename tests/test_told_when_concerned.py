@@ -1,0 +1,141 @@
+"""Whoever a case on a meeting's agenda concerns is told when and where it is deliberated: the
+grid worker (bell and channels), the unit leader and the resident who raised it (SMS, with a
+link to the meeting's public page, which needs no login and names nobody)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.scope import Scope
+from cases.retention import anonymise
+from cases.workflow import MoveRefused
+from meetings import workflow as meeting_workflow
+from meetings.models import Kind, Meeting
+from meetings.public import public_url
+from notifications import dispatch
+from notifications.models import Delivery, Notification
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(places, personas):
+    return Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind=Kind.MONTHLY,
+        starts_at=timezone.now() + timedelta(days=3),
+        venue_kind="room",
+        address="春光社区居委会二楼",
+        host=personas.officer_chunguang,
+        created_by=personas.officer_chunguang,
+    )
+
+
+@pytest.fixture
+def tap(places, personas):
+    leader = places.leaders[places.cg1]
+    return CaseFactory(
+        grid=places.cg1,
+        building=leader.unit.building,
+        unit=leader.unit,
+        state="proposed",
+        resident_name="王大妈",
+        resident_phone="13912340000",
+        description="三号楼水龙头漏水，王大妈 13912340000",
+    )
+
+
+def put_on_agenda(personas, session, case):
+    officer = personas.officer_chunguang
+    meeting_workflow.add_to_agenda(Scope.for_user(officer), officer, session.pk, [case.pk])
+
+
+def sent_sms(capsys, delivery):
+    assert dispatch.send(delivery.pk) == "sent"
+    return capsys.readouterr().out
+
+
+def test_the_grid_worker_the_unit_leader_and_the_resident_are_told(
+    places, personas, session, tap, capsys
+):
+    worker, leader = personas.worker_cg1, places.leaders[places.cg1]
+    worker.email = "worker_cg1@example.cn"
+    worker.save()
+    put_on_agenda(personas, session, tap)
+    notes = {n.recipient_key: n for n in Notification.objects.filter(rule="meeting_agenda")}
+    assert set(notes) == {f"user:{worker.pk}", f"contact:{leader.pk}", f"resident:{tap.pk}"}
+    when = timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M")
+    for note in notes.values():
+        assert tap.tracking_code in note.title and when in note.title
+        assert "春光社区居委会二楼" in note.title  # the place, for an SMS read without the link
+    # The worker reads the meeting's page; the others a page that needs no login.
+    assert notes[f"user:{worker.pk}"].url == reverse("meetings:detail", args=[session.pk])
+    assert notes[f"resident:{tap.pk}"].url.startswith("/r/m/")
+    deliveries = {d.address: d for d in Delivery.objects.all()}
+    assert set(deliveries) == {"worker_cg1@example.cn", leader.phone, "13912340000"}
+    text = sent_sms(capsys, deliveries["13912340000"])
+    assert "SMS to 13912340000" in text and "/r/m/" in text
+    # Sent again, the agenda is refused and nobody is told twice.
+    with pytest.raises(MoveRefused):
+        put_on_agenda(personas, session, tap)
+    assert Notification.objects.filter(rule="meeting_agenda").count() == 3
+
+
+def test_the_public_page_shows_the_time_the_place_and_the_matters_and_nobody(
+    places, personas, session, tap
+):
+    put_on_agenda(personas, session, tap)
+    page = Client().get(public_url(session))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "春光社区" in html and "春光社区居委会二楼" in html and "水电气暖" in html
+    assert "1号楼" in html
+    assert "13912340000" not in html and "王大妈" not in html and "漏水" not in html
+
+
+def test_the_public_link_expires_the_day_after_and_cannot_be_forged(places, personas, session, tap):
+    url = public_url(session)
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    client = Client()
+    assert client.get(url.replace(token, token[:-2] + "xx")).status_code == 404
+    assert client.get("/r/m/%00/").status_code in (400, 404)
+    with time_machine.travel(session.starts_at + timedelta(hours=23)):
+        assert client.get(url).status_code == 200
+    with time_machine.travel(session.starts_at + timedelta(days=1, minutes=1)):
+        assert client.get(url).status_code == 404
+    session.state = "cancelled"
+    session.save()
+    assert client.get(url).status_code == 404
+
+
+def test_an_invited_unit_leader_gets_the_public_link_not_the_staff_page(
+    places, personas, session, tap, capsys
+):
+    from meetings.inputs import Invitation
+
+    officer, leader = personas.officer_chunguang, places.leaders[places.cg1]
+    put_on_agenda(personas, session, tap)
+    meeting_workflow.invite(
+        Scope.for_user(officer), officer, session.pk, Invitation(kinds=("unit_leader",))
+    )
+    note = Notification.objects.get(rule="meeting_invitation", recipient_key=f"contact:{leader.pk}")
+    assert note.url.startswith("/r/m/")
+    assert Client().get(note.url).status_code == 200
+
+
+def test_anonymising_the_case_takes_the_residents_mobile_from_the_notices(
+    places, personas, session, tap
+):
+    put_on_agenda(personas, session, tap)
+    tap.state = "verified"
+    tap.save()
+    anonymise([tap.pk], user=personas.street_staff, reason="居民申请")
+    resident = Notification.objects.get(recipient_key=f"resident:{tap.pk}")
+    assert resident.phone == ""
+    assert not Delivery.objects.filter(address="13912340000").exists()
