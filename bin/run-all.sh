@@ -4,6 +4,19 @@ set -euo pipefail
 host=${1:-127.0.0.1}
 port=${2:-8000}
 py=.venv/bin/python
+# Links in reminder e-mails, SMS and QR codes point where this server listens, and a server on
+# every interface (HOST=0.0.0.0) is named by this machine's LAN address, which a phone opens.
+# A SITE_URL or ALLOWED_HOSTS given in the environment is kept as it is.
+address=$(bin/site-url "$host" "$port")
+export SITE_URL=${SITE_URL:-$address}
+served_host=${address#http://}
+served_host=${served_host%:*}
+served_host=${served_host#[}
+served_host=${served_host%]}
+export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost,${served_host}}
+where="on this machine"
+case "$host" in 0.0.0.0 | :: | "[::]") where="from a phone on the same network too" ;; esac
+
 # Each start keeps its own logs: .run/logs/<date-time>/, and .run/logs/latest points at them.
 logs=.run/logs/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$logs"
@@ -39,7 +52,8 @@ database="SQLite in .run/youjie.sqlite3"
 [ -n "${DATABASE_OWNER_URL:-}" ] && database="$database, as a role that owns no table"
 cat <<MSG
 
-  有解 is running at http://${host}:${port}/
+  有解 is running at ${address}/ (open it ${where})
+  Links in reminder e-mails, SMS and QR codes point to ${SITE_URL}
   Database: ${database}; Celery worker and beat on the ${broker}
   (logs in ${logs}/, restarted if they stop). Demo logins, password youjie-demo-2026:
     street              street staff, 万青路街道

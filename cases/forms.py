@@ -35,6 +35,12 @@ class DeadlineField(forms.DateTimeField):
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
 
 
+def unchosen(choices):
+    """The choices after an empty first one: a record says what someone chose, never what the
+    form chose for them (a preselected 满意 would count as satisfied when nobody asked)."""
+    return [("", _("Choose…")), *choices]
+
+
 def _in_three_days():
     return (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
 
@@ -97,12 +103,12 @@ class DecideForm(NoteForm):
 
 
 class ResolveForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=unchosen(Outcome.choices))
     note = forms.CharField(
         label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
     explanation_method = forms.ChoiceField(
-        label=_("How it was explained to residents"), choices=ExplanationMethod.choices
+        label=_("How it was explained to residents"), choices=unchosen(ExplanationMethod.choices)
     )
     explanation = forms.CharField(
         label=_("The explanation"),
@@ -123,7 +129,7 @@ class ResolveForm(forms.Form):
 
 class VerifyForm(forms.Form):
     satisfaction = forms.ChoiceField(
-        label=_("Resident's satisfaction"), choices=Satisfaction.choices
+        label=_("Resident's satisfaction"), choices=unchosen(Satisfaction.choices)
     )
     note = forms.CharField(
         label=_("Follow-up visit"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
@@ -338,7 +344,7 @@ class LogCaseForm(forms.ModelForm):
             for name in PLACES:
                 self.fields[name].queryset = self.places(name)
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
-        self.fields["category"].empty_label = None
+        self.fields["category"].empty_label = _("Choose…")  # what it is about, as told
         self.fields["channel"].initial = Channel.VISIT
         self.fields["urgency"].initial = Urgency.ROUTINE
         # 12345 orders arrive from the hotline itself (interop), with their order number.

@@ -18,11 +18,22 @@ from .models import Escalation, State, Task, TaskStatus, overdue_condition
 class Queue:
     key: str
     label: str
-    # Who works this queue: "worker", "officer" (officers and street staff) or both.
+    # Whose to-do it is, by the home they work from: "worker" (a grid's), "officer" (a
+    # community's) and/or "street". Anyone else sees the queue as waiting for them.
     roles: tuple
+    # What the queue is to someone who cannot act on it: who it waits for.
+    waiting_label: str = ""
 
     def condition(self, user_id, now=None) -> Q:
         return CONDITIONS[self.key](user_id, now or timezone.now())
+
+    def is_to_do_for(self, role) -> bool:
+        return role in self.roles
+
+    def label_for(self, role) -> str:
+        return (
+            self.label if self.is_to_do_for(role) or not self.waiting_label else self.waiting_label
+        )
 
 
 def _end_of_today(now):
@@ -57,15 +68,38 @@ CONDITIONS = {
 QUEUES = {
     queue.key: queue
     for queue in (
-        Queue("to_accept", _("Waiting to be accepted"), ("worker", "officer")),
-        Queue("overdue", _("Overdue"), ("worker", "officer")),
-        Queue("escalation_waiting", _("Escalations waiting for an answer"), ("officer",)),
-        Queue("to_deliberate", _("Waiting for deliberation (提)"), ("officer",)),
-        Queue("follow_up_due", _("Follow-up visits due (查单)"), ("worker",)),
-        Queue("my_tasks", _("My open tasks"), ("worker", "officer")),
-        Queue("tasks_this_week", _("Tasks due this week"), ("officer",)),
+        # Accepting and declining are the community's or the street's (cases/workflow.py).
+        Queue(
+            "to_accept",
+            _("Waiting to be accepted"),
+            ("officer", "street"),
+            _("Waiting for the community officer to accept (接单)"),
+        ),
+        # Whoever holds an overdue case may escalate it, or act on it.
+        Queue("overdue", _("Overdue"), ("worker", "officer", "street")),
+        # 督办 is answered by the street.
+        Queue(
+            "escalation_waiting",
+            _("Escalations waiting for an answer"),
+            ("street",),
+            _("Escalated, waiting for the street's answer (督办)"),
+        ),
+        Queue(
+            "to_deliberate",
+            _("Waiting for deliberation (提)"),
+            ("officer", "street"),
+            _("Waiting for the community to put it on a meeting (提)"),
+        ),
+        Queue("follow_up_due", _("Follow-up visits due (查单)"), ("worker", "officer")),
+        Queue("my_tasks", _("My open tasks"), ("worker", "officer", "street")),
+        Queue("tasks_this_week", _("Tasks due this week"), ("officer", "street")),
     )
 }
+
+
+def viewer_role(scope) -> str:
+    """The role a list's queues are labelled for: the widest place the user holds."""
+    return {"street": "street", "community": "officer", "grid": "worker"}[scope.home_level]
 
 
 def choices():

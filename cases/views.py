@@ -45,6 +45,7 @@ from .forms import (
 from .inputs import Ownership
 from .intake import SIMILAR_SHOWN, SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
+from .next_step import next_step
 from .offline import offline_cacheable
 from .photos import photos_upload_bytes
 from .privacy import (
@@ -126,7 +127,11 @@ def case_list(request):
         "page": page,
         "rows": rows,
         "query": query.urlencode(),
-        "quick_queues": [queues.QUEUES[key] for key in quick],
+        # Labelled for who reads them: a grid worker's 待接单 says it waits for the officer.
+        "quick_queues": [
+            {"key": key, "label": queues.QUEUES[key].label_for(queues.viewer_role(scope))}
+            for key in quick
+        ],
         "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
         "may_export": may_export(scope),
         "bulk_form": bulk,
@@ -442,6 +447,9 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     events = list(case.events.select_related("actor"))
     agenda_items = _listed(case, "agenda_items", case.agenda_items.select_related("meeting"))
     may_link = workflow.may_link(scope, user, case)
+    escalations = _listed(
+        case, "escalations", case.escalations.select_related("raised_by", "answered_by")
+    )
     context = {
         "case": case,
         "moves": moves,
@@ -455,9 +463,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "task_form": drawn.get("task"),
         "closable_tasks": {t.pk for t in tasks if workflow.may_close_task(scope, user, case, t)},
         "photos": _listed(case, "photos"),
-        "escalations": _listed(
-            case, "escalations", case.escalations.select_related("raised_by", "answered_by")
-        ),
+        "escalations": escalations,
         "duplicates": _listed(case, "duplicates"),
         "similar": list(
             possible_duplicates(case, among=scope.narrow(Case.objects.all()))[:SIMILAR_SHOWN]
@@ -465,6 +471,10 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         if not case.duplicate_of_id
         else [],
         "is_overdue": workflow.is_overdue(case),
+        # Who acts next, for whoever cannot (a grid worker on a case waiting to be accepted).
+        "next_step": next_step(
+            case, open_escalation=any(e.answered_at is None for e in escalations)
+        ),
         "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),
         "may_link": may_link,

@@ -107,6 +107,29 @@ MEDIAN = (
 )
 LABELS = {key: (label, help_text) for key, label, help_text in [*COUNTS, *RATES, MEDIAN]}
 COUNT_KEYS = [key for key, _label, _help in COUNTS]
+# The cases behind each rate, as its list shows them: those it is taken over (its whole), and
+# of them those it counts (its part).
+RATE_CASES = {
+    "response_rate": ("accepted_on_time", "accepted"),
+    "resolution_rate": ("outcome_resolved", "resolved"),
+    "satisfaction_rate": ("satisfied_answers", "answered"),
+}
+# Figures whose cell links to the cases behind it.
+DRILLABLE = [*COUNT_KEYS, *RATE_CASES]
+# The lists behind a rate that are no figure of their own.
+LIST_LABELS = {
+    "answered": (
+        _("Answers on satisfaction"),
+        _(
+            "Cases with a follow-up visit, a resident's own rating or a 12345 follow-up call in "
+            "the period; a case answered twice is listed once."
+        ),
+    ),
+    "satisfied_answers": (
+        _("Satisfied answers"),
+        _("Of those, the cases with an answer “satisfied” (满意) or “fairly” (基本满意)."),
+    ),
+}
 # The hidden counts the rates are made of; additive, so totals are sums of rows.
 PARTS = ["satisfied", "basically", "with_satisfaction", "hotline_visits"]
 
@@ -330,8 +353,27 @@ def meetings_held(community_ids, period) -> dict:
     }
 
 
+def _answered(place, period, satisfactions=tuple(Satisfaction.values)):
+    """Cases with an answer on satisfaction in the period, as the satisfaction rate counts it."""
+    visits = _last("verify", period).filter(details__satisfaction__in=satisfactions)
+    calls = _last("hotline_visit", period).filter(details__satisfaction__in=satisfactions)
+    ratings = ResidentRating.objects.filter(_in(period, "rated_at"), satisfaction__in=satisfactions)
+    return Case.objects.filter(place).filter(
+        Q(pk__in=visits.values("case_id"))
+        | Q(pk__in=calls.values("case_id"))
+        | Q(pk__in=ratings.values("case_id"))
+    )
+
+
 def cases_behind(figure: str, place: Q, period):
-    """The cases a count is made of, for the list each figure links to."""
+    """The cases a count is made of, for the list each figure links to; for a rate, the cases
+    it is taken over (RATE_CASES)."""
+    if figure in RATE_CASES:
+        figure = RATE_CASES[figure][1]
+    if figure == "answered":
+        return _answered(place, period)
+    if figure == "satisfied_answers":
+        return _answered(place, period, (Satisfaction.SATISFIED, Satisfaction.BASICALLY))
     if figure == "received":
         return Case.objects.filter(place, _in(period, "created_at"))
     if figure == "overdue":

@@ -79,6 +79,18 @@ def report_cases(request):
     cases = figures.cases_behind(figure, place, period)
     if cases is None:
         raise Http404
+    # A rate's list is the cases it is taken over, with a link to those it counts.
+    counted = None
+    if figure in figures.RATE_CASES:
+        part = figures.RATE_CASES[figure][0]
+        part_query = request.GET.copy()
+        part_query["figure"] = part
+        part_query.pop("page", None)
+        counted = {
+            "label": _label(part),
+            "query": part_query.urlencode(),
+            "count": request.scope.narrow(figures.cases_behind(part, place, period)).count(),
+        }
     cases = with_list_columns(request.scope.narrow(cases)).order_by("-created_at")
     page = Paginator(cases, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -88,13 +100,19 @@ def report_cases(request):
         "reports/cases.html",
         {
             "page": page,
-            "figure": figures.LABELS[figure],
+            "figure": _label(figure),
+            "counted": counted,
             "period": period,
             "level": level,
             "query": query.urlencode(),
             "replica_as_of": replica_as_of(),
         },
     )
+
+
+def _label(figure):
+    """A list's heading and what it holds: a figure's, or one of a rate's own lists."""
+    return figures.LABELS.get(figure) or figures.LIST_LABELS[figure]
 
 
 RATE_COLUMNS = [number for number, key in enumerate(COLUMNS, start=2) if key.endswith("_rate")]

@@ -2,10 +2,9 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,9 +18,9 @@ from grids.models import Building, Community, Grid, Unit
 
 from . import public, qr
 from .forms import LookupForm, RatingForm, RequestForm
+from .switches import draft_for
 
 HOUR, DAY = 3600, 86400
-LARGE_TEXT_COOKIE = "large_text"  # base.html reads it: <html class="large-text">
 
 
 def _public(view):
@@ -94,8 +93,11 @@ SUBMITTED_KEY = "resident_submitted_code"
 
 
 def _request_page(request, place):
-    form = RequestForm(request.POST or None, request.FILES or None, place=place)
-    context = {"form": form, "place": place}
+    if request.method == "POST":
+        form = RequestForm(request.POST, request.FILES, place=place)
+    else:  # what was typed before a switch (larger text, language) is filled in again
+        form = RequestForm(place=place, initial=draft_for(request, RequestForm, place=place))
+    context = {"form": form, "place": place, "switch_form": "request-form"}
     if request.method != "POST":
         return render(request, "residents/request.html", context)
     if form.is_bot:
@@ -149,8 +151,12 @@ def status(request):
     addresses, that code asks for the whole phone number: its owner can still look it up, while
     guessing eleven digits is hopeless.
     """
-    form = LookupForm(request.POST or None, initial={"tracking_code": request.GET.get("code", "")})
-    context = {"form": form}
+    if request.method == "POST":
+        form = LookupForm(request.POST)
+    else:
+        typed = draft_for(request, LookupForm)
+        form = LookupForm(initial={"tracking_code": request.GET.get("code", ""), **typed})
+    context = {"form": form, "switch_form": "lookup-form"}
     if request.method != "POST":
         return render(request, "residents/status.html", context)
     address = client_address(request)
@@ -180,19 +186,48 @@ def status(request):
         hit(wrong_anywhere, HOUR)
         context["not_found"] = True
         return render(request, "residents/status.html", context, status=404)
-    request.session["resident_case"] = case.pk  # the one case this visitor may rate
+    request.session[LOOKED_UP_KEY] = case.pk  # the one case this visitor may see and rate
+    # Post, then redirect: the answer is a page the switches and a reload can ask for again.
+    return redirect("residents:case_status")
+
+
+LOOKED_UP_KEY = "resident_case"
+
+
+def _looked_up(request):
+    return Case.objects.filter(pk=request.session.get(LOOKED_UP_KEY) or 0).first()
+
+
+def _expired(request, status):
+    context = {"form": LookupForm(), "expired": True, "switch_form": "lookup-form"}
+    return render(request, "residents/status.html", context, status=status)
+
+
+@_public
+@require_GET
+def case_status(request):
+    """The request this browser has looked up: its stages, and the rating when it is due."""
+    case = _looked_up(request)
+    if case is None:
+        return _expired(request, status=200)
     return _status_page(request, case)
 
 
 def _status_page(request, case, rating_form=None, status=200):
+    may_rate = public.may_rate(case)
+    if may_rate and rating_form is None:
+        rating_form = RatingForm(initial=draft_for(request, RatingForm))
     return render(
         request,
         "residents/case_status.html",
         {
             "case": case,
             "stages": public.stages(case),
-            "rating_form": (rating_form or RatingForm()) if public.may_rate(case) else None,
-            "rating": getattr(case, "rating", None) if not public.may_rate(case) else None,
+            "rating_form": rating_form if may_rate else None,
+            "rating": getattr(case, "rating", None) if not may_rate else None,
+            "switch_form": "rating-form" if may_rate else None,
+            # A switch on a refused rating goes back to the case's page, not to this POST.
+            "switch_next": reverse("residents:case_status"),
         },
         status=status,
     )
@@ -201,17 +236,24 @@ def _status_page(request, case, rating_form=None, status=200):
 @_public
 @require_POST
 def rate(request):
-
-    case = Case.objects.filter(pk=request.session.get("resident_case") or 0).first()
+    case = _looked_up(request)
     if case is None:
-        return render(
-            request, "residents/status.html", {"form": LookupForm(), "expired": True}, status=403
-        )
+        return _expired(request, status=403)
     form = RatingForm(request.POST)
     if not form.is_valid():
         return _status_page(request, case, rating_form=form, status=400)
     if public.rate(case, form.cleaned_data) is None:
         return _status_page(request, case, status=409)
+    return redirect("residents:rated")
+
+
+@_public
+@require_GET
+def rated(request):
+    """Thanks for the rating of the request this browser looked up (a page to come back to)."""
+    case = _looked_up(request)
+    if case is None or getattr(case, "rating", None) is None:
+        return redirect("residents:status")
     return render(request, "residents/rated.html", {"case": case})
 
 
@@ -239,32 +281,3 @@ def qr_sheet(request, kind, pk):
     for label in labels:
         label["svg"] = qr.svg(label["url"])
     return render(request, "residents/qr_sheet.html", {"title": title, "labels": labels})
-
-
-@_public
-@require_POST
-def text_size(request):
-    """适老化: larger text on every page of this browser for a year, until switched back.
-
-    A form button, not script: it works on any phone and under the app's CSP.
-    """
-    next_url = request.POST.get("next", "")
-    # Back to a page of this site only; anything else (another site, a word that is no
-    # address) goes to the start.
-    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("residents:start")
-    response = HttpResponseRedirect(next_url)
-    if request.POST.get("large") == "1":
-        response.set_cookie(
-            LARGE_TEXT_COOKIE,
-            "1",
-            max_age=365 * DAY,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-        )
-    else:
-        response.delete_cookie(LARGE_TEXT_COOKIE, samesite="Lax")
-    return response

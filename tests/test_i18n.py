@@ -226,3 +226,24 @@ def test_no_template_joins_translated_words_with_ascii_punctuation():
         for match in joined.finditer(path.read_text(encoding="utf-8"))
     ]
     assert wrong == []
+
+
+def test_the_language_switch_on_the_answer_to_a_post_returns_to_a_page_that_opens(
+    client, places, personas, login
+):
+    """「显示号码」 answers its POST with the case page: the switch there must not ask that
+    POST's address again (HTTP 405), but go back to the case page it was pressed from."""
+    from tests.factories import CaseFactory
+
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    client = login(personas.officer_chunguang)
+    case_page = reverse("cases:detail", args=[case.pk])
+    shown = client.post(
+        reverse("cases:phone", args=[case.pk]), HTTP_REFERER=f"http://testserver{case_page}"
+    )
+    assert shown.status_code == 200 and "13912345678" in shown.content.decode()
+    back = re.search(r'name="next" value="([^"]*)"', shown.content.decode()).group(1)
+    switched = client.post(reverse("set_language"), {"language": "en", "next": back}, follow=True)
+    assert switched.status_code == 200
+    assert switched.redirect_chain[-1][0] == case_page
+    assert '<html lang="en">' in switched.content.decode()

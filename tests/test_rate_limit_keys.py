@@ -46,6 +46,7 @@ def lookup(client, code, phone, address="198.51.100.1"):
         reverse("residents:status"),
         {"tracking_code": code, "phone_last4": phone},
         REMOTE_ADDR=address,
+        follow=True,  # a lookup that finds the case leads to its page
     )
 
 

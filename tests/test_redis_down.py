@@ -57,7 +57,11 @@ def request_form(client, unit, phone="13912345678"):
 
 
 def lookup(client, code, last4):
-    return client.post(reverse("residents:status"), {"tracking_code": code, "phone_last4": last4})
+    return client.post(
+        reverse("residents:status"),
+        {"tracking_code": code, "phone_last4": last4},
+        follow=True,  # a lookup that finds the case leads to its page
+    )
 
 
 def cache_warnings(caplog):

@@ -199,6 +199,34 @@ def test_each_count_links_to_the_cases_behind_it(places, personas, login, octobe
     assert client.get(reverse("reports:cases"), {"figure": "bogus", **OCTOBER}).status_code == 404
 
 
+def test_each_rate_links_to_the_cases_it_is_taken_over_and_those_it_counts(
+    places, personas, login, october
+):
+    client = login(personas.street_staff)
+    page = report(client, **OCTOBER).content.decode()
+    for rate in ("response_rate", "resolution_rate", "satisfaction_rate"):
+        assert f"/reports/cases/?figure={rate}&amp;month=2026-10" in page, rate
+
+    def listed(figure):
+        response = client.get(reverse("reports:cases"), {"figure": figure, **OCTOBER})
+        assert response.status_code == 200
+        html = response.content.decode()
+        return {code for code, case in october.items() if case.tracking_code in html}, html
+
+    # 按期响应率 2 of 3: A and G on time, E accepted late.
+    accepted, html = listed("response_rate")
+    assert accepted == {"a", "e", "g"}
+    assert "2 件计入该比率" in html
+    on_time = re.search(r'data-testid="rate-counted"><a href="\?([^"]+)"', html).group(1)
+    response = client.get(reverse("reports:cases") + "?" + on_time.replace("&amp;", "&"))
+    codes = response.content.decode()
+    assert october["a"].tracking_code in codes and october["e"].tracking_code not in codes
+    # 解决率 over the two resolutions of October, 满意率 over the two follow-up visits.
+    assert listed("resolution_rate")[0] == {"a", "e"}
+    answered, html = listed("satisfaction_rate")
+    assert answered == {"a", "e"} and "2 件计入该比率" in html
+
+
 def test_an_officer_sees_their_community_only_and_a_worker_their_grid(
     places, personas, login, october
 ):

@@ -156,7 +156,10 @@ def test_a_building_without_units_goes_to_the_request_form(client, places):
 
 # Status lookup ------------------------------------------------------------------------------
 def lookup(client, code, last4):
-    return client.post(reverse("residents:status"), {"tracking_code": code, "phone_last4": last4})
+    """The lookup as a browser makes it: the answer to the POST is the page it leads to."""
+    return client.post(
+        reverse("residents:status"), {"tracking_code": code, "phone_last4": last4}, follow=True
+    )
 
 
 def test_the_lookup_shows_the_stages_and_nothing_else(client, places):
@@ -228,9 +231,10 @@ def test_after_the_follow_up_visit_the_resident_rates_once(client, places, perso
     page = lookup(client, case.tracking_code, "5678").content.decode()
     assert "已更换地下锈蚀管道，施工期间临时供水" in page and 'data-testid="rating"' in page
     response = client.post(
-        reverse("residents:rate"), {"satisfaction": "basically", "comment": "很及时"}
+        reverse("residents:rate"), {"satisfaction": "basically", "comment": "很及时"}, follow=True
     )
     assert response.status_code == 200 and ResidentRating.objects.get().satisfaction == "basically"
+    assert response.redirect_chain == [(reverse("residents:rated"), 302)]
     again = client.post(reverse("residents:rate"), {"satisfaction": "unsatisfied"})
     assert again.status_code == 409 and ResidentRating.objects.count() == 1
     assert CaseEvent.objects.filter(case=case, move="rated").count() == 1
@@ -293,17 +297,17 @@ def test_photo_bytes_helper_makes_a_jpeg():
 
 def test_large_text_mode_is_a_cookie_that_returns_to_the_page_and_only_to_this_site(client):
     start = reverse("residents:start")
-    response = client.post(reverse("residents:text_size"), {"large": "1", "next": start})
+    response = client.post(reverse("residents:switch"), {"large": "1", "next": start})
     assert response.status_code == 302 and response["Location"] == start
     assert response.cookies["large_text"].value == "1"
     assert 'class="large-text"' in client.get(start).content.decode()
     # A next address on another site is not followed.
     response = client.post(
-        reverse("residents:text_size"), {"large": "0", "next": "https://evil.example/"}
+        reverse("residents:switch"), {"large": "0", "next": "https://evil.example/"}
     )
     assert response["Location"] == start
     assert 'class="large-text"' not in client.get(start).content.decode()
-    assert client.get(reverse("residents:text_size")).status_code == 405
+    assert client.get(reverse("residents:switch")).status_code == 405
 
 
 def test_reloading_the_page_with_the_tracking_code_sends_nothing_again(client, unit):
@@ -336,5 +340,5 @@ def test_a_residents_own_typing_mistakes_do_not_use_up_the_connections_allowance
 
 @pytest.mark.parametrize("next_url", ["x:y", "https://evil.example/", "//evil.example/", ""])
 def test_the_large_text_switch_goes_back_only_to_a_page_of_this_site(client, next_url):
-    response = client.post(reverse("residents:text_size"), {"large": "1", "next": next_url})
+    response = client.post(reverse("residents:switch"), {"large": "1", "next": next_url})
     assert response.status_code == 302 and response["Location"] == reverse("residents:start")

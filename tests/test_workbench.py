@@ -27,6 +27,16 @@ def counts(page: str) -> dict:
     return {key: (int(n), link) for link, key, n in found}
 
 
+def waiting(page: str) -> dict:
+    """{queue key: (count shown, link, label)} from "Waiting for others": not the viewer's to-do."""
+    found = re.findall(
+        r'href="(/cases/\?queue=(\w+))" data-testid="waiting-\w+"><span>([^<]+)</span>'
+        r'<span class="badge[^"]*">(\d+)</span>',
+        page,
+    )
+    return {key: (int(n), link, label) for link, key, label, n in found}
+
+
 def list_length(client, link) -> int:
     page = client.get(link).content.decode()
     return int(re.search(r'data-testid="case-count">(\d+)', page).group(1))
@@ -83,27 +93,34 @@ def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(personas,
     worker = page[page.index('data-testid="workbench-worker"') :]
     assert worker.index("登记诉求") < worker.index("我的待办")  # the big button comes first
     shown = counts(page)
-    assert {key: n for key, (n, _link) in shown.items()} == {
-        "follow_up_due": 1,
-        "my_tasks": 1,
-        "to_accept": 1,  # their grid's only; 春光第2网格's new case is not theirs
-    }
+    assert {key: n for key, (n, _link) in shown.items()} == {"follow_up_due": 1, "my_tasks": 1}
     for n, link in shown.values():
         assert list_length(client, link) == n
+    # Accepting is the officer's: in sight, saying who it waits for, never a to-do of his.
+    others = waiting(page)
+    assert others == {
+        # their grid's only; 春光第2网格's new case is not theirs
+        "to_accept": (1, "/cases/?queue=to_accept", "等待社区工作人员接单"),
+    }
+    assert list_length(client, others["to_accept"][1]) == 1
 
 
 def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(personas, login, workload):
     client = login(personas.officer_chunguang)
-    shown = counts(client.get(reverse("home")).content.decode())
+    page = client.get(reverse("home")).content.decode()
+    shown = counts(page)
     assert {key: n for key, (n, _link) in shown.items()} == {
         "to_accept": 2,
         "overdue": 1,
-        "escalation_waiting": 1,
         "to_deliberate": 1,
         "tasks_this_week": 1,
     }
     for n, link in shown.values():
         assert list_length(client, link) == n
+    # 督办 is answered by the street: the officer sees it waits there.
+    assert waiting(page) == {
+        "escalation_waiting": (1, "/cases/?queue=escalation_waiting", "已督办，等待街道答复")
+    }
 
 
 def test_street_staff_see_the_month_so_far_overdue_by_community_and_the_freeze(

@@ -12,18 +12,23 @@ from meetings.models import Meeting, MeetingState
 from reports import monthly, periods
 
 
-def queue_counts(scope, keys, now=None) -> list[dict]:
-    """[{"key", "label", "count"}] for the named queues, each over the user's places."""
+def queue_counts(scope, keys, role, now=None) -> dict:
+    """The named queues over the user's places, each {"key", "label", "count"}, split into
+    what this home's person can act on ("to_do") and what waits for someone else ("waiting",
+    labelled with who)."""
     now = now or timezone.now()
     cases = scope.narrow(Case.objects.all())
-    return [
-        {
-            "key": key,
-            "label": QUEUES[key].label,
-            "count": cases.filter(QUEUES[key].condition(scope.user_id, now)).count(),
-        }
-        for key in keys
-    ]
+    split = {"to_do": [], "waiting": []}
+    for key in keys:
+        queue = QUEUES[key]
+        split["to_do" if queue.is_to_do_for(role) else "waiting"].append(
+            {
+                "key": key,
+                "label": queue.label_for(role),
+                "count": cases.filter(queue.condition(scope.user_id, now)).count(),
+            }
+        )
+    return split
 
 
 def overdue_by_community(scope, now=None) -> list[dict]:

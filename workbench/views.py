@@ -8,8 +8,10 @@ from recurring import selectors as recurring
 
 from . import places, selectors
 
+# What each home counts; cases/queues.py says which of them are the person's own to-dos and
+# which wait for someone else (shown apart, saying who).
 WORKER_QUEUES = ("follow_up_due", "my_tasks", "to_accept")
-OFFICER_QUEUES = ("to_accept", "overdue", "escalation_waiting", "to_deliberate", "tasks_this_week")
+OFFICER_QUEUES = ("to_accept", "overdue", "to_deliberate", "tasks_this_week", "escalation_waiting")
 STREET_QUEUES = ("escalation_waiting", "overdue")
 
 
@@ -19,7 +21,7 @@ def home(request):
     context = {"now": now}
     if scope.street_ids or scope.is_superuser:
         context["street"] = {
-            "queues": selectors.queue_counts(scope, STREET_QUEUES, now),
+            "queues": selectors.queue_counts(scope, STREET_QUEUES, "street", now),
             "overdue_by_community": selectors.overdue_by_community(scope, now),
             "month": selectors.month_so_far(scope),
             "next_freeze": selectors.next_freeze(),
@@ -28,14 +30,14 @@ def home(request):
     elif scope.community_ids:
         week_start, week_end = selectors.this_week(now)
         context["officer"] = {
-            "queues": selectors.queue_counts(scope, OFFICER_QUEUES, now),
+            "queues": selectors.queue_counts(scope, OFFICER_QUEUES, "officer", now),
             "meetings": list(selectors.meetings_between(scope, week_start, week_end)),
             "recurring": recurring.for_workbench(scope, "community"),
         }
         context["communities"] = places.communities(scope)
     if scope.grid_ids:
         context["worker"] = {
-            "queues": selectors.queue_counts(scope, WORKER_QUEUES, now),
+            "queues": selectors.queue_counts(scope, WORKER_QUEUES, "worker", now),
             "meetings": list(selectors.invitations(scope, now)),
             "recurring": recurring.for_workbench(scope, "grid"),
         }

@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from reports.figures import COUNT_KEYS, LABELS
+from reports.figures import DRILLABLE, LABELS
 
 register = template.Library()
 
@@ -41,7 +41,7 @@ def cell_writer(period):
         shown = published if frozen else value
         unit = "%" if key.endswith("_rate") else ""
         text = "—" if shown is None else escape(f"{shown}{unit}")
-        if key in COUNT_KEYS and shown:
+        if key in DRILLABLE and shown:  # a count, or a rate: the cases behind it
             where = tuple(place.items()) if place else ()
             if where not in place_queries:
                 place_queries[where] = escape(f"&{urlencode(where)}" if where else "")

@@ -1,0 +1,51 @@
+"""Who acts next on a case, and how, in words for its page: a grid worker who cannot accept a
+case reads that it waits for the community officer, rather than guessing at a missing button.
+
+It follows cases/workflow.py: each open state's next moves and who may make them there.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from common.people import display_name
+
+from .models import State
+
+# The moves of the officer alone (workflow.officer), by the state they leave.
+BY_THE_OFFICER = {
+    State.SUBMITTED: _("Next: the community officer accepts it (接单) or declines it."),
+    State.ACCEPTED: _(
+        "Next: the community officer proposes it for deliberation (提) or has it handled directly."
+    ),
+    State.PROPOSED: _("Next: the community officer puts it on a deliberation meeting (议)."),
+    State.DELIBERATING: _("Next: the deliberation meeting records its decision (决)."),
+    State.RESOLVED: _(
+        "Next: a grid worker or the community officer, not who resolved it, visits the "
+        "resident (查单)."
+    ),
+}
+# The moves of the owner or the officer (workflow.officer_or_owner).
+BY_THE_OWNER = {
+    State.DECIDED: (
+        _("Next: %(owner)s (the owner) or the community officer starts the work (办)."),
+        _("Next: the community officer starts the work (办)."),
+    ),
+    State.IN_PROGRESS: (
+        _(
+            "Next: %(owner)s (the owner) or the community officer resolves it (解单) once "
+            "every task is done or dropped."
+        ),
+        _("Next: the community officer resolves it (解单) once every task is done or dropped."),
+    ),
+}
+
+
+def next_step(case, open_escalation=False) -> str:
+    """What happens next on this case and who does it; "" once it is closed."""
+    if case.duplicate_of_id:
+        return str(_("Next: nothing of its own; it is closed together with the case it repeats."))
+    if open_escalation:
+        return str(_("Next: the street answers the escalation (督办) and sets a new deadline."))
+    if case.state in BY_THE_OWNER:
+        with_owner, without = BY_THE_OWNER[case.state]
+        return str(with_owner % {"owner": display_name(case.owner)} if case.owner_id else without)
+    return str(BY_THE_OFFICER.get(case.state, ""))

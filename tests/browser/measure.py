@@ -1,0 +1,73 @@
+"""What a 360 px phone measures on a page: controls smaller than a thumb, and tables that do
+not read (wider than the screen, columns narrower than a word, tracking codes that wrap)."""
+
+SCREEN = 360
+THUMB = 44  # px: WCAG 2.5.5's target size, and Apple's and Android's guides
+WORD = 40  # px: about three CJK characters, the narrowest a column may read
+
+SMALL_CONTROLS = """([thumb]) => {
+  const shown = e => e.getClientRects().length && !e.closest('[aria-hidden=true], .visually-hidden')
+    && getComputedStyle(e).visibility !== 'hidden';
+  // A link in a sentence is the sentence's (WCAG 2.5.5, inline): it is read, then tapped.
+  const inSentence = e => {
+    const sentence = e.closest('p, .form-text');
+    return e.tagName === 'A' && sentence
+      && sentence.textContent.trim().length > e.textContent.trim().length + 3;
+  };
+  const box = e => {
+    let {left, top, right, bottom} = e.getBoundingClientRect();
+    // A checkbox or radio is tapped through its label too.
+    for (const label of (['checkbox', 'radio'].includes(e.type) && e.labels) || []) {
+      const r = label.getBoundingClientRect();
+      left = Math.min(left, r.left); top = Math.min(top, r.top);
+      right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
+    }
+    return [right - left, bottom - top];
+  };
+  return [...document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, summary')]
+    .filter(e => shown(e) && !inSentence(e))
+    .map(e => [e.outerHTML.slice(0, 100), ...box(e).map(Math.round)])
+    .filter(([_html, width, height]) => width < thumb - 0.5 || height < thumb - 0.5);
+}"""
+
+UNREADABLE_TABLES = """([screen, word]) => {
+  const found = [];
+  const page = document.documentElement.scrollWidth;
+  if (page > screen) found.push(`the page is ${page} px wide`);
+  for (const table of document.querySelectorAll('table')) {
+    if (!table.getClientRects().length) continue;  // not shown at this width
+    const name = table.dataset.testid || table.className;
+    const {right, width} = table.getBoundingClientRect();
+    const holder = table.parentElement;
+    if (right > screen + 0.5 || holder.scrollWidth > holder.clientWidth + 1)
+      found.push(`${name}: ${Math.round(width)} px wide, scrolls sideways`);
+    for (const cell of table.querySelectorAll('th, td')) {
+      const text = cell.textContent.trim();
+      const cellWidth = cell.getBoundingClientRect().width;
+      if (text && cell.getClientRects().length && cellWidth < word)
+        found.push(`${name}: "${text.slice(0, 20)}" in a column ${Math.round(cellWidth)} px wide`);
+    }
+  }
+  // A tracking code reads as one word: never broken over lines (its text on one line).
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    for (const code of node.textContent.matchAll(/YJ[0-9A-Z]{8}/g)) {
+      const range = document.createRange();
+      range.setStart(node, code.index);
+      range.setEnd(node, code.index + code[0].length);
+      const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (lines.size > 1) found.push(`the tracking code ${code[0]} wraps over ${lines.size} lines`);
+    }
+  }
+  return found;
+}"""
+
+
+def small_controls(page):
+    return page.evaluate(SMALL_CONTROLS, [THUMB])
+
+
+def unreadable_tables(page):
+    return page.evaluate(UNREADABLE_TABLES, [SCREEN, WORD])

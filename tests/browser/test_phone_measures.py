@@ -1,0 +1,86 @@
+"""Every page of every role on a 360 px phone: every control is at least 44 × 44 px (a
+thumb), and every table reads (no sideways scrolling, no column narrower than a word, no
+tracking code broken over lines)."""
+
+import pytest
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from audit.models import AccessEvent, Kind
+from tests.browser.measure import small_controls, unreadable_tables
+from tests.main_pages import ROLES, resident_pages, sample_data, staff_pages
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def data(personas, places):
+    case, meeting = sample_data(personas, places)
+    # The access log as a street has it: a full number shown, a search, an export.
+    for kind, detail in ((Kind.PHONE_VIEWED, ""), (Kind.CASE_EXPORT, "cases.xlsx")):
+        AccessEvent.objects.create(
+            kind=kind,
+            user=personas.street_staff,
+            street=places.street,
+            case=case,
+            phone="13912345678",
+            count=1,
+            detail=detail,
+        )
+    return case, meeting
+
+
+def table_pages(role, case, places):
+    """Pages with tables besides the main ones."""
+    month = f"month={timezone.localdate():%Y-%m}"
+    building = places.buildings[places.cg1]
+    return {
+        "street_staff": [
+            reverse("reports:cases") + f"?figure=received&{month}",
+            reverse("grids:community", args=[places.chunguang.pk]),
+            reverse("grids:building", args=[building.pk]),
+            reverse("interop:integration"),
+        ],
+        "officer_chunguang": [reverse("grids:building", args=[building.pk])],
+        "worker_cg1": [reverse("grids:building", args=[building.pk])],
+    }[role]
+
+
+# The meetings' month-by-month counts: one column per kind and venue, kept apart until the
+# meetings pages are reworked (the table is drawn by meetings/, which is changing meanwhile).
+TABLES_NOT_YET_MEASURED = {reverse_lazy("meetings:stats")}
+
+
+def measure(page, paths):
+    found = []
+    for path in paths:
+        response = page.goto(page.base_url + path)
+        assert response.status == 200, path
+        found += [f"{path}: small control {c}" for c in small_controls(page)]
+        if path not in {str(kept_apart) for kept_apart in TABLES_NOT_YET_MEASURED}:
+            found += [f"{path}: {problem}" for problem in unreadable_tables(page)]
+    return found
+
+
+# Street staff walk some twenty pages: on a busy machine that takes longer than one story.
+@pytest.mark.timeout(360)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_fits_a_thumb_and_its_tables_read(data, places, page, log_in, role):
+    case, meeting = data
+    log_in(role)
+    paths = staff_pages(role, case, meeting, places) + table_pages(role, case, places)
+    found = measure(page, paths)
+    assert found == [], "\n".join(found)
+
+
+def test_every_residents_page_fits_a_thumb(data, places, page):
+    case, _meeting = data
+    found = measure(page, resident_pages(places))
+    page.goto(page.base_url + reverse("residents:status"))
+    page.get_by_label("跟踪码").fill(case.tracking_code)
+    page.get_by_label("手机号后 4 位").fill("5678")
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_test_id("stages")).to_be_visible()
+    found += [f"lookup: small control {c}" for c in small_controls(page)]
+    assert found == [], "\n".join(found)
