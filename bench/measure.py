@@ -1,10 +1,17 @@
 """In-process timings and query counts of our pages, the way the peer benchmark measures its own:
-django.test.Client, warm-up requests, then timed requests; one more under query capture."""
+django.test.Client, warm-up requests, then timed requests; one more under query capture.
+
+The timed requests come in ROUNDS interleaved across pages (every page once per round, then
+the next round), so that a disturbance of the machine falls on every page rather than on one;
+each page reports its median over all rounds and the spread of its rounds' medians, and the
+load average is recorded at each round (bench/quiet.py)."""
 
 import json
 import random
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth.models import User
@@ -15,38 +22,66 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from bench import seed
+from bench import quiet, seed
 from cases.models import Case, Category, State
 from grids.models import Unit
 from interop import signing
 from interop.models import Partner, PartnerKind
 
-WARMUP, RUNS = 3, 20
+WARMUP, RUNS, ROUNDS = 3, 21, 3
+
+
+@dataclass
+class Page:
+    call: Callable
+    runs: int = RUNS
+    warmup: int = WARMUP
+    ok: tuple = (200, 302)
+    prepare: Callable | None = None  # before each call, untimed (the next case to accept)
+    times: list = field(default_factory=list)
+    round_medians: list = field(default_factory=list)
+
+    def once(self):
+        argument = self.prepare() if self.prepare else None
+        started = time.perf_counter()
+        response = self.call(argument) if self.prepare else self.call()
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code in self.ok, (response.status_code, response.content[:300])
+        return elapsed
+
+
+def run_rounds(pages: dict, rounds=ROUNDS) -> dict:
+    """Warm every page up, then time each page's share of its runs in every round."""
+    for page in pages.values():
+        for _ in range(page.warmup):
+            page.once()
+    loads = []
+    for _ in range(rounds):
+        loads.append(quiet.load_average())
+        for page in pages.values():
+            share = [page.once() for _ in range(max(1, -(-page.runs // rounds)))]
+            page.times += share
+            page.round_medians.append(statistics.median(share))
+    loads.append(quiet.load_average())
+    results = {}
+    for key, page in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            page.once()
+        times = sorted(page.times)
+        results[key] = {
+            "median_ms": round(statistics.median(times), 1),
+            "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
+            "spread_ms": [round(min(page.round_medians), 1), round(max(page.round_medians), 1)],
+            "queries": len(queries.captured_queries),
+        }
+    results["_load_average"] = {"min": min(loads), "max": max(loads), "each_round": loads}
+    return results
 
 
 def _client(user):
     client = Client()
     client.force_login(user)
     return client
-
-
-def _timed(call, runs=RUNS, warmup=WARMUP, ok=(200, 302)):
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = call()
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code in ok, (response.status_code, response.content[:300])
-    with CaptureQueriesContext(connection) as queries:
-        call()
-    times.sort()
-    return {
-        "median_ms": round(statistics.median(times), 1),
-        "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 1),
-        "queries": len(queries.captured_queries),
-    }
 
 
 def personas():
@@ -84,28 +119,11 @@ def measure() -> dict:
     street_case_ids = list(
         Case.objects.filter(street_id=p["street_id"]).values_list("pk", flat=True)[:2000]
     )
-    results = {}
-    results["workbench_worker"] = _timed(lambda: worker.get(reverse("home")))
-    results["workbench_officer"] = _timed(lambda: officer.get(reverse("home")))
-    results["workbench_street"] = _timed(lambda: street.get(reverse("home")))
-    results["list_worker"] = _timed(lambda: worker.get(reverse("cases:list")))
-    results["list_officer"] = _timed(lambda: officer.get(reverse("cases:list")))
-    results["list_street"] = _timed(lambda: street.get(reverse("cases:list")))
-    results["list_filtered"] = _timed(
-        lambda: street.get(
-            reverse("cases:list"), {"state": State.IN_PROGRESS, "category": category.pk}
-        )
-    )
-    results["search_zh"] = _timed(lambda: street.get(reverse("cases:list"), {"q": "漏水"}))
-    results["case_page"] = _timed(
-        lambda: street.get(reverse("cases:detail", args=[rng.choice(street_case_ids)]))
-    )
     unit = Unit.objects.filter(building__grid_id=p["grid_id"]).select_related("building").first()
-    created = []
     started = timezone.now()  # this run's cases only: cases are never deleted (PIPL history)
 
     def log_case():
-        response = worker.post(
+        return worker.post(
             reverse("cases:new"),
             {
                 "grid": p["grid_id"],
@@ -119,48 +137,69 @@ def measure() -> dict:
                 "urgency": "routine",
             },
         )
-        created.append(response["Location"])
-        return response
 
-    results["log_case"] = _timed(log_case)
-    fresh = list(
-        Case.objects.filter(
-            created_by=p["worker"], description="楼道灯坏了，晚上看不见", created_at__gte=started
-        ).values_list("pk", flat=True)
-    )
     deadline = (timezone.localtime() + timezone.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
-    queue = iter(fresh)
 
-    def accept():
-        case_id = next(queue)
+    def next_to_accept():
+        # A case this run logged and nobody accepted yet (logging runs first in each round).
+        return (
+            Case.objects.filter(
+                created_by=p["worker"], created_at__gte=started, state=State.SUBMITTED
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+
+    def accept(case_id):
         return officer.post(
             reverse("cases:move", args=[case_id, "accept"]),
             {"accept-owner": p["officer"].pk, "accept-response_deadline": deadline},
         )
 
-    results["accept_move"] = _timed(accept, runs=min(RUNS, len(fresh) - WARMUP - 1))
-    results["report_street"] = _timed(
-        lambda: street.get(reverse("reports:report"), {"month": month}), runs=10
-    )
-    results["report_city"] = _timed(
-        lambda: admin.get(reverse("reports:report"), {"month": month, "city": 1}), runs=5, warmup=1
-    )
-    results["access_log"] = _timed(lambda: street.get(reverse("audit:log")))
-    results.update(measure_partners())
     start = f"{last_month:%Y-%m-%d}"
     next_month = (last_month.replace(day=28) + timezone.timedelta(days=4)).replace(day=1)
     end = f"{next_month - timezone.timedelta(days=1):%Y-%m-%d}"
-    results["export_xlsx"] = _timed(
-        lambda: street.get(
-            reverse("cases:export", args=["xlsx"]), {"logged_from": start, "logged_to": end}
+    pages = {
+        "workbench_worker": Page(lambda: worker.get(reverse("home"))),
+        "workbench_officer": Page(lambda: officer.get(reverse("home"))),
+        "workbench_street": Page(lambda: street.get(reverse("home"))),
+        "list_worker": Page(lambda: worker.get(reverse("cases:list"))),
+        "list_officer": Page(lambda: officer.get(reverse("cases:list"))),
+        "list_street": Page(lambda: street.get(reverse("cases:list"))),
+        "list_filtered": Page(
+            lambda: street.get(
+                reverse("cases:list"), {"state": State.IN_PROGRESS, "category": category.pk}
+            )
         ),
-        runs=5,
-        warmup=1,
-    )
-    return results
+        "search_zh": Page(lambda: street.get(reverse("cases:list"), {"q": "漏水"})),
+        "case_page": Page(
+            lambda: street.get(reverse("cases:detail", args=[rng.choice(street_case_ids)]))
+        ),
+        "log_case": Page(log_case),
+        "accept_move": Page(accept, prepare=next_to_accept),
+        "report_street": Page(
+            lambda: street.get(reverse("reports:report"), {"month": month}), runs=9
+        ),
+        "report_city": Page(
+            lambda: admin.get(reverse("reports:report"), {"month": month, "city": 1}),
+            runs=6,
+            warmup=1,
+        ),
+        "access_log": Page(lambda: street.get(reverse("audit:log"))),
+        **partner_pages(),
+        "export_xlsx": Page(
+            lambda: street.get(
+                reverse("cases:export", args=["xlsx"]), {"logged_from": start, "logged_to": end}
+            ),
+            runs=3,
+            warmup=1,
+        ),
+    }
+    return run_rounds(pages)
 
 
-def measure_partners() -> dict:
+def partner_pages() -> dict:
     """The residents' app reading its 1,000 newest requests (Open311), and the 12345 hotline
     posting one signed order at a time, each placed by its address and made a case."""
     app = Partner.objects.get(kind=PartnerKind.APP, keys__prefix=seed.API_KEY_PREFIX)
@@ -173,7 +212,7 @@ def measure_partners() -> dict:
         assert len(response.json()) == 1000, len(response.json())
         return response
 
-    results = {"open311_requests": _timed(open311_requests)}
+    pages = {"open311_requests": Page(open311_requests)}
     unit = (
         Unit.objects.filter(building__grid__community__street=hotline.street)
         .select_related("building")
@@ -215,5 +254,5 @@ def measure_partners() -> dict:
         assert response.json().get("result") == "created", response.content
         return response
 
-    results["hotline_order"] = _timed(hotline_order, ok=(201,))
-    return results
+    pages["hotline_order"] = Page(hotline_order, ok=(201,))
+    return pages

@@ -96,8 +96,9 @@ def wrk(seconds=20):
         next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
     )
     p99 = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("99%"))
+    p50 = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("50%"))
     non2xx = next((line for line in out.splitlines() if "Non-2xx" in line), "")
-    return {"requests_per_second": rps, "p99": p99, "non_2xx": non2xx.strip()}
+    return {"requests_per_second": rps, "p50": p50, "p99": p99, "non_2xx": non2xx.strip()}
 
 
 def peer_figures():
@@ -109,13 +110,15 @@ def peer_figures():
 
 
 def markdown(results, machine):
+    from bench import memory
+
     sizes = sorted(int(n) for n in results["sizes"])
     peer = peer_figures()
     lines = [
         f"Measured {results['measured_at']} on {machine}.",
         "",
         "| page | "
-        + " | ".join(f"{n:,} median / p95 ms (queries)" for n in sizes)
+        + " | ".join(f"{n:,} median / p95 [rounds' medians] ms (queries)" for n in sizes)
         + " | ours ÷ peer |",
         "|---|" + "---|" * (len(sizes) + 1),
     ]
@@ -123,7 +126,12 @@ def markdown(results, machine):
         cells = []
         for n in sizes:
             f = results["sizes"][str(n)]["pages"].get(key)
-            cells.append(f"{f['median_ms']} / {f['p95_ms']} ({f['queries']})" if f else "—")
+            cells.append(
+                f"{f['median_ms']} / {f['p95_ms']} [{f['spread_ms'][0]}–{f['spread_ms'][1]}] "
+                f"({f['queries']})"
+                if f
+                else "—"
+            )
         ratios = []
         for n in sizes:
             match = PEER_MATCH.get(key)
@@ -134,18 +142,25 @@ def markdown(results, machine):
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {'; '.join(ratios) or '—'} |")
     lines += [
         "",
-        "| size | seeding | wrk, case list (street staff), gunicorn -w 2, 8 connections |",
-        "|---|---|---|",
+        "| size | seeding | quiet after | load average (rounds) "
+        "| wrk, case list (street staff), gunicorn -w 2, 8 connections |",
+        "|---|---|---|---|---|",
     ]
     for n in sizes:
         s = results["sizes"][str(n)]
         w = s.get("wrk", {})
         wrk_text = (
-            f"{w['requests_per_second']} req/s, p99 {w['p99']}"
+            f"{w['requests_per_second']} req/s, p50 {w.get('p50', '—')}, p99 {w['p99']}"
             if "requests_per_second" in w
             else w.get("skipped", "—")
         )
-        lines.append(f"| {n:,} | {s['seed_seconds']} s | {wrk_text} |")
+        settled, load = s.get("settled", {}), s.get("load_average", {})
+        lines.append(
+            f"| {n:,} | {s['seed_seconds']} s | {settled.get('settled_after_s', '—')} s "
+            f"| {load.get('min', '—')}–{load.get('max', '—')} | {wrk_text} |"
+        )
+    if results.get("memory"):
+        lines += ["", memory.markdown(results["memory"])]
     return "\n".join(lines) + "\n"
 
 
@@ -153,6 +168,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--no-wrk", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
     args = parser.parse_args()
     fresh_database()
     import django
@@ -161,8 +177,9 @@ def main():
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench import seed
+    from bench import memory, seed
     from bench.measure import measure
+    from bench.quiet import settle
 
     call_command("migrate", verbosity=0)
     seed.seed_city()
@@ -172,12 +189,18 @@ def main():
         started = time.monotonic()
         seed.seed_cases(n)
         seeded = round(time.monotonic() - started, 1)
+        settled = settle()  # the seed's writes are out of the way before anything is timed
         pages = measure()
+        load = pages.pop("_load_average")
         results["sizes"][str(n)] = {
             "seed_seconds": seeded,
+            "settled": settled,
+            "load_average": load,
             "pages": pages,
             "wrk": {} if args.no_wrk else wrk(),
         }
+        if n == min(args.sizes) and not args.no_memory:
+            results["memory"] = memory.measure()
         print(json.dumps({n: results["sizes"][str(n)]}, ensure_ascii=False))
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
