@@ -64,16 +64,19 @@ def pytest_configure(config):
             raise pytest.UsageError(f"--clock: {error}; names: {', '.join(INSTANTS)}") from None
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_itemcollected(item):
+    # Marked as each test is collected: pytest-xdist reads the groups in its own
+    # pytest_collection_modifyitems, which may run before any of ours.
+    kind = _kind(item)
+    if kind and not item.get_closest_marker("timeout"):
+        item.add_marker(pytest.mark.timeout(TIME_LIMITS[kind]))
+    # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one process,
+    # as its fixtures expect; the live tests share one process, as they time workers and
+    # brokers they start and stop; the files that open many connections share one too.
+    item.add_marker(pytest.mark.xdist_group(_group(item, kind)))
+
+
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        kind = _kind(item)
-        if kind and not item.get_closest_marker("timeout"):
-            item.add_marker(pytest.mark.timeout(TIME_LIMITS[kind]))
-        # Under `make test` (pytest-xdist, --dist loadgroup) a file's tests stay in one
-        # process, as its fixtures expect; the live tests share one process, as they time
-        # workers and brokers they start and stop.
-        item.add_marker(pytest.mark.xdist_group(_group(item, kind)))
     # The long files first: started last, they would run on alone at the end.
     items.sort(key=lambda item: SCHEDULED_FIRST.index(_kind(item)))
 

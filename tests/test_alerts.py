@@ -88,7 +88,7 @@ def test_every_alert_has_a_runbook_line_in_the_readme():
 
 
 def test_every_figure_a_rule_reads_is_one_the_app_serves():
-    served = (ROOT / "common" / "metrics.py").read_text()
+    served = (ROOT / "monitoring" / "metrics.py").read_text()
     for rule in alerts():
         for name in re.findall(r"\byoujie_[a-z_]+", rule["expr"]):
             base = re.sub(r"_(total|bucket|count|sum)$", "", name)
