@@ -125,7 +125,7 @@ test-order: install-test messages browser ops-tools
 live: install-test messages
 	$(TEST_ENV) BROKER_OUTAGE_SECONDS=60 $(PY) -m pytest -m live -s $(PYTEST_ARGS)
 
-# Every URL with 1,000 random bodies each (about half an hour; `make test` sends 100).
+# Every URL with 1,000 random bodies each (about half an hour; `make test` sends a sample, docs/_parts/tests.md).
 fuzz: install-test messages
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	  FUZZ_EXAMPLES=1000 FUZZ_QUERY_EXAMPLES=100 ROLLUP_EXAMPLES=200 SEARCH_EXAMPLES=500 HYPOTHESIS_PROFILE=full $(PY) -m pytest tests/test_fuzz.py tests/test_fuzz_structures.py tests/test_report_rollups.py tests/test_search.py -s -p no:cacheprovider --timeout=0

@@ -68,3 +68,14 @@ def test_every_picture_a_page_shows_is_in_the_site(site):
         for source in re.findall(r'<img [^>]*src="([^"#?]+)"', page.read_text(encoding="utf-8")):
             if not source.startswith("data:"):
                 assert (page.parent / source).resolve().is_file(), (page.relative_to(site), source)
+
+
+def test_the_readme_is_read_in_two_minutes_and_each_subject_is_written_once():
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 150
+    parts = sorted(path.name for path in (ROOT / "docs" / "_parts").glob("*.md"))
+    for name in parts:
+        # The system's pages are written once, in docs/_parts/, and included by both languages.
+        for page in (name, name.replace(".md", ".en.md")):
+            assert f'--8<-- "_parts/{name}"' in (ROOT / "docs" / page).read_text(), page
+        assert name in readme, f"the README does not point to {name}"
