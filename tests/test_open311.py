@@ -62,7 +62,7 @@ def new_request(places, **changes):
     return data
 
 
-def test_discovery_and_services_follow_the_specification(client):
+def test_discovery_and_services_follow_the_specification(client, places):
     discovery = client.get("/open311/v2/discovery.json")
     assert discovery.status_code == 200
     endpoint = discovery.json()["endpoints"][0]
@@ -83,7 +83,7 @@ def test_discovery_and_services_follow_the_specification(client):
     assert missing.json()[0]["code"] == 404  # errors as the specification writes them
 
 
-def test_services_in_xml(client):
+def test_services_in_xml(client, places):  # places: the categories, even after a flush
     response = client.get("/open311/v2/services.xml")
     assert response["Content-Type"].startswith("text/xml")
     root = ElementTree.fromstring(response.content)
