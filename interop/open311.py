@@ -209,6 +209,12 @@ def _fields(data) -> dict:
             plain[name] = values[0]
     elif isinstance(data, dict):
         plain = {k: v for k, v in data.items() if k in known}
+        # A form has no null and no numbers; in JSON, a field is what the schema says (lat and
+        # long numbers, the rest strings) or left out, never quietly converted.
+        for name, value in plain.items():
+            wanted = (int, float) if name in ("lat", "long") else (str,)
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                _refuse(_("%(name)s: a value, or leave the field out.") % {"name": name})
     else:
         _refuse(_("The body must be a form or a JSON object."))
     for name, value in plain.items():
@@ -230,6 +236,8 @@ def _urgency(data) -> str:
         if not isinstance(attributes, dict):
             _refuse(_("attribute: an object of the service's attributes."))
         value = attributes.get("urgency", Urgency.ROUTINE)
+        if value is None:  # JSON says what it means: null is not one of the two
+            _refuse(_("attribute[urgency]: routine or urgent."))
     if value is None:
         return Urgency.ROUTINE
     if value not in Urgency.values:
@@ -325,6 +333,10 @@ class Requests(Open311View):
         found = filing.earlier(partner, key)
         if found is not None:
             return Response(_filed(found), status=status.HTTP_200_OK)
+        body_key = request.data.get("api_key", "") if hasattr(request.data, "get") else ""
+        if not isinstance(body_key, str) or has_refused_characters(body_key):
+            # Refused as every text field is, even when the header's key is the one used.
+            _refuse(_("%(field)s: control characters are not accepted.") % {"field": "api_key"})
         data = NewRequestSerializer(data=_fields(request.data))
         if not data.is_valid():
             _refuse(_describe(data.errors))

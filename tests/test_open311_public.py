@@ -161,3 +161,23 @@ def test_the_specifications_example_post_files_a_request(app, places):
     assert payload["content"] == "A large sinkhole is destroying the street"
     assert (payload["lat"], payload["long"]) == (37.76524078, -122.4212043)
     assert payload["resident_phone"] == "" and "smith@" not in str(payload)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"attribute": {"urgency": None}}, "routine"),
+        ({"media_url": None}, "media_url"),
+        ({"email": None}, "email"),
+    ],
+)
+def test_a_json_null_is_refused_as_the_schema_says(app, places, change, said):
+    body = {**new_request(places), **change}
+    response = app.post(
+        "/open311/v2/requests.json",
+        body,
+        content_type="application/json",
+        headers={"Idempotency-Key": f"null-{said}"},
+    )
+    assert response.status_code == 400 and said in response.content.decode()
+    assert not Case.objects.exists()
