@@ -435,6 +435,8 @@ def _operations(service_codes):
 
 
 def _webhook():
+    from . import hotline  # its models load after the schema's extension is registered
+
     def message(required, properties):
         return {
             "type": "object",
@@ -451,11 +453,13 @@ def _webhook():
         "pattern": r"^20[0-9]{2}-.*(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)$",
         "description": "With its offset, at most ±14:00; years 2000 to 2099.",
     }
-    words = {"type": "string", "maxLength": 500, "pattern": TEXT}
-    common = {
-        "message_id": {"type": "string", "maxLength": 64, "pattern": SOME_TEXT},
-        "order_number": {"type": "string", "maxLength": 64, "pattern": SOME_TEXT},
-    }
+
+    # Lengths and required fields are the webhook's own (interop/hotline.py).
+    def text(name, pattern=TEXT):
+        return {"type": "string", "maxLength": hotline.TEXT_LIMITS[name], "pattern": pattern}
+
+    words = text("comment")
+    common = {name: text(name, SOME_TEXT) for name in ("message_id", "order_number")}
     answer = {
         "type": "object",
         "properties": {
@@ -506,54 +510,22 @@ def _webhook():
                         "schema": {
                             "oneOf": [
                                 message(
-                                    [
-                                        "type",
-                                        "message_id",
-                                        "order_number",
-                                        "category",
-                                        "content",
-                                        "address",
-                                        "caller_name",
-                                        "caller_phone",
-                                        "dispatched_at",
-                                        "sign_deadline",
-                                        "finish_deadline",
-                                    ],
+                                    sorted(hotline.REQUIRED["order"]),
                                     {
                                         "type": {"type": "string", "enum": ["order"]},
                                         **common,
-                                        "category": {
-                                            "type": "string",
-                                            "maxLength": 30,
-                                            "pattern": TEXT,
-                                        },
-                                        "content": {
-                                            "type": "string",
-                                            "maxLength": 2000,
-                                            "pattern": TEXT,
-                                        },
-                                        "address": {
-                                            "type": "string",
-                                            "maxLength": 200,
-                                            "pattern": TEXT,
-                                        },
-                                        "caller_name": {
-                                            "type": "string",
-                                            "maxLength": 50,
-                                            "pattern": TEXT,
-                                        },
-                                        "caller_phone": {
-                                            "type": "string",
-                                            "maxLength": 20,
-                                            "pattern": TEXT,
-                                        },
+                                        "category": text("category"),
+                                        "content": text("content"),
+                                        "address": text("address"),
+                                        "caller_name": text("caller_name"),
+                                        "caller_phone": text("caller_phone"),
                                         "dispatched_at": moment,
                                         "sign_deadline": moment,
                                         "finish_deadline": moment,
                                     },
                                 ),
                                 message(
-                                    ["type", "message_id", "order_number", "approved"],
+                                    sorted(hotline.REQUIRED["extension_answer"]),
                                     {
                                         "type": {"type": "string", "enum": ["extension_answer"]},
                                         **common,
@@ -563,7 +535,7 @@ def _webhook():
                                     },
                                 ),
                                 message(
-                                    ["type", "message_id", "order_number", "satisfaction"],
+                                    sorted(hotline.REQUIRED["visit"]),
                                     {
                                         "type": {"type": "string", "enum": ["visit"]},
                                         **common,
