@@ -11,6 +11,8 @@ import contextlib
 import os
 import re
 import shutil
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -133,9 +135,77 @@ def _keep_evidence(context, item):
     context.tracing.stop(path=folder / "trace.zip")
 
 
+class InFlight:
+    """The live server's application, counting the requests it is serving.
+
+    A closed browser context leaves behind the requests it had sent (a page still loading, a
+    service worker's fetch): the server goes on serving them. The database is emptied after
+    each test, and emptying it beside such a request deadlocks in PostgreSQL, so each test
+    waits for its requests to end first."""
+
+    def __init__(self, app):
+        self.app = app
+        self.serving = 0
+        self.changed = threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.serving += 1
+        try:
+            return _Served(self.app(environ, start_response), self._done)
+        except BaseException:
+            self._done()
+            raise
+
+    def _done(self):
+        with self.changed:
+            self.serving -= 1
+            self.changed.notify_all()
+
+    def wait_until_quiet(self, seconds=15.0):
+        deadline = time.monotonic() + seconds
+        # Twice, a moment apart: a request accepted just before the context closed reaches
+        # the application a moment later.
+        for _ in range(2):
+            with self.changed:
+                quiet = self.changed.wait_for(
+                    lambda: self.serving == 0, max(0.0, deadline - time.monotonic())
+                )
+            if not quiet:
+                warnings.warn(f"{self.serving} request(s) still served", stacklevel=1)
+                return
+            time.sleep(0.05)
+
+    @classmethod
+    def of(cls, live_server):
+        httpd = live_server.thread.httpd
+        if not isinstance(httpd.get_app(), cls):
+            httpd.set_app(cls(httpd.get_app()))
+        return httpd.get_app()
+
+
+class _Served:
+    """A response's body; its end (wsgiref closes it, even on error) ends the request."""
+
+    def __init__(self, body, done):
+        self.body, self.done = body, done
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self):
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            self.done()
+
+
 @pytest.fixture
 def page(browser, live_server, request):
-    """A new phone for each test, its browser context thrown away at the end."""
+    """A new phone for each test, its browser context thrown away at the end, and the
+    requests it had sent finished before the database is emptied."""
+    served = InFlight.of(live_server)
     context = browser.new_context(viewport=PHONE)
     try:
         context.set_default_timeout(ACTION_TIMEOUT)
@@ -154,6 +224,7 @@ def page(browser, live_server, request):
             warnings.warn(f"no screenshot or trace kept: {error}", stacklevel=1)
         finally:
             context.close()
+            served.wait_until_quiet()
 
 
 @pytest.fixture
