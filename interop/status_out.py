@@ -35,17 +35,19 @@ def hotline_ref(case) -> ExternalRef | None:
     )
 
 
-def enqueue(case, ref, kind, fields: dict) -> Message:
+def enqueue(case, ref, kind, fields: dict, event) -> Message:
+    """The message reporting `event` (the case's history row of the change) to the hotline."""
     subject = case_subject(case)
-    count = Message.objects.filter(channel=Channel.PARTNER, subject=subject, kind=kind).count()
     return enqueue_message(
         Channel.PARTNER,
         destination(ref.partner),
         subject,  # in order per order: 签收 never arrives after 办结
         kind,
         {"type": kind, "order_number": ref.external_id, **fields},
-        # Stable for this message: the hotline drops a second delivery of the same key.
-        f"yj-{case.tracking_code}-{kind}-{count + 1}",
+        # Stable for this message, and never given twice: the history row it reports stays
+        # for good, where an outbox row is removed after its kept period. The hotline drops
+        # a second delivery of the same key.
+        f"yj-{case.tracking_code}-{kind}-{event.pk}",
         source=subject,
     )
 
@@ -75,7 +77,7 @@ def follow_change(change) -> None:
             "outcome": change.details.get("outcome", ""),
             "explanation": change.details.get("explanation", ""),
         }
-    enqueue(case, ref, kind, fields)
+    enqueue(case, ref, kind, fields, change.event)
 
 
 def may_request_extension(scope, case) -> bool:
@@ -105,14 +107,7 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
             errors["new_deadline"] = _("The deadline must be in the future.")
         if errors:
             raise MoveRefused(_("Please correct the fields below."), errors=errors)
-        message = enqueue(
-            case,
-            ref,
-            OutboxKind.EXTENSION,
-            {"reason": reason, "requested_deadline": new_deadline.isoformat()},
-        )
-        ExtensionRequest.objects.create(case=case, message=message)
-        history.record(
+        event = history.record(
             case,
             user,
             "hotline_extension_requested",
@@ -121,4 +116,12 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
             reason,
             {"requested_deadline": new_deadline.isoformat()},
         )
+        message = enqueue(
+            case,
+            ref,
+            OutboxKind.EXTENSION,
+            {"reason": reason, "requested_deadline": new_deadline.isoformat()},
+            event,
+        )
+        ExtensionRequest.objects.create(case=case, message=message)
     return message

@@ -22,18 +22,22 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from . import senders
-from .models import UNSENT, Message, State
+from .models import UNSENT, Channel, Message, State
 from .queue import send_on_commit
 
 logger = logging.getLogger("youjie.outbox")
 
 
 def _earlier_unsent():
-    """An earlier message of the same order that has not been sent: this one waits for it. A
-    dead letter holds its order too, until staff send it again."""
+    """An earlier message of the same order that has not been sent: this one waits for it.
+
+    A partner's dead letter holds its order until staff send it again: the hotline must never
+    hear 办结 for an order it was not told was signed. A dead e-mail or SMS (an address that
+    no longer exists) holds nothing: the person's later notices about the case still go."""
     return Exists(
         Message.objects.filter(destination=OuterRef("destination"), subject=OuterRef("subject"))
         .exclude(state=State.SENT)
+        .exclude(state=State.FAILED, channel__in=[Channel.EMAIL, Channel.SMS])
         .filter(
             Q(created_at__lt=OuterRef("created_at"))
             | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))

@@ -4,6 +4,7 @@ to the partner's staff with its error and goes out again at their word, still in
 sent rows are removed after the kept period, and nothing else is; and no message is sent
 inside a transaction."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from interop.models import ExtensionRequest, PartnerKind
 from notifications import dispatch as reminders
 from outbox.dispatch import deliver, deliver_due, remove_old_sent
 from outbox.models import Message, State
+from outbox.queue import enqueue
 from tests.factories import CaseFactory
 from tests.hotline_standin import StandInHotline
 from tests.interop_helpers import accept, finish, hotline_partner, order, post_signed
@@ -156,3 +158,44 @@ def test_no_message_is_sent_inside_a_transaction(places, personas, platform):
     assert platform.deliveries == []
     assert Message.objects.get().attempts == 0  # the claim went with the transaction
     assert deliver(message.pk) == State.SENT
+
+
+def test_a_dead_email_holds_back_no_later_notice_and_its_owner_sees_it(
+    client, places, personas, settings
+):
+    """A partner's dead letter holds its order; an address that refuses mail does not: the
+    person's next notice about the same case still goes, and their channel page says which
+    notice could not be sent, to which address, and why."""
+    officer = personas.officer_chunguang
+    officer.email = "gone@example.org"
+    officer.save()
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    with socket.socket() as probe:  # a port nobody listens on: the mail server is unreachable
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": closed_port, "timeout": 2},
+        }
+    }
+    case = CaseFactory(grid=places.cg1, response_deadline=timezone.now() - timedelta(hours=1))
+    reminders.scan()  # "not accepted in time": an e-mail to the officer
+    first = Message.objects.get(destination="gone@example.org")
+    assert deliver(first.pk) == State.FAILED
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    later = enqueue(
+        "email", "gone@example.org", first.subject, "later", {"title": "再次提醒"}, "later-1"
+    )
+    assert deliver(later.pk) == State.SENT
+    assert [m.subject for m in mail.outbox] == ["再次提醒"]
+
+    client.force_login(officer)
+    page = client.get("/notifications/settings/").content.decode()
+    assert 'data-testid="undelivered"' in page
+    assert "gone@example.org" in page and first.payload["title"] in page
+    assert case.tracking_code not in first.last_error  # the error is the mail server's
+
+    client.force_login(personas.officer_funan)
+    other = client.get("/notifications/settings/").content.decode()
+    assert 'data-testid="undelivered"' not in other

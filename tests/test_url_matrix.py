@@ -198,7 +198,10 @@ def _interop_world(places, personas, case):
     ref = ExternalRef.objects.create(
         case=case, partner=hotline, source="hotline", external_id="GD1"
     )
-    message = enqueue(case, ref, "sign", {"x": 1})
+    from cases import history
+
+    event = history.record(case, staff, "hotline_extension_requested", case.state, case.state)
+    message = enqueue(case, ref, "sign", {"x": 1}, event)
     inbox = InboxOrder.objects.create(
         partner=hotline, order_number="GD2", payload={"address": "FUNAN-MARKER"}
     )
