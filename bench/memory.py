@@ -135,7 +135,8 @@ def celery() -> dict:
     from django.utils import timezone
 
     from bench.measure import personas
-    from notifications.models import Channel, Delivery, Notification
+    from notifications.models import Notification
+    from outbox.models import Channel, Message
 
     broker = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
     redis.Redis.from_url(broker).flushdb()
@@ -154,8 +155,17 @@ def celery() -> dict:
         )
         for i in range(TASKS)
     )
-    deliveries = Delivery.objects.bulk_create(
-        Delivery(notification=n, channel=Channel.EMAIL, address="bench@example.org") for n in notes
+    messages = Message.objects.bulk_create(
+        Message(
+            channel=Channel.EMAIL,
+            destination="bench@example.org",
+            subject=n.object_key,
+            kind=n.rule,
+            source=f"notification:{n.pk}",
+            idempotency_key=f"notification-{n.pk}-email",
+            payload={"title": n.title, "body": n.body, "url": n.url},
+        )
+        for n in notes
     )
     env = {
         **os.environ,
@@ -183,15 +193,13 @@ def celery() -> dict:
     try:
         from config.celery import app
 
-        ids = [d.pk for d in deliveries]
-        sent = Delivery.objects.filter(pk__in=ids, status="sent")
+        ids = [m.pk for m in messages]
+        sent = Message.objects.filter(pk__in=ids, state="sent")
         readings = {}
         for mark, batch in ((TASKS // 2, ids[: TASKS // 2]), (TASKS, ids[TASKS // 2 :])):
             with app.connection_for_write(broker) as connection:
-                for delivery_id in batch:
-                    app.send_task(
-                        "notifications.tasks.deliver", args=[delivery_id], connection=connection
-                    )
+                for message_id in batch:
+                    app.send_task("outbox.tasks.deliver", args=[message_id], connection=connection)
             deadline = time.monotonic() + 900
             while sent.count() < mark and time.monotonic() < deadline:
                 time.sleep(1)

@@ -32,9 +32,9 @@ app.autodiscover_tasks()
 # - broker_heartbeat is an AMQP setting; the Redis transport does not use it, the health
 #   check above is its equivalent.
 # - worker_cancel_long_running_tasks_on_connection_loss stays False: our tasks record their
-#   outcome in the database (a reminder is a unique row, a delivery is claimed once), so a task
-#   running when the connection drops is better finished than killed halfway; the message,
-#   which could not be acknowledged, comes back and finds its work done.
+#   outcome in the database (a reminder is a unique row, an outgoing message is claimed
+#   once), so a task running when the connection drops is better finished than killed
+#   halfway; the message, which could not be acknowledged, comes back and finds its work done.
 # - The reminder scan's heartbeat (notifications/heartbeat.py) catches what is left: a worker
 #   that stops consuming for any reason makes /healthz fail and shows staff a banner within
 #   REMINDER_SCAN_STALE_MINUTES.
@@ -42,13 +42,14 @@ WORKER_OPTIONS = ["--without-mingle", "--without-gossip", "-O", "fair"]
 
 # Every periodic job of the product, with its schedule readable at a glance.
 app.conf.beat_schedule = {
-    # The hotline's outbox: messages due (new, or waiting out their backoff) are sent.
+    # The outbox (e-mail, SMS, partners' status): messages due (new ones whose task was lost,
+    # or retries past their backoff) are sent.
     "deliver-outbox": {
-        "task": "interop.tasks.deliver_due",
+        "task": "outbox.tasks.deliver_due",
         "schedule": float(os.environ.get("OUTBOX_SCAN_SECONDS", "30")),
     },
     # Reminders (not accepted in time, tasks due and overdue, follow-ups, meetings tomorrow):
-    # each scan inserts what is due, once, and queues its deliveries.
+    # each scan inserts what is due, once, and writes its e-mail and SMS to the outbox.
     "scan-reminders": {
         "task": "notifications.tasks.scan_reminders",
         "schedule": float(os.environ.get("REMINDER_SCAN_SECONDS", "60")),
@@ -75,9 +76,10 @@ app.conf.beat_schedule = {
         "task": "cases.tasks.anonymise_expired_cases",
         "schedule": crontab(hour=2, minute=40),
     },
-    # Sent messages to partners are kept OUTBOX_KEEP_DAYS (default 90), then removed.
+    # Sent messages (e-mail, SMS, partners' status) are kept OUTBOX_KEEP_DAYS (default 90),
+    # then removed.
     "remove-old-sent-messages": {
-        "task": "interop.tasks.remove_old_sent",
+        "task": "outbox.tasks.remove_old_sent",
         "schedule": crontab(hour=3, minute=10),
     },
     # Calls no key or signature vouched for are forgotten after UNIDENTIFIED_CALLS_KEEP_DAYS (7).

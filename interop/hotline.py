@@ -30,14 +30,7 @@ from common.phones import normalise_phone, validate_phone
 from common.text import has_refused_characters
 
 from . import places
-from .models import (
-    ExternalRef,
-    InboxOrder,
-    OutboxKind,
-    OutboxMessage,
-    ReceivedMessage,
-    Source,
-)
+from .models import ExtensionRequest, ExternalRef, InboxOrder, ReceivedMessage, Source
 
 
 class Refused(Exception):
@@ -264,8 +257,8 @@ def _extension_answer(partner, scope, data):
     if not isinstance(data["approved"], bool):
         raise Refused("approved must be true or false")
     request = (
-        OutboxMessage.objects.select_for_update()
-        .filter(case=case, kind=OutboxKind.EXTENSION, answered_at__isnull=True)
+        ExtensionRequest.objects.select_for_update()
+        .filter(case=case, answered_at__isnull=True)
         .first()
     )
     if request is None:

@@ -1,6 +1,6 @@
 """Partners (a resident app, the city's 12345 hotline), their API keys, each call they made,
-the cases they brought, the hotline orders nobody could place yet, and the outbox of status
-messages sent back to the hotline."""
+the cases they brought, the hotline orders nobody could place yet, and the extension requests
+sent to the hotline (its status messages are rows of the outbox: interop/messages_out.py)."""
 
 from django.conf import settings
 from django.db import models
@@ -184,13 +184,6 @@ class InboxOrder(models.Model):
         return self.order_number
 
 
-class OutboxState(models.TextChoices):
-    PENDING = "pending", _("waiting to be sent")
-    RETRYING = "retrying", _("retrying")
-    SENT = "sent", _("sent")
-    FAILED = "failed", _("failed")
-
-
 class OutboxKind(models.TextChoices):
     SIGN = "sign", _("signed (签收)")
     RETURN = "return", _("returned (退单)")
@@ -198,40 +191,28 @@ class OutboxKind(models.TextChoices):
     FINISH = "finish", _("finished (办结)")
 
 
-class OutboxMessage(models.Model):
-    """A status message for the hotline, written in the same transaction as the move it
-    reports, then delivered by Celery with retries. The idempotency key travels with it, so
-    the hotline takes each message once however often it arrives."""
+class ExtensionRequest(models.Model):
+    """A 延期申请 sent to the hotline (its message is in the outbox), and when the hotline's
+    answer came back: one request at a time waits for an answer on a case."""
 
-    scope_paths = ExternalRef.scope_paths
-
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="outbox")
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="outbox")
-    kind = models.CharField(_("message"), max_length=10, choices=OutboxKind.choices)
-    idempotency_key = models.CharField(max_length=64, unique=True)
-    payload = models.JSONField()
-    state = models.CharField(
-        _("state"), max_length=10, choices=OutboxState.choices, default=OutboxState.PENDING
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    # Sent messages leave the outbox after OUTBOX_KEEP_DAYS; the request and its answer stay.
+    message = models.ForeignKey(
+        "outbox.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.CharField(_("error"), max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # An extension request: when the hotline's answer came back.
+    requested_at = models.DateTimeField(default=timezone.now)
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        ordering = ["requested_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["case"], name="extension_waiting", condition=models.Q(answered_at=None)
+            )
+        ]
 
     def __str__(self):
-        return f"{self.kind} {self.idempotency_key}"
-
-    @property
-    def may_send_again(self) -> bool:
-        """Staff may send a message again once the outbox has given up on it."""
-        return self.state == OutboxState.FAILED
+        return f"{self.case_id} {self.requested_at:%Y-%m-%d}"
 
 
 class ReceivedMessage(models.Model):

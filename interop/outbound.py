@@ -14,8 +14,8 @@ and a private one a second later (DNS rebinding). So, on every delivery:
   verifies the certificate against the name);
 - a redirect is an answer like any other non-2xx: never followed.
 
-Whatever goes wrong, staff see one sentence (interop/tasks.py): the reason, which would tell a
-closed port from an open one, goes to the server's log only.
+Whatever goes wrong, staff see one sentence (interop/partner_post.py): the reason, which would
+tell a closed port from an open one, goes to the server's log only.
 
 `HOTLINE_ALLOW_PRIVATE_ADDRESSES` (the test suite's stand-in platform on 127.0.0.1) lifts the
 address rule and allows plain http; never in production.

@@ -1,7 +1,7 @@
 """Status to the hotline: 签收 when the case is accepted, 退单 when declined, 办结 when
 resolved, and 延期申请 when staff ask for more time. Each message is written to the outbox in
 the transaction of the move it reports (the move and its message stand or fall together) and
-delivered by Celery after the commit (interop/tasks.py)."""
+sent after the commit, in order per order number (outbox/dispatch.py, interop/partner_post.py)."""
 
 from datetime import datetime
 
@@ -13,9 +13,12 @@ from cases import history
 from cases.models import OPEN_STATES
 from cases.workflow import MoveRefused, is_officer_for, locked_case
 from common.text import has_refused_characters
+from outbox.models import Channel, Message
+from outbox.queue import enqueue as enqueue_message
 
-from .models import ExternalRef, OutboxKind, OutboxMessage, Source
-from .tasks import deliver
+from .messages_out import case_subject
+from .models import ExtensionRequest, ExternalRef, OutboxKind, Source
+from .partner_post import destination
 
 KIND_OF_MOVE = {
     "accept": OutboxKind.SIGN,
@@ -32,19 +35,21 @@ def hotline_ref(case) -> ExternalRef | None:
     )
 
 
-def enqueue(case, ref, kind, fields: dict) -> OutboxMessage:
-    count = OutboxMessage.objects.filter(case=case, kind=kind).count()
-    message = OutboxMessage.objects.create(
-        case=case,
-        partner=ref.partner,
-        kind=kind,
-        # Stable for this message: the hotline drops a second delivery of the same key.
-        idempotency_key=f"yj-{case.tracking_code}-{kind}-{count + 1}",
-        payload={"type": kind, "order_number": ref.external_id, **fields},
+def enqueue(case, ref, kind, fields: dict, event) -> Message:
+    """The message reporting `event` (the case's history row of the change) to the hotline."""
+    subject = case_subject(case)
+    return enqueue_message(
+        Channel.PARTNER,
+        destination(ref.partner),
+        subject,  # in order per order: 签收 never arrives after 办结
+        kind,
+        {"type": kind, "order_number": ref.external_id, **fields},
+        # Stable for this message, and never given twice: the history row it reports stays
+        # for good, where an outbox row is removed after its kept period. The hotline drops
+        # a second delivery of the same key.
+        f"yj-{case.tracking_code}-{kind}-{event.pk}",
+        source=subject,
     )
-    # Celery: after the commit, never for a rolled-back move.
-    transaction.on_commit(lambda: deliver.delay(message.pk))
-    return message
 
 
 def follow_change(change) -> None:
@@ -72,7 +77,7 @@ def follow_change(change) -> None:
             "outcome": change.details.get("outcome", ""),
             "explanation": change.details.get("explanation", ""),
         }
-    enqueue(case, ref, kind, fields)
+    enqueue(case, ref, kind, fields, change.event)
 
 
 def may_request_extension(scope, case) -> bool:
@@ -80,9 +85,7 @@ def may_request_extension(scope, case) -> bool:
         is_officer_for(scope, case)
         and case.state in OPEN_STATES
         and hotline_ref(case) is not None
-        and not OutboxMessage.objects.filter(
-            case=case, kind=OutboxKind.EXTENSION, answered_at__isnull=True
-        ).exists()
+        and not ExtensionRequest.objects.filter(case=case, answered_at__isnull=True).exists()
     )
 
 
@@ -104,13 +107,7 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
             errors["new_deadline"] = _("The deadline must be in the future.")
         if errors:
             raise MoveRefused(_("Please correct the fields below."), errors=errors)
-        message = enqueue(
-            case,
-            ref,
-            OutboxKind.EXTENSION,
-            {"reason": reason, "requested_deadline": new_deadline.isoformat()},
-        )
-        history.record(
+        event = history.record(
             case,
             user,
             "hotline_extension_requested",
@@ -119,4 +116,12 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
             reason,
             {"requested_deadline": new_deadline.isoformat()},
         )
+        message = enqueue(
+            case,
+            ref,
+            OutboxKind.EXTENSION,
+            {"reason": reason, "requested_deadline": new_deadline.isoformat()},
+            event,
+        )
+        ExtensionRequest.objects.create(case=case, message=message)
     return message

@@ -1,22 +1,22 @@
-"""The integration page for street staff: partners and keys, the hotline's inbox, the outbox
-of status messages, and the calls made with each key. Anyone else gets a 404."""
+"""The integration page for street staff: partners and keys, the hotline's inbox, the status
+messages sent to partners (dead letters with their error and a button to send them again),
+and the calls made with each key. Anyone else gets a 404."""
 
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.capabilities import Capability
 from cases.models import Case
 from cases.workflow import MoveRefused
+from outbox.queue import send_again
 
-from . import hotline, keys, open311_filing, status_out
+from . import hotline, keys, messages_out, open311_filing, status_out
 from .forms import ExtensionForm, KeyForm, PartnerForm, PlaceOrderForm
-from .models import ApiCall, ApiKey, InboxOrder, OutboxMessage, OutboxState, Partner
-from .tasks import deliver
+from .models import ApiCall, ApiKey, InboxOrder, Partner
 
 
 def _street_staff(request):
@@ -42,9 +42,7 @@ def _page(request, partner_form=None, key_forms=None, new_key=None, new_secret=N
             "inbox": scope.narrow(InboxOrder.objects.filter(case__isnull=True)).select_related(
                 "partner"
             ),
-            "outbox": scope.narrow(
-                OutboxMessage.objects.select_related("case", "partner")
-            ).order_by("-created_at", "-id")[:50],
+            "outbox": messages_out.to_partners(scope.narrow(Partner.objects.all())),
             "calls": scope.narrow(ApiCall.objects.select_related("key", "partner"))[:50],
         },
         status=status,
@@ -95,12 +93,8 @@ def key_revoke(request, key_id):
 @require_POST
 def outbox_retry(request, message_id):
     scope = _street_staff(request)
-    message = scope.get(OutboxMessage, pk=message_id)
-    if message.state == OutboxState.FAILED:
-        OutboxMessage.objects.filter(pk=message.pk, state=OutboxState.FAILED).update(
-            state=OutboxState.RETRYING, next_attempt_at=timezone.now()
-        )
-        deliver.delay(message.pk)
+    message = messages_out.one_to(scope.narrow(Partner.objects.all()), message_id)
+    if send_again(message):
         messages.success(request, _("The message will be sent again."))
     return redirect("interop:integration")
 

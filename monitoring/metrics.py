@@ -12,7 +12,7 @@ Two kinds of figures:
   latency by view. Under gunicorn's several processes, prometheus-client's multiprocess mode
   (PROMETHEUS_MULTIPROC_DIR, set up by config/gunicorn.conf.py) adds up every process's files,
   so one scrape sees the whole node.
-- Read at each scrape (StateCollector): the Celery queues, the two outboxes, the reminder
+- Read at each scrape (StateCollector): the Celery queues, the outbox by channel, the reminder
   scan's heartbeat, the standby's lag, WAL archiving, the last backups, database connections
   and disk. Each probe is timed and may fail alone: youjie_probe_success{probe} says which.
 
@@ -210,44 +210,42 @@ def celery_queues(app) -> list[str]:
 
 
 def probe_outbox():
-    """What waits to go out: reminder emails and SMS (notifications' Delivery rows) and the
-    hotline's status messages (interop's outbox), how old the oldest is, and what gave up."""
-    from django.db.models import Count, Min
-    from django.db.models.functions import Coalesce
+    """What waits to leave through the outbox, by channel (e-mail, SMS, a partner's webhook),
+    how old the oldest is, and what the outbox gave up on."""
+    from django.db.models import Count, Min, Q
 
-    from interop.models import OutboxMessage, OutboxState
-    from notifications.models import Delivery, DeliveryStatus
+    from outbox.models import UNSENT, Channel, Message, State
 
     now = timezone.now()
     backlog = GaugeMetricFamily(
-        "youjie_outbox_backlog", "Messages waiting to be sent", labels=["outbox"]
+        "youjie_outbox_backlog", "Messages waiting to be sent", labels=["channel"]
     )
     oldest = GaugeMetricFamily(
         "youjie_outbox_oldest_age_seconds",
         "Age of the oldest message waiting to be sent (0 when none waits)",
-        labels=["outbox"],
+        labels=["channel"],
     )
     failed = GaugeMetricFamily(
         "youjie_outbox_failed",
         "Messages the outbox gave up on (they wait for staff)",
-        labels=["outbox"],
+        labels=["channel"],
     )
-    waiting = Delivery.objects.filter(
-        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
-    ).aggregate(n=Count("id"), first=Min(Coalesce("queued_at", "notification__created_at")))
-    backlog.add_metric(["notifications"], waiting["n"])
-    oldest.add_metric(
-        ["notifications"], seconds_since(waiting["first"], now) if waiting["n"] else 0
-    )
-    failed.add_metric(
-        ["notifications"], Delivery.objects.filter(status=DeliveryStatus.FAILED).count()
-    )
-    waiting = OutboxMessage.objects.filter(
-        state__in=[OutboxState.PENDING, OutboxState.RETRYING]
-    ).aggregate(n=Count("id"), first=Min("created_at"))
-    backlog.add_metric(["hotline"], waiting["n"])
-    oldest.add_metric(["hotline"], seconds_since(waiting["first"], now) if waiting["n"] else 0)
-    failed.add_metric(["hotline"], OutboxMessage.objects.filter(state=OutboxState.FAILED).count())
+    waiting = Q(state__in=UNSENT)
+    figures = {
+        row["channel"]: row
+        for row in Message.objects.filter(waiting | Q(state=State.FAILED))
+        .values("channel")
+        .annotate(
+            waiting=Count("id", filter=waiting),
+            first=Min("created_at", filter=waiting),
+            failed=Count("id", filter=Q(state=State.FAILED)),
+        )
+    }
+    for channel in Channel.values:
+        row = figures.get(channel, {"waiting": 0, "first": None, "failed": 0})
+        backlog.add_metric([channel], row["waiting"])
+        oldest.add_metric([channel], seconds_since(row["first"], now) if row["waiting"] else 0)
+        failed.add_metric([channel], row["failed"])
     yield from (backlog, oldest, failed)
 
 

@@ -1,11 +1,12 @@
 """Who is told of what when something happens, in one place.
 
 The workflows call these functions at the moment the event happens, inside the event's own
-transaction: the bell rows are written with it (a rolled-back move tells no one) and their
-email and SMS deliveries are queued when it commits. Each row has the reminders' natural key
-(rule, object, moment, recipient), so an event told twice (a form sent twice, a retry) tells
-each person once. Whoever made the move is never told of it. Like the reminders, they are
-written in the site's language, whatever language the person acting reads.
+transaction: the bell rows and their email and SMS (messages in the outbox) are written with
+it, so a rolled-back move tells no one, and the messages go out when it commits. Each row has
+the reminders' natural key (rule, object, moment, recipient), so an event told twice (a form
+sent twice, a retry) tells each person once. Whoever made the move is never told of it. Like
+the reminders, they are written in the site's language, whatever language the person acting
+reads.
 """
 
 import functools
@@ -20,17 +21,19 @@ from cases.models import Case
 from common.phones import MOBILE_RE, normalise_phone, redact_phones
 from grids.models import Contact, ContactKind
 from meetings.public import public_url
+from outbox.models import Message
+from outbox.queue import forget
 
 from . import dispatch
-from .models import Delivery, Notification
+from .models import Notification
 
 
 def tell(
     rule, object_key, moment, title, body, url, *, actor, users=(), contacts=(), residents=()
 ) -> int:
     """Write one notification per person (users by the bell and their channels, outside
-    contacts and residents, given as (case, phone), by SMS) and queue its deliveries on
-    commit; returns how many are new."""
+    contacts and residents, given as (case, phone), by SMS) with its messages in the outbox,
+    sent on commit; returns how many are new."""
     common = {
         "rule": rule,
         "object_key": object_key,
@@ -57,7 +60,7 @@ def tell(
     key = {"rule": rule, "object_key": object_key, "due_at": moment}
     before = Notification.objects.filter(**key).count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    dispatch.deliver_on_commit(**key)
+    dispatch.fan_out(**key)
     return Notification.objects.filter(**key).count() - before
 
 
@@ -234,9 +237,10 @@ def agenda_added(meeting, cases, actor) -> None:
 
 
 def forget_resident_phone(case) -> None:
-    """An anonymised case's resident: their mobile leaves the notices and deliveries too."""
+    """An anonymised case's resident: their mobile leaves the notices and the outbox too."""
     told = Notification.objects.filter(recipient_key=f"resident:{case.pk}")
-    Delivery.objects.filter(notification__in=told).update(address="")
+    sources = [dispatch.source_of(notification) for notification in told.only("pk")]
+    forget(Message.objects.filter(source__in=sources))
     told.update(phone="")
 
 

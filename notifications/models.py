@@ -1,8 +1,9 @@
 """Reminders: one row per (rule, object, due moment, recipient), unique in the database.
 
-The row is the in-app notification; each extra channel (email, SMS) is a Delivery row, also
-unique, whose status says whether it went out. Creating either twice is impossible, so two
-beat processes, retries and restarts cannot duplicate a reminder.
+The row is the in-app notification; each extra channel (email, SMS) is a message in the outbox
+(outbox/models.py), whose idempotency key names the notification and the channel. Creating
+either twice is impossible, so two beat processes, retries and restarts cannot duplicate a
+reminder.
 """
 
 from django.conf import settings
@@ -36,7 +37,7 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    # Set once its deliveries (email, SMS) exist; the scan fans out only new notifications.
+    # Set once its messages (email, SMS) are in the outbox; the scan fans out only new ones.
     fanned_out = models.BooleanField(default=False)
 
     class Meta:
@@ -60,48 +61,6 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
-
-
-class Channel(models.TextChoices):
-    EMAIL = "email", _("email")
-    SMS = "sms", _("SMS")
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("waiting")
-    SENDING = "sending", _("being sent")
-    SENT = "sent", _("sent")
-    FAILED = "failed", _("failed")
-
-
-class Delivery(models.Model):
-    notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    address = models.CharField(max_length=254)
-    status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    # Set when a worker claims the delivery to send it, outside any transaction; a claim
-    # older than the requeue time belongs to a worker that died, and is released.
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["notification", "channel"], name="one_delivery_per_channel"
-            )
-        ]
-        indexes = [models.Index(fields=["status", "queued_at"])]
-
-    def __str__(self):
-        return f"{self.notification_id} {self.channel} {self.status}"
 
 
 class ChannelChoice(models.Model):

@@ -8,8 +8,3 @@ from . import dispatch
 @shared_task
 def scan_reminders() -> dict:
     return dispatch.scan()
-
-
-@shared_task(acks_late=True)
-def deliver(delivery_id: int) -> str:
-    return dispatch.send(delivery_id)

@@ -14,6 +14,7 @@ from accounts.capabilities import Capability
 from . import rules
 from .forms import ChannelChoiceForm
 from .models import ChannelChoice
+from .undelivered import undelivered_to
 
 
 @require_GET
@@ -54,7 +55,8 @@ def channel_settings(request):
         messages.success(request, _("Your notification channels are saved."))
         return redirect("notifications:settings")
     status = 400 if request.method == "POST" else 200
-    return render(request, "notifications/settings.html", {"form": form}, status=status)
+    context = {"form": form, "undelivered": undelivered_to(request.user)}
+    return render(request, "notifications/settings.html", context, status=status)
 
 
 @require_GET

@@ -76,3 +76,11 @@ def finish(case, officer):
         "resolve",
         Resolution("resolved", "已清理", "phone", "楼道杂物已清理完毕，已电话告知。"),
     )
+
+
+def status_messages(case=None):
+    """The outbox's messages to partners; of one case when it is given."""
+    from outbox.models import Channel, Message
+
+    messages = Message.objects.filter(channel=Channel.PARTNER)
+    return messages if case is None else messages.filter(subject=f"case:{case.pk}")

@@ -1,6 +1,6 @@
 """Every "told" is true: each event tells the people it concerns, once, and never the actor.
 
-Who got what is read from the bell rows (Notification) and their deliveries by channel; an
+Who got what is read from the bell rows (Notification) and their messages in the outbox; an
 outside contact hears by SMS. A move sent twice tells no one twice; a rolled-back move tells
 no one at all, and queues nothing on the broker.
 """
@@ -22,9 +22,12 @@ from grids.models import Contact, ContactKind
 from meetings import workflow as meeting_workflow
 from meetings.inputs import Invitation
 from meetings.models import AgendaItem, Meeting, MeetingChange
-from notifications import dispatch
-from notifications.models import ChannelChoice, Delivery, Notification
+from notifications.models import ChannelChoice, Notification
+from outbox.dispatch import deliver
+from outbox.models import Message
+from outbox.models import State as Sending
 from tests.factories import CaseFactory, attendees
+from tests.outbox_helpers import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +35,8 @@ pytestmark = pytest.mark.django_db
 def told(rule):
     """{recipient: sorted (channel, address)} of one kind of event."""
     return {
-        n.recipient_key: sorted(n.deliveries.values_list("channel", "address"))
-        for n in Notification.objects.filter(rule=rule).prefetch_related("deliveries")
+        n.recipient_key: sorted(messages_of(n).values_list("channel", "destination"))
+        for n in Notification.objects.filter(rule=rule)
     }
 
 
@@ -173,8 +176,8 @@ def test_a_task_for_an_outside_contact_goes_by_sms(places, reachable, decided, c
         NewTask("收取维修费", timezone.localdate() + timedelta(days=5), owner_contact=leader),
     )
     assert told("task_assigned") == {f"contact:{leader.pk}": [("sms", leader.phone)]}
-    delivery = Delivery.objects.get()
-    assert dispatch.send(delivery.pk) == "sent" and dispatch.send(delivery.pk) == "skipped"
+    message = Message.objects.get()
+    assert deliver(message.pk) == Sending.SENT and deliver(message.pk) is None
     assert f"SMS to {leader.phone}" in capsys.readouterr().out
 
 
@@ -336,7 +339,7 @@ def test_an_invitation_is_recorded_and_a_rolled_back_one_tells_no_one(places, re
     with pytest.raises(RuntimeError), transaction.atomic():
         meeting_workflow.invite(scope, officer, meeting.pk, workers)
         raise RuntimeError("the request failed")
-    assert not Notification.objects.exists() and not Delivery.objects.exists()
+    assert not Notification.objects.exists() and not Message.objects.exists()
     assert meeting_workflow.invite(scope, officer, meeting.pk, workers) == 2
     assert MeetingChange.objects.get(meeting=meeting, what="invited").details == {"people": 2}
     assert set(told("meeting_invitation")) == {

@@ -20,14 +20,22 @@ from interop.models import (
     ApiCall,
     ExternalRef,
     InboxOrder,
-    OutboxMessage,
-    OutboxState,
     ReceivedMessage,
     UnidentifiedCall,
 )
-from interop.tasks import UNREACHABLE, deliver_due, remove_old_unidentified_calls
+from interop.partner_post import UNREACHABLE
+from interop.tasks import remove_old_unidentified_calls
+from outbox.dispatch import deliver_due
+from outbox.models import State as OutboxState
 from tests.hotline_standin import StandInHotline
-from tests.interop_helpers import accept, finish, hotline_partner, order, post_signed
+from tests.interop_helpers import (
+    accept,
+    finish,
+    hotline_partner,
+    order,
+    post_signed,
+    status_messages,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -94,7 +102,7 @@ def test_accepting_bounds_the_owner_deadline_by_the_hotline_finish_deadline(
     accept(case, personas.officer_chunguang, days=30)
     case.refresh_from_db()
     assert case.response_deadline == case.external.finish_deadline
-    message = OutboxMessage.objects.get()
+    message = status_messages().get()
     assert message.kind == "sign" and message.payload["order_number"] == "GD2026112700001"
 
 
@@ -262,11 +270,11 @@ def test_a_whole_order_lifecycle_with_the_stand_in_platform(live_server, places,
         platform.down = True
         accept(case, officer)
         deliver_due()
-        message = OutboxMessage.objects.get(kind="sign")
+        message = status_messages().get(kind="sign")
         assert message.state == OutboxState.RETRYING and message.attempts == 1
         assert message.last_error == UNREACHABLE  # the 503 itself is in the server's log
         deliver_due()  # not yet due again: nothing is sent
-        assert OutboxMessage.objects.get(kind="sign").attempts == 1
+        assert status_messages().get(kind="sign").attempts == 1
         with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=True):
             deliver_due()
             message.refresh_from_db()
@@ -307,7 +315,7 @@ def test_a_whole_order_lifecycle_with_the_stand_in_platform(live_server, places,
         # 办结, then the hotline's 回访 with the caller's satisfaction.
         finish(case, officer)
         deliver_due()
-        finished = platform.taken[OutboxMessage.objects.get(kind="finish").idempotency_key]
+        finished = platform.taken[status_messages().get(kind="finish").idempotency_key]
         assert finished["explanation"] == "楼道杂物已清理完毕，已电话告知。"
         status, _answer = platform.send(
             url,
@@ -328,7 +336,7 @@ def test_a_whole_order_lifecycle_with_the_stand_in_platform(live_server, places,
         assert sorted(platform.kinds()) == ["extension", "finish", "sign"]
         assert len(platform.deliveries) == len(platform.taken) == 3
         assert platform.refused_signatures == 0
-        assert OutboxMessage.objects.filter(state=OutboxState.SENT).count() == 3
+        assert status_messages().filter(state=OutboxState.SENT).count() == 3
 
         # Every state is visible to staff on the case page and the integration page.
         staff = Client()
@@ -346,7 +354,7 @@ def test_a_declined_order_is_returned_with_its_reason(client, hotline, personas)
     case = Case.objects.get()
     officer = personas.officer_chunguang
     perform(Scope.for_user(officer), officer, case.pk, "decline", Reason("不属于本街道管辖"))
-    message = OutboxMessage.objects.get()
+    message = status_messages().get()
     assert message.kind == "return" and message.payload["reason"] == "不属于本街道管辖"
 
 
@@ -359,7 +367,7 @@ def test_a_message_that_keeps_failing_is_marked_failed_and_can_be_sent_again(
     deliver_due()  # nothing listens at 127.0.0.1:9
     with time_machine.travel(timezone.now() + timedelta(hours=1), tick=True):
         deliver_due()
-    message = OutboxMessage.objects.get()
+    message = status_messages().get()
     assert message.state == OutboxState.FAILED and message.last_error
     staff = login(personas.street_staff)
     page = staff.get("/integration/").content.decode()
@@ -382,7 +390,7 @@ def test_the_extension_request_is_refused_for_other_cases_and_twice(
     officer.post(
         f"/integration/cases/{case.pk}/extension/", {"reason": "再次", "new_deadline": deadline}
     )
-    assert OutboxMessage.objects.filter(kind="extension").count() == 1
+    assert status_messages().filter(kind="extension").count() == 1
     outsider = Client()
     outsider.force_login(personas.officer_funan)
     response = outsider.post(

@@ -15,9 +15,11 @@ from django.test import override_settings
 
 from cases.models import Case
 from interop import keys
-from interop.models import OutboxMessage, OutboxState, Partner, PartnerKind
-from interop.tasks import UNREACHABLE, deliver_due
-from tests.interop_helpers import accept, order, post_signed
+from interop.models import Partner, PartnerKind
+from interop.partner_post import UNREACHABLE
+from outbox.dispatch import deliver_due
+from outbox.models import State as OutboxState
+from tests.interop_helpers import accept, order, post_signed, status_messages
 
 pytestmark = pytest.mark.django_db
 INSIDE = "状态地址必须是互联网上的地址"
@@ -77,7 +79,7 @@ def a_message_for(client, hotline, officer):
     assert post_signed(client, hotline, order()).status_code == 201
     accept(Case.objects.get(), officer)
     deliver_due()
-    return OutboxMessage.objects.get()
+    return status_messages().get()
 
 
 @override_settings(HOTLINE_ALLOW_PRIVATE_ADDRESSES=False, OUTBOX_TIMEOUT_SECONDS=1)
@@ -242,7 +244,7 @@ def test_staff_read_one_sentence_whatever_the_port_or_the_failure(
             case = Case.objects.get(tracking_code=answer.json()["case"])
             accept(case, personas.officer_chunguang)
             deliver_due()
-            errors.append(OutboxMessage.objects.get(case=case).last_error)
+            errors.append(status_messages(case).get().last_error)
     finally:
         failing.shutdown()
         failing.server_close()

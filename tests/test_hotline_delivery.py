@@ -1,6 +1,7 @@
-"""Status messages to the 12345 platform (interop/tasks.py), against the stand-in platform:
-a repeat is reported done with its original, a later message never overtakes an earlier one
-that waits on retry, and nothing is locked while a message is on the wire."""
+"""Status messages to the 12345 platform (outbox/dispatch.py, interop/partner_post.py), against
+the stand-in platform: a repeat is reported done with its original, a later message never
+overtakes an earlier one that waits on retry, and nothing is locked while a message is on the
+wire."""
 
 import time
 from datetime import timedelta
@@ -14,11 +15,19 @@ from accounts.scope import Scope
 from cases.inputs import Reason
 from cases.models import Case, State
 from cases.workflow import link_duplicate, perform
-from interop.models import OutboxMessage, OutboxState
-from interop.tasks import UNREACHABLE, deliver, deliver_due
+from interop.partner_post import UNREACHABLE
+from outbox.dispatch import deliver, deliver_due
+from outbox.models import State as OutboxState
 from tests.factories import CaseFactory
 from tests.hotline_standin import StandInHotline
-from tests.interop_helpers import accept, finish, hotline_partner, order, post_signed
+from tests.interop_helpers import (
+    accept,
+    finish,
+    hotline_partner,
+    order,
+    post_signed,
+    status_messages,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +65,7 @@ def test_a_hotline_order_closed_as_a_repeat_is_reported_done(
     deliver_due()  # the repeat's 办结 follows its 签收
     arrived = [(payload["order_number"], payload["type"]) for payload in platform.taken.values()]
     assert arrived == [("GD2026120600001", "sign"), ("GD2026120600001", "finish")]
-    finish_message = OutboxMessage.objects.get(case=repeat, kind="finish")
+    finish_message = status_messages(repeat).get(kind="finish")
     assert finish_message.payload["outcome"] == "resolved"
     assert finish_message.payload["explanation"] == "楼道杂物已清理完毕，已电话告知。"
 
@@ -69,18 +78,18 @@ def test_a_later_message_never_overtakes_an_earlier_one_waiting_on_retry(
     platform.down = True
     accept(case, officer)
     deliver_due()
-    sign = OutboxMessage.objects.get(case=case, kind="sign")
+    sign = status_messages(case).get(kind="sign")
     assert sign.state == OutboxState.RETRYING  # waits on its backoff
     platform.down = False
     finish(case, officer)  # 办结 written right after the platform came back
-    later = OutboxMessage.objects.get(case=case, kind="finish")
+    later = status_messages(case).get(kind="finish")
     assert deliver(later.pk) is None and deliver_due() == 0
     assert platform.deliveries == []  # 办结 waits behind 签收
     with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=True):
         deliver_due()  # 签收 is due again: it goes, and brings 办结 after it
         deliver_due()
     assert [payload["type"] for _key, payload in platform.deliveries] == ["sign", "finish"]
-    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxState.SENT}
+    assert set(status_messages().values_list("state", flat=True)) == {OutboxState.SENT}
 
 
 def test_nothing_is_locked_while_a_message_is_sent_and_a_slow_platform_blocks_no_move(
@@ -96,7 +105,7 @@ def test_nothing_is_locked_while_a_message_is_sent_and_a_slow_platform_blocks_no
         without waiting; then answer later than the sender's time limit."""
         try:
             with transaction.atomic():
-                OutboxMessage.objects.select_for_update(nowait=True).filter(case=case).count()
+                status_messages(case).select_for_update(nowait=True).count()
                 Case.objects.select_for_update(nowait=True).filter(pk=case.pk).count()
             seen.append("free")
         except Exception as error:  # a lock held by the sender
@@ -107,7 +116,7 @@ def test_nothing_is_locked_while_a_message_is_sent_and_a_slow_platform_blocks_no
 
     platform.while_receiving = look_around
     accept(case, officer)
-    message = OutboxMessage.objects.get(case=case)
+    message = status_messages(case).get()
     assert deliver(message.pk) == OutboxState.RETRYING  # the answer came too late
     assert seen == ["free"]
     message.refresh_from_db()
@@ -123,7 +132,7 @@ def test_sent_messages_are_removed_after_the_kept_period_and_unsent_ones_stay(
     client, hotline, platform, personas, settings
 ):
     from config.celery import app
-    from interop.tasks import remove_old_sent
+    from outbox.dispatch import remove_old_sent
 
     settings.OUTBOX_KEEP_DAYS = 90
     officer = personas.officer_chunguang
@@ -138,8 +147,8 @@ def test_sent_messages_are_removed_after_the_kept_period_and_unsent_ones_stay(
         assert remove_old_sent() == 0
     with time_machine.travel(timezone.now() + timedelta(days=91), tick=True):
         assert remove_old_sent() == 1
-    assert list(OutboxMessage.objects.values_list("case_id", "state")) == [
-        (waiting_case.pk, OutboxState.RETRYING)
+    assert list(status_messages().values_list("subject", "state")) == [
+        (f"case:{waiting_case.pk}", OutboxState.RETRYING)
     ]
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert "interop.tasks.remove_old_sent" in tasks
+    assert "outbox.tasks.remove_old_sent" in tasks

@@ -16,9 +16,9 @@ from accounts.scope import Scope
 from cases.inputs import Ownership, Reason, Resolution, Visit
 from cases.models import Case
 from cases.workflow import perform
-from interop.models import OutboxMessage, OutboxState
+from outbox.models import State as OutboxState
 from tests.hotline_standin import StandInHotline
-from tests.interop_helpers import hotline_partner, order, post_signed
+from tests.interop_helpers import hotline_partner, order, post_signed, status_messages
 from tests.processes import wait_until
 from tests.test_reminders_live import services  # noqa: F401 - a fixture
 
@@ -59,7 +59,7 @@ def test_each_orders_messages_arrive_in_order_once_through_down_slow_and_broken(
             resolution = Resolution("resolved", "已清理", "phone", "已电话告知。")
             perform(scope, officer, case.pk, "resolve", resolution)
         wait_until(
-            lambda: OutboxMessage.objects.filter(attempts__gte=1).count() >= len(cases),
+            lambda: status_messages().filter(attempts__gte=1).count() >= len(cases),
             60,
             "the first tries while the platform is down",
         )
@@ -81,7 +81,7 @@ def test_each_orders_messages_arrive_in_order_once_through_down_slow_and_broken(
         time.sleep(2)
         platform.answer_status = None
         wait_until(
-            lambda: OutboxMessage.objects.filter(state=OutboxState.SENT).count() == 10,
+            lambda: status_messages().filter(state=OutboxState.SENT).count() == 10,
             180,
             "all ten messages sent",
         )

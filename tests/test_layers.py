@@ -47,6 +47,18 @@ def test_the_ground_floor_imports_no_app_of_the_project():
     assert reaching_up == []
 
 
+def test_the_outbox_imports_no_app_above_it():
+    """Notifications and interop build on the outbox (their senders are named in settings),
+    never the reverse."""
+    reaching_up = [
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in sorted((ROOT / "outbox").rglob("*.py"))
+        for module in imported_modules(path)
+        if module.split(".")[0] in PROJECT - {"common", "outbox"}
+    ]
+    assert reaching_up == []
+
+
 # Writing a history row: creating one, or changing one (anonymisation masks their text).
 WRITES = ("create", "bulk_create", "get_or_create", "update_or_create", "update", "bulk_update")
 

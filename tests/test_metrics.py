@@ -1,6 +1,6 @@
 """GET /metrics (monitoring/metrics.py): only the scraper gets it, and each figure an on-call person
-alerts on is there with the value the system has: requests by view, the Celery queue, both
-outboxes, the reminder scan's age, the standby, WAL archiving, connections and disk."""
+alerts on is there with the value the system has: requests by view, the Celery queue, the
+outbox by channel, the reminder scan's age, the standby, WAL archiving, connections and disk."""
 
 import math
 import shutil
@@ -12,11 +12,9 @@ from django.db import connection, connections
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from interop.models import OutboxMessage, OutboxState, Partner, PartnerKind
 from notifications import heartbeat
-from notifications.models import Delivery, DeliveryStatus, Notification
+from outbox.models import Message, State
 
-from .factories import CaseFactory, StreetFactory, UserFactory
 from .test_replicas import dead_replica  # noqa: F401  (a fixture)
 
 SCRAPER = "10.9.8.7"
@@ -96,69 +94,48 @@ def test_requests_are_counted_and_timed_by_view(client, db, scraper):
     )
 
 
-def test_the_outboxes_backlog_and_their_oldest_message(client, db, scraper):
+def test_the_outboxs_backlog_and_its_oldest_message_by_channel(client, db, scraper):
     now = timezone.now()
-    user = UserFactory()
-    for minutes, status in (
-        (10, DeliveryStatus.PENDING),
-        (3, DeliveryStatus.SENDING),
-        (30, DeliveryStatus.SENT),
-        (60, DeliveryStatus.FAILED),
-    ):
-        note = Notification.objects.create(
-            rule="r",
-            object_key=f"case:{minutes}",
-            due_at=now,
-            recipient_key=f"user:{user.pk}",
-            user=user,
-            title="t",
+    for n, (channel, state, minutes) in enumerate(
+        (
+            ("email", State.PENDING, 10),
+            ("email", State.RETRYING, 3),
+            ("email", State.SENT, 30),
+            ("email", State.FAILED, 60),
+            ("sms", State.PENDING, 1),
+            ("partner", State.RETRYING, 120),
+            ("partner", State.SENT, 300),
+            ("partner", State.FAILED, 540),
         )
-        Delivery.objects.create(
-            notification=note,
-            channel="email",
-            address="a@example.org",
-            status=status,
-            queued_at=now - timedelta(minutes=minutes),
-        )
-    street = StreetFactory()
-    hotline = Partner.objects.create(
-        name="热线",
-        kind=PartnerKind.HOTLINE,
-        street=street,
-        service_user=UserFactory(),
-        created_by=user,
-    )
-    case = CaseFactory()
-    for key, state, hours in (
-        ("a", OutboxState.RETRYING, 2),
-        ("b", OutboxState.SENT, 5),
-        ("c", OutboxState.FAILED, 9),
     ):
-        OutboxMessage.objects.create(
-            case=case,
-            partner=hotline,
+        Message.objects.create(
+            channel=channel,
+            destination="a@example.org" if channel == "email" else "partner:1",
+            subject=f"case:{n}",
             kind="sign",
-            idempotency_key=key,
-            payload={},
+            idempotency_key=f"k{n}",
             state=state,
-            created_at=now - timedelta(hours=hours),
+            created_at=now - timedelta(minutes=minutes),
         )
 
     samples = scrape(client)
 
-    assert value(samples, "youjie_outbox_backlog", outbox="notifications") == 2
-    assert 600 <= value(samples, "youjie_outbox_oldest_age_seconds", outbox="notifications") < 660
-    assert value(samples, "youjie_outbox_failed", outbox="notifications") == 1
-    assert value(samples, "youjie_outbox_backlog", outbox="hotline") == 1
-    assert 7200 <= value(samples, "youjie_outbox_oldest_age_seconds", outbox="hotline") < 7260
-    assert value(samples, "youjie_outbox_failed", outbox="hotline") == 1
+    assert value(samples, "youjie_outbox_backlog", channel="email") == 2
+    assert 600 <= value(samples, "youjie_outbox_oldest_age_seconds", channel="email") < 660
+    assert value(samples, "youjie_outbox_failed", channel="email") == 1
+    assert value(samples, "youjie_outbox_backlog", channel="sms") == 1
+    assert value(samples, "youjie_outbox_failed", channel="sms") == 0
+    assert value(samples, "youjie_outbox_backlog", channel="partner") == 1
+    assert 7200 <= value(samples, "youjie_outbox_oldest_age_seconds", channel="partner") < 7260
+    assert value(samples, "youjie_outbox_failed", channel="partner") == 1
     assert value(samples, "youjie_probe_success", probe="outbox") == 1
 
 
 def test_an_empty_outbox_is_zero_old(client, db, scraper):
     samples = scrape(client)
-    assert value(samples, "youjie_outbox_backlog", outbox="notifications") == 0
-    assert value(samples, "youjie_outbox_oldest_age_seconds", outbox="notifications") == 0
+    for channel in ("email", "sms", "partner"):
+        assert value(samples, "youjie_outbox_backlog", channel=channel) == 0
+        assert value(samples, "youjie_outbox_oldest_age_seconds", channel=channel) == 0
 
 
 def test_the_reminder_scans_age(client, db, scraper, settings):
@@ -240,7 +217,7 @@ def test_a_failing_probe_is_said_and_the_others_still_answer(client, db, scraper
     samples = scrape(client)
     assert value(samples, "youjie_probe_success", probe="disk") == 0
     assert value(samples, "youjie_probe_success", probe="outbox") == 1
-    assert ("youjie_outbox_backlog", (("outbox", "notifications"),)) in samples
+    assert ("youjie_outbox_backlog", (("channel", "email"),)) in samples
 
 
 @pytest.mark.django_db

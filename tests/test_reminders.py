@@ -4,17 +4,25 @@ from datetime import datetime, timedelta
 
 import pytest
 import redis
+import time_machine
 from django.conf import settings
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.scope import Scope
+from cases.inputs import Ownership
 from cases.models import State, Task
+from cases.workflow import perform
 from common.workdays import add_working_days
 from meetings.models import Meeting, Participant
 from notifications import dispatch
-from notifications.models import ChannelChoice, Delivery, DeliveryStatus, Notification
+from notifications.models import ChannelChoice, Notification
+from outbox import dispatch as outbox
+from outbox.models import Message
+from outbox.models import State as Sending
 from tests.factories import CaseFactory, UnitLeaderFactory
 from tests.moves import by_form
 
@@ -53,11 +61,14 @@ def test_a_case_not_accepted_in_time_reminds_its_communitys_officers_once(person
     assert (reminder.rule, reminder.user) == ("unaccepted", personas.officer_chunguang)
     assert late_case.tracking_code in reminder.title
     assert first["created"] == 1 and again["created"] == 0
-    delivery = Delivery.objects.get()
-    assert (delivery.channel, delivery.address) == ("email", "chunguang@example.org")
-    assert dispatch.send(delivery.pk) == "sent" and dispatch.send(delivery.pk) == "skipped"
+    message = Message.objects.get()
+    assert (message.channel, message.destination) == ("email", "chunguang@example.org")
+    assert (message.subject, message.kind) == (f"case:{late_case.pk}", "unaccepted")
+    assert outbox.deliver(message.pk) == Sending.SENT and outbox.deliver(message.pk) is None
     assert len(mail.outbox) == 1
-    assert mail.outbox[0].extra_headers["Message-ID"] == f"<reminder-{delivery.pk}@youjie.local>"
+    assert mail.outbox[0].extra_headers["Message-ID"] == (
+        f"<notification-{reminder.pk}-email@youjie.local>"
+    )
     assert reverse("cases:detail", args=[late_case.pk]) in mail.outbox[0].body
 
 
@@ -88,8 +99,8 @@ def test_tasks_due_soon_and_overdue_remind_the_owner_and_the_case_owner(places, 
         f"user:{personas.officer_chunguang.pk}",
         f"contact:{water.pk}",
     }
-    sms = Delivery.objects.get(channel="sms")
-    assert sms.address == "13900001111"
+    sms = Message.objects.get(channel="sms")
+    assert sms.destination == "13900001111"
 
 
 @pytest.mark.calendar
@@ -127,12 +138,12 @@ def test_a_meeting_tomorrow_reminds_every_invited_participant(places, personas):
     }
 
 
-def test_the_users_channel_choice_decides_the_deliveries(personas, late_case):
+def test_the_users_channel_choice_decides_the_messages(personas, late_case):
     ChannelChoice.objects.create(
         user=personas.officer_chunguang, email=False, sms=True, phone="13800002222"
     )
     dispatch.scan()
-    assert list(Delivery.objects.values_list("channel", "address")) == [("sms", "13800002222")]
+    assert list(Message.objects.values_list("channel", "destination")) == [("sms", "13800002222")]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -149,19 +160,16 @@ def test_a_delivery_queued_in_a_rolled_back_transaction_is_never_sent(personas, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_waiting_delivery_is_queued_again_only_after_the_requeue_time(personas, late_case):
+def test_a_message_lost_from_the_broker_is_sent_by_the_outboxs_scan(personas, late_case):
     queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     queue.delete("celery")
     dispatch.scan()
     dispatch.scan()
-    assert queue.llen("celery") == 1
-    later = timezone.now() + timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS + 1)
-    assert dispatch.queue_waiting(later) == 1  # lost from the broker: queued again
-    queue.delete("celery")
-    delivery = Delivery.objects.get()
-    dispatch.send(delivery.pk)
-    assert dispatch.queue_waiting(later + timedelta(hours=1)) == 0
-    assert Delivery.objects.get().status == DeliveryStatus.SENT
+    assert queue.llen("celery") == 1  # written once, queued once
+    queue.delete("celery")  # lost from the broker
+    assert outbox.deliver_due() == 1 and len(mail.outbox) == 1
+    assert outbox.deliver_due() == 0
+    assert Message.objects.get().state == Sending.SENT
 
 
 # The bell, the list and channels -----------------------------------------------------------
@@ -243,14 +251,14 @@ class WatchingSmsBackend:
         try:
             with other.cursor() as cursor:  # another worker: is the row free right now?
                 cursor.execute(
-                    "SELECT status FROM notifications_delivery WHERE address = %s "
+                    "SELECT state, attempts FROM outbox_message WHERE destination = %s "
                     "FOR UPDATE NOWAIT",
                     [phone],
                 )
-                status = cursor.fetchone()[0]
+                state = cursor.fetchone()
         finally:
             other.close()
-        WatchingSmsBackend.seen.append((phone, connection.in_atomic_block, status))
+        WatchingSmsBackend.seen.append((phone, connection.in_atomic_block, state))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -263,28 +271,75 @@ def test_a_message_goes_out_with_no_transaction_open_and_no_row_locked(
         user=personas.officer_chunguang, email=False, sms=True, phone="13800002222"
     )
     dispatch.scan()
-    delivery = Delivery.objects.get()
-    assert dispatch.send(delivery.pk) == "sent"
-    # While the gateway was talking, the row was claimed ("sending") but not locked.
-    assert WatchingSmsBackend.seen == [("13800002222", False, "sending")]
-    assert dispatch.send(delivery.pk) == "skipped"  # sent once
-    assert Delivery.objects.get().status == DeliveryStatus.SENT
+    message = Message.objects.get()
+    assert outbox.deliver(message.pk) == Sending.SENT
+    # While the gateway was talking, the row was claimed (its first attempt) but not locked.
+    assert WatchingSmsBackend.seen == [("13800002222", False, ("pending", 1))]
+    assert outbox.deliver(message.pk) is None  # sent once
+    assert Message.objects.get().state == Sending.SENT
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_claim_left_by_a_killed_worker_is_sent_once_after_the_requeue_time(personas, late_case):
+def test_a_claim_left_by_a_killed_worker_is_sent_once_after_its_lease(personas, late_case):
     queue = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     dispatch.scan()
-    delivery = Delivery.objects.get()
-    claimed = dispatch._claim(delivery.pk)  # the worker dies here, before sending
+    message = Message.objects.get()
+    claimed = outbox.claim(message.pk)  # the worker dies here, before sending
     assert claimed is not None
-    assert dispatch.send(delivery.pk) == "skipped"  # still claimed: nobody else sends it
+    assert outbox.deliver(message.pk) is None  # still leased: nobody else sends it
+    assert outbox.deliver_due() == 0
     assert len(mail.outbox) == 0
-    later = timezone.now() + timedelta(seconds=settings.REMINDER_REQUEUE_SECONDS + 1)
-    assert dispatch.queue_waiting(later) == 1  # released and queued again
-    assert dispatch.send(delivery.pk) == "sent"
-    assert dispatch.send(delivery.pk) == "skipped"
-    assert [m.to for m in mail.outbox] == [[delivery.address]]
-    assert Delivery.objects.get().attempts == 2
+    lease = settings.OUTBOX_TIMEOUT_SECONDS * 3 + 30
+    with time_machine.travel(timezone.now() + timedelta(seconds=lease + 1), tick=True):
+        assert outbox.deliver_due() == 1  # the lease ended: the scan sends it
+        assert outbox.deliver(message.pk) is None
+    assert [m.to for m in mail.outbox] == [[message.destination]]
+    assert Message.objects.get().attempts == 2
     queue.delete("celery")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_waits_behind_an_earlier_one_to_the_same_person_about_the_same_case(
+    places, personas, settings
+):
+    """Order per destination and subject holds for e-mail as for the hotline: while the first
+    notice about a case retries, a later one to the same person about that case waits."""
+    settings.MAILERS = {"default": {"BACKEND": "tests.test_reminders.FlakyMailBackend"}}
+    officer, worker = personas.officer_chunguang, personas.worker_cg1
+    worker.email = "worker@example.org"
+    worker.save()
+    case = CaseFactory(grid=places.cg1)
+    scope = Scope.for_user(officer)
+    FlakyMailBackend.down = True
+    deadline = timezone.now() + timedelta(days=2)
+    perform(scope, officer, case.pk, "accept", Ownership(worker, deadline))  # "it is yours"
+    first = Message.objects.get()
+    assert outbox.deliver(first.pk) == Sending.RETRYING
+    assert "the mail server is down" in Message.objects.get().last_error
+    FlakyMailBackend.down = False
+    later = deadline + timedelta(days=1)
+    perform(scope, officer, case.pk, "assign", Ownership(worker, later))  # a new deadline
+    second = Message.objects.exclude(pk=first.pk).get()
+    assert (second.destination, second.subject) == (first.destination, f"case:{case.pk}")
+    assert outbox.deliver(second.pk) is None and outbox.deliver_due() == 0
+    assert mail.outbox == []  # the second waits behind the first
+    with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=True):
+        assert outbox.deliver_due() == 1  # the first, past its backoff
+        assert outbox.deliver_due() == 1  # then the second
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [
+        f"<{first.idempotency_key}@youjie.local>",
+        f"<{second.idempotency_key}@youjie.local>",
+    ]
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("celery")
+
+
+class FlakyMailBackend(locmem.EmailBackend):
+    """The test's mail server: refuses every message while `down`."""
+
+    down = False
+
+    def send_messages(self, messages):
+        if FlakyMailBackend.down:
+            raise ConnectionRefusedError("the mail server is down")
+        return super().send_messages(messages)

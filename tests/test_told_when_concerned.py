@@ -16,9 +16,11 @@ from cases.workflow import MoveRefused
 from meetings import workflow as meeting_workflow
 from meetings.models import Kind, Meeting
 from meetings.public import public_url
-from notifications import dispatch
-from notifications.models import Delivery, Notification
+from notifications.models import Notification
+from outbox.dispatch import deliver
+from outbox.models import Message, State
 from tests.factories import CaseFactory
+from tests.outbox_helpers import messages_of, notices
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +58,8 @@ def put_on_agenda(personas, session, case):
     meeting_workflow.add_to_agenda(Scope.for_user(officer), officer, session.pk, [case.pk])
 
 
-def sent_sms(capsys, delivery):
-    assert dispatch.send(delivery.pk) == "sent"
+def sent_sms(capsys, message):
+    assert deliver(message.pk) == State.SENT
     return capsys.readouterr().out
 
 
@@ -77,9 +79,9 @@ def test_the_grid_worker_the_unit_leader_and_the_resident_are_told(
     # The worker reads the meeting's page; the others a page that needs no login.
     assert notes[f"user:{worker.pk}"].url == reverse("meetings:detail", args=[session.pk])
     assert notes[f"resident:{tap.pk}"].url.startswith("/r/m/")
-    deliveries = {d.address: d for d in Delivery.objects.all()}
-    assert set(deliveries) == {"worker_cg1@example.cn", leader.phone, "13912340000"}
-    text = sent_sms(capsys, deliveries["13912340000"])
+    messages = {m.destination: m for m in notices()}
+    assert set(messages) == {"worker_cg1@example.cn", leader.phone, "13912340000"}
+    text = sent_sms(capsys, messages["13912340000"])
     assert "SMS to 13912340000" in text and "/r/m/" in text
     # Sent again, the agenda is refused and nobody is told twice.
     with pytest.raises(MoveRefused):
@@ -129,13 +131,30 @@ def test_an_invited_unit_leader_gets_the_public_link_not_the_staff_page(
     assert Client().get(note.url).status_code == 200
 
 
-def test_anonymising_the_case_takes_the_residents_mobile_from_the_notices(
-    places, personas, session, tap
+def test_anonymising_the_case_takes_the_residents_mobile_from_the_notices_and_the_outbox(
+    places, personas, session, tap, capsys
 ):
     put_on_agenda(personas, session, tap)
+    resident = Notification.objects.get(recipient_key=f"resident:{tap.pk}")
+    sms = messages_of(resident).get()
+    assert (sms.channel, sms.destination) == ("sms", "13912340000")
+    sent_sms(capsys, sms)
     tap.state = "verified"
     tap.save()
     anonymise([tap.pk], user=personas.street_staff, reason="居民申请")
-    resident = Notification.objects.get(recipient_key=f"resident:{tap.pk}")
+    resident.refresh_from_db()
     assert resident.phone == ""
-    assert not Delivery.objects.filter(address="13912340000").exists()
+    sms.refresh_from_db()
+    assert sms.state == State.SENT and sms.destination == ""  # what went out keeps no number
+    assert not Message.objects.filter(destination="13912340000").exists()
+
+
+def test_an_sms_to_an_anonymised_resident_not_sent_yet_never_goes(places, personas, session, tap):
+    put_on_agenda(personas, session, tap)
+    resident = Notification.objects.get(recipient_key=f"resident:{tap.pk}")
+    assert messages_of(resident).get().state == State.PENDING
+    tap.state = "verified"
+    tap.save()
+    anonymise([tap.pk], user=personas.street_staff, reason="居民申请")
+    assert not messages_of(resident).exists()
+    assert not Message.objects.filter(destination="13912340000").exists()

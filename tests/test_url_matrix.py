@@ -188,16 +188,20 @@ def _interop_world(places, personas, case):
     """A resident app with a key and the hotline, both of 万青路街道; the marked case came
     from the hotline, with a status message and an order waiting in the inbox."""
     from interop import keys
-    from interop.models import ExternalRef, InboxOrder, OutboxMessage, PartnerKind
+    from interop.models import ExternalRef, InboxOrder, PartnerKind
+    from interop.status_out import enqueue
 
     staff = personas.street_staff
     app = keys.create_partner(staff, places.street, "FUNAN-MARKER 应用", PartnerKind.APP)
     key, raw = keys.issue_key(staff, app, "k")
     hotline = keys.create_partner(staff, places.street, "热线", PartnerKind.HOTLINE)
-    ExternalRef.objects.create(case=case, partner=hotline, source="hotline", external_id="GD1")
-    message = OutboxMessage.objects.create(
-        case=case, partner=hotline, kind="sign", idempotency_key="k1", payload={"x": 1}
+    ref = ExternalRef.objects.create(
+        case=case, partner=hotline, source="hotline", external_id="GD1"
     )
+    from cases import history
+
+    event = history.record(case, staff, "hotline_extension_requested", case.state, case.state)
+    message = enqueue(case, ref, "sign", {"x": 1}, event)
     inbox = InboxOrder.objects.create(
         partner=hotline, order_number="GD2", payload={"address": "FUNAN-MARKER"}
     )

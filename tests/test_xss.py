@@ -242,10 +242,11 @@ def test_reminder_emails_are_plain_text(personas, places):
     for payload in PAYLOADS:
         CaseFactory(grid=places.cg1, description=payload, category=category, response_deadline=late)
     dispatch.scan()
-    from notifications.models import Delivery
+    from outbox.dispatch import deliver
+    from outbox.models import Message
 
-    for delivery_id in Delivery.objects.values_list("pk", flat=True):
-        dispatch.send(delivery_id)
+    for message_id in Message.objects.values_list("pk", flat=True):
+        deliver(message_id)
     assert len(mail.outbox) == len(PAYLOADS)
     for message in mail.outbox:
         assert message.content_subtype == "plain" and not getattr(message, "alternatives", [])

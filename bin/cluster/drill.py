@@ -548,11 +548,23 @@ def transactions():
 
 
 def deliveries_sent(since_wall, until_wall):
-    from notifications.models import Delivery, DeliveryStatus
+    """Reminder e-mails and SMS the outbox sent in this window."""
+    from outbox.models import Message, State
 
-    return Delivery.objects.filter(
-        status=DeliveryStatus.SENT, sent_at__gte=since_wall, sent_at__lt=until_wall
+    return Message.objects.filter(
+        source__startswith="notification:",
+        state=State.SENT,
+        sent_at__gte=since_wall,
+        sent_at__lt=until_wall,
     ).count()
+
+
+def reminder_messages(notifications):
+    """The outbox's messages of these notifications (their e-mail and SMS)."""
+    from outbox.models import Message
+
+    sources = [f"notification:{pk}" for pk in notifications.values_list("pk", flat=True)]
+    return Message.objects.filter(source__in=sources)
 
 
 # The phases ---------------------------------------------------------------------------------
@@ -810,19 +822,20 @@ def summarise(name, samples, began, ended, outcome):
 
 # Counting what happened ---------------------------------------------------------------------
 def settle(started_wall):
-    """After the load: a scan that sees the last cases, then every delivery sent (or a limit).
+    """After the load: a scan that sees the last cases, then every message sent (or a limit).
     Returns how long that took."""
-    from notifications.models import Delivery, DeliveryStatus, Notification
+    from notifications.models import Notification
+    from outbox.models import UNSENT
 
     began = time.monotonic()
     scan = float(os.environ.get("REMINDER_SCAN_SECONDS", "60"))
-    requeue = float(os.environ.get("REMINDER_REQUEUE_SECONDS", "300"))
+    # A message claimed by a worker that died waits out its lease, then the outbox's scan.
+    lease = float(os.environ.get("OUTBOX_TIMEOUT_SECONDS", "10")) * 3 + 30
+    outbox_scan = float(os.environ.get("OUTBOX_SCAN_SECONDS", "30"))
     time.sleep(2 * scan + 1)
-    deadline = time.monotonic() + 3 * requeue + 60
-    waiting = Delivery.objects.filter(
-        notification__in=Notification.objects.filter(created_at__gte=started_wall)
-    ).exclude(status__in=[DeliveryStatus.SENT, DeliveryStatus.FAILED])
-    while waiting.exists() and time.monotonic() < deadline:
+    deadline = time.monotonic() + 3 * (lease + outbox_scan) + 60
+    waiting = reminder_messages(Notification.objects.filter(created_at__gte=started_wall))
+    while waiting.filter(state__in=UNSENT).exists() and time.monotonic() < deadline:
         time.sleep(1)
     return round(time.monotonic() - began, 1)
 
@@ -830,7 +843,7 @@ def settle(started_wall):
 def count_reminders(started_wall):
     from django.utils import timezone
 
-    from notifications.models import Delivery, Notification
+    from notifications.models import Notification
     from notifications.rules import due_reminders
 
     due = set()
@@ -840,11 +853,11 @@ def count_reminders(started_wall):
         due |= {(reminder.rule, reminder.object_key, reminder.due_at, k) for k in keys}
     stored = set(Notification.objects.values_list("rule", "object_key", "due_at", "recipient_key"))
     drill = Notification.objects.filter(created_at__gte=started_wall)
-    deliveries = list(Delivery.objects.filter(notification__in=drill))
-    written = Counter()  # Message-ID → times the mail server received it
+    deliveries = list(reminder_messages(drill))
+    written = Counter()  # Message-ID (the message's idempotency key) → times the mail server got it
     for path in Path(os.environ["CLUSTER_MAIL_DIR"]).glob("*"):
-        for found in re.finditer(r"reminder-(\d+)@", path.read_text(errors="ignore")):
-            written[int(found.group(1))] += 1
+        for found in re.finditer(r"<(notification-\d+-email)@", path.read_text(errors="ignore")):
+            written[found.group(1)] += 1
     email = [d for d in deliveries if d.channel == "email"]
     return {
         "reminders_due_at_the_end": len(due),
@@ -852,11 +865,13 @@ def count_reminders(started_wall):
         "notifications_made_during_the_drill": drill.count(),
         "notifications_not_fanned_out": drill.filter(fanned_out=False).count(),
         "deliveries": len(deliveries),
-        "deliveries_by_status": dict(Counter(d.status for d in deliveries)),
+        "deliveries_by_status": dict(Counter(d.state for d in deliveries)),
         "emails_expected": len(email),
-        "emails_received_once": sum(1 for d in email if written[d.pk] == 1),
-        "emails_missing (lost)": sum(1 for d in email if written[d.pk] == 0),
-        "emails_received_more_than_once (twice)": sum(1 for d in email if written[d.pk] > 1),
+        "emails_received_once": sum(1 for d in email if written[d.idempotency_key] == 1),
+        "emails_missing (lost)": sum(1 for d in email if written[d.idempotency_key] == 0),
+        "emails_received_more_than_once (twice)": sum(
+            1 for d in email if written[d.idempotency_key] > 1
+        ),
         "of_which_due_during_the_drill": sum(1 for k in due if k[2] >= started_wall),
     }
 

@@ -55,9 +55,10 @@ export SECURE_SSL_REDIRECT=false      # loopback has no TLS; production keeps th
 export TRUSTED_PROXIES=127.0.0.1/32
 export CONN_MAX_AGE=60
 export GUNICORN_WORKERS=2 GUNICORN_THREADS=4
-# Reminders come due and go out within seconds, so the drill can count them.
+# Reminders come due and go out within seconds, so the drill can count them; the outbox's scan
+# finds what a lost task or a dead worker left.
 export REMINDER_SCAN_SECONDS=${REMINDER_SCAN_SECONDS:-5}
-export REMINDER_REQUEUE_SECONDS=${REMINDER_REQUEUE_SECONDS:-20}
+export OUTBOX_SCAN_SECONDS=${OUTBOX_SCAN_SECONDS:-5}
 export REMINDER_SCAN_STALE_MINUTES=${REMINDER_SCAN_STALE_MINUTES:-2}
 
 # Every long-running process writes its pid to $RUN/pids/<name>.pid and its log to $RUN/logs/.

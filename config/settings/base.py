@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "common",
+    "outbox",
     "accounts",
     "grids",
     "cases",
@@ -461,10 +462,9 @@ CASE_PHOTO_MAX_BYTES = env.int("CASE_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
 OFFLINE_CASE_PAGES = env.int("OFFLINE_CASE_PAGES", default=60)
 CASE_LIST_PAGE_SIZE = 25
 
-# Reminders: how often beat scans for due reminders, when a queued but unsent delivery is
-# queued again, and where links in emails and SMS point.
+# Reminders: how often beat scans for due reminders, and where links in emails and SMS point
+# (their Message-ID's domain, too).
 REMINDER_SCAN_SECONDS = env.int("REMINDER_SCAN_SECONDS", default=60)
-REMINDER_REQUEUE_SECONDS = env.int("REMINDER_REQUEUE_SECONDS", default=300)
 REMINDER_MESSAGE_DOMAIN = env.str("REMINDER_MESSAGE_DOMAIN", default="youjie.local")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
@@ -542,10 +542,22 @@ HOTLINE_UNVERIFIED_PER_ADDRESS_PER_MINUTE = env.int(
 # Calls no key or signature vouches for are logged apart and forgotten (interop/calls.py).
 UNIDENTIFIED_CALLS_KEEP_DAYS = env.int("UNIDENTIFIED_CALLS_KEEP_DAYS", default=7)
 UNIDENTIFIED_CALLS_KEEP_ROWS = env.int("UNIDENTIFIED_CALLS_KEEP_ROWS", default=10000)
+
+# The outbox (outbox/dispatch.py): e-mail, SMS and partners' status all leave through it. Each
+# message is tried up to OUTBOX_MAX_ATTEMPTS times, OUTBOX_BACKOFF_SECONDS apart and doubling;
+# a partner gets OUTBOX_TIMEOUT_SECONDS to answer. The beat's scan runs every
+# OUTBOX_SCAN_SECONDS (config/celery.py) and sends for at most that long.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
 OUTBOX_TIMEOUT_SECONDS = env.float("OUTBOX_TIMEOUT_SECONDS", default=10)
+OUTBOX_SCAN_SECONDS = env.float("OUTBOX_SCAN_SECONDS", default=30)
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)  # sent messages, then removed
+# Who sends each channel: functions of the apps above the outbox, which imports none of them.
+OUTBOX_SENDERS = {
+    "email": "notifications.senders.send_email",
+    "sms": "notifications.senders.send_sms",
+    "partner": "interop.partner_post.post",
+}
 
 # The hotline's status URL is where this server connects. In production it must be a public
 # https address; the test suite's stand-in platform listens on 127.0.0.1.

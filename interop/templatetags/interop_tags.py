@@ -2,7 +2,7 @@ from django import template
 
 from cases.models import Satisfaction
 
-from .. import status_out
+from .. import messages_out, status_out
 from ..forms import ExtensionForm
 from ..models import ExternalRef
 
@@ -24,7 +24,7 @@ def outside_source(context, case):
     return {
         "case": case,
         "ref": ref,
-        "messages_out": case.outbox.order_by("created_at", "id") if ref else [],
+        "messages_out": messages_out.of_case(case) if ref else [],
         "extension_form": ExtensionForm()
         if ref and status_out.may_request_extension(scope, case)
         else None,
