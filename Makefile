@@ -121,7 +121,7 @@ test-order: install-test messages browser ops-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -p random_order \
 	  --random-order-seed=$${SEED:-$$RANDOM} $(PYTEST_ARGS)
 
-# The live tests at full length: the broker down for a whole minute (15 s in `make test`).
+# The live tests at full length: the broker down for a whole minute (8 s in `make test`).
 live: install-test messages
 	$(TEST_ENV) BROKER_OUTAGE_SECONDS=60 $(PY) -m pytest -m live -s $(PYTEST_ARGS)
 

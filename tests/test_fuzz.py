@@ -29,8 +29,8 @@ from tests.test_url_matrix import all_urls, world  # noqa: F401 - `world` is a f
 
 pytestmark = pytest.mark.django_db
 # The sample `make test` sends; `make fuzz` sends 1,000 bodies per target (about half an hour).
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
-QUERY_EXAMPLES = int(os.environ.get("FUZZ_QUERY_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+QUERY_EXAMPLES = int(os.environ.get("FUZZ_QUERY_EXAMPLES", "5"))
 # URL arguments that are words, not ids: each value is a target of its own.
 WORDS = {
     "cases:move": ("move", list(MOVES)),

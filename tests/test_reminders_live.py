@@ -29,7 +29,7 @@ from tests.processes import free_port
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 ROOT = Path(__file__).resolve().parent.parent
 # How long the broker stays down: 15 s in `make test`, the full minute in `make live`.
-OUTAGE_SECONDS = int(os.environ.get("BROKER_OUTAGE_SECONDS", "15"))
+OUTAGE_SECONDS = int(os.environ.get("BROKER_OUTAGE_SECONDS", "8"))
 
 
 class RedisServer:

@@ -14,7 +14,7 @@ from meetings.models import Meeting, Participant, ParticipantKind
 from tests.factories import CaseFactory
 
 # "This week", "today" and "overdue" turn at midnight in Asia/Shanghai and on Mondays.
-pytestmark = [pytest.mark.django_db, pytest.mark.calendar]
+pytestmark = pytest.mark.django_db
 
 
 def counts(page: str) -> dict:
@@ -87,6 +87,7 @@ def workload(places, personas):
     return made
 
 
+@pytest.mark.calendar  # what is due this week, this month, next: each edge of the calendar
 def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(personas, login, workload):
     client = login(personas.worker_cg1)
     page = client.get(reverse("home")).content.decode()
@@ -105,6 +106,7 @@ def test_a_grid_worker_starts_from_the_log_button_and_their_to_do_list(personas,
     assert list_length(client, others["to_accept"][1]) == 1
 
 
+@pytest.mark.calendar  # what is due this week, this month, next: each edge of the calendar
 def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(personas, login, workload):
     client = login(personas.officer_chunguang)
     page = client.get(reverse("home")).content.decode()
@@ -123,6 +125,7 @@ def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(personas,
     }
 
 
+@pytest.mark.calendar  # what is due this week, this month, next: each edge of the calendar
 def test_street_staff_see_the_month_so_far_overdue_by_community_and_the_freeze(
     personas, login, workload
 ):
@@ -143,6 +146,7 @@ def test_street_staff_see_the_month_so_far_overdue_by_community_and_the_freeze(
     assert f"{first:%Y-%m-%d} 00:30" in page
 
 
+@pytest.mark.calendar  # what is due this week, this month, next: each edge of the calendar
 def test_a_worker_sees_the_next_meetings_they_are_invited_to(places, personas, login):
     soon = Meeting.objects.create(
         street=places.street,
