@@ -6,6 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from common.ordering import order_choices_naturally
+from common.people import display_name
+
 from .models import AccessEvent, Kind
 
 
@@ -37,12 +40,13 @@ class AccessEventFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, events, **kwargs):
         super().__init__(data, *args, **kwargs)
-        # Only the people who appear in this user's log are offered.
-        self.filters["user"].queryset = (
-            get_user_model()
-            .objects.filter(pk__in=events.filter(user__isnull=False).values("user_id"))
-            .order_by("username")
+        # Only the people who appear in this user's log are offered, by name.
+        self.filters["user"].queryset = get_user_model().objects.filter(
+            pk__in=events.filter(user__isnull=False).values("user_id")
         )
+        people = self.form.fields["user"]
+        people.label_from_instance = display_name
+        order_choices_naturally(people)
 
     def is_valid(self):
         valid = super().is_valid()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from common.bodylimit import accepts_upload
+from common.people import display_name
 from grids.models import Building, Grid, Unit
 
 from . import workflow
@@ -218,7 +219,7 @@ def _same_visit_already_recorded(case, user, note):
 
 def _conflict(case):
     last = case.events.exclude(move="log").order_by("-at", "-pk").select_related("actor").first()
-    who = (last.actor.get_full_name() or last.actor.get_username()) if last and last.actor else ""
+    who = display_name(last.actor) if last and last.actor else ""
     message = _(
         "Conflict: %(who)s changed this case meanwhile (now %(state)s). Your visit was not "
         "saved and nothing was overwritten."

@@ -24,6 +24,7 @@ from common import fragments
 from common.bodylimit import accepts_upload
 from common.ordering import naturally
 from common.params import id_param
+from common.people import display_name, display_name_of
 from common.queries import count_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
@@ -69,7 +70,7 @@ def _owner_choices(scope):
     """(id, name) pairs for the bulk form's owner select: plain values render fastest."""
     return naturally(
         (
-            (pk, f"{first} {last}".strip() or username)
+            (pk, display_name_of(first, last, username))
             for pk, first, last, username in owners_in_scope(scope).values_list(
                 "pk", "first_name", "last_name", "username"
             )
@@ -425,6 +426,23 @@ def _listed(case, relation, queryset=None):
     return list(queryset if queryset is not None else getattr(case, relation).all())
 
 
+def _owners_by_name(events):
+    """History rows name a task's or a case's new owner. Older rows wrote a user's login name
+    there: those read as the person's name (the rows themselves never change)."""
+    written = {e.details.get("owner") for e in events if isinstance(e.details, dict)} - {None}
+    if not written:
+        return events
+    names = {
+        user.username: display_name(user)
+        for user in get_user_model()._base_manager.filter(username__in=written)
+    }
+    for event in events:
+        owner = event.details.get("owner") if isinstance(event.details, dict) else None
+        if owner in names:
+            event.details = {**event.details, "owner": names[owner]}
+    return events
+
+
 def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=200, phone=None):
     """Render the case page. `bound` replaces forms with the submitted ones; `opened` names
     a form drawn in the page, open (its URL asked for without JavaScript, see CASE_FORMS)."""
@@ -444,7 +462,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     tasks = _listed(case, "tasks", case.tasks.select_related("owner_user", "owner_contact"))
     for task in tasks:
         task.badge = _task_badge(task)
-    events = list(case.events.select_related("actor"))
+    events = _owners_by_name(list(case.events.select_related("actor")))
     agenda_items = _listed(case, "agenda_items", case.agenda_items.select_related("meeting"))
     may_link = workflow.may_link(scope, user, case)
     escalations = _listed(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
-from common.people import display_name
+from common.people import display_name, person_name
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days
 from grids.selectors import task_contacts
@@ -560,7 +560,7 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
             case.state,
             created.title,
             {
-                "owner": str(created.owner),
+                "owner": person_name(created.owner),
                 "due_date": created.due_date.isoformat(),
                 "response_deadline": case.response_deadline.isoformat(),
                 **(meeting or {}),

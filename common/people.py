@@ -2,7 +2,16 @@
 
 
 def display_name(user) -> str:
+    """A user by their name; their login name only when the account has no name."""
     return user.get_full_name() or user.username
+
+
+def person_name(person) -> str:
+    """Whoever does something: a user by `display_name`, anyone else (an outside contact) as
+    they name themselves."""
+    if person is None:
+        return ""
+    return display_name(person) if hasattr(person, "get_full_name") else str(person)
 
 
 def display_name_of(first_name: str, last_name: str, username: str) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from common.lists import joined
 from common.phones import is_valid_phone, normalise_phone
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 
@@ -158,7 +159,7 @@ def _parse_person(values, error):
             error(
                 "kind",
                 _("Unknown kind of person; use one of: %(kinds)s.")
-                % {"kinds": "、".join(label for label in KIND_BY_LABEL if not label.isascii())},
+                % {"kinds": joined(label for label in KIND_BY_LABEL if not label.isascii())},
             )
         )
     if not values["name"]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from common.lists import joined
 from common.text import has_refused_characters
 
 # The sheet's columns: Chinese headings, with English ones accepted too.
@@ -54,7 +55,7 @@ def read_rows(data: bytes) -> tuple[dict[str, int], list[tuple[int, list[str]]]]
     if missing:
         raise SheetError(
             _("Line %(line)s: missing columns: %(columns)s.")
-            % {"line": header_line, "columns": "、".join(missing)}
+            % {"line": header_line, "columns": joined(missing)}
         )
     rows = table[1:]
     if not rows:

@@ -7,13 +7,13 @@ with no transaction or lock held, each once in effect (outbox/dispatch.py).
 """
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from common.phones import MOBILE_RE, normalise_phone
 from outbox.models import Channel, Message
 from outbox.queue import enqueue_many
 
-from . import heartbeat
+from . import heartbeat, notices
 from .models import ChannelChoice, Notification
 from .rules import due_reminders
 
@@ -26,17 +26,18 @@ def scan(now=None) -> dict:
             "rule": reminder.rule,
             "object_key": reminder.object_key,
             "due_at": reminder.due_at,
-            "title": str(reminder.title)[:200],
-            "body": reminder.body,
             "url": reminder.url,
         }
-        rows += [
+        told = [
             Notification(recipient_key=f"user:{u.pk}", user=u, **common) for u in reminder.users
         ]
-        rows += [
+        told += [
             Notification(recipient_key=f"contact:{c.pk}", contact=c, **common)
             for c in reminder.contacts
         ]
+        for row in told:
+            row.set_words(reminder.title, reminder.body)
+        rows += told
     with transaction.atomic():
         before = Notification.objects.count()
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
@@ -74,6 +75,9 @@ def fan_out(**only) -> int:
 
 
 def _message(notification, channel, address) -> Message:
+    """The e-mail or SMS of a notification, in its recipient's language (notices.language_of)."""
+    with translation.override(notices.language_of(notification)):
+        title, body = notification.shown_title, notification.shown_body
     return Message(
         channel=channel,
         destination=address,
@@ -83,7 +87,7 @@ def _message(notification, channel, address) -> Message:
         source=source_of(notification),
         # One per notification and channel: a second fan-out writes nothing.
         idempotency_key=f"notification-{notification.pk}-{channel}",
-        payload={"title": notification.title, "body": notification.body, "url": notification.url},
+        payload={"title": title[:200], "body": body, "url": notification.url},
     )
 
 

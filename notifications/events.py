@@ -4,17 +4,13 @@ The workflows call these functions at the moment the event happens, inside the e
 transaction: the bell rows and their email and SMS (messages in the outbox) are written with
 it, so a rolled-back move tells no one, and the messages go out when it commits. Each row has
 the reminders' natural key (rule, object, moment, recipient), so an event told twice (a form
-sent twice, a retry) tells each person once. Whoever made the move is never told of it. Like
-the reminders, they are written in the site's language, whatever language the person acting
-reads.
+sent twice, a retry) tells each person once. Whoever made the move is never told of it. The
+words are stored as message ids with their parameters (notices.py): each reader reads them in
+their own language, whatever language the person acting reads.
 """
 
-import functools
-
-from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.selectors import street_staff_of, workers_by_grid
 from cases.models import Case
@@ -26,6 +22,7 @@ from outbox.queue import forget
 
 from . import dispatch
 from .models import Notification
+from .notices import about, at, choice, text, venue
 
 
 def tell(
@@ -33,15 +30,8 @@ def tell(
 ) -> int:
     """Write one notification per person (users by the bell and their channels, outside
     contacts and residents, given as (case, phone), by SMS) with its messages in the outbox,
-    sent on commit; returns how many are new."""
-    common = {
-        "rule": rule,
-        "object_key": object_key,
-        "due_at": moment,
-        "title": str(title)[:200],
-        "body": str(body),
-        "url": url,
-    }
+    sent on commit; returns how many are new. `title` and `body` are notices.Text."""
+    common = {"rule": rule, "object_key": object_key, "due_at": moment, "url": url}
     people = {u.pk: u for u in users if u is not None and u.is_active}
     people.pop(getattr(actor, "pk", None), None)
     reached = {c.pk: c for c in contacts if c is not None}
@@ -57,6 +47,8 @@ def tell(
     ]
     if not rows:
         return 0
+    for row in rows:
+        row.set_words(title, body)
     key = {"rule": rule, "object_key": object_key, "due_at": moment}
     before = Notification.objects.filter(**key).count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -68,27 +60,11 @@ def _case_url(case):
     return reverse("cases:detail", args=[case.pk])
 
 
-def _about(case):
-    return f"{case.grid.name} · {case.category.name} · {redact_phones(case.description)[:60]}"
-
-
-def _moment(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
-def in_site_language(event):
-    """The recipients read the site's language, not the actor's (who may use the English UI)."""
-
-    @functools.wraps(event)
-    def told_in_site_language(*args, **kwargs):
-        with translation.override(settings.LANGUAGE_CODE):  # a fresh one per call: threads
-            return event(*args, **kwargs)
-
-    return told_in_site_language
+def _empty():
+    return text("")
 
 
 # Cases -------------------------------------------------------------------------------------
-@in_site_language
 def case_assigned(case, actor):
     """The new owner of a case (接单 for someone else, or 改派) hears of it and of its deadline.
 
@@ -98,16 +74,18 @@ def case_assigned(case, actor):
         "case_assigned",
         f"case:{case.pk}",
         case.response_deadline,
-        _("Case %(code)s is yours, due %(deadline)s")
-        % {"code": case.tracking_code, "deadline": _moment(case.response_deadline)},
-        _about(case),
+        text(
+            gettext_noop("Case %(code)s is yours, due %(deadline)s"),
+            code=case.tracking_code,
+            deadline=at(case.response_deadline),
+        ),
+        about(case),
         _case_url(case),
         actor=actor,
         users=[case.owner],
     )
 
 
-@in_site_language
 def escalation_raised(escalation, actor):
     """督办: the street's staff hear that one of their cases is overdue and flagged."""
     case = escalation.case
@@ -115,15 +93,18 @@ def escalation_raised(escalation, actor):
         "escalated",
         f"escalation:{escalation.pk}",
         escalation.raised_at,
-        _("Escalated to the street (督办): %(code)s") % {"code": case.tracking_code},
-        f"{_about(case)}\n{redact_phones(escalation.reason)[:300]}",
+        text(gettext_noop("Escalated to the street (督办): %(code)s"), code=case.tracking_code),
+        text(
+            gettext_noop("%(about)s\n%(reason)s"),
+            about=about(case),
+            reason=redact_phones(escalation.reason)[:300],
+        ),
         _case_url(case),
         actor=actor,
         users=list(street_staff_of(case.street_id)),
     )
 
 
-@in_site_language
 def escalation_answered(escalation, actor):
     """Whoever raised it and the case's owner hear the street's answer and the new deadline."""
     case = escalation.case
@@ -131,16 +112,18 @@ def escalation_answered(escalation, actor):
         "escalation_answered",
         f"escalation:{escalation.pk}",
         escalation.answered_at,
-        _("The street answered on %(code)s: new deadline %(deadline)s")
-        % {"code": case.tracking_code, "deadline": _moment(escalation.new_deadline)},
-        redact_phones(escalation.comment)[:300],
+        text(
+            gettext_noop("The street answered on %(code)s: new deadline %(deadline)s"),
+            code=case.tracking_code,
+            deadline=at(escalation.new_deadline),
+        ),
+        text(gettext_noop("%(comment)s"), comment=redact_phones(escalation.comment)[:300]),
         _case_url(case),
         actor=actor,
         users=[escalation.raised_by, case.owner],
     )
 
 
-@in_site_language
 def task_assigned(task, actor):
     """The task's owner: a user by the bell and their channels, an outside contact by SMS."""
     case = task.case
@@ -148,9 +131,12 @@ def task_assigned(task, actor):
         "task_assigned",
         f"task:{task.pk}",
         task.created_at,
-        _("New task for you: %(task)s, due %(due)s")
-        % {"task": task.title, "due": f"{task.due_date:%Y-%m-%d}"},
-        f"{case.tracking_code} · {_about(case)}",
+        text(
+            gettext_noop("New task for you: %(task)s, due %(due)s"),
+            task=task.title,
+            due=task.due_date,
+        ),
+        text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about=about(case)),
         _case_url(case),
         actor=actor,
         users=[task.owner_user],
@@ -159,7 +145,6 @@ def task_assigned(task, actor):
 
 
 # Meetings ----------------------------------------------------------------------------------
-@in_site_language
 def meeting_invitation(meeting, participants, actor) -> set:
     """The invited people hear of the meeting: its time, venue and community.
 
@@ -168,14 +153,16 @@ def meeting_invitation(meeting, participants, actor) -> set:
     with only a landline, is not: the meeting page shows them as not notified."""
     users = [p for p in participants if p.user_id]
     contacts = [p for p in participants if p.contact_id and _has_mobile(p.contact)]
-    body = f"{meeting.get_venue_kind_display()} {meeting.address}".strip()
+    place = venue(meeting)
     # The title carries the place too: an SMS is the title and a link they cannot open.
-    title = _("Invitation: %(kind)s %(time)s, %(community)s, %(place)s") % {
-        "kind": meeting.get_kind_display(),
-        "time": _moment(meeting.starts_at),
-        "community": meeting.community.name,
-        "place": body,
-    }
+    title = text(
+        gettext_noop("Invitation: %(kind)s %(time)s, %(community)s, %(place)s"),
+        kind=choice(meeting, "kind"),
+        time=at(meeting.starts_at),
+        community=meeting.community.name,
+        place=place,
+    )
+    body = text(gettext_noop("%(place)s"), place=place)
     invitation = ("meeting_invitation", f"meeting:{meeting.pk}", meeting.starts_at, title, body)
     tell(
         *invitation,
@@ -196,12 +183,11 @@ def _is_mobile(phone) -> bool:
     return bool(MOBILE_RE.match(normalise_phone(phone or "")))
 
 
-@in_site_language
 def agenda_added(meeting, cases, actor) -> None:
     """Whoever a case on the agenda concerns hears when and where it is deliberated: the grid's
     workers (the bell, and e-mail or SMS as each chose), the unit's leaders and the resident
     who raised it (SMS, with a link that needs no login: meetings/public.py)."""
-    place = f"{meeting.get_venue_kind_display()} {meeting.address}".strip()
+    place = venue(meeting)
     workers = workers_by_grid({case.grid_id for case in cases})
     leaders = {}
     for contact in Contact.objects.filter(
@@ -209,17 +195,18 @@ def agenda_added(meeting, cases, actor) -> None:
     ):
         leaders.setdefault(contact.unit_id, []).append(contact)
     for case in cases:
-        title = _("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s") % {
-            "code": case.tracking_code,
-            "time": _moment(meeting.starts_at),
-            "community": meeting.community.name,
-            "place": place,
-        }
+        title = text(
+            gettext_noop("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s"),
+            code=case.tracking_code,
+            time=at(meeting.starts_at),
+            community=meeting.community.name,
+            place=place,
+        )
         common = ("meeting_agenda", f"meeting:{meeting.pk}:case:{case.pk}", meeting.starts_at)
         tell(
             *common,
             title,
-            _about(case),
+            about(case),
             reverse("meetings:detail", args=[meeting.pk]),
             actor=actor,
             users=workers.get(case.grid_id, []),
@@ -228,7 +215,7 @@ def agenda_added(meeting, cases, actor) -> None:
         tell(
             *common,
             title,
-            "",
+            _empty(),
             public_url(meeting),
             actor=actor,
             contacts=leaders.get(case.unit_id, []),

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Contact
 
+from . import notices
+
 
 class Notification(models.Model):
     rule = models.CharField(max_length=30)
@@ -32,6 +34,13 @@ class Notification(models.Model):
     # The resident who raised a case has neither login nor contact entry: their mobile, for
     # SMS only, blanked when the case is anonymised (events.follow_change).
     phone = models.CharField(max_length=20, blank=True)
+    # The title and text as message ids (the catalogue's English source strings) with their
+    # parameters, put into words in the reader's language when shown (notices.py).
+    title_msgid = models.CharField(max_length=200, blank=True)
+    body_msgid = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    # The same words as written in the recipient's language: what is shown of a row without a
+    # message id (those written before), and what a reader of the table sees.
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(max_length=300, blank=True)
@@ -61,6 +70,30 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language."""
+        if not self.title_msgid:
+            return self.title
+        return notices.render(self.title_msgid, self.params)
+
+    @property
+    def shown_body(self) -> str:
+        if not self.title_msgid:
+            return self.body
+        return notices.render(self.body_msgid, self.params)
+
+    def set_words(self, title, body) -> None:
+        """Store the title and text (notices.Text) and write them in the recipient's language."""
+        shared = title.params.keys() & body.params.keys()
+        clash = {name for name in shared if title.params[name] != body.params[name]}
+        if clash:
+            raise ValueError(f"The title and text give {sorted(clash)} different values.")
+        self.title_msgid, self.body_msgid = title.msgid, body.msgid
+        self.params = {**body.params, **title.params}
+        written_title, self.body = notices.in_language(notices.language_of(self), title, body)
+        self.title = written_title[:200]
 
 
 class ChannelChoice(models.Model):

@@ -10,14 +10,15 @@ from datetime import datetime, time, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Role, RoleKind
 from accounts.selectors import officers_by_community, workers_by_grid
 from cases.models import Case, State, Task, TaskStatus, overdue_condition
-from common.phones import redact_phones
 from meetings.models import Meeting, MeetingState
 from reports.models import FrozenReport
+
+from .notices import Text, about, clock_time, day, month, text, venue
 
 # Reminders are about recent things: what fell due longer ago than this was reminded then.
 LOOKBACK = timedelta(days=30)
@@ -28,8 +29,8 @@ class Reminder:
     rule: str
     object_key: str
     due_at: datetime
-    title: str
-    body: str
+    title: Text  # put into words in each reader's language (notices.py)
+    body: Text
     url: str
     users: list = field(default_factory=list)
     contacts: list = field(default_factory=list)
@@ -96,8 +97,8 @@ def unaccepted(now):
             "unaccepted",
             f"case:{case.pk}",
             case.response_deadline,
-            _("Not accepted in time: %(code)s") % {"code": case.tracking_code},
-            f"{case.grid.name} · {case.category} · {redact_phones(case.description)[:60]}",
+            text(gettext_noop("Not accepted in time: %(code)s"), code=case.tracking_code),
+            about(case),
             _case_url(case.pk),
             users=officers.get(case.community_id, []),
         )
@@ -109,8 +110,10 @@ def _task_reminder(rule, task, due_at, title):
         rule,
         f"task:{task.pk}",
         due_at,
-        title % {"task": task.title},
-        f"{task.case.tracking_code} · {task.due_date:%Y-%m-%d}",
+        text(title, task=task.title),
+        text(
+            gettext_noop("%(code)s · %(due)s"), code=task.case.tracking_code, due=day(task.due_date)
+        ),
         _case_url(task.case_id),
         users=list({u.pk: u for u in users}.values()),
         contacts=[task.owner_contact] if task.owner_contact_id else [],
@@ -119,9 +122,8 @@ def _task_reminder(rule, task, due_at, title):
 
 def task_due_soon(now):
     for task in tasks_due_soon(now).select_related("case__owner", "owner_user", "owner_contact"):
-        yield _task_reminder(
-            "task_due_soon", task, _day_start(task.due_date), _("Task due soon: %(task)s")
-        )
+        title = gettext_noop("Task due soon: %(task)s")
+        yield _task_reminder("task_due_soon", task, _day_start(task.due_date), title)
 
 
 def task_overdue(now):
@@ -130,7 +132,7 @@ def task_overdue(now):
             "task_overdue",
             task,
             _day_start(task.due_date + timedelta(days=1)),
-            _("Task overdue: %(task)s"),
+            gettext_noop("Task overdue: %(task)s"),
         )
 
 
@@ -142,8 +144,8 @@ def follow_up(now):
             "follow_up",
             f"case:{case.pk}",
             case.follow_up_due,
-            _("Follow-up visit due (查单): %(code)s") % {"code": case.tracking_code},
-            f"{case.grid.name} · {case.category} · {redact_phones(case.description)[:60]}",
+            text(gettext_noop("Follow-up visit due (查单): %(code)s"), code=case.tracking_code),
+            about(case),
             _case_url(case.pk),
             users=workers.get(case.grid_id, []),
         )
@@ -156,14 +158,16 @@ def meeting_tomorrow(now):
         .prefetch_related("participants__user", "participants__contact")
     ):
         people = list(meeting.participants.all())
-        local = timezone.localtime(meeting.starts_at)
         yield Reminder(
             "meeting_tomorrow",
             f"meeting:{meeting.pk}",
             meeting.starts_at,
-            _("Deliberation meeting tomorrow %(time)s, %(community)s")
-            % {"time": f"{local:%H:%M}", "community": meeting.community.name},
-            f"{meeting.get_venue_kind_display()} {meeting.address}".strip(),
+            text(
+                gettext_noop("Deliberation meeting tomorrow %(time)s, %(community)s"),
+                time=clock_time(meeting.starts_at),
+                community=meeting.community.name,
+            ),
+            venue(meeting),
             reverse("meetings:detail", args=[meeting.pk]),
             users=[p.user for p in people if p.user_id],
             contacts=[p.contact for p in people if p.contact_id],
@@ -188,8 +192,10 @@ def report_ready(now):
             "report_ready",
             f"report:{report.street_id}:{report.month:%Y-%m}",
             report.frozen_at,
-            _("The %(month)s resolution report is ready") % {"month": f"{report.month:%Y-%m}"},
-            report.street.name,
+            text(
+                gettext_noop("The %(month)s resolution report is ready"), month=month(report.month)
+            ),
+            text(gettext_noop("%(street)s"), street=report.street.name),
             reverse("reports:report") + f"?month={report.month:%Y-%m}",
             users=staff.get(report.street_id, []),
         )

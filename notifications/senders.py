@@ -1,8 +1,9 @@
 """A notification's e-mail and SMS: the outbox's senders for these two channels
 (OUTBOX_SENDERS). The outbox calls them with no transaction open (outbox/dispatch.py).
 
-The message's payload is the notice as it was written (title, text, link); the link is made
-whole with SITE_URL when it goes out.
+The message's payload is the notice (title, text, link) as it was put into words in the
+recipient's language when it fanned out (dispatch._message); the link is made whole with
+SITE_URL when it goes out.
 """
 
 from django.conf import settings

@@ -141,7 +141,7 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
                 )
         lead = cases[0]
         if Case.objects.get(pk=lead.pk).state == State.ACCEPTED:
-            note = _("Taken to the session as the recurring problem 「%(title)s」.") % {
+            note = _("Taken to the session as the recurring problem “%(title)s”.") % {
                 "title": rules.title(problem)
             }
             workflow.perform(scope, user, lead.pk, "propose", Note(note=note), meeting=link)

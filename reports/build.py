@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseEvent, Channel
+from common.lists import joined
 from common.params import id_param
 from grids.models import Community, Grid, Street
 from recurring import selectors as recurring
@@ -68,7 +69,7 @@ def level_for(scope, params) -> Level:
     if scope.grid_ids:
         grids = list(Grid.objects.filter(pk__in=scope.grid_ids).select_related("community"))
         return Level(
-            "、".join(f"{g.community.name} {g.name}" for g in grids),
+            joined(f"{g.community.name} {g.name}" for g in grids),
             Q(grid_id__in=scope.grid_ids),
             "grid_id",
             {g.pk: g.name for g in grids},

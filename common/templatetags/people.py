@@ -2,11 +2,13 @@
 
 from django import template
 
-from common.people import display_name as _display_name
+from common.people import person_name
 
 register = template.Library()
 
 
 @register.filter
-def display_name(user) -> str:
-    return _display_name(user) if user else ""
+def display_name(person) -> str:
+    """A user by their name (their login name only if they have none); an outside contact,
+    such as a task's owner, as they name themselves."""
+    return person_name(person) if person else ""

@@ -9,6 +9,8 @@ translation: these tags translate the whole phrase "%(label)s: %(value)s" (zh_Ha
 from django import template
 from django.utils.translation import gettext
 
+from common.lists import joined, separator
+
 register = template.Library()
 
 
@@ -22,3 +24,15 @@ def labelled(label, value):
 def colon(label):
     """A label before what follows it: "Officers:" / "负责人：" (escaped)."""
     return gettext("%(label)s:") % {"label": label}
+
+
+@register.filter
+def listing(items):
+    """{{ names|listing }} -> "a, b" / "a、b" (escaped)."""
+    return joined(items)
+
+
+@register.simple_tag
+def list_separator():
+    """Between the items of a list written out in a loop: ", " / "、"."""
+    return separator()

@@ -1,0 +1,296 @@
+"""One language at a time, everywhere: a notice reads in the reader's language whenever it was
+written, an e-mail in its recipient's; dates and punctuation follow the language; and people
+are named by their names, never by the login name they sign in with."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import dateformat, timezone, translation
+
+from accounts.scope import Scope
+from audit.models import AccessEvent
+from cases import workflow
+from cases.inputs import NewTask, Ownership
+from cases.models import CaseEvent, State, Task
+from meetings import workflow as meeting_workflow
+from meetings.inputs import Invitation
+from meetings.models import AgendaItem, Kind, Meeting, Participant
+from meetings.public import public_url
+from notifications import dispatch, notices
+from notifications.models import Notification
+from outbox.dispatch import deliver
+from outbox.models import State as Sending
+from tests.factories import CaseFactory
+from tests.language import page_text
+from tests.outbox_helpers import messages_of
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "grid.chunguang.01"
+CHINESE_PUNCTUATION = re.compile(r"[，。：；、（）「」！？]")
+CHINESE_DATE = re.compile(r"[月日]")
+GLOSS = re.compile(r"\([^()]*\)")  # "monthly session (每月17日)": a Chinese term beside its English
+
+
+@pytest.fixture
+def wang(personas):
+    """The grid worker of 春光第1网格, who signs in as grid.chunguang.01 and is called 王芳."""
+    worker = personas.worker_cg1
+    worker.username, worker.first_name, worker.last_name = LOGIN, "王芳", ""
+    worker.email = "wangfang@example.cn"
+    worker.save()
+    return worker
+
+
+@pytest.fixture
+def meeting(places, personas):
+    return Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind=Kind.EMERGENCY,
+        starts_at=timezone.now() + timedelta(days=3),
+        venue_kind="room",
+        address="春光社区居委会二楼",
+        host=personas.officer_chunguang,
+        created_by=personas.officer_chunguang,
+    )
+
+
+def reading(client, language):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def words(response, language="en"):
+    assert response.status_code == 200
+    return "\n".join(page_text(response.content.decode(), language))
+
+
+def in_english(text):
+    """What an English page says apart from the Chinese terms glossed in parentheses."""
+    return GLOSS.sub("", text)
+
+
+# Notices -----------------------------------------------------------------------------------
+def invite(personas, meeting):
+    officer = personas.officer_chunguang
+    meeting_workflow.invite(
+        Scope.for_user(officer), officer, meeting.pk, Invitation(kinds=("grid_worker",))
+    )
+
+
+def test_a_notice_written_in_chinese_reads_in_the_language_of_whoever_reads_it(
+    personas, login, wang, meeting
+):
+    with translation.override("en"):  # the officer reads the English UI: no matter
+        invite(personas, meeting)
+    note = Notification.objects.get(rule="meeting_invitation", user=wang)
+    assert note.title.startswith("参会邀请")  # stored in the recipient's language too
+    client = login(wang)
+    chinese = words(reading(client, "zh-hans").get(reverse("notifications:list")), "zh-hans")
+    assert "参会邀请" in chinese and "Invitation" not in chinese
+    english = words(reading(client, "en").get(reverse("notifications:list")))
+    when = dateformat.format(timezone.localtime(meeting.starts_at), "Y-m-d H:i")
+    assert f"Invitation: emergency session (紧急协商) {when}, 春光社区" in english
+    assert "community meeting room" in english and "春光社区居委会二楼" in english
+    assert "参会邀请" not in english
+    assert not CHINESE_PUNCTUATION.search(english), english
+    assert not CHINESE_DATE.search(in_english(english)), english
+
+
+def test_a_reminder_reads_in_english_and_a_row_from_before_keeps_its_words(places, personas, login):
+    late = CaseFactory(grid=places.cg1, response_deadline=timezone.now() - timedelta(hours=1))
+    dispatch.scan()
+    note = Notification.objects.get(rule="unaccepted", user=personas.officer_chunguang)
+    assert note.title == f"超时未接单：{late.tracking_code}"
+    Notification.objects.create(
+        rule="old",
+        object_key="case:0",
+        due_at=timezone.now(),
+        recipient_key=f"user:{personas.officer_chunguang.pk}",
+        user=personas.officer_chunguang,
+        title="旧的提醒",
+    )
+    client = reading(login(personas.officer_chunguang), "en")
+    english = words(client.get(reverse("notifications:list")))
+    assert f"Not accepted in time: {late.tracking_code}" in english
+    assert "Water, power, gas and heating" in english  # the category, in the reader's words
+    assert "旧的提醒" in english  # written before notices were stored by message id
+
+
+def test_an_email_goes_out_in_its_recipients_language(places, personas, wang, monkeypatch):
+    officer = personas.officer_chunguang
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED)
+    with translation.override("en"):  # the officer acts in English; 王芳 reads the site's
+        workflow.perform(
+            Scope.for_user(officer),
+            officer,
+            case.pk,
+            "accept",
+            Ownership(wang, timezone.now() + timedelta(days=2)),
+        )
+    email = messages_of(Notification.objects.get(rule="case_assigned")).get()
+    assert deliver(email.pk) == Sending.SENT
+    assert mail.outbox[-1].to == ["wangfang@example.cn"]
+    assert mail.outbox[-1].subject.startswith(f"诉求 {case.tracking_code} 已交由您办理")
+    # Whoever reads English gets English: the language is the recipient's, not the writer's.
+    monkeypatch.setattr(notices, "language_of", lambda notification: "en")
+    other = CaseFactory(grid=places.cg1, state=State.SUBMITTED)
+    workflow.perform(
+        Scope.for_user(officer),
+        officer,
+        other.pk,
+        "accept",
+        Ownership(wang, timezone.now() + timedelta(days=2)),
+    )
+    note = Notification.objects.get(rule="case_assigned", object_key=f"case:{other.pk}")
+    assert note.title.startswith(f"Case {other.tracking_code} is yours")
+    email = messages_of(note).get()
+    assert deliver(email.pk) == Sending.SENT
+    assert mail.outbox[-1].subject.startswith(f"Case {other.tracking_code} is yours, due ")
+    assert not CHINESE_PUNCTUATION.search(mail.outbox[-1].subject)
+
+
+# Dates and punctuation ---------------------------------------------------------------------
+def test_the_workbench_writes_a_meetings_day_as_each_language_does(personas, login, wang, meeting):
+    invite(personas, meeting)
+    local = timezone.localtime(meeting.starts_at)
+    client = login(wang)
+    chinese = words(reading(client, "zh-hans").get(reverse("home")), "zh-hans")
+    assert f"{local.month}月{local.day}日 {local:%H:%M}" in chinese
+    english = words(reading(client, "en").get(reverse("home")))
+    assert f"{dateformat.format(local, 'M j')} {local:%H:%M}" in english
+    assert not CHINESE_DATE.search(in_english(english)), english
+    assert not CHINESE_PUNCTUATION.search(english), english
+
+
+@pytest.fixture
+def decided(places, personas, meeting):
+    leader = places.leaders[places.cg1]
+    case = CaseFactory(
+        grid=places.cg1,
+        building=places.buildings[places.cg1],
+        description="广场桌椅破损",
+        state=State.DECIDED,
+    )
+    item = AgendaItem.objects.create(
+        meeting=meeting,
+        case=case,
+        status="decided",
+        plan="翻修",
+        responsible="物业",
+        public_wording="物业翻修广场桌椅",
+        votes_for=3,
+        decided_at=timezone.now(),
+    )
+    for name, organisation in (("张代表", ""), ("李经理", "春光小区物业")):
+        Participant.objects.create(
+            meeting=meeting,
+            kind="resident_rep",
+            name=name,
+            organisation=organisation,
+            attended=True,
+            named_in_public=True,
+        )
+    Task.objects.create(
+        case=case,
+        title="桌椅先修",
+        owner_contact=leader,
+        due_date=timezone.localdate() + timedelta(days=7),
+        created_by=personas.officer_chunguang,
+    )
+    return item
+
+
+def test_the_public_notice_is_punctuated_as_its_language_writes(personas, login, decided):
+    client = login(personas.officer_chunguang)
+    url = reverse("meetings:notice", args=[decided.meeting_id, decided.pk])
+    chinese = words(reading(client, "zh-hans").get(url), "zh-hans")
+    assert "水电气暖 · 春光第1网格小区1号楼：广场桌椅破损" in chinese and "反映人：王**" in chinese
+    assert "共 2 人参加：居民代表 1 人、春光小区物业 1 人。" in chinese
+    assert "其中有：张代表、李经理。" in chinese
+    assert "（单元长，" in chinese and "前完成）" in chinese
+    english = words(reading(client, "en").get(url))
+    assert "2 people took part: resident representative (1), 春光小区物业 (1)." in english
+    assert "Water, power, gas and heating · 春光第1网格小区1号楼: 广场桌椅破损" in english
+    assert "Raised by a resident: 王**" in english and "Among them: 张代表, 李经理." in english
+    assert "(unit leader, by " in english and " at the latest)" in english
+    assert not CHINESE_PUNCTUATION.search(english), english
+    assert not CHINESE_DATE.search(in_english(english)), english
+
+
+def test_the_meetings_public_page_writes_its_time_as_each_language_does(decided):
+    meeting = decided.meeting
+    client = Client()
+    local = timezone.localtime(meeting.starts_at)
+    chinese = words(reading(client, "zh-hans").get(public_url(meeting)), "zh-hans")
+    assert f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}" in chinese
+    english = words(reading(client, "en").get(public_url(meeting)))
+    assert f"{dateformat.format(local, 'N j, Y')}, {local:%H:%M}" in english
+    assert not CHINESE_PUNCTUATION.search(english), english
+    assert not CHINESE_DATE.search(in_english(english)), english
+
+
+# People by name ----------------------------------------------------------------------------
+def test_the_case_history_names_people_never_by_their_login(places, personas, login, wang):
+    officer = personas.officer_chunguang
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED, created_by=wang)
+    scope = Scope.for_user(officer)
+    workflow.perform(
+        scope, officer, case.pk, "accept", Ownership(wang, timezone.now() + timedelta(days=2))
+    )
+    case.refresh_from_db()
+    case.state = State.DECIDED
+    case.save()
+    workflow.add_task(
+        scope, officer, case.pk, NewTask("更换水管", timezone.localdate() + timedelta(days=3), wang)
+    )
+    # A row written before owners were named: it held the login name.
+    CaseEvent.objects.create(
+        case=case, move="task_added", actor=wang, to_state=case.state, details={"owner": LOGIN}
+    )
+    for language in ("zh-hans", "en"):
+        client = reading(login(officer), language)
+        html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+        assert LOGIN not in html and "王芳" in html
+        history = html.split('data-testid="timeline"')[1]
+        assert history.count("王芳") >= 3  # the logger, the owner accepted for, each task's owner
+
+
+def test_the_access_log_names_people_never_by_their_login(places, personas, login, wang):
+    case = CaseFactory(grid=places.cg1, resident_phone="13911112222")
+    login(wang).post(reverse("cases:phone", args=[case.pk]))
+    assert AccessEvent.objects.filter(user=wang).exists()
+    client = login(personas.street_staff)
+    html = client.get(reverse("audit:log")).content.decode()
+    assert LOGIN not in html
+    assert re.search(rf'<option value="{wang.pk}"[^>]*>王芳</option>', html)
+    table = html.split('data-testid="access-log"')[1]
+    assert "王芳" in table
+    filtered = client.get(reverse("audit:log"), {"user": wang.pk}).content.decode()
+    assert LOGIN not in filtered and "王芳" in filtered
+    export = client.get(reverse("audit:export", args=["csv"])).content.decode("utf-8-sig")
+    assert LOGIN not in export and "王芳" in export
+
+
+def test_the_meeting_pages_name_people_never_by_their_login(places, personas, login, wang, meeting):
+    invite(personas, meeting)
+    case = CaseFactory(grid=places.cg1, state=State.DECIDED)
+    Task.objects.create(
+        case=case,
+        title="更换水管",
+        owner_user=wang,
+        due_date=timezone.localdate(),
+        created_by=personas.officer_chunguang,
+    )
+    for who in (personas.officer_chunguang, wang):
+        html = login(who).get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+        assert LOGIN not in html and "王芳" in html
+    # The overdue page lists the task due today by its owner's name.
+    overdue = login(personas.officer_chunguang).get(reverse("notifications:overdue"))
+    assert LOGIN not in overdue.content.decode() and "更换水管 · 王芳" in overdue.content.decode()
