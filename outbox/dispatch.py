@@ -46,7 +46,7 @@ def _earlier_unsent():
 
 
 def _lease() -> timedelta:
-    return timedelta(seconds=settings.OUTBOX_TIMEOUT_SECONDS * 3 + 30)
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
 def claim(message_id: int):

@@ -89,8 +89,9 @@ class Celery:
             "MAIL_DIR": str(self.mail_dir),
             "REMINDER_SCAN_SECONDS": "1",
             # The outbox's scan finds what the broker lost; a dead worker's claim comes back
-            # when its lease ends (OUTBOX_TIMEOUT_SECONDS × 3 + 30 s).
+            # when its lease ends: a mail file is written in milliseconds, so 5 s is room.
             "OUTBOX_SCAN_SECONDS": "1",
+            "OUTBOX_LEASE_SECONDS": "5",
         }
         self.processes = []
 

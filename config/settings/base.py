@@ -553,6 +553,9 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_BACKOFF_SECONDS = env.int("OUTBOX_BACKOFF_SECONDS", default=30)
 OUTBOX_TIMEOUT_SECONDS = env.float("OUTBOX_TIMEOUT_SECONDS", default=10)
 OUTBOX_SCAN_SECONDS = env.float("OUTBOX_SCAN_SECONDS", default=30)
+# How long a worker holds a message it is sending: longer than any send may take (the
+# partner's time limit, with room), after which a dead worker's message is taken again.
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=OUTBOX_TIMEOUT_SECONDS * 3 + 30)
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)  # sent messages, then removed
 # Who sends each channel: functions of the apps above the outbox, which imports none of them.
 OUTBOX_SENDERS = {
