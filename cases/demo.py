@@ -8,6 +8,7 @@ last weeks' cases still open — a few of them overdue and escalated to the stre
 import random
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
@@ -30,7 +31,6 @@ from .models import (
     Urgency,
 )
 
-CASES_PER_YEAR = 2200
 DELIBERATED_SHARE = 0.07  # ≈ 135 of the year's cases go through 提/议/决/办
 EMERGENCY_SHARE = 0.29  # of those, the urgent ones taken up by an emergency session
 RNG_SEED = 20251117
@@ -188,7 +188,7 @@ def build_cases(street, sessions, now=None) -> dict:
         )
     )
     builder = _Builder(rng, now, people, street, sessions)
-    for _ in range(CASES_PER_YEAR):
+    for _ in range(settings.DEMO_CASES_PER_YEAR):
         unit = rng.choice(units)
         category = rng.choices(list(CATEGORY_WEIGHTS), list(CATEGORY_WEIGHTS.values()))[0]
         description, plan = rng.choice(MATTERS[category])

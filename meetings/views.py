@@ -155,14 +155,17 @@ def meeting_stats(request):
         for m in range(1, 13)
     ]
     totals = [sum(row[1][i] for row in months) for i in range(len(columns))]
+    # Each cell with its column's name: on a phone each month is a card of labelled counts.
+    labels = [label for _field, _value, label in columns]
+    labelled_months = [(m, list(zip(labels, cells, strict=True)), n) for m, cells, n in months]
     return render(
         request,
         "meetings/stats.html",
         {
             "year": year,
             "columns": columns,
-            "months": months,
-            "totals": totals,
+            "months": labelled_months,
+            "totals": list(zip(labels, totals, strict=True)),
             "grand_total": sum(row[2] for row in months),
             "attendance": selectors.attendance_totals(request.scope, year, community),
             "community": community,

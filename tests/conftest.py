@@ -181,8 +181,14 @@ def _starting_categories():
     from cases.models import Category
 
     seeded = import_module("cases.migrations.0002_categories").CATEGORIES
-    for position, name in enumerate(seeded):
-        Category.objects.get_or_create(name=name, defaults={"position": position})
+    there = set(Category.objects.filter(name__in=seeded).values_list("name", flat=True))
+    Category.objects.bulk_create(
+        [
+            Category(name=name, position=position)
+            for position, name in enumerate(seeded)
+            if name not in there
+        ]
+    )
 
 
 def _place_tree():

@@ -42,7 +42,12 @@ def test_the_database_and_photos_come_back_from_the_object_store_as_they_were_be
         capture_output=True,
         text=True,
         timeout=840,
-        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        # The demo street with a month of cases rather than a year: the drill proves the same
+        # with fewer rows (`make restore-drill` takes the seed's whole year).
+        env={
+            **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+            "DEMO_CASES_PER_YEAR": "200",
+        },
     )
 
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]

@@ -1,11 +1,25 @@
+import io
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.db import transaction
 
 from accounts.models import Role
 from grids.models import Building, Community, Contact, ContactKind, Grid, Street, Unit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """The seed's street, built once for this file: each test runs inside the transaction
+    that built it (its own changes rolled back at its end) and the street goes at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
 
 MODELS = (Street, Community, Grid, Building, Unit, Contact, User, Role)
 
@@ -14,8 +28,7 @@ def _counts():
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-def test_seed_demo_builds_the_street_at_the_seeds_scale_and_twice_changes_nothing(capsys):
-    call_command("seed_demo")
+def test_seed_demo_builds_the_street_at_the_seeds_scale_and_twice_changes_nothing(seeded, capsys):
     street = Street.objects.get(name="万青路街道")
     assert street.communities.count() == 8
     assert {"春光社区", "富南社区", "草原社区"} <= set(
@@ -33,7 +46,7 @@ def test_seed_demo_builds_the_street_at_the_seeds_scale_and_twice_changes_nothin
     assert "nothing new" in capsys.readouterr().out
 
 
-def test_the_seeds_unit_leaders_own_tasks_and_residents_find_their_building(client):
+def test_the_seeds_unit_leaders_own_tasks_and_residents_find_their_building(seeded, client):
     """On the seed's own street: a 单元长 is offered as a task owner of a case in their grid and
     shows on the case page; a resident without a QR code sees estates, then buildings in
     counting order, then the units of one building only."""
@@ -47,7 +60,6 @@ def test_the_seeds_unit_leaders_own_tasks_and_residents_find_their_building(clie
     from cases.models import Case, State
     from tests.factories import CaseFactory
 
-    call_command("seed_demo")
     leader = (
         Contact.objects.filter(kind=ContactKind.UNIT_LEADER, community__name="春光社区")
         .select_related("unit__building__grid")
