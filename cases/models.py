@@ -487,4 +487,3 @@ class ResidentRating(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.satisfaction}"
-

@@ -77,8 +77,9 @@ def standby(tmp_path_factory):
         alias.settings_dict = {**kept, "NAME": "postgres", "USER": "postgres", "PASSWORD": "",
                                "HOST": "127.0.0.1", "PORT": standby_port}  # fmt: skip
         try:
-            yield f"postgres://postgres@127.0.0.1:{primary_port}/postgres", (
-                f"postgres://postgres@127.0.0.1:{standby_port}/postgres"
+            yield (
+                f"postgres://postgres@127.0.0.1:{primary_port}/postgres",
+                (f"postgres://postgres@127.0.0.1:{standby_port}/postgres"),
             )
         finally:
             alias.close()

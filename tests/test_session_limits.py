@@ -144,6 +144,7 @@ def test_each_page_tells_the_phone_how_long_the_session_has_left(worker, clock, 
 def test_the_session_header_is_never_sent_to_someone_logged_out(places, clock):
     assert "X-Session" not in Client().get(reverse("login"))
 
+
 def test_a_fragment_request_after_the_session_is_gone_sends_the_whole_page_to_the_login(
     worker,
 ):
