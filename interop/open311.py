@@ -246,6 +246,10 @@ def _urgency(data) -> str:
 
 
 def _photos(request):
+    # A photo comes as a file part: `media` sent as a text field is a client's mistake, said
+    # back rather than dropped (the request would otherwise be filed without its photo).
+    if hasattr(request, "POST") and "media" in request.POST:
+        _refuse(_("media: a photo file (JPEG, PNG or WebP), sent as a file, not as text."))
     files = request.FILES.getlist("media") if hasattr(request, "FILES") else []
     if len(files) > MAX_PHOTOS:
         _refuse(_("media: at most %(n)s photos.") % {"n": MAX_PHOTOS})

@@ -215,6 +215,12 @@ def test_photos_come_as_multipart_and_media_url_is_kept_not_fetched(app, places)
     bad["media"] = [upload("x.jpg", b"<html>not a photo</html>")]
     response = app.post("/open311/v2/requests", bad)
     assert response.status_code == 400 and "media" in response.json()[0]["description"]
+    # A photo sent as a text field is refused, not filed without its photo.
+    as_text = new_request(places)
+    as_text["media"] = "{}"
+    response = app.post("/open311/v2/requests", as_text)
+    assert response.status_code == 400
+    assert "须以文件上传" in response.json()[0]["description"]
     assert Case.objects.count() == 1
 
 
