@@ -40,7 +40,7 @@ from functools import wraps
 from django.conf import settings
 from django.core import signing
 from django.core.signals import got_request_exception
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.utils import timezone
 
 log = logging.getLogger("youjie.replicas")
@@ -55,7 +55,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _on_replica: ContextVar[bool] = ContextVar("youjie_on_replica", default=False)
 # Set while the primary does not answer: every read, sessions' included, goes to the replica.
 _all_on_replica: ContextVar[bool] = ContextVar("youjie_all_on_replica", default=False)
-# Set once a change sends the primary a statement that may change rows.
+# Set once a change may have committed rows on the primary (_record_writes).
 _wrote_rows: ContextVar[bool] = ContextVar("youjie_wrote_rows", default=False)
 # Set when the current request changed something (the cookie is then sent with the response).
 _wrote: ContextVar[bool] = ContextVar("youjie_wrote", default=False)
@@ -356,11 +356,25 @@ def _note_connection_failure(sender, request=None, **kwargs):
 
 
 def _record_writes(execute, sql, params, many, context):
-    """An execute wrapper on the primary: notes a statement that may change rows, before it
-    is sent (once sent, it may be committed whatever the client hears)."""
+    """An execute wrapper on the primary: notes a change that may have been committed.
+
+    Outside a transaction a statement commits as it runs: once sent it may be committed,
+    whatever the client hears, so it is noted before it is sent. Inside one (an atomic block,
+    as every move and every form's save is) nothing is kept before the COMMIT, so the change
+    is noted when the transaction commits. A connection that breaks before then leaves nothing
+    behind (the server rolls back the transaction of a session that ends); one that breaks
+    during the COMMIT is known by where it failed (COMMIT_FUNCTIONS)."""
     if not sql.lstrip().upper().startswith(READ_ONLY_SQL):
-        _wrote_rows.set(True)
+        connection = context["connection"]
+        if not connection.in_atomic_block:
+            _wrote_rows.set(True)
+        elif not any(hook is _note_committed for _ids, hook, _robust in connection.run_on_commit):
+            transaction.on_commit(_note_committed, using=connection.alias)
     return execute(sql, params, many, context)
+
+
+def _note_committed():
+    _wrote_rows.set(True)
 
 
 got_request_exception.connect(_note_connection_failure, dispatch_uid="youjie.replicas.failure")
@@ -433,11 +447,12 @@ class PrimaryOutageMiddleware:
         return response
 
     def _change(self, request):
-        """A change waits for a primary. If its connection broke before it sent a statement
-        that changes rows, and not while committing (a switchover's fast shutdown ends the
-        sessions of the old primary; a connection that could not be made), nothing was written:
-        it waits and runs once more. One that broke after may have been committed, and is left
-        to the browser to send again (with the case form's submission id)."""
+        """A change waits for a primary. If its connection broke before anything it wrote
+        could have been committed (a switchover's fast shutdown ends the sessions of the old
+        primary, rolling back their open transactions; a connection that could not be made),
+        nothing was written: it waits and runs once more. One that broke after a commit, or
+        while committing, may have been written, and is left to the browser to send again
+        (with the case form's submission id)."""
         self._wait_for_primary()
         response = self._run_recording_writes(request)
         failure = request.youjie_connection_failure

@@ -8,7 +8,9 @@ reminders are forms (opening one marks it read), so their targets are followed t
 
 A link the page itself marks as unavailable (`aria-disabled="true"`) is not followed: the page
 announces the refusal. Query-string variants of one page (sorting, filters, page numbers) are
-sampled, one per set of parameters, so the crawl visits every page kind and every object.
+sampled, one per set of parameters, so the crawl visits every page kind and every object. A
+case's forms are sampled by the case's state: every case page is visited, and each form it
+offers once for a case in each state.
 """
 
 import re
@@ -24,7 +26,7 @@ from django.utils import timezone
 from accounts.scope import Scope
 from cases import workflow as case_workflow
 from cases.inputs import EscalationAnswer, NewTask
-from cases.models import State, Task
+from cases.models import Case, State, Task
 from meetings import workflow
 from meetings.inputs import Attendance, Deferral, Invitation, ItemDecision, Minutes
 from meetings.models import Meeting, Participant
@@ -74,7 +76,17 @@ def shape(address: str):
     keys = tuple(sorted({key for key, _value in parse_qsl(parts.query)}))
     if parts.path.startswith("/admin/"):
         return re.sub(r"/\d+/", "/#/", parts.path), "admin"
+    case_form = CASE_FORM.fullmatch(parts.path)
+    if case_form:
+        # What a case page offers (moves, tasks, escalation) follows from the case's state
+        # and the viewer's role: one case per state stands for the others in it.
+        state = Case.objects.filter(pk=case_form["pk"]).values_list("state", flat=True).first()
+        return case_form["form"], state, keys
     return (parts.path, keys) if keys else None
+
+
+# A form of one case (its page is visited for every case; its forms once per case state).
+CASE_FORM = re.compile(r"/cases/(?P<pk>\d+)/(?P<form>(?!photos/)[a-z_/]+?)/?")
 
 
 def crawl(client, seeds=()):
@@ -239,13 +251,17 @@ def test_every_link_on_every_page_opens_for_every_role(places, personas, client,
         user = superuser if role == "superuser" else getattr(personas, role)
         client.force_login(user)
         bell = list(user.notifications.exclude(url="").values_list("url", flat=True).distinct())
+        role_started = time.monotonic()
         pages, dead = crawl(client, bell)
-        summary[role] = len(pages)
+        summary[role] = len(pages), time.monotonic() - role_started
         dead_ends += [(role, *d) for d in dead]
         client.logout()
     with capsys.disabled():
         took = time.monotonic() - started
-        print(f"\nlink crawl ({took:.1f} s): " + ", ".join(f"{r} {n}" for r, n in summary.items()))
+        print(
+            f"\nlink crawl ({took:.1f} s): "
+            + ", ".join(f"{r} {n} pages in {s:.1f} s" for r, (n, s) in summary.items())
+        )
     assert dead_ends == []
-    for role, pages in summary.items():
+    for role, (pages, _seconds) in summary.items():
         assert pages > 10, (role, pages)  # the crawl really walked the site

@@ -124,20 +124,92 @@ def test_a_change_that_broke_before_it_wrote_waits_and_runs_again(monkeypatch):
     assert page.calls == [False, False]
 
 
-def test_statements_that_change_rows_are_noted_before_they_are_sent():
+def test_a_change_is_noted_when_it_may_have_been_committed():
+    """Outside a transaction a statement commits as it runs, so it is noted before it is sent;
+    inside one, at the COMMIT; a transaction rolled back leaves nothing noted."""
     from django.db import transaction
 
     from cases.models import Category
 
     token = replicas._wrote_rows.set(False)
     try:
-        with connections["default"].execute_wrapper(replicas._record_writes), transaction.atomic():
-            list(Category.objects.select_for_update().all())
-            assert replicas._wrote_rows.get() is False
+        with connections["default"].execute_wrapper(replicas._record_writes):
+            with transaction.atomic():
+                list(Category.objects.select_for_update().all())
+                Category.objects.filter(pk=0).update(name="x")
+                assert replicas._wrote_rows.get() is False  # not yet committed
+                transaction.set_rollback(True)
+            assert replicas._wrote_rows.get() is False  # rolled back
+            with transaction.atomic():
+                Category.objects.filter(pk=0).update(name="x")
+            assert replicas._wrote_rows.get() is True  # committed
+            replicas._wrote_rows.set(False)
             Category.objects.filter(pk=0).update(name="x")
-            assert replicas._wrote_rows.get() is True
+            assert replicas._wrote_rows.get() is True  # committed as it ran
     finally:
         replicas._wrote_rows.reset(token)
+
+
+class WritingChange:
+    """A POST that saves a category and whose connection breaks, the first time, at the
+    statement after the save: inside the save's transaction, after it committed, or after a
+    save made outside any transaction (which commits as it runs)."""
+
+    def __init__(self, where):
+        self.where, self.calls = where, 0
+
+    def __call__(self, request):
+        from django.db import transaction
+
+        from cases.models import Category
+
+        self.calls += 1
+        name = f"sw-{self.where.split()[-1]}-{self.calls}"  # a category's name is short
+
+        def cut(execute, sql, params, many, context):
+            raise OperationalError("terminating connection due to administrator command")
+
+        try:
+            if self.where == "autocommit":
+                Category.objects.create(name=name)
+            with transaction.atomic():
+                if self.where != "autocommit":
+                    Category.objects.create(name=name)
+                if self.calls == 1 and self.where == "in the transaction":
+                    with connections["default"].execute_wrapper(cut):
+                        Category.objects.count()
+            if self.calls == 1 and self.where != "in the transaction":
+                with connections["default"].execute_wrapper(cut):
+                    Category.objects.count()
+        except OperationalError:  # what Django's handler does with a view's exception
+            got_request_exception.send(sender=None, request=request)
+            return HttpResponse(status=500)
+        return HttpResponse("ok")
+
+
+@pytest.mark.parametrize(
+    ("where", "status", "saved"),
+    [
+        ("in the transaction", 200, ["sw-transaction-2"]),
+        ("after the commit", 500, ["sw-commit-1"]),
+        ("autocommit", 500, ["sw-autocommit-1"]),
+    ],
+)
+def test_a_change_cut_before_its_commit_runs_again_and_one_after_does_not(
+    monkeypatch, where, status, saved
+):
+    """A switchover's fast shutdown ends the old primary's sessions: a move cut inside its
+    transaction was rolled back by the server and runs again on the new primary, so the user
+    sees it done; one cut after a commit may be half done and is not run again."""
+    from cases.models import Category
+
+    monkeypatch.setattr(replicas, "_primary_answers", lambda: True)
+    change = WritingChange(where)
+    response = replicas.PrimaryOutageMiddleware(change)(RequestFactory().post("/cases/new/"))
+    assert response.status_code == status
+    assert change.calls == (2 if status == 200 else 1)
+    names = Category.objects.filter(name__startswith="sw-").values_list("name", flat=True)
+    assert sorted(names) == saved
 
 
 def test_while_the_primary_is_down_a_logged_in_page_reads_nothing_from_it(client, personas):

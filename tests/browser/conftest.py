@@ -1,4 +1,4 @@
-"""Headless Debian Chromium driven by Playwright against pytest-django's live server.
+"""Debian's headless Chromium shell driven by Playwright against pytest-django's live server.
 
 One browser for the session; each test gets its own context, a phone fresh out of the box (no
 service worker, cache, IndexedDB, storage or cookie of the test before), closed at the end
@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium-headless-shell") or "/usr/bin/chromium-headless-shell"
 PHONE = {"width": 360, "height": 740}
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -75,7 +75,7 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium-headless-shell")
     # Playwright's sync API keeps an event loop in the test thread for the whole session;
     # the ORM calls of the tests (personas, checks, the database flush) stay synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -206,7 +206,9 @@ def page(browser, live_server, request):
     """A new phone for each test, its browser context thrown away at the end, and the
     requests it had sent finished before the database is emptied."""
     served = InFlight.of(live_server)
-    context = browser.new_context(viewport=PHONE)
+    # A phone set to reduce motion (Bootstrap then draws menus and panels without sliding):
+    # the same pages and steps, without waiting for each animation to settle.
+    context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
     try:
         context.set_default_timeout(ACTION_TIMEOUT)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
