@@ -458,7 +458,8 @@ class PrimaryOutageMiddleware:
         failure = request.youjie_connection_failure
         if failure is not None and request.youjie_nothing_written:
             log.warning(
-                "%s %s: its connection broke before it wrote (%s); wait, and run again.",
+                "%s %s: its connection broke before anything it wrote was committed (%s); "
+                "wait, and run again.",
                 request.method,
                 request.path,
                 failure.__class__.__name__,
