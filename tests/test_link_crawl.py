@@ -66,7 +66,7 @@ def same_site_links(page_url: str, html: str) -> list[str]:
     return found
 
 
-def shape(address: str):
+def shape(address: str, states: dict):
     """What makes two addresses the same kind of page, or None for a page always visited.
 
     The app's own pages are each visited (a dead end is often one object's link); their
@@ -80,8 +80,7 @@ def shape(address: str):
     if case_form:
         # What a case page offers (moves, tasks, escalation) follows from the case's state
         # and the viewer's role: one case per state stands for the others in it.
-        state = Case.objects.filter(pk=case_form["pk"]).values_list("state", flat=True).first()
-        return case_form["form"], state, keys
+        return case_form["form"], states.get(int(case_form["pk"])), keys
     return (parts.path, keys) if keys else None
 
 
@@ -94,11 +93,12 @@ def crawl(client, seeds=()):
     queue = deque(["/", *seeds])
     referrers = {"/": "(start)", **dict.fromkeys(seeds, "(the bell)")}
     seen, shapes, dead = {}, Counter(), []
+    states = dict(Case.objects.values_list("pk", "state"))  # the crawl changes no case
     while queue and len(seen) < PAGES_PER_ROLE:
         address = queue.popleft()
         if address in seen:
             continue
-        key = shape(address)
+        key = shape(address, states)
         if key is not None:
             if shapes[key] >= VARIANTS_PER_SHAPE:
                 continue

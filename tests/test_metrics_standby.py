@@ -79,7 +79,7 @@ def standby(tmp_path_factory):
         try:
             yield (
                 f"postgres://postgres@127.0.0.1:{primary_port}/postgres",
-                (f"postgres://postgres@127.0.0.1:{standby_port}/postgres"),
+                f"postgres://postgres@127.0.0.1:{standby_port}/postgres",
             )
         finally:
             alias.close()
