@@ -2,6 +2,7 @@
 project's Python run with an environment of its own (settings read as a new process would)."""
 
 import json
+import random
 import socket
 import subprocess
 import sys
@@ -13,10 +14,32 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands to outgoing connections (Linux's default if unreadable)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on, for a server a test starts a moment later.
+
+    Chosen at random below the kernel's range for outgoing connections: a port from that
+    range (what binding port 0 gives) can be taken by any client connecting meanwhile, e.g. a
+    replica dialling its master, and the server then fails with "Address already in use".
+    """
+    ephemeral = _ephemeral_ports()
+    candidates = [port for port in range(20000, 32000) if port not in ephemeral]
+    for port in random.sample(candidates, 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def wait_until(condition, timeout, what, log=None, every=0.1):

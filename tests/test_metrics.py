@@ -4,7 +4,6 @@ outbox by channel, the reminder scan's age, the standby, WAL archiving, connecti
 
 import math
 import shutil
-import socket
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from notifications import heartbeat
 from outbox.models import Message, State
+from tests.processes import free_port
 
 from .test_replicas import dead_replica  # noqa: F401  (a fixture)
 
@@ -230,9 +230,7 @@ def test_one_scrape_adds_up_every_gunicorn_worker_of_the_node(settings, tmp_path
 
     from bench.serve import gunicorn
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     db = connection.settings_dict
     url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {

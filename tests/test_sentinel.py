@@ -82,7 +82,12 @@ class Topology:
             "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", str(folder), *extra,
         )  # fmt: skip
-        wait_until(lambda: redis.Redis(port=port).ping(), 10, f"{name} on {port}")
+        wait_until(
+            lambda: redis.Redis(port=port).ping(),
+            10,
+            f"{name} on {port}",
+            log=self.directory / f"{name}.log",
+        )
 
     def start(self):
         # Redis 7 waits 5 s for more replicas before a first full sync; here there is one.
@@ -106,7 +111,12 @@ class Topology:
             f"sentinel failover-timeout {MASTER} 5000\n"
         )
         self._start("sentinel", str(config), "--sentinel")
-        wait_until(lambda: self.master() == self.master_port, 10, "the sentinel to see the master")
+        wait_until(
+            lambda: self.master() == self.master_port,
+            10,
+            "the sentinel to see the master",
+            log=self.directory / "sentinel.log",
+        )
         wait_until(
             lambda: self.sentinel().sentinel_slaves(MASTER), 15, "the sentinel to see the replica"
         )
