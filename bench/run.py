@@ -110,7 +110,7 @@ def peer_figures():
 
 
 def markdown(results, machine):
-    from bench import memory
+    from bench import grouping, memory
 
     sizes = sorted(int(n) for n in results["sizes"])
     peer = peer_figures()
@@ -159,6 +159,12 @@ def markdown(results, machine):
             f"| {n:,} | {s['seed_seconds']} s | {settled.get('settled_after_s', '—')} s "
             f"| {load.get('min', '—')}–{load.get('max', '—')} | {wrk_text} |"
         )
+    lines += ["", *grouping.HEADER]
+    lines += [
+        grouping.markdown_row(n, results["sizes"][str(n)]["grouping"])
+        for n in sizes
+        if "grouping" in results["sizes"][str(n)]
+    ]
     if results.get("memory"):
         lines += ["", memory.markdown(results["memory"])]
     return "\n".join(lines) + "\n"
@@ -177,7 +183,7 @@ def main():
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench import memory, seed
+    from bench import grouping, memory, seed
     from bench.measure import measure
     from bench.quiet import settle
 
@@ -189,7 +195,9 @@ def main():
         started = time.monotonic()
         seed.seed_cases(n)
         seeded = round(time.monotonic() - started, 1)
-        settled = settle()  # the seed's writes are out of the way before anything is timed
+        settle()  # the seed's writes are out of the way before anything is timed
+        grouped = grouping.measure()  # the night after: the pages then show its problems
+        settled = settle()
         pages = measure()
         load = pages.pop("_load_average")
         results["sizes"][str(n)] = {
@@ -197,6 +205,7 @@ def main():
             "settled": settled,
             "load_average": load,
             "pages": pages,
+            "grouping": grouped,
             "wrk": {} if args.no_wrk else wrk(),
         }
         if n == min(args.sizes) and not args.no_memory:

@@ -202,3 +202,21 @@ def test_any_history_groups_each_case_once_keeps_dismissals_and_counts_its_cases
         grouped = list(Member.objects.values_list("case_id", flat=True))
         assert len(grouped) == len(set(grouped))
         transaction.set_rollback(True)
+
+
+def test_the_benchs_grouping_figures_count_what_the_night_looked_at_and_did(places):
+    """`make bench` reports the nightly grouping at each size (bench/grouping.py): what the
+    first run looked at and started, and a next night that finds nothing new."""
+    from bench import grouping
+
+    building = places.buildings[places.fn1]
+    for days in (30, 20, 10):
+        case_at(places.fn1, days, building)
+    case_at(places.fn1, 5, building, kind="邻里纠纷", description="楼上装修噪音太大，晚上也施工")
+    figures = grouping.measure()
+    assert figures["cases_looked_at"] == 4
+    assert figures["first"]["started"] == 1
+    assert (figures["next_night"]["joined"], figures["next_night"]["started"]) == (0, 0)
+    assert (figures["problems"], figures["cases_in_problems"]) == (1, 3)
+    row = grouping.markdown_row(10_000, figures)
+    assert row.startswith("| 10,000 | 4 |") and "new problems: 1;" in row
