@@ -74,3 +74,12 @@ def printed_json(env, code, timeout=60):
     result = run_python(env, code, timeout)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def own_name(suffix: str) -> str:
+    """A database or role name for a test to create, belonging to this run's test database
+    (test_youjie_gw0_roles): two runs of the suite on one PostgreSQL, each with its own
+    DATABASE_URL, never create, grant or drop each other's."""
+    from django.db import connection
+
+    return f"{connection.settings_dict['NAME']}_{suffix}"

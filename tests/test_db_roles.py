@@ -16,9 +16,9 @@ from cases.models import Case, CaseEvent, State
 from cases.retention import anonymise
 from common.db_roles import ensure_role, grant_data_rights
 from tests.factories import CaseFactory, UserFactory
+from tests.processes import own_name
 
 ROOT = Path(__file__).resolve().parent.parent
-PROBE_ROLE = "youjie_app_probe"
 DENIED = errors.InsufficientPrivilege.sqlstate  # 42501
 
 # What an app that was taken over might try, on a table of each kind.
@@ -36,18 +36,23 @@ HISTORY_WRITES = (
 )
 
 
+def probe_role() -> str:
+    """The role the tests act as: the app's rights, on this run's database only."""
+    return own_name("app_probe")
+
+
 @pytest.fixture
 def app_role(db):
     with connection.cursor() as cursor:
-        ensure_role(cursor, PROBE_ROLE, login=False)
-        return grant_data_rights(cursor, PROBE_ROLE)
+        ensure_role(cursor, probe_role(), login=False)
+        return grant_data_rights(cursor, probe_role())
 
 
 def sqlstate_as_app(statement, params=None):
     """Run `statement` as the app role in a savepoint; the SQLSTATE it failed with, or None."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f'SET LOCAL ROLE "{PROBE_ROLE}"')
+            cursor.execute(f'SET LOCAL ROLE "{probe_role()}"')
             cursor.execute(statement, params)
     except DatabaseError as error:
         return getattr(error.__cause__, "sqlstate", None)
@@ -57,7 +62,7 @@ def sqlstate_as_app(statement, params=None):
 def as_app(action):
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f'SET LOCAL ROLE "{PROBE_ROLE}"')
+            cursor.execute(f'SET LOCAL ROLE "{probe_role()}"')
         result = action()
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
@@ -137,7 +142,7 @@ def test_the_app_role_logs_and_anonymises_cases_as_before(app_role, places, pers
 @pytest.mark.timeout(240)
 def test_migrate_as_the_owner_leaves_the_app_role_only_its_rights(db):
     """The production steps: migrate with DATABASE_OWNER_URL, serve with DATABASE_URL."""
-    name, app_user = "youjie_roles_check", "youjie_app_check"
+    name, app_user = own_name("roles_check"), own_name("app_check")
     host, port = connection.settings_dict["HOST"], connection.settings_dict["PORT"]
     owner = connection.settings_dict["USER"]
     admin = {"dbname": "postgres", "host": host, "port": port, "user": owner, "autocommit": True}

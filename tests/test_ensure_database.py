@@ -8,11 +8,13 @@ from pathlib import Path
 import psycopg
 from django.db import connection
 
+from tests.processes import own_name
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_missing_database_is_created_once(db):
-    name = "youjie_fresh_server_check"
+    name = own_name("fresh_server_check")
     host, port = connection.settings_dict["HOST"], connection.settings_dict["PORT"]
     user = connection.settings_dict["USER"]
     admin = {"dbname": "postgres", "host": host, "port": port, "user": user, "autocommit": True}
