@@ -10,7 +10,7 @@ outcome of its last resolution; resolved in October and again in November, it co
     declined           cases declined in the period
     resolved           cases resolved (解单) in the period, by outcome of the last resolution
     verified           follow-up visits (查单) recorded in the period, by satisfaction
-    overdue            cases whose deadline fell in the period and that were not resolved by it
+    overdue            cases whose deadline fell in the period, has passed, and was not met
     escalated          escalations (督办) raised in the period
     response_rate      accepted_on_time / accepted
     resolution_rate    resolved with outcome 已解决 / resolved
@@ -33,6 +33,7 @@ from django.db.models import (
     OuterRef,
     Q,
 )
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.categories import category_label
@@ -310,11 +311,29 @@ def _medians(place, group, period) -> dict:
 
 
 def overdue_cases(place, period):
+    """Cases whose deadline fell in the period, has passed, and found them unresolved."""
     return (
         Case.objects.filter(place, _in(period, "response_deadline"))
+        .filter(response_deadline__lt=timezone.now())  # due later this month: not yet late
         .exclude(state=State.DECLINED)
         .filter(duplicate_of__isnull=True)  # a linked repeat is closed with its original
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=F("response_deadline")))
+    )
+
+
+def not_yet_due(place, period):
+    """The cases the rollups count as overdue in a month that is not over, whose deadline is
+    still ahead: a rollup row changes only when its case does, not as the clock passes a
+    deadline, so the report takes these off when it reads the month. None when the period is
+    over (every deadline in it has passed)."""
+    now = timezone.now()
+    if period.end <= now:
+        return None
+    return (
+        Case.objects.filter(place, response_deadline__gte=max(now, period.start))
+        .filter(response_deadline__lt=period.end, resolved_at__isnull=True)
+        .exclude(state=State.DECLINED)
+        .filter(duplicate_of__isnull=True)
     )
 
 

@@ -10,7 +10,7 @@ import statistics
 from collections import defaultdict
 
 from django.db import connection, connections
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from cases.categories import category_label
@@ -68,16 +68,31 @@ def compute(place: Q, group: str, period, channel=None) -> dict:
     if channel:
         rows = rows.filter(channel=channel)
     medians = _medians(place, group, period, channel)
-    result = {"rows": {}, "total": defaultdict(int)}
+    by_place = {}
     for row in rows.values(group).annotate(**SUMS):
-        counts = {name: row[name] or 0 for name in FIGURE_COLUMNS}
+        by_place[row[group]] = {name: row[name] or 0 for name in FIGURE_COLUMNS}
+    _take_off_not_yet_due(by_place, place, group, period, channel)
+    result = {"rows": {}, "total": defaultdict(int)}
+    for key, counts in by_place.items():
         if not any(counts.values()):
             continue  # moves that cancelled out: the history shows no row for the place
         for name in FIGURE_COLUMNS:
             result["total"][name] += counts[name]
-        result["rows"][row[group]] = figures.with_rates(counts, medians.get(row[group]))
+        result["rows"][key] = figures.with_rates(counts, medians.get(key))
     result["total"] = figures.with_rates(result["total"], medians.get("total"))
     return result
+
+
+def _take_off_not_yet_due(by_place, place, group, period, channel):
+    """In a month not over, a deadline still ahead is not overdue (figures.not_yet_due)."""
+    waiting = figures.not_yet_due(place, period)
+    if waiting is None:
+        return
+    if channel:
+        waiting = waiting.filter(channel=channel)
+    for row in waiting.values(group).annotate(n=Count("id")).order_by():
+        if row[group] in by_place:
+            by_place[row[group]]["overdue"] -= row["n"]
 
 
 def _medians(place, group, period, channel) -> dict:

@@ -427,3 +427,38 @@ def test_the_whole_citys_report_has_a_row_per_street_linking_to_that_streets_cas
     behind = client.get(link.group(1).replace("&amp;", "&")).content.decode()
     assert youyi_case.tracking_code in behind
     assert october["a"].tracking_code not in behind  # 春光's case is another street's
+
+
+def test_in_the_month_not_over_only_deadlines_already_passed_count_as_overdue(
+    places, personas, login
+):
+    """20 November 10:00: a case due on the 15th and still open is overdue; one due on the 25th
+    is not yet, open or already resolved; in the month's total, the community's row, the
+    year so far and the drill-down alike."""
+    late = CaseFactory(
+        grid=places.cg1,
+        created_at=at("2026-11-10 09:00"),
+        response_deadline=at("2026-11-15 18:00"),
+    )
+    ahead = CaseFactory(
+        grid=places.cg1,
+        created_at=at("2026-11-18 09:00"),
+        response_deadline=at("2026-11-25 18:00"),
+    )
+    CaseFactory(
+        grid=places.cg2,
+        created_at=at("2026-11-18 09:00"),
+        response_deadline=at("2026-11-25 18:00"),
+        resolved_at=at("2026-11-19 18:00"),
+        state=State.RESOLVED,
+    )
+    client = login(personas.street_staff)
+    november = report(client, month="2026-11").context
+    assert november["total"]["overdue"] == 1
+    by_community = {row["name"]: row["live"]["overdue"] for row in november["rows"]}
+    assert by_community["春光社区"] == 1
+    assert figures_of(client, year="2026")["overdue"] == 1
+    listed = client.get(
+        reverse("reports:cases"), {"figure": "overdue", "month": "2026-11"}
+    ).content.decode()
+    assert late.tracking_code in listed and ahead.tracking_code not in listed
