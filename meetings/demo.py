@@ -8,6 +8,7 @@ each deliberated case is taken up, so its history links to the meeting that deci
 import random
 from datetime import datetime, timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Role, RoleKind
@@ -104,13 +105,20 @@ class DemoSessions:
 
     def finish(self):
         """Agenda items, participants, minutes and states, once the cases have their ids."""
-        rng, now = self.rng, self.now
+        now = self.now
         meetings = {m.pk: m for m in Meeting.objects.filter(street=self.street)}
         positions = {}
         items = []
+        self._participants(meetings)
+        present = dict(
+            Participant.objects.filter(meeting__street=self.street, attended=True)
+            .values_list("meeting")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         for meeting_id, case, status, plan in self.items:
             positions[meeting_id] = positions.get(meeting_id, 0) + 1
-            votes_for = rng.randint(9, 18)
+            votes_for, votes_against, votes_abstain = self._votes(present.get(meeting_id, 0))
             items.append(
                 AgendaItem(
                     meeting_id=meeting_id,
@@ -124,8 +132,8 @@ class DemoSessions:
                     else "",
                     plan=plan,
                     votes_for=votes_for if status == "decided" else 0,
-                    votes_against=rng.randint(0, 2) if status == "decided" else 0,
-                    votes_abstain=rng.randint(0, 3) if status == "decided" else 0,
+                    votes_against=votes_against if status == "decided" else 0,
+                    votes_abstain=votes_abstain if status == "decided" else 0,
                     responsible="社区党委、网格员、物业" if status == "decided" else "",
                     public_wording=f"经议事协商会讨论决定：{plan}。" if plan else "",
                     decided_at=meetings[meeting_id].starts_at + timedelta(minutes=40)
@@ -134,7 +142,6 @@ class DemoSessions:
                 )
             )
         AgendaItem.objects.bulk_create(items)
-        self._participants(meetings)
         held = []
         for meeting in meetings.values():
             if meeting.starts_at < now:
@@ -155,6 +162,15 @@ class DemoSessions:
             "meetings held": len(held),
             "agenda items": len(items),
         }
+
+    def _votes(self, present: int) -> tuple[int, int, int]:
+        """For, against and abstaining among those present, as the workflow would take them:
+        at most one vote each, and more for than against (some leave before the vote)."""
+        rng = self.rng
+        against = rng.randint(0, present // 4)
+        abstain = rng.randint(0, present // 4)
+        left = rng.randint(0, present // 5)
+        return present - against - abstain - left, against, abstain
 
     def summary(self) -> dict:
         return getattr(self, "counts", {})

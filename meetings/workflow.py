@@ -123,8 +123,11 @@ MEETING_RULES = {
     "cancel": Rule(SCHEDULED, gettext_lazy("A %(state)s meeting cannot be cancelled.")),
     "invite": Rule(OPEN_MEETING, INVITING),
     "guest": Rule(OPEN_MEETING, INVITING),
+    # Who came is known once people are coming in: from when the session can be opened.
     "attendance": Rule(
-        OPEN_MEETING, gettext_lazy("Attendance of a %(state)s meeting cannot change.")
+        OPEN_MEETING,
+        gettext_lazy("Attendance of a %(state)s meeting cannot change."),
+        _too_early,
     ),
     "agenda": Rule(OPEN_MEETING, CHANGING_AGENDA),
     "minutes": Rule(HELD, gettext_lazy("The minutes of a %(state)s meeting are final.")),

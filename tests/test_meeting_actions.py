@@ -154,11 +154,23 @@ def test_each_action_is_offered_exactly_when_the_workflow_allows_it(
     assert from_workflow == expected
 
 
-def test_a_session_is_not_offered_for_opening_before_its_day(personas, login, meeting):
-    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() + timedelta(days=3))
+def test_a_session_is_not_offered_for_opening_or_attendance_before_its_day(
+    personas, login, meeting
+):
+    """Ten days ahead nobody has come yet: attendance ticked then would be a claim that isn't
+    true, and is refused as opening is."""
+    Meeting.objects.filter(pk=meeting.pk).update(starts_at=timezone.now() + timedelta(days=10))
     meeting.refresh_from_db()
-    page = login(personas.officer_funan).get(reverse("meetings:detail", args=[meeting.pk]))
-    assert offered(page.content.decode(), meeting) == RUNNING | {"item:remove"}
+    invited = meeting.participants.create(kind="guest", name="张代表")
+    client = login(personas.officer_funan)
+    page = client.get(reverse("meetings:detail", args=[meeting.pk]))
+    assert offered(page.content.decode(), meeting) == (RUNNING - {"attendance"}) | {"item:remove"}
+    response = client.post(
+        reverse("meetings:action", args=[meeting.pk, "attendance"]), {"attended": [invited.pk]}
+    )
+    assert "起方可开会，不能提前" in response.content.decode()
+    invited.refresh_from_db()
+    assert not invited.attended
 
 
 def test_an_officer_of_another_community_gets_404_on_the_page_and_every_action(

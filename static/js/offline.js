@@ -86,8 +86,12 @@
   // deleted and the phone shows the queue page, where what was not sent stays, with the
   // warning to log in again. Timers sleep with the phone, so the time is checked again
   // whenever the page is looked at.
+  // Several checks can find the end at once (a timer, the page shown again): the first one
+  // ends it, the others wait for it, so the queue page is opened once, not opened and aborted.
+  var ending = null;
   function endSession() {
-    return tellWorker({ type: "session-ended" }).then(function () {
+    if (ending) return ending;
+    ending = tellWorker({ type: "session-ended" }).then(function () {
       var queuePage = banner && banner.dataset.queueUrl;
       if (queuePage && location.pathname !== queuePage) {
         location.replace(queuePage);
@@ -96,6 +100,7 @@
       showSessionEnded();
       return true;
     });
+    return ending;
   }
 
   function showSessionEnded() {

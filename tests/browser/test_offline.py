@@ -281,7 +281,7 @@ def test_logout_warns_then_clears_the_caches_and_the_queue(
     page.reload()
     page.dialogs.accept_next()
     log_out(page)
-    page.wait_for_url("**/login/")
+    expect(page).to_have_url(re.compile("/login/$"))
     # What stays is the app's own public files (the same CSS and scripts for everyone).
     kept = page.evaluate("caches.keys()")
     assert kept and all(name.startswith(("youjie-precache", "youjie-static")) for name in kept), (
@@ -365,14 +365,16 @@ def test_a_session_that_ends_offline_takes_the_kept_pages_and_leaves_the_queue(
     expect(page.get_by_text("三号楼水龙头滴水")).to_be_visible()
 
     page.clock.fast_forward("31:00")  # 30 minutes without a request end the session
-    page.wait_for_url("**" + reverse("cases:offline"))
+    expect(page).to_have_url(re.compile(re.escape(reverse("cases:offline")) + "$"))
     banner = page.get_by_test_id("offline-banner")
     expect(banner).to_contain_text("登录已过期：本机保存的页面已删除。")
     expect(banner).to_contain_text("请重新登录")
     expect(page.get_by_test_id("queued-item")).to_have_count(1)
     assert queue_count(page) == 1
     page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
-    page.wait_for_url("**" + reverse("cases:offline"))  # the queue page instead of the case
+    expect(page).to_have_url(
+        re.compile(re.escape(reverse("cases:offline")) + "$")
+    )  # the queue page instead of the case
     expect(page.get_by_test_id("queued-item")).to_have_count(1)
     assert "三号楼水龙头滴水" not in page.content()
 
@@ -400,6 +402,8 @@ def test_a_phone_put_away_offline_deletes_the_kept_pages_when_the_session_ends(
     time.sleep(left + 1)
 
     page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
-    page.wait_for_url("**" + reverse("cases:offline"))  # the queue page instead of the case
+    expect(page).to_have_url(
+        re.compile(re.escape(reverse("cases:offline")) + "$")
+    )  # the queue page instead of the case
     expect(page.get_by_test_id("offline-banner")).to_contain_text("登录已过期")
     assert "五号楼楼道堆物" not in page.content()
