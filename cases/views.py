@@ -28,6 +28,7 @@ from common.people import display_name, display_name_of
 from common.queries import count_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
+from residents.switches import draft_for
 
 from . import exports, list_rows, panels, queues, retention, workflow
 from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
@@ -233,7 +234,9 @@ def case_new(request):
     scope = request.scope
     if not scope.has_any_place:
         raise PermissionDenied
-    form = LogCaseForm(request.POST or None, request.FILES or None, scope=scope)
+    # What was typed before the language switch (residents/switches.py), taken once.
+    typed = {} if request.method == "POST" else draft_for(request, LogCaseForm, scope=scope)
+    form = LogCaseForm(request.POST or None, request.FILES or None, scope=scope, initial=typed)
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,10 +280,11 @@ def case_new(request):
             or form.fields["category"].queryset.values_list("pk", flat=True).first(),
             chosen=_chosen(form, "duplicate_of"),
         ),
+        "switch_form": "log-form",
     }
     response = _private(render(request, "cases/new.html", context, status=status))
-    # The empty form is kept for logging offline; one drawn with what was sent is not.
-    return response if form.is_bound else offline_cacheable(response, request.user)
+    # The empty form is kept for logging offline; one drawn with what was typed is not.
+    return response if form.is_bound or typed else offline_cacheable(response, request.user)
 
 
 def _similar_context(form, *, grid, building, unit, category, chosen=None):

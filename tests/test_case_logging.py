@@ -283,3 +283,27 @@ def test_the_same_user_sending_a_form_twice_gets_the_first_case(personas, places
     first, second = client.post(reverse("cases:new"), data), client.post(reverse("cases:new"), data)
     assert first["Location"] == second["Location"]
     assert Case.objects.count() == 1
+
+
+def test_the_language_switch_keeps_what_was_typed_into_the_log_form(personas, places, login):
+    """The grid worker has typed the dripping tap and taps English at the page's foot: the
+    form comes back in English with the place, category, description and resident as typed,
+    once; nothing is logged until it is sent."""
+    client = login(personas.worker_cg1)
+    page = client.get(reverse("cases:new")).content.decode()
+    switch = reverse("residents:switch") + "?next=" + reverse("cases:new")
+    assert 'form="log-form"' in page and f'formaction="{switch}"' in page.replace("&amp;", "&")
+    typed = tap_request(places, language="en")
+    response = client.post(switch, typed)
+    assert response.status_code == 302 and response["Location"] == reverse("cases:new")
+    assert not Case.objects.exists()
+    again = client.get(reverse("cases:new")).content.decode()
+    assert '<html lang="en"' in again
+    assert "水龙头滴滴答答响了一夜" in again and 'value="王大妈"' in again
+    unit = places.leaders[places.cg1].unit
+    assert f'id="unit-{unit.pk}" value="{unit.pk}" autocomplete="off" checked' in again
+    building = unit.building_id
+    assert f'id="building-{building}" value="{building}" autocomplete="off" checked' in again
+    assert f'value="{typed["category"]}" selected' in again
+    # Taken once: the next visit is an empty form.
+    assert "水龙头滴滴答答响了一夜" not in client.get(reverse("cases:new")).content.decode()
