@@ -54,7 +54,10 @@ def _when_and_where(errors, inputs, community):
     if not isinstance(inputs.starts_at, datetime) or timezone.is_naive(inputs.starts_at):
         errors["starts_at"] = _("Enter a valid date and time.")
     elif inputs.starts_at < timezone.now() - PAST_GRACE:
-        errors["starts_at"] = _("A meeting cannot be scheduled in the past.")
+        errors["starts_at"] = _(
+            "A meeting's time can be at most %(hours)s hours ago (one held today, entered "
+            "tonight); an earlier time cannot be scheduled."
+        ) % {"hours": int(PAST_GRACE.total_seconds() // 3600)}
     _choice(errors, "venue_kind", inputs.venue_kind, Venue.values)
     _text(errors, "address", inputs.address, 200, required=False)
     host_id = getattr(inputs.host, "pk", None)

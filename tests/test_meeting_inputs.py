@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import RoleKind
 from accounts.scope import Scope
@@ -21,6 +21,7 @@ from meetings.inputs import (
     Invitation,
     ItemDecision,
     NewMeeting,
+    Rescheduling,
 )
 from meetings.models import AgendaItem, ItemStatus, Kind, Meeting, Participant
 from tests.factories import CaseFactory, UserFactory, attendees, make_role
@@ -230,3 +231,28 @@ def test_the_workflow_itself_refuses_a_meeting_in_the_past(places, personas):
         workflow.create_meeting(Scope.for_user(officer), officer, long_ago)
     assert set(refused.value.errors) == {"starts_at"}
     assert not Meeting.objects.exists()
+
+
+def test_a_meeting_moved_to_earlier_today_is_kept_and_one_before_is_refused_saying_so(
+    places, personas, session
+):
+    """Entered tonight, a meeting held this afternoon keeps its time; one moved to yesterday
+    morning is refused with the rule itself, not a plain "not in the past"."""
+    officer = personas.officer_funan
+    scope = Scope.for_user(officer)
+
+    def move(hours_ago):
+        return Rescheduling(
+            starts_at=timezone.now() - timedelta(hours=hours_ago),
+            venue_kind="room",
+            host=officer,
+            version=Meeting.objects.get(pk=session.pk).version,
+        )
+
+    workflow.change_meeting(scope, officer, session.pk, move(8))
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.change_meeting(scope, officer, session.pk, move(30))
+    with translation.override("zh-hans"):
+        assert str(refused.value.errors["starts_at"]) == (
+            "会议时间最早可为 12 小时前（当天已开的会，当晚补录）；更早的时间不能安排。"
+        )
