@@ -1,5 +1,6 @@
-"""What a 360 px phone measures on a page: controls smaller than a thumb, and tables that do
-not read (wider than the screen, columns narrower than a word, tracking codes that wrap)."""
+"""What a 360 px phone measures on a page: controls smaller than a thumb, and tables and forms
+that do not read (wider than the screen, columns or labels narrower than a word, tracking codes
+that wrap)."""
 
 SCREEN = 360
 THUMB = 44  # px: WCAG 2.5.5's target size, and Apple's and Android's guides
@@ -48,6 +49,13 @@ UNREADABLE_TABLES = """([screen, word]) => {
       if (text && cell.getClientRects().length && cellWidth < word)
         found.push(`${name}: "${text.slice(0, 20)}" in a column ${Math.round(cellWidth)} px wide`);
     }
+  }
+  // A form's words read across, not a character per line (a label beside its help text).
+  for (const text of document.querySelectorAll('label, legend, .form-text, .invalid-feedback')) {
+    const words = text.textContent.trim();
+    const textWidth = text.getBoundingClientRect().width;
+    if (words.length > 3 && text.getClientRects().length && textWidth < word)
+      found.push(`"${words.slice(0, 20)}" squeezed into ${Math.round(textWidth)} px`);
   }
   // A tracking code reads as one word: never broken over lines (its text on one line).
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
