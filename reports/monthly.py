@@ -59,8 +59,9 @@ def _place_columns(place: Q, names: set) -> bool:
     return True
 
 
-def compute(place: Q, group: str, period, channel=None) -> dict:
-    """figures.compute's result: from the rollups for a month, else from the history."""
+def compute(place: Q, group: str, period, channel=None, overdue=True) -> dict:
+    """figures.compute's result: from the rollups for a month, else from the history.
+    `overdue=False` leaves that figure out (a page that shows the rest saves its query)."""
     level = level_for(place, group) if period.month else None
     if level is None:
         return figures.compute(place, group, period, channel)
@@ -71,12 +72,16 @@ def compute(place: Q, group: str, period, channel=None) -> dict:
     by_place = {}
     for row in rows.values(group).annotate(**SUMS):
         by_place[row[group]] = {name: row[name] or 0 for name in FIGURE_COLUMNS}
-    _take_off_not_yet_due(by_place, place, group, period, channel)
+    if overdue:
+        _take_off_not_yet_due(by_place, place, group, period, channel)
+    else:
+        for counts in by_place.values():
+            counts.pop("overdue", None)
     result = {"rows": {}, "total": defaultdict(int)}
     for key, counts in by_place.items():
         if not any(counts.values()):
             continue  # moves that cancelled out: the history shows no row for the place
-        for name in FIGURE_COLUMNS:
+        for name in counts:
             result["total"][name] += counts[name]
         result["rows"][key] = figures.with_rates(counts, medians.get(key))
     result["total"] = figures.with_rates(result["total"], medians.get("total"))

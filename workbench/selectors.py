@@ -47,7 +47,10 @@ def month_so_far(scope, today=None) -> dict:
     today = today or timezone.localdate()
     period = periods.month_period(today)
     place = scope.q(Case) or Q()
-    return {"period": period, "total": monthly.compute(place, "street_id", period)["total"]}
+    return {
+        "period": period,
+        "total": monthly.compute(place, "street_id", period, overdue=False)["total"],
+    }
 
 
 def next_freeze(today=None):
