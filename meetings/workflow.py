@@ -17,7 +17,9 @@ from datetime import date, datetime, time, timedelta
 import chinese_calendar
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Exists, OuterRef, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,7 +29,7 @@ from accounts.scope import Scope
 from accounts.selectors import first_officer_by_community
 from cases import workflow as case_workflow
 from cases.inputs import Decision, Note
-from cases.models import Case, State, Urgency
+from cases.models import Case, CaseEvent, State, Urgency
 from cases.workflow import MoveRefused
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
@@ -563,10 +565,23 @@ def mark_notified(meeting: Meeting, actor, invited: int | None = None) -> int:
 
 # The agenda -----------------------------------------------------------------------------
 def offered_cases(meeting: Meeting):
-    """The community's 提 (and 再协商) cases that wait for a session, for the next one."""
+    """The community's 提 (and 再协商) cases that wait for a session, for the next one: not
+    one on an agenda already, by an item of its own or carried by another's (a recurring
+    problem's cases go with its one item, and their history names that item)."""
+    pending = AgendaItem.objects.filter(status=ItemStatus.PENDING)
+    carried = (
+        CaseEvent.objects.filter(
+            case=OuterRef("pk"),
+            move__in=("propose", "deliberate"),
+            details__has_key="agenda_item",
+        )
+        .annotate(item_id=Cast(KT("details__agenda_item"), BigIntegerField()))
+        .filter(item_id__in=pending.values("pk"))
+    )
     return (
         Case.objects.filter(community_id=meeting.community_id, state__in=AGENDA_STATES)
         .exclude(agenda_items__status=ItemStatus.PENDING)
+        .exclude(Exists(carried))
         .select_related("grid", "category")
         .order_by("created_at")
     )

@@ -179,6 +179,15 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
         assert [c.state for c in cases] == [State.DELIBERATING] * 4, [
             list(c.events.values_list("move", flat=True)) for c in cases
         ]
+        # Carried by the one item, the other three are not offered for the agenda again.
+        meeting_page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+        for case in cases[1:]:
+            assert f'id="offer-{case.pk}"' not in meeting_page
+        again = client.post(
+            reverse("meetings:action", args=[meeting.pk, "agenda"]), {"cases": [cases[1].pk]}
+        )
+        assert again.status_code in (400, 409)
+        assert AgendaItem.objects.filter(meeting=meeting).count() == 1
         attendees(meeting, 10)  # only those present vote
         p = f"item{item.pk}"
         due = (timezone.localdate() + timedelta(days=10)).isoformat()
