@@ -159,3 +159,10 @@ def test_the_log_exports_as_csv_and_xlsx_and_the_export_is_logged(personas, logi
     assert "139****2222" in cells and "13911112222" not in "".join(map(str, cells))
     assert AccessEvent.objects.filter(kind=Kind.LOG_EXPORT).count() == 2
     assert client.get(reverse("audit:export", args=["pdf"])).status_code == 404
+
+
+def test_the_filters_offer_all_in_the_readers_language_not_dashes(personas, login, activity):
+    page = login(personas.street_staff).get(reverse("audit:log")).content.decode()
+    filters = page.split('data-testid="access-log"')[0]
+    assert "---------" not in filters
+    assert filters.count('<option value="" selected>全部</option>') == 2
