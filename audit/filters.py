@@ -13,11 +13,8 @@ from .models import AccessEvent, Kind
 
 
 class AccessEventFilter(django_filters.FilterSet):
-    # "All", in the reader's language, rather than Django's "---------".
-    kind = django_filters.ChoiceFilter(label=_("What"), choices=Kind.choices, empty_label=_("All"))
-    user = django_filters.ModelChoiceFilter(
-        label=_("By"), queryset=get_user_model().objects.none(), empty_label=_("All")
-    )
+    kind = django_filters.ChoiceFilter(label=_("What"), choices=Kind.choices)
+    user = django_filters.ModelChoiceFilter(label=_("By"), queryset=get_user_model().objects.none())
     date_from = django_filters.DateFilter(
         label=_("From"),
         field_name="at",

@@ -166,3 +166,11 @@ def test_the_filters_offer_all_in_the_readers_language_not_dashes(personas, logi
     filters = page.split('data-testid="access-log"')[0]
     assert "---------" not in filters
     assert filters.count('<option value="" selected>全部</option>') == 2
+
+
+def test_the_filters_read_all_in_english_too(personas, login, activity):
+    client = login(personas.street_staff)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("audit:log")).content.decode()
+    filters = page.split('data-testid="access-log"')[0]
+    assert filters.count('<option value="" selected>All</option>') == 2

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 RUN_DIR = BASE_DIR / ".run"
@@ -220,6 +221,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Chinese first: the UI speaks Simplified Chinese unless the user picks English.
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# A list filter left unchosen reads "All" (全部) in the reader's language, not "---------".
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Dates by language, over Django's own: MONTH_DAY_FORMAT 「12月6日」 / "Dec 6" (config/formats/).
