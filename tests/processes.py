@@ -23,15 +23,16 @@ def _ephemeral_ports() -> range:
         return range(32768, 61000)
 
 
-def free_port() -> int:
+def free_port(avoid=()) -> int:
     """A port nothing listens on, for a server a test starts a moment later.
 
     Chosen at random below the kernel's range for outgoing connections: a port from that
     range (what binding port 0 gives) can be taken by any client connecting meanwhile, e.g. a
     replica dialling its master, and the server then fails with "Address already in use".
+    `avoid`: ports already chosen for servers not started yet.
     """
     ephemeral = _ephemeral_ports()
-    candidates = [port for port in range(20000, 32000) if port not in ephemeral]
+    candidates = [p for p in range(20000, 32000) if p not in ephemeral and p not in avoid]
     for port in random.sample(candidates, 200):
         with socket.socket() as probe:
             try:

@@ -6,7 +6,6 @@ free ports below 32768 under .run/ (the postgres user runs them; the test runs a
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,6 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connections
+
+from tests.processes import free_port
 
 from .test_metrics import scrape, value
 
@@ -26,17 +27,6 @@ pytestmark = [
     pytest.mark.live,
     pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
 ]
-
-
-def free_port(start):
-    for port in range(start, start + 500):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def as_postgres(*command):
@@ -55,8 +45,8 @@ def standby(tmp_path_factory):
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     shutil.chown(folder, "postgres", "postgres")
-    primary_port = free_port(24432)
-    standby_port = free_port(primary_port + 1)
+    primary_port = free_port()
+    standby_port = free_port(avoid={primary_port})
     primary, replica = folder / "primary", folder / "standby"
     as_postgres(PGBIN / "initdb", "-D", primary, "-U", "postgres", "--auth=trust")
     with open(primary / "postgresql.conf", "a") as conf:
