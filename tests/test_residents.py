@@ -342,3 +342,9 @@ def test_a_residents_own_typing_mistakes_do_not_use_up_the_connections_allowance
 def test_the_large_text_switch_goes_back_only_to_a_page_of_this_site(client, next_url):
     response = client.post(reverse("residents:switch"), {"large": "1", "next": next_url})
     assert response.status_code == 302 and response["Location"] == reverse("residents:start")
+
+
+def test_the_apps_name_leads_a_resident_to_their_start_not_the_staff_login(client, unit):
+    page = client.get(qr_url(unit)).content.decode()
+    brand = page.split('class="navbar-brand')[1].split(">")[0]
+    assert f'href="{reverse("residents:start")}"' in brand
