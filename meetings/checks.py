@@ -168,3 +168,18 @@ def minutes(inputs: Minutes) -> dict:
     errors = {}
     _text(errors, "minutes", inputs.text, 20000)
     return errors
+
+
+def public_wording_names_nobody(inputs: ItemDecision, resident_name: str) -> dict:
+    """The notice is posted for every resident to read: the resident who raised the case is
+    not named in it (phone numbers in it are masked when it is shown)."""
+    name = (resident_name or "").strip()
+    if len(name) >= 2 and name in (inputs.public_wording or ""):
+        return {
+            "public_wording": _(
+                "The notice is read by every resident: leave out the name of the resident "
+                "who raised the case (%(name)s)."
+            )
+            % {"name": name}
+        }
+    return {}

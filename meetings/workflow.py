@@ -664,7 +664,9 @@ def record_decision(scope: Scope, user, meeting_id, item_id, decision: ItemDecis
         meeting, item = _locked_item(scope, user, meeting_id, item_id, "decide")
         _expect(decision, ItemDecision)
         attendees = meeting.participants.filter(attended=True).count()
-        _invalid(checks.item_decision(decision, attendees))
+        errors = checks.item_decision(decision, attendees)
+        errors.update(checks.public_wording_names_nobody(decision, item.case.resident_name))
+        _invalid(errors)
         for field in (
             "discussion",
             "plan",

@@ -256,3 +256,28 @@ def test_a_meeting_moved_to_earlier_today_is_kept_and_one_before_is_refused_sayi
         assert str(refused.value.errors["starts_at"]) == (
             "会议时间最早可为 12 小时前（当天已开的会，当晚补录）；更早的时间不能安排。"
         )
+
+
+def test_a_notice_that_names_the_resident_who_raised_the_case_is_refused(
+    personas, benches, session
+):
+    """The notice is posted for every resident: 王大妈, who reported the benches, is not named
+    in it; the officer is told why, and nothing is decided."""
+    benches.resident_name = "王大妈"
+    benches.save(update_fields=["resident_name"])
+    attendees(session)
+    officer = personas.officer_funan
+    scope, item = held(officer, session, benches)
+    wording = "经协商决定翻修桌椅，联系人 王大妈 13912345678。"
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.record_decision(scope, officer, session.pk, item.pk, plan(public_wording=wording))
+    with translation.override("zh-hans"):
+        assert str(refused.value.errors["public_wording"]) == (
+            "公示面向全体居民：请不要写反映问题的居民姓名（王大妈）。"
+        )
+    nothing_decided(benches, item)
+    workflow.record_decision(
+        scope, officer, session.pk, item.pk, plan(public_wording="经协商决定翻修桌椅。")
+    )
+    item.refresh_from_db()
+    assert item.status == ItemStatus.DECIDED
