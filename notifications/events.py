@@ -238,7 +238,10 @@ def follow_change(change) -> None:
     if change.change in ("accept", "assign"):
         case_assigned(change.case, change.actor)
     elif change.change == "task_added":
-        task_assigned(change.subject, change.actor)
+        # A decided task is made again on every case a recurring problem carries
+        # (recurring/follow.py): its owner is told once, by the lead case's task.
+        if "recurring_problem" not in change.details:
+            task_assigned(change.subject, change.actor)
     elif change.change == "escalated":
         escalation_raised(change.subject, change.actor)
     elif change.change == "escalation_answered":

@@ -8,11 +8,13 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import RoleKind
 from cases.models import CaseEvent, State, Task, TaskStatus
 from meetings.models import AgendaItem
+from notifications.models import Notification
 from recurring.grouping import group_cases
 from recurring.models import Member, Problem, Status
-from tests.factories import attendees
+from tests.factories import UserFactory, attendees, make_role
 
 from .recurring_helpers import case_at
 
@@ -152,6 +154,8 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
 ):
     problem, cases = taps
     officer = personas.officer_funan
+    worker = UserFactory(username="worker_fn1", first_name="富南网格员")
+    make_role(worker, RoleKind.GRID_WORKER, places.fn1)
     client = login(officer)
     response = client.post(url("action", problem.pk, "session"), {"session-kind": "monthly"})
     assert response.status_code == 302
@@ -200,13 +204,16 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
             f"{p}-responsible": "社区、供水公司",
             f"{p}-public_wording": "更换地下锈蚀管道，施工期间临时供水。",
             f"{p}-task0-title": "更换地下锈蚀管道",
-            f"{p}-task0-owner_user": officer.pk,
+            f"{p}-task0-owner_user": worker.pk,
             f"{p}-task0-due_date": due,
         }
         response = client.post(
             reverse("meetings:item_action", args=[meeting.pk, item.pk, "decide"]), decision
         )
         assert response.status_code == 302
+    # The task's owner is told of it once, not once per case it was made on.
+    told = Notification.objects.filter(rule="task_assigned", user=worker)
+    assert told.count() == 1 and "更换地下锈蚀管道" in told.get().title
     for case in cases:
         case.refresh_from_db()
         assert case.state == State.DECIDED and case.plan == "自筹资金+具体施工+临时供水"
