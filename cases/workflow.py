@@ -604,7 +604,7 @@ def close_task(scope: Scope, user, case_id, task_id, status, drop_reason="") -> 
         task.status = status
         task.closed_at = timezone.now()
         task.save()
-        _record(case, user, f"task_{status}", case.state, case.state, note)
+        _record(case, user, f"task_{status}", case.state, case.state, note, subject=task)
     return task
 
 

@@ -231,10 +231,33 @@ def forget_resident_phone(case) -> None:
     told.update(phone="")
 
 
+# The reminders a change settles (notifications/rules.py): once the case is accepted or
+# declined, visited, or the task closed, its reminders leave everyone's unread count.
+SETTLED_BY = {
+    "accept": ("unaccepted",),
+    "decline": ("unaccepted",),
+    "verify": ("follow_up",),
+    "task_done": ("task_due_soon", "task_overdue"),
+    "task_dropped": ("task_due_soon", "task_overdue"),
+}
+
+
+def settle_reminders(change) -> None:
+    rules = SETTLED_BY.get(change.change)
+    if not rules:
+        return
+    about = f"task:{change.subject.pk}" if change.change.startswith("task_") else None
+    Notification.objects.filter(
+        rule__in=rules, object_key=about or f"case:{change.case.pk}", read_at__isnull=True
+    ).update(read_at=change.at)
+
+
 # A consequence of each recorded change to a case (cases/consequences.py).
 def follow_change(change) -> None:
     """Whoever a change concerns hears of it: a case's new owner (接单 for someone else, 改派),
-    a task's owner, the street on an escalation, the case's people on the street's answer."""
+    a task's owner, the street on an escalation, the case's people on the street's answer;
+    and the reminders the change settles are no longer unread."""
+    settle_reminders(change)
     if change.change in ("accept", "assign"):
         case_assigned(change.case, change.actor)
     elif change.change == "task_added":

@@ -115,6 +115,29 @@ def test_a_follow_up_due_reminds_the_grid_worker(places, personas):
 
 
 @pytest.mark.calendar
+def test_a_reminder_whose_visit_is_made_leaves_the_bells_unread_count(places, personas, login):
+    """The grid worker visits the resident the reminder was about: the bell no longer counts
+    it (the list keeps it, read); another case's reminder still counts."""
+    visited, waiting = (
+        CaseFactory(
+            grid=places.cg1,
+            state=State.RESOLVED,
+            follow_up_due=timezone.now() - timedelta(minutes=5),
+        )
+        for _ in range(2)
+    )
+    dispatch.scan()
+    worker = personas.worker_cg1
+    assert worker.notifications.filter(read_at__isnull=True).count() == 2
+    visit = {"verify-satisfaction": "satisfied", "verify-note": "上门看过，水龙头不滴了"}
+    by_form(worker, visited.pk, "verify", visit)
+    unread = worker.notifications.filter(read_at__isnull=True)
+    assert list(unread.values_list("object_key", flat=True)) == [f"case:{waiting.pk}"]
+    page = login(worker).get(reverse("home")).content.decode()
+    assert 'data-testid="unread-count">1<' in page
+
+
+@pytest.mark.calendar
 def test_a_meeting_tomorrow_reminds_every_invited_participant(places, personas):
     tomorrow = timezone.localtime() + timedelta(days=1)
     meeting = Meeting.objects.create(
