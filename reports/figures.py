@@ -310,13 +310,20 @@ def _medians(place, group, period) -> dict:
     return {key: statistics.median(values) for key, values in durations.items()}
 
 
+def _with_a_deadline_to_meet(place):
+    """The cases a deadline counts for: not declined, not a linked repeat (closed with its
+    original), as the rollups count them (rollups._overdue)."""
+    return (
+        Case.objects.filter(place).exclude(state=State.DECLINED).filter(duplicate_of__isnull=True)
+    )
+
+
 def overdue_cases(place, period):
     """Cases whose deadline fell in the period, has passed, and found them unresolved."""
     return (
-        Case.objects.filter(place, _in(period, "response_deadline"))
+        _with_a_deadline_to_meet(place)
+        .filter(_in(period, "response_deadline"))
         .filter(response_deadline__lt=timezone.now())  # due later this month: not yet late
-        .exclude(state=State.DECLINED)
-        .filter(duplicate_of__isnull=True)  # a linked repeat is closed with its original
         .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gt=F("response_deadline")))
     )
 
@@ -329,11 +336,10 @@ def not_yet_due(place, period):
     now = timezone.now()
     if period.end <= now:
         return None
-    return (
-        Case.objects.filter(place, response_deadline__gte=max(now, period.start))
-        .filter(response_deadline__lt=period.end, resolved_at__isnull=True)
-        .exclude(state=State.DECLINED)
-        .filter(duplicate_of__isnull=True)
+    return _with_a_deadline_to_meet(place).filter(
+        response_deadline__gte=max(now, period.start),
+        response_deadline__lt=period.end,
+        resolved_at__isnull=True,
     )
 
 
