@@ -66,9 +66,13 @@ run: install messages guide
 # browser around it: the same pages, about a fifth less CPU), installed where missing, waiting
 # for the package lock if another apt-get holds it. (axe-core comes inside a Python test
 # dependency.)
+# A Chinese font too: without one Chromium draws each character as a narrow box, and the phone
+# measures (labels and columns narrower than a word) would judge boxes, not the text people see.
 browser:
 	@command -v chromium-headless-shell >/dev/null 2>&1 || \
 	  bin/apt-install "the browser tests" chromium-headless-shell
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  bin/apt-install "the browser tests' Chinese text" fonts-wqy-microhei
 
 # Debian's packages for the operations tests: promtool (the prometheus package) for the alert
 # rules (tests/test_alerts.py), pgbackrest for the restore drill (tests/test_restore_drill.py).
