@@ -15,6 +15,7 @@ from common.people import display_name
 from common.replicas import reads_from_replica
 from common.spreadsheets import spreadsheet_download
 
+from .details import describe
 from .filters import AccessEventFilter
 from .log import record, streets_of
 from .models import AccessEvent, Kind
@@ -41,6 +42,7 @@ def _filtered(request):
 def access_log(request):
     event_filter, events, valid = _filtered(request)
     page = Paginator(events, settings.ACCESS_LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = describe(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": event_filter, "page": page, "query": query.urlencode()}
@@ -68,9 +70,9 @@ def access_log_export(request, file_format):
             event.case.tracking_code if event.case else "",
             event.masked_phone,
             "" if event.count is None else event.count,
-            event.detail,
+            event.described,
         ]
-        for event in events[:MAX_EXPORT_ROWS]
+        for event in describe(events[:MAX_EXPORT_ROWS])
     ]
     headings = [
         _("At"),

@@ -14,6 +14,10 @@ served_host=${served_host%:*}
 served_host=${served_host#[}
 served_host=${served_host%]}
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost,${served_host}}
+# The demo answers a wrong address or a refused form with the app's own pages, as production
+# does, never with Django's debug pages (they show settings and code to whoever opens them);
+# runserver still serves the static files (--insecure). DEBUG=true brings the debug pages back.
+export DEBUG=${DEBUG:-false}
 where="on this machine"
 case "$host" in 0.0.0.0 | :: | "[::]") where="from a phone on the same network too" ;; esac
 
@@ -62,4 +66,4 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-$py manage.py runserver "${host}:${port}" --noreload
+$py manage.py runserver "${host}:${port}" --noreload --insecure

@@ -6,7 +6,11 @@ Two kinds of request are refused here, whatever page they are sent to:
   refuse the query, and an unpaired surrogate (U+D800-U+DFFF, which JSON can spell `\\ud800`)
   cannot be encoded at all: either one, reaching a lookup, was a 500. They are refused in the
   path (`/r/b/%00/`), every query parameter, every header (an API key, a session cookie), every
-  form field and file name, and every string and key of a JSON body, with a 400 that says where.
+  form field's name, file name and (for programs: Open311 and the API) value, and every string
+  and key of a JSON body, with a 400 that says where. A NUL in what a person typed into a page's
+  form is not refused here: a 400 page would throw the typed text away. It becomes ASCII's
+  SUBSTITUTE (U+001A), which PostgreSQL stores and every form field refuses as a control
+  character, so the form comes back with its text and a message on the field (common/text.py).
 - **Bodies no parser should be asked to read.** JSON nested deeper than `JSON_MAX_DEPTH` (the
   parser recurses: 5,000 brackets overflowed the stack), with more than `MAX_VALUES` values in
   all, or larger than `JSON_MAX_BYTES`; a form with more than Django's
@@ -34,6 +38,7 @@ from common.bodylimit import REFUSAL_HEADERS, refusal_page
 from common.middleware import chosen_language
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+NUL, SUBSTITUTE = "\x00", "\x1a"
 JSON_MAX_DEPTH = 20
 JSON_MAX_BYTES = 1024 * 1024
 # Values in a JSON body, all levels together: as many as a form may have fields.
@@ -123,8 +128,27 @@ def _check_form(request) -> None:
         raise Refusal(413, FORM_TOO_LARGE) from None
     except MultiPartParserError:
         raise Refusal(400, FORM_UNREADABLE) from None
-    _check_pairs(fields.lists(), IN_FIELD)
     _check_pairs(((name, [f.name for f in group]) for name, group in files.lists()), IN_FIELD)
+    if _sent_by_a_program(request):
+        _check_pairs(fields.lists(), IN_FIELD)
+        return
+    _check_pairs(((name, []) for name in fields), IN_FIELD)
+    if any(NUL in value for _name, values in fields.lists() for value in values):
+        request.POST = _with_nul_substituted(fields)
+
+
+def _sent_by_a_program(request) -> bool:
+    return request.path_info.startswith((OPEN311_PATHS, JSON_ERROR_PATHS))
+
+
+def _with_nul_substituted(fields):
+    """The form's fields with each NUL made SUBSTITUTE (lone surrogates cannot come from a form:
+    Django decodes form bytes with replacement)."""
+    substituted = fields.copy()
+    for name, values in fields.lists():
+        substituted.setlist(name, [value.replace(NUL, SUBSTITUTE) for value in values])
+    substituted._mutable = False
+    return substituted
 
 
 def _check_json(request) -> None:

@@ -29,6 +29,11 @@ REFUSED_CHARACTERS_RE = re.compile(
 CONTROL_CHARACTER_MESSAGE = _(
     "This text cannot contain control characters or invisible direction marks."
 )
+# On a form the text comes back without them (see guard_every_form_text_field), so it says so.
+FORM_CONTROL_CHARACTER_MESSAGE = _(
+    "This text cannot contain control characters or invisible direction marks. They have been "
+    "taken out of the text below: check it and send it again."
+)
 XLSX_CELL_LIMIT = 32767  # characters; Excel refuses to open a file with a longer cell
 
 
@@ -40,7 +45,7 @@ def refuse_control_characters(value):
     """A form validator: the field's text holds no refused character."""
     values = value if isinstance(value, (list, tuple)) else [value]
     if any(has_refused_characters(item) for item in values):
-        raise ValidationError(CONTROL_CHARACTER_MESSAGE, code="control_characters")
+        raise ValidationError(FORM_CONTROL_CHARACTER_MESSAGE, code="control_characters")
 
 
 def for_spreadsheet(value: str) -> str:
@@ -61,7 +66,9 @@ def guard_every_form_text_field():
     django-filter's filters and every field a future form declares. It runs on each clean, so
     fields created before start-up (Django's own forms are built at import) are covered too.
     The raw input is checked, before stripping: a control character at the end of a line is
-    refused like one in the middle, rather than silently removed.
+    refused like one in the middle, rather than silently removed. A refused form shows its text
+    again without those characters (`bound_data`), so the person keeps what they typed and
+    sending it again goes through: the characters are invisible, so no one could find them.
     """
     if getattr(forms.CharField, "refuses_control_characters", False):
         return
@@ -72,5 +79,16 @@ def guard_every_form_text_field():
             refuse_control_characters(value)
         return clean(self, value)
 
+    bound_data = forms.CharField.bound_data
+
+    def shown_without_refused_characters(self, data, initial):
+        shown = bound_data(self, data, initial)
+        if isinstance(shown, str):
+            return REFUSED_CHARACTERS_RE.sub("", shown)
+        if isinstance(shown, (list, tuple)):
+            return [REFUSED_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in shown]
+        return shown
+
     forms.CharField.clean = refusing_clean
+    forms.CharField.bound_data = shown_without_refused_characters
     forms.CharField.refuses_control_characters = True

@@ -124,6 +124,18 @@ def test_the_page_runs_the_same_number_of_queries_for_5_or_60_events(places, per
             AccessEvent(kind=Kind.PHONE_VIEWED, user=u, street=places.street, case=case)
             for u in users
         )
+        # Exports whose details name places, a category and a person, each looked up.
+        AccessEvent.objects.bulk_create(
+            AccessEvent(
+                kind=kind,
+                user=u,
+                street=places.street,
+                detail=f"xlsx community={places.chunguang.pk}&grid={places.cg1.pk}"
+                f"&category={case.category_id}&user={u.pk}",
+            )
+            for u in users
+            for kind in (Kind.CASE_EXPORT, Kind.LOG_EXPORT)
+        )
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -134,6 +146,24 @@ def test_the_page_runs_the_same_number_of_queries_for_5_or_60_events(places, per
     few = queries()
     add(55)
     assert queries() == few <= 12
+
+
+def test_an_exports_details_read_as_the_filters_it_was_made_with(places, personas, login):
+    client = login(personas.street_staff)
+    client.get(
+        reverse("cases:export", args=["xlsx"]),
+        {"community": places.chunguang.pk, "state": "submitted", "urgency": "urgent"},
+    )
+    client.get(reverse("cases:list"), {"q": "13911112222"})
+    client.get(reverse("audit:export", args=["csv"]), {"kind": Kind.CASE_EXPORT})
+    table = rows(client.get(reverse("audit:log")))
+    assert "XLSX · 社区：春光社区 · 状态：已点单 · 紧急程度：紧急" in table
+    assert "CSV · 事项：导出诉求列表" in table  # the log's own export, by its filter
+    assert "诉求列表" in table and "cases:list" not in table and "community=" not in table
+    client.cookies["django_language"] = "en"
+    english = rows(client.get(reverse("audit:log")))
+    assert "XLSX · Community: 春光社区 · State: submitted (点单)" in english
+    assert "the case list" in english
 
 
 def test_the_log_exports_as_csv_and_xlsx_and_the_export_is_logged(personas, login, activity):

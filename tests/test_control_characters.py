@@ -74,6 +74,40 @@ def test_a_control_character_at_the_end_of_a_line_is_refused_not_trimmed(places)
     assert not Case.objects.exists()
 
 
+@pytest.mark.parametrize("character", ["\x00", "\x0b", "\u202e"])
+def test_a_refused_public_form_gives_back_what_was_typed_and_goes_through_when_sent_again(
+    places, character
+):
+    """A NUL too: it reaches the form (not a bare 400 page), which keeps the typed text."""
+    url = qr_url(places.leaders[places.cg1].unit)
+    resident = Client()
+    typed = tap(description=f"水龙头{character}滴滴答答响了一夜", resident_name=f"王{character}妈")
+    page = resident.post(url, typed).content.decode()
+    assert "已从下面的文字中删去，请检查后重新提交" in page
+    assert ">\n水龙头滴滴答答响了一夜</textarea>" in page and 'value="王妈"' in page
+    assert not Case.objects.exists()
+    sent_again = resident.post(url, tap(description="水龙头滴滴答答响了一夜"), follow=True)
+    assert "您的跟踪码" in sent_again.content.decode()
+    assert Case.objects.get().description == "水龙头滴滴答答响了一夜"
+
+
+def test_a_nul_in_the_staff_logging_form_is_named_on_its_field(personas, places, login):
+    worker = login(personas.worker_cg1)
+    worker.cookies["django_language"] = "en"
+    page = worker.post(reverse("cases:new"), tap_request(places, description="水龙头\x00漏水"))
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert "They have been taken out of the text below" in text
+    assert ">\n水龙头漏水</textarea>" in text
+    assert "NUL byte" not in text
+    assert not Case.objects.exists()
+
+
+def test_a_nul_in_a_form_fields_name_is_still_refused_before_any_page(places):
+    response = Client().post(qr_url(places.leaders[places.cg1].unit), {"desc\x00ription": "x"})
+    assert response.status_code == 400 and "NUL" in response.content.decode()
+
+
 def test_tabs_and_line_breaks_are_still_text(places):
     response = Client().post(
         qr_url(places.leaders[places.cg1].unit),

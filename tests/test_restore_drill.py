@@ -3,8 +3,9 @@ cluster of its own into a stand-in object store, a fresh cluster recovers to a m
 mistake, and every table and photo comes back as it was then.
 
 It starts two PostgreSQL clusters (as the postgres user), the object store and the demo street,
-on free ports below 32768 under .run/pitr-drill/: a few minutes. pgBackRest and the PostgreSQL
-15 server are Debian packages (`make test` installs pgbackrest where missing); under CI=true a
+on free ports below 32768 under .run/pitr-drill/: a few minutes, so it runs in `make drills`
+(CI runs it after `make test`), not in `make test`. pgBackRest and the PostgreSQL 15 server
+are Debian packages (`make drills` installs pgbackrest where missing); under CI=true a
 missing one fails the test, elsewhere it is skipped with that reason."""
 
 import json
@@ -19,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / ".run" / "pitr-drill" / "report.json"
 
-pytestmark = [pytest.mark.live, pytest.mark.timeout(900)]
+# A drill: `make drills` runs it (CI runs that after `make test`), as `make restore-drill` does.
+pytestmark = [pytest.mark.live, pytest.mark.drill, pytest.mark.timeout(900)]
 
 
 def test_the_database_and_photos_come_back_from_the_object_store_as_they_were_before_a_mistake():

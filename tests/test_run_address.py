@@ -44,7 +44,14 @@ def test_make_run_exports_that_address_to_the_server_and_prints_it():
     # Run the part that works out the address with the server's arguments, then show what the
     # processes started after it would see.
     shown = subprocess.run(
-        ["bash", "-c", setup + 'echo "$SITE_URL|$ALLOWED_HOSTS"', "run-all", "0.0.0.0", "8110"],
+        [
+            "bash",
+            "-c",
+            setup + 'echo "$SITE_URL|$ALLOWED_HOSTS|$DEBUG"',
+            "run-all",
+            "0.0.0.0",
+            "8110",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -52,7 +59,10 @@ def test_make_run_exports_that_address_to_the_server_and_prints_it():
         env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"},
     )
     assert shown.returncode == 0, shown.stderr
-    url, hosts = shown.stdout.strip().splitlines()[-1].split("|")
+    url, hosts, debug = shown.stdout.strip().splitlines()[-1].split("|")
     assert url == site_url("0.0.0.0", 8110)
+    # A wrong address shows the app's own 404 page, not Django's debug page with its settings;
+    # the static files are still served.
+    assert debug == "false" and "--insecure" in script
     assert urlsplit(url).hostname in hosts.split(",")  # Django answers requests to it
     assert "有解 is running at ${address}/" in script

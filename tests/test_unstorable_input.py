@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
+from cases.models import Case
 from tests.test_deploy import production
 from tests.test_fuzz import form_fields
 from tests.test_url_matrix import world  # noqa: F401 - a fixture
@@ -80,6 +81,12 @@ def refused(response):
     return response.status_code in (400, 404)
 
 
+def typed_into_a_page(url, response):
+    """A person's form with a NUL in a value goes to its page, whose form refuses the field and
+    keeps the text; programs' paths (Open311, the API) refuse the request itself."""
+    return not url.startswith(("/open311/", "/api/")) and response.status_code < 500
+
+
 @pytest.mark.timeout(300)
 def test_nul_in_every_path_parameter_of_every_url_is_refused(callers, world):  # noqa: F811
     walked, failures = 0, []
@@ -116,8 +123,13 @@ def test_nul_in_every_query_parameter_form_field_and_json_body_is_refused(caller
             "json": callers.post(url, body, content_type="application/json"),
         }
         walked += 2
-        failures += [(kind, url, r.status_code) for kind, r in answers.items() if not refused(r)]
+        failures += [
+            (kind, url, r.status_code)
+            for kind, r in answers.items()
+            if not (refused(r) or (kind == "form" and typed_into_a_page(url, r)))
+        ]
     assert not failures
+    assert not Case.objects.filter(description__contains="楼道灯不亮").exists()
     assert len(names) > 40 and walked > 4000
     print(f"\n[nul] {len(names)} query parameters, {walked} requests, each refused")
 

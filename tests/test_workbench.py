@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Escalation, State, Task
-from meetings.models import Meeting, Participant, ParticipantKind
+from meetings.models import Meeting, MeetingState, Participant, ParticipantKind
 from tests.factories import CaseFactory
 
 # "This week", "today" and "overdue" turn at midnight in Asia/Shanghai and on Mondays.
@@ -163,6 +163,12 @@ def test_a_worker_sees_the_next_meetings_they_are_invited_to(places, personas, l
     assert "春光社区党群服务中心" in page
     other = login(personas.worker_cg2).get(reverse("home")).content.decode()
     assert "春光社区党群服务中心" not in other and "近期没有邀请您参加的会议" in other
+    # Opened before its hour and already over: not a next meeting, whatever its hour says.
+    Meeting.objects.filter(pk=soon.pk).update(
+        starts_at=timezone.now() + timedelta(minutes=20), state=MeetingState.CLOSED
+    )
+    page = login(personas.worker_cg1).get(reverse("home")).content.decode()
+    assert "春光社区党群服务中心" not in page and "近期没有邀请您参加的会议" in page
 
 
 # Every workbench: the session, the user, the roles (scope), the bell's unread count and the

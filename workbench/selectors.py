@@ -71,11 +71,11 @@ def meetings_between(scope, start, end):
 
 def invitations(scope, now=None, limit=5):
     """The next meetings the user may read without running them: those they are invited to,
-    whichever community holds them, and those with their grids' cases on the agenda."""
+    whichever community holds them, and those with their grids' cases on the agenda. A meeting
+    already opened or closed is not a next one, even when it was opened before its hour."""
     now = now or timezone.now()
     return (
-        scope.readable(Meeting.objects.filter(starts_at__gte=now))
-        .exclude(state=MeetingState.CANCELLED)
+        scope.readable(Meeting.objects.filter(starts_at__gte=now, state=MeetingState.SCHEDULED))
         .select_related("community")
         .order_by("starts_at")[:limit]
     )

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 import warnings
@@ -72,10 +73,19 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"browser failures saved under {FAILURES}")
 
 
+def chinese_font() -> bool:
+    listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
+    return bool(listed.stdout.strip())
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium-headless-shell")
+    if not chinese_font():
+        # Without one each character is drawn as a narrow box, and the measures of labels and
+        # columns would judge the boxes.
+        pytest.fail("No Chinese font: `make test` installs Debian's fonts-wqy-microhei")
     # Playwright's sync API keeps an event loop in the test thread for the whole session;
     # the ORM calls of the tests (personas, checks, the database flush) stay synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

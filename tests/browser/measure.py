@@ -7,14 +7,10 @@ THUMB = 44  # px: WCAG 2.5.5's target size, and Apple's and Android's guides
 WORD = 40  # px: about three CJK characters, the narrowest a column may read
 
 SMALL_CONTROLS = """([thumb]) => {
+  // Shown: drawn, and not inside something transparent or hidden (a closed overlay).
   const shown = e => e.getClientRects().length && !e.closest('[aria-hidden=true], .visually-hidden')
-    && getComputedStyle(e).visibility !== 'hidden';
-  // A link in a sentence is the sentence's (WCAG 2.5.5, inline): it is read, then tapped.
-  const inSentence = e => {
-    const sentence = e.closest('p, .form-text');
-    return e.tagName === 'A' && sentence
-      && sentence.textContent.trim().length > e.textContent.trim().length + 3;
-  };
+    && e.checkVisibility({opacityProperty: true, visibilityProperty: true});
+  // A link in a sentence is measured like any other target: a thumb taps it all the same.
   const box = e => {
     let {left, top, right, bottom} = e.getBoundingClientRect();
     // A checkbox or radio is tapped through its label too.
@@ -27,7 +23,7 @@ SMALL_CONTROLS = """([thumb]) => {
   };
   return [...document.querySelectorAll(
       'a[href], button, input:not([type=hidden]), select, textarea, summary')]
-    .filter(e => shown(e) && !inSentence(e))
+    .filter(shown)
     .map(e => [e.outerHTML.slice(0, 100), ...box(e).map(Math.round)])
     .filter(([_html, width, height]) => width < thumb - 0.5 || height < thumb - 0.5);
 }"""

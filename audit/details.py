@@ -1,0 +1,106 @@
+"""An access-log row's details in the reader's words.
+
+A row stores what was done as the app knows it: an export as its format and the list's query
+string ("xlsx community=1&state=submitted"), a full-number search as the page it came from
+("cases:list"). Street staff read it as sentences: "XLSX · 社区：春光社区 · 状态：待接单",
+"案件列表". Names are looked up for all the rows of a page at once (one query per kind of
+place named, whatever the number of rows), and a value that no longer names anything is shown
+as it was stored. An anonymisation's reason was typed by a person and is shown as typed.
+"""
+
+from urllib.parse import parse_qsl
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from common.people import display_name
+from grids.models import Community, Grid
+
+from .filters import AccessEventFilter
+from .models import Kind
+
+PAGES = {
+    "cases:list": gettext_lazy("the case list"),
+    "cases:export": gettext_lazy("a case export"),
+}
+FORMATS = {"csv": "CSV", "xlsx": "XLSX"}
+# What each kind's query string was filtered by: the filters whose labels and choices read it.
+# The cases app adds its list's filters (cases/apps.py): it sits above this app.
+FILTERS = {Kind.LOG_EXPORT: AccessEventFilter.base_filters}
+# Parameters naming a row, and how its name is read.
+NAMED = {
+    "community": (Community, lambda place: place.name),
+    "grid": (Grid, lambda grid: grid.name),
+    "user": (get_user_model(), display_name),
+}
+
+
+def read_exports_with(kind: Kind, filters, named=None) -> None:
+    """Let an app above this one say how its exports' query strings read."""
+    FILTERS[kind] = filters
+    NAMED.update(named or {})
+
+
+def describe(events) -> list:
+    """The events, each with `.described`: its details as the reader reads them."""
+    events = list(events)
+    exports = [(event, _parsed(event.detail)) for event in events if event.kind in FILTERS]
+    names = _names({name for _e, (_f, pairs) in exports for name, _v in pairs}, exports)
+    described = dict.fromkeys(map(id, events))
+    for event, (file_format, pairs) in exports:
+        described[id(event)] = _export(event.kind, file_format, pairs, names)
+    for event in events:
+        event.described = described[id(event)] or _plain(event)
+    return events
+
+
+def _parsed(detail: str) -> tuple[str, list[tuple[str, str]]]:
+    file_format, _space, query = detail.partition(" ")
+    return file_format, parse_qsl(query)
+
+
+def _names(parameters, exports) -> dict:
+    """{(parameter, stored value): name} for the rows the page's exports were filtered by."""
+    names = {}
+    for parameter in parameters & NAMED.keys():
+        model, read = NAMED[parameter]
+        wanted = {
+            value
+            for _e, (_f, pairs) in exports
+            for name, value in pairs
+            if name == parameter and value.isdigit()
+        }
+        for row in model.objects.filter(pk__in=wanted):
+            names[parameter, str(row.pk)] = read(row)
+    return names
+
+
+def _export(kind, file_format: str, pairs, names) -> str:
+    filters = FILTERS[kind]
+    parts = [FORMATS.get(file_format, file_format)]
+    for name, value in pairs:
+        if name == "page" or not value:
+            continue
+        known = filters.get(name)
+        label = str(known.label) if known is not None and known.label else name
+        shown = _value(known, name, value, names)
+        parts.append(_("%(filter)s: %(value)s") % {"filter": label, "value": shown})
+    if len(parts) == 1:
+        unfiltered = _("every case it may export") if kind == Kind.CASE_EXPORT else None
+        parts.append(unfiltered or _("the whole log"))
+    return " · ".join(parts)
+
+
+def _value(known, name: str, value: str, names) -> str:
+    if (name, value) in names:
+        return names[name, value]
+    choices = getattr(known, "extra", {}).get("choices") or ()
+    choices = dict(choices() if callable(choices) else choices)
+    return str(choices.get(value, value))
+
+
+def _plain(event) -> str:
+    if event.kind in (Kind.PHONE_SEARCH, Kind.PHONE_SEARCH_REFUSED):
+        return str(PAGES.get(event.detail, event.detail))
+    return event.detail
