@@ -91,9 +91,16 @@ SCHEDULED_FIRST = ["browser", "live", None]
 MANY_CONNECTIONS = {"test_races.py", "test_slow_clients.py"}
 
 
+# Files whose tests are long and independent (a share of the URLs each, a role each): each
+# test may run in its own process, rather than the whole file in one at the end of the run.
+SPREAD = {"test_fuzz.py", "test_link_crawl.py"}
+
+
 def _group(item, kind) -> str:
     if kind == "live":
         return "live"
+    if item.path.name in SPREAD:
+        return item.nodeid
     return "many-connections" if item.path.name in MANY_CONNECTIONS else item.path.name
 
 
