@@ -2,8 +2,8 @@
 
 A row stores what was done as the app knows it: an export as its format and the list's query
 string ("xlsx community=1&state=submitted"), a full-number search as the page it came from
-("cases:list"). Street staff read it as sentences: "XLSX · 社区：春光社区 · 状态：待接单",
-"案件列表". Names are looked up for all the rows of a page at once (one query per kind of
+("cases:list"). Street staff read it as sentences: "XLSX · 社区：春光社区 · 状态：已点单",
+"诉求列表". Names are looked up for all the rows of a page at once (one query per kind of
 place named, whatever the number of rows), and a value that no longer names anything is shown
 as it was stored. An anonymisation's reason was typed by a person and is shown as typed.
 """

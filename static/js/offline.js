@@ -625,9 +625,12 @@
       .then(function () { return navigator.serviceWorker.ready; })
       .then(function () {
         if (navigator.serviceWorker.controller) { return; }
+        // The new worker takes the page when it activates (clients.claim). A busy phone can
+        // take seconds for that: wait up to 15 s, not 3, before keeping pages is given up on
+        // for this visit (a page loaded with a hard reload is never controlled).
         return new Promise(function (resolve) {
           navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true });
-          setTimeout(resolve, 3000);
+          setTimeout(resolve, 15000);
         });
       });
   }

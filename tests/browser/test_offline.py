@@ -54,7 +54,9 @@ def offline(page):
 
 def ready(page):
     """The service worker controls the page and this user's pages are kept."""
-    page.locator("html[data-offline-ready]").wait_for(state="attached", timeout=20000)
+    # The page waits up to 15 s for its worker to take it (static/js/offline.js, ready()),
+    # then up to three tries of its places a second apart.
+    page.locator("html[data-offline-ready]").wait_for(state="attached", timeout=40000)
     state = page.evaluate("document.documentElement.dataset")
     assert state["offlineReady"] == "yes", state
 
