@@ -584,7 +584,17 @@
   function warm(force) {
     if (!navigator.onLine || !navigator.serviceWorker || !navigator.serviceWorker.controller) {
       document.documentElement.dataset.offlineWhy = "no worker controls the page";
-      return Promise.resolve(false);
+      if (!navigator.serviceWorker) { return Promise.resolve(false); }
+      // Which workers the registration holds, for whoever reads why (a test's report).
+      return navigator.serviceWorker.getRegistration().then(function (registration) {
+        var states = ["installing", "waiting", "active"].map(function (slot) {
+          var worker = registration && registration[slot];
+          return slot + ": " + (worker ? worker.state : "none");
+        });
+        document.documentElement.dataset.offlineWhy += " (" + states.join(", ") +
+          (navigator.onLine ? "" : ", offline") + ")";
+        return false;
+      }, function () { return false; });
     }
     var last = Number(localStorage.getItem(WARMED_KEY) || 0);
     if (!force && Date.now() - last < WARM_EVERY_MS) { return Promise.resolve(true); }
