@@ -25,6 +25,11 @@ PAGES = {
     "cases:export": gettext_lazy("a case export"),
 }
 FORMATS = {"csv": "CSV", "xlsx": "XLSX"}
+# What an export with no filter holds.
+UNFILTERED = {
+    Kind.CASE_EXPORT: gettext_lazy("every case it may export"),
+    Kind.LOG_EXPORT: gettext_lazy("the whole log"),
+}
 # What each kind's query string was filtered by: the filters whose labels and choices read it.
 # The cases app adds its list's filters (cases/apps.py): it sits above this app.
 FILTERS = {Kind.LOG_EXPORT: AccessEventFilter.base_filters}
@@ -45,13 +50,11 @@ def read_exports_with(kind: Kind, filters, named=None) -> None:
 def describe(events) -> list:
     """The events, each with `.described`: its details as the reader reads them."""
     events = list(events)
-    exports = [(event, _parsed(event.detail)) for event in events if event.kind in FILTERS]
-    names = _names({name for _e, (_f, pairs) in exports for name, _v in pairs}, exports)
-    described = dict.fromkeys(map(id, events))
-    for event, (file_format, pairs) in exports:
-        described[id(event)] = _export(event.kind, file_format, pairs, names)
+    exports = {id(event): _parsed(event.detail) for event in events if event.kind in FILTERS}
+    names = _names(exports.values())
     for event in events:
-        event.described = described[id(event)] or _plain(event)
+        parsed = exports.get(id(event))
+        event.described = _export(event.kind, *parsed, names) if parsed else _plain(event)
     return events
 
 
@@ -60,18 +63,18 @@ def _parsed(detail: str) -> tuple[str, list[tuple[str, str]]]:
     return file_format, parse_qsl(query)
 
 
-def _names(parameters, exports) -> dict:
-    """{(parameter, stored value): name} for the rows the page's exports were filtered by."""
+def _names(exports) -> dict:
+    """{(parameter, stored value): name} for the rows the page's exports were filtered by, one
+    query per kind of row named."""
+    wanted = {}
+    for _format, pairs in exports:
+        for name, value in pairs:
+            if name in NAMED and value.isdigit():
+                wanted.setdefault(name, set()).add(value)
     names = {}
-    for parameter in parameters & NAMED.keys():
+    for parameter, values in wanted.items():
         model, read = NAMED[parameter]
-        wanted = {
-            value
-            for _e, (_f, pairs) in exports
-            for name, value in pairs
-            if name == parameter and value.isdigit()
-        }
-        for row in model.objects.filter(pk__in=wanted):
+        for row in model.objects.filter(pk__in=values):
             names[parameter, str(row.pk)] = read(row)
     return names
 
@@ -87,8 +90,7 @@ def _export(kind, file_format: str, pairs, names) -> str:
         shown = _value(known, name, value, names)
         parts.append(_("%(filter)s: %(value)s") % {"filter": label, "value": shown})
     if len(parts) == 1:
-        unfiltered = _("every case it may export") if kind == Kind.CASE_EXPORT else None
-        parts.append(unfiltered or _("the whole log"))
+        parts.append(str(UNFILTERED[kind]))
     return " · ".join(parts)
 
 
