@@ -40,6 +40,10 @@ hypothesis_settings.register_profile(
 hypothesis_settings.register_profile("full")
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
+# The database the settings name; pytest-django renames it to a test database only when a
+# chosen test uses one (`make drills` chooses none), and this name may not exist on the server.
+CONFIGURED_DATABASE = settings.DATABASES["default"]["NAME"]
+
 # Time limits: a test past its limit fails with its stack, and the suite goes on. A unit test
 # gets the default of [tool.pytest.ini_options] (timeout); these kinds get more.
 # Taking the guide's pictures (`make docs`, tests/browser/shots.py) redraws each pictured screen
@@ -191,7 +195,8 @@ def real_services(django_db_setup, django_db_blocker):
     from django.db import connections
 
     with django_db_blocker.unblock():
-        if connection.vendor == "postgresql":
+        test_database_made = connection.settings_dict["NAME"] != CONFIGURED_DATABASE
+        if connection.vendor == "postgresql" and test_database_made:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
