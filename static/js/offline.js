@@ -645,6 +645,18 @@
       });
   }
 
+  // A busy phone can take longer than ready() waits for its new worker to take the page: the
+  // pages are then kept as soon as it does, rather than on the next page opened.
+  function warmWhenTaken(user) {
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      tellWorker({ type: "user", user: user })
+        .then(function () { return warm(true); })
+        .then(function (warmed) {
+          document.documentElement.dataset.offlineReady = warmed ? "yes" : "no";
+        });
+    }, { once: true });
+  }
+
   function setUpLogout() {
     document.querySelectorAll("form[data-offline-logout]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
@@ -689,6 +701,7 @@
       return sync().then(function () { return warm(false); });
     }).then(function (warmed) {
       document.documentElement.dataset.offlineReady = warmed ? "yes" : "no";
+      if (!warmed && !navigator.serviceWorker.controller) { warmWhenTaken(user); }
     }).catch(function (error) {
       document.documentElement.dataset.offlineWhy = String(error);
       document.documentElement.dataset.offlineReady = "no";
