@@ -16,6 +16,7 @@ from accounts.selectors import street_staff_of, workers_by_grid
 from cases.models import Case
 from common.phones import MOBILE_RE, normalise_phone, redact_phones
 from grids.models import Contact, ContactKind
+from meetings.models import Meeting
 from meetings.public import public_url
 from outbox.models import Message
 from outbox.queue import forget
@@ -265,6 +266,11 @@ def follow_change(change) -> None:
         # (recurring/follow.py): its owner is told once, by the lead case's task.
         if "recurring_problem" not in change.details:
             task_assigned(change.subject, change.actor)
+    elif change.change == "propose" and "agenda_item" in change.details:
+        # A recurring problem's case carried by another case's agenda item (recurring/
+        # services.py): its people hear when and where, as the item's own case's do.
+        meeting = Meeting.objects.select_related("community").get(pk=change.details["meeting"])
+        agenda_added(meeting, [change.case], change.actor)
     elif change.change == "escalated":
         escalation_raised(change.subject, change.actor)
     elif change.change == "escalation_answered":
