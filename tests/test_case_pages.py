@@ -96,6 +96,7 @@ def test_search_by_tracking_code_in_any_case(personas, login, tap):
         {"state": "bogus"},
         {"grid": "abc"},
         {"logged_from": "2026-13-45"},
+        {"logged_from": "2026-12-31", "logged_to": "2026-01-01"},
         {"page": "-1"},
         {"overdue": "maybe"},
         {"community": "99999999"},
@@ -108,6 +109,8 @@ def test_bad_filter_values_give_a_message_not_an_error(personas, login, tap, que
         assert response.status_code == 200
     else:
         assert response.status_code == 400 and "筛选条件无效" in response.content.decode()
+        if "logged_to" in query:
+            assert "起始日期晚于截止日期" in response.content.decode()
 
 
 def test_another_places_grid_is_not_a_filter_choice(places, personas, login):
