@@ -8,11 +8,14 @@ residents' pages is a redirect to one), so it never ends on an error or loses wh
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from common.files import CHOOSE_AGAIN, sent_files
 
 LARGE_TEXT_COOKIE = "large_text"  # base.html reads it: <html class="large-text">
 YEAR = 365 * 86400
@@ -72,6 +75,8 @@ def switch(request):
     """Larger or normal text (`large`=1/0) and/or another language (`language`), then back."""
     next_url = _back_to(request)
     _keep_draft(request, next_url)
+    if sent_files(request):
+        messages.warning(request, CHOOSE_AGAIN)
     response = HttpResponseRedirect(next_url)
     if "large" in request.POST:
         if request.POST["large"] == "1":
