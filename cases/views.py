@@ -28,7 +28,7 @@ from common.people import display_name, display_name_of
 from common.queries import count_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
-from residents.switches import draft_for
+from residents.switches import draft_for, drafted_prefix, fill_from_draft
 
 from . import exports, list_rows, panels, queues, retention, workflow
 from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
@@ -452,6 +452,12 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     a form drawn in the page, open (its URL asked for without JavaScript, see CASE_FORMS)."""
     scope, user = request.scope, request.user
     drawn = dict(bound or {})
+    if not drawn and not opened and request.method == "GET":
+        # Back from a language switch pressed in a panel: the panel again, as it was typed.
+        prefix = drafted_prefix(request)
+        if prefix in workflow.MOVES or prefix in CASE_FORMS:
+            opened = prefix
+            drawn[prefix] = fill_from_draft(request, _empty_form(prefix, case, user))
     if opened and opened not in drawn:
         drawn[opened] = _empty_form(opened, case, user)
     moves = [
@@ -482,6 +488,9 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "case": case,
         "moves": moves,
         "opened": opened,
+        # The language switch sends the open form's fields along (residents/switches.py); a
+        # panel opened and typed into in the browser is wired to it by static/js/youjie.js.
+        "switch_form": f"case-form-{opened or next(iter(drawn))}" if opened or bound else None,
         "blocked": blocked,
         "events": events,
         "tasks": tasks,

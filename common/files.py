@@ -26,8 +26,3 @@ class AsksForFilesAgain:
                 continue
             if any(self.files.getlist(self.add_prefix(name))):
                 self.add_error(name, CHOOSE_AGAIN)
-
-
-def sent_files(request) -> bool:
-    """Whether a request carried any file (a switch pressed with a photo chosen)."""
-    return any(request.FILES.getlist(name) for name in request.FILES)
