@@ -3,10 +3,10 @@
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from common.ordering import order_choices_naturally
+from common.params import refuse_reversed_dates
 from common.people import display_name
 
 from .models import AccessEvent, Kind
@@ -49,13 +49,7 @@ class AccessEventFilter(django_filters.FilterSet):
         order_choices_naturally(people)
 
     def is_valid(self):
-        valid = super().is_valid()
-        dates = self.form.cleaned_data if valid else {}
-        start, end = dates.get("date_from"), dates.get("date_to")
-        if start and end and start > end:
-            self.form.add_error(None, ValidationError(_("The start date is after the end date.")))
-            return False
-        return valid
+        return super().is_valid() and refuse_reversed_dates(self.form, "date_from", "date_to")
 
     def by_tracking_code(self, queryset, name, value):
         return queryset.filter(case__tracking_code=value.strip().upper())

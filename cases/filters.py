@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from common import fragments
+from common.params import refuse_reversed_dates
 from common.phones import phone_search_digits
 from grids.models import Community, Grid
 
@@ -150,7 +151,7 @@ class CaseFilter(django_filters.FilterSet):
                 % {"names": str(_(", ")).join(str(name) for name in refused)},
             )
             return False
-        return valid
+        return valid and refuse_reversed_dates(self.form, "logged_from", "logged_to")
 
     def search(self, queryset, name, value):
         term = value.strip()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import possible_owners
+from common.files import AsksForFilesAgain
 from common.ordering import order_choices_naturally
 from common.people import display_name
 from common.phones import normalise_phone
@@ -127,7 +128,7 @@ class ResolveForm(forms.Form):
         return inputs.Resolution(**self.cleaned_data)
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(AsksForFilesAgain, forms.Form):
     satisfaction = forms.ChoiceField(
         label=_("Resident's satisfaction"), choices=unchosen(Satisfaction.choices)
     )
@@ -299,7 +300,7 @@ PLACES = {
 }
 
 
-class LogCaseForm(forms.ModelForm):
+class LogCaseForm(AsksForFilesAgain, forms.ModelForm):
     """Logging a request: the place in two taps (building, then unit), then the matter.
 
     The places offered are only those the user holds; a grid worker with one grid sees its

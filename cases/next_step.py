@@ -4,6 +4,8 @@ case reads that it waits for the community officer, rather than guessing at a mi
 It follows cases/workflow.py: each open state's next moves and who may make them there.
 """
 
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from common.people import display_name
@@ -39,8 +41,30 @@ BY_THE_OWNER = {
 }
 
 
-def next_step(case, open_escalation=False) -> str:
-    """What happens next on this case and who does it; "" once it is closed."""
+# A case on a meeting's agenda (its own item, or carried by a recurring problem's).
+ON_AGENDA = {
+    State.PROPOSED: _("Next: the deliberation meeting of %(date)s takes it up (议)."),
+    State.DELIBERATING: _("Next: the deliberation meeting of %(date)s records its decision (决)."),
+}
+
+
+def meeting_takes_it_up(meeting) -> str:
+    """Why the meeting's moves are not buttons here, for a case already on an agenda."""
+    return str(
+        _("It is on the agenda of the deliberation meeting of %(date)s and is recorded there.")
+        % {"date": _meeting_date(meeting)}
+    )
+
+
+def _meeting_date(meeting) -> str:
+    return date_format(timezone.localtime(meeting.starts_at), "SHORT_DATETIME_FORMAT")
+
+
+def next_step(case, open_escalation=False, on_agenda=None) -> str:
+    """What happens next on this case and who does it; "" once it is closed. `on_agenda` is
+    the meeting whose agenda holds the case, if one does."""
+    if on_agenda is not None and case.state in ON_AGENDA:
+        return str(ON_AGENDA[case.state] % {"date": _meeting_date(on_agenda)})
     if case.duplicate_of_id:
         return str(_("Next: nothing of its own; it is closed together with the case it repeats."))
     if open_escalation:

@@ -20,6 +20,7 @@ from common.people import display_name
 from grids.models import Building, Grid, Unit
 
 from . import workflow
+from .categories import category_label
 from .forms import LogCaseForm, VerifyForm, move_form
 from .intake import SubmissionTaken, log_case
 from .models import OPEN_STATES, Case, Category, Channel, State, Urgency
@@ -86,7 +87,7 @@ def _open_cases(request):
             "id": case.pk,
             "code": case.tracking_code,
             "url": reverse("cases:detail", args=[case.pk]),
-            "category": case.category.name,
+            "category": category_label(case.category.name),
             "place": str(case.unit or case.building or case.grid),
             "state": case.get_state_display(),
             "follow_up_due": case.pk in due_set,
@@ -113,7 +114,8 @@ def places(request):
         ],
         "units": [{"id": u.pk, "building": u.building_id, "name": u.name} for u in units],
         "categories": [
-            {"id": c.pk, "name": c.name} for c in Category.objects.filter(is_active=True)
+            {"id": c.pk, "name": category_label(c.name)}
+            for c in Category.objects.filter(is_active=True)
         ],
         "channels": [list(choice) for choice in Channel.choices],
         "urgencies": [list(choice) for choice in Urgency.choices],

@@ -28,7 +28,7 @@ from common.people import display_name, display_name_of
 from common.queries import count_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
-from residents.switches import draft_for
+from residents.switches import draft_for, drafted_prefix, fill_from_draft
 
 from . import exports, list_rows, panels, queues, retention, workflow
 from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
@@ -47,7 +47,7 @@ from .forms import (
 from .inputs import Ownership
 from .intake import SIMILAR_SHOWN, SubmissionTaken, log_case, possible_duplicates
 from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
-from .next_step import next_step
+from .next_step import meeting_takes_it_up, next_step
 from .offline import offline_cacheable
 from .photos import photos_upload_bytes
 from .privacy import (
@@ -452,6 +452,12 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     a form drawn in the page, open (its URL asked for without JavaScript, see CASE_FORMS)."""
     scope, user = request.scope, request.user
     drawn = dict(bound or {})
+    if not drawn and not opened and request.method == "GET":
+        # Back from a language switch pressed in a panel: the panel again, as it was typed.
+        prefix = drafted_prefix(request)
+        if prefix in workflow.MOVES or prefix in CASE_FORMS:
+            opened = prefix
+            drawn[prefix] = fill_from_draft(request, _empty_form(prefix, case, user))
     if opened and opened not in drawn:
         drawn[opened] = _empty_form(opened, case, user)
     moves = [
@@ -467,7 +473,13 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     for task in tasks:
         task.badge = _task_badge(task)
     events = _owners_by_name(list(case.events.select_related("actor")))
-    agenda_items = _listed(case, "agenda_items", case.agenda_items.select_related("meeting"))
+    agenda_items = _agenda_items(case, events)
+    on_agenda = next((i.meeting for i in agenda_items if i.status == "pending"), None)
+    if on_agenda:
+        blocked = [
+            (move, meeting_takes_it_up(on_agenda) if move.meeting_only else reason)
+            for move, reason in blocked
+        ]
     may_link = workflow.may_link(scope, user, case)
     escalations = _listed(
         case, "escalations", case.escalations.select_related("raised_by", "answered_by")
@@ -476,6 +488,9 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "case": case,
         "moves": moves,
         "opened": opened,
+        # The language switch sends the open form's fields along (residents/switches.py); a
+        # panel opened and typed into in the browser is wired to it by static/js/youjie.js.
+        "switch_form": f"case-form-{opened or next(iter(drawn))}" if opened or bound else None,
         "blocked": blocked,
         "events": events,
         "tasks": tasks,
@@ -495,7 +510,9 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "is_overdue": workflow.is_overdue(case),
         # Who acts next, for whoever cannot (a grid worker on a case waiting to be accepted).
         "next_step": next_step(
-            case, open_escalation=any(e.answered_at is None for e in escalations)
+            case,
+            open_escalation=any(e.answered_at is None for e in escalations),
+            on_agenda=on_agenda,
         ),
         "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),
@@ -580,13 +597,34 @@ def _task_badge(task):
     return "text-bg-danger" if task.is_overdue else "text-bg-light"
 
 
+def _agenda_items(case, events) -> list:
+    """The agenda items that took this case up: its own, and the item of another case that
+    carries it (a recurring problem's, named in its history, recurring/services.py)."""
+    items = _listed(case, "agenda_items", case.agenda_items.select_related("meeting"))
+    carriers = {
+        e.details["agenda_item"]
+        for e in events
+        if isinstance(e.details, dict) and e.details.get("agenda_item")
+    } - {item.pk for item in items}
+    if carriers:
+        model = case.agenda_items.model
+        carrying = list(
+            model._base_manager.filter(pk__in=carriers).select_related("meeting", "case")
+        )
+        for item in carrying:
+            item.carries_this_case = True
+        items += carrying
+    return items
+
+
 def _readable_meetings(scope, case, agenda_items) -> set:
     """The meetings that took this case up and that this user may open; the others are shown
     as text. Who may read a meeting is decided in accounts/scope.py (agenda items carry the
     meeting's readers). A case on no meeting's agenda (most cases) has none to ask about."""
     if not agenda_items:
         return set()
-    return set(scope.readable(case.agenda_items.all()).values_list("meeting_id", flat=True))
+    items = case.agenda_items.model._base_manager.filter(pk__in=[i.pk for i in agenda_items])
+    return set(scope.readable(items).values_list("meeting_id", flat=True))
 
 
 @require_GET

@@ -17,6 +17,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.templatetags.static import static
 from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.html import escape
@@ -73,6 +74,9 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
+# The frame of the short page: the app's name and the way back, as on every other page.
+BRAND = gettext_lazy("Youjie")
+BACK_HOME = gettext_lazy("Back to the start page")
 TITLE = gettext_lazy("The request was not accepted")
 NO_LENGTH = gettext_lazy("Send the length of the request (Content-Length).")
 BAD_LENGTH = gettext_lazy("The request's length is not a number.")
@@ -90,11 +94,21 @@ def _refusal(request, status: int, message, **params) -> HttpResponse:
 # An answer that leaves before the security middleware carries their headers itself.
 REFUSAL_HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+
+
+def _stylesheets() -> str:
+    links = []
+    for path in ("vendor/bootstrap/bootstrap.min.css", "css/youjie.css"):
+        try:
+            links.append(f'<link rel="stylesheet" href="{escape(static(path))}">')
+        except ValueError:  # static files not collected (a check outside a deploy): plain
+            return ""
+    return "".join(links)
 
 
 def refusal_page(request, status: int, text: str) -> HttpResponse:
@@ -103,9 +117,17 @@ def refusal_page(request, status: int, text: str) -> HttpResponse:
 
     with translation.override(chosen_language(request)):
         title, text = escape(str(TITLE)), escape(text)
+        brand, home = escape(str(BRAND)), escape(str(BACK_HOME))
+        styles = _stylesheets()
+        # The app's frame in plain HTML: its name leads home, and so does the button.
         page = (
-            f'<!doctype html><html lang="{translation.get_language()}"><meta charset="utf-8">'
+            f'<!doctype html><html lang="{translation.get_language()}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{title}</title><h1>{title}</h1><p>{text}</p></html>"
+            f"<title>{title}</title>{styles}</head><body>"
+            '<nav class="navbar navbar-dark bg-primary"><div class="container-lg">'
+            f'<a class="navbar-brand fw-bold" href="/">{brand}</a></div></nav>'
+            '<main class="container-lg py-3">'
+            f'<h1 class="h3 my-3">{title}</h1><p data-testid="bad-request-message">{text}</p>'
+            f'<a class="btn btn-primary" href="/">{home}</a></main></body></html>'
         )
     return HttpResponse(page, status=status, headers=REFUSAL_HEADERS)

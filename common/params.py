@@ -83,3 +83,13 @@ def month_param(params, name, *, default=None, earliest=None, latest=None):
             % {"name": name, "earliest": f"{earliest:%Y-%m}", "latest": f"{latest:%Y-%m}"},
         )
     return month
+
+
+def refuse_reversed_dates(form, start: str, end: str) -> bool:
+    """A filter form's date range whose start is after its end gets the form's message (the
+    list would be empty with no word why); returns whether the range reads."""
+    dates = form.cleaned_data
+    if dates.get(start) and dates.get(end) and dates[start] > dates[end]:
+        form.add_error(None, _("The start date is after the end date."))
+        return False
+    return True

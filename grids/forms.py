@@ -4,8 +4,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from common.files import AsksForFilesAgain
 
-class ImportUploadForm(forms.Form):
+
+class ImportUploadForm(AsksForFilesAgain, forms.Form):
     sheet = forms.FileField(
         label=_("Sheet (XLSX or CSV)"),
         help_text=_("Use the template: one row per unit or person."),

@@ -9,11 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from common.lists import joined
 from common.phones import is_valid_phone, normalise_phone
-from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
+from common.said import Said as _  # noqa: N814 (an import's errors are read later)
+from common.said import stored
+from common.text import has_refused_characters
 
 from .models import Building, Community, Contact, ContactKind, Grid, Street, Unit
 from .sheet import COLUMNS, SheetError, read_rows
@@ -64,6 +65,7 @@ class PlaceRow:
 class Report:
     errors: list[RowError] = field(default_factory=list)
     rows: list[PlaceRow] = field(default_factory=list)
+    lines: int = 0  # the sheet's rows below its headings, good or not
     counts: Counter = field(default_factory=Counter)
 
     @property
@@ -72,7 +74,7 @@ class Report:
 
     def error_rows(self, limit: int = 1000) -> list[list]:
         """The errors as stored on an ImportBatch and shown on its page."""
-        return [[e.line, e.column, e.reason] for e in self.errors[:limit]]
+        return [[e.line, e.column, stored(e.reason)] for e in self.errors[:limit]]
 
 
 def check(street: Street, data: bytes, *, create_places: bool = False) -> Report:
@@ -80,8 +82,9 @@ def check(street: Street, data: bytes, *, create_places: bool = False) -> Report
     try:
         columns, table = read_rows(data)
     except SheetError as error:
-        report.errors.append(RowError(line=1, column="", reason=str(error)))
+        report.errors.append(RowError(line=1, column="", reason=error.args[0]))
         return report
+    report.lines = len(table)
     known = _KnownPlaces(street)
     unit_leader_lines: dict[tuple, int] = {}
     for line, cells in table:
@@ -118,8 +121,7 @@ def _parse_row(line, cells, columns):
     raw = {name: cell(name) for name in COLUMNS}
     # Checked before stripping: a control character is refused, never silently trimmed.
     errors = [
-        # str(): the shared message is lazy, and the errors are saved as JSON.
-        error(name, str(CONTROL_CHARACTER_MESSAGE))
+        error(name, _("This text cannot contain control characters or invisible direction marks."))
         for name, value in raw.items()
         if has_refused_characters(value)
     ]

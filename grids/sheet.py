@@ -7,11 +7,11 @@ import csv
 import io
 import zipfile
 
-from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from common.lists import joined
+from common.said import Said as _  # noqa: N814 (the reasons are read later, perhaps in English)
 from common.text import has_refused_characters
 
 # The sheet's columns: Chinese headings, with English ones accepted too.

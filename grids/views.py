@@ -55,7 +55,7 @@ def import_upload(request):
             content=data if report.ok else b"",
             create_places=form.cleaned_data["create_places"],
             status=ImportBatch.Status.CHECKED if report.ok else ImportBatch.Status.REFUSED,
-            row_count=len(report.rows),
+            row_count=report.lines,
             errors=report.error_rows(),
         )
         return redirect("grids:import_batch", pk=batch.pk)

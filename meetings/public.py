@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases.categories import category_label
+
 from .models import Meeting, MeetingState
 
 SALT = "meetings.public"
@@ -50,12 +52,26 @@ def _meeting_of(token):
 def meeting_page(request, token):
     meeting = _meeting_of(token)
     matters = [
-        {"category": item.case.category, "place": item.case.building or item.case.grid.name}
+        {
+            "category": category_label(item.case.category.name),
+            "place": item.case.building or item.case.grid.name,
+        }
         for item in meeting.items.select_related(
             "case__category", "case__building", "case__grid"
         ).order_by("position")
     ]
-    response = render(request, "meetings/public.html", {"meeting": meeting, "matters": matters})
+    # What a resident can still do: come, join while it runs, or read its decisions after.
+    if meeting.state in (MeetingState.APPROVED, MeetingState.CLOSED):
+        phase = "ended"
+    elif meeting.state == MeetingState.HELD:
+        phase = "under_way"
+    else:
+        phase = "coming"
+    response = render(
+        request,
+        "meetings/public.html",
+        {"meeting": meeting, "matters": matters, "phase": phase},
+    )
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

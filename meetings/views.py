@@ -215,6 +215,7 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         item.tasks = tasks.get(item.case_id, [])
     participants = list(meeting.participants.select_related("user", "contact"))
     attended = [p for p in participants if p.attended]
+    changes = list(meeting.changes.select_related("actor"))
     context = {
         "meeting": meeting,
         "actions": actions.meeting,
@@ -223,7 +224,10 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         "attended": attended,
         "organisations": sorted({p.organisation for p in attended if p.organisation}),
         "offered": list(workflow.offered_cases(meeting)) if "agenda" in actions.meeting else [],
-        "changes": meeting.changes.select_related("actor"),
+        "changes": changes,
+        # A meeting scheduled by hand has its "scheduled" row; one the monthly schedule made
+        # (or one older than those rows) gets a line from when it was created instead.
+        "scheduled_row": any(change.what == "scheduled" for change in changes),
         "rest_day": workflow.is_rest_day(timezone.localtime(meeting.starts_at).date()),
         "has_report": meeting.state in workflow.REPORTED,
         "invite_form": bound.get("invite") or InviteForm(meeting=meeting, prefix="invite"),

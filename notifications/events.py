@@ -16,6 +16,7 @@ from accounts.selectors import street_staff_of, workers_by_grid
 from cases.models import Case
 from common.phones import MOBILE_RE, normalise_phone, redact_phones
 from grids.models import Contact, ContactKind
+from meetings.models import Meeting
 from meetings.public import public_url
 from outbox.models import Message
 from outbox.queue import forget
@@ -124,10 +125,12 @@ def escalation_answered(escalation, actor):
     )
 
 
-def task_assigned(task, actor):
-    """The task's owner: a user by the bell and their channels, an outside contact by SMS."""
+def task_assigned(task, actor, meeting_id=None):
+    """The task's owner: a user by the bell and their channels, an outside contact by SMS.
+    A contact has no login: their SMS links to the public page of the meeting that decided
+    the task (meetings/public.py), or to nothing, never to the case's staff page."""
     case = task.case
-    return tell(
+    common = (
         "task_assigned",
         f"task:{task.pk}",
         task.created_at,
@@ -137,11 +140,12 @@ def task_assigned(task, actor):
             due=task.due_date,
         ),
         text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about=about(case)),
-        _case_url(case),
-        actor=actor,
-        users=[task.owner_user],
-        contacts=[task.owner_contact],
     )
+    if task.owner_contact_id:
+        meeting = Meeting.objects.filter(pk=meeting_id).first() if meeting_id else None
+        url = public_url(meeting) if meeting else ""
+        return tell(*common, url, actor=actor, contacts=[task.owner_contact])
+    return tell(*common, _case_url(case), actor=actor, users=[task.owner_user])
 
 
 # Meetings ----------------------------------------------------------------------------------
@@ -264,7 +268,12 @@ def follow_change(change) -> None:
         # A decided task is made again on every case a recurring problem carries
         # (recurring/follow.py): its owner is told once, by the lead case's task.
         if "recurring_problem" not in change.details:
-            task_assigned(change.subject, change.actor)
+            task_assigned(change.subject, change.actor, change.details.get("meeting"))
+    elif change.change == "propose" and "agenda_item" in change.details:
+        # A recurring problem's case carried by another case's agenda item (recurring/
+        # services.py): its people hear when and where, as the item's own case's do.
+        meeting = Meeting.objects.select_related("community").get(pk=change.details["meeting"])
+        agenda_added(meeting, [change.case], change.actor)
     elif change.change == "escalated":
         escalation_raised(change.subject, change.actor)
     elif change.change == "escalation_answered":

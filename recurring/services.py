@@ -147,6 +147,16 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
             workflow.perform(scope, user, lead.pk, "propose", Note(note=note), meeting=link)
         meetings.add_to_agenda(scope, user, meeting.pk, [lead.pk])
         item = AgendaItem.objects.get(meeting=meeting, case=lead)
+        # The others go to 提 with the item now, each with the meeting and the item in its
+        # history: their pages say which session takes them up, and their people are told of
+        # it as the lead's are (a consequence of the move, notifications/events.py).
+        carried = {**link, "agenda_item": item.pk, "recurring_problem": problem.pk}
+        note = _("Carried with the recurring problem “%(title)s” to the session.") % {
+            "title": rules.title(problem)
+        }
+        for case in cases[1:]:
+            if Case.objects.get(pk=case.pk).state == State.ACCEPTED:
+                workflow.perform(scope, user, case.pk, "propose", Note(note=note), meeting=carried)
         now = timezone.now()
         problem.status = Status.DELIBERATED
         problem.agenda_item = item

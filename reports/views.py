@@ -4,7 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -194,27 +194,27 @@ def _state_line(context):
 def report_export(request, file_format):
     if file_format not in ("xlsx", "csv"):
         raise Http404
-    with translation.override("zh-hans"):
-        context = build(request.scope, request.GET)
-        report_name = _("resolution report")
-        title = f"{context['level'].title} {context['period'].label} {report_name}"
-        filename = f"report-{context['period'].label}.{file_format}"
-        if file_format == "csv":
-            headings, rows = _sheet_rows(context, lambda r: None if r is None else f"{r}%")
-            content = write_csv(rows, headings, preamble=[[title], [_state_line(context)]])
-        else:
-            headings, rows = _sheet_rows(context, _fraction)
-            content = write_xlsx(
-                rows,
-                headings,
-                _("Report"),
-                preamble=[[title], [_state_line(context)]],
-                widths={1: 16, **dict.fromkeys(range(2, len(headings) + 1), 11)},
-                bold_last_row=True,
-                frozen_columns=1,
-                number_formats=dict.fromkeys(RATE_COLUMNS, "0.0%"),
-                more_sheets=_breakdown_sheets(context),
-            )
+    # In the reader's language, as the page and the access log's export are.
+    context = build(request.scope, request.GET)
+    report_name = _("resolution report")
+    title = f"{context['level'].title} {context['period'].label} {report_name}"
+    filename = f"report-{context['period'].label}.{file_format}"
+    if file_format == "csv":
+        headings, rows = _sheet_rows(context, lambda r: None if r is None else f"{r}%")
+        content = write_csv(rows, headings, preamble=[[title], [_state_line(context)]])
+    else:
+        headings, rows = _sheet_rows(context, _fraction)
+        content = write_xlsx(
+            rows,
+            headings,
+            _("Report"),
+            preamble=[[title], [_state_line(context)]],
+            widths={1: 16, **dict.fromkeys(range(2, len(headings) + 1), 11)},
+            bold_last_row=True,
+            frozen_columns=1,
+            number_formats=dict.fromkeys(RATE_COLUMNS, "0.0%"),
+            more_sheets=_breakdown_sheets(context),
+        )
     return spreadsheet_response(content, file_format, filename)
 
 

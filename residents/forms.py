@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Category, Satisfaction
 from cases.photos import PhotosField
+from common.files import AsksForFilesAgain
 from common.phones import is_valid_phone, normalise_phone, phone_digits, validate_phone
 
 
-class RequestForm(forms.Form):
+class RequestForm(AsksForFilesAgain, forms.Form):
     """A request from a place: a unit's or a building's QR code, or the place a resident
     chose on the pages without a QR code (community, estate, building, unit)."""
 

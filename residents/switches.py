@@ -8,11 +8,14 @@ residents' pages is a redirect to one), so it never ends on an error or loses wh
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from common.files import CHOOSE_AGAIN
 
 LARGE_TEXT_COOKIE = "large_text"  # base.html reads it: <html class="large-text">
 YEAR = 365 * 86400
@@ -49,16 +52,42 @@ def _keep_draft(request, next_url):
 
 def draft_for(request, form_class, **form_kwargs) -> dict:
     """What was typed into this page's form before a switch, as the form's initial values
-    (taken once; a file cannot be kept). {} when nothing was."""
+    (taken once; a file cannot be kept, and the page says so). {} when nothing was. A form
+    with a prefix (a case page's panels) finds its fields by their prefixed names."""
+    return _initial_from_draft(request, form_class(**form_kwargs))
+
+
+def drafted_prefix(request) -> str:
+    """The prefix of the form a switch was pressed in on this page ("verify" for a case
+    page's 查单 panel), "" for a form without one, None when nothing was typed."""
+    draft = request.session.get(DRAFT_KEY)
+    if not draft or draft.get("path") != request.path:
+        return None
+    prefixes = {name.split("-", 1)[0] for name in draft["fields"] if "-" in name}
+    return prefixes.pop() if len(prefixes) == 1 else ""
+
+
+def fill_from_draft(request, form):
+    """Fill an unbound form (a case page's panel) with what was typed before a switch."""
+    form.initial = {**form.initial, **_initial_from_draft(request, form)}
+    return form
+
+
+def _initial_from_draft(request, form) -> dict:
     draft = request.session.get(DRAFT_KEY)
     if not draft or draft.get("path") != request.path:
         return {}
     del request.session[DRAFT_KEY]
-    fields = form_class(**form_kwargs).fields
     initial = {}
-    for name, values in draft["fields"].items():
-        field = fields.get(name)
-        if field is None or field.widget.needs_multipart_form or not values:
+    for sent_name, values in draft["fields"].items():
+        name = sent_name.removeprefix(f"{form.prefix}-") if form.prefix else sent_name
+        field = form.fields.get(name)
+        if field is None or not any(values):
+            continue
+        if field.widget.needs_multipart_form:
+            # The switch sends the form's fields as text: a chosen file comes as its name
+            # only, and no page can choose it again for the person.
+            messages.warning(request, CHOOSE_AGAIN)
             continue
         initial[name] = (
             values if getattr(field.widget, "allow_multiple_selected", False) else values[0]

@@ -64,6 +64,20 @@ def test_officers_and_grid_workers_get_404_and_no_link(personas, login, activity
     assert 'data-testid="nav-access-log"' not in client.get("/").content.decode()
 
 
+def test_an_empty_log_says_what_it_will_list(personas, login):
+    empty = login(personas.street_staff).get(reverse("audit:log")).content.decode()
+    assert "暂无记录：您所在街道的每一次查看电话号码" in empty
+    assert 'data-testid="access-log"' not in empty
+
+
+def test_a_filter_that_matches_nothing_says_so(personas, login, activity):
+    client = login(personas.street_staff)
+    none = client.get(reverse("audit:log"), {"case": "YJ00000000"}).content.decode()
+    assert "没有符合这些筛选条件的记录" in none
+    bad = client.get(reverse("audit:log"), {"date_from": "2026-12-31", "date_to": "2026-01-01"})
+    assert bad.status_code == 400 and "筛选条件有效后才会显示记录" in bad.content.decode()
+
+
 def test_the_navigation_links_street_staff_to_the_log(personas, login):
     home = login(personas.street_staff).get("/").content.decode()
     assert 'data-testid="nav-access-log"' in home and reverse("audit:log") in home

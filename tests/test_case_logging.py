@@ -95,6 +95,14 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_saved(
     assert not Case.objects.exists() and not CasePhoto.objects.exists()
 
 
+def test_a_good_photo_sent_with_a_mistake_elsewhere_is_asked_for_again(personas, places, login):
+    client = login(personas.worker_cg1)
+    data = tap_request(places, resident_phone="abc123", photos=[upload()])
+    page = client.post(reverse("cases:new"), data).content.decode()
+    assert "表单退回时不会保留已选的文件：请在提交前重新选择" in page
+    assert not Case.objects.exists() and not CasePhoto.objects.exists()
+
+
 def test_a_place_outside_the_users_grids_is_refused(personas, places, login):
     client = login(personas.worker_cg1)
     other = places.leaders[places.fn1].unit

@@ -96,6 +96,7 @@ def test_search_by_tracking_code_in_any_case(personas, login, tap):
         {"state": "bogus"},
         {"grid": "abc"},
         {"logged_from": "2026-13-45"},
+        {"logged_from": "2026-12-31", "logged_to": "2026-01-01"},
         {"page": "-1"},
         {"overdue": "maybe"},
         {"community": "99999999"},
@@ -108,6 +109,8 @@ def test_bad_filter_values_give_a_message_not_an_error(personas, login, tap, que
         assert response.status_code == 200
     else:
         assert response.status_code == 400 and "筛选条件无效" in response.content.decode()
+        if "logged_to" in query:
+            assert "起始日期晚于截止日期" in response.content.decode()
 
 
 def test_another_places_grid_is_not_a_filter_choice(places, personas, login):
@@ -432,3 +435,28 @@ def test_a_bulk_move_returns_to_the_list_it_came_from_and_nowhere_else(
         },
     )
     assert response.status_code == 302 and response["Location"] == expected
+
+
+def test_a_language_switch_pressed_in_the_follow_up_panel_keeps_the_note_and_the_answer(
+    places, personas, login
+):
+    case = CaseFactory(
+        grid=places.cg1, state=State.RESOLVED, resolved_by=personas.officer_chunguang
+    )
+    client = login(personas.worker_cg1)
+    page_url = reverse("cases:detail", args=[case.pk])
+    # A refused visit comes back open, and the switch then sends its fields along.
+    refused = client.post(reverse("cases:move", args=[case.pk, "verify"]), {"verify-note": "x"})
+    assert refused.status_code == 400 and 'form="case-form-verify"' in refused.content.decode()
+    switch = reverse("residents:switch") + "?next=" + page_url
+    typed = {"verify-satisfaction": "basically", "verify-note": "水龙头不滴了，王大妈说还行"}
+    response = client.post(switch, {**typed, "language": "en"})
+    assert response.status_code == 302 and response["Location"] == page_url
+    again = client.get(page_url).content.decode()
+    assert '<html lang="en"' in again and "水龙头不滴了，王大妈说还行" in again
+    assert 'value="basically" checked' in again or 'value="basically" selected' in again
+    panel = again.split('id="case-form-verify"')[0].rsplit("<details", 1)[1]
+    assert " open" in panel.split(">")[0]  # the panel is open, as it was
+    case.refresh_from_db()
+    assert case.state == State.RESOLVED  # nothing recorded until it is sent
+    assert "水龙头不滴了" not in client.get(page_url).content.decode()  # taken once

@@ -22,6 +22,7 @@ from grids.models import Contact, ContactKind
 from meetings import workflow as meeting_workflow
 from meetings.inputs import Invitation
 from meetings.models import AgendaItem, Meeting, MeetingChange
+from meetings.public import public_url
 from notifications.models import ChannelChoice, Notification
 from outbox.dispatch import deliver
 from outbox.models import Message
@@ -177,8 +178,32 @@ def test_a_task_for_an_outside_contact_goes_by_sms(places, reachable, decided, c
     )
     assert told("task_assigned") == {f"contact:{leader.pk}": [("sms", leader.phone)]}
     message = Message.objects.get()
+    # A unit leader has no login: no link to the case's staff page, which would ask for one.
+    assert "/cases/" not in message.payload["url"] and message.payload["url"] == ""
     assert deliver(message.pk) == Sending.SENT and deliver(message.pk) is None
-    assert f"SMS to {leader.phone}" in capsys.readouterr().out
+    sent = capsys.readouterr().out
+    assert f"SMS to {leader.phone}" in sent and "/cases/" not in sent and "收取维修费" in sent
+
+
+def test_a_contacts_task_decided_in_a_meeting_links_the_meetings_public_page(places, reachable):
+    leader = places.leaders[places.cg1]
+    officer = reachable.officer_chunguang
+    case = CaseFactory(grid=places.cg1, state=State.DECIDED, owner=officer)
+    meeting = Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        starts_at=timezone.now(),
+        host=officer,
+        address="会议室",
+    )
+    task = NewTask(
+        "通知居民停水时间", timezone.localdate() + timedelta(days=5), owner_contact=leader
+    )
+    workflow.add_task(
+        Scope.for_user(officer), officer, case.pk, task, meeting={"meeting": meeting.pk}
+    )
+    message = Message.objects.get(kind="task_assigned")
+    assert message.payload["url"] == public_url(meeting)
 
 
 def test_tasks_decided_in_a_meeting_tell_their_owners(places, reachable, login):

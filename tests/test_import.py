@@ -6,6 +6,7 @@ import time
 import zipfile
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
@@ -162,6 +163,24 @@ def test_every_bad_row_is_listed_not_just_the_first(personas, places, login):
     assert [line for line, _c, _r in ImportBatch.objects.get().errors] == [2, 3, 4]
 
 
+def test_the_rows_counted_are_the_sheets_and_the_reasons_read_in_the_readers_language(
+    personas, places, login
+):
+    client = login(personas.street_staff)
+    rows = [HEADINGS, *leader_rows(count=2, phone="abc{:03d}")]
+    page = upload(client, places.street, csv_file(rows)).content.decode()
+    assert "共 2 行" in page and "“abc000”不是有效的电话号码" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    batch = ImportBatch.objects.get()
+    english = client.get(reverse("grids:import_batch", args=[batch.pk])).content.decode()
+    assert "2 rows" in english and "“abc000” is not a valid phone number." in english
+    assert "不是有效的电话号码" not in english
+    one = upload(client, places.street, csv_file([HEADINGS, *leader_rows(count=1)]))
+    assert (
+        "1 row is ready to import" in one.content.decode() and "1 rows" not in one.content.decode()
+    )
+
+
 @pytest.mark.parametrize(
     ("sheet", "message"),
     [
@@ -284,6 +303,6 @@ def test_a_cell_with_a_control_character_is_listed_with_its_line_not_a_server_er
     rows[2][6] = "单元长\u202e1"  # a direction override in a name
     page = upload(login(personas.street_staff), places.street, csv_file(rows)).content.decode()
     assert "不能包含控制字符" in page
-    assert ImportBatch.objects.get().errors == [
-        [3, "姓名", "不能包含控制字符或不可见的文字方向符号。"]
-    ]
+    # Stored as the message and its parameters, said in the reader's language when read.
+    message = "This text cannot contain control characters or invisible direction marks."
+    assert ImportBatch.objects.get().errors == [[3, "姓名", {"text": message, "params": {}}]]

@@ -13,6 +13,7 @@ from accounts.models import RoleKind
 from accounts.scope import Scope
 from cases.inputs import NewTask
 from cases.models import CaseEvent, State, Task
+from common.people import display_name
 from grids.models import Contact, ContactKind
 from meetings import workflow
 from meetings.inputs import (
@@ -202,6 +203,10 @@ def test_an_officer_schedules_an_emergency_meeting_by_hand(places, personas, log
     meeting = Meeting.objects.get()
     assert response["Location"] == reverse("meetings:detail", args=[meeting.pk])
     assert (meeting.kind, meeting.month, meeting.host) == (Kind.EMERGENCY, None, officer)
+    # Its history says once that it was scheduled, and by whom.
+    page = client.get(response["Location"]).content.decode()
+    history = page.split('data-testid="meeting-history"')[1].split("</section>")[0]
+    assert history.count("已安排") == 1 and display_name(officer) in history
 
 
 def test_a_host_from_another_community_is_refused_beside_the_field(places, personas, login):

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -69,6 +70,19 @@ def test_the_open_cases_to_keep_put_due_follow_up_visits_first(places, personas,
     data = login(personas.worker_cg1).get(reverse("cases:offline_places")).json()
     assert [c["id"] for c in data["cases"]] == [due.pk, open_case.pk]
     assert data["cases"][0]["follow_up_due"] is True
+
+
+def test_the_kept_cases_and_categories_read_in_the_users_language(places, personas, login):
+    CaseFactory(grid=places.cg1, state=State.SUBMITTED, category_id=_category_id())
+    client = login(personas.worker_cg1)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = client.get(reverse("cases:offline_places")).json()
+    assert data["cases"][0]["category"] == "Water, power, gas and heating"
+    names = {c["name"] for c in data["categories"]}
+    assert "Water, power, gas and heating" in names and "水电气暖" not in names
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    data = client.get(reverse("cases:offline_places")).json()
+    assert data["cases"][0]["category"] == "水电气暖"
 
 
 def test_a_queued_request_sent_twice_is_one_case(places, personas, login):

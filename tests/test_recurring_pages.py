@@ -167,8 +167,22 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
     assert problem.status == Status.DELIBERATED and problem.agenda_item == item
     assert Member.objects.filter(problem=problem, carried=True).count() == 4
     for case in cases[2:]:  # logged and not yet accepted: accepted by the officer
+        assert case.events.filter(move="accept", actor=officer).exists()
+    for case in cases:  # all four go to 提 now, the other three carried by the one item
         case.refresh_from_db()
-        assert case.state == State.ACCEPTED and case.owner == officer
+        assert case.state == State.PROPOSED, case.tracking_code
+    when = timezone.localtime(meeting.starts_at)
+    for case in cases[1:]:
+        page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+        assert f"随{cases[0].tracking_code}一并协商（同一个反复出现的问题）" in page
+        day = f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
+        assert f"下一步：{day} 的议事协商会讨论（议）" in page
+        assert "请把诉求列入会议议程" not in page  # it is on one
+    # Whoever each case concerns hears when and where: the grid's worker once per case, and
+    # each case's resident by SMS with the page that needs no login.
+    told = Notification.objects.filter(rule="meeting_agenda")
+    assert {n.recipient_key for n in told} >= {f"resident:{case.pk}" for case in cases}
+    assert told.filter(user=worker).count() == 4
     meeting_page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
     assert cases[0].tracking_code in meeting_page
     assert cases[1].tracking_code not in meeting_page  # one item, not four

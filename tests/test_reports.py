@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -311,6 +312,13 @@ def test_the_xlsx_and_csv_carry_the_pages_figures(places, personas, login, octob
         "utf-8-sig"
     )
     assert "春光社区,3," in csv_text
+    # Downloaded from the English page, the file reads in English too, headings and all.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(reverse("reports:export", args=["csv"]), OCTOBER).content.decode(
+        "utf-8-sig"
+    )
+    assert "resolution report" in english and "Received" in english.splitlines()[2]
+    assert "收到" not in english and "解决率" not in english
 
 
 def test_freezing_tells_the_street_staff(places, personas, october):

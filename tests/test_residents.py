@@ -1,6 +1,8 @@
 """Residents without an account: a request from a unit's QR code, the status lookup, the rating,
 the limits that keep bots and guessers out, and the staff's QR sheets."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.urls import reverse
 
@@ -348,3 +350,28 @@ def test_the_apps_name_leads_a_resident_to_their_start_not_the_staff_login(clien
     page = client.get(qr_url(unit)).content.decode()
     brand = page.split('class="navbar-brand')[1].split(">")[0]
     assert f'href="{reverse("residents:start")}"' in brand
+
+
+def test_a_photo_chosen_before_a_mistake_is_asked_for_again_not_dropped_silently(client, unit):
+    sent = client.post(qr_url(unit), {**tap(resident_phone="12"), "photos": upload()})
+    page = sent.content.decode()
+    assert sent.status_code == 400 and "表单退回时不会保留已选的文件：请在提交前重新选择" in page
+    assert "王大妈" in page and not Case.objects.exists()  # the typed text stays; nothing saved
+    # Without a photo chosen, a mistake says nothing of files.
+    plain = client.post(qr_url(unit), tap(resident_phone="12")).content.decode()
+    assert "重新选择" not in plain
+
+
+def test_a_switch_pressed_with_a_photo_chosen_asks_for_it_again(client, unit):
+    # The switch sends the form as text (formenctype): a chosen file comes as its name.
+    data = {**tap(), "large": "1", "next": qr_url(unit), "photos": "tap.jpg"}
+    response = client.post(
+        reverse("residents:switch"),
+        urlencode(data),
+        content_type="application/x-www-form-urlencoded",
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "表单退回时不会保留已选的文件：请在提交前重新选择" in page and "王大妈" in page
+    again = client.post(reverse("residents:switch"), {"large": "0", "next": qr_url(unit)})
+    assert "重新选择" not in client.get(again["Location"]).content.decode()

@@ -101,6 +101,29 @@ def test_the_public_page_shows_the_time_the_place_and_the_matters_and_nobody(
     assert "13912340000" not in html and "王大妈" not in html and "漏水" not in html
 
 
+def test_the_public_page_says_whether_the_meeting_is_to_come_under_way_or_over(
+    places, personas, session, tap
+):
+    put_on_agenda(personas, session, tap)
+    url, client = public_url(session), Client()
+    phases = {
+        "scheduled": "欢迎居民参加",
+        "held": "会议正在进行，欢迎居民参加",
+        "approved": "会议已经召开，决定已在社区公示栏公布",
+        "closed": "会议已经召开，决定已在社区公示栏公布",
+    }
+    for state, words in phases.items():
+        session.state = state
+        session.save()
+        page = client.get(url).content.decode()
+        assert words in page, state
+        if state in ("approved", "closed"):
+            assert "欢迎居民参加" not in page
+    english = client.get(url, headers={"cookie": "django_language=en"}).content.decode()
+    assert "This meeting has taken place" in english
+    assert "Water, power, gas and heating" in english and "水电气暖" not in english
+
+
 def test_the_public_link_expires_the_day_after_and_cannot_be_forged(places, personas, session, tap):
     url = public_url(session)
     token = url.rstrip("/").rsplit("/", 1)[1]

@@ -150,6 +150,13 @@ def test_the_refusal_says_where_the_nul_was_in_the_callers_language(callers, wor
     english = Client(raise_request_exception=False)
     english.cookies["django_language"] = "en"
     assert "The address contains a NUL byte" in english.get("/r/p/%00/").content.decode()
+    # The page is in the app's frame: its name and a button lead back to the start page, and
+    # its own stylesheets are allowed.
+    listed = english.get("/cases/?q=%00")
+    html = listed.content.decode()
+    assert listed.status_code == 400 and 'class="navbar-brand fw-bold" href="/">Youjie' in html
+    assert '<a class="btn btn-primary" href="/">Back to the start page</a>' in html
+    assert "/static/css/youjie" in html and "style-src 'self'" in listed["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from django import template
 from django.utils.translation import gettext
 
 from common.lists import joined, separator
+from common.said import say
 
 register = template.Library()
 
@@ -36,3 +37,9 @@ def listing(items):
 def list_separator():
     """Between the items of a list written out in a loop: ", " / "、"."""
     return separator()
+
+
+@register.filter
+def said(value):
+    """A text stored to be read in the reader's language (common/said.py)."""
+    return say(value)

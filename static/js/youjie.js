@@ -26,3 +26,20 @@ document.addEventListener("htmx:sendError", function (event) {
     slot.appendChild(note);
   }
 });
+
+// The language switch keeps what is being typed in a panel of the case page (a 查单 note):
+// once someone types into one of its forms, the switch's buttons send that form's fields to
+// the switch (residents/switches.py), and the case page comes back with the panel filled in.
+document.addEventListener("input", function (event) {
+  var form = event.target.closest && event.target.closest("form[id^='case-form-']");
+  var footer = document.querySelector("footer[data-switch-url]");
+  if (!form || !footer) { return; }
+  var back = location.pathname + location.search;
+  footer.querySelectorAll("button[name='language']").forEach(function (button) {
+    button.setAttribute("form", form.id);
+    button.setAttribute("formaction", footer.dataset.switchUrl + "?next=" + encodeURIComponent(back));
+    button.setAttribute("formmethod", "post");
+    button.setAttribute("formenctype", "application/x-www-form-urlencoded");
+    button.setAttribute("formnovalidate", "");
+  });
+});

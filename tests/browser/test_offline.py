@@ -130,6 +130,8 @@ def test_three_requests_logged_in_airplane_mode_arrive_exactly_once(
     banner = page.get_by_test_id("offline-banner")
     expect(banner).to_contain_text("等待发送：3")
     assert "离线" in banner.inner_text()
+    link = page.get_by_test_id("offline-count").bounding_box()  # tapped with a thumb
+    assert link["height"] >= 44 and link["width"] >= 44, link
     page.reload()  # still offline: the queue survives
     expect(page.get_by_test_id("offline-banner")).to_contain_text("等待发送：3")
     page.goto(page.base_url + reverse("cases:offline"))

@@ -65,3 +65,20 @@ def test_a_panel_opened_after_the_session_ended_takes_the_whole_page_to_the_logi
     page.wait_for_url(f"**/login/?next=/cases/{case.pk}/")
     expect(page.locator("input[name=username]")).to_be_visible()
     assert page.locator("main input[name=username]").count() == 1  # the login page, once
+
+
+def test_the_language_switch_keeps_a_follow_up_note_typed_in_its_panel(
+    personas, places, page, log_in
+):
+    case = CaseFactory(grid=places.cg1, state="resolved", resolved_by=personas.officer_chunguang)
+    log_in("worker_cg1")
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    page.get_by_text("查单回访", exact=True).click()
+    page.get_by_label("居民满意度").select_option(label="基本满意")
+    page.get_by_label("回访情况").fill("水龙头不滴了，王大妈说还行")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("textarea[name=verify-note]")).to_have_value("水龙头不滴了，王大妈说还行")
+    expect(page.get_by_label("Resident's satisfaction")).to_have_value("basically")
+    case.refresh_from_db()
+    assert case.state == "resolved"  # nothing recorded until it is sent
