@@ -185,17 +185,22 @@ def test_a_task_for_an_outside_contact_goes_by_sms(places, reachable, decided, c
     assert f"SMS to {leader.phone}" in sent and "/cases/" not in sent and "收取维修费" in sent
 
 
-def test_a_contacts_task_decided_in_a_meeting_links_the_meetings_public_page(places, reachable):
-    leader = places.leaders[places.cg1]
-    officer = reachable.officer_chunguang
-    case = CaseFactory(grid=places.cg1, state=State.DECIDED, owner=officer)
-    meeting = Meeting.objects.create(
+def meeting_now(places, officer):
+    """春光社区's meeting, under way now in its meeting room."""
+    return Meeting.objects.create(
         street=places.street,
         community=places.chunguang,
         starts_at=timezone.now(),
         host=officer,
         address="会议室",
     )
+
+
+def test_a_contacts_task_decided_in_a_meeting_links_the_meetings_public_page(places, reachable):
+    leader = places.leaders[places.cg1]
+    officer = reachable.officer_chunguang
+    case = CaseFactory(grid=places.cg1, state=State.DECIDED, owner=officer)
+    meeting = meeting_now(places, officer)
     task = NewTask(
         "通知居民停水时间", timezone.localdate() + timedelta(days=5), owner_contact=leader
     )
@@ -209,13 +214,7 @@ def test_a_contacts_task_decided_in_a_meeting_links_the_meetings_public_page(pla
 def test_tasks_decided_in_a_meeting_tell_their_owners(places, reachable, login):
     officer, worker = reachable.officer_chunguang, reachable.worker_cg1
     case = CaseFactory(grid=places.cg1, state=State.PROPOSED, owner=officer)
-    meeting = Meeting.objects.create(
-        street=places.street,
-        community=places.chunguang,
-        starts_at=timezone.now(),
-        host=officer,
-        address="会议室",
-    )
+    meeting = meeting_now(places, officer)
     client = login(officer)
     client.post(reverse("meetings:action", args=[meeting.pk, "agenda"]), {"cases": [case.pk]})
     assert client.post(reverse("meetings:action", args=[meeting.pk, "open"])).status_code == 302
