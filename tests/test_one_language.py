@@ -220,6 +220,9 @@ def test_the_public_notice_is_punctuated_as_its_language_writes(personas, login,
     assert "Water, power, gas and heating · 春光第1网格小区1号楼: 广场桌椅破损" in english
     assert "Raised by a resident: 王**" in english and "Among them: 张代表, 李经理." in english
     assert "(unit leader, by " in english and " at the latest)" in english
+    assert "deliberation meeting on the following matter. Where: " in english
+    assert not re.search(r"\([^()]*\(", english), english  # no bracket inside a bracket
+    assert "召开议事协商会（" in chinese
     assert not CHINESE_PUNCTUATION.search(english), english
     assert not CHINESE_DATE.search(in_english(english)), english
 
