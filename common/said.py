@@ -14,7 +14,7 @@ class Said(str):
     def __new__(cls, msgid: str, params: dict | None = None):
         words = gettext(msgid)
         if params:
-            words = _formatted(words, msgid, params)
+            words = formatted(words, msgid, params)
         said = super().__new__(cls, words)
         said.msgid, said.params = msgid, dict(params or {})
         return said
@@ -23,7 +23,8 @@ class Said(str):
         return Said(self.msgid, params)
 
 
-def _formatted(words, msgid, params):
+def formatted(words: str, msgid: str, params: dict) -> str:
+    """`words % params`, else the source's; the message id when neither fits."""
     for wording in (words, msgid):  # a catalogue that does not fit its parameters: the source
         try:
             return wording % params

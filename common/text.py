@@ -22,13 +22,16 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 REFUSED_CHARACTERS_RE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
 )
-CONTROL_CHARACTER_MESSAGE = _(
+# The message id too: an import's errors keep it, to be read later (common/said.py).
+CONTROL_CHARACTER_TEXT = gettext_noop(
     "This text cannot contain control characters or invisible direction marks."
 )
+CONTROL_CHARACTER_MESSAGE = _(CONTROL_CHARACTER_TEXT)
 # On a form the text comes back without them (see guard_every_form_text_field), so it says so.
 FORM_CONTROL_CHARACTER_MESSAGE = _(
     "This text cannot contain control characters or invisible direction marks. They have been "

@@ -14,7 +14,7 @@ from common.lists import joined
 from common.phones import is_valid_phone, normalise_phone
 from common.said import Said as _  # noqa: N814 (an import's errors are read later)
 from common.said import stored
-from common.text import has_refused_characters
+from common.text import CONTROL_CHARACTER_TEXT, has_refused_characters
 
 from .models import Building, Community, Contact, ContactKind, Grid, Street, Unit
 from .sheet import COLUMNS, SheetError, read_rows
@@ -121,7 +121,7 @@ def _parse_row(line, cells, columns):
     raw = {name: cell(name) for name in COLUMNS}
     # Checked before stripping: a control character is refused, never silently trimmed.
     errors = [
-        error(name, _("This text cannot contain control characters or invisible direction marks."))
+        error(name, _(CONTROL_CHARACTER_TEXT))
         for name, value in raw.items()
         if has_refused_characters(value)
     ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from cases.categories import category_label
 
 from .models import Meeting, MeetingState
+from .workflow import REPORTED
 
 SALT = "meetings.public"
 # The link is read before the meeting and on its day; after that it says nothing.
@@ -61,7 +62,7 @@ def meeting_page(request, token):
         ).order_by("position")
     ]
     # What a resident can still do: come, join while it runs, or read its decisions after.
-    if meeting.state in (MeetingState.APPROVED, MeetingState.CLOSED):
+    if meeting.state in REPORTED:
         phase = "ended"
     elif meeting.state == MeetingState.HELD:
         phase = "under_way"

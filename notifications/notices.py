@@ -26,6 +26,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from cases.categories import category_label
 from common.phones import redact_phones
+from common.said import formatted
 
 MOMENT = "Y-m-d H:i"  # the same in both languages, as in the app's tables
 DAY = "Y-m-d"
@@ -121,14 +122,8 @@ def render(msgid: str, params: dict) -> str:
     """The message in the active language, its parameters formatted there."""
     if not msgid:
         return ""
-    words = gettext(msgid)
     values = {name: decode(value) for name, value in (params or {}).items()}
-    for wording in (words, msgid):  # a catalogue that does not fit its parameters: the source
-        try:
-            return (wording % values).strip()
-        except (KeyError, TypeError, ValueError):
-            continue
-    return msgid
+    return formatted(gettext(msgid), msgid, values).strip()
 
 
 def decode(value) -> str:

@@ -154,8 +154,8 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
         note = _("Carried with the recurring problem “%(title)s” to the session.") % {
             "title": rules.title(problem)
         }
-        for case in cases[1:]:
-            if Case.objects.get(pk=case.pk).state == State.ACCEPTED:
+        for case in cases[1:]:  # those logged were accepted above; a 提 one is there already
+            if case.state in (State.SUBMITTED, State.ACCEPTED):
                 workflow.perform(scope, user, case.pk, "propose", Note(note=note), meeting=carried)
         now = timezone.now()
         problem.status = Status.DELIBERATED
