@@ -122,11 +122,11 @@ test: install-test messages browser ops-tools
 drills: install-test messages ops-tools
 	$(TEST_ENV) $(PY) -m pytest -m drill -p no:cacheprovider $(PYTEST_ARGS)
 
-# The whole suite but the browser and live tests, with the clock at each of the calendar's
+# The whole suite but the browser, live and drill tests, with the clock at each of the calendar's
 # edges in turn (tests/clock.py: Sunday night, month and year ends, the leap day, the 16th and
 # 17th, a working Saturday, midnight in Asia/Shanghai); a table of the results at the end.
 test-calendar: install-test messages
-	@$(TEST_ENV) bin/test-calendar $(PY) -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not live" $(PYTEST_ARGS)
+	@$(TEST_ENV) bin/test-calendar $(PY) -n $(TEST_WORKERS) --dist loadgroup -m "not browser and not live and not drill" $(PYTEST_ARGS)
 
 # The whole suite in a random order (the seed is printed; SEED=n repeats one).
 test-order: install-test messages browser ops-tools
