@@ -122,7 +122,12 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
       if (key.indexOf(here) !== 0) { continue; }
       var formId = key.slice(here.length);
       var form = document.getElementById(formId);
-      if (form) { fill(form); continue; }
+      if (form) {  // drawn with the page: filled, and its panel opened to show it
+        fill(form);
+        var holder = form.closest("details");
+        if (holder) { holder.open = true; }
+        continue;
+      }
       var panel = panelOf(formId);
       var summary = panel && !panel.open && panel.querySelector("summary");
       if (summary) { summary.click(); }  // its form comes by htmx, then is filled (below)
