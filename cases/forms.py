@@ -148,8 +148,8 @@ class ReopenForm(ReasonForm):
     back_to = forms.ChoiceField(
         label=_("Back to"),
         choices=[
-            (State.ACCEPTED, _("accepted (接单)")),
-            (State.DELIBERATING, _("deliberating again (再协商)")),
+            (State.ACCEPTED, _("accepted")),
+            (State.DELIBERATING, _("deliberating again")),
         ],
     )
 

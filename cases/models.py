@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from common.models import AppendOnly
 from common.phones import mask_phone, validate_phone
@@ -19,24 +20,25 @@ from .categories import category_label
 
 
 class State(models.TextChoices):
-    SUBMITTED = "submitted", _("submitted (点单)")
-    ACCEPTED = "accepted", _("accepted (接单)")
-    PROPOSED = "proposed", _("proposed (提)")
-    DELIBERATING = "deliberating", _("deliberating (议)")
-    DECIDED = "decided", _("decided (决)")
-    IN_PROGRESS = "in_progress", _("in progress (办)")
-    RESOLVED = "resolved", _("resolved (解单)")
-    VERIFIED = "verified", _("verified (查单)")
+    SUBMITTED = "submitted", _("submitted")
+    ACCEPTED = "accepted", _("accepted")
+    PROPOSED = "proposed", _("proposed")
+    DELIBERATING = "deliberating", _("deliberating")
+    DECIDED = "decided", _("decided")
+    IN_PROGRESS = "in_progress", _("in progress")
+    # "resolved" is also an outcome (已解决); the state is 已解单.
+    RESOLVED = "resolved", pgettext_lazy("case state", "resolved")
+    VERIFIED = "verified", _("verified")
     DECLINED = "declined", _("declined")
 
 
 class Channel(models.TextChoices):
-    ONLINE = "online", _("online form (线上)")
-    VISIT = "visit", _("home visit (线下走访)")
-    PHONE = "phone", _("phone (电话)")
-    WECHAT_GROUP = "wechat_group", _("grid WeChat group (网格群)")
-    WALK_IN = "walk_in", _("walk-in (来访)")
-    HOTLINE = "12345", _("12345 hotline (接诉即办)")
+    ONLINE = "online", _("online form")
+    VISIT = "visit", _("door-to-door round")
+    PHONE = "phone", _("phone")
+    WECHAT_GROUP = "wechat_group", _("grid WeChat group")
+    WALK_IN = "walk_in", _("walk-in")
+    HOTLINE = "12345", _("12345 city hotline")
 
 
 class Urgency(models.TextChoices):
@@ -52,16 +54,16 @@ class Outcome(models.TextChoices):
 
 
 class Satisfaction(models.TextChoices):
-    SATISFIED = "satisfied", _("satisfied (满意)")
-    BASICALLY = "basically", _("basically satisfied (基本满意)")
-    UNSATISFIED = "unsatisfied", _("not satisfied (不满意)")
+    SATISFIED = "satisfied", _("satisfied")
+    BASICALLY = "basically", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("not satisfied")
 
 
 class ExplanationMethod(models.TextChoices):
-    HOME_VISIT = "home_visit", _("home visit (入户)")
-    NOTICE_BOARD = "notice_board", _("notice board (公告栏)")
-    GROUP_CHAT = "group_chat", _("group chat (网格群)")
-    PHONE = "phone", _("phone (电话)")
+    HOME_VISIT = "home_visit", _("home visit")
+    NOTICE_BOARD = "notice_board", _("notice board")
+    GROUP_CHAT = "group_chat", _("group chat")
+    PHONE = "phone", _("phone")
 
 
 class Category(models.Model):

@@ -14,37 +14,36 @@ from .models import State
 
 # The moves of the officer alone (workflow.officer), by the state they leave.
 BY_THE_OFFICER = {
-    State.SUBMITTED: _("Next: the community officer accepts it (接单) or declines it."),
+    State.SUBMITTED: _("Next: the community officer accepts it or declines it."),
     State.ACCEPTED: _(
-        "Next: the community officer proposes it for deliberation (提) or has it handled directly."
+        "Next: the community officer proposes it for deliberation or has it handled directly."
     ),
-    State.PROPOSED: _("Next: the community officer puts it on a deliberation meeting (议)."),
-    State.DELIBERATING: _("Next: the deliberation meeting records its decision (决)."),
+    State.PROPOSED: _("Next: the community officer puts it on a deliberation meeting."),
+    State.DELIBERATING: _("Next: the deliberation meeting records its decision."),
     State.RESOLVED: _(
-        "Next: a grid worker or the community officer, not who resolved it, visits the "
-        "resident (查单)."
+        "Next: a grid worker or the community officer, not who resolved it, visits the resident."
     ),
 }
 # The moves of the owner or the officer (workflow.officer_or_owner).
 BY_THE_OWNER = {
     State.DECIDED: (
-        _("Next: %(owner)s (the owner) or the community officer starts the work (办)."),
-        _("Next: the community officer starts the work (办)."),
+        _("Next: %(owner)s (the owner) or the community officer starts the work."),
+        _("Next: the community officer starts the work."),
     ),
     State.IN_PROGRESS: (
         _(
-            "Next: %(owner)s (the owner) or the community officer resolves it (解单) once "
+            "Next: %(owner)s (the owner) or the community officer resolves it once "
             "every task is done or dropped."
         ),
-        _("Next: the community officer resolves it (解单) once every task is done or dropped."),
+        _("Next: the community officer resolves it once every task is done or dropped."),
     ),
 }
 
 
 # A case on a meeting's agenda (its own item, or carried by a recurring problem's).
 ON_AGENDA = {
-    State.PROPOSED: _("Next: the deliberation meeting of %(date)s takes it up (议)."),
-    State.DELIBERATING: _("Next: the deliberation meeting of %(date)s records its decision (决)."),
+    State.PROPOSED: _("Next: the deliberation meeting of %(date)s takes it up."),
+    State.DELIBERATING: _("Next: the deliberation meeting of %(date)s records its decision."),
 }
 
 
@@ -68,7 +67,7 @@ def next_step(case, open_escalation=False, on_agenda=None) -> str:
     if case.duplicate_of_id:
         return str(_("Next: nothing of its own; it is closed together with the case it repeats."))
     if open_escalation:
-        return str(_("Next: the street answers the escalation (督办) and sets a new deadline."))
+        return str(_("Next: the street answers the escalation and sets a new deadline."))
     if case.state in BY_THE_OWNER:
         with_owner, without = BY_THE_OWNER[case.state]
         return str(with_owner % {"owner": display_name(case.owner)} if case.owner_id else without)

@@ -73,7 +73,7 @@ QUEUES = {
             "to_accept",
             _("Waiting to be accepted"),
             ("officer", "street"),
-            _("Waiting for the community officer to accept (接单)"),
+            _("Waiting for the community officer to accept"),
         ),
         # Whoever holds an overdue case may escalate it, or act on it.
         Queue("overdue", _("Overdue"), ("worker", "officer", "street")),
@@ -82,15 +82,15 @@ QUEUES = {
             "escalation_waiting",
             _("Escalations waiting for an answer"),
             ("street",),
-            _("Escalated, waiting for the street's answer (督办)"),
+            _("Escalated, waiting for the street's answer"),
         ),
         Queue(
             "to_deliberate",
-            _("Waiting for deliberation (提)"),
+            _("Waiting for deliberation"),
             ("officer", "street"),
-            _("Waiting for the community to put it on a meeting (提)"),
+            _("Waiting for the community to put it on a meeting"),
         ),
-        Queue("follow_up_due", _("Follow-up visits due (查单)"), ("worker", "officer")),
+        Queue("follow_up_due", _("Follow-up visits due"), ("worker", "officer")),
         Queue("my_tasks", _("My open tasks"), ("worker", "officer", "street")),
         Queue("tasks_this_week", _("Tasks due this week"), ("officer", "street")),
     )

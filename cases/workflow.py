@@ -269,9 +269,7 @@ class Reopen(Move):
 MOVES = {
     move.name: move
     for move in [
-        Accept(
-            "accept", _("Accept (接单)"), (State.SUBMITTED,), State.ACCEPTED, officer, Ownership
-        ),
+        Accept("accept", _("Accept"), (State.SUBMITTED,), State.ACCEPTED, officer, Ownership),
         Accept(
             "assign",
             _("Assign to someone else"),
@@ -292,7 +290,7 @@ MOVES = {
         ),
         Move(
             "propose",
-            _("Propose for deliberation (提)"),
+            _("Propose for deliberation"),
             (State.ACCEPTED,),
             State.PROPOSED,
             officer,
@@ -309,7 +307,7 @@ MOVES = {
         ),
         Move(
             "deliberate",
-            _("Open deliberation (议)"),
+            _("Open deliberation"),
             (State.PROPOSED,),
             State.DELIBERATING,
             officer,
@@ -318,7 +316,7 @@ MOVES = {
         ),
         Decide(
             "decide",
-            _("Record the decision (决)"),
+            _("Record the meeting's decision"),
             (State.DELIBERATING,),
             State.DECIDED,
             officer,
@@ -327,7 +325,7 @@ MOVES = {
         ),
         Move(
             "start",
-            _("Start the work (办)"),
+            _("Start the work"),
             (State.DECIDED,),
             State.IN_PROGRESS,
             officer_or_owner,
@@ -335,7 +333,7 @@ MOVES = {
         ),
         Resolve(
             "resolve",
-            _("Resolve (解单)"),
+            _("Resolve"),
             (State.IN_PROGRESS,),
             State.RESOLVED,
             officer_or_owner,
@@ -343,7 +341,7 @@ MOVES = {
         ),
         Verify(
             "verify",
-            _("Record the follow-up visit (查单)"),
+            _("Record the follow-up visit"),
             (State.RESOLVED,),
             State.VERIFIED,
             verifier,
@@ -396,7 +394,7 @@ def refusal(scope: Scope, user, case: Case, move: Move, in_meeting=False) -> str
     if not move.may(scope, user, case):
         return move.role_refusal(scope, user, case)
     if move.meeting_only and not in_meeting:
-        return _("This is recorded in a deliberation meeting (议事协商会): put the case on one.")
+        return _("This is recorded in a deliberation meeting: put the case on one.")
     return move.condition(case)
 
 
@@ -460,19 +458,19 @@ def add_photo(case: Case, photo, user, stage=PhotoStage.REPORT) -> CasePhoto:
 
 # What the timeline calls each history row: the moves, and the actions that keep the state.
 EVENT_LABELS = {
-    "log": _("Logged (点单)"),
+    "log": _("Logged"),
     "task_added": _("Task added"),
     "task_done": _("Task done"),
     "task_dropped": _("Task dropped"),
-    "escalated": _("Escalated to the street (督办)"),
+    "escalated": _("Escalated to the street"),
     "escalation_answered": _("The street answered"),
     "linked_duplicate": _("Linked as a repeat"),
     "anonymised": _("The resident's personal data anonymised"),
     "rated": _("Rated by the resident"),
     # The 12345 hotline (interop): 延期申请 and its answer, and the hotline's 回访.
-    "hotline_extension_requested": _("Extension asked of the hotline (延期申请)"),
+    "hotline_extension_requested": _("Extension asked of the hotline"),
     "hotline_extension_answered": _("The hotline answered the extension request"),
-    "hotline_visit": _("The hotline's follow-up call (回访)"),
+    "hotline_visit": _("The hotline's follow-up call"),
     **{name: move.label for name, move in MOVES.items()},
 }
 
@@ -504,7 +502,7 @@ def task_refusal(scope, user, case) -> str | None:
     if not officer_or_owner(scope, user, case):
         return _("Only an officer or the case owner manages its tasks.")
     if case.state not in TASK_STATES:
-        return _("Tasks are added once the plan is decided (决).")
+        return _("Tasks are added once the plan is decided.")
     return None
 
 

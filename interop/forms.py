@@ -21,7 +21,7 @@ class PartnerForm(forms.Form):
         max_length=300,
         required=False,
         assume_scheme="https",
-        help_text=_("Where 签收, 退单, 延期申请 and 办结 are sent."),
+        help_text=_("Where the signing, return, extension and finishing of orders are sent."),
     )
 
     def __init__(self, *args, scope, **kwargs):
@@ -85,4 +85,4 @@ class ExtensionForm(forms.Form):
     reason = forms.CharField(
         label=_("Why more time is needed"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
-    new_deadline = DeadlineField(label=_("New 办结 deadline"))
+    new_deadline = DeadlineField(label=_("New finish-by deadline"))

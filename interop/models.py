@@ -145,8 +145,8 @@ class ExternalRef(models.Model):
     lat = models.FloatField(null=True, blank=True)
     long = models.FloatField(null=True, blank=True)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
-    sign_deadline = models.DateTimeField(_("sign by (签收时限)"), null=True, blank=True)
-    finish_deadline = models.DateTimeField(_("finish by (办结时限)"), null=True, blank=True)
+    sign_deadline = models.DateTimeField(_("sign by"), null=True, blank=True)
+    finish_deadline = models.DateTimeField(_("finish by"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -185,10 +185,10 @@ class InboxOrder(models.Model):
 
 
 class OutboxKind(models.TextChoices):
-    SIGN = "sign", _("signed (签收)")
-    RETURN = "return", _("returned (退单)")
-    EXTENSION = "extension", _("extension request (延期申请)")
-    FINISH = "finish", _("finished (办结)")
+    SIGN = "sign", _("signed")
+    RETURN = "return", _("returned")
+    EXTENSION = "extension", _("extension request")
+    FINISH = "finish", _("finished")
 
 
 class ExtensionRequest(models.Model):

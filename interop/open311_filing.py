@@ -83,7 +83,7 @@ def file(scope, partner, values: dict, urgency: str, photos: list, key: str) -> 
     notices = []
     if not is_valid_phone(phone):
         phone = ""
-        notices.append(_("No phone number we can call: the follow-up (查单) will be a visit."))
+        notices.append(_("No phone number we can call: the follow-up will be a visit."))
     if phone and not allow(
         f"submit:phone:{phone_digits(phone)}",
         settings.RESIDENT_SUBMISSIONS_PER_PHONE_PER_DAY,

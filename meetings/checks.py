@@ -158,9 +158,7 @@ def item_decision(inputs: ItemDecision, attendees: int) -> dict:
         ) % {"n": attendees}
         errors.update(dict.fromkeys(votes, message))
     elif votes["votes_for"] <= votes["votes_against"]:
-        errors["__all__"] = _(
-            "The plan did not win more votes for than against: defer it (再协商) instead."
-        )
+        errors["__all__"] = _("The plan did not win more votes for than against: defer it instead.")
     return errors
 
 

@@ -202,7 +202,7 @@ class MinutesForm(VersionedForm):
 
 class DiscussionForm(forms.Form):
     discussion = forms.CharField(
-        label=_("Discussion (议)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Discussion"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def inputs(self):
@@ -211,7 +211,7 @@ class DiscussionForm(forms.Form):
 
 class DecisionForm(DiscussionForm):
     plan = forms.CharField(
-        label=_("Decision: the plan (决)"),
+        label=_("Decision: the plan"),
         max_length=2000,
         help_text=_("For example: self-funding + the works + temporary water supply"),
         widget=forms.Textarea(attrs={"rows": 2}),

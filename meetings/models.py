@@ -14,16 +14,16 @@ from grids.models import Community, Contact, Street
 
 
 class Kind(models.TextChoices):
-    MONTHLY = "monthly", _("monthly session (每月17日)")
-    EMERGENCY = "emergency", _("emergency session (紧急协商)")
+    MONTHLY = "monthly", _("monthly session")
+    EMERGENCY = "emergency", _("emergency session")
 
 
 class Venue(models.TextChoices):
-    BENCH = "bench", _("小板凳议事会 (on the spot)")
-    PAVILION = "pavilion", _("楼院议事亭 (courtyard pavilion)")
-    ROOM = "room", _("社区会议室 (community meeting room)")
-    ONLINE = "online", _("线上 (online)")
-    ON_SITE = "on_site", _("现场 (at the place)")
+    BENCH = "bench", _("small-stool meeting on the spot")
+    PAVILION = "pavilion", _("courtyard pavilion")
+    ROOM = "room", _("community meeting room")
+    ONLINE = "online", _("online")
+    ON_SITE = "on_site", _("at the place itself")
 
 
 class MeetingState(models.TextChoices):
@@ -168,8 +168,8 @@ class Participant(models.Model):
 
 class ItemStatus(models.TextChoices):
     PENDING = "pending", _("on the agenda")
-    DECIDED = "decided", _("decided (决)")
-    DEFERRED = "deferred", _("deferred (再协商)")
+    DECIDED = "decided", _("decided")
+    DEFERRED = "deferred", _("deferred")
 
 
 class AgendaItem(models.Model):
@@ -188,7 +188,7 @@ class AgendaItem(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=ItemStatus.choices, default=ItemStatus.PENDING
     )
-    discussion = models.TextField(_("discussion (议)"), blank=True, max_length=5000)
+    discussion = models.TextField(_("discussion"), blank=True, max_length=5000)
     plan = models.TextField(_("plan"), blank=True, max_length=2000)
     votes_for = models.PositiveSmallIntegerField(_("for"), default=0)
     votes_against = models.PositiveSmallIntegerField(_("against"), default=0)

@@ -356,7 +356,7 @@ def _refused(request, pk, forms, refusal, status):
 ACTIONS = {
     "open": PageAction(
         lambda r, pk, _i, _inputs: workflow.open_meeting(r.scope, r.user, pk),
-        _("The meeting is open: its cases are now under deliberation (议)."),
+        _("The meeting is open: its cases are now under deliberation."),
     ),
     "approve": PageAction(
         lambda r, pk, _i, _inputs: workflow.approve_minutes(r.scope, r.user, pk),
@@ -427,13 +427,13 @@ def _decision_inputs(forms):
 ITEM_ACTIONS = {
     "decide": PageAction(
         lambda r, pk, i, decision: workflow.record_decision(r.scope, r.user, pk, i, decision),
-        _("The decision is recorded; the case is decided (决)."),
+        _("The decision is recorded; the case is decided."),
         forms=_decision_forms,
         inputs=_decision_inputs,
     ),
     "defer": PageAction(
         lambda r, pk, i, deferral: workflow.defer_item(r.scope, r.user, pk, i, deferral),
-        _("Deferred to the next session (再协商)."),
+        _("Deferred to the next session."),
         forms=lambda r, _meeting, item: {
             f"defer{item.pk}": DiscussionForm(r.POST, prefix=f"defer{item.pk}")
         },

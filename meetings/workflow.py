@@ -66,7 +66,7 @@ CHANGE_LABELS = {
     "attendance": gettext_lazy("attendance recorded"),
     "agenda": gettext_lazy("cases put on the agenda"),
     "opened": gettext_lazy("opened"),
-    "deferred": gettext_lazy("an item deferred (再协商)"),
+    "deferred": gettext_lazy("an item deferred"),
     "approved": gettext_lazy("minutes approved"),
     "closed": gettext_lazy("closed"),
 }
@@ -601,7 +601,7 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> in
         cases = list(offered_cases(meeting).filter(pk__in=wanted).select_for_update(of=("self",)))
         if len(cases) != len(wanted):
             raise MoveRefused(
-                _("Only the community's cases waiting for deliberation (提) can be added.")
+                _("Only the community's cases waiting for deliberation can be added.")
             )
         position = meeting.items.count()
         for offset, case in enumerate(cases, start=1):

@@ -94,7 +94,7 @@ def escalation_raised(escalation, actor):
         "escalated",
         f"escalation:{escalation.pk}",
         escalation.raised_at,
-        text(gettext_noop("Escalated to the street (督办): %(code)s"), code=case.tracking_code),
+        text(gettext_noop("Escalated to the street: %(code)s"), code=case.tracking_code),
         text(
             gettext_noop("%(about)s\n%(reason)s"),
             about=about(case),

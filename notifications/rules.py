@@ -144,7 +144,7 @@ def follow_up(now):
             "follow_up",
             f"case:{case.pk}",
             case.follow_up_due,
-            text(gettext_noop("Follow-up visit due (查单): %(code)s"), code=case.tracking_code),
+            text(gettext_noop("Follow-up visit due: %(code)s"), code=case.tracking_code),
             about(case),
             _case_url(case.pk),
             users=workers.get(case.grid_id, []),

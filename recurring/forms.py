@@ -47,8 +47,8 @@ class SessionForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Session"),
         choices=[
-            (Kind.MONTHLY, _("the community's next monthly session (每月17日)")),
-            (Kind.EMERGENCY, _("an emergency session (紧急协商)")),
+            (Kind.MONTHLY, _("the community's next monthly session")),
+            (Kind.EMERGENCY, _("an emergency session")),
         ],
         initial=Kind.MONTHLY,
         widget=forms.RadioSelect,

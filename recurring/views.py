@@ -140,8 +140,8 @@ def _after(request, problem, action, result):
         messages.success(
             request,
             ngettext(
-                "%(n)s case resolved; each gets its own follow-up visit (查单).",
-                "%(n)s cases resolved; each gets its own follow-up visit (查单).",
+                "%(n)s case resolved; each gets its own follow-up visit.",
+                "%(n)s cases resolved; each gets its own follow-up visit.",
                 len(done),
             )
             % {"n": len(done)},

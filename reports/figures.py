@@ -52,7 +52,7 @@ from meetings.selectors import HELD_STATES
 
 COUNTS = [
     ("received", _("Received"), _("Cases logged in the period.")),
-    ("accepted", _("Accepted"), _("Cases accepted (接单) in the period.")),
+    ("accepted", _("Accepted"), _("Cases accepted in the period.")),
     (
         "accepted_on_time",
         _("Accepted on time"),
@@ -61,44 +61,44 @@ COUNTS = [
     ("declined", _("Declined"), _("Cases declined in the period.")),
     (
         "resolved",
-        _("Resolved (解单)"),
+        _("Resolved"),
         _("Cases resolved in the period, whatever the outcome; a case resolved twice counts once."),
     ),
-    ("outcome_resolved", _("…resolved"), _("Resolutions with the outcome “resolved” (已解决).")),
+    ("outcome_resolved", _("…resolved"), _("Resolutions with the outcome “resolved”.")),
     (
         "outcome_partly",
         _("…partly"),
-        _("Resolutions with the outcome “partly resolved” (部分解决)."),
+        _("Resolutions with the outcome “partly resolved”."),
     ),
     (
         "outcome_cannot",
         _("…cannot"),
-        _("Outcome “cannot be resolved” (无法解决): the resident was referred."),
+        _("Outcome “cannot be resolved”: the resident was referred."),
     ),
     (
         "outcome_not_needed",
         _("…no longer needed"),
-        _("Resolutions with the outcome “no longer needed” (不再需要)."),
+        _("Resolutions with the outcome “no longer needed”."),
     ),
-    ("verified", _("Verified (查单)"), _("Follow-up visits recorded in the period.")),
+    ("verified", _("Verified"), _("Follow-up visits recorded in the period.")),
     (
         "overdue",
         _("Overdue"),
         _("Cases whose deadline fell in the period and that were not resolved by it."),
     ),
-    ("escalated", _("Escalated (督办)"), _("Escalations to the street raised in the period.")),
+    ("escalated", _("Escalated"), _("Escalations to the street raised in the period.")),
 ]
 RATES = [
     ("response_rate", _("Response rate"), _("Accepted on time ÷ accepted.")),
     (
         "resolution_rate",
         _("Resolution rate"),
-        _("Resolved with the outcome “resolved” (已解决) ÷ all resolved."),
+        _("Resolved with the outcome “resolved” ÷ all resolved."),
     ),
     (
         "satisfaction_rate",
         _("Satisfaction rate"),
-        _("“Satisfied” (满意) + “fairly” (基本满意) ÷ follow-up visits and residents' ratings."),
+        _("“Satisfied” + “fairly” ÷ follow-up visits and residents' ratings."),
     ),
 ]
 MEDIAN = (
@@ -128,7 +128,7 @@ LIST_LABELS = {
     ),
     "satisfied_answers": (
         _("Satisfied answers"),
-        _("Of those, the cases with an answer “satisfied” (满意) or “fairly” (基本满意)."),
+        _("Of those, the cases with an answer “satisfied” or “fairly”."),
     ),
 }
 # The hidden counts the rates are made of; additive, so totals are sums of rows.

@@ -14,16 +14,16 @@ from cases.models import Case, CaseEvent, Channel, Outcome, ResidentRating, Stat
 from common.phones import phone_digits
 
 # The stages a resident sees, by the history row that opens each one.
-RECEIVED = _("Received (点单)")
+RECEIVED = _("Request received")
 STAGES = [
-    ("accept", _("Accepted by the community (接单)")),
-    ("propose", _("Put up for deliberation (提)")),
-    ("deliberate", _("Deliberated in a meeting (议)")),
-    ("decide", _("Decided (决)")),
-    ("start", _("Work started (办)")),
-    ("handle_directly", _("Work started (办)")),
-    ("resolve", _("Resolved (解单)")),
-    ("verify", _("Follow-up visit (查单)")),
+    ("accept", _("Accepted by the community")),
+    ("propose", _("Put up for deliberation")),
+    ("deliberate", _("Deliberated in a meeting")),
+    ("decide", _("Decided")),
+    ("start", _("Work started")),
+    ("handle_directly", _("Work started")),
+    ("resolve", _("Resolved")),
+    ("verify", _("Follow-up visit made")),
     ("decline", _("Not taken up: please contact your community")),
 ]
 

@@ -176,7 +176,7 @@ def test_an_exports_details_read_as_the_filters_it_was_made_with(places, persona
     assert "诉求列表" in table and "cases:list" not in table and "community=" not in table
     client.cookies["django_language"] = "en"
     english = rows(client.get(reverse("audit:log")))
-    assert "XLSX · Community: 春光社区 · State: submitted (点单)" in english
+    assert "XLSX · Community: 春光社区 · State: submitted" in english
     assert "the case list" in english
 
 

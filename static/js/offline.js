@@ -91,6 +91,7 @@
   var ending = null;
   function endSession() {
     if (ending) return ending;
+    document.dispatchEvent(new CustomEvent("youjie:forget"));  // forms' drafts (youjie.js)
     ending = tellWorker({ type: "session-ended" }).then(function () {
       var queuePage = banner && banner.dataset.queueUrl;
       if (queuePage && location.pathname !== queuePage) {
@@ -134,6 +135,7 @@
   }
 
   function forgetEverything() {
+    document.dispatchEvent(new CustomEvent("youjie:forget"));  // forms' drafts (youjie.js)
     var steps = [tellWorker({ type: "forget" })];
     if (window.caches) {
       steps.push(caches.keys().then(function (names) {

@@ -43,3 +43,122 @@ document.addEventListener("input", function (event) {
     button.setAttribute("formnovalidate", "");
   });
 });
+
+// A file field's chooser in the page's language (templates/bootstrap5/layout/field_file.html):
+// the native input, whose button the browser words in its own language, is hidden from sight
+// (still reached by the keyboard and the label), and the chosen files are named beside it.
+function showChosenFiles(choice) {
+  var input = choice.querySelector("input[type=file]");
+  var names = choice.querySelector(".file-choice-names");
+  var chosen = Array.prototype.map.call(input.files || [], function (file) { return file.name; });
+  names.textContent = chosen.length ? chosen.join(choice.dataset.joiner) : names.dataset.none;
+}
+function readyFileChoices(root) {
+  root.querySelectorAll(".file-choice:not(.file-choice-ready)").forEach(function (choice) {
+    choice.classList.add("file-choice-ready");
+    choice.querySelector("input[type=file]").classList.add("visually-hidden");
+    choice.querySelector(".file-choice-shown").hidden = false;
+    showChosenFiles(choice);
+  });
+}
+document.addEventListener("change", function (event) {
+  var choice = event.target.closest && event.target.closest(".file-choice-ready");
+  if (choice && event.target.type === "file") { showChosenFiles(choice); }
+});
+readyFileChoices(document);
+document.addEventListener("htmx:load", function (event) { readyFileChoices(event.target); });
+
+// What is typed into a form is kept through Back and a reload: case pages are never kept by
+// the browser (they carry residents' data), so Back draws the page anew and a panel's form
+// comes back empty. Its fields are kept in this tab's sessionStorage, under the user and the
+// page, until the form is sent or the user's session ends (offline.js says "youjie:forget").
+(function () {
+  var userMeta = document.querySelector('meta[name="youjie-user"]');
+  var FORMS = "form[id^='case-form-'], form[data-keep-draft]";
+  var prefix = "draft:" + (userMeta ? userMeta.content : "-") + ":";
+  var here = prefix + location.pathname + ":";
+  var KEPT = "input:not([type=hidden]):not([type=file]):not([type=password]):not([type=submit]), textarea, select";
+
+  function store() {
+    try { return window.sessionStorage; } catch (error) { return null; }
+  }
+  function keep(form) {
+    var fields = {};
+    form.querySelectorAll(KEPT).forEach(function (field) {
+      if (!field.name) { return; }
+      if (field.type === "radio" || field.type === "checkbox") {
+        if (field.checked) { (fields[field.name] = fields[field.name] || []).push(field.value); }
+      } else if (field.value) {
+        fields[field.name] = field.value;
+      }
+    });
+    var storage = store();
+    if (storage) { storage.setItem(here + form.id, JSON.stringify(fields)); }
+  }
+  function fill(form) {
+    var storage = store();
+    var kept = storage && storage.getItem(here + form.id);
+    if (!kept) { return; }
+    var fields = JSON.parse(kept);
+    form.querySelectorAll(KEPT).forEach(function (field) {
+      if (!(field.name in fields)) { return; }
+      var value = fields[field.name];
+      if (field.type === "radio" || field.type === "checkbox") {
+        field.checked = value.indexOf(field.value) !== -1;
+      } else if (!field.value || field.tagName === "SELECT") {
+        field.value = value;
+      }
+    });
+  }
+  function panelOf(formId) {
+    var name = formId.replace(/^case-form-/, "");
+    return document.getElementById("move-" + name) || document.getElementById("panel-" + name);
+  }
+  function reopenPanels() {
+    var storage = store();
+    if (!storage) { return; }
+    for (var i = 0; i < storage.length; i++) {
+      var key = storage.key(i);
+      if (key.indexOf(here) !== 0) { continue; }
+      var formId = key.slice(here.length);
+      var form = document.getElementById(formId);
+      if (form) {  // drawn with the page: filled, and its panel opened to show it
+        fill(form);
+        var holder = form.closest("details");
+        if (holder) { holder.open = true; }
+        continue;
+      }
+      var panel = panelOf(formId);
+      var summary = panel && !panel.open && panel.querySelector("summary");
+      if (summary) { summary.click(); }  // its form comes by htmx, then is filled (below)
+    }
+  }
+  function forget() {  // every user's drafts in this tab: the phone changes hands
+    var storage = store();
+    if (!storage) { return; }
+    for (var i = storage.length - 1; i >= 0; i--) {
+      if (storage.key(i).indexOf("draft:") === 0) { storage.removeItem(storage.key(i)); }
+    }
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest(FORMS);
+    if (form && form.id) { keep(form); }
+  });
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest(FORMS);
+    if (form && form.id) { keep(form); }
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var storage = store();
+    if (form.matches && form.matches(FORMS) && storage) { storage.removeItem(here + form.id); }
+    if (form.matches && form.matches("form[data-offline-logout]")) { forget(); }
+  });
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.target;
+    var forms = root.matches && root.matches(FORMS) ? [root] : root.querySelectorAll(FORMS);
+    forms.forEach(function (form) { if (form.id) { fill(form); } });
+  });
+  document.addEventListener("youjie:forget", function () { forget(); });
+  reopenPanels();
+})();

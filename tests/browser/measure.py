@@ -11,15 +11,10 @@ SMALL_CONTROLS = """([thumb]) => {
   const shown = e => e.getClientRects().length && !e.closest('[aria-hidden=true], .visually-hidden')
     && e.checkVisibility({opacityProperty: true, visibilityProperty: true});
   // A link in a sentence is measured like any other target: a thumb taps it all the same.
+  // A checkbox or radio is measured alone, not with its label: its own box is the target.
   const box = e => {
-    let {left, top, right, bottom} = e.getBoundingClientRect();
-    // A checkbox or radio is tapped through its label too.
-    for (const label of (['checkbox', 'radio'].includes(e.type) && e.labels) || []) {
-      const r = label.getBoundingClientRect();
-      left = Math.min(left, r.left); top = Math.min(top, r.top);
-      right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
-    }
-    return [right - left, bottom - top];
+    const {width, height} = e.getBoundingClientRect();
+    return [width, height];
   };
   return [...document.querySelectorAll(
       'a[href], button, input:not([type=hidden]), select, textarea, summary')]

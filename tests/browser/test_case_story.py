@@ -58,7 +58,13 @@ def test_the_dripping_tap_from_logging_to_the_follow_up_visit(
     page.get_by_label("诉求内容").fill("水龙头滴滴答答响了一夜，早上起来连洗脸水都接不上啦！")
     photo = tmp_path / "tap.jpg"
     photo.write_bytes(photo_bytes())
+    # The photo's chooser speaks the page's language, not the browser's ("Choose Files").
+    chooser = page.locator(".file-choice")
+    expect(chooser.get_by_text("未选择文件")).to_be_visible()
     page.get_by_label("照片").set_input_files(str(photo))
+    expect(chooser.get_by_text("选择照片")).to_be_visible()
+    expect(chooser.get_by_text("tap.jpg")).to_be_visible()
+    expect(chooser.locator("input[type=file]")).to_have_class(re.compile("visually-hidden"))
     page.get_by_label("居民姓名").fill("王大妈")
     page.get_by_label("居民电话").fill("13912345678")
     page.get_by_text("来源渠道和紧急程度").click()

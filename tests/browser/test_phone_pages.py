@@ -114,3 +114,38 @@ def test_the_home_screen_icons_answer_200_with_their_sizes(page):
     for rel in ("icon", "apple-touch-icon"):
         href = page.locator(f'link[rel="{rel}"]').first.get_attribute("href")
         assert page.request.get(page.base_url + href).status == 200
+
+
+def test_what_was_typed_comes_back_with_the_back_button_until_it_is_sent(
+    personas, places, page, log_in
+):
+    """Case pages are never kept by the browser (residents' data), so Back draws them anew:
+    what was typed into a panel, or into the new case form, is filled in again."""
+    case = CaseFactory(grid=places.cg1, state=State.RESOLVED)
+    log_in("worker_cg1")
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    visit = page.get_by_test_id("move-verify")
+    visit.locator("summary").click()
+    visit.get_by_label("居民满意度").select_option(label="不满意")
+    visit.get_by_label("回访情况").fill("王大妈说水龙头又开始滴了")
+    page.goto(page.base_url + reverse("home"))
+    page.go_back()
+    visit = page.get_by_test_id("move-verify")  # opened again, as it was left
+    expect(visit.get_by_label("回访情况")).to_be_visible()
+    expect(visit.get_by_label("回访情况")).to_have_value("王大妈说水龙头又开始滴了")
+    expect(visit.get_by_label("居民满意度")).to_have_value("unsatisfied")
+
+    page.goto(page.base_url + reverse("cases:new"))
+    page.get_by_label("诉求内容").fill("3号楼门口的路灯不亮了")
+    page.get_by_label("居民姓名").fill("李阿姨")
+    page.goto(page.base_url + reverse("home"))
+    page.go_back()
+    expect(page.get_by_label("诉求内容")).to_have_value("3号楼门口的路灯不亮了")
+    expect(page.get_by_label("居民姓名")).to_have_value("李阿姨")
+    page.get_by_text("春光第1网格小区 1号楼").click()
+    page.get_by_label("类别").select_option(label="水电气暖")
+    page.get_by_label("居民电话").fill("13922223333")
+    page.get_by_role("button", name="保存诉求").click()
+    expect(page.get_by_test_id("case-state")).to_be_visible()  # sent: the new case's page
+    page.goto(page.base_url + reverse("cases:new"))
+    expect(page.get_by_label("诉求内容")).to_have_value("")  # nothing kept once sent
