@@ -173,6 +173,8 @@ def measure() -> dict:
             )
         ),
         "search_zh": Page(lambda: street.get(reverse("cases:list"), {"q": "漏水"})),
+        # The night's problems of the officer's community, as its workbench links to them.
+        "recurring_officer": Page(lambda: officer.get(reverse("recurring:list"))),
         "case_page": Page(
             lambda: street.get(reverse("cases:detail", args=[rng.choice(street_case_ids)]))
         ),

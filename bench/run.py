@@ -36,6 +36,7 @@ LABELS = {
     "list_officer": "case list, community officer",
     "list_street": "case list, street staff",
     "list_filtered": "list by state and category",
+    "recurring_officer": "recurring problems, community officer",
     "search_zh": "Chinese text search (漏水)",
     "case_page": "case page",
     "log_case": "log a case (POST)",
