@@ -7,11 +7,12 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from cases import history
 from cases.models import OPEN_STATES
-from cases.workflow import MoveRefused, is_officer_for, locked_case
+from cases.workflow import LONGEST_DEADLINE, MoveRefused, is_officer_for, locked_case
 from common.text import has_refused_characters
 from outbox.models import Channel, Message
 from outbox.queue import enqueue as enqueue_message
@@ -105,6 +106,13 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
             errors["reason"] = _("At most 500 characters, without control characters.")
         if not isinstance(new_deadline, datetime) or new_deadline <= timezone.now():
             errors["new_deadline"] = _("The deadline must be in the future.")
+        elif ref.finish_deadline and new_deadline <= ref.finish_deadline:
+            # More time is what is asked for: a date before the order's own one asks for less.
+            errors["new_deadline"] = _(
+                "Ask for a date after the current finish-by deadline, %(at)s."
+            ) % {"at": date_format(timezone.localtime(ref.finish_deadline), "Y-m-d H:i")}
+        elif new_deadline > (ref.finish_deadline or timezone.now()) + LONGEST_DEADLINE:
+            errors["new_deadline"] = _("The deadline must be within a year.")
         if errors:
             raise MoveRefused(_("Please correct the fields below."), errors=errors)
         event = history.record(

@@ -400,6 +400,28 @@ def test_the_extension_request_is_refused_for_other_cases_and_twice(
     assert ExternalRef.objects.count() == 1
 
 
+def test_an_extension_asks_for_a_date_after_the_orders_own_and_within_a_year(
+    client, hotline, personas, login
+):
+    """The order must be finished within 5 days: asking for 3, or for two years, is refused with
+    the order's own date in the message, and nothing goes to the hotline."""
+    post_signed(client, hotline, order())
+    case = Case.objects.get()
+    finish_by = timezone.localtime(ExternalRef.objects.get().finish_deadline)
+    officer = login(personas.officer_chunguang)
+    url = f"/integration/cases/{case.pk}/extension/"
+    said = {}
+    for days in (3, 2 * 366):
+        asked = (timezone.localtime() + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+        page = officer.post(url, {"reason": "需要协调", "new_deadline": asked}, follow=True)
+        assert page.status_code == 200
+        said[days] = page.content.decode()
+    assert f"请申请晚于当前办结时限（{finish_by:%Y-%m-%d %H:%M}）的日期。" in said[3]
+    assert "期限必须在一年以内。" in said[2 * 366]
+    assert not status_messages().filter(kind="extension").exists()
+    assert not CaseEvent.objects.filter(case=case, move="hotline_extension_requested").exists()
+
+
 def test_the_report_shows_the_hotline_three_rates_beside_all_cases(
     client, hotline, personas, places, login, django_assert_max_num_queries
 ):
