@@ -112,7 +112,7 @@ def request_extension(scope, user, case_id, reason: str, new_deadline: datetime)
                 "Ask for a date after the current finish-by deadline, %(at)s."
             ) % {"at": date_format(timezone.localtime(ref.finish_deadline), "Y-m-d H:i")}
         elif new_deadline > (ref.finish_deadline or timezone.now()) + LONGEST_DEADLINE:
-            errors["new_deadline"] = _("The deadline must be within a year.")
+            errors["new_deadline"] = _("Ask for a date within a year of the current one.")
         if errors:
             raise MoveRefused(_("Please correct the fields below."), errors=errors)
         event = history.record(

@@ -417,7 +417,7 @@ def test_an_extension_asks_for_a_date_after_the_orders_own_and_within_a_year(
         assert page.status_code == 200
         said[days] = page.content.decode()
     assert f"请申请晚于当前办结时限（{finish_by:%Y-%m-%d %H:%M}）的日期。" in said[3]
-    assert "期限必须在一年以内。" in said[2 * 366]
+    assert "请申请当前办结时限之后一年以内的日期。" in said[2 * 366]
     assert not status_messages().filter(kind="extension").exists()
     assert not CaseEvent.objects.filter(case=case, move="hotline_extension_requested").exists()
 

@@ -72,9 +72,11 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
 // the browser (they carry residents' data), so Back draws the page anew and a panel's form
 // comes back empty. Its fields are kept in this tab's sessionStorage, under the user and the
 // page, until the form is sent or the user's session ends (offline.js says "youjie:forget").
+// A form whose sending cannot be undone (anonymising a resident) keeps nothing: Back must not
+// bring back a confirmation already given (data-no-draft).
 (function () {
   var userMeta = document.querySelector('meta[name="youjie-user"]');
-  var FORMS = "form[id^='case-form-'], form[data-keep-draft]";
+  var FORMS = "form[id^='case-form-']:not([data-no-draft]), form[data-keep-draft]";
   var prefix = "draft:" + (userMeta ? userMeta.content : "-") + ":";
   var here = prefix + location.pathname + ":";
   var KEPT = "input:not([type=hidden]):not([type=file]):not([type=password]):not([type=submit]), textarea, select";
@@ -87,9 +89,11 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
     form.querySelectorAll(KEPT).forEach(function (field) {
       if (!field.name) { return; }
       if (field.type === "radio" || field.type === "checkbox") {
-        if (field.checked) { (fields[field.name] = fields[field.name] || []).push(field.value); }
-      } else if (field.value) {
-        fields[field.name] = field.value;
+        // Every box is kept, ticked or not: one unticked by hand stays unticked.
+        fields[field.name] = fields[field.name] || [];
+        if (field.checked) { fields[field.name].push(field.value); }
+      } else {
+        fields[field.name] = field.value;  // empty too: a default cleared by hand stays cleared
       }
     });
     var storage = store();
@@ -105,8 +109,8 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
       var value = fields[field.name];
       if (field.type === "radio" || field.type === "checkbox") {
         field.checked = value.indexOf(field.value) !== -1;
-      } else if (!field.value || field.tagName === "SELECT") {
-        field.value = value;
+      } else {
+        field.value = value;  // what was typed last, over the form's default (a deadline)
       }
     });
   }
@@ -152,7 +156,6 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
     var form = event.target;
     var storage = store();
     if (form.matches && form.matches(FORMS) && storage) { storage.removeItem(here + form.id); }
-    if (form.matches && form.matches("form[data-offline-logout]")) { forget(); }
   });
   document.addEventListener("htmx:load", function (event) {
     var root = event.target;
@@ -160,5 +163,11 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
     forms.forEach(function (form) { if (form.id) { fill(form); } });
   });
   document.addEventListener("youjie:forget", function () { forget(); });
-  reopenPanels();
+  // After htmx has set up the page: a panel's summary loads its form on the first click only
+  // once htmx has seen it (DOMContentLoaded; htmx's listener was added first, so runs first).
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", reopenPanels);
+  } else {
+    reopenPanels();
+  }
 })();

@@ -149,3 +149,41 @@ def test_what_was_typed_comes_back_with_the_back_button_until_it_is_sent(
     expect(page.get_by_test_id("case-state")).to_be_visible()  # sent: the new case's page
     page.goto(page.base_url + reverse("cases:new"))
     expect(page.get_by_label("诉求内容")).to_have_value("")  # nothing kept once sent
+
+
+def test_a_panel_whose_form_comes_when_opened_comes_back_opened_with_what_was_changed(
+    personas, places, page, log_in
+):
+    """The accept panel's form is fetched when it is opened: after Back it is fetched again
+    and filled, its deadline the one chosen rather than the form's three days."""
+    case = CaseFactory(grid=places.cg1, state=State.SUBMITTED)
+    log_in("officer_chunguang")
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    accept = page.get_by_test_id("move-accept")
+    accept.locator("summary").click()
+    chosen = (timezone.localtime() + timezone.timedelta(days=1)).strftime("%Y-%m-%dT09:30")
+    accept.get_by_label("期限").fill(chosen)
+    accept.get_by_label("说明").fill("请物业明早先去看看")
+    page.goto(page.base_url + reverse("home"))
+    page.go_back()
+    accept = page.get_by_test_id("move-accept")
+    expect(accept.get_by_label("说明")).to_have_value("请物业明早先去看看")
+    expect(accept.get_by_label("期限")).to_have_value(chosen)
+
+
+def test_a_step_that_cannot_be_undone_keeps_nothing_through_back(personas, places, page, log_in):
+    """Anonymising a resident: Back never brings back a confirmation already ticked."""
+    case = CaseFactory(grid=places.cg1, state=State.VERIFIED)
+    log_in("street_staff")
+    page.goto(page.base_url + reverse("cases:detail", args=[case.pk]))
+    anonymise = page.get_by_test_id("anonymise")
+    anonymise.locator("summary").click()
+    anonymise.get_by_role("checkbox").check()
+    anonymise.get_by_role("textbox").fill("居民来电要求删除")
+    page.goto(page.base_url + reverse("home"))
+    page.go_back()
+    anonymise = page.get_by_test_id("anonymise")
+    expect(anonymise).not_to_have_attribute("open", "")
+    anonymise.locator("summary").click()
+    expect(anonymise.get_by_role("checkbox")).not_to_be_checked()
+    expect(anonymise.get_by_role("textbox")).to_have_value("")
