@@ -117,10 +117,21 @@
     });
   }
 
+  // A question the worker did not answer within its 3 s (a busy phone, or the phone's clock
+  // jumping forward while it asked, as after a night in a pocket) is asked again a second
+  // later: else the page would never watch the session and keep the pages past its end.
+  var SESSION_ASKS = 30;
   // Resolves true when the session is already over (and the page has been told so).
-  function watchSession() {
+  function watchSession(asked) {
+    asked = (asked || 0) + 1;
     return askWorker({ type: "session" }).then(function (reply) {
-      var ends = reply && reply.answer;
+      if (reply === null) {
+        if (navigator.serviceWorker.controller && asked < SESSION_ASKS) {
+          setTimeout(function () { watchSession(asked); }, 1000);
+        }
+        return false;
+      }
+      var ends = reply.answer;
       if (ends === 0) { return endSession(); }
       if (typeof ends !== "number") { return false; }
       var check = function () {
