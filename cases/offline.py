@@ -196,6 +196,11 @@ def send_visit(request, pk):
         workflow.perform(scope, user, pk, "verify", form.inputs())
     except workflow.MoveRefused as refused:
         case.refresh_from_db()
+        # The same visit sent twice at once (a page left while it was sending, then the queue
+        # page sending it again): the second waited on the case's lock and finds it verified
+        # by the first, which is this visit, not someone else's.
+        if _same_visit_already_recorded(case, user, request.POST.get("verify-note", "")):
+            return _private_json({"code": case.tracking_code, "url": _url(case), "again": True})
         if case.state != State.RESOLVED:
             return _conflict(case)
         errors = {key: [str(message)] for key, message in refused.errors.items()}

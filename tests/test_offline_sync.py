@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,6 +149,25 @@ def test_a_visit_recorded_offline_is_made_once_even_when_sent_again(places, pers
     assert visit(client, case).status_code == 200
     again = visit(client, case)  # the first answer was lost on the way
     assert again.status_code == 200 and again.json()["again"] is True
+    assert CaseEvent.objects.filter(case=case, move="verify").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_visit_sent_twice_at_once_is_made_once_and_neither_is_a_conflict(places, personas):
+    """The page left while it sent the visit and the queue page sent it again: the second
+    request waits on the case's lock, then finds the first's visit, which is its own."""
+    from tests.test_races import at_once
+
+    case = due_case(places, personas)
+    worker = personas.worker_cg1
+
+    def send():
+        client = Client()
+        client.force_login(worker)
+        return visit(client, case)
+
+    answers = at_once([send, send])
+    assert sorted(answer.status_code for answer in answers) == [200, 200]
     assert CaseEvent.objects.filter(case=case, move="verify").count() == 1
 
 
