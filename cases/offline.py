@@ -180,9 +180,9 @@ def send_visit(request, pk):
     scope, user = request.scope, request.user
     case = scope.get(Case, pk=pk)
     form = move_form("verify", case, request.POST, request.FILES)
-    done = _same_visit_already_recorded(case, user, request.POST.get("verify-note", ""))
-    if done:
-        return _private_json({"code": case.tracking_code, "url": _url(case), "again": True})
+    note = request.POST.get("verify-note", "")
+    if _same_visit_already_recorded(case, user, note):
+        return _made_before(case)
     if case.state != State.RESOLVED:
         return _conflict(case)
     reason = workflow.refusal(scope, user, case, workflow.MOVES["verify"])
@@ -199,8 +199,8 @@ def send_visit(request, pk):
         # The same visit sent twice at once (a page left while it was sending, then the queue
         # page sending it again): the second waited on the case's lock and finds it verified
         # by the first, which is this visit, not someone else's.
-        if _same_visit_already_recorded(case, user, request.POST.get("verify-note", "")):
-            return _private_json({"code": case.tracking_code, "url": _url(case), "again": True})
+        if _same_visit_already_recorded(case, user, note):
+            return _made_before(case)
         if case.state != State.RESOLVED:
             return _conflict(case)
         errors = {key: [str(message)] for key, message in refused.errors.items()}
@@ -210,6 +210,11 @@ def send_visit(request, pk):
 
 def _url(case):
     return reverse("cases:detail", args=[case.pk])
+
+
+def _made_before(case):
+    """The answer to a visit that was already made: done, as the first time."""
+    return _private_json({"code": case.tracking_code, "url": _url(case), "again": True})
 
 
 def _same_visit_already_recorded(case, user, note):

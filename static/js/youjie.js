@@ -77,8 +77,7 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
 (function () {
   var userMeta = document.querySelector('meta[name="youjie-user"]');
   var FORMS = "form[id^='case-form-']:not([data-no-draft]), form[data-keep-draft]";
-  var prefix = "draft:" + (userMeta ? userMeta.content : "-") + ":";
-  var here = prefix + location.pathname + ":";
+  var here = "draft:" + (userMeta ? userMeta.content : "-") + ":" + location.pathname + ":";
   var KEPT = "input:not([type=hidden]):not([type=file]):not([type=password]):not([type=submit]), textarea, select";
 
   function store() {
@@ -144,14 +143,12 @@ document.addEventListener("htmx:load", function (event) { readyFileChoices(event
       if (storage.key(i).indexOf("draft:") === 0) { storage.removeItem(storage.key(i)); }
     }
   }
-  document.addEventListener("input", function (event) {
+  function kept(event) {  // typing (input), and choices and boxes (change)
     var form = event.target.closest && event.target.closest(FORMS);
     if (form && form.id) { keep(form); }
-  });
-  document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest(FORMS);
-    if (form && form.id) { keep(form); }
-  });
+  }
+  document.addEventListener("input", kept);
+  document.addEventListener("change", kept);
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var storage = store();
