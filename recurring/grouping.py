@@ -9,17 +9,20 @@ database (SQLite under `make run` without a server) the category alone decides.
 2. Same-category chains of the cases left start new problems.
 3. On PostgreSQL, cases left whose description is alike another's start a problem too.
 4. Step 1 again, then every problem that took a case gets its counts and dates again.
+5. The months those problems had cases in are written again (the report's hot spots).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Count, DateField
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from cases.models import OPEN_STATES
 
-from .models import JoinRule, Status
+from .models import JoinRule, Member, ProblemMonth, Status
 from .rules import JOINABLE, SIMILAR_DESCRIPTIONS
 
 MAX_ROUNDS = 10  # joining rounds: a problem grows by a window's worth of cases per round
@@ -205,7 +208,33 @@ def _insert_problems(cursor, table: str, params, where: str = "") -> int:
 
 def refresh(cursor, params, problem_ids=None) -> None:
     """Counts, dates and the common unit of the problems that took a case in this run (or of
-    `problem_ids`); a dismissed problem a new case joined is open again (rules.py 5)."""
+    `problem_ids`, with their months too); a dismissed problem a new case joined is open
+    again (rules.py 5)."""
+    _refresh_counts(cursor, params, problem_ids)
+    if problem_ids is not None:
+        refresh_months(cursor, list(problem_ids))
+
+
+def refresh_months(cursor, problems) -> None:
+    """Each problem's months with cases, written again from its members: `problems` is a
+    list of ids or a query of them. One DELETE and one INSERT … SELECT, whatever their number;
+    the month is cut in the site's time zone by the ORM, so SQLite and PostgreSQL agree."""
+    ProblemMonth.objects.filter(problem_id__in=problems).delete()
+    months = (
+        Member.objects.filter(problem_id__in=problems)
+        .annotate(month=TruncMonth("case__created_at", output_field=DateField()))
+        .values_list("problem_id", "month")
+        .annotate(cases=Count("pk"))
+        .order_by()
+    )
+    select, select_params = months.query.sql_with_params()
+    cursor.execute(
+        f"INSERT INTO {ProblemMonth._meta.db_table} (problem_id, month, cases) {select}",
+        select_params,
+    )
+
+
+def _refresh_counts(cursor, params, problem_ids) -> None:
     if problem_ids is not None:
         which = "m.problem_id IN (" + ", ".join(str(int(i)) for i in problem_ids or [0]) + ")"
     else:
@@ -250,6 +279,7 @@ def group_cases(now: datetime | None = None, street_id=None, since: datetime | N
         "street": street_id,
         "false": False,
     }
+    joined_now = Member.objects.filter(joined_at=now).values("problem_id")
     result = Result()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -261,6 +291,7 @@ def group_cases(now: datetime | None = None, street_id=None, since: datetime | N
         result.started += _start_by_description(cursor, params)
         refresh(cursor, params)
         result.joined += _join_rounds(cursor, params)
+        refresh_months(cursor, joined_now)
     return result
 
 

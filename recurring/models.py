@@ -125,3 +125,26 @@ class Member(models.Model):
 
     def __str__(self):
         return f"{self.problem_id}/{self.case_id}"
+
+
+class ProblemMonth(models.Model):
+    """A month (its first day, local time) in which a problem had cases, and how many.
+
+    The report's hot spots count problems per grid × category × month: read from these rows,
+    a whole city's year is a few hundred thousand small rows rather than a join of every
+    grouped case with the cases table. Written only by grouping.refresh(), in the statement
+    batch that changes the problem's members, so it never disagrees with them.
+    """
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="months")
+    month = models.DateField()
+    cases = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["problem", "month"], name="recurring_month_once")
+        ]
+        indexes = [models.Index(fields=["month", "problem"])]
+
+    def __str__(self):
+        return f"{self.problem_id}/{self.month:%Y-%m}"

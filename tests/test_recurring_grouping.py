@@ -1,9 +1,12 @@
 """The nightly grouping of recurring problems (recurring/rules.py): which cases belong
 together, why, and what staff decisions the next night keeps."""
 
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -114,6 +117,10 @@ def test_a_split_stays_split_the_next_night(places, personas):
     part.refresh_from_db()
     assert (problem.case_count, part.case_count) == (2, 1)
     assert Member.objects.get(case=cases[0]).problem == part
+    # The report counts each in the months of its own cases from the moment of the split.
+    month = timezone.localtime(cases[0].created_at).date().replace(day=1)
+    assert _months(part) == Counter({month: 1})
+    assert sum(_months(problem).values()) == 2
 
 
 def test_running_twice_changes_nothing_and_the_command_says_what_it_did(places, capsys):
@@ -152,6 +159,14 @@ def _assert_counts_equal_cases():
         )
         assert problem.case_count == len(created)
         assert problem.first_at == min(created) and problem.last_at == max(created)
+        assert _months(problem) == Counter(
+            timezone.localtime(at).date().replace(day=1) for at in created
+        )
+
+
+def _months(problem) -> Counter:
+    """The months the report's hot spots read for the problem, with their case counts."""
+    return Counter(dict(problem.months.values_list("month", "cases")))
 
 
 @pytest.mark.timeout(120)
@@ -220,3 +235,21 @@ def test_the_benchs_grouping_figures_count_what_the_night_looked_at_and_did(plac
     assert (figures["problems"], figures["cases_in_problems"]) == (1, 3)
     row = grouping.markdown_row(10_000, figures)
     assert row.startswith("| 10,000 | 4 |") and "new problems: 1;" in row
+
+
+def test_problems_grouped_before_the_months_were_kept_get_them_when_the_site_upgrades(places):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from recurring.models import ProblemMonth
+
+    building = places.buildings[places.fn1]
+    for days in (70, 40, 10):
+        case_at(places.fn1, days, building)
+    group_cases()
+    [problem] = problems()
+    kept = _months(problem)
+    ProblemMonth.objects.all().delete()  # as on a site grouped by the version before
+    import_module("recurring.migrations.0002_problem_months").write_months(apps, None)
+    assert _months(problem) == kept and sum(kept.values()) == 3

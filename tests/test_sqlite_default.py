@@ -72,3 +72,39 @@ def test_two_processes_writing_the_sqlite_default_at_once_both_finish(tmp_path):
         "print(Category.objects.filter(name__regex=r'^(web|worker)[0-9]+$').count())",
     )
     assert counted.stdout.strip() == "30"
+
+
+HOT_SPOTS = """
+from collections import Counter
+import django
+django.setup()
+from django.db.models import Q
+from django.utils import timezone
+from recurring import selectors
+from recurring.grouping import group_cases
+from recurring.models import Problem
+from reports.periods import twelve_months_to
+from tests.factories import BuildingFactory, GridFactory
+from tests.recurring_helpers import case_at
+
+grid = GridFactory()
+building = BuildingFactory(grid=grid)
+cases = [case_at(grid, days, building) for days in (70, 40, 10)]
+group_cases()
+problem = Problem.objects.get()
+local = Counter(timezone.localtime(c.created_at).date().replace(day=1) for c in cases)
+assert Counter(dict(problem.months.values_list("month", "cases"))) == local, local
+months = twelve_months_to(timezone.localdate().replace(day=1))
+[cell] = selectors.hot_spots(Q(street=grid.community.street), months)["cells"]
+assert cell["year"] == len(local) and sum(cell["trend"]) == len(local), cell
+print("hot spots", cell["year"])
+"""
+
+
+def test_the_nightly_grouping_writes_the_hot_spots_months_on_the_sqlite_default(tmp_path):
+    database = tmp_path / "youjie.sqlite3"
+    migrated = run(database, sys.executable, "manage.py", "migrate", "--noinput", "-v0")
+    assert migrated.returncode == 0, migrated.stderr[-2000:]
+    grouped = run(database, sys.executable, "-c", HOT_SPOTS)
+    assert grouped.returncode == 0, grouped.stderr[-2000:]
+    assert grouped.stdout.startswith("hot spots ")
