@@ -23,7 +23,7 @@ from django.utils import timezone
 from cases.models import OPEN_STATES
 
 from .models import JoinRule, Member, ProblemMonth, Status
-from .rules import JOINABLE, SIMILAR_DESCRIPTIONS
+from .rules import JOINABLE, MIN_CASES, SIMILAR_DESCRIPTIONS
 
 MAX_ROUNDS = 10  # joining rounds: a problem grows by a window's worth of cases per round
 LOCK_KEY = 29_000_001  # PostgreSQL advisory lock: one grouping run at a time
@@ -216,22 +216,28 @@ def refresh(cursor, params, problem_ids=None) -> None:
 
 
 def refresh_months(cursor, problems) -> None:
-    """Each problem's months with cases, written again from its members: `problems` is a
-    list of ids or a query of them. One DELETE and one INSERT … SELECT, whatever their number;
-    the month is cut in the site's time zone by the ORM, so SQLite and PostgreSQL agree."""
+    """The months of `problems` (a list of ids or a query of them) written again from their
+    members, for those that count (two cases or more, not dismissed; rules.py): one DELETE
+    and one INSERT … SELECT whatever their number. The month is cut in the site's time zone
+    by the ORM, so SQLite and PostgreSQL agree."""
     ProblemMonth.objects.filter(problem_id__in=problems).delete()
     months = (
-        Member.objects.filter(problem_id__in=problems)
+        Member.objects.filter(problem_id__in=problems, problem__case_count__gte=MIN_CASES)
+        .exclude(problem__status=Status.DISMISSED)
         .annotate(month=TruncMonth("case__created_at", output_field=DateField()))
-        .values_list("problem_id", "month")
+        .values_list(*(f"problem__{name}_id" for name in PLACE_AND_KIND), "problem_id", "month")
         .annotate(cases=Count("pk"))
         .order_by()
     )
     select, select_params = months.query.sql_with_params()
+    columns = ", ".join(f"{name}_id" for name in (*PLACE_AND_KIND, "problem"))
     cursor.execute(
-        f"INSERT INTO {ProblemMonth._meta.db_table} (problem_id, month, cases) {select}",
+        f"INSERT INTO {ProblemMonth._meta.db_table} ({columns}, month, cases) {select}",
         select_params,
     )
+
+
+PLACE_AND_KIND = ("street", "community", "grid", "category")  # copied onto each month
 
 
 def _refresh_counts(cursor, params, problem_ids) -> None:

@@ -73,6 +73,8 @@ def dismiss(scope, user, problem_id, reason: str) -> Problem:
         problem.dismissed_at = now
         problem.activity_at = now
         problem.save()
+        with connection.cursor() as cursor:  # a dismissed problem is no hot spot
+            grouping.refresh_months(cursor, [problem.pk])
     return problem
 
 

@@ -13,7 +13,7 @@ from common.lists import joined
 from common.params import id_param
 from grids.models import Community, Grid, Street
 from recurring import selectors as recurring
-from recurring.models import Problem
+from recurring.models import Problem, ProblemMonth
 
 from . import charts, figures, monthly, periods
 from .models import FrozenReport
@@ -143,12 +143,14 @@ def build(scope, params) -> dict:
 
 
 def _recurring(scope, level, period, months):
-    condition = scope.q(Problem)
-    place = level.place if condition is None else level.place & condition
+    def held(model):  # the report's place, within the user's places (problems and months alike)
+        condition = scope.q(model)
+        return level.place if condition is None else level.place & condition
+
     return {
-        "hot_spots": recurring.hot_spots(place, months),
-        "topics": recurring.monthly_topic_candidates(place, periods.month_period(months[-1])),
-        "came_back": recurring.came_back(place, periods.month_period(months[0]).start),
+        "hot_spots": recurring.hot_spots(held(ProblemMonth), months),
+        "topics": recurring.monthly_topic_candidates(held(ProblemMonth), months[-1]),
+        "came_back": recurring.came_back(held(Problem), periods.month_period(months[0]).start),
     }
 
 

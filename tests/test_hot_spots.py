@@ -126,3 +126,11 @@ def test_the_report_reads_the_same_queries_for_four_problems_or_thirty(
         logged(city.fn1, building, at(-2, 0.5), kind="设施维修")
     group_cases()
     assert queries() == first
+
+
+def test_the_monthly_topic_candidates_count_this_months_problems_and_their_cases(city):
+    topics = selectors.monthly_topic_candidates(Q(street=city.street), months()[-1])
+    assert [(t["category"], t["problems"], t["cases"]) for t in topics] == [
+        ("设施维修", 2, 4),
+        ("水电气暖", 1, 2),  # the dismissed problem's two cases are not counted
+    ]

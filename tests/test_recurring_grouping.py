@@ -110,17 +110,22 @@ def test_a_split_stays_split_the_next_night(places, personas):
     group_cases()
     [problem] = problems()
     part = services.split(
-        Scope.for_user(personas.officer_funan), personas.officer_funan, problem.pk, [cases[0].pk]
+        Scope.for_user(personas.officer_funan),
+        personas.officer_funan,
+        problem.pk,
+        [cases[0].pk, cases[1].pk],
     )
     group_cases()
     problem.refresh_from_db()
     part.refresh_from_db()
-    assert (problem.case_count, part.case_count) == (2, 1)
+    assert (problem.case_count, part.case_count) == (1, 2)
     assert Member.objects.get(case=cases[0]).problem == part
-    # The report counts each in the months of its own cases from the moment of the split.
-    month = timezone.localtime(cases[0].created_at).date().replace(day=1)
-    assert _months(part) == Counter({month: 1})
-    assert sum(_months(problem).values()) == 2
+    # The report counts the part in the months of its two cases from the moment of the
+    # split; the case left alone is no problem until another joins it.
+    assert _months(part) == Counter(
+        timezone.localtime(case.created_at).date().replace(day=1) for case in cases[:2]
+    )
+    assert _months(problem) == Counter()
 
 
 def test_running_twice_changes_nothing_and_the_command_says_what_it_did(places, capsys):
@@ -159,8 +164,10 @@ def _assert_counts_equal_cases():
         )
         assert problem.case_count == len(created)
         assert problem.first_at == min(created) and problem.last_at == max(created)
+        # The report's months: those of its cases, while it counts (two cases, not dismissed).
+        counts = problem.case_count >= 2 and problem.status != Status.DISMISSED
         assert _months(problem) == Counter(
-            timezone.localtime(at).date().replace(day=1) for at in created
+            timezone.localtime(at).date().replace(day=1) for at in created if counts
         )
 
 
