@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 WRITER = """
@@ -42,12 +44,18 @@ def run(database, *args):
     )
 
 
-def test_two_processes_writing_the_sqlite_default_at_once_both_finish(tmp_path):
-    database = tmp_path / "youjie.sqlite3"
-    # The tables the writers use (the categories and what they stand on): the rest of the
-    # schema changes nothing about who waits for the lock.
-    migrated = run(database, sys.executable, "manage.py", "migrate", "cases", "--noinput", "-v0")
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """One SQLite database for the file, migrated as `make run` migrates it: each test writes
+    rows of its own."""
+    database = tmp_path_factory.mktemp("sqlite") / "youjie.sqlite3"
+    done = run(database, sys.executable, "manage.py", "migrate", "--noinput", "-v0")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return database
+
+
+def test_two_processes_writing_the_sqlite_default_at_once_both_finish(migrated):
+    database = migrated
     env = sqlite_env(database)
     writers = [
         subprocess.Popen(
@@ -101,10 +109,7 @@ print("hot spots", cell["year"])
 """
 
 
-def test_the_nightly_grouping_writes_the_hot_spots_months_on_the_sqlite_default(tmp_path):
-    database = tmp_path / "youjie.sqlite3"
-    migrated = run(database, sys.executable, "manage.py", "migrate", "--noinput", "-v0")
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    grouped = run(database, sys.executable, "-c", HOT_SPOTS)
+def test_the_nightly_grouping_writes_the_hot_spots_months_on_the_sqlite_default(migrated):
+    grouped = run(migrated, sys.executable, "-c", HOT_SPOTS)
     assert grouped.returncode == 0, grouped.stderr[-2000:]
     assert grouped.stdout.startswith("hot spots ")
