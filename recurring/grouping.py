@@ -27,6 +27,7 @@ from .rules import JOINABLE, MIN_CASES, SIMILAR_DESCRIPTIONS
 
 MAX_ROUNDS = 10  # joining rounds: a problem grows by a window's worth of cases per round
 LOCK_KEY = 29_000_001  # PostgreSQL advisory lock: one grouping run at a time
+PLACE_AND_KIND = ("street", "community", "grid", "category")  # copied onto each month
 
 
 @dataclass
@@ -235,9 +236,6 @@ def refresh_months(cursor, problems) -> None:
         f"INSERT INTO {ProblemMonth._meta.db_table} ({columns}, month, cases) {select}",
         select_params,
     )
-
-
-PLACE_AND_KIND = ("street", "community", "grid", "category")  # copied onto each month
 
 
 def _refresh_counts(cursor, params, problem_ids) -> None:

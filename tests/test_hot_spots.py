@@ -44,7 +44,7 @@ def logged(grid, building, moment, kind="水电气暖"):
 
 
 @pytest.fixture
-def city(places):
+def city(places, personas):
     """Three pairs: 富南第1网格's taps dripped in three months; 春光第1网格's benches broke
     at two buildings this month; 春光第2网格's lift stopped twice two months ago. A fourth
     problem, dismissed, is not a problem."""
@@ -63,18 +63,9 @@ def city(places):
     logged(cg2, other, at(-1, 0.4))
     group_cases()
     dismissed = Problem.objects.get(building=other)
-    services.dismiss(Scope.for_user(_officer(places)), _officer(places), dismissed.pk, "同一户")
+    officer = personas.officer_chunguang
+    services.dismiss(Scope.for_user(officer), officer, dismissed.pk, "同一户")
     return places
-
-
-def _officer(places):
-    from accounts.models import RoleKind
-    from tests.factories import UserFactory, make_role
-
-    user, created = UserFactory._meta.model.objects.get_or_create(username="hot_officer")
-    if created:
-        make_role(user, RoleKind.COMMUNITY_OFFICER, places.chunguang)
-    return user
 
 
 def test_pairs_rank_by_this_month_then_the_year_and_show_their_twelve_months(city):
