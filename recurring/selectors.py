@@ -14,20 +14,17 @@ from cases.models import Case
 from .models import Member, Problem, ProblemMonth, Status
 from .rules import CAME_BACK_DAYS, JOINABLE, MIN_CASES
 
-SHOWN = (
-    "street",
-    "community",
-    "grid__community",
-    "building",
-    "unit",
-    "category",
-    "agenda_item__meeting",
-)
+# What a problem's title, place and meeting need. The places every problem has are joined; the
+# ones it may lack (building, unit, agenda item) are fetched after it, one query each. Joined
+# all together as LEFT JOINs they took PostgreSQL 5 ms to plan on every workbench, case page
+# and report (8 ms under load); four inner joins plan in 0.3 ms.
+JOINED = ("street", "community", "grid__community", "category")
+FETCHED_AFTER = ("building", "unit", "agenda_item__meeting")
 
 
 def shown(queryset):
-    """Problems with what their title and place need, in one query."""
-    return queryset.select_related(*SHOWN)
+    """Problems with what their title and place need, in a constant number of queries."""
+    return queryset.select_related(*JOINED).prefetch_related(*FETCHED_AFTER)
 
 
 def listed(scope, statuses=(Status.OPEN,)):
@@ -57,14 +54,21 @@ def members(problem):
 
 
 def problem_of_case(scope, case):
-    member = (
+    """The problem a case page names, if it counts and the user holds its place.
+
+    The member's problem id first (0.2 ms to plan), as most case pages name no problem; joined
+    with the problem and its places it took PostgreSQL 5–9 ms to plan on every case page."""
+    problem_id = (
         Member.objects.filter(case_id=case.pk, problem__case_count__gte=MIN_CASES)
-        .select_related(*(f"problem__{name}" for name in SHOWN))
+        .values_list("problem_id", flat=True)
         .first()
     )
-    if member is None or not scope.holds(member.problem):
+    if problem_id is None:
         return None
-    return member.problem
+    problem = shown(Problem.objects.filter(pk=problem_id)).first()
+    if problem is None or not scope.holds(problem):
+        return None
+    return problem
 
 
 def problems_a_new_case_would_join(scope, case) -> list:
