@@ -17,8 +17,8 @@ PYTHON := $(shell \
   done)
 
 .PHONY: run test test-calendar test-order live install install-test install-docs messages lint \
-	check-deploy browser docs guide docs-fonts clean bench bench-load bench-slow fuzz cluster cluster-down \
-	backup restore drills restore-drill dump-drill ops-tools alerts-test
+	check-deploy browser docs guide docs-fonts clean bench bench-load bench-morning bench-slow fuzz \
+	cluster cluster-down backup restore drills restore-drill dump-drill ops-tools alerts-test
 
 $(VENV)/.python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -168,6 +168,16 @@ bench: install
 # plus 100,000 cases, 32 clients for 60 s, then again with PostgreSQL restarted mid-run.
 bench-load: install
 	$(PY) bench/load.py
+
+# A city's morning (not part of `make test`): gunicorn (production's config, 2 × 16) on the bench
+# database youjie_bench, used as it is when it has cases (else seeded to 1,000,000), 64 clients
+# for 120 s: grid workers log cases and make follow-up visits, officers read lists and cases,
+# street staff the report, residents look up their requests, a partner reads Open311. A target
+# of its own beside bench-load (which seeds its own database and restarts PostgreSQL): PASS is
+# no error and each page's p95 under 250 ms; writes bench/results/morning.json.
+# MORNING_ARGS passes options, e.g. MORNING_ARGS="--seed 1000000 --clients 32".
+bench-morning: install messages
+	$(PY) bench/morning.py $(MORNING_ARGS)
 
 # Slow clients (not part of `make test`): /login/ timed while uploads crawl in, for gunicorn's
 # sync worker, the gthread config (config/gunicorn.conf.py) and nginx (config/nginx-youjie.conf)

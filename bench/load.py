@@ -14,7 +14,6 @@ bench/results/load.json.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -22,9 +21,7 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -33,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 DATABASE = "youjie_load"
 os.environ["BENCH_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+from bench import traffic  # noqa: E402
+
 PORT = 8767
 RESULTS = ROOT / "bench" / "results"
 MIX = [("list", 70), ("case", 15), ("report", 5), ("create", 10)]
-CASE_LINK = re.compile(r'href="/cases/(\d+)/"')
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def prepare(extra_cases):
@@ -63,63 +60,31 @@ def prepare(extra_cases):
     print(f"in {time.monotonic() - started:.0f} s")
 
 
-class Visitor:
+class Visitor(traffic.Browser):
     """One user's browser: a session cookie, its places, and what it asks for."""
 
     def __init__(self, user, kind, grid_units, case_ids, categories):
         from bench.serve import session_key
 
-        self.cookie = f"sessionid={session_key(user)}"
+        super().__init__(PORT, cookies={"sessionid": session_key(user)})
         self.kind = kind
         self.grid_units = grid_units
         self.case_ids = case_ids
         self.categories = categories
-        self.csrf_cookie = ""
-        self.conn = None
-
-    def request(self, method, path, body=None, headers=None):
-        cookie = self.cookie + (f"; csrftoken={self.csrf_cookie}" if self.csrf_cookie else "")
-        headers = {"Cookie": cookie, "Host": "127.0.0.1", **(headers or {})}
-        for attempt in (1, 2):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                token = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
-                if token:  # the CSRF cookie a form page sets, posted back with the form
-                    self.csrf_cookie = token.group(1)
-                return response.status, response.getheader("Location", ""), response.read()
-            except (OSError, http.client.HTTPException):
-                self.conn = None  # the server closed a kept-alive connection: open a new one
-                if attempt == 2:
-                    return 0, "", b""
-        return 0, "", b""
 
     def create(self, confirmed):
         status, _loc, page = self.request("GET", "/cases/new/")
-        token = CSRF.search(page.decode(errors="ignore")) if status == 200 else None
+        token = traffic.csrf_token(page) if status == 200 else None
         if not token:
             return status or 0
-        grid, building, unit = random.choice(self.grid_units)
-        submission = str(uuid.uuid4())
-        body = urlencode(
-            {
-                "csrfmiddlewaretoken": token.group(1),
-                "submission": submission,
-                "grid": grid,
-                "building": building,
-                "unit": unit,
-                "category": random.choice(self.categories),
-                "description": "楼道灯坏了，晚上上下楼看不见（负载测试）",
-                "resident_name": "王大妈",
-                "resident_phone": "13912345678",
-                "channel": "phone",
-                "urgency": "routine",
-            }
+        submission, fields = traffic.log_case_fields(
+            token, random.choice(self.grid_units), random.choice(self.categories)
         )
         status, location, _body = self.request(
-            "POST", "/cases/new/", body, {"Content-Type": "application/x-www-form-urlencoded"}
+            "POST",
+            "/cases/new/",
+            urlencode(fields),
+            {"Content-Type": "application/x-www-form-urlencoded"},
         )
         if status == 302 and re.match(r"^/cases/\d+/$", location):
             confirmed.append((submission, int(location.split("/")[2])))
@@ -172,29 +137,15 @@ def visitors(count):
 
 def run_phase(label, people, seconds, during=None):
     """All visitors at once for `seconds`; `during` runs in the middle (the fault)."""
-    stop = time.monotonic() + seconds
-    samples, confirmed = [], []
-    lock = threading.Lock()
+    confirmed = []
 
-    def drive(visitor):
-        while time.monotonic() < stop:
-            started = time.monotonic()
-            action, status = visitor.step(confirmed)
-            elapsed = time.monotonic() - started
-            with lock:
-                samples.append((started, elapsed, action, status))
+    def step(visitor):
+        started = time.monotonic()
+        action, status = visitor.step(confirmed)
+        return [(started, time.monotonic() - started, action, status)]
 
-    threads = [threading.Thread(target=drive, args=(v,)) for v in people]
-    began = time.monotonic()
-    for thread in threads:
-        thread.start()
-    fault = {}
-    if during:
-        time.sleep(seconds / 2)
-        fault = during()
-    for thread in threads:
-        thread.join()
-    return summarise(label, samples, confirmed, time.monotonic() - began, fault)
+    samples, elapsed, fault = traffic.drive(people, seconds, step, during)
+    return summarise(label, samples, confirmed, elapsed, fault)
 
 
 def summarise(label, samples, confirmed, seconds, fault):
@@ -242,19 +193,6 @@ def restart_postgres():
     return {"down_at": down_at, "up_at": time.monotonic()}
 
 
-def lost_writes(confirmed):
-    from cases.models import Case
-
-    ids = {pk for _s, pk in confirmed}
-    found = set(Case.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    by_submission = set(
-        Case.objects.filter(submission_id__in=[s for s, _pk in confirmed]).values_list(
-            "submission_id", flat=True
-        )
-    )
-    return len(ids - found), len(confirmed) - len(by_submission)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=60)
@@ -278,7 +216,7 @@ def main():
     connection.close()
     for figures in phases:
         confirmed = figures.pop("confirmed")
-        missing_ids, missing_submissions = lost_writes(confirmed)
+        missing_ids, missing_submissions = traffic.lost_writes(confirmed)
         figures["confirmed_writes_lost"] = missing_ids + missing_submissions
         print(json.dumps(figures, ensure_ascii=False))
     RESULTS.mkdir(exist_ok=True)
