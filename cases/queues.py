@@ -62,6 +62,10 @@ CONDITIONS = {
         state=State.RESOLVED, follow_up_due__lt=_end_of_today(now)
     ),
     "my_tasks": lambda user_id, now: Q(_open_tasks(owner_user_id=user_id)),
+    # The owner's own moves (workflow.officer_or_owner): starting the decided work, resolving.
+    "my_cases": lambda user_id, now: Q(
+        owner_id=user_id, state__in=(State.DECIDED, State.IN_PROGRESS)
+    ),
     "tasks_this_week": lambda user_id, now: Q(_open_tasks(due_date__lte=_end_of_week(now))),
 }
 
@@ -92,6 +96,7 @@ QUEUES = {
         ),
         Queue("follow_up_due", _("Follow-up visits due"), ("worker", "officer")),
         Queue("my_tasks", _("My open tasks"), ("worker", "officer", "street")),
+        Queue("my_cases", _("My cases to start or resolve"), ("worker", "officer", "street")),
         Queue("tasks_this_week", _("Tasks due this week"), ("officer", "street")),
     )
 }

@@ -15,18 +15,18 @@ from reports import monthly, periods
 def queue_counts(scope, keys, role, now=None) -> dict:
     """The named queues over the user's places, each {"key", "label", "count"}, split into
     what this home's person can act on ("to_do") and what waits for someone else ("waiting",
-    labelled with who)."""
+    labelled with who). All counted in one query, each queue's count filtered by its own
+    condition: a home with one more queue asks the database nothing more."""
     now = now or timezone.now()
     cases = scope.narrow(Case.objects.all())
+    counted = cases.aggregate(
+        **{key: Count("pk", filter=QUEUES[key].condition(scope.user_id, now)) for key in keys}
+    )
     split = {"to_do": [], "waiting": []}
     for key in keys:
         queue = QUEUES[key]
         split["to_do" if queue.is_to_do_for(role) else "waiting"].append(
-            {
-                "key": key,
-                "label": queue.label_for(role),
-                "count": cases.filter(queue.condition(scope.user_id, now)).count(),
-            }
+            {"key": key, "label": queue.label_for(role), "count": counted[key]}
         )
     return split
 

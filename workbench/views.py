@@ -10,8 +10,15 @@ from . import places, selectors
 
 # What each home counts; cases/queues.py says which of them are the person's own to-dos and
 # which wait for someone else (shown apart, saying who).
-WORKER_QUEUES = ("follow_up_due", "my_tasks", "to_accept")
-OFFICER_QUEUES = ("to_accept", "overdue", "to_deliberate", "tasks_this_week", "escalation_waiting")
+WORKER_QUEUES = ("follow_up_due", "my_cases", "my_tasks", "to_accept")
+OFFICER_QUEUES = (
+    "to_accept",
+    "overdue",
+    "to_deliberate",
+    "my_cases",
+    "tasks_this_week",
+    "escalation_waiting",
+)
 STREET_QUEUES = ("escalation_waiting", "overdue")
 
 
