@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from common.models import AppendOnly
 from common.phones import mask_phone
@@ -63,3 +64,13 @@ class AccessEvent(AppendOnly):
     @property
     def masked_phone(self):
         return mask_phone(self.phone)
+
+    @property
+    def counted(self) -> str:
+        """The count in words of what it counts: an export of the log counts its entries,
+        every other entry cases."""
+        if self.count is None:
+            return ""
+        if self.kind == Kind.LOG_EXPORT:
+            return ngettext("%(n)s entry", "%(n)s entries", self.count) % {"n": self.count}
+        return ngettext("%(n)s case", "%(n)s cases", self.count) % {"n": self.count}

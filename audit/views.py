@@ -69,7 +69,7 @@ def access_log_export(request, file_format):
             event.street.name if event.street else "",
             event.case.tracking_code if event.case else "",
             event.masked_phone,
-            "" if event.count is None else event.count,
+            event.counted,
             event.described,
         ]
         for event in describe(events[:MAX_EXPORT_ROWS])
@@ -81,7 +81,7 @@ def access_log_export(request, file_format):
         _("Street"),
         _("Tracking code"),
         _("Phone"),
-        _("Cases matched or exported"),
+        _("How many"),
         _("Details"),
     ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -218,3 +218,17 @@ def test_the_filters_read_all_in_english_too(personas, login, activity):
     page = client.get(reverse("audit:log")).content.decode()
     filters = page.split('data-testid="access-log"')[0]
     assert filters.count('<option value="" selected>All</option>') == 2
+
+
+def test_each_count_says_what_it_counts_an_export_of_the_log_its_entries(
+    personas, login, activity
+):
+    client = login(personas.street_staff)
+    client.get(reverse("audit:export", args=["csv"]))  # the log's three entries so far
+    table = rows(client.get(reverse("audit:log")))
+    assert "<th>数量</th>" in table
+    assert "3 条记录" in table  # the log's own export counts its entries, not cases
+    assert "1 件诉求" in table  # the search matched one case
+    client.cookies["django_language"] = "en"
+    english = rows(client.get(reverse("audit:log")))
+    assert "3 entries" in english and "1 case" in english
