@@ -63,8 +63,10 @@ def _page(request, problem, bound=None, refusal=None, status=200):
     closable = [m for m in members if m.carried and m.case.state in ("decided", "in_progress")]
     if may_act and problem.status == Status.DELIBERATED and closable:
         forms["close"] = bound.get("close") or CloseForm(prefix="close")
+    would_go = {case.pk for case in carried} if "session" in forms else set()
     for member in members:
         member.why = rules.why(member)
+        member.would_go = member.case_id in would_go
     context = {
         "problem": problem,
         "title": rules.title(problem),

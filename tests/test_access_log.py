@@ -220,9 +220,7 @@ def test_the_filters_read_all_in_english_too(personas, login, activity):
     assert filters.count('<option value="" selected>All</option>') == 2
 
 
-def test_each_count_says_what_it_counts_an_export_of_the_log_its_entries(
-    personas, login, activity
-):
+def test_each_count_says_what_it_counts_an_export_of_the_log_its_entries(personas, login, activity):
     client = login(personas.street_staff)
     client.get(reverse("audit:export", args=["csv"]))  # the log's three entries so far
     table = rows(client.get(reverse("audit:log")))

@@ -298,3 +298,16 @@ def test_the_list_and_workbench_read_the_same_queries_for_two_problems_or_twenty
     group_cases()
     assert Problem.objects.count() == 12
     assert counts() == first
+
+
+def test_the_session_form_marks_which_cases_would_go_and_its_count_matches(taps, personas, login):
+    """The count the form gives is the cases marked in the list: one already being handled
+    (办) keeps its own plan and is neither counted nor marked."""
+    problem, cases = taps
+    cases[0].state = State.IN_PROGRESS
+    cases[0].save(update_fields=["state"])
+    page = login(personas.officer_funan).get(url("detail", problem.pk)).content.decode()
+    assert "上面标有「将随议题协商」的 3 件诉求随之协商" in page
+    assert page.count('data-testid="would-go"') == 3
+    handled = page.split(f'data-testid="member-{cases[0].tracking_code}"')[1].split("</li>")[0]
+    assert "将随议题协商" not in handled and "· 办" in handled
