@@ -8,7 +8,13 @@ from tests.browser.measure import small_controls, unreadable_tables
 from tests.test_docs import site  # noqa: F401 - a fixture: the guide built into a folder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-CHAPTERS = ["grid-worker.html", "street-staff.html", "en/community-officer.html"]
+CHAPTERS = [
+    "index.html",
+    "en/index.html",
+    "grid-worker.html",
+    "street-staff.html",
+    "en/community-officer.html",
+]
 
 
 @pytest.mark.timeout(240)
