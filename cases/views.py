@@ -92,7 +92,7 @@ def _owner_options(scope):
 
 # The list -------------------------------------------------------------------------------
 QUICK_QUEUES_OFFICER = ("to_accept", "overdue", "escalation_waiting", "to_deliberate")
-QUICK_QUEUES_WORKER = ("follow_up_due", "my_tasks", "to_accept", "overdue")
+QUICK_QUEUES_WORKER = ("follow_up_due", "my_cases", "my_tasks", "to_accept", "overdue")
 QUICK_PARAMETERS = {"q", "queue", "progress"}
 
 
