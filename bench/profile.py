@@ -193,7 +193,9 @@ def under_wrk(url, persona, seconds, port=8797):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="/cases/")
-    parser.add_argument("--persona", default="street", choices=["street", "officer", "worker"])
+    parser.add_argument(
+        "--persona", default="street", choices=["street", "officer", "worker", "admin"]
+    )
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--wrk", action="store_true")
