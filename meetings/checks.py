@@ -15,6 +15,7 @@ from accounts.selectors import officers_of
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from grids.models import ContactKind
 
+from . import monthly
 from .inputs import (
     Attendance,
     Cancellation,
@@ -27,7 +28,7 @@ from .inputs import (
     NewMeeting,
     Rescheduling,
 )
-from .models import ParticipantKind, Venue
+from .models import Kind, ParticipantKind, Venue
 
 # How far back a meeting may be put: one entered the same evening, after it was held.
 PAST_GRACE = timedelta(hours=12)
@@ -50,7 +51,9 @@ def _choice(errors, name, value, choices):
         errors[name] = _("Choose one of the options offered.")
 
 
-def _when_and_where(errors, inputs, community):
+def _when_and_where(errors, inputs, community, month=None, kept=None):
+    """`month`: the month of the monthly session being scheduled or moved, held on its day
+    (meetings/monthly.py); `kept`: the date it has now, which a move may keep."""
     if not isinstance(inputs.starts_at, datetime) or timezone.is_naive(inputs.starts_at):
         errors["starts_at"] = _("Enter a valid date and time.")
     elif inputs.starts_at < timezone.now() - PAST_GRACE:
@@ -58,6 +61,11 @@ def _when_and_where(errors, inputs, community):
             "A meeting's time can be at most %(hours)s hours ago (one held today, entered "
             "tonight); an earlier time cannot be scheduled."
         ) % {"hours": int(PAST_GRACE.total_seconds() // 3600)}
+    elif month is not None:
+        day = timezone.localtime(inputs.starts_at).date()
+        refused = None if day == kept else monthly.day_refusal(month, day)
+        if refused:
+            errors["starts_at"] = refused
     _choice(errors, "venue_kind", inputs.venue_kind, Venue.values)
     _text(errors, "address", inputs.address, 200, required=False)
     host_id = getattr(inputs.host, "pk", None)
@@ -69,13 +77,27 @@ def _when_and_where(errors, inputs, community):
 
 
 def new_meeting(inputs: NewMeeting) -> dict:
+    """A monthly session is scheduled on its month's day (meetings/monthly.py)."""
     errors = {}
     _choice(errors, "kind", inputs.kind, ("monthly", "emergency"))
-    return _when_and_where(errors, inputs, inputs.community)
+    if inputs.kind != Kind.MONTHLY or not _is_moment(inputs.starts_at):
+        return _when_and_where(errors, inputs, inputs.community)
+    return _when_and_where(errors, inputs, inputs.community, monthly.month_of(inputs.starts_at))
 
 
 def rescheduling(meeting, inputs: Rescheduling) -> dict:
-    return _when_and_where({}, inputs, meeting.community)
+    """A monthly session moves within its month's day (meetings/monthly.py): to another hour,
+    or, when its 17th is a rest day, to the working day next to it. One that is not on such a
+    day (scheduled before the rule) may keep its date."""
+    if meeting.kind != Kind.MONTHLY:
+        return _when_and_where({}, inputs, meeting.community)
+    month = meeting.month or monthly.month_of(meeting.starts_at)
+    kept = timezone.localtime(meeting.starts_at).date()
+    return _when_and_where({}, inputs, meeting.community, month, kept)
+
+
+def _is_moment(value) -> bool:
+    return isinstance(value, datetime) and timezone.is_aware(value)
 
 
 def cancellation(inputs: Cancellation) -> dict:
@@ -126,6 +148,33 @@ def attendance(inputs: Attendance) -> dict:
     if not all(isinstance(pk, int) for pk in ids):
         return {"__all__": _("Tick people of this meeting only.")}
     return {}
+
+
+def attendance_covers_votes(attended: int, decided) -> dict:
+    """Only those present vote, whichever is recorded second: the attendance cannot drop below
+    the votes of a decision already recorded (`decided`: the decided items), as a decision
+    cannot record more votes than the attendance (`item_decision`)."""
+    for item in sorted(decided, key=_votes_cast, reverse=True)[:1]:
+        votes = _votes_cast(item)
+        if votes > attended:
+            message = _(
+                "The decision on %(code)s was voted with %(votes)s votes (%(for)s for, "
+                "%(against)s against, %(abstain)s abstaining): at least %(votes)s people "
+                "attended, not %(n)s."
+            ) % {
+                "code": item.case.tracking_code,
+                "votes": votes,
+                "for": item.votes_for,
+                "against": item.votes_against,
+                "abstain": item.votes_abstain,
+                "n": attended,
+            }
+            return {"__all__": message}
+    return {}
+
+
+def _votes_cast(item) -> int:
+    return item.votes_for + item.votes_against + item.votes_abstain
 
 
 def deferral(inputs: Deferral) -> dict:

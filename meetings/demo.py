@@ -25,7 +25,7 @@ from .models import (
     ParticipantKind,
     Venue,
 )
-from .workflow import MONTHLY_DAY, MONTHLY_TIME
+from .monthly import MONTHLY_DAY, MONTHLY_TIME
 
 VENUES = [Venue.ROOM, Venue.BENCH, Venue.PAVILION, Venue.ROOM, Venue.ON_SITE]
 

@@ -1,7 +1,8 @@
 """The one writer of a meeting's history, and the road to what a change to a meeting causes.
 
-Every change to a meeting (scheduled, moved, people invited, opened, an item deferred, minutes
-approved, closed, cancelled) is written here as one `MeetingChange`, and nowhere else. Writing
+Every change to a meeting (scheduled, moved, people invited or listed, a guest added, cases put
+on or taken off the agenda, opened, a decision recorded, an item deferred, minutes approved,
+closed, cancelled) is written here as one `MeetingChange`, and nowhere else. Writing
 it hands the change to `meetings/consequences.py`, which lists by name everything it causes, in
 the same transaction, as `cases/history.py` does for a case. What a meeting does to its cases
 (议, 决, tasks) goes through the cases app's workflow and takes the cases' road.

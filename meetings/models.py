@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case
 from common.models import AppendOnly
+from common.phones import MOBILE_RE, normalise_phone
 from grids.models import Community, Contact, Street
 
 
@@ -19,11 +20,14 @@ class Kind(models.TextChoices):
 
 
 class Venue(models.TextChoices):
-    BENCH = "bench", _("small-stool meeting on the spot")
+    # 小板凳议事会: neighbours sit down together on small stools in front of their building
+    # or in the courtyard, wherever they gather; 现场: the meeting is held where the problem
+    # is, by the broken benches or the leaking pipe (the seed's 现场协商会).
+    BENCH = "bench", _("small-stool meeting: neighbours sit together outside their building")
     PAVILION = "pavilion", _("courtyard pavilion")
     ROOM = "room", _("community meeting room")
     ONLINE = "online", _("online")
-    ON_SITE = "on_site", _("at the place itself")
+    ON_SITE = "on_site", _("on site: at the place of the problem")
 
 
 class MeetingState(models.TextChoices):
@@ -164,6 +168,14 @@ class Participant(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def reachable(self) -> bool:
+        """Whether an invitation can reach them: by their account, or a contact by SMS."""
+        if self.user_id:
+            return True
+        phone = self.contact.phone if self.contact_id else ""
+        return bool(MOBILE_RE.match(normalise_phone(phone or "")))
 
 
 class ItemStatus(models.TextChoices):

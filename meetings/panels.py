@@ -9,3 +9,25 @@ def emergency_panel(scope, user, case) -> dict:
     if emergency_refusal(scope, user, case):
         return {}
     return {"emergency_form": EmergencyForm(prefix="emergency")}
+
+
+# What other apps say of an agenda item on the meeting page: the recurring problems app says
+# which items stand for a recurring problem, and how many cases. Registered in their
+# AppConfig.ready, so that this app never imports them.
+AGENDA_NOTES = []
+
+
+def register_agenda_note(note):
+    """`note(scope, items)` returns {item id: {"text": ..., "url": ... or ""}} in one query
+    whatever the number of items, and asks nothing when there are none."""
+    if note not in AGENDA_NOTES:
+        AGENDA_NOTES.append(note)
+
+
+def agenda_notes(scope, items) -> dict:
+    """{item id: [note, ...]} for the meeting page's agenda."""
+    notes = {}
+    for note in AGENDA_NOTES:
+        for item_id, said in note(scope, items).items():
+            notes.setdefault(item_id, []).append(said)
+    return notes

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from cases.categories import category_label
 
 from .models import Meeting, MeetingState
-from .workflow import REPORTED
+from .workflow import REPORTED, too_late_to_come
 
 SALT = "meetings.public"
 # The link is read before the meeting and on its day; after that it says nothing.
@@ -61,9 +61,12 @@ def meeting_page(request, token):
             "case__category", "case__building", "case__grid"
         ).order_by("position")
     ]
-    # What a resident can still do: come, join while it runs, or read its decisions after.
+    # What a resident can still do: come, join while it runs, or read its decisions after. A
+    # meeting that began too long ago asks nobody to come, opened or not (one recorded later).
     if meeting.state in REPORTED:
         phase = "ended"
+    elif too_late_to_come(meeting):
+        phase = "begun"
     elif meeting.state == MeetingState.HELD:
         phase = "under_way"
     else:

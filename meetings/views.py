@@ -20,7 +20,7 @@ from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, y
 from common.replicas import reads_from_replica
 from grids.models import Community
 
-from . import notices, selectors, workflow
+from . import monthly, notices, panels, selectors, workflow
 from .forms import (
     AgendaForm,
     AttendanceForm,
@@ -107,7 +107,7 @@ def meeting_calendar(request):
         by_day[timezone.localtime(meeting.starts_at).day].append(meeting)
     weeks = [
         [
-            (day, by_day.get(day, []), day and workflow.is_rest_day(month.replace(day=day)))
+            (day, by_day.get(day, []), day and monthly.is_rest_day(month.replace(day=day)))
             for day in week
         ]
         for week in calendar.Calendar(firstweekday=0).monthdayscalendar(month.year, month.month)
@@ -205,6 +205,10 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
             item.case, prefix=prefix
         )
         item.defer_form = bound.get(f"defer{item.pk}") or DiscussionForm(prefix=f"defer{item.pk}")
+    # What other apps say of an item (a recurring problem's: how many cases it stands for).
+    notes = panels.agenda_notes(scope, items)
+    for item in items:
+        item.notes = notes.get(item.pk, [])
     noticed_case_ids = [i.case_id for i in items if i.has_notice]
     tasks = defaultdict(list)
     for task in Task.objects.filter(case_id__in=noticed_case_ids).select_related(
@@ -214,6 +218,9 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
     for item in items:
         item.tasks = tasks.get(item.case_id, [])
     participants = list(meeting.participants.select_related("user", "contact"))
+    for participant in participants:
+        # Reachable but not told: listed once the meeting had begun, when nobody is invited.
+        participant.listed_late = participant.notified_at is None and participant.reachable
     attended = [p for p in participants if p.attended]
     changes = list(meeting.changes.select_related("actor"))
     context = {
@@ -228,8 +235,10 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         # A meeting scheduled by hand has its "scheduled" row; one the monthly schedule made
         # (or one older than those rows) gets a line from when it was created instead.
         "scheduled_row": any(change.what == "scheduled" for change in changes),
-        "rest_day": workflow.is_rest_day(timezone.localtime(meeting.starts_at).date()),
+        "rest_day": monthly.is_rest_day(timezone.localtime(meeting.starts_at).date()),
         "has_report": meeting.state in workflow.REPORTED,
+        # Once it has begun, people are listed for its attendance, not invited.
+        "too_late_to_come": workflow.too_late_to_come(meeting),
         "invite_form": bound.get("invite") or InviteForm(meeting=meeting, prefix="invite"),
         "guest_form": bound.get("guest") or GuestForm(prefix="guest"),
         "minutes_form": bound.get("minutes")
@@ -260,10 +269,11 @@ class PageAction:
     `forms(request, meeting, item)` binds what was sent: {name on the page: form, or a list of
     task rows}, the first entry being the action's own form (a name of "" is not drawn back on
     the page). `inputs(forms)` turns them into the workflow's typed inputs, and
-    `run(request, meeting_pk, item_pk, inputs)` makes the change."""
+    `run(request, meeting_pk, item_pk, inputs)` makes the change. `success` is what the page
+    says then, or a function of the request and the meeting's id that says it."""
 
     run: Callable
-    success: str
+    success: str | Callable
     forms: Callable | None = None
     inputs: Callable | None = None
 
@@ -302,7 +312,8 @@ def _act(request, pk, name, action: PageAction, item_pk=None):
             return _refused(request, pk, forms, str(refused), 409)
         _add_errors(forms, refused.errors)
         return _refused(request, pk, forms, _top_message(forms), 400)
-    messages.success(request, str(action.success))
+    said = action.success(request, pk) if callable(action.success) else action.success
+    messages.success(request, str(said))
     target = (
         result.pk if getattr(result, "_meta", None) and result._meta.model_name == "meeting" else pk
     )
@@ -347,6 +358,17 @@ def _show_current_version(form, stale):
     form.add_error(None, str(stale))
 
 
+def _listed_or_invited(meeting) -> str:
+    """After inviting: nobody is invited to a meeting that began too long ago, and the page
+    does not say they were."""
+    if workflow.too_late_to_come(meeting):
+        return _(
+            "This meeting began at %(start)s: invitations are not sent. The people are listed "
+            "so that their attendance can be recorded."
+        ) % {"start": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M")}
+    return _("The people are invited.")
+
+
 def _refused(request, pk, forms, refusal, status):
     bound = {name: form for name, form in forms.items() if name}
     meeting = _readable_meeting(request, pk)
@@ -378,7 +400,7 @@ ACTIONS = {
     ),
     "invite": PageAction(
         lambda r, pk, _i, invitation: workflow.invite(r.scope, r.user, pk, invitation),
-        _("The people are invited."),
+        lambda r, pk: _listed_or_invited(_readable_meeting(r, pk)),
         forms=lambda r, meeting, _item: {
             "invite": InviteForm(r.POST, meeting=meeting, prefix="invite")
         },
@@ -516,11 +538,16 @@ def emergency(request, case_pk):
     except MoveRefused as refusal:
         messages.error(request, _errors_said(refusal.errors) if refusal.errors else str(refusal))
         return redirect("cases:detail", case.pk)
-    messages.success(
-        request,
-        _("The emergency session is called; %(n)s invited people are notified.")
-        % {"n": getattr(meeting, "notified", 0)},
-    )
+    if workflow.too_late_to_come(meeting):
+        said = _(
+            "The emergency session is called. It began at %(start)s: invitations are not sent; "
+            "its people are listed so that their attendance can be recorded."
+        ) % {"start": timezone.localtime(meeting.starts_at).strftime("%H:%M")}
+    else:
+        said = _("The emergency session is called; %(n)s invited people are notified.") % {
+            "n": getattr(meeting, "notified", 0)
+        }
+    messages.success(request, said)
     return redirect("meetings:detail", meeting.pk)
 
 

@@ -12,9 +12,8 @@ so two officers pressing the same button produce one change.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-import chinese_calendar
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Exists, OuterRef, Q
@@ -26,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, RoleKind
 from accounts.scope import Scope
-from accounts.selectors import first_officer_by_community
+from accounts.selectors import first_officer_by_community, workers_by_grid
 from cases import workflow as case_workflow
 from cases.inputs import Decision, Note
 from cases.models import Case, CaseEvent, State, Urgency
@@ -57,23 +56,26 @@ from .models import (
     ParticipantKind,
     Venue,
 )
+from .monthly import MONTHLY_DAY, month_of, monthly_start
 
 CHANGE_LABELS = {
     "scheduled": gettext_lazy("scheduled"),
     "moved": gettext_lazy("moved"),
     "cancelled": gettext_lazy("cancelled"),
     "invited": gettext_lazy("people invited"),
+    "listed": gettext_lazy("people listed for attendance (the meeting had begun: no invitations)"),
+    "guest": gettext_lazy("a guest added"),
     "attendance": gettext_lazy("attendance recorded"),
     "agenda": gettext_lazy("cases put on the agenda"),
+    "removed": gettext_lazy("a case taken off the agenda"),
     "opened": gettext_lazy("opened"),
+    "decided": gettext_lazy("a decision recorded"),
     "deferred": gettext_lazy("an item deferred"),
     "approved": gettext_lazy("minutes approved"),
     "closed": gettext_lazy("closed"),
 }
 OPEN_MEETING = (MeetingState.SCHEDULED, MeetingState.HELD)
 REPORTED = (MeetingState.APPROVED, MeetingState.CLOSED)  # states with a closing report
-MONTHLY_DAY = 17
-MONTHLY_TIME = time(9, 30)
 AGENDA_STATES = (State.PROPOSED, State.DELIBERATING)
 
 
@@ -99,6 +101,18 @@ def _too_early(meeting, user, now=None):
             "opens": timezone.localtime(opens_at(meeting)).strftime("%H:%M"),
         }
     return None
+
+
+# Someone told of a meeting a little after its start can still come (a session called for
+# now); later than this, nobody is invited to it or told that a case "will be" deliberated.
+LATE_ARRIVAL = timedelta(minutes=15)
+
+
+def too_late_to_come(meeting: Meeting, now=None) -> bool:
+    """Whether the meeting began too long ago to ask anyone to come: its invitations are not
+    sent (the people are only listed, for its attendance), and notices about it speak of it in
+    the past (notifications/events.py, the public page)."""
+    return (now or timezone.now()) > meeting.starts_at + LATE_ARRIVAL
 
 
 def _not_the_host(meeting, user):
@@ -246,25 +260,14 @@ def _locked(scope: Scope, meeting_id) -> Meeting:
 _record = history.record
 
 
-# Monthly sessions (每月17日固定协商) ---------------------------------------------------------
-def monthly_start(month: date) -> datetime:
-    return timezone.make_aware(datetime.combine(month.replace(day=MONTHLY_DAY), MONTHLY_TIME))
-
-
-def is_rest_day(day: date) -> bool:
-    """A weekend or public holiday by the Chinese calendar (调休 make-up days count as work)."""
-    try:
-        return chinese_calendar.is_holiday(day)
-    except NotImplementedError:  # a year the calendar does not know yet
-        return day.weekday() >= 5
-
-
+# Monthly sessions (每月17日固定协商), on the day meetings/monthly.py gives -----------------
 def schedule_monthly_sessions(month: date, communities=None) -> int:
     """Create each community's session on the 17th of `month`; returns how many were new.
 
     Idempotent: a partial unique index allows one monthly session per community and month, and
     the insert skips rows that exist, so a second run (or a second machine) creates nothing.
-    A 17th on a weekend or holiday keeps its date; the community may move it.
+    A 17th on a weekend or holiday keeps its date; the community may move it to the working
+    day before or after it (meetings/monthly.py).
     """
     month = month.replace(day=1)
     communities = list(communities if communities is not None else Community.objects.all())
@@ -336,7 +339,7 @@ def create_meeting(scope: Scope, user, new: NewMeeting) -> Meeting:
             raise MoveRefused(_("Only the community's officers run its meetings."))
         _invalid(checks.new_meeting(new))
         if meeting.kind == Kind.MONTHLY:
-            meeting.month = timezone.localtime(meeting.starts_at).date().replace(day=1)
+            meeting.month = month_of(meeting.starts_at)
         try:
             with transaction.atomic():
                 meeting.save()
@@ -521,12 +524,14 @@ def add_guest(scope: Scope, user, meeting_id, guest: Guest) -> Participant:
         _check(scope, user, meeting, "guest")
         _expect(guest, Guest)
         _invalid(checks.guest(guest))
-        return Participant.objects.create(
+        added = Participant.objects.create(
             meeting=meeting,
             kind=ParticipantKind.GUEST,
             name=guest.name,
             organisation=guest.organisation,
         )
+        _record(meeting, "guest", user, guest.name)
+    return added
 
 
 def record_attendance(scope: Scope, user, meeting_id, attendance: Attendance) -> Meeting:
@@ -540,6 +545,8 @@ def record_attendance(scope: Scope, user, meeting_id, attendance: Attendance) ->
         ids = set(meeting.participants.values_list("pk", flat=True))
         attended = set(attendance.attended) & ids
         named = set(attendance.named) & attended
+        decided = meeting.items.filter(status=ItemStatus.DECIDED).select_related("case")
+        _invalid(checks.attendance_covers_votes(len(attended), decided))
         meeting.participants.update(attended=False, named_in_public=False)
         meeting.participants.filter(pk__in=attended).update(attended=True)
         meeting.participants.filter(pk__in=named).update(named_in_public=True)
@@ -551,16 +558,63 @@ def mark_notified(meeting: Meeting, actor, invited: int | None = None) -> int:
     """Invitations go out once per person: the invitation of `invited` people (all those
     waiting when not given) is recorded, its consequences tell the people not told yet (bell,
     e-mail, SMS: meetings/consequences.py), and those told are marked. Returns how many were
-    told now; with nobody waiting, nothing is recorded."""
+    told now; with nobody waiting, nothing is recorded.
+
+    Nobody is invited to a meeting that began too long ago (`too_late_to_come`: one recorded
+    after it was held, say): the people are listed, for its attendance, and told nothing."""
     waiting = list(
         meeting.participants.filter(notified_at__isnull=True).select_related("user", "contact")
     )
     if not waiting:
         return 0
     people = len(waiting) if invited is None else invited
+    if too_late_to_come(meeting):
+        if people:
+            _record(meeting, "listed", actor, details={"people": people})
+        return 0
     told = _record(meeting, "invited", actor, details={"people": people}, participants=waiting)
     meeting.participants.filter(pk__in=told).update(notified_at=timezone.now())
     return len(told)
+
+
+def _invite_concerned(meeting: Meeting, cases, actor) -> int:
+    """Whom a case on the agenda concerns is invited as it goes on, as any invitation is: the
+    grid workers of its grid and the leaders of its unit, the people told when and where it is
+    deliberated (notifications.events.agenda_added). Returns how many were told now."""
+    workers = workers_by_grid({case.grid_id for case in cases})
+    rows = [
+        Participant(meeting=meeting, kind=ParticipantKind.GRID_WORKER, name=display_name(u), user=u)
+        for grid_workers in workers.values()
+        for u in grid_workers
+    ] + [
+        Participant(
+            meeting=meeting,
+            kind=ParticipantKind.UNIT_LEADER,
+            name=leader.name,
+            organisation=leader.organisation,
+            contact=leader,
+        )
+        for leader in Contact.objects.filter(
+            street_id=meeting.street_id,
+            kind=ContactKind.UNIT_LEADER,
+            unit_id__in={case.unit_id for case in cases if case.unit_id},
+        )
+    ]
+    before = meeting.participants.count()
+    Participant.objects.bulk_create(rows, ignore_conflicts=True)  # each person once
+    added = meeting.participants.count() - before
+    return mark_notified(meeting, actor, added) if added else 0
+
+
+def invite_concerned(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> int:
+    """For cases that go to a session with an agenda item not their own (a recurring
+    problem's, recurring/services.py): whom they concern is invited as the item's own case's
+    people are. Returns how many were told now."""
+    with transaction.atomic():
+        meeting = _locked(scope, meeting_id)
+        _check(scope, user, meeting, "invite")
+        cases = list(Case.objects.filter(pk__in=list(case_ids), community_id=meeting.community_id))
+        return _invite_concerned(meeting, cases, user) if cases else 0
 
 
 # The agenda -----------------------------------------------------------------------------
@@ -609,6 +663,7 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> in
             if meeting.state == MeetingState.HELD and case.state == State.PROPOSED:
                 _deliberate(scope, user, meeting, case)
         _record(meeting, "agenda", user, details={"cases": [c.tracking_code for c in cases]})
+        _invite_concerned(meeting, cases, user)
     return len(cases)
 
 
@@ -617,7 +672,9 @@ def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
         meeting = _locked(scope, meeting_id)
         item = _item_of(meeting, item_id)
         _check(scope, user, meeting, "remove", item)
+        code = item.case.tracking_code
         item.delete()
+        _record(meeting, "removed", user, code)
 
 
 def _deliberate(scope, user, meeting, case):
@@ -690,6 +747,8 @@ def record_decision(scope: Scope, user, meeting_id, item_id, decision: ItemDecis
             except MoveRefused as refused:
                 errors = {f"task{number}-{k}": v for k, v in refused.errors.items()}
                 raise MoveRefused(str(refused), errors=errors) from None
+        votes = [item.votes_for, item.votes_against, item.votes_abstain]
+        _record(meeting, "decided", user, item.case.tracking_code, {"votes": votes})
     return item
 
 
@@ -703,13 +762,15 @@ def defer_item(scope: Scope, user, meeting_id, item_id, deferral: Deferral) -> A
         item.status = ItemStatus.DEFERRED
         item.save()
         following = next_session(meeting, max(meeting.starts_at, timezone.now()))
+        following = Meeting.objects.select_for_update().get(pk=following.pk)
         _item, added = AgendaItem.objects.get_or_create(
             meeting=following,
             case_id=item.case_id,
             defaults={"position": following.items.count() + 1},
         )
-        if added:  # whoever the case concerns hears of its next session
+        if added:  # whoever the case concerns hears of its next session, and is invited
             _record(following, "agenda", user, details={"cases": [item.case.tracking_code]})
+            _invite_concerned(following, [item.case], user)
         _record(meeting, "deferred", user, item.case.tracking_code, {"to_meeting": following.pk})
     return item
 

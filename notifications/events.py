@@ -18,6 +18,7 @@ from common.phones import MOBILE_RE, normalise_phone, redact_phones
 from grids.models import Contact, ContactKind
 from meetings.models import Meeting
 from meetings.public import public_url
+from meetings.workflow import too_late_to_come
 from outbox.models import Message
 from outbox.queue import forget
 
@@ -190,8 +191,18 @@ def _is_mobile(phone) -> bool:
 def agenda_added(meeting, cases, actor) -> None:
     """Whoever a case on the agenda concerns hears when and where it is deliberated: the grid's
     workers (the bell, and e-mail or SMS as each chose), the unit's leaders and the resident
-    who raised it (SMS, with a link that needs no login: meetings/public.py)."""
+    who raised it (SMS, with a link that needs no login: meetings/public.py). A case put on a
+    meeting that began too long ago for anyone to come (one recorded after it was held) is
+    told in the past: it was taken to the meeting that began then."""
     place = venue(meeting)
+    wording = (
+        gettext_noop(
+            "%(code)s was taken to the deliberation meeting that began %(time)s, "
+            "%(community)s, %(place)s"
+        )
+        if too_late_to_come(meeting)
+        else gettext_noop("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s")
+    )
     workers = workers_by_grid({case.grid_id for case in cases})
     leaders = {}
     for contact in Contact.objects.filter(
@@ -200,7 +211,7 @@ def agenda_added(meeting, cases, actor) -> None:
         leaders.setdefault(contact.unit_id, []).append(contact)
     for case in cases:
         title = text(
-            gettext_noop("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s"),
+            wording,
             code=case.tracking_code,
             time=at(meeting.starts_at),
             community=meeting.community.name,

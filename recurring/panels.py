@@ -1,5 +1,8 @@
 """What this app adds to the cases app's pages (registered in RecurringConfig.ready)."""
 
+from django.urls import reverse
+from django.utils.translation import ngettext
+
 from . import selectors
 from .rules import title
 
@@ -13,3 +16,17 @@ def case_panel(scope, user, case) -> dict:
 def logging_note(scope, case) -> list:
     """While a case is logged: the title of the recurring problem it would join."""
     return [title(problem) for problem in selectors.problems_a_new_case_would_join(scope, case)]
+
+
+def agenda_note(scope, items) -> dict:
+    """A meeting's agenda item that carries a recurring problem says so, and how many cases it
+    stands for, with a link to the problem for whoever may open it."""
+    return {
+        problem.agenda_item_id: {
+            "text": ngettext("Recurring problem: %(n)s case", "Recurring problem: %(n)s cases", n)
+            % {"n": n},
+            "url": reverse("recurring:detail", args=[problem.pk]) if problem.openable else "",
+        }
+        for problem in selectors.carried_by_items(scope, [item.pk for item in items])
+        for n in [problem.case_count]
+    }

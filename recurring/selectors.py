@@ -4,7 +4,8 @@ database."""
 
 from datetime import timedelta
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models import BooleanField, Count, F, OuterRef, Q, Subquery, Sum, Value, When, Window
+from django.db.models import Case as Case_
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -210,3 +211,21 @@ def came_back(place: Q, since, limit=20) -> list:
         }
         for problem in problems
     ]
+
+
+def carried_by_items(scope, item_ids) -> list:
+    """The problems the agenda items carry, each with `openable`: whether the user may open
+    its page (the user's places reach it). One query; none without items."""
+    if not item_ids:
+        return []
+    reach = scope.q(Problem)
+    openable = (
+        Value(True)
+        if reach is None
+        else Case_(When(reach, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+    return list(
+        Problem.objects.filter(agenda_item_id__in=item_ids)
+        .annotate(openable=openable)
+        .only("pk", "agenda_item_id", "case_count")
+    )

@@ -159,6 +159,8 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
         for case in cases[1:]:  # those logged were accepted above; a 提 one is there already
             if case.state in (State.SUBMITTED, State.ACCEPTED):
                 workflow.perform(scope, user, case.pk, "propose", Note(note=note), meeting=carried)
+        # Whom they concern is invited, as the lead's people are (meetings/workflow.py).
+        meetings.invite_concerned(scope, user, meeting.pk, [case.pk for case in cases[1:]])
         now = timezone.now()
         problem.status = Status.DELIBERATED
         problem.agenda_item = item

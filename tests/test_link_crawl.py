@@ -183,7 +183,7 @@ def small_street(places, personas):
     workflow.add_to_agenda(scope, officer, session.pk, agenda)
     workflow.invite(scope, officer, session.pk, Invitation(kinds=("grid_worker",)))
     workflow.open_meeting(scope, officer, session.pk)
-    attendees(session, 12)  # only those present vote
+    present = attendees(session, 12)  # only those present vote
     decided, deferred = session.items.order_by("position")
     workflow.record_decision(
         scope,
@@ -207,7 +207,8 @@ def small_street(places, personas):
         ),
     )
     workflow.defer_item(scope, officer, session.pk, deferred.pk, Deferral(discussion="再议"))
-    workflow.record_attendance(scope, officer, session.pk, Attendance())
+    came = Attendance(attended=frozenset(p.pk for p in present))  # as many as voted, or more
+    workflow.record_attendance(scope, officer, session.pk, came)
     session.refresh_from_db()
     workflow.save_minutes(
         scope, officer, session.pk, Minutes(text="会议纪要：桌椅翻修。", version=session.version)

@@ -2,7 +2,7 @@
 recurring problem on a session's agenda, say) calls it with no page and no form, and a rule
 the page's form would have kept is kept all the same. Refused inputs change nothing."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.http import QueryDict
@@ -239,12 +239,20 @@ def test_the_workflow_itself_refuses_a_meeting_in_the_past(places, personas):
 
 
 def test_a_meeting_moved_to_earlier_today_is_kept_and_one_before_is_refused_saying_so(
-    places, personas, session
+    places, personas
 ):
     """Entered tonight, a meeting held this afternoon keeps its time; one moved to yesterday
     morning is refused with the rule itself, not a plain "not in the past"."""
     officer = personas.officer_funan
     scope = Scope.for_user(officer)
+    session = Meeting.objects.create(
+        street=places.street,
+        community=places.funan,
+        kind=Kind.EMERGENCY,
+        starts_at=timezone.now() + timedelta(days=1),
+        venue_kind="room",
+        host=officer,
+    )
 
     def move(hours_ago):
         return Rescheduling(
@@ -286,3 +294,98 @@ def test_a_notice_that_names_the_resident_who_raised_the_case_is_refused(
     )
     item.refresh_from_db()
     assert item.status == ItemStatus.DECIDED
+
+
+# The monthly session's day ------------------------------------------------------------------
+def month_ahead(rest_day_17th: bool):
+    """The first month from next month whose 17th is a working day, or a Saturday whose
+    Friday before and Monday after are working days."""
+    from meetings.monthly import is_rest_day
+
+    month = (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+    while True:
+        day = month.replace(day=17)
+        weekend = day.weekday() == 5 and not any(
+            is_rest_day(day + timedelta(days=n)) for n in (-1, 2)
+        )
+        if weekend if rest_day_17th else not is_rest_day(day):
+            return month
+        month = (month + timedelta(days=32)).replace(day=1)
+
+
+def new_session_data(places, officer, day, hour="09:30"):
+    return {
+        "kind": "monthly",
+        "community": places.funan.pk,
+        "starts_at": f"{day:%Y-%m-%d}T{hour}",
+        "venue_kind": "room",
+        "host": officer.pk,
+    }
+
+
+def test_a_monthly_session_is_scheduled_on_the_17th_and_no_other_day(places, personas, login):
+    """「每月17日固定协商」 on the 8th is refused, saying which day it is held on; on the 17th,
+    at whatever hour, it is scheduled."""
+    officer = personas.officer_funan
+    month = month_ahead(rest_day_17th=False)
+    client = login(officer)
+    response = client.post(
+        reverse("meetings:new"), new_session_data(places, officer, month.replace(day=8))
+    )
+    assert response.status_code == 400
+    assert (
+        f"每月固定协商会在当月17日（{month:%Y-%m}-17）召开：时间可以调整，日期不能改。"
+        in response.content.decode()
+    )
+    assert not Meeting.objects.exists()
+    seventeenth = month.replace(day=17)
+    response = client.post(
+        reverse("meetings:new"), new_session_data(places, officer, seventeenth, "14:00")
+    )
+    assert response.status_code == 302
+    meeting = Meeting.objects.get()
+    assert timezone.localtime(meeting.starts_at).date() == seventeenth and meeting.month == month
+
+
+def test_a_monthly_session_moves_within_its_day_or_beside_a_17th_that_is_a_rest_day(
+    places, personas, login
+):
+    """Moving it keeps the rule the schedule follows: the same day at another hour; when the
+    17th is a weekend, the Friday before or the Monday after; never another day."""
+    officer = personas.officer_funan
+    scope = Scope.for_user(officer)
+    month = month_ahead(rest_day_17th=True)
+    workflow.schedule_monthly_sessions(month, [places.funan])
+    session = Meeting.objects.get()
+    saturday = month.replace(day=17)
+    friday, monday = saturday - timedelta(days=1), saturday + timedelta(days=2)
+
+    def move(day, hour=15):
+        moment = timezone.make_aware(datetime.combine(day, time(hour, 0)))
+        version = Meeting.objects.get(pk=session.pk).version
+        workflow.change_meeting(
+            scope, officer, session.pk, Rescheduling(moment, "room", officer, version)
+        )
+
+    for day in (saturday, friday, monday):
+        move(day)
+        assert timezone.localtime(Meeting.objects.get().starts_at).date() == day
+    for day in (saturday + timedelta(days=3), month.replace(day=8), saturday + timedelta(days=31)):
+        with pytest.raises(workflow.MoveRefused) as refused:
+            move(day)
+        assert str(refused.value.errors["starts_at"]) == (
+            f"每月固定协商会在当月17日（{saturday}）召开；这天是周末或节假日，也可以改在前后最近"
+            f"的工作日（{friday} 或 {monday}）召开。"
+        )
+    assert timezone.localtime(Meeting.objects.get().starts_at).date() == monday
+    # The page says so beside the field, and keeps what the officer typed.
+    other_day = saturday + timedelta(days=3)
+    data = {
+        "starts_at": f"{other_day:%Y-%m-%d}T09:30",
+        "venue_kind": "room",
+        "host": officer.pk,
+        "version": str(Meeting.objects.get().version),
+    }
+    response = login(officer).post(reverse("meetings:edit", args=[session.pk]), data)
+    assert response.status_code == 400 and "也可以改在前后最近的工作日" in response.content.decode()
+    assert timezone.localtime(Meeting.objects.get().starts_at).date() == monday

@@ -195,6 +195,43 @@ def test_votes_cannot_outnumber_those_present(personas, login, benches, session)
     assert "赞成 9 票" in notice
 
 
+def test_attendance_cannot_drop_below_the_votes_of_a_recorded_decision(
+    personas, login, benches, session
+):
+    """Whichever is recorded second, the notice's numbers agree: 3 for, 1 against and 1
+    abstaining with 5 present, then unticking 3 of them, is refused, naming the decision and
+    its votes, and the notice still says 5 took part."""
+    client = login(personas.officer_funan)
+    client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
+    client.post(url("action", session.pk, "open"))
+    present = attendees(session, 5)
+    item = AgendaItem.objects.get()
+    decided = client.post(
+        url("item_action", session.pk, item.pk, "decide"),
+        decision(item, votes_for="3", votes_against="1", votes_abstain="1"),
+    )
+    assert decided.status_code == 302
+    ticked = {"attended": [p.pk for p in present[:2]], "named": [present[0].pk]}
+    response = client.post(url("action", session.pk, "attendance"), ticked)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        f"{benches.tracking_code} 的决定已记录 5 票（赞成 3、反对 1、弃权 1）："
+        "到会人数不能少于 5 人，现在只勾选了 2 人。"
+    ) in page
+    assert "出席情况已记录" not in page
+    assert Participant.objects.filter(meeting=session, attended=True).count() == 5
+    assert not Participant.objects.filter(named_in_public=True).exists()  # nothing half-saved
+    notice = client.get(url("notice", session.pk, item.pk)).content.decode()
+    assert "赞成 3 票，反对 1 票，弃权 1 票" in notice and "共 5 人参加" in notice
+    # Ticking a sixth person who came is fine: the votes still fit.
+    guest = Participant.objects.create(meeting=session, kind="guest", name="李师傅")
+    ticked = {"attended": [p.pk for p in present] + [guest.pk]}
+    response = client.post(url("action", session.pk, "attendance"), ticked, follow=True)
+    assert "出席情况已记录" in response.content.decode()
+    assert "共 6 人参加" in client.get(url("notice", session.pk, item.pk)).content.decode()
+
+
 def test_the_notice_masks_the_resident_and_reads_in_residents_words(
     places, personas, login, benches, session
 ):
@@ -285,6 +322,32 @@ def test_a_deferred_item_goes_to_the_next_session(places, personas, login, bench
     assert benches.state == State.DELIBERATING
 
 
+def test_a_deferred_case_invites_its_grid_worker_to_the_next_session(
+    places, personas, login, benches, session
+):
+    """Told of the next session, and invited to it: his attendance there can be recorded."""
+    from accounts.models import RoleKind
+    from notifications.models import Notification
+    from tests.factories import UserFactory, make_role
+
+    worker = UserFactory(username="worker_fn1", first_name="富南网格员")
+    make_role(worker, RoleKind.GRID_WORKER, places.fn1)
+    client = login(personas.officer_funan)
+    client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk]})
+    client.post(url("action", session.pk, "open"))
+    item = AgendaItem.objects.get()
+    client.post(
+        url("item_action", session.pk, item.pk, "defer"),
+        {f"defer{item.pk}-discussion": "维修资金未落实，下月再议"},
+    )
+    following = AgendaItem.objects.exclude(meeting=session).get(case=benches).meeting
+    assert following.participants.filter(user=worker, kind="grid_worker").exists()
+    invited = Notification.objects.filter(rule="meeting_invitation", user=worker)
+    assert invited.filter(object_key=f"meeting:{following.pk}").count() == 1
+    page = client.get(url("detail", following.pk)).content.decode()
+    assert "富南网格员" in page and 'data-testid="not-notified"' not in page
+
+
 def test_only_the_host_approves_and_only_when_every_item_is_settled(
     places, personas, login, benches, session
 ):
@@ -317,9 +380,13 @@ def test_only_the_host_approves_and_only_when_every_item_is_settled(
     assert "会议总结" in page and benches.tracking_code in page
 
 
-def test_moving_a_meeting_is_recorded_and_a_held_one_cannot_move(personas, login, session):
+def test_moving_a_meeting_is_recorded_and_a_held_one_cannot_move(places, personas, login):
+    # Next month's session, moved to the evening of its day and to the pavilion.
+    next_month = (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+    workflow.schedule_monthly_sessions(next_month, [places.funan])
+    session = Meeting.objects.get(month=next_month)
     client = login(personas.officer_funan)
-    later = (timezone.localtime() + timedelta(days=3)).replace(hour=19, minute=0)
+    later = timezone.localtime(session.starts_at).replace(hour=19, minute=0)
     data = {
         "starts_at": later.strftime("%Y-%m-%dT%H:%M"),
         "venue_kind": "pavilion",
@@ -477,3 +544,43 @@ def test_bad_list_parameters_say_so(personas, login, query):
     assert response.status_code == 200
     if "page" not in query:
         assert "没有" in response.content.decode()
+
+
+# The meeting's own history ---------------------------------------------------------------
+def meeting_history(client, meeting):
+    page = client.get(url("detail", meeting.pk)).content.decode()
+    return page.split('data-testid="meeting-history"')[1].split("</section>")[0]
+
+
+def test_the_meetings_history_records_each_decision_guest_and_case_taken_off(
+    places, personas, login, benches, session
+):
+    other = CaseFactory(grid=places.fn1, state=State.PROPOSED, owner=personas.officer_funan)
+    client = login(personas.officer_funan)
+    client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk, other.pk]})
+    taken_off = AgendaItem.objects.get(case=other)
+    client.post(url("item_action", session.pk, taken_off.pk, "remove"))
+    client.post(url("action", session.pk, "guest"), {"guest-name": "李师傅"})
+    client.post(url("action", session.pk, "open"))
+    attendees(session)
+    item = AgendaItem.objects.get()
+    client.post(url("item_action", session.pk, item.pk, "decide"), decision(item))
+    history = meeting_history(client, session)
+    assert f"诉求移出议程 · {other.tracking_code}" in history
+    assert "添加来宾 · 李师傅" in history
+    assert f"记录决定 · {benches.tracking_code}" in history
+    assert MeetingChange.objects.get(meeting=session, what="decided").details == {
+        "votes": [12, 1, 2]
+    }
+
+
+# Venues -----------------------------------------------------------------------------------
+def test_the_small_stool_meeting_and_the_on_site_one_say_how_they_differ(personas, login):
+    client = login(personas.officer_funan)
+    page = client.get(url("new")).content.decode()
+    assert "小板凳议事会（在楼前院里围坐商量）" in page
+    assert "现场协商（到问题所在的地方开）" in page
+    client.cookies["django_language"] = "en"
+    english = client.get(url("new")).content.decode()
+    assert "small-stool meeting: neighbours sit together outside their building" in english
+    assert "on site: at the place of the problem" in english

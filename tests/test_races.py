@@ -1,4 +1,5 @@
-"""Races users cause: many people pressing 接单 at once, and two people editing one meeting.
+"""Races users cause: many people pressing 接单 at once, two people editing one meeting, and
+one recording a meeting's attendance while another records its vote.
 
 The accept race goes through the page (the HTTP view, its transaction and row lock) on real
 PostgreSQL connections, one per person, and prints its figures (run with -s to read them).
@@ -7,18 +8,22 @@ PostgreSQL connections, one per person, and prints its figures (run with -s to r
 import re
 import threading
 import time
+from datetime import date
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.scope import Scope
 from cases import workflow
 from cases.models import Case, CaseEvent, State
-from meetings.models import Meeting, MeetingChange
-from tests.factories import CaseFactory, UserFactory, make_role
+from meetings import workflow as meetings
+from meetings.inputs import Attendance, ItemDecision
+from meetings.models import AgendaItem, ItemStatus, Meeting, MeetingChange
+from tests.factories import CaseFactory, UserFactory, attendees, make_role
 from tests.moves import by_form
-from tests.test_meetings import session_month
 from tests.test_workflow import accept_data
 
 PRESSERS = 50
@@ -130,16 +135,19 @@ def two_officers(places, personas, login):
 
     colleague = UserFactory(username="officer_funan_2")
     make_role(colleague, RoleKind.COMMUNITY_OFFICER, places.funan)
-    workflow.schedule_monthly_sessions(session_month(), [places.funan])
+    workflow.schedule_monthly_sessions(SESSION_MONTH, [places.funan])
     first, second = Client(), Client()
     first.force_login(personas.officer_funan)
     second.force_login(colleague)
     return Meeting.objects.get(community=places.funan), first, second
 
 
+SESSION_MONTH = date(2030, 5, 1)
+
+
 def moved_to(officer, address, version, hour):
-    return {
-        "starts_at": f"2030-05-20T{hour}:00",
+    return {  # the session's own day, at another hour (a monthly session keeps its 17th)
+        "starts_at": f"2030-05-17T{hour}:00",
         "venue_kind": "pavilion",
         "address": address,
         "host": officer.pk,
@@ -190,3 +198,54 @@ def test_two_secretaries_drafting_minutes_the_second_sees_the_saved_text(two_off
     bad = second.post(save, {"minutes-minutes": "丙", "minutes-version": "abc"})
     assert bad.status_code == 400
     assert Meeting.objects.get(pk=meeting.pk).minutes == "甲记录：决定翻修桌椅"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attendance_and_a_vote_recorded_at_once_never_leave_more_votes_than_attendees(
+    places, personas
+):
+    """5 present; at once, one officer unticks 3 of them while another records 3 for, 1
+    against and 1 abstaining. Under the meeting's lock one of the two is refused, whichever
+    comes second, so the notice never counts 5 votes among 2 attendees."""
+    officer = personas.officer_funan
+    scope = Scope.for_user(officer)
+    vote = ItemDecision(
+        discussion="居民代表共同讨论", plan="翻修连体桌椅", votes_for=3, votes_against=1,
+        votes_abstain=1, responsible="社区、物业",
+    )  # fmt: skip
+    for _round in range(5):
+        meeting = Meeting.objects.create(
+            street=places.street,
+            community=places.funan,
+            kind="emergency",
+            starts_at=timezone.now(),
+            venue_kind="on_site",
+            host=officer,
+            state="held",
+        )
+        case = CaseFactory(grid=places.fn1, state=State.DELIBERATING, owner=officer)
+        item = AgendaItem.objects.create(meeting=meeting, case=case)
+        two = Attendance(attended=frozenset(p.pk for p in attendees(meeting, 5)[:2]))
+
+        def attend(meeting=meeting, two=two):
+            try:
+                meetings.record_attendance(scope, officer, meeting.pk, two)
+                return "attendance"
+            except workflow.MoveRefused:
+                return "refused"
+
+        def decide(meeting=meeting, item=item):
+            try:
+                meetings.record_decision(scope, officer, meeting.pk, item.pk, vote)
+                return "decision"
+            except workflow.MoveRefused:
+                return "refused"
+
+        outcomes = at_once([attend, decide])
+        assert outcomes.count("refused") == 1, outcomes
+        item.refresh_from_db()
+        attended = meeting.participants.filter(attended=True).count()
+        if item.status == ItemStatus.DECIDED:
+            assert attended == 5
+        else:
+            assert attended == 2 and Case.objects.get(pk=case.pk).state == State.DELIBERATING

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import RoleKind
-from cases.models import CaseEvent, State, Task, TaskStatus
+from cases.models import Case, CaseEvent, State, Task, TaskStatus
 from meetings.models import AgendaItem
 from notifications.models import Notification
 from recurring.grouping import group_cases
@@ -311,3 +311,67 @@ def test_the_session_form_marks_which_cases_would_go_and_its_count_matches(taps,
     assert page.count('data-testid="would-go"') == 3
     handled = page.split(f'data-testid="member-{cases[0].tracking_code}"')[1].split("</li>")[0]
     assert "将随议题协商" not in handled and "· 办" in handled
+
+
+def test_a_problem_taken_to_the_17th_invites_whom_it_concerns_and_its_item_says_what_it_is(
+    taps, personas, login, places
+):
+    """The grid worker told of the problem's cases is invited to the session (his attendance
+    can be recorded), and so is the leader of the unit two of its cases name; the agenda shows
+    one item that says it stands for a recurring problem of four cases, with its link."""
+    problem, cases = taps
+    leader = places.leaders[places.fn1]
+    Case.objects.filter(pk__in=[cases[1].pk, cases[3].pk]).update(unit=leader.unit)
+    worker = UserFactory(username="worker_fn1", first_name="富南网格员")
+    make_role(worker, RoleKind.GRID_WORKER, places.fn1)
+    client = login(personas.officer_funan)
+    client.post(url("action", problem.pk, "session"), {"session-kind": "monthly"})
+    [item] = AgendaItem.objects.all()
+    meeting = item.meeting
+    assert Notification.objects.filter(rule="meeting_agenda", user=worker).count() == 4
+    invited = Notification.objects.filter(rule="meeting_invitation")
+    assert {n.recipient_key for n in invited} == {f"user:{worker.pk}", f"contact:{leader.pk}"}
+    listed = meeting.participants.filter(notified_at__isnull=False)
+    assert listed.filter(user=worker, kind="grid_worker").exists()
+    assert listed.filter(contact=leader, kind="unit_leader").exists()
+    detail = reverse("meetings:detail", args=[meeting.pk])
+    for reader in (personas.officer_funan, worker):
+        page = login(reader).get(detail).content.decode()
+        agenda = page.split('data-testid="agenda"')[1].split("</section>")[0]
+        assert "反复出现的问题：4 件诉求" in agenda, reader
+        assert f'href="{url("detail", problem.pk)}"' in agenda, reader
+    assert "富南网格员" in page.split('data-testid="participants"')[1]
+
+
+def test_the_meeting_page_names_its_problems_in_the_same_queries_for_one_or_four(
+    places, personas, login, django_assert_max_num_queries
+):
+    from meetings import workflow as meetings
+    from tests.factories import BuildingFactory
+
+    session = meetings.next_session(places.funan, timezone.now())
+    client = login(personas.officer_funan)
+    detail = reverse("meetings:detail", args=[session.pk])
+
+    def problems_on_the_agenda(buildings):
+        for building in buildings:
+            lead = case_at(places.fn1, 10, building, state=State.PROPOSED, description="漏水")
+            case_at(places.fn1, 5, building, description="漏水")
+            group_cases()
+            problem = Problem.objects.get(seed_case=lead)
+            problem.agenda_item = AgendaItem.objects.create(meeting=session, case=lead)
+            problem.save(update_fields=["agenda_item"])
+
+    def queries():
+        with django_assert_max_num_queries(40) as captured:
+            page = client.get(detail).content.decode()
+        return len(captured.captured_queries), page.count("反复出现的问题：2 件诉求")
+
+    problems_on_the_agenda([places.buildings[places.fn1]])
+    queries()  # warm up
+    one = queries()
+    assert one[1] == 1
+    problems_on_the_agenda(
+        BuildingFactory(grid=places.fn1, estate="金苑小区", name=f"{n}号楼") for n in (5, 6, 7)
+    )
+    assert queries() == (one[0], 4)

@@ -181,3 +181,124 @@ def test_an_sms_to_an_anonymised_resident_not_sent_yet_never_goes(places, person
     anonymise([tap.pk], user=personas.street_staff, reason="居民申请")
     assert not messages_of(resident).exists()
     assert not Message.objects.filter(destination="13912340000").exists()
+
+
+# Told and invited: whom a case on the agenda concerns is on the meeting's list ------------
+def test_whom_a_case_on_the_agenda_concerns_is_invited_to_the_meeting(
+    places, personas, session, tap, login
+):
+    """The grid worker and the unit leader told that the case is deliberated are invited too,
+    by the invitations' own road, so their attendance can be recorded; the resident is told
+    and not listed."""
+    worker, leader = personas.worker_cg1, places.leaders[places.cg1]
+    put_on_agenda(personas, session, tap)
+    invited = {n.recipient_key for n in Notification.objects.filter(rule="meeting_invitation")}
+    assert invited == {f"user:{worker.pk}", f"contact:{leader.pk}"}
+    listed = session.participants.order_by("kind")
+    assert [(p.kind, p.user_id, p.contact_id) for p in listed] == [
+        ("grid_worker", worker.pk, None),
+        ("unit_leader", None, leader.pk),
+    ]
+    assert not listed.filter(notified_at__isnull=True).exists()
+    page = login(personas.officer_chunguang).get(reverse("meetings:detail", args=[session.pk]))
+    assert "邀请 2 人" in page.content.decode()
+
+
+# A meeting recorded after it was held: nobody is asked to come ---------------------------
+WALK = "2026-12-07T18:19+08:00"  # the evening a meeting held at 10:13 was recorded
+
+
+def record_after_the_fact(personas, login, places):
+    """The officer records in the evening the emergency session held this morning at 10:13."""
+    officer = personas.officer_chunguang
+    client = login(officer)
+    response = client.post(
+        reverse("meetings:new"),
+        {
+            "kind": "emergency",
+            "community": places.chunguang.pk,
+            "starts_at": timezone.localtime().strftime("%Y-%m-%dT10:13"),
+            "venue_kind": "on_site",
+            "address": "3号楼下",
+            "host": officer.pk,
+        },
+    )
+    assert response.status_code == 302
+    return client, Meeting.objects.get()
+
+
+@pytest.mark.pinned(WALK)
+def test_nobody_is_invited_to_a_meeting_that_began_hours_ago_and_the_resident_hears_it_in_the_past(
+    places, personas, tap, login
+):
+    worker, leader = personas.worker_cg1, places.leaders[places.cg1]
+    client, meeting = record_after_the_fact(personas, login, places)
+    detail = reverse("meetings:detail", args=[meeting.pk])
+    client.post(reverse("meetings:action", args=[meeting.pk, "agenda"]), {"cases": [tap.pk]})
+    invite = {"invite-kinds": ["grid_worker", "unit_leader", "resident_rep", "party_member"]}
+    response = client.post(
+        reverse("meetings:action", args=[meeting.pk, "invite"]), invite, follow=True
+    )
+    page = response.content.decode()
+    assert "会议已于 2026-12-07 10:13 开始，不再发送邀请；已把相关人员列入参会名单" in page
+    assert "已邀请相关人员" not in page
+    # Nobody is invited to it: no bell, no e-mail, no SMS 「参会邀请」.
+    assert not Notification.objects.filter(rule="meeting_invitation").exists()
+    assert not any("参会邀请" in n.title for n in Notification.objects.all())
+    # Whom the case concerns hears, in the past, that it was taken to the meeting.
+    told = {n.recipient_key: n.title for n in Notification.objects.filter(rule="meeting_agenda")}
+    assert set(told) == {f"user:{worker.pk}", f"contact:{leader.pk}", f"resident:{tap.pk}"}
+    for title in told.values():
+        assert title.startswith(f"{tap.tracking_code} 已提交 2026-12-07 10:13 开始的议事协商会讨论")
+        assert "将在" not in title
+    # They are listed, so that their attendance is recorded, and the page says why untold.
+    page = client.get(detail).content.decode()
+    assert meeting.participants.filter(user=worker).exists()
+    assert "（未通知：会议开始后才列入）" in page and "按身份列入名单" in page
+    assert "列入参会名单（会议已开始，未发邀请）" in page
+    assert client.post(reverse("meetings:action", args=[meeting.pk, "open"])).status_code == 302
+    came = {"attended": [meeting.participants.get(user=worker).pk]}
+    assert (
+        client.post(reverse("meetings:action", args=[meeting.pk, "attendance"]), came).status_code
+        == 302
+    )
+
+
+@pytest.mark.pinned(WALK)
+def test_an_emergency_session_entered_after_it_began_tells_nobody_it_is_coming(
+    places, personas, login
+):
+    pipe = CaseFactory(
+        grid=places.cg1,
+        building=places.leaders[places.cg1].unit.building,
+        urgency="urgent",
+        state="accepted",
+        owner=personas.officer_chunguang,
+    )
+    data = {
+        "emergency-day": "today",
+        "emergency-at": "17:40",  # held at 17:40, entered at 18:19
+        "emergency-venue_kind": "on_site",
+        "emergency-address": "1号楼下",
+    }
+    client = login(personas.officer_chunguang)
+    response = client.post(reverse("meetings:emergency", args=[pipe.pk]), data, follow=True)
+    page = response.content.decode()
+    assert "紧急协商会已召集。会议已于 17:40 开始，不再发送邀请" in page
+    assert not Notification.objects.filter(rule="meeting_invitation").exists()
+    meeting = Meeting.objects.get()
+    assert meeting.participants.filter(user=personas.worker_cg1).exists()
+    titles = [n.title for n in Notification.objects.filter(rule="meeting_agenda")]
+    assert titles and all("已提交 2026-12-07 17:40 开始的议事协商会讨论" in t for t in titles)
+
+
+def test_the_public_page_of_a_meeting_that_began_hours_ago_asks_nobody_to_come(
+    places, personas, session, tap
+):
+    put_on_agenda(personas, session, tap)
+    Meeting.objects.filter(pk=session.pk).update(starts_at=timezone.now() - timedelta(hours=3))
+    session.refresh_from_db()
+    page = Client().get(public_url(session)).content.decode()
+    began = timezone.localtime(session.starts_at).strftime("%H:%M")
+    assert f"会议已于 {began} 开始，决定记录后将在社区公示栏公布" in page
+    assert "欢迎居民参加" not in page
