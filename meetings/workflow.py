@@ -389,9 +389,12 @@ def cancel_meeting(scope: Scope, user, meeting_id, cancellation: Cancellation) -
         meeting.state = MeetingState.CANCELLED
         meeting.cancel_reason = reason
         meeting.save()
-        # Its cases stay 提 and are offered to the next session.
-        meeting.items.filter(status=ItemStatus.PENDING).delete()
-        _record(meeting, "cancelled", user, reason)
+        # Its cases stay 提 and are offered to the next session; whoever they concern hears
+        # that this meeting is off (notifications/events.py), so their codes go in the row.
+        pending = meeting.items.filter(status=ItemStatus.PENDING)
+        codes = list(pending.values_list("case__tracking_code", flat=True))
+        pending.delete()
+        _record(meeting, "cancelled", user, reason, details={"cases": codes})
     return meeting
 
 

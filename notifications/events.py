@@ -9,6 +9,7 @@ words are stored as message ids with their parameters (notices.py): each reader 
 their own language, whatever language the person acting reads.
 """
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
@@ -180,6 +181,11 @@ def meeting_invitation(meeting, participants, actor) -> set:
     return {p.pk for p in users + contacts}
 
 
+def _time_or_place_changed(details) -> bool:
+    before, after = details.get("before", {}), details.get("after", {})
+    return any(before.get(key) != after.get(key) for key in ("starts_at", "venue", "address"))
+
+
 def _has_mobile(contact) -> bool:
     return _is_mobile(contact.phone)
 
@@ -293,11 +299,83 @@ def follow_change(change) -> None:
         forget_resident_phone(change.case)
 
 
+def meeting_moved_or_cancelled(meeting, change, actor) -> None:
+    """Everyone already told of the meeting hears that its time or place changed, or that it
+    is off: the invited people who were told, and whoever its agenda's cases concern (the
+    grid's workers, the unit's leaders, the resident), as each first heard of it."""
+    told = list(
+        meeting.participants.filter(notified_at__isnull=False).select_related("user", "contact")
+    )
+    place = venue(meeting)
+    if change.change == "cancelled":
+        title = text(
+            gettext_noop("Cancelled: %(kind)s of %(time)s, %(community)s. Reason: %(reason)s"),
+            kind=choice(meeting, "kind"),
+            time=at(meeting.starts_at),
+            community=meeting.community.name,
+            reason=change.note,
+        )
+    else:
+        title = text(
+            gettext_noop("Moved: %(kind)s is now %(time)s, %(community)s, %(place)s"),
+            kind=choice(meeting, "kind"),
+            time=at(meeting.starts_at),
+            community=meeting.community.name,
+            place=place,
+        )
+    # One notice per change (its history row), whatever else was told at this time before.
+    common = (f"meeting_{change.change}", f"meeting:{meeting.pk}:{change.row.pk}", change.at)
+    body = text(gettext_noop("%(place)s"), place=place)
+    tell(
+        *common,
+        title,
+        body,
+        reverse("meetings:detail", args=[meeting.pk]),
+        actor=actor,
+        users=[p.user for p in told if p.user_id],
+    )
+    on_agenda = (
+        Q(tracking_code__in=change.details.get("cases", []))
+        if change.change == "cancelled"  # its pending items are gone with it
+        else Q(agenda_items__meeting=meeting)
+    )
+    cases = list(Case.objects.filter(on_agenda, community_id=meeting.community_id).distinct())
+    workers = workers_by_grid({case.grid_id for case in cases})
+    leaders = list(
+        Contact.objects.filter(
+            kind=ContactKind.UNIT_LEADER, unit_id__in={c.unit_id for c in cases if c.unit_id}
+        )
+    )
+    tell(
+        *common,
+        title,
+        body,
+        reverse("meetings:detail", args=[meeting.pk]),
+        actor=actor,
+        users=[user for case in cases for user in workers.get(case.grid_id, [])],
+    )
+    tell(
+        *common,
+        title,
+        _empty(),
+        public_url(meeting),
+        actor=actor,
+        contacts=[p.contact for p in told if p.contact_id and _has_mobile(p.contact)] + leaders,
+        residents=[(c, c.resident_phone) for c in cases if not c.anonymised_at],
+    )
+
+
 # A consequence of each recorded change to a meeting (meetings/consequences.py).
 def follow_meeting_change(change) -> set:
-    """The people of an invitation not told yet hear of the meeting; returns who was told."""
+    """The people of an invitation not told yet hear of the meeting; returns who was told.
+    A meeting moved in time or place, or cancelled, is told to whoever heard of it."""
     if change.change == "invited":
         return meeting_invitation(change.meeting, change.participants, change.actor)
+    if change.change == "cancelled" or (
+        change.change == "moved" and _time_or_place_changed(change.details)
+    ):
+        meeting_moved_or_cancelled(change.meeting, change, change.actor)
+        return set()
     if change.change == "agenda":
         codes = change.details.get("cases", [])
         cases = Case.objects.filter(

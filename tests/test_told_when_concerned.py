@@ -302,3 +302,63 @@ def test_the_public_page_of_a_meeting_that_began_hours_ago_asks_nobody_to_come(
     began = timezone.localtime(session.starts_at).strftime("%H:%M")
     assert f"会议已于 {began} 开始，决定记录后将在社区公示栏公布" in page
     assert "欢迎居民参加" not in page
+
+
+def test_a_meeting_moved_or_cancelled_is_told_to_everyone_who_heard_of_it(
+    places, personas, session, tap
+):
+    """The invited people who were told, and whoever the agenda's case concerns (its grid
+    worker, unit leader and resident), hear the new time and place, then that it is off;
+    moving only the host tells nobody."""
+    from meetings.inputs import Cancellation, Invitation, Rescheduling
+    from meetings.models import ParticipantKind
+
+    officer = personas.officer_chunguang
+    scope = Scope.for_user(officer)
+    meeting_workflow.invite(
+        scope, officer, session.pk, Invitation(kinds=(ParticipantKind.GRID_WORKER,))
+    )
+    put_on_agenda(personas, session, tap)
+    session.refresh_from_db()
+    expected = {
+        f"user:{personas.worker_cg1.pk}",
+        f"contact:{places.leaders[places.cg1].pk}",
+        f"resident:{tap.pk}",
+    }
+    invited_workers = {
+        f"user:{p.user_id}"
+        for p in session.participants.filter(notified_at__isnull=False, user__isnull=False)
+    } - {f"user:{officer.pk}"}
+    assert invited_workers  # the community's grid workers were told of the meeting
+
+    def reschedule(**changes):
+        session.refresh_from_db()
+        values = {
+            "starts_at": session.starts_at,
+            "venue_kind": session.venue_kind,
+            "host": session.host,
+            "version": session.version,
+            "address": session.address,
+            **changes,
+        }
+        meeting_workflow.change_meeting(scope, officer, session.pk, Rescheduling(**values))
+
+    reschedule(host=personas.officer_chunguang)  # nothing a person would go by changed
+    assert not Notification.objects.filter(rule__in=["meeting_moved", "meeting_cancelled"])
+
+    # Same day, other hour: a monthly session keeps its day (meetings/monthly.py).
+    local = timezone.localtime(session.starts_at)
+    later = local.replace(hour=20 if local.hour == 19 else 19, minute=30)
+    reschedule(starts_at=later, address="春光社区文化活动室")
+    moved = {n.recipient_key: n for n in Notification.objects.filter(rule="meeting_moved")}
+    assert set(moved) == expected | invited_workers
+    when = timezone.localtime(later).strftime("%Y-%m-%d %H:%M")
+    for note in moved.values():
+        assert note.title.startswith("会议改期") and when in note.title
+        assert "春光社区文化活动室" in note.title
+
+    meeting_workflow.cancel_meeting(scope, officer, session.pk, Cancellation(reason="台风停课"))
+    off = {n.recipient_key: n for n in Notification.objects.filter(rule="meeting_cancelled")}
+    assert set(off) == expected | invited_workers
+    assert all("会议取消" in n.title and "台风停课" in n.title for n in off.values())
+    assert f"user:{officer.pk}" not in off  # who made the move is not told of it
