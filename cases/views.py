@@ -196,7 +196,9 @@ def case_bulk(request):
     if results["done"]:
         messages.success(
             request,
-            _("%(n)s cases done: %(codes)s")
+            ngettext(
+                "%(n)s case done: %(codes)s", "%(n)s cases done: %(codes)s", len(results["done"])
+            )
             % {
                 "n": len(results["done"]),
                 "codes": _(", ").join(c.tracking_code for c in results["done"]),
@@ -822,7 +824,11 @@ def case_anonymise(request, pk):
     done = retention.anonymise(ids, user=request.user, reason=form.cleaned_data["reason"])
     messages.success(
         request,
-        _("The resident's name and phone are anonymised in %(n)s cases: %(codes)s")
+        ngettext(
+            "The resident's name and phone are anonymised in %(n)s case: %(codes)s",
+            "The resident's name and phone are anonymised in %(n)s cases: %(codes)s",
+            len(done),
+        )
         % {"n": len(done), "codes": _(", ").join(c.tracking_code for c in done)},
     )
     return redirect("cases:detail", case.pk)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.capabilities import Capability
@@ -516,10 +517,15 @@ def emergency(request, case_pk):
     except MoveRefused as refusal:
         messages.error(request, _errors_said(refusal.errors) if refusal.errors else str(refusal))
         return redirect("cases:detail", case.pk)
+    notified = getattr(meeting, "notified", 0)
     messages.success(
         request,
-        _("The emergency session is called; %(n)s invited people are notified.")
-        % {"n": getattr(meeting, "notified", 0)},
+        ngettext(
+            "The emergency session is called; %(n)s invited person is notified.",
+            "The emergency session is called; %(n)s invited people are notified.",
+            notified,
+        )
+        % {"n": notified},
     )
     return redirect("meetings:detail", meeting.pk)
 

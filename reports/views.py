@@ -87,7 +87,7 @@ def report_cases(request):
         part_query["figure"] = part
         part_query.pop("page", None)
         counted = {
-            "label": _label(part),
+            "what": figures.COUNTED_AS[figure],
             "query": part_query.urlencode(),
             "count": request.scope.narrow(figures.cases_behind(part, place, period)).count(),
         }

@@ -109,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.scope",
+                "common.help.audience",
                 "notifications.context_processors.bell",
                 "notifications.context_processors.reminder_scan",
             ],
