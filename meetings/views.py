@@ -45,7 +45,7 @@ def _officers_only(request):
 
 
 def _community_param(request):
-    pk = id_param(request.GET, "community")
+    pk = id_param(request.GET, "community", label=_("Community"))
     if pk is None:
         return None
     try:
@@ -96,7 +96,9 @@ def meeting_list(request):
 @require_GET
 def meeting_calendar(request):
     _officers_only(request)
-    month = month_param(request.GET, "month") or timezone.localdate().replace(day=1)
+    month = month_param(request.GET, "month", label=_("Month")) or timezone.localdate().replace(
+        day=1
+    )
     community = _community_param(request)
     meetings = selectors.meetings(request.scope).filter(
         starts_at__year=month.year, starts_at__month=month.month
@@ -137,7 +139,7 @@ def meeting_calendar(request):
 @reads_from_replica
 def meeting_stats(request):
     _officers_only(request)
-    year = year_param(request.GET, "year", default=timezone.localdate().year)
+    year = year_param(request.GET, "year", label=_("Year"), default=timezone.localdate().year)
     community = _community_param(request)
     if community is False:
         raise Http404
@@ -455,7 +457,8 @@ def item_action(request, pk, item_pk, action):
 
 
 def _schedule_page(request, form, meeting=None, status=200):
-    context = {"form": form, "meeting": meeting}
+    # Its one form goes along with a language switch, without JavaScript too (common/drafts.py).
+    context = {"form": form, "meeting": meeting, "switch_form": "meeting-form"}
     return render(request, "meetings/form.html", context, status=status)
 
 
