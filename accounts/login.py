@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.dispatch import receiver
 from django.utils.translation import ngettext
 
+from common.forms import PageForm
+
 from . import throttle
 
 
@@ -44,11 +46,11 @@ class ThrottledLoginMixin:
             raise
 
 
-class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+class LoginForm(ThrottledLoginMixin, PageForm, AuthenticationForm):
     pass
 
 
-class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+class AdminLoginForm(ThrottledLoginMixin, PageForm, AdminAuthenticationForm):
     pass
 
 

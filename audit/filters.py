@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import Form
 from common.ordering import order_choices_naturally
 from common.params import refuse_reversed_dates
 from common.people import display_name
@@ -37,6 +38,7 @@ class AccessEventFilter(django_filters.FilterSet):
     class Meta:
         model = AccessEvent
         fields = []
+        form = Form  # the app's forms (common/forms.py)
 
     def __init__(self, data=None, *args, events, **kwargs):
         super().__init__(data, *args, **kwargs)

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from common import fragments
+from common.forms import Form
 from common.params import refuse_reversed_dates
 from common.phones import phone_search_digits
 from grids.models import Community, Grid
@@ -127,6 +128,7 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields = []
+        form = Form  # the app's forms (common/forms.py)
 
     def __init__(self, data=None, *args, scope, **kwargs):
         super().__init__(data, *args, **kwargs)

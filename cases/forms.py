@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import possible_owners
 from common.files import AsksForFilesAgain
+from common.forms import Form, ModelForm
 from common.ordering import order_choices_naturally
 from common.people import display_name
 from common.phones import normalise_phone
@@ -46,7 +47,7 @@ def _in_three_days():
     return (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
 
 
-class NoteForm(forms.Form):
+class NoteForm(Form):
     note = forms.CharField(
         label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -55,7 +56,7 @@ class NoteForm(forms.Form):
         return inputs.Note(note=self.cleaned_data["note"])
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     note = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -103,7 +104,7 @@ class DecideForm(NoteForm):
         return inputs.Decision(plan=self.cleaned_data["plan"], note=self.cleaned_data["note"])
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=unchosen(Outcome.choices))
     note = forms.CharField(
         label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
@@ -128,7 +129,7 @@ class ResolveForm(forms.Form):
         return inputs.Resolution(**self.cleaned_data)
 
 
-class VerifyForm(AsksForFilesAgain, forms.Form):
+class VerifyForm(AsksForFilesAgain, Form):
     satisfaction = forms.ChoiceField(
         label=_("Resident's satisfaction"), choices=unchosen(Satisfaction.choices)
     )
@@ -184,7 +185,7 @@ def move_form(move_name, case, data=None, files=None, user=None):
     return form_class(data, files, prefix=move_name)
 
 
-class TaskForm(forms.Form):
+class TaskForm(Form):
     title = forms.CharField(label=_("Task"), max_length=200)
     owner_user = forms.ModelChoiceField(
         label=_("Owner"), queryset=get_user_model().objects.none(), required=False
@@ -209,11 +210,11 @@ class TaskForm(forms.Form):
         return inputs.NewTask(**self.cleaned_data)
 
 
-class DropTaskForm(forms.Form):
+class DropTaskForm(Form):
     drop_reason = forms.CharField(label=_("Why is it dropped?"), max_length=500)
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(Form):
     reason = forms.CharField(
         label=_("Why the street should step in"),
         max_length=1000,
@@ -221,7 +222,7 @@ class EscalateForm(forms.Form):
     )
 
 
-class AnonymiseForm(forms.Form):
+class AnonymiseForm(Form):
     """A resident's request to be forgotten (PIPL): the reason is kept in the access log."""
 
     reason = forms.CharField(
@@ -237,7 +238,7 @@ class AnonymiseForm(forms.Form):
     )
 
 
-class AnswerEscalationForm(forms.Form):
+class AnswerEscalationForm(Form):
     comment = forms.CharField(
         label=_("The street's comment"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -247,7 +248,7 @@ class AnswerEscalationForm(forms.Form):
         return inputs.EscalationAnswer(**self.cleaned_data)
 
 
-class LinkDuplicateForm(forms.Form):
+class LinkDuplicateForm(Form):
     tracking_code = forms.CharField(
         label=_("Tracking code of the case this one repeats"), max_length=12
     )
@@ -300,7 +301,7 @@ PLACES = {
 }
 
 
-class LogCaseForm(AsksForFilesAgain, forms.ModelForm):
+class LogCaseForm(AsksForFilesAgain, ModelForm):
     """Logging a request: the place in two taps (building, then unit), then the matter.
 
     The places offered are only those the user holds; a grid worker with one grid sees its
@@ -456,7 +457,7 @@ def _normalised_phone(form):
 LogCaseForm.clean_resident_phone = _normalised_phone
 
 
-class BulkForm(forms.Form):
+class BulkForm(Form):
     """The shared fields of a bulk accept or assign; each case is then checked on its own."""
 
     ids = forms.CharField(required=False)

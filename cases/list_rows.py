@@ -7,7 +7,7 @@ its state's label in a translated choices dict and formatted a date: half of the
 Here a row is the columns it shows; the names of its community, unit, building and owner come
 from one small query each; the labels are translated once per page, the link is made from one
 reversed URL, and each row is one format string filled with escaped values, giving the markup
-templates/cases/list.html had, to the byte.
+templates/cases/list.html had (its date kept on one line).
 """
 
 from html import escape
@@ -60,7 +60,7 @@ ROW = (
     '        <span class="font-monospace">{code}</span> ·\n'
     "        {community} {grid}{building}{unit} ·\n"
     "        {resident} {phone} ·\n"
-    "        {created}{owner}\n"
+    '        <span class="text-nowrap">{created}</span>{owner}\n'
     "      </div>\n"
     "    </a>\n"
     "  </div>\n"

@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -86,7 +86,13 @@ class PhotosField(forms.FileField):
             return []
         if len(files) > self.max_count:
             raise forms.ValidationError(
-                _("At most %(n)s photos at a time.") % {"n": self.max_count}, code="too_many"
+                ngettext(
+                    "At most %(n)s photo at a time.",
+                    "At most %(n)s photos at a time.",
+                    self.max_count,
+                )
+                % {"n": self.max_count},
+                code="too_many",
             )
         return [clean_photo(super(PhotosField, self).clean(f, initial)) for f in files]
 

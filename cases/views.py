@@ -22,13 +22,13 @@ from accounts.capabilities import Capability
 from accounts.selectors import PEOPLE, owners_in_scope
 from common import fragments
 from common.bodylimit import accepts_upload
+from common.drafts import drafted_prefix
 from common.ordering import naturally
 from common.params import id_param
 from common.people import display_name, display_name_of
 from common.queries import count_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
-from residents.switches import draft_for, drafted_prefix, fill_from_draft
 
 from . import exports, list_rows, panels, queues, retention, workflow
 from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
@@ -196,7 +196,9 @@ def case_bulk(request):
     if results["done"]:
         messages.success(
             request,
-            _("%(n)s cases done: %(codes)s")
+            ngettext(
+                "%(n)s case done: %(codes)s", "%(n)s cases done: %(codes)s", len(results["done"])
+            )
             % {
                 "n": len(results["done"]),
                 "codes": _(", ").join(c.tracking_code for c in results["done"]),
@@ -234,9 +236,7 @@ def case_new(request):
     scope = request.scope
     if not scope.has_any_place:
         raise PermissionDenied
-    # What was typed before the language switch (residents/switches.py), taken once.
-    typed = {} if request.method == "POST" else draft_for(request, LogCaseForm, scope=scope)
-    form = LogCaseForm(request.POST or None, request.FILES or None, scope=scope, initial=typed)
+    form = LogCaseForm(request.POST or None, request.FILES or None, scope=scope)
     status = 400 if form.is_bound else 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -283,7 +283,9 @@ def case_new(request):
         "switch_form": "log-form",
     }
     response = _private(render(request, "cases/new.html", context, status=status))
-    # The empty form is kept for logging offline; one drawn with what was typed is not.
+    # The empty form is kept for logging offline; one drawn with what was typed before a
+    # switch is not (common/drafts.py).
+    typed = getattr(request, "draft", None)
     return response if form.is_bound or typed else offline_cacheable(response, request.user)
 
 
@@ -327,23 +329,23 @@ def similar_cases(request):
     if not scope.has_any_place:
         raise PermissionDenied
     form = LogCaseForm(scope=scope)
-    category = id_param(request.GET, "category", default=0) or None
+    category = id_param(request.GET, "category", label=_("Category"), default=0) or None
     if category and not form.fields["category"].queryset.filter(pk=category).exists():
         category = None
     context = _similar_context(
         form,
-        grid=id_param(request.GET, "grid", default=0),
-        building=id_param(request.GET, "building", default=0),
-        unit=id_param(request.GET, "unit", default=0),
+        grid=id_param(request.GET, "grid", label=_("Grid"), default=0),
+        building=id_param(request.GET, "building", label=_("Building"), default=0),
+        unit=id_param(request.GET, "unit", label=_("Unit"), default=0),
         category=category,
         # A tick already made stays ticked while the case is still offered.
-        chosen=id_param(request.GET, "duplicate_of"),
+        chosen=id_param(request.GET, "duplicate_of", label=_("The case it repeats")),
     )
     return _private(render(request, "cases/_similar.html", context))
 
 
 def _chosen(form, name):
-    value = form.data.get(name) if form.is_bound else form.initial.get(name)
+    value = form[name].value()  # sent, or typed before a switch, or the form's own
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -368,7 +370,7 @@ def _units(scope, building_id):
 def place_picker(request):
     """The next tap of the place picker: a grid's buildings, or a building's units (htmx)."""
     scope = request.scope
-    building = id_param(request.GET, "building")
+    building = id_param(request.GET, "building", label=_("Building"))
     if building:
         building_obj = scope.get(Building, pk=building)
         return render(
@@ -376,7 +378,7 @@ def place_picker(request):
             "cases/_units.html",
             {"units": _units(scope, building), "chosen_building": building_obj.pk},
         )
-    grid = scope.get(Grid, pk=id_param(request.GET, "grid", default=0))
+    grid = scope.get(Grid, pk=id_param(request.GET, "grid", label=_("Grid"), default=0))
     return render(
         request,
         "cases/_buildings.html",
@@ -456,8 +458,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         # Back from a language switch pressed in a panel: the panel again, as it was typed.
         prefix = drafted_prefix(request)
         if prefix in workflow.MOVES or prefix in CASE_FORMS:
-            opened = prefix
-            drawn[prefix] = fill_from_draft(request, _empty_form(prefix, case, user))
+            opened = prefix  # its form fills itself from the draft (common/drafts.py)
     if opened and opened not in drawn:
         drawn[opened] = _empty_form(opened, case, user)
     moves = [
@@ -722,6 +723,10 @@ def task_close(request, pk, task_pk, status):
         raise Http404
     reason = DropTaskForm(request.POST, prefix=f"drop{task_pk}")
     drop_reason = reason.cleaned_data["drop_reason"] if reason.is_valid() else ""
+    if status == TaskStatus.DROPPED and reason.has_error("drop_reason", "max_length"):
+        # The reason's field is drawn in the task's row: its limit is said at the top.
+        case = _load_case(request, pk)
+        return _case_page(request, case, refusal=reason.errors["drop_reason"][0], status=400)
     return _act(
         request,
         pk,
@@ -822,7 +827,11 @@ def case_anonymise(request, pk):
     done = retention.anonymise(ids, user=request.user, reason=form.cleaned_data["reason"])
     messages.success(
         request,
-        _("The resident's name and phone are anonymised in %(n)s cases: %(codes)s")
+        ngettext(
+            "The resident's name and phone are anonymised in %(n)s case: %(codes)s",
+            "The resident's name and phone are anonymised in %(n)s cases: %(codes)s",
+            len(done),
+        )
         % {"n": len(done), "codes": _(", ").join(c.tracking_code for c in done)},
     )
     return redirect("cases:detail", case.pk)

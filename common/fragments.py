@@ -24,6 +24,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from . import drafts
+
 MAX_FRAGMENTS = 512  # per process; a user's places × languages × chosen filters
 VERSION_SECONDS = 60  # a fragment is rendered again at least this often
 
@@ -67,7 +69,11 @@ def watch(name: str, *models, unless=None) -> None:
 
 def cached(name: str, key: tuple, render) -> str:
     """The fragment for `key` at the current version of `name`'s data; `render()` makes it
-    when this process has none."""
+    when this process has none. A page drawn with what someone typed before a switch
+    (common/drafts.py) draws its fragments anew, and keeps none of them: they are that
+    person's."""
+    if drafts.current() is not None:
+        return render()
     full_key = (name, version(name), *key)
     with _lock:
         fragment = _fragments.get(full_key)

@@ -101,6 +101,7 @@ SECTIONS = {
         "recurring:detail": "recurring",
     },
     "resident": {
+        "meeting_public": "meeting",
         "residents:start": "start",
         "residents:community": "start",
         "residents:building": "start",
@@ -116,6 +117,26 @@ SECTIONS = {
 }
 
 
+# Pages under the residents' address that are the staff's: the QR sheets they print.
+STAFF_PAGES_UNDER_R = {"residents:qr_sheet"}
+
+
+def for_residents(request) -> bool:
+    """A residents' page: anything under /r/ (the form, the lookup and the rating, the meeting
+    page a text message links to, and the error pages of those addresses), the staff's QR
+    sheets aside. Its name leads to the residents' start and its help to their chapter."""
+    match = getattr(request, "resolver_match", None)
+    view_name = getattr(match, "view_name", "") or ""
+    return request.path.startswith(reverse("residents:start")) and (
+        view_name not in STAFF_PAGES_UNDER_R
+    )
+
+
+def audience(request) -> dict:
+    """Context processor: `for_residents` for the navigation bar (templates/includes/nav.html)."""
+    return {"for_residents": for_residents(request)}
+
+
 def _level_at(scope, street_id, community_id, grid_id) -> str:
     """The highest role the viewer holds at an object's place."""
     if scope.is_superuser or street_id in scope.street_ids:
@@ -128,8 +149,7 @@ def _level_at(scope, street_id, community_id, grid_id) -> str:
 
 
 def chapter_for(request, context) -> str:
-    name = getattr(request.resolver_match, "view_name", "") or ""
-    if name.startswith("residents:") and name != "residents:qr_sheet":
+    if for_residents(request):
         return CHAPTERS["resident"]
     user = getattr(request, "user", None)
     scope = getattr(request, "scope", None)

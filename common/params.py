@@ -3,8 +3,9 @@
 A page that takes `?month=`, `?year=`, `?community=` and the like reads it through one of these
 helpers. A value that is not what the page offers (month 13, year 0 or 10000, 9999-12 whose
 next month does not exist, a negative or 30-digit number, full-width digits, a NUL byte)
-raises `BadParameter`: the user gets a 400 page that says which parameter is wrong, never a
-500 from a date or an integer overflowing further down.
+raises `BadParameter`: the user gets a 400 page that says what is wrong, never a 500 from a
+date or an integer overflowing further down. The message names the control of the page the
+value stands for, by its label (「月份」, "Month": `label`), never the parameter of the address.
 
 Only ASCII digits count: Python's int() also reads "１２" and "١٢", which no page of ours
 offers, so such a value is refused rather than silently read as 12.
@@ -14,6 +15,7 @@ import re
 from datetime import date
 
 from django.core.exceptions import BadRequest
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 # The months and years a page may show. Reports, calendars and statistics of a street office
@@ -40,32 +42,47 @@ def _value(params, name) -> str | None:
     return value if value not in (None, "") else None
 
 
-def int_param(params, name, *, default=None, minimum=0, maximum=LARGEST_ID):
-    """A whole number between minimum and maximum, written in ASCII digits."""
+def _digits(params, name) -> int | None:
     value = _value(params, name)
     if value is None:
+        return None
+    return int(value) if _DIGITS.fullmatch(value) else -1
+
+
+def int_param(params, name, *, label, default=None, minimum=0, maximum=LARGEST_ID):
+    """A whole number between minimum and maximum, written in ASCII digits."""
+    number = _digits(params, name)
+    if number is None:
         return default
-    if not _DIGITS.fullmatch(value) or not minimum <= int(value) <= maximum:
+    if not minimum <= number <= maximum:
         raise BadParameter(
             name,
-            _("“%(name)s” must be a whole number from %(minimum)s to %(maximum)s.")
-            % {"name": name, "minimum": minimum, "maximum": maximum},
+            _("“%(label)s” must be a whole number from %(minimum)s to %(maximum)s.")
+            % {"label": label, "minimum": minimum, "maximum": maximum},
         )
-    return int(value)
+    return number
 
 
-def id_param(params, name, *, default=None):
-    """The id of a row: a positive number that fits the database's ids."""
-    return int_param(params, name, default=default, minimum=1)
+def id_param(params, name, *, label, default=None):
+    """The id of a row (a community, a grid …): a positive number that fits the database's
+    ids. Chosen from a list on the page, so a bad one is said as a choice not offered."""
+    number = _digits(params, name)
+    if number is None:
+        return default
+    if not 1 <= number <= LARGEST_ID:
+        raise BadParameter(
+            name, _("“%(label)s”: choose one of the choices the page offers.") % {"label": label}
+        )
+    return number
 
 
-def year_param(params, name, *, default=None, earliest=None, latest=None):
+def year_param(params, name, *, label, default=None, earliest=None, latest=None):
     earliest = earliest or EARLIEST_MONTH.year
     latest = latest or LATEST_MONTH.year
-    return int_param(params, name, default=default, minimum=earliest, maximum=latest)
+    return int_param(params, name, label=label, default=default, minimum=earliest, maximum=latest)
 
 
-def month_param(params, name, *, default=None, earliest=None, latest=None):
+def month_param(params, name, *, label, default=None, earliest=None, latest=None):
     """A month written YYYY-MM, as the first day of that month."""
     earliest = earliest or EARLIEST_MONTH
     latest = latest or LATEST_MONTH
@@ -79,8 +96,12 @@ def month_param(params, name, *, default=None, earliest=None, latest=None):
     if month is None or not earliest <= month <= latest:
         raise BadParameter(
             name,
-            _("“%(name)s” must be a month written YYYY-MM, from %(earliest)s to %(latest)s.")
-            % {"name": name, "earliest": f"{earliest:%Y-%m}", "latest": f"{latest:%Y-%m}"},
+            _("“%(label)s” must be a month from %(earliest)s to %(latest)s.")
+            % {
+                "label": label,
+                "earliest": date_format(earliest, "YEAR_MONTH_FORMAT"),
+                "latest": date_format(latest, "YEAR_MONTH_FORMAT"),
+            },
         )
     return month
 

@@ -5,9 +5,10 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from common.files import AsksForFilesAgain
+from common.forms import Form
 
 
-class ImportUploadForm(AsksForFilesAgain, forms.Form):
+class ImportUploadForm(AsksForFilesAgain, Form):
     sheet = forms.FileField(
         label=_("Sheet (XLSX or CSV)"),
         help_text=_("Use the template: one row per unit or person."),

@@ -31,7 +31,9 @@ def _import_street(request) -> Street:
     """Imports are street staff's work, for a street they hold."""
     scope = _importer(request)
     streets = scope.narrow(Street.objects.all())
-    street_id = id_param(request.GET, "street") or id_param(request.POST, "street")
+    street_id = id_param(request.GET, "street", label=_("Street")) or id_param(
+        request.POST, "street", label=_("Street")
+    )
     if street_id:
         return scope.get(streets, pk=street_id)
     street = streets.first()

@@ -6,13 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.forms import DeadlineField
 from cases.models import Category
+from common.forms import Form
 from grids.models import Grid, Street
 
 from . import outbound
 from .models import PartnerKind
 
 
-class PartnerForm(forms.Form):
+class PartnerForm(Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     kind = forms.ChoiceField(label=_("Kind"), choices=PartnerKind.choices)
     street = forms.ModelChoiceField(label=_("Street"), queryset=Street.objects.none())
@@ -67,11 +68,11 @@ def outbound_url_problem(url: str) -> str | None:
     return None
 
 
-class KeyForm(forms.Form):
+class KeyForm(Form):
     name = forms.CharField(label=_("Key name"), max_length=60)
 
 
-class PlaceOrderForm(forms.Form):
+class PlaceOrderForm(Form):
     grid = forms.ModelChoiceField(label=_("Grid"), queryset=Grid.objects.none())
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.none())
 
@@ -81,7 +82,7 @@ class PlaceOrderForm(forms.Form):
         self.fields["category"].queryset = Category.objects.filter(is_active=True)
 
 
-class ExtensionForm(forms.Form):
+class ExtensionForm(Form):
     reason = forms.CharField(
         label=_("Why more time is needed"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -13,6 +13,7 @@ import re
 from datetime import datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -252,7 +253,10 @@ def _photos(request):
         _refuse(_("media: a photo file (JPEG, PNG or WebP), sent as a file, not as text."))
     files = request.FILES.getlist("media") if hasattr(request, "FILES") else []
     if len(files) > MAX_PHOTOS:
-        _refuse(_("media: at most %(n)s photos.") % {"n": MAX_PHOTOS})
+        _refuse(
+            ngettext("media: at most %(n)s photo.", "media: at most %(n)s photos.", MAX_PHOTOS)
+            % {"n": MAX_PHOTOS}
+        )
     cleaned = []
     for upload in files:
         try:

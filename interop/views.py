@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.capabilities import Capability
 from cases.models import Case
 from cases.workflow import MoveRefused
+from common.forms import errors_said
 from outbox.queue import send_again
 
 from . import hotline, keys, messages_out, open311_filing, status_out
@@ -75,7 +76,7 @@ def key_create(request, partner_id):
     partner = scope.get(Partner, pk=partner_id)
     form = KeyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the key a name."))
+        messages.error(request, errors_said(form, _("Give the key a name.")))
         return redirect("interop:integration")
     key, raw = keys.issue_key(request.user, partner, form.cleaned_data["name"])
     return _page(request, new_key=(key, raw))
@@ -133,8 +134,8 @@ def inbox_place(request, order_id):
 def extension_request(request, case_id):
     request.scope.get(Case, pk=case_id)  # outside the user's places: 404
     form = ExtensionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason and a new deadline."))
+    if not form.is_valid():  # said at the top of the case page, above the hotline's panel
+        messages.error(request, errors_said(form, _("Give the reason and a new deadline.")))
         return redirect("cases:detail", case_id)
     try:
         status_out.request_extension(

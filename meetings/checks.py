@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.selectors import officers_of
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
@@ -202,8 +203,10 @@ def item_decision(inputs: ItemDecision, attendees: int) -> dict:
     if attendees == 0:
         errors["__all__"] = _("Record who attended before the vote: only those present vote.")
     elif sum(votes.values()) > attendees:
-        message = _(
-            "%(n)s people attended: the votes for, against and abstaining add up to at most %(n)s."
+        message = ngettext(
+            "%(n)s person attended: the votes for, against and abstaining add up to at most %(n)s.",
+            "%(n)s people attended: the votes for, against and abstaining add up to at most %(n)s.",
+            attendees,
         ) % {"n": attendees}
         errors.update(dict.fromkeys(votes, message))
     elif votes["votes_for"] <= votes["votes_against"]:

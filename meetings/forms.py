@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import officers_of
 from cases.forms import TaskForm
+from common.forms import Form, ModelForm
 from common.ordering import order_choices_naturally
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
@@ -18,7 +19,7 @@ from . import inputs
 from .models import Kind, Meeting, ParticipantKind, Venue
 
 
-class VersionedForm(forms.Form):
+class VersionedForm(Form):
     """Carries the version of the meeting the form was opened on (see Meeting.version)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
@@ -37,7 +38,7 @@ class IdsField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-class MeetingForm(forms.ModelForm):
+class MeetingForm(ModelForm):
     """Scheduling or moving a meeting: when, where, who hosts."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
@@ -104,7 +105,7 @@ class NewMeetingForm(MeetingForm):
         )
 
 
-class EmergencyForm(forms.Form):
+class EmergencyForm(Form):
     day = forms.ChoiceField(
         label=_("Day"), choices=[("today", _("today")), ("tomorrow", _("tomorrow"))]
     )
@@ -128,14 +129,14 @@ class EmergencyForm(forms.Form):
         )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("Why"), max_length=500)
 
     def inputs(self):
         return inputs.Cancellation(reason=self.cleaned_data["reason"])
 
 
-class InviteForm(forms.Form):
+class InviteForm(Form):
     kinds = forms.MultipleChoiceField(
         label=_("Invite"),
         choices=[(k, label) for k, label in ParticipantKind.choices if k != "guest"],
@@ -163,7 +164,7 @@ class InviteForm(forms.Form):
         )
 
 
-class GuestForm(forms.Form):
+class GuestForm(Form):
     name = forms.CharField(label=_("Guest's name"), max_length=50)
     organisation = forms.CharField(label=_("Organisation"), max_length=80, required=False)
 
@@ -171,7 +172,7 @@ class GuestForm(forms.Form):
         return inputs.Guest(**self.cleaned_data)
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(Form):
     """The attendance table's ticks: who came, and who may be named on notices."""
 
     attended = IdsField(required=False)
@@ -183,7 +184,7 @@ class AttendanceForm(forms.Form):
         )
 
 
-class AgendaForm(forms.Form):
+class AgendaForm(Form):
     """The cases ticked from those waiting for deliberation."""
 
     cases = IdsField(required=False)
@@ -200,7 +201,7 @@ class MinutesForm(VersionedForm):
         )
 
 
-class DiscussionForm(forms.Form):
+class DiscussionForm(Form):
     discussion = forms.CharField(
         label=_("Discussion"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.capabilities import Capability
@@ -44,7 +45,7 @@ def _officers_only(request):
 
 
 def _community_param(request):
-    pk = id_param(request.GET, "community")
+    pk = id_param(request.GET, "community", label=_("Community"))
     if pk is None:
         return None
     try:
@@ -95,7 +96,9 @@ def meeting_list(request):
 @require_GET
 def meeting_calendar(request):
     _officers_only(request)
-    month = month_param(request.GET, "month") or timezone.localdate().replace(day=1)
+    month = month_param(request.GET, "month", label=_("Month")) or timezone.localdate().replace(
+        day=1
+    )
     community = _community_param(request)
     meetings = selectors.meetings(request.scope).filter(
         starts_at__year=month.year, starts_at__month=month.month
@@ -136,7 +139,7 @@ def meeting_calendar(request):
 @reads_from_replica
 def meeting_stats(request):
     _officers_only(request)
-    year = year_param(request.GET, "year", default=timezone.localdate().year)
+    year = year_param(request.GET, "year", label=_("Year"), default=timezone.localdate().year)
     community = _community_param(request)
     if community is False:
         raise Http404
@@ -476,7 +479,8 @@ def item_action(request, pk, item_pk, action):
 
 
 def _schedule_page(request, form, meeting=None, status=200):
-    context = {"form": form, "meeting": meeting}
+    # Its one form goes along with a language switch, without JavaScript too (common/drafts.py).
+    context = {"form": form, "meeting": meeting, "switch_form": "meeting-form"}
     return render(request, "meetings/form.html", context, status=status)
 
 
@@ -544,9 +548,12 @@ def emergency(request, case_pk):
             "its people are listed so that their attendance can be recorded."
         ) % {"start": timezone.localtime(meeting.starts_at).strftime("%H:%M")}
     else:
-        said = _("The emergency session is called; %(n)s invited people are notified.") % {
-            "n": getattr(meeting, "notified", 0)
-        }
+        notified = getattr(meeting, "notified", 0)
+        said = ngettext(
+            "The emergency session is called; %(n)s invited person is notified.",
+            "The emergency session is called; %(n)s invited people are notified.",
+            notified,
+        ) % {"n": notified}
     messages.success(request, said)
     return redirect("meetings:detail", meeting.pk)
 

@@ -1,12 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from common.forms import ModelForm
 from common.phones import MOBILE_RE, normalise_phone
 
 from .models import ChannelChoice
 
 
-class ChannelChoiceForm(forms.ModelForm):
+class ChannelChoiceForm(ModelForm):
     class Meta:
         model = ChannelChoice
         fields = ["email", "sms", "phone"]

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.capabilities import Capability
@@ -40,7 +41,11 @@ def notification_open(request, pk):
 @require_POST
 def mark_all_read(request):
     count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
-    messages.success(request, _("%(n)s notifications marked read.") % {"n": count})
+    messages.success(
+        request,
+        ngettext("%(n)s notification marked read.", "%(n)s notifications marked read.", count)
+        % {"n": count},
+    )
     return redirect("notifications:list")
 
 

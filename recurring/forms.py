@@ -8,13 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.forms import ResolveForm
 from cases.inputs import Resolution
+from common.forms import Form
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from meetings.models import Kind, Venue
 
 from .inputs import SessionChoice
 
 
-class DismissForm(forms.Form):
+class DismissForm(Form):
     reason = forms.CharField(
         label=_("Why this is not a recurring problem"),
         max_length=500,
@@ -28,7 +29,7 @@ class DismissForm(forms.Form):
         return reason
 
 
-class SplitForm(forms.Form):
+class SplitForm(Form):
     cases = forms.TypedMultipleChoiceField(
         label=_("Cases to split off into a problem of their own"),
         coerce=int,
@@ -43,7 +44,7 @@ class SplitForm(forms.Form):
         ]
 
 
-class SessionForm(forms.Form):
+class SessionForm(Form):
     kind = forms.ChoiceField(
         label=_("Session"),
         choices=[

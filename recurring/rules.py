@@ -27,7 +27,7 @@ import math
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from cases.categories import category_label
 from cases.models import OPEN_STATES, State
@@ -86,7 +86,11 @@ def title(problem, window_days=None) -> str:
     (the window when the cases fit in it, else their whole span)."""
     window = window_days or problem.street.recurring_window_days
     days = max(window, span_days(problem))
-    return _("%(place)s %(category)s · %(n)s times in %(days)s days") % {
+    return ngettext(
+        "%(place)s %(category)s · %(n)s time in %(days)s days",
+        "%(place)s %(category)s · %(n)s times in %(days)s days",
+        problem.case_count,
+    ) % {
         "place": place_name(problem),
         "category": category_label(problem.category.name),
         "n": problem.case_count,

@@ -34,7 +34,7 @@ class Level:
 
 def level_for(scope, params) -> Level:
     """The places this user's report covers; a place outside the scope is a 404."""
-    community_id = id_param(params, "community")
+    community_id = id_param(params, "community", label=_("Community"))
     if community_id:
         community = scope.get(Community.objects.select_related("street"), pk=community_id)
         return _community_level(scope, community)

@@ -115,6 +115,13 @@ RATE_CASES = {
     "resolution_rate": ("outcome_resolved", "resolved"),
     "satisfaction_rate": ("satisfied_answers", "answered"),
 }
+# What the cases a rate counts are, said in a sentence of the rate's list ("Counted in the rate:
+# 21 of these cases, resolved with the outcome “resolved”").
+COUNTED_AS = {
+    "response_rate": _("accepted on time"),
+    "resolution_rate": _("resolved with the outcome “resolved”"),
+    "satisfaction_rate": _("answered “satisfied” or “fairly”"),
+}
 # Figures whose cell links to the cases behind it.
 DRILLABLE = [*COUNT_KEYS, *RATE_CASES]
 # The lists behind a rate that are no figure of their own.

@@ -58,9 +58,11 @@ def from_query(params) -> Period:
     """
     today = timezone.localdate()
     if params.get("year"):
-        return year_to_date(year_param(params, "year", latest=today.year))
+        return year_to_date(year_param(params, "year", label=_("Year"), latest=today.year))
     if params.get("month"):
-        return month_period(month_param(params, "month", latest=today.replace(day=1)))
+        return month_period(
+            month_param(params, "month", label=_("Month"), latest=today.replace(day=1))
+        )
     return month_period(last_month())
 
 

@@ -67,10 +67,12 @@ def report_cases(request):
     period = from_query(request.GET)
     level = level_for(request.scope, request.GET)
     place = level.place
-    grid = id_param(request.GET, "grid")
+    grid = id_param(request.GET, "grid", label=_("Grid"))
     if grid:
         place &= Q(grid_id=grid)
-    street = id_param(request.GET, "street")  # a street's row of the whole city's report
+    street = id_param(
+        request.GET, "street", label=_("Street")
+    )  # a street's row of the whole city's report
     if street:
         place &= Q(street_id=street)
     if period is None:
@@ -87,7 +89,7 @@ def report_cases(request):
         part_query["figure"] = part
         part_query.pop("page", None)
         counted = {
-            "label": _label(part),
+            "what": figures.COUNTED_AS[figure],
             "query": part_query.urlencode(),
             "count": request.scope.narrow(figures.cases_behind(part, place, period)).count(),
         }

@@ -6,10 +6,11 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Category, Satisfaction
 from cases.photos import PhotosField
 from common.files import AsksForFilesAgain
+from common.forms import Form
 from common.phones import is_valid_phone, normalise_phone, phone_digits, validate_phone
 
 
-class RequestForm(AsksForFilesAgain, forms.Form):
+class RequestForm(AsksForFilesAgain, Form):
     """A request from a place: a unit's or a building's QR code, or the place a resident
     chose on the pages without a QR code (community, estate, building, unit)."""
 
@@ -51,7 +52,7 @@ class RequestForm(AsksForFilesAgain, forms.Form):
         return bool(self.data.get("website"))
 
 
-class LookupForm(forms.Form):
+class LookupForm(Form):
     tracking_code = forms.CharField(label=_("Tracking code"), max_length=12)
     # The last four digits; the whole number is taken too (asked for when a code has had many
     # wrong tries, see residents/views.py).
@@ -74,7 +75,7 @@ class LookupForm(forms.Form):
         )
 
 
-class RatingForm(forms.Form):
+class RatingForm(Form):
     satisfaction = forms.ChoiceField(
         label=_("How satisfied are you with the result?"),
         choices=Satisfaction.choices,

@@ -18,7 +18,6 @@ from grids.models import Building, Community, Grid, Unit
 
 from . import public, qr
 from .forms import LookupForm, RatingForm, RequestForm
-from .switches import draft_for
 
 HOUR, DAY = 3600, 86400
 
@@ -95,8 +94,8 @@ SUBMITTED_KEY = "resident_submitted_code"
 def _request_page(request, place):
     if request.method == "POST":
         form = RequestForm(request.POST, request.FILES, place=place)
-    else:  # what was typed before a switch (larger text, language) is filled in again
-        form = RequestForm(place=place, initial=draft_for(request, RequestForm, place=place))
+    else:  # what was typed before a switch (larger text, language) fills it again (drafts)
+        form = RequestForm(place=place)
     context = {"form": form, "place": place, "switch_form": "request-form"}
     if request.method != "POST":
         return render(request, "residents/request.html", context)
@@ -154,8 +153,7 @@ def status(request):
     if request.method == "POST":
         form = LookupForm(request.POST)
     else:
-        typed = draft_for(request, LookupForm)
-        form = LookupForm(initial={"tracking_code": request.GET.get("code", ""), **typed})
+        form = LookupForm(initial={"tracking_code": request.GET.get("code", "")})
     context = {"form": form, "switch_form": "lookup-form"}
     if request.method != "POST":
         return render(request, "residents/status.html", context)
@@ -216,7 +214,7 @@ def case_status(request):
 def _status_page(request, case, rating_form=None, status=200):
     may_rate = public.may_rate(case)
     if may_rate and rating_form is None:
-        rating_form = RatingForm(initial=draft_for(request, RatingForm))
+        rating_form = RatingForm()
     return render(
         request,
         "residents/case_status.html",

@@ -1,6 +1,7 @@
 """Browse pages: counts and the people responsible at each level, in constant queries."""
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from accounts.models import RoleKind
@@ -81,3 +82,25 @@ def test_browse_pages_run_a_constant_number_of_queries(
     with django_assert_max_num_queries(9) as large:
         assert client.get(url).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_counts_of_places_and_people_take_the_singular_for_one_in_english(personas, places, login):
+    """「1 units · 1 unit leaders」 read wrong: each count is worded for its number."""
+    client = login(personas.street_staff)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    grid = client.get(reverse("grids:grid", args=[places.cg1.pk])).content.decode()
+    assert "1 building · 1 unit · 1 unit leader<" in grid  # the grid's one building
+    assert "1 unit · 1 unit leader</span>" in grid  # its row in the list of buildings
+    community = client.get(reverse("grids:community", args=[places.funan.pk])).content.decode()
+    assert "1 grid · 1 building · 1 unit · 1 unit leader<" in community
+    two = client.get(reverse("grids:community", args=[places.chunguang.pk])).content.decode()
+    assert "2 grids · 2 buildings · 2 units · 2 unit leaders<" in two
+    home = client.get(reverse("home")).content.decode()
+    assert "2 communities · 3 grids · 3 units · 3 unit leaders<" in home  # the street
+    street = client.get(reverse("grids:street", args=[places.street.pk])).content.decode()
+    assert ">unit leaders<" in street and ">unit leader<" not in street  # 3 of them
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert (
+        "1 栋楼 · 1 个单元 · 1 名单元长"
+        in client.get(reverse("grids:grid", args=[places.cg1.pk])).content.decode()
+    )

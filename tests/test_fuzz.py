@@ -6,8 +6,9 @@ owns the place, and every page gets random query strings. The bodies mix the fie
 values the app's own pages offer (so many examples pass validation and reach the workflow)
 with hostile values: very long or NUL-laden text, huge and negative numbers, malformed dates,
 lists where one value is expected, random files. The test client re-raises any exception a
-view lets through, so a 500 fails the test with its traceback; figures are printed (run with
--s to read them).
+view lets through, so a 500 fails the test with its traceback; a page that answers with
+Django's own words for a limit (「确保该变量…」) fails it too. Figures are printed (run with -s
+to read them).
 """
 
 import os
@@ -108,6 +109,9 @@ TEXT = st.one_of(
     ).map(lambda year_month: f"{year_month[0]:04d}-{year_month[1]:02d}"),
     st.sampled_from([0, 1, 9999, 10000, -1]).map(str),
 )
+# Django's own words for a limit ("this value"): a page says which field, and its limit, instead
+# (common/forms.py).
+FRAMEWORKS_WORDS = ["确保该变量", "确保该值", "Ensure this value"]
 FILES = st.builds(
     lambda name, content: SimpleUploadedFile(name, content),
     st.sampled_from(["a.jpg", "b.png", "c.csv", "d.xlsx", "e", "../f.jpg"]),
@@ -191,6 +195,10 @@ def fuzz(client, method, url, label, strategy, examples, figures):
             figures["statuses"].get(response.status_code, 0) + 1
         )
         assert response.status_code < 500, (label, data)
+        # A limit is said in the page's words, naming its field.
+        if response.get("Content-Type", "").startswith("text/html"):
+            text = response.content.decode(errors="replace")
+            assert not any(words in text for words in FRAMEWORKS_WORDS), (label, data)
 
     send()
 

@@ -3,14 +3,20 @@ that page, in the viewer's language; the anchor it names exists in that chapter'
 (docs/<chapter>.md and docs/<chapter>.en.md), and the app serves the built guide under /help/."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
+from cases.models import State
 from common.help import SECTIONS
+from meetings.models import Meeting
+from meetings.public import public_url
 from tests.factories import CaseFactory
+from tests.test_residents import qr_url, tap
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +32,7 @@ def anchors(chapter: str, language: str) -> set[str]:
 
 def help_link(response) -> tuple[str, str, str]:
     """(language, chapter, anchor) of the page's help link."""
-    assert response.status_code == 200
+    assert response.status_code in (200, 400, 404)
     found = HELP_LINK.search(response.content.decode())
     assert found, "the page has no help link"
     href = found["href"]
@@ -89,6 +95,65 @@ def test_a_resident_gets_the_resident_chapter(client, places):
     opens(client.get(reverse("residents:start")), "resident", "start")
     opens(client.get(reverse("residents:place", args=[unit.public_code])), "resident", "request")
     opens(client.get(reverse("residents:status")), "resident", "status")
+
+
+BRAND = re.compile(r'<a class="navbar-brand[^"]*" href="(?P<href>[^"]*)"')
+
+
+def brand(response) -> str:
+    return BRAND.search(response.content.decode())["href"]
+
+
+def test_every_residents_page_opens_their_chapter_at_its_section_and_leads_to_their_start(
+    client, places, personas
+):
+    """A resident has no account: on each of their pages, the meeting page a text message
+    links to and an error page under /r/ among them, the app's name leads to their start (not
+    to the staff's login) and the help to the resident chapter's section for that page."""
+    unit = places.leaders[places.cg1].unit
+    meeting = Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind="monthly",
+        starts_at=timezone.now() + timedelta(days=2),
+        venue_kind="room",
+        host=personas.officer_chunguang,
+    )
+    verified = CaseFactory(grid=places.cg1, state=State.VERIFIED, resident_phone="13912345678")
+    start = reverse("residents:start")
+    pages = [
+        (client.get(start), "start"),
+        (client.get(reverse("residents:community", args=[places.chunguang.pk])), "start"),
+        (client.get(reverse("residents:building", args=[unit.building.public_code])), "start"),
+        (client.get(qr_url(unit)), "request"),
+        (client.post(qr_url(unit), tap(resident_phone="abc")), "request"),  # sent back
+        (client.post(qr_url(unit), tap(), follow=True), "submitted"),
+        (client.get(reverse("residents:status")), "status"),
+        (client.get(reverse("residents:case_status")), "status"),  # nothing looked up yet
+        (client.get(public_url(meeting)), "meeting"),
+    ]
+    looked_up = {"tracking_code": verified.tracking_code, "phone_last4": "5678"}
+    pages.append((client.post(reverse("residents:status"), looked_up, follow=True), "status"))
+    pages.append((client.post(reverse("residents:rate"), {}), "rating"))  # nothing chosen
+    rated = client.post(reverse("residents:rate"), {"satisfaction": "satisfied"}, follow=True)
+    pages.append((rated, "rating"))
+    for response, anchor in pages:
+        page = response.wsgi_request.path
+        assert response.status_code in (200, 400), page
+        language, chapter, shown = help_link(response)
+        assert (chapter, shown) == ("resident", anchor), (page, chapter, shown)
+        assert anchor in anchors("resident", language), anchor
+        assert brand(response) == start, page
+    # An address under /r/ that leads nowhere (an old QR code, an expired link): their 404.
+    for missing in (reverse("residents:community", args=[999999]), "/r/m/expired/", "/r/x/"):
+        response = client.get(missing)
+        assert response.status_code == 404, missing
+        assert help_link(response)[1] == "resident" and brand(response) == start, missing
+        assert f'href="{start}">返回首页' in response.content.decode(), missing
+    # The staff's QR sheet, printed from under /r/, is a staff page.
+    client.force_login(personas.officer_chunguang)
+    sheet = client.get(reverse("residents:qr_sheet", args=["grid", places.cg1.pk]))
+    assert help_link(sheet)[1] == "community-officer" and brand(sheet) == reverse("home")
 
 
 def test_the_login_page_opens_the_guide_at_logging_in(client):

@@ -278,7 +278,7 @@ def test_the_notice_masks_the_resident_and_reads_in_residents_words(
     [
         ({"votes_for": "1", "votes_against": "3"}, "赞成票未多于反对票"),
         ({"plan": ""}, "这个字段是必填项"),
-        ({"votes_for": "-1"}, "大于或等于0"),
+        ({"votes_for": "-1"}, "“赞成”不能小于 0。"),
         ({"task0-title": "修桌椅"}, "请选择一个负责人"),
         (
             {"task0-title": "修桌椅", "task0-owner_user": "1", "task0-due_date": "2001-01-01"},
@@ -525,10 +525,17 @@ def test_the_list_calendar_and_counts_run_constant_queries(
     assert "共召开 24 次会议" in stats  # the street's two communities, twelve months
 
 
-@pytest.mark.parametrize("query", [{"year": "abc"}, {"year": "99999"}, {"community": "x"}])
-def test_bad_count_parameters_are_a_400_that_says_so(personas, login, query):
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({"year": "abc"}, "“年份”必须是 2000 到 2099 之间的整数。"),
+        ({"year": "99999"}, "“年份”必须是 2000 到 2099 之间的整数。"),
+        ({"community": "x"}, "“社区”：请从页面提供的选项中选择。"),
+    ],
+)
+def test_bad_count_parameters_are_a_400_that_says_so(personas, login, query, said):
     response = login(personas.street_staff).get(url("stats"), query)
-    assert response.status_code == 400 and "必须" in response.content.decode()
+    assert response.status_code == 400 and said in response.content.decode()
 
 
 def test_a_community_outside_the_users_places_is_a_404_on_the_counts(personas, login, places):

@@ -1,8 +1,11 @@
 """Every date and number a page reads from its address: a bad one is a 400 that says which
-parameter is wrong (or the page's own form message), never a 500.
+control of the page it stands for is wrong, by the control's name (「月份」, not "month"), or
+the page's own form message; never a 500.
 
 The class: `/meetings/calendar/?month=9999-12` answered 500 (the next month is year 10000).
 """
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -38,6 +41,15 @@ BAD_NUMBERS = [
     "abc",
     "9" * 5000,
 ]
+# The control of the page each parameter stands for, as the Chinese page names it.
+CONTROLS = {
+    "month": "月份",
+    "year": "年份",
+    "community": "社区",
+    "grid": "网格",
+    "building": "楼栋",
+    "street": "街道",
+}
 BAD_YEARS = ["0", "1", "1999", "9999", "10000", "-2026", "２０２６", "2026\x00", "abc"]
 
 # (url name, url args, who asks, parameter, bad values)
@@ -77,8 +89,13 @@ def test_a_bad_date_or_number_in_the_address_is_a_400_with_a_message(personas, p
         response = client.get(url, {**extra, parameter: value})
         assert response.status_code == 400, (parameter, value, response.status_code)
         message = response.content.decode()
-        # A NUL byte is refused before the page reads it (common/input_guard.py).
-        assert parameter in message and ("必须" in message or "NUL" in message), (parameter, value)
+        if "\x00" in value:  # refused before the page reads it (common/input_guard.py)
+            assert "NUL" in message, (parameter, value)
+            continue
+        # Said by the name of the page's control (「月份」), never the address's parameter.
+        said = re.search(r'data-testid="bad-request-message">([^<]*)<', message).group(1)
+        assert f"“{CONTROLS[parameter]}”" in said, (parameter, value, said)
+        assert parameter not in said and "参数" not in said, (parameter, value, said)
 
 
 @pytest.mark.parametrize(

@@ -217,15 +217,21 @@ def test_each_rate_links_to_the_cases_it_is_taken_over_and_those_it_counts(
     # 按期响应率 2 of 3: A and G on time, E accepted late.
     accepted, html = listed("response_rate")
     assert accepted == {"a", "e", "g"}
-    assert "2 件计入该比率" in html
+    assert "计入该比率的有 2 件：按时接单" in html
     on_time = re.search(r'data-testid="rate-counted"><a href="\?([^"]+)"', html).group(1)
     response = client.get(reverse("reports:cases") + "?" + on_time.replace("&amp;", "&"))
     codes = response.content.decode()
     assert october["a"].tracking_code in codes and october["e"].tracking_code not in codes
     # 解决率 over the two resolutions of October, 满意率 over the two follow-up visits.
-    assert listed("resolution_rate")[0] == {"a", "e"}
+    resolved, html = listed("resolution_rate")
+    assert resolved == {"a", "e"}
+    assert "计入该比率的有 2 件：结果为“已解决”" in html and "其中已解决：其中" not in html
     answered, html = listed("satisfaction_rate")
-    assert answered == {"a", "e"} and "2 件计入该比率" in html
+    assert answered == {"a", "e"} and "计入该比率的有 2 件：评价为“满意”或“基本满意”" in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = listed("resolution_rate")[1]
+    said = re.search(r'data-testid="rate-counted"><a [^>]*>([^<]*)</a>', english).group(1)
+    assert said == "Counted in the rate: 2 of these cases, resolved with the outcome “resolved”"
 
 
 def test_an_officer_sees_their_community_only_and_a_worker_their_grid(

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     # Django's LoginRequiredMiddleware, sending an htmx request to the login page whole.
     "accounts.session_limits.LoginRequired",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # What was typed before a switch (the language, larger text), for the page's forms.
+    "common.drafts.DraftMiddleware",
     "accounts.session_limits.SessionLimitsMiddleware",
     "accounts.known_devices.KnownDeviceMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.scope",
+                "common.help.audience",
                 "notifications.context_processors.bell",
                 "notifications.context_processors.reminder_scan",
             ],

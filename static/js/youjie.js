@@ -27,22 +27,113 @@ document.addEventListener("htmx:sendError", function (event) {
   }
 });
 
-// The language switch keeps what is being typed in a panel of the case page (a 查单 note):
-// once someone types into one of its forms, the switch's buttons send that form's fields to
-// the switch (residents/switches.py), and the case page comes back with the panel filled in.
-document.addEventListener("input", function (event) {
-  var form = event.target.closest && event.target.closest("form[id^='case-form-']");
+// The switches (the language, larger text) keep what is being typed, on every page: once
+// someone types into a form of the page (or the page shows a form sent back with its errors),
+// pressing a switch sends that form's fields to the switch (residents/switches.py) instead of
+// the switch's own form, and the page comes back with them (common/drafts.py on the server for
+// the app's forms, and here for the few fields drawn by hand: a filter's dates, a tick box).
+// Without JavaScript the same happens for the form a page names (`switch_form`).
+(function () {
   var footer = document.querySelector("footer[data-switch-url]");
-  if (!form || !footer) { return; }
-  var back = location.pathname + location.search;
-  footer.querySelectorAll("button[name='language']").forEach(function (button) {
-    button.setAttribute("form", form.id);
-    button.setAttribute("formaction", footer.dataset.switchUrl + "?next=" + encodeURIComponent(back));
-    button.setAttribute("formmethod", "post");
-    button.setAttribute("formenctype", "application/x-www-form-urlencoded");
-    button.setAttribute("formnovalidate", "");
+  if (!footer) { return; }
+  var KEY = "switched";  // sessionStorage: the fields sent, for the page the switch returns to
+  var FRESH_MS = 60000;
+  var ERRORS = "[aria-invalid='true'], .is-invalid";
+  var KEPT = "input:not([type=hidden]):not([type=file]):not([type=password]):not([type=submit]):not([type=button]), textarea, select";
+  var typedIn = null;
+
+  function kept(form) {  // a form of the page whose typing a switch keeps
+    return form && form.closest("main") && !form.hasAttribute("data-no-draft") &&
+      !form.querySelector("input[type=password]") && form.querySelector(KEPT);
+  }
+  function forms() { return Array.prototype.slice.call(document.querySelectorAll("main form")); }
+  forms().some(function (form) {  // a form sent back with its errors counts as typed
+    if (kept(form) && form.querySelector(ERRORS)) { typedIn = form; }
+    return typedIn;
   });
-});
+  function typing(event) {
+    var form = event.target.form || (event.target.closest && event.target.closest("form"));
+    if (kept(form) && !event.target.closest("[data-switch]")) { typedIn = form; }
+  }
+  document.addEventListener("input", typing);
+  document.addEventListener("change", typing);
+
+  function hidden(form, name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.appendChild(input);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-switch]");
+    if (!button || !typedIn || !document.contains(typedIn)) { return; }
+    event.preventDefault();
+    var back = footer.dataset.back || location.pathname + location.search;
+    var checked = typedIn.querySelector(ERRORS) ? "&checked=1" : "";
+    var sent = document.createElement("form");
+    sent.method = "post";
+    sent.action = footer.dataset.switchUrl + "?next=" + encodeURIComponent(back) + checked;
+    sent.hidden = true;
+    hidden(sent, "csrfmiddlewaretoken", footer.dataset.csrfToken);
+    var fields = [];
+    new FormData(typedIn).forEach(function (value, name) {
+      if (name === "csrfmiddlewaretoken") { return; }
+      if (typeof value !== "string") {  // a chosen file: its name only, and it is asked for again
+        if (!value.name) { return; }
+        value = value.name;
+      }
+      fields.push([name, value]);
+      hidden(sent, name, value);
+    });
+    hidden(sent, button.name, button.value);
+    try {
+      var index = forms().indexOf(typedIn);
+      window.sessionStorage.setItem(KEY, JSON.stringify({
+        path: back.split("?")[0], at: Date.now(), id: typedIn.id, index: index, fields: fields,
+      }));
+    } catch (error) { /* no storage: the server's draft still fills the app's forms */ }
+    document.body.appendChild(sent);
+    sent.submit();
+  });
+
+  // Back from a switch: the fields drawn by hand get what was typed too.
+  var switched = null;
+  try {
+    switched = JSON.parse(window.sessionStorage.getItem(KEY) || "null");
+    window.sessionStorage.removeItem(KEY);
+  } catch (error) { switched = null; }
+  if (!switched || switched.path !== location.pathname || Date.now() - switched.at > FRESH_MS) {
+    return;
+  }
+  var form = (switched.id && document.getElementById(switched.id)) || forms()[switched.index];
+  if (!form || form.tagName !== "FORM") { return; }
+  var values = {};
+  switched.fields.forEach(function (pair) { (values[pair[0]] = values[pair[0]] || []).push(pair[1]); });
+  // The same form as before the switch: it has every field that was sent.
+  if (!Object.keys(values).every(function (name) { return form.elements.namedItem(name); })) {
+    return;
+  }
+  // A form in a panel (a meeting's guest, the reason to cancel) comes back in its open panel.
+  for (var holder = form.closest("details"); holder; holder = holder.parentElement.closest("details")) {
+    holder.open = true;
+  }
+  var seen = {};
+  form.querySelectorAll(KEPT).forEach(function (field) {
+    if (!field.name || field.disabled) { return; }
+    var typed = values[field.name] || [];
+    if (field.type === "checkbox" || field.type === "radio") {
+      field.checked = typed.indexOf(field.value) !== -1;
+    } else if (field.multiple) {
+      Array.prototype.forEach.call(field.options, function (option) {
+        option.selected = typed.indexOf(option.value) !== -1;
+      });
+    } else if (field.name in values) {
+      var nth = seen[field.name] = (seen[field.name] || 0) + 1;
+      if (typed.length >= nth) { field.value = typed[nth - 1]; }
+    }
+  });
+})();
 
 // A file field's chooser in the page's language (templates/bootstrap5/layout/field_file.html):
 // the native input, whose button the browser words in its own language, is hidden from sight

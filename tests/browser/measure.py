@@ -1,10 +1,14 @@
-"""What a 360 px phone measures on a page: controls smaller than a thumb, and tables and forms
-that do not read (wider than the screen, columns or labels narrower than a word, tracking codes
-that wrap)."""
+"""What a 360 px phone measures on a page: controls smaller than a thumb, and tables, lists and
+forms that do not read (wider than the screen, columns or labels narrower than a word, text
+squeezed into a narrow column beside other text, a tracking code, a date or a time broken over
+lines)."""
 
 SCREEN = 360
 THUMB = 44  # px: WCAG 2.5.5's target size, and Apple's and Android's guides
 WORD = 40  # px: about three CJK characters, the narrowest a column may read
+# px: about seven CJK characters. Text drawn narrower than this over three lines or more has
+# been squeezed into a column beside something else (a list's row laid out as a row of blocks).
+NARROW = 100
 
 SMALL_CONTROLS = """([thumb]) => {
   // Shown: drawn, and not inside something transparent or hidden (a closed overlay).
@@ -23,7 +27,7 @@ SMALL_CONTROLS = """([thumb]) => {
     .filter(([_html, width, height]) => width < thumb - 0.5 || height < thumb - 0.5);
 }"""
 
-UNREADABLE_TABLES = """([screen, word]) => {
+UNREADABLE_TABLES = """([screen, word, narrow]) => {
   const found = [];
   const page = document.documentElement.scrollWidth;
   if (page > screen) found.push(`the page is ${page} px wide`);
@@ -48,16 +52,36 @@ UNREADABLE_TABLES = """([screen, word]) => {
     if (words.length > 3 && text.getClientRects().length && textWidth < word)
       found.push(`"${words.slice(0, 20)}" squeezed into ${Math.round(textWidth)} px`);
   }
-  // A tracking code reads as one word: never broken over lines (its text on one line).
+  // Text squeezed into a narrow column beside other text, a few characters a line (a table's
+  // columns are measured above).
+  for (const block of document.querySelectorAll('main *')) {
+    if (block.closest('table, .visually-hidden')) continue;
+    const own = [...block.childNodes]
+      .filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!own.length || !block.getClientRects().length) continue;
+    const {width} = block.getBoundingClientRect();
+    if (width >= narrow) continue;
+    const lines = new Set();
+    for (const node of own) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const rect of range.getClientRects()) lines.add(Math.round(rect.top));
+    }
+    const text = block.textContent.trim().slice(0, 20);
+    if (lines.size >= 3)
+      found.push(`"${text}" squeezed into ${Math.round(width)} px over ${lines.size} lines`);
+  }
+  // A tracking code, a date or a time reads as one word: never broken over lines.
+  const words = /YJ[0-9A-Z]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}:[0-9]{2}/g;
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
-    for (const code of node.textContent.matchAll(/YJ[0-9A-Z]{8}/g)) {
+    for (const word of node.textContent.matchAll(words)) {
       const range = document.createRange();
-      range.setStart(node, code.index);
-      range.setEnd(node, code.index + code[0].length);
+      range.setStart(node, word.index);
+      range.setEnd(node, word.index + word[0].length);
       const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
-      if (lines.size > 1) found.push(`the tracking code ${code[0]} wraps over ${lines.size} lines`);
+      if (lines.size > 1) found.push(`"${word[0]}" is broken over ${lines.size} lines`);
     }
   }
   return found;
@@ -69,4 +93,4 @@ def small_controls(page):
 
 
 def unreadable_tables(page):
-    return page.evaluate(UNREADABLE_TABLES, [SCREEN, WORD])
+    return page.evaluate(UNREADABLE_TABLES, [SCREEN, WORD, NARROW])

@@ -1,15 +1,22 @@
 """Every page of every role, and the residents' pages, on a 360 px phone, each visited once
 for three checks: axe-core finds no serious or critical violation; every control is at least
-44 × 44 px (a thumb); every table reads (no sideways scrolling, no column narrower than a
-word, no tracking code broken over lines). tests/browser/test_accessibility.py holds the
-English pages and the residents' large-text mode."""
+44 × 44 px (a thumb); every table and list reads (no sideways scrolling, no column narrower
+than a word, no text squeezed into a narrow column, no tracking code, date or time broken over
+lines). The bell's list (notifications:list, among each role's pages) holds reminders.
+tests/browser/test_accessibility.py holds the English pages and the residents' large-text
+mode."""
+
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from playwright.sync_api import expect
 
 from audit.models import AccessEvent, Kind
+from notifications import notices
+from notifications.models import Notification
 from tests.browser.axe import violations
 from tests.browser.measure import small_controls, unreadable_tables
 from tests.main_pages import ROLES, resident_pages, sample_data, staff_pages
@@ -17,9 +24,50 @@ from tests.main_pages import ROLES, resident_pages, sample_data, staff_pages
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def reminders(user, case):
+    """The bell's list as a busy morning has it: reminders naming a tracking code, a task, a
+    date, and one written before notices kept their message ids (its stored text)."""
+    due = timezone.localdate() + timedelta(days=3)
+    written = [
+        (
+            notices.text(gettext_noop("Not accepted in time: %(code)s"), code=case.tracking_code),
+            notices.about(case),
+        ),
+        (
+            notices.text(
+                gettext_noop("Task overdue: %(task)s"), task="更换三楼楼道灯并检查整栋楼的线路"
+            ),
+            notices.text(
+                gettext_noop("%(code)s · %(due)s"), code=case.tracking_code, due=notices.day(due)
+            ),
+        ),
+    ]
+    for number, (title, body) in enumerate(written):
+        reminder = Notification(
+            rule=f"measure{number}",
+            object_key=f"case:{case.pk}",
+            due_at=timezone.now(),
+            recipient_key=f"user:{user.pk}",
+            user=user,
+        )
+        reminder.set_words(title, body)
+        reminder.save()
+    Notification.objects.create(
+        rule="older",
+        object_key=f"case:{case.pk}",
+        due_at=timezone.now(),
+        recipient_key=f"user:{user.pk}",
+        user=user,
+        title=f"诉求 {case.tracking_code} 需要回访",
+        body=f"回访期限 {due:%Y-%m-%d}，请到春光第1网格小区1号楼 1单元回访居民。",
+    )
+
+
 @pytest.fixture
 def data(personas, places):
     case, meeting = sample_data(personas, places)
+    for role in ROLES:
+        reminders(getattr(personas, role), case)
     # The access log as a street has it: a full number shown, a search, an export.
     for kind, detail in ((Kind.PHONE_VIEWED, ""), (Kind.CASE_EXPORT, "cases.xlsx")):
         AccessEvent.objects.create(
@@ -44,6 +92,8 @@ def table_pages(role, case, places):
             reverse("grids:community", args=[places.chunguang.pk]),
             reverse("grids:building", args=[building.pk]),
             reverse("interop:integration"),
+            reverse("recurring:list"),
+            reverse("notifications:overdue"),
         ],
         "officer_chunguang": [reverse("grids:building", args=[building.pk])],
         "worker_cg1": [reverse("grids:building", args=[building.pk])],
