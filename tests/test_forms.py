@@ -29,7 +29,9 @@ STOCK = ["确保该变量", "确保该值", "Ensure this value", "Ensure this fi
 PROJECT = {
     config.name
     for config in apps.get_app_configs()
-    if config.path.startswith(str(settings.BASE_DIR))
+    # The project's own apps: under its folder, and not installed packages (a virtualenv made
+    # inside the project, as `make test` makes .venv, is under its folder too).
+    if config.path.startswith(str(settings.BASE_DIR)) and "site-packages" not in config.path
 }
 
 
