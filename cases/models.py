@@ -210,6 +210,9 @@ class Case(models.Model):
             models.Index(fields=["community", "state", "-created_at"]),
             models.Index(fields=["street", "-created_at"]),
             models.Index(fields=["community", "-created_at"], name="case_community_newest"),
+            # The whole city's newest first (Open311's requests.json, a superuser's list): the
+            # first thousand from the index, not a sort of the last 90 days' cases.
+            models.Index(fields=["-created_at", "-id"], name="case_city_newest"),
             models.Index(fields=["street", "response_deadline"]),  # the report's overdue count
             models.Index(fields=["grid", "category", "state"]),
             models.Index(fields=["state", "response_deadline"]),
