@@ -489,20 +489,24 @@ def _people_of(meeting: Meeting, kind: str):
     return [(c.name, c.organisation, None, c) for c in contacts]
 
 
+def _contact_participant(meeting: Meeting, kind, contact: Contact) -> Participant:
+    """A person of the street's contacts (a unit leader, an outside body) on the list."""
+    return Participant(
+        meeting=meeting,
+        kind=kind,
+        name=contact.name,
+        organisation=contact.organisation,
+        contact=contact,
+    )
+
+
 def _invite(meeting: Meeting, kinds, outside_bodies=()) -> int:
     rows = [
         Participant(meeting=meeting, kind=kind, name=name, organisation=org, user=u, contact=c)
         for kind in kinds
         for name, org, u, c in _people_of(meeting, kind)
     ] + [
-        Participant(
-            meeting=meeting,
-            kind=ParticipantKind.OUTSIDE_BODY,
-            name=body.name,
-            organisation=body.organisation,
-            contact=body,
-        )
-        for body in outside_bodies
+        _contact_participant(meeting, ParticipantKind.OUTSIDE_BODY, body) for body in outside_bodies
     ]
     before = meeting.participants.count()
     Participant.objects.bulk_create(rows, ignore_conflicts=True)  # each person once
@@ -590,13 +594,7 @@ def _invite_concerned(meeting: Meeting, cases, actor) -> int:
         for grid_workers in workers.values()
         for u in grid_workers
     ] + [
-        Participant(
-            meeting=meeting,
-            kind=ParticipantKind.UNIT_LEADER,
-            name=leader.name,
-            organisation=leader.organisation,
-            contact=leader,
-        )
+        _contact_participant(meeting, ParticipantKind.UNIT_LEADER, leader)
         for leader in Contact.objects.filter(
             street_id=meeting.street_id,
             kind=ContactKind.UNIT_LEADER,

@@ -161,12 +161,8 @@ def meeting_invitation(meeting, participants, actor) -> set:
     contacts = [p for p in participants if p.contact_id and _has_mobile(p.contact)]
     place = venue(meeting)
     # The title carries the place too: an SMS is the title and a link they cannot open.
-    title = text(
-        gettext_noop("Invitation: %(kind)s %(time)s, %(community)s, %(place)s"),
-        kind=choice(meeting, "kind"),
-        time=at(meeting.starts_at),
-        community=meeting.community.name,
-        place=place,
+    title = _about_meeting(
+        meeting, gettext_noop("Invitation: %(kind)s %(time)s, %(community)s, %(place)s")
     )
     body = text(gettext_noop("%(place)s"), place=place)
     invitation = ("meeting_invitation", f"meeting:{meeting.pk}", meeting.starts_at, title, body)
@@ -184,6 +180,18 @@ def meeting_invitation(meeting, participants, actor) -> set:
 def _time_or_place_changed(details) -> bool:
     before, after = details.get("before", {}), details.get("after", {})
     return any(before.get(key) != after.get(key) for key in ("starts_at", "venue", "address"))
+
+
+def _about_meeting(meeting, message, **more):
+    """A notice's words about a meeting: its kind, time, community and place, and `more`."""
+    return text(
+        message,
+        kind=choice(meeting, "kind"),
+        time=at(meeting.starts_at),
+        community=meeting.community.name,
+        place=venue(meeting),
+        **more,
+    )
 
 
 def _has_mobile(contact) -> bool:
@@ -308,20 +316,14 @@ def meeting_moved_or_cancelled(meeting, change, actor) -> None:
     )
     place = venue(meeting)
     if change.change == "cancelled":
-        title = text(
+        title = _about_meeting(
+            meeting,
             gettext_noop("Cancelled: %(kind)s of %(time)s, %(community)s. Reason: %(reason)s"),
-            kind=choice(meeting, "kind"),
-            time=at(meeting.starts_at),
-            community=meeting.community.name,
             reason=change.note,
         )
     else:
-        title = text(
-            gettext_noop("Moved: %(kind)s is now %(time)s, %(community)s, %(place)s"),
-            kind=choice(meeting, "kind"),
-            time=at(meeting.starts_at),
-            community=meeting.community.name,
-            place=place,
+        title = _about_meeting(
+            meeting, gettext_noop("Moved: %(kind)s is now %(time)s, %(community)s, %(place)s")
         )
     # One notice per change (its history row), whatever else was told at this time before.
     common = (f"meeting_{change.change}", f"meeting:{meeting.pk}:{change.row.pk}", change.at)
