@@ -19,14 +19,19 @@ def logging_note(scope, case) -> list:
 
 
 def agenda_note(scope, items) -> dict:
-    """A meeting's agenda item that carries a recurring problem says so, and how many cases it
-    stands for, with a link to the problem for whoever may open it."""
+    """A meeting's agenda item that carries a recurring problem says so, and how many cases
+    went to the session with it (the problem's page marks the same ones), with a link to the
+    problem for whoever may open it."""
     return {
         problem.agenda_item_id: {
-            "text": ngettext("Recurring problem: %(n)s case", "Recurring problem: %(n)s cases", n)
+            "text": ngettext(
+                "Recurring problem: %(n)s case deliberated together",
+                "Recurring problem: %(n)s cases deliberated together",
+                n,
+            )
             % {"n": n},
             "url": reverse("recurring:detail", args=[problem.pk]) if problem.openable else "",
         }
         for problem in selectors.carried_by_items(scope, [item.pk for item in items])
-        for n in [problem.case_count]
+        for n in [problem.carried]
     }

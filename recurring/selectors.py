@@ -224,8 +224,10 @@ def carried_by_items(scope, item_ids) -> list:
         if reach is None
         else Case_(When(reach, then=Value(True)), default=Value(False), output_field=BooleanField())
     )
+    # The cases that went to the session with the item, not the problem's solved ones.
+    carried = Count("members", filter=Q(members__carried=True))
     return list(
         Problem.objects.filter(agenda_item_id__in=item_ids)
-        .annotate(openable=openable)
-        .only("pk", "agenda_item_id", "case_count")
+        .annotate(openable=openable, carried=carried)
+        .only("pk", "agenda_item_id")
     )

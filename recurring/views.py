@@ -131,10 +131,20 @@ def _after(request, problem, action, result):
         messages.success(request, _("Split off as a problem of its own."))
         return redirect("recurring:detail", result.pk)
     elif action == "session":
+        carried = problem.members.filter(carried=True).count()
         messages.success(
             request,
-            _("On the agenda of the session on %(day)s, as one item with all its open cases.")
-            % {"day": timezone.localtime(result.meeting.starts_at).strftime("%Y-%m-%d")},
+            ngettext(
+                "On the agenda of the session on %(day)s, as one item: %(n)s case is "
+                "deliberated with it.",
+                "On the agenda of the session on %(day)s, as one item: %(n)s cases are "
+                "deliberated with it.",
+                carried,
+            )
+            % {
+                "day": timezone.localtime(result.meeting.starts_at).strftime("%Y-%m-%d"),
+                "n": carried,
+            },
         )
         return redirect("meetings:detail", result.meeting_id)
     else:

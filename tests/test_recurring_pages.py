@@ -338,7 +338,7 @@ def test_a_problem_taken_to_the_17th_invites_whom_it_concerns_and_its_item_says_
     for reader in (personas.officer_funan, worker):
         page = login(reader).get(detail).content.decode()
         agenda = page.split('data-testid="agenda"')[1].split("</section>")[0]
-        assert "反复出现的问题：4 件诉求" in agenda, reader
+        assert "反复出现的问题：4 件诉求一并协商" in agenda, reader
         assert f'href="{url("detail", problem.pk)}"' in agenda, reader
     assert "富南网格员" in page.split('data-testid="participants"')[1]
 
@@ -361,6 +361,7 @@ def test_the_meeting_page_names_its_problems_in_the_same_queries_for_one_or_four
             problem = Problem.objects.get(seed_case=lead)
             problem.agenda_item = AgendaItem.objects.create(meeting=session, case=lead)
             problem.save(update_fields=["agenda_item"])
+            problem.members.update(carried=True)  # both went to the session with the item
 
     def queries():
         with django_assert_max_num_queries(40) as captured:
@@ -375,3 +376,23 @@ def test_the_meeting_page_names_its_problems_in_the_same_queries_for_one_or_four
         BuildingFactory(grid=places.fn1, estate="金苑小区", name=f"{n}号楼") for n in (5, 6, 7)
     )
     assert queries() == (one[0], 4)
+
+
+def test_the_agenda_and_the_message_count_the_cases_that_went_with_the_problem(
+    taps, personas, login
+):
+    """One number everywhere: a case already being handled stays out of the session, and the
+    agenda item and the message after it count the three that went, as the problem's page did."""
+    problem, cases = taps
+    cases[0].state = State.IN_PROGRESS
+    cases[0].save(update_fields=["state"])
+    client = login(personas.officer_funan)
+    page = client.get(url("detail", problem.pk)).content.decode()
+    assert "的 3 件诉求随之协商" in page
+    response = client.post(
+        url("action", problem.pk, "session"), {"session-kind": "monthly"}, follow=True
+    )
+    shown = response.content.decode()
+    assert "作为一个议题：3 件诉求随之协商" in shown
+    agenda = shown.split('data-testid="agenda"')[1].split("</section>")[0]
+    assert "反复出现的问题：3 件诉求一并协商" in agenda

@@ -13,9 +13,12 @@ from pathlib import Path
 
 SHOT = re.compile(r"!\[(?P<caption>[^\]]*)\]\(shot:(?P<name>[\w/-]+)\)")
 FOLDER = "assets/shots"
+# Read by whoever opens the guide, a resident too: what is missing, and who can add it.
 MISSING = {
-    "zh": "此处的截图由 `make docs` 运行浏览器测试时生成（{name}）。",
-    "en": "The picture here is taken by the browser stories when `make docs` runs ({name}).",
+    "zh": "这一版手册没有附上这个页面的截图。负责系统的信息化人员运行 `make docs` 后，"
+    "这里会显示它在手机和电脑上的样子（{name}）。",
+    "en": "This copy of the guide has no picture of this screen. Once whoever runs the system "
+    "runs `make docs`, it shows here as on a phone and on a desktop ({name}).",
 }
 SIZES = {
     "zh": ("手机（360 像素宽）", "电脑"),
