@@ -3,7 +3,9 @@
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
 
+from accounts.selectors import workers_by_grid
 from common.queries import count_of
+from grids.models import Contact, ContactKind
 
 from .models import AgendaItem, Meeting, MeetingState, Participant
 
@@ -48,3 +50,16 @@ def attendance_totals(scope, year, community=None):
         meetings=Count("id", distinct=True),
         attendees=Count("participants", filter=Q(participants__attended=True)),
     )
+
+
+def concerned_by(cases) -> tuple[dict, dict]:
+    """Whom cases on an agenda concern, besides the residents who raised them: ({grid id: [its
+    grid workers]}, {unit id: [its unit leaders]}). They are invited as a case goes on
+    (workflow.py) and told of its meeting, its move and its cancellation
+    (notifications/events.py). Two queries."""
+    leaders = {}
+    for contact in Contact.objects.filter(
+        kind=ContactKind.UNIT_LEADER, unit_id__in={c.unit_id for c in cases if c.unit_id}
+    ):
+        leaders.setdefault(contact.unit_id, []).append(contact)
+    return workers_by_grid({case.grid_id for case in cases}), leaders

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, RoleKind
 from accounts.scope import Scope
-from accounts.selectors import first_officer_by_community, workers_by_grid
+from accounts.selectors import first_officer_by_community
 from cases import workflow as case_workflow
 from cases.inputs import Decision, Note
 from cases.models import Case, CaseEvent, State, Urgency
@@ -33,7 +33,7 @@ from cases.workflow import MoveRefused
 from common.people import display_name
 from grids.models import Community, Contact, ContactKind
 
-from . import checks, history
+from . import checks, history, selectors
 from .inputs import (
     Attendance,
     Cancellation,
@@ -508,8 +508,13 @@ def _invite(meeting: Meeting, kinds, outside_bodies=()) -> int:
     ] + [
         _contact_participant(meeting, ParticipantKind.OUTSIDE_BODY, body) for body in outside_bodies
     ]
+    return _listed(meeting, rows)
+
+
+def _listed(meeting: Meeting, rows) -> int:
+    """Put the people on the meeting's list, each once; returns how many were new."""
     before = meeting.participants.count()
-    Participant.objects.bulk_create(rows, ignore_conflicts=True)  # each person once
+    Participant.objects.bulk_create(rows, ignore_conflicts=True)
     return meeting.participants.count() - before
 
 
@@ -588,22 +593,17 @@ def _invite_concerned(meeting: Meeting, cases, actor) -> int:
     """Whom a case on the agenda concerns is invited as it goes on, as any invitation is: the
     grid workers of its grid and the leaders of its unit, the people told when and where it is
     deliberated (notifications.events.agenda_added). Returns how many were told now."""
-    workers = workers_by_grid({case.grid_id for case in cases})
+    workers, leaders = selectors.concerned_by(cases)
     rows = [
         Participant(meeting=meeting, kind=ParticipantKind.GRID_WORKER, name=display_name(u), user=u)
         for grid_workers in workers.values()
         for u in grid_workers
     ] + [
         _contact_participant(meeting, ParticipantKind.UNIT_LEADER, leader)
-        for leader in Contact.objects.filter(
-            street_id=meeting.street_id,
-            kind=ContactKind.UNIT_LEADER,
-            unit_id__in={case.unit_id for case in cases if case.unit_id},
-        )
+        for unit_leaders in leaders.values()
+        for leader in unit_leaders
     ]
-    before = meeting.participants.count()
-    Participant.objects.bulk_create(rows, ignore_conflicts=True)  # each person once
-    added = meeting.participants.count() - before
+    added = _listed(meeting, rows)
     return mark_notified(meeting, actor, added) if added else 0
 
 

@@ -13,12 +13,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
-from accounts.selectors import street_staff_of, workers_by_grid
+from accounts.selectors import street_staff_of
 from cases.models import Case
 from common.phones import MOBILE_RE, normalise_phone, redact_phones
-from grids.models import Contact, ContactKind
 from meetings.models import Meeting
 from meetings.public import public_url
+from meetings.selectors import concerned_by
 from meetings.workflow import too_late_to_come
 from outbox.models import Message
 from outbox.queue import forget
@@ -217,12 +217,7 @@ def agenda_added(meeting, cases, actor) -> None:
         if too_late_to_come(meeting)
         else gettext_noop("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s")
     )
-    workers = workers_by_grid({case.grid_id for case in cases})
-    leaders = {}
-    for contact in Contact.objects.filter(
-        kind=ContactKind.UNIT_LEADER, unit_id__in={c.unit_id for c in cases if c.unit_id}
-    ):
-        leaders.setdefault(contact.unit_id, []).append(contact)
+    workers, leaders = concerned_by(cases)
     for case in cases:
         title = text(
             wording,
@@ -328,33 +323,21 @@ def meeting_moved_or_cancelled(meeting, change, actor) -> None:
     # One notice per change (its history row), whatever else was told at this time before.
     common = (f"meeting_{change.change}", f"meeting:{meeting.pk}:{change.row.pk}", change.at)
     body = text(gettext_noop("%(place)s"), place=place)
-    tell(
-        *common,
-        title,
-        body,
-        reverse("meetings:detail", args=[meeting.pk]),
-        actor=actor,
-        users=[p.user for p in told if p.user_id],
-    )
     on_agenda = (
         Q(tracking_code__in=change.details.get("cases", []))
         if change.change == "cancelled"  # its pending items are gone with it
         else Q(agenda_items__meeting=meeting)
     )
     cases = list(Case.objects.filter(on_agenda, community_id=meeting.community_id).distinct())
-    workers = workers_by_grid({case.grid_id for case in cases})
-    leaders = list(
-        Contact.objects.filter(
-            kind=ContactKind.UNIT_LEADER, unit_id__in={c.unit_id for c in cases if c.unit_id}
-        )
-    )
+    workers, leaders = concerned_by(cases)
     tell(
         *common,
         title,
         body,
         reverse("meetings:detail", args=[meeting.pk]),
         actor=actor,
-        users=[user for case in cases for user in workers.get(case.grid_id, [])],
+        users=[p.user for p in told if p.user_id]
+        + [user for grid_workers in workers.values() for user in grid_workers],
     )
     tell(
         *common,
@@ -362,7 +345,8 @@ def meeting_moved_or_cancelled(meeting, change, actor) -> None:
         _empty(),
         public_url(meeting),
         actor=actor,
-        contacts=[p.contact for p in told if p.contact_id and _has_mobile(p.contact)] + leaders,
+        contacts=[p.contact for p in told if p.contact_id and _has_mobile(p.contact)]
+        + [leader for unit_leaders in leaders.values() for leader in unit_leaders],
         residents=[(c, c.resident_phone) for c in cases if not c.anonymised_at],
     )
 
