@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
+from common.forms import too_long
 from common.people import display_name, person_name
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days
@@ -69,12 +70,13 @@ def _invalid(errors: dict):
         raise MoveRefused(_("Please correct the fields below."), errors=errors)
 
 
-def _text(errors, name, value, max_length, required=True):
-    """A text input: present when required, and no longer than its field."""
+def _text(errors, name, value, max_length, label, required=True):
+    """A text input: present when required, and no longer than its field. `label` is the
+    field's name on the page, said in the message as a form says it (common/forms.py)."""
     if not isinstance(value, str) or required and not value.strip():
         errors[name] = _("This field is required.")
     elif len(value) > max_length:
-        errors[name] = _("At most %(n)s characters.") % {"n": max_length}
+        errors[name] = too_long(label, max_length, len(value))
     elif has_refused_characters(value):  # the pages' forms refuse these too; the API may not
         errors[name] = CONTROL_CHARACTER_MESSAGE
 
@@ -157,7 +159,8 @@ class Move:
 
     def validate(self, case, inputs) -> dict:
         errors = {}
-        _text(errors, "note", inputs.note, 2000, required=isinstance(inputs, Reason))
+        reason = isinstance(inputs, Reason)
+        _text(errors, "note", inputs.note, 2000, _("Reason") if reason else _("Note"), reason)
         return errors
 
     def target_for(self, case, inputs) -> str:
@@ -190,7 +193,7 @@ class Accept(Move):
 class Decide(Move):
     def validate(self, case, inputs):
         errors = super().validate(case, inputs)
-        _text(errors, "plan", inputs.plan, 2000)
+        _text(errors, "plan", inputs.plan, 2000, _("Plan"))
         return errors
 
     def apply(self, case, inputs, user, now):
@@ -207,10 +210,11 @@ class Resolve(Move):
     def validate(self, case, inputs):
         errors = {}
         _choice(errors, "outcome", inputs.outcome, Outcome.values)
-        _text(errors, "note", inputs.note, 2000)
+        _text(errors, "note", inputs.note, 2000, _("What was done"))
         _choice(errors, "explanation_method", inputs.explanation_method, ExplanationMethod.values)
-        _text(errors, "explanation", inputs.explanation, 2000)
-        _text(errors, "referral", inputs.referral, 500, required=False)
+        _text(errors, "explanation", inputs.explanation, 2000, _("The explanation"))
+        referral = _("Why not, and where the resident was referred")
+        _text(errors, "referral", inputs.referral, 500, referral, required=False)
         if inputs.outcome == Outcome.CANNOT and not (inputs.referral or "").strip():
             errors["referral"] = _("Say why, and where the resident was referred.")
         return errors
@@ -237,7 +241,7 @@ class Verify(Move):
     def validate(self, case, inputs):
         errors = {}
         _choice(errors, "satisfaction", inputs.satisfaction, Satisfaction.values)
-        _text(errors, "note", inputs.note, 2000)
+        _text(errors, "note", inputs.note, 2000, _("Follow-up visit"))
         return errors
 
     def apply(self, case, inputs, user, now):
@@ -250,7 +254,7 @@ class Verify(Move):
 class Reopen(Move):
     def validate(self, case, inputs):
         errors = super().validate(case, inputs)
-        _text(errors, "note", inputs.note, 2000)
+        _text(errors, "note", inputs.note, 2000, _("Reason"))
         _choice(errors, "back_to", inputs.back_to, REOPEN_TARGETS)
         return errors
 
@@ -515,7 +519,7 @@ def may_close_task(scope, user, case, task) -> bool:
 
 def _validate_task(case, task: NewTask) -> dict:
     errors = {}
-    _text(errors, "title", task.title, 200)
+    _text(errors, "title", task.title, 200, _("Task"))
     if (task.owner_user is None) == (task.owner_contact is None):
         errors["__all__"] = _("Choose one owner: a user or an outside contact.")
     elif task.owner_user is not None:
@@ -592,7 +596,7 @@ def close_task(scope: Scope, user, case_id, task_id, status, drop_reason="") -> 
         note = task.title
         if status == TaskStatus.DROPPED:
             errors = {}
-            _text(errors, "drop_reason", drop_reason, 500)
+            _text(errors, "drop_reason", drop_reason, 500, _("Why is it dropped?"))
             if errors:
                 raise MoveRefused(_("Say why the task is dropped."))
             task.drop_reason = drop_reason
@@ -635,7 +639,7 @@ def escalate(scope: Scope, user, case_id, reason: str) -> Escalation:
         if refused:
             raise MoveRefused(refused)
         errors = {}
-        _text(errors, "reason", reason, 1000)
+        _text(errors, "reason", reason, 1000, _("Why the street should step in"))
         _invalid(errors)
         try:
             with transaction.atomic():
@@ -668,7 +672,7 @@ def answer_escalation(
         if escalation.answered_at is not None:
             raise MoveRefused(_("This escalation has already been answered."))
         errors = {}
-        _text(errors, "comment", answer.comment, 1000)
+        _text(errors, "comment", answer.comment, 1000, _("The street's comment"))
         _future(errors, "new_deadline", answer.new_deadline)
         _invalid(errors)
         escalation.comment = answer.comment
@@ -758,7 +762,7 @@ def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
             raise MoveRefused(refused)
         code = (tracking_code or "").strip().upper()
         errors = {}
-        _text(errors, "tracking_code", code, 12)
+        _text(errors, "tracking_code", code, 12, _("Tracking code of the case this one repeats"))
         _invalid(errors)
         found = (
             scope.narrow(Case.objects.select_related("duplicate_of"))

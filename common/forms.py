@@ -32,6 +32,16 @@ LIMITS = {
 }
 
 
+def too_long(label, limit: int, length: int) -> str:
+    """A text over its limit, said as a form says it, for the checks a move makes again
+    under its lock (cases/workflow.py, meetings/checks.py, recurring/services.py)."""
+    return str(LIMITS[validators.MaxLengthValidator]) % {
+        "field": label,
+        "limit_value": limit,
+        "show_value": length,
+    }
+
+
 def say_limits(field, name) -> None:
     """The field's limit messages, naming it by its label."""
     label = str(field.label or pretty_name(name)).replace("%", "%%")

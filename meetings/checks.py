@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.selectors import officers_of
+from common.forms import too_long
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from grids.models import ContactKind
 
@@ -38,11 +39,25 @@ EMERGENCY_GRACE = timedelta(hours=1)
 VOTES = range(0, 1000)
 
 
+# Each text field by its name on the meeting's pages (meetings/forms.py), for its messages.
+TEXT_LABELS = {
+    "address": gettext_lazy("Address"),
+    "reason": gettext_lazy("Why"),
+    "name": gettext_lazy("Guest's name"),
+    "organisation": gettext_lazy("Organisation"),
+    "discussion": gettext_lazy("Discussion"),
+    "plan": gettext_lazy("Decision: the plan"),
+    "responsible": gettext_lazy("Responsible parties"),
+    "public_wording": gettext_lazy("The decision in residents' words (for the notice)"),
+    "minutes": gettext_lazy("Minutes"),
+}
+
+
 def _text(errors, name, value, max_length, required=True):
     if not isinstance(value, str) or required and not value.strip():
         errors[name] = _("This field is required.")
     elif len(value) > max_length:
-        errors[name] = _("At most %(n)s characters.") % {"n": max_length}
+        errors[name] = too_long(TEXT_LABELS[name], max_length, len(value))
     elif has_refused_characters(value):
         errors[name] = str(CONTROL_CHARACTER_MESSAGE)
 

@@ -11,14 +11,20 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from cases.categories import category_label
 
-from .models import Meeting, MeetingState
+from .models import ItemStatus, Meeting, MeetingState
 from .workflow import REPORTED, too_late_to_come
 
 SALT = "meetings.public"
+# What the page says of a matter the meeting has settled, in the residents' words.
+OUTCOMES = {
+    ItemStatus.DECIDED: pgettext_lazy("a matter, to residents", "a decision was taken"),
+    ItemStatus.DEFERRED: pgettext_lazy("a matter, to residents", "to be discussed again later"),
+}
 # The link is read before the meeting and on its day; after that it says nothing.
 VALID_AFTER_START = timedelta(days=1)
 
@@ -56,11 +62,14 @@ def meeting_page(request, token):
         {
             "category": category_label(item.case.category.name),
             "place": item.case.building or item.case.grid.name,
+            # Said beside the matter once the meeting has settled it (决 or deferred).
+            "outcome": OUTCOMES.get(item.status, ""),
         }
         for item in meeting.items.select_related(
             "case__category", "case__building", "case__grid"
         ).order_by("position")
     ]
+    decided = sum(1 for item in matters if item["outcome"])
     # What a resident can still do: come, join while it runs, or read its decisions after. A
     # meeting that began too long ago asks nobody to come, opened or not (one recorded later).
     if meeting.state in REPORTED:
@@ -74,7 +83,7 @@ def meeting_page(request, token):
     response = render(
         request,
         "meetings/public.html",
-        {"meeting": meeting, "matters": matters, "phase": phase},
+        {"meeting": meeting, "matters": matters, "phase": phase, "decided": decided},
     )
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"

@@ -14,6 +14,7 @@ from cases import workflow
 from cases.inputs import Note, Ownership, Resolution
 from cases.models import Case, State, TaskStatus
 from cases.workflow import MoveRefused
+from common.forms import too_long
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from meetings import workflow as meetings
 from meetings.inputs import NewMeeting
@@ -58,10 +59,8 @@ def dismiss(scope, user, problem_id, reason: str) -> Problem:
                 errors={"reason": _("This field is required.")},
             )
         if len(reason) > 500:
-            raise MoveRefused(
-                _("At most %(n)s characters.") % {"n": 500},
-                errors={"reason": _("At most %(n)s characters.") % {"n": 500}},
-            )
+            message = too_long(_("Why this is not a recurring problem"), 500, len(reason))
+            raise MoveRefused(message, errors={"reason": message})
         if has_refused_characters(reason):
             raise MoveRefused(
                 CONTROL_CHARACTER_MESSAGE, errors={"reason": CONTROL_CHARACTER_MESSAGE}

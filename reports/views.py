@@ -14,6 +14,7 @@ from cases.filters import refused_parameters, with_list_columns
 from common.params import id_param
 from common.replicas import reads_from_replica, replica_as_of
 from common.spreadsheets import spreadsheet_response, write_csv, write_xlsx
+from grids.models import Grid, Street
 
 from . import figures
 from .build import build, level_for
@@ -68,11 +69,12 @@ def report_cases(request):
     level = level_for(request.scope, request.GET)
     place = level.place
     grid = id_param(request.GET, "grid", label=_("Grid"))
-    if grid:
-        place &= Q(grid_id=grid)
     street = id_param(
         request.GET, "street", label=_("Street")
     )  # a street's row of the whole city's report
+    row = _row_named(request.scope, level, grid=grid, street=street)
+    if grid:
+        place &= Q(grid_id=grid)
     if street:
         place &= Q(street_id=street)
     if period is None:
@@ -106,10 +108,24 @@ def report_cases(request):
             "counted": counted,
             "period": period,
             "level": level,
+            "row": row,
             "query": query.urlencode(),
             "replica_as_of": replica_as_of(),
         },
     )
+
+
+def _row_named(scope, level, grid=None, street=None) -> str:
+    """The row of the report a list was opened from, for its heading: a grid of a community's
+    report, a street of the city's. A place the user may not read is a 404, as everywhere."""
+    if grid:
+        found = scope.get(Grid.objects.select_related("community"), pk=grid)
+        if level.community is not None and found.community_id != level.community.pk:
+            raise Http404
+        return found.name if level.community is not None else f"{found.community.name} {found.name}"
+    if street:
+        return scope.get(Street.objects.all(), pk=street).name
+    return ""
 
 
 def _label(figure):

@@ -153,3 +153,31 @@ def test_every_limited_field_of_every_page_names_itself_and_its_limit(
         said |= too_long_into_every_field(resident, url)
     assert {"description", "resident_name", "q", "address", "guest-name", "tracking_code"} <= said
     assert len(said) > 20, said
+
+
+def test_the_checks_a_move_makes_again_name_the_field_over_its_limit(personas, places):
+    """A move checks its texts again under its lock (for callers without a page's form, such
+    as the interfaces): its message names the field as the page's form does."""
+    from accounts.scope import Scope
+    from cases import workflow
+    from meetings import checks
+    from meetings.inputs import Cancellation, Guest
+
+    assert checks.guest(Guest(name="字" * 51)) == {
+        "name": "“来宾姓名”最多 50 个字，现在有 51 个字。"
+    }
+    assert checks.cancellation(Cancellation(reason="字" * 501))["reason"] == (
+        "“原因”最多 500 个字，现在有 501 个字。"
+    )
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    late = timezone.now() - timedelta(days=1)
+    case = CaseFactory(grid=places.cg1, state=State.ACCEPTED, response_deadline=late)
+    worker = personas.worker_cg1
+    with pytest.raises(workflow.MoveRefused) as refused:
+        workflow.escalate(Scope.for_user(worker), worker, case.pk, "字" * 1001)
+    assert LIMITED.findall(refused.value.errors["reason"]) == [
+        ("为什么需要街道督办", "1000", "1001")
+    ]

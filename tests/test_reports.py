@@ -200,6 +200,27 @@ def test_each_count_links_to_the_cases_behind_it(places, personas, login, octobe
     assert client.get(reverse("reports:cases"), {"figure": "bogus", **OCTOBER}).status_code == 404
 
 
+def test_a_grids_list_is_headed_by_its_community_and_grid_and_another_grid_is_a_404(
+    places, personas, login, october
+):
+    client = login(personas.street_staff)
+    url = reverse("reports:cases")
+    query = {"figure": "received", "community": places.chunguang.pk, **OCTOBER}
+    html = client.get(url, {**query, "grid": places.cg2.pk}).content.decode()
+    assert re.search(r"<h1[^>]*>[^<]*春光社区 · 春光第2网格 · 2026-10 · 收到<", html)
+    # A grid of another community under this community's report, and one outside the street.
+    assert client.get(url, {**query, "grid": places.fn1.pk}).status_code == 404
+    foreign = places.other_street.communities.get().grids.get()
+    del query["community"]
+    assert client.get(url, {**query, "grid": foreign.pk}).status_code == 404
+    worker = login(personas.worker_cg1)
+    assert (
+        worker.get(url, {"figure": "received", "grid": places.cg2.pk, **OCTOBER}).status_code == 404
+    )
+    mine = worker.get(url, {"figure": "received", "grid": places.cg1.pk, **OCTOBER})
+    assert mine.status_code == 200 and "春光第1网格" in mine.content.decode()
+
+
 def test_each_rate_links_to_the_cases_it_is_taken_over_and_those_it_counts(
     places, personas, login, october
 ):
@@ -443,6 +464,7 @@ def test_the_whole_citys_report_has_a_row_per_street_linking_to_that_streets_cas
     behind = client.get(link.group(1).replace("&amp;", "&")).content.decode()
     assert youyi_case.tracking_code in behind
     assert october["a"].tracking_code not in behind  # 春光's case is another street's
+    assert re.search(r"<h1[^>]*>[^<]*友谊街道 · 2026-10 · ", behind), "the heading names the street"
 
 
 def test_in_the_month_not_over_only_deadlines_already_passed_count_as_overdue(

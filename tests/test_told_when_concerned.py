@@ -304,6 +304,33 @@ def test_the_public_page_of_a_meeting_that_began_hours_ago_asks_nobody_to_come(
     assert "欢迎居民参加" not in page
 
 
+def test_the_public_page_says_which_matters_a_meeting_under_way_has_settled(
+    places, personas, session, tap
+):
+    """Once a decision is recorded, the page no longer says decisions come "once recorded"."""
+    pipe = CaseFactory(grid=places.cg1, state="proposed", description="楼道灯不亮")
+    put_on_agenda(personas, session, tap)
+    put_on_agenda(personas, session, pipe)
+    first, second = session.items.order_by("position")
+    client, url = Client(), public_url(session)
+    Meeting.objects.filter(pk=session.pk).update(state="held", starts_at=timezone.now())
+    first.status = "decided"
+    first.save(update_fields=["status"])
+    page = client.get(url).content.decode()
+    assert "会议正在进行，已有 1 项议题有了结果" in page
+    assert page.count("已作出决定") == 1 and "下次会议再协商" not in page
+    second.status = "deferred"
+    second.save(update_fields=["status"])
+    Meeting.objects.filter(pk=session.pk).update(starts_at=timezone.now() - timedelta(hours=3))
+    session.refresh_from_db()
+    page = client.get(url).content.decode()
+    began = timezone.localtime(session.starts_at).strftime("%H:%M")
+    assert f"会议已于 {began} 开始，已有 2 项议题有了结果，决定在社区公示栏公布" in page
+    assert "决定记录后将" not in page and "下次会议再协商" in page
+    english = client.get(url, headers={"cookie": "django_language=en"}).content.decode()
+    assert "2 matters are settled so far" in english and "a decision was taken" in english
+
+
 def test_a_meeting_moved_or_cancelled_is_told_to_everyone_who_heard_of_it(
     places, personas, session, tap
 ):

@@ -100,12 +100,12 @@ def table_pages(role, case, places):
     }[role]
 
 
-def measure(page, paths):
+def measure(page, paths, language="zh-hans"):
     found = []
     for path in paths:
         response = page.goto(page.base_url + path)
         assert response.status == 200, path
-        assert page.locator("html").get_attribute("lang") == "zh-hans", path
+        assert page.locator("html").get_attribute("lang") == language, path
         found += [f"{path}: {problem}" for problem in violations(page)]
         found += [f"{path}: small control {c}" for c in small_controls(page)]
         found += [f"{path}: {problem}" for problem in unreadable_tables(page)]
@@ -135,4 +135,36 @@ def test_every_residents_page_passes_axe_and_fits_a_thumb(data, places, page):
     expect(page.get_by_test_id("stages")).to_be_visible()
     found += [f"lookup: {problem}" for problem in violations(page)]
     found += [f"lookup: small control {c}" for c in small_controls(page)]
+    assert found == [], "\n".join(found)
+
+
+def test_the_bells_list_reads_in_english_too(data, personas, page, log_in):
+    """English dates ("2026-12-09") in a reminder's title and text, and the channels page's
+    failed messages: each date, time and code stays on one line at 360 px."""
+    worker = personas.worker_cg1
+    case, _meeting = data
+    due = timezone.localdate() + timedelta(days=3)
+    # Titles whose date falls at every place of a line: tasks of 1 to 14 characters.
+    for length in range(1, 15):
+        reminder = Notification(
+            rule=f"task{length}",
+            object_key=f"case:{case.pk}",
+            due_at=timezone.now(),
+            recipient_key=f"user:{worker.pk}",
+            user=worker,
+        )
+        task = "更换三楼楼道灯并检查整栋楼的线路"[:length]
+        reminder.set_words(
+            notices.text(
+                gettext_noop("New task for you: %(task)s, due %(due)s"),
+                task=task,
+                due=notices.day(due),
+            ),
+            notices.text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about=""),
+        )
+        reminder.save()
+    log_in("worker_cg1")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    found = measure(page, [reverse("notifications:list")], language="en")
     assert found == [], "\n".join(found)
