@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
-from common.forms import too_long
+from common.limits import too_long
 from common.people import display_name, person_name
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from common.workdays import add_working_days

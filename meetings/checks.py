@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.selectors import officers_of
-from common.forms import too_long
+from common.limits import too_long
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from grids.models import ContactKind
 

@@ -14,7 +14,7 @@ from cases import workflow
 from cases.inputs import Note, Ownership, Resolution
 from cases.models import Case, State, TaskStatus
 from cases.workflow import MoveRefused
-from common.forms import too_long
+from common.limits import too_long
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from meetings import workflow as meetings
 from meetings.inputs import NewMeeting
