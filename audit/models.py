@@ -59,7 +59,7 @@ class AccessEvent(AppendOnly):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.kind} {self.user_id} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
     @property
     def masked_phone(self):

@@ -473,7 +473,7 @@ class Escalation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.case_id} {self.raised_at:%Y-%m-%d}"
+        return f"{self.case_id} {timezone.localtime(self.raised_at):%Y-%m-%d}"
 
 
 class ResidentRating(models.Model):

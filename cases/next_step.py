@@ -38,6 +38,11 @@ BY_THE_OWNER = {
         _("Next: the community officer resolves it once every task is done or dropped."),
     ),
 }
+# 办 with no task open (handled directly, or every task closed): nothing to wait for.
+NOTHING_OPEN = (
+    _("Next: %(owner)s (the owner) or the community officer resolves it."),
+    _("Next: the community officer resolves it."),
+)
 
 
 # A case on a meeting's agenda (its own item, or carried by a recurring problem's).
@@ -59,9 +64,10 @@ def _meeting_date(meeting) -> str:
     return date_format(timezone.localtime(meeting.starts_at), "SHORT_DATETIME_FORMAT")
 
 
-def next_step(case, open_escalation=False, on_agenda=None) -> str:
+def next_step(case, open_escalation=False, on_agenda=None, open_tasks=True) -> str:
     """What happens next on this case and who does it; "" once it is closed. `on_agenda` is
-    the meeting whose agenda holds the case, if one does."""
+    the meeting whose agenda holds the case, if one does; `open_tasks`, whether any of its
+    tasks is still open."""
     if on_agenda is not None and case.state in ON_AGENDA:
         return str(ON_AGENDA[case.state] % {"date": _meeting_date(on_agenda)})
     if case.duplicate_of_id:
@@ -70,5 +76,7 @@ def next_step(case, open_escalation=False, on_agenda=None) -> str:
         return str(_("Next: the street answers the escalation and sets a new deadline."))
     if case.state in BY_THE_OWNER:
         with_owner, without = BY_THE_OWNER[case.state]
+        if case.state == State.IN_PROGRESS and not open_tasks:
+            with_owner, without = NOTHING_OPEN
         return str(with_owner % {"owner": display_name(case.owner)} if case.owner_id else without)
     return str(BY_THE_OFFICER.get(case.state, ""))

@@ -514,6 +514,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
             case,
             open_escalation=any(e.answered_at is None for e in escalations),
             on_agenda=on_agenda,
+            open_tasks=any(t.status == TaskStatus.OPEN for t in tasks),
         ),
         "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),

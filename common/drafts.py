@@ -131,3 +131,6 @@ def check_again(form) -> None:
         if field.widget.needs_multipart_form and any(draft.fields.get(form.add_prefix(name), ())):
             form._errors.setdefault(name, form.error_class(renderer=form.renderer))
             form._errors[name].append(CHOOSE_AGAIN)
+            # Nothing was sent: the page says "choose it again" by the field, and no banner
+            # says the form has mistakes (its templates read this).
+            form.only_choose_again = not draft.checked

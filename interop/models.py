@@ -212,7 +212,7 @@ class ExtensionRequest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.case_id} {self.requested_at:%Y-%m-%d}"
+        return f"{self.case_id} {timezone.localtime(self.requested_at):%Y-%m-%d}"
 
 
 class ReceivedMessage(models.Model):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.selectors import officers_of
 from common.limits import too_long
+from common.lists import joined
 from common.text import CONTROL_CHARACTER_MESSAGE, has_refused_characters
 from grids.models import ContactKind
 
@@ -166,6 +167,21 @@ def attendance(inputs: Attendance) -> dict:
     return {}
 
 
+def named_only_if_present(names) -> dict:
+    """A notice names those who came and agreed (公示署名): a tick to be named beside someone
+    not ticked as present would be dropped without a word, so it is refused, naming them."""
+    if not names:
+        return {}
+    message = ngettext(
+        "%(names)s is ticked to be named on notices but not as present: tick present too, or "
+        "untick the name.",
+        "%(names)s are ticked to be named on notices but not as present: tick present too, or "
+        "untick the names.",
+        len(names),
+    ) % {"names": joined(names)}
+    return {"__all__": message}
+
+
 def attendance_covers_votes(attended: int, decided) -> dict:
     """Only those present vote, whichever is recorded second: the attendance cannot drop below
     the votes of a decision already recorded (`decided`: the decided items), as a decision
@@ -223,7 +239,7 @@ def item_decision(inputs: ItemDecision, attendees: int) -> dict:
             "%(n)s people attended: the votes for, against and abstaining add up to at most %(n)s.",
             attendees,
         ) % {"n": attendees}
-        errors.update(dict.fromkeys(votes, message))
+        errors["__all__"] = message  # said once, above the three counts it is about
     elif votes["votes_for"] <= votes["votes_against"]:
         errors["__all__"] = _("The plan did not win more votes for than against: defer it instead.")
     return errors

@@ -15,8 +15,6 @@ from cases.models import Task
 from common.people import mask_name, mask_names_in
 from common.phones import redact_phones
 
-from .models import ParticipantKind
-
 
 def _public(text, names):
     return mask_names_in(redact_phones(text), names)
@@ -34,7 +32,8 @@ def notice_context(item) -> dict:
     meeting, case = item.meeting, item.case
     participants = list(meeting.participants.all())
     attended = [p for p in participants if p.attended]
-    named = [p.name for p in attended if p.named_in_public and p.kind != ParticipantKind.GUEST]
+    # Everyone who came and agreed to be named, a guest too: each tick is a person's consent.
+    named = [p.name for p in attended if p.named_in_public]
     hidden = {case.resident_name} | {p.name for p in participants if p.name not in named}
     tasks = [
         {

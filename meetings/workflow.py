@@ -115,8 +115,13 @@ def too_late_to_come(meeting: Meeting, now=None) -> bool:
     return (now or timezone.now()) > meeting.starts_at + LATE_ARRIVAL
 
 
-def _not_the_host(meeting, user):
-    return None if meeting.host_id == user.pk else _("Only the host approves the minutes.")
+def _approvable(meeting, user):
+    """The host approves minutes that are written: no button offers to approve nothing."""
+    if meeting.host_id != user.pk:
+        return _("Only the host approves the minutes.")
+    if not meeting.minutes.strip():
+        return _("Write the minutes before approving them.")
+    return None
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ MEETING_RULES = {
     "approve": Rule(
         HELD,
         gettext_lazy("Only a held meeting's minutes can be approved (it is %(state)s)."),
-        _not_the_host,
+        _approvable,
     ),
     "close": Rule(
         (MeetingState.APPROVED,),
@@ -557,6 +562,8 @@ def record_attendance(scope: Scope, user, meeting_id, attendance: Attendance) ->
         ids = set(meeting.participants.values_list("pk", flat=True))
         attended = set(attendance.attended) & ids
         named = set(attendance.named) & attended
+        absent = meeting.participants.filter(pk__in=(set(attendance.named) & ids) - attended)
+        _invalid(checks.named_only_if_present(sorted(p.name for p in absent)))
         decided = meeting.items.filter(status=ItemStatus.DECIDED).select_related("case")
         _invalid(checks.attendance_covers_votes(len(attended), decided))
         meeting.participants.update(attended=False, named_in_public=False)

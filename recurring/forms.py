@@ -40,7 +40,11 @@ class SplitForm(Form):
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cases"].choices = [
-            (m.case_id, f"{m.case.tracking_code} · {m.case.created_at:%Y-%m-%d}") for m in members
+            (
+                m.case_id,
+                f"{m.case.tracking_code} · {timezone.localtime(m.case.created_at):%Y-%m-%d}",
+            )
+            for m in members
         ]
 
 

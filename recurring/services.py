@@ -182,6 +182,10 @@ def _owner(user, case):
     return _first_officer(case.community_id)
 
 
+# A new meeting's fields → the session form's (recurring/forms.py SessionForm).
+SESSION_FIELDS = {"starts_at": "at"}
+
+
 def _session(scope, user, problem, choice: SessionChoice):
     if choice.kind == Kind.MONTHLY:
         return meetings.next_session(problem.community, timezone.now())
@@ -189,19 +193,24 @@ def _session(scope, user, problem, choice: SessionChoice):
         raise MoveRefused(_("Choose the next monthly session or an emergency session's time."))
     officers = officers_of([problem.community_id])
     host = user if officers.filter(pk=user.pk).exists() else _first_officer(problem.community_id)
-    # The meetings app's own scheduling, with its typed inputs.
-    return meetings.create_meeting(
-        scope,
-        user,
-        NewMeeting(
-            community=problem.community,
-            starts_at=choice.starts_at,
-            venue_kind=choice.venue_kind,
-            address=choice.address or rules.place_name(problem),
-            host=host,
-            kind=Kind.EMERGENCY,
-        ),
-    )
+    # The meetings app's own scheduling, with its typed inputs; what it refuses of the time is
+    # said on this page's time field (a meeting's "starts_at" is this form's day and "at").
+    try:
+        return meetings.create_meeting(
+            scope,
+            user,
+            NewMeeting(
+                community=problem.community,
+                starts_at=choice.starts_at,
+                venue_kind=choice.venue_kind,
+                address=choice.address or rules.place_name(problem),
+                host=host,
+                kind=Kind.EMERGENCY,
+            ),
+        )
+    except MoveRefused as refused:
+        errors = {SESSION_FIELDS.get(k, k): v for k, v in refused.errors.items()}
+        raise MoveRefused(str(refused), errors=errors) from None
 
 
 def _first_officer(community_id):

@@ -117,8 +117,8 @@ def problem_action(request, pk, action):
         result = run(request, problem, form)
     except MoveRefused as refused:
         for field, message in refused.errors.items():
-            if field in form.fields:
-                form.add_error(field, message)
+            # A refusal of something the form has no field for is said above the form.
+            form.add_error(field if field in form.fields else None, message)
         problem = _problem(request, pk)
         return _page(request, problem, bound={action: form}, refusal=str(refused), status=409)
     return _after(request, problem, action, result)

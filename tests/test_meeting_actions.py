@@ -113,6 +113,8 @@ def move_to(meeting, state):
         item.status, item.plan, item.decided_at = "decided", "翻修", timezone.now()
         item.save()
         meeting.minutes = "会议纪要"
+    if state == MeetingState.HELD:
+        meeting.minutes = "会议纪要（草稿）"
     meeting.state = state
     meeting.save()
 
@@ -152,6 +154,19 @@ def test_each_action_is_offered_exactly_when_the_workflow_allows_it(
     item = meeting.items.get()
     from_workflow = set(actions.meeting) | {f"item:{a}" for a in actions.on(item)}
     assert from_workflow == expected
+
+
+def test_approving_the_minutes_is_offered_once_they_are_written(personas, login, meeting):
+    move_to(meeting, MeetingState.HELD)
+    meeting.minutes = "  "
+    meeting.save()
+    client = login(personas.officer_funan)
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert "approve" not in offered(page, meeting) and "minutes" in offered(page, meeting)
+    meeting.minutes = "居民代表与物业商定修桌椅"
+    meeting.save()
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert "approve" in offered(page, meeting)
 
 
 def test_a_session_is_not_offered_for_opening_or_attendance_before_its_day(

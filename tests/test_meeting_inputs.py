@@ -3,6 +3,7 @@ recurring problem on a session's agenda, say) calls it with no page and no form,
 the page's form would have kept is kept all the same. Refused inputs change nothing."""
 
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.http import QueryDict
@@ -389,3 +390,39 @@ def test_a_monthly_session_moves_within_its_day_or_beside_a_17th_that_is_a_rest_
     response = login(officer).post(reverse("meetings:edit", args=[session.pk]), data)
     assert response.status_code == 400 and "也可以改在前后最近的工作日" in response.content.decode()
     assert timezone.localtime(Meeting.objects.get().starts_at).date() == monday
+
+
+def test_a_name_ticked_for_the_notice_beside_someone_not_present_is_refused_by_name(
+    personas, login, session
+):
+    """公示署名 is ticked for 谭兰 but 出席 is not: saying nothing would drop her tick."""
+    came = Participant.objects.create(meeting=session, kind="guest", name="王工程师")
+    absent = Participant.objects.create(meeting=session, kind="resident_rep", name="谭兰")
+    response = login(personas.officer_funan).post(
+        reverse("meetings:action", args=[session.pk, "attendance"]),
+        {"attended": [came.pk], "named": [came.pk, absent.pk]},
+    )
+    page = response.content.decode()
+    assert response.status_code in (400, 409)
+    assert "谭兰勾选了“公示署名”，但没有勾选“出席”" in page
+    assert not Participant.objects.filter(attended=True).exists()  # nothing half-saved
+
+
+def test_a_guest_who_came_and_agreed_is_named_on_the_notice(personas, session):
+    """A guest ticked 出席 and 公示署名 (the water company's engineer) is named like anyone."""
+    from meetings.notices import notice_context
+
+    officer = personas.officer_funan
+    guest = Participant.objects.create(
+        meeting=session, kind="guest", name="王工程师", organisation="自来水公司"
+    )
+    ticked = Attendance(attended=frozenset({guest.pk}), named=frozenset({guest.pk}))
+    workflow.record_attendance(Scope.for_user(officer), officer, session.pk, ticked)
+    item = SimpleNamespace(
+        meeting=session,
+        case=CaseFactory(grid=session.community.grids.first()),
+        public_wording="",
+        plan="",
+        responsible="",
+    )
+    assert notice_context(item)["named"] == ["王工程师"]

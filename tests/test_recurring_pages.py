@@ -1,7 +1,7 @@
 """Recurring problems where people see them, who may act on them, and the one action that
 takes a problem to the 17th's session, through the decision to its cases closed together."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -14,7 +14,7 @@ from meetings.models import AgendaItem
 from notifications.models import Notification
 from recurring.grouping import group_cases
 from recurring.models import Member, Problem, Status
-from tests.factories import UserFactory, attendees, make_role
+from tests.factories import CaseFactory, UserFactory, attendees, make_role
 
 from .recurring_helpers import case_at
 
@@ -396,3 +396,34 @@ def test_the_agenda_and_the_message_count_the_cases_that_went_with_the_problem(
     assert "作为一个议题：3 件诉求随之协商" in shown
     agenda = shown.split('data-testid="agenda"')[1].split("</section>")[0]
     assert "反复出现的问题：3 件诉求一并协商" in agenda
+
+
+def test_the_split_list_dates_each_case_by_the_day_it_was_logged_here(places):
+    """A case logged at 07:00 in Beijing is logged on that day, not the UTC day before."""
+    from types import SimpleNamespace
+
+    from recurring.forms import SplitForm
+
+    early = timezone.make_aware(datetime(2026, 5, 12, 7, 0))
+    case = CaseFactory(grid=places.cg1, created_at=early)
+    form = SplitForm(prefix="split", members=[SimpleNamespace(case_id=case.pk, case=case)])
+    assert form.fields["cases"].choices == [(case.pk, f"{case.tracking_code} · 2026-05-12")]
+
+
+@pytest.mark.pinned("2026-12-08T21:00+08:00")
+def test_an_emergency_session_at_a_time_long_past_says_why_on_the_form(taps, personas, login):
+    """The meetings app refuses a time more than 12 hours ago: this page says so on its time
+    field, as the new-meeting page does, and keeps what was chosen."""
+    problem, _cases = taps
+    chosen = {
+        "session-kind": "emergency",
+        "session-day": "today",
+        "session-at": "07:00",
+        "session-venue_kind": "on_site",
+        "session-address": "富南第1网格1号楼前",
+    }
+    response = login(personas.officer_funan).post(url("action", problem.pk, "session"), chosen)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "会议时间最早可为 12 小时前" in page and "富南第1网格1号楼前" in page
+    assert not AgendaItem.objects.exists()

@@ -157,6 +157,19 @@ def test_a_form_typed_into_but_never_sent_shows_no_error_after_the_switch(client
     assert "is-invalid" not in page and "Please correct" not in page
 
 
+def test_a_photo_chosen_before_the_switch_is_asked_for_again_without_an_error_banner(
+    client, places
+):
+    """Nothing was sent: the page asks for the photo again by its field, and does not say the
+    form has mistakes."""
+    unit = places.leaders[places.cg1].unit
+    switch(client, qr_url(unit), {"description": "水龙头滴水一夜", "photos": "tap.jpg"})
+    page = client.get(qr_url(unit)).content.decode()
+    assert value_of(page, "description") == "水龙头滴水一夜"
+    assert "choose it again before sending" in page
+    assert "Please correct the fields below." not in page
+
+
 @pytest.mark.parametrize(
     ("who", "page", "sent_to", "sent", "error"),
     [

@@ -109,8 +109,8 @@ def test_the_public_page_says_whether_the_meeting_is_to_come_under_way_or_over(
     phases = {
         "scheduled": "欢迎居民参加",
         "held": "会议正在进行，欢迎居民参加",
-        "approved": "会议已经召开，决定已在社区公示栏公布",
-        "closed": "会议已经召开，决定已在社区公示栏公布",
+        "approved": "会议已经召开，决定由社区在公示栏张贴公布",
+        "closed": "会议已经召开，决定由社区在公示栏张贴公布",
     }
     for state, words in phases.items():
         session.state = state

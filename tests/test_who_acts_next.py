@@ -2,11 +2,13 @@
 says who. (The homes' to-do lists and "waiting for others": tests/test_workbench.py.)"""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.models import Escalation, State
+from cases.models import Escalation, State, Task
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +28,18 @@ def test_a_grid_workers_case_page_says_the_officer_accepts_it(places, personas, 
 
 def test_the_case_page_names_the_owner_who_acts_next(places, personas, login):
     case = CaseFactory(grid=places.cg1, state=State.IN_PROGRESS, owner=personas.worker_cg1)
-    shown = next_step(login(personas.worker_cg1), case)
+    worker = login(personas.worker_cg1)
     name = personas.worker_cg1.get_full_name() or personas.worker_cg1.username
+    # Handled directly: no task to wait for.
+    assert next_step(worker, case) == f"下一步：由负责人 {name} 或社区工作人员解单。"
+    Task.objects.create(
+        case=case,
+        title="换阀门",
+        owner_user=personas.worker_cg1,
+        due_date=timezone.localdate() + timedelta(days=3),
+        created_by=personas.officer_chunguang,
+    )
+    shown = next_step(worker, case)
     assert shown == f"下一步：所有任务完成或撤销后，由负责人 {name} 或社区工作人员解单。"
 
 

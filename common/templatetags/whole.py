@@ -34,3 +34,18 @@ def unbroken(text, autoescape=True):
         start = word.end()
     pieces.append(escape(text[start:]))
     return mark_safe("".join(str(piece) for piece in pieces))
+
+
+@register.filter(needs_autoescape=True)
+def nowrap(value, autoescape=True):
+    """{{ case.created_at|date:"Y-m-d H:i"|nowrap }}: one date, time or code, kept on one line
+    (inside a {% blocktrans with %} too, where a span cannot be written around the variable)."""
+    escape = conditional_escape if autoescape else str
+    return format_html('<span class="text-nowrap">{}</span>', escape(str(value)))
+
+
+@register.filter(needs_autoescape=True)
+def breaks_at_slashes(url, autoescape=True):
+    """A web address that may break over lines only after a slash, never inside its code."""
+    escape = conditional_escape if autoescape else str
+    return mark_safe("/<wbr>".join(str(escape(part)) for part in str(url or "").split("/")))

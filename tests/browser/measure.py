@@ -72,7 +72,9 @@ UNREADABLE_TABLES = """([screen, word, narrow]) => {
       found.push(`"${text}" squeezed into ${Math.round(width)} px over ${lines.size} lines`);
   }
   // A tracking code, a date or a time reads as one word: never broken over lines.
-  const words = /YJ[0-9A-Z]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}:[0-9]{2}/g;
+  const words = new RegExp([
+    "YJ[0-9A-Z]{8}", "[0-9]{4}-[0-9]{2}-[0-9]{2}", "[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日",
+    "[0-9]{1,2}:[0-9]{2}"].join("|"), "g");
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
