@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.ScopeMiddleware",
+    # Innermost: a form's address opened in the browser gets a page, not a blank 405.
+    "common.not_allowed.NotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

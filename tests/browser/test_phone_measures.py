@@ -168,3 +168,14 @@ def test_the_bells_list_reads_in_english_too(data, personas, page, log_in):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     found = measure(page, [reverse("notifications:list")], language="en")
     assert found == [], "\n".join(found)
+
+
+def test_the_user_menus_items_fit_a_thumb(data, page, log_in):
+    """Notification channels, change password, log out: opened on a phone, each is 44 px."""
+    log_in("worker_cg1")
+    page.get_by_role("button", name="菜单").click()
+    page.locator(".nav-link.dropdown-toggle").click()
+    items = page.locator(".dropdown-menu.show .dropdown-item")
+    expect(items.first).to_be_visible()
+    heights = [box["height"] for box in (i.bounding_box() for i in items.all()) if box]
+    assert len(heights) >= 3 and min(heights) >= 44, heights
