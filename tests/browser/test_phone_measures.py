@@ -24,6 +24,19 @@ from tests.main_pages import ROLES, resident_pages, sample_data, staff_pages
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def remind(user, case, rule, title, body):
+    """One reminder in the user's bell, its words stored as message ids."""
+    reminder = Notification(
+        rule=rule,
+        object_key=f"case:{case.pk}",
+        due_at=timezone.now(),
+        recipient_key=f"user:{user.pk}",
+        user=user,
+    )
+    reminder.set_words(title, body)
+    reminder.save()
+
+
 def reminders(user, case):
     """The bell's list as a busy morning has it: reminders naming a tracking code, a task, a
     date, and one written before notices kept their message ids (its stored text)."""
@@ -43,15 +56,7 @@ def reminders(user, case):
         ),
     ]
     for number, (title, body) in enumerate(written):
-        reminder = Notification(
-            rule=f"measure{number}",
-            object_key=f"case:{case.pk}",
-            due_at=timezone.now(),
-            recipient_key=f"user:{user.pk}",
-            user=user,
-        )
-        reminder.set_words(title, body)
-        reminder.save()
+        remind(user, case, f"measure{number}", title, body)
     Notification.objects.create(
         rule="older",
         object_key=f"case:{case.pk}",
@@ -146,23 +151,12 @@ def test_the_bells_list_reads_in_english_too(data, personas, page, log_in):
     due = timezone.localdate() + timedelta(days=3)
     # Titles whose date falls at every place of a line: tasks of 1 to 14 characters.
     for length in range(1, 15):
-        reminder = Notification(
-            rule=f"task{length}",
-            object_key=f"case:{case.pk}",
-            due_at=timezone.now(),
-            recipient_key=f"user:{worker.pk}",
-            user=worker,
-        )
         task = "更换三楼楼道灯并检查整栋楼的线路"[:length]
-        reminder.set_words(
-            notices.text(
-                gettext_noop("New task for you: %(task)s, due %(due)s"),
-                task=task,
-                due=notices.day(due),
-            ),
-            notices.text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about=""),
+        title = notices.text(
+            gettext_noop("New task for you: %(task)s, due %(due)s"), task=task, due=notices.day(due)
         )
-        reminder.save()
+        body = notices.text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about="")
+        remind(worker, case, f"task{length}", title, body)
     log_in("worker_cg1")
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
