@@ -7,7 +7,8 @@ Two kinds of request are refused here, whatever page they are sent to:
   cannot be encoded at all: either one, reaching a lookup, was a 500. They are refused in the
   path (`/r/b/%00/`), every query parameter, every header (an API key, a session cookie), every
   form field's name, file name and (for programs: Open311 and the API) value, and every string
-  and key of a JSON body, with a 400 that says where. A NUL in what a person typed into a page's
+  and key of a JSON body, with a 400 that says where (a program is told which parameter; a
+  person whose page address holds one is told the address is wrong, and led back). A NUL in what a person typed into a page's
   form is not refused here: a 400 page would throw the typed text away. It becomes ASCII's
   SUBSTITUTE (U+001A), which PostgreSQL stores and every form field refuses as a control
   character, so the form comes back with its text and a message on the field (common/text.py).
@@ -93,7 +94,10 @@ def check(request) -> None:
         if (name.startswith("HTTP_") or name == "CONTENT_TYPE") and _unstorable(value):
             raise Refusal(400, IN_HEADER, name=_header_name(name))
     try:
-        _check_pairs(request.GET.lists(), IN_QUERY)
+        # A program reads which parameter; a person reads that the address is wrong (a name
+        # such as "q" says nothing to them) and is led back by the page.
+        in_query = IN_QUERY if _sent_by_a_program(request) else IN_PATH
+        _check_pairs(request.GET.lists(), in_query)
     except TooManyFieldsSent:
         raise Refusal(400, TOO_MANY_FIELDS, count=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS) from None
     content_type = request.content_type or ""

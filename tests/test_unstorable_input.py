@@ -155,6 +155,8 @@ def test_the_refusal_says_where_the_nul_was_in_the_callers_language(callers, wor
     listed = english.get("/cases/?q=%00")
     html = listed.content.decode()
     assert listed.status_code == 400 and 'class="navbar-brand fw-bold" href="/">Youjie' in html
+    # A person is told the address is wrong, not the name of a parameter they never saw.
+    assert "The address contains a NUL byte" in html and "“q”" not in html
     assert '<a class="btn btn-primary" href="/">Back to the start page</a>' in html
     assert "/static/css/youjie" in html and "style-src 'self'" in listed["Content-Security-Policy"]
 
