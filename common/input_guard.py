@@ -8,10 +8,11 @@ Two kinds of request are refused here, whatever page they are sent to:
   path (`/r/b/%00/`), every query parameter, every header (an API key, a session cookie), every
   form field's name, file name and (for programs: Open311 and the API) value, and every string
   and key of a JSON body, with a 400 that says where (a program is told which parameter; a
-  person whose page address holds one is told the address is wrong, and led back). A NUL in what a person typed into a page's
-  form is not refused here: a 400 page would throw the typed text away. It becomes ASCII's
-  SUBSTITUTE (U+001A), which PostgreSQL stores and every form field refuses as a control
-  character, so the form comes back with its text and a message on the field (common/text.py).
+  person whose page address holds one is told the address is wrong, and led back). A NUL in
+  what a person typed into a page's form is not refused here: a 400 page would throw the typed
+  text away. It becomes ASCII's SUBSTITUTE (U+001A), which PostgreSQL stores and every form
+  field refuses as a control character, so the form comes back with its text and a message on
+  the field (common/text.py).
 - **Bodies no parser should be asked to read.** JSON nested deeper than `JSON_MAX_DEPTH` (the
   parser recurses: 5,000 brackets overflowed the stack), with more than `MAX_VALUES` values in
   all, or larger than `JSON_MAX_BYTES`; a form with more than Django's

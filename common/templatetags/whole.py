@@ -36,12 +36,11 @@ def unbroken(text, autoescape=True):
     return mark_safe("".join(str(piece) for piece in pieces))
 
 
-@register.filter(needs_autoescape=True)
-def nowrap(value, autoescape=True):
+@register.filter
+def nowrap(value):
     """{{ case.created_at|date:"Y-m-d H:i"|nowrap }}: one date, time or code, kept on one line
     (inside a {% blocktrans with %} too, where a span cannot be written around the variable)."""
-    escape = conditional_escape if autoescape else str
-    return format_html('<span class="text-nowrap">{}</span>', escape(str(value)))
+    return format_html('<span class="text-nowrap">{}</span>', value)
 
 
 @register.filter(needs_autoescape=True)
