@@ -322,3 +322,14 @@ def test_a_reminder_stored_with_its_old_chinese_glossed_id_reads_in_both_languag
     )
     english = words(reading(client, "en").get(reverse("notifications:list")))
     assert "Follow-up visit due: YJ2026ABCD" in english and "查单" not in english
+
+
+def test_english_labels_that_start_a_line_start_with_a_capital(places, personas, login, meeting):
+    """Choice labels are written lower-case to sit inside sentences; at the head of a heading
+    or a line they start with a capital: "春光社区 · Emergency session", "Grid WeChat group"."""
+    client = reading(login(personas.officer_chunguang), "en")
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert re.search(r"<h1[^>]*>春光社区 · Emergency session</h1>", page)
+    case = CaseFactory(grid=places.cg1, channel="wechat_group")
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Grid WeChat group · " in page
