@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Escalation, State, Task, TaskStatus, overdue_condition
+from .workflow import OWNERS_MOVES_FROM
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,7 @@ CONDITIONS = {
     ),
     "my_tasks": lambda user_id, now: Q(_open_tasks(owner_user_id=user_id)),
     # The owner's own moves (workflow.officer_or_owner): starting the decided work, resolving.
-    "my_cases": lambda user_id, now: Q(
-        owner_id=user_id, state__in=(State.DECIDED, State.IN_PROGRESS)
-    ),
+    "my_cases": lambda user_id, now: Q(owner_id=user_id, state__in=OWNERS_MOVES_FROM),
     "tasks_this_week": lambda user_id, now: Q(_open_tasks(due_date__lte=_end_of_week(now))),
 }
 

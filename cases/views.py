@@ -485,6 +485,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     escalations = _listed(
         case, "escalations", case.escalations.select_related("raised_by", "answered_by")
     )
+    open_tasks = any(t.status == TaskStatus.OPEN for t in tasks)
     context = {
         "case": case,
         "moves": moves,
@@ -495,8 +496,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "blocked": blocked,
         "events": events,
         "tasks": tasks,
-        "deadline_follows_plan": case.state in workflow.TASK_STATES
-        and any(t.status == TaskStatus.OPEN for t in tasks),
+        "deadline_follows_plan": case.state in workflow.TASK_STATES and open_tasks,
         "may_manage_tasks": workflow.may_add_tasks(scope, user, case),
         "task_form": drawn.get("task"),
         "closable_tasks": {t.pk for t in tasks if workflow.may_close_task(scope, user, case, t)},
@@ -514,7 +514,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
             case,
             open_escalation=any(e.answered_at is None for e in escalations),
             on_agenda=on_agenda,
-            open_tasks=any(t.status == TaskStatus.OPEN for t in tasks),
+            open_tasks=open_tasks,
         ),
         "may_escalate": workflow.escalation_refusal(scope, user, case) is None,
         "may_answer": workflow.may_answer_escalation(scope, case),

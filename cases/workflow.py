@@ -364,6 +364,13 @@ MOVES = {
 }
 
 
+# The states in which a case's owner has moves of his own (start the work, resolve): what the
+# owner's queue on the homes lists (cases/queues.py, "my_cases").
+OWNERS_MOVES_FROM = tuple(
+    dict.fromkeys(state for m in MOVES.values() if m.may is officer_or_owner for state in m.sources)
+)
+
+
 def open_task_count(case: Case) -> int:
     annotated = getattr(case, "open_task_count", None)
     if annotated is not None:

@@ -25,11 +25,8 @@ class NotAllowedPageMiddleware:
             or request.path_info.startswith(PROGRAMS)
         ):
             return response
-        page = render(
-            request,
-            "405.html",
-            {"for_residents": request.path_info.startswith("/r/")},
-            status=405,
-        )
+        # Whether it leads back to the residents' start is the frame's own rule
+        # (`for_residents`, common/help.py's context processor).
+        page = render(request, "405.html", status=405)
         page["Allow"] = response.get("Allow", "")
         return page

@@ -71,7 +71,7 @@ def _choice(errors, name, value, choices):
 def _when_and_where(errors, inputs, community, month=None, kept=None):
     """`month`: the month of the monthly session being scheduled or moved, held on its day
     (meetings/monthly.py); `kept`: the date it has now, which a move may keep."""
-    if not isinstance(inputs.starts_at, datetime) or timezone.is_naive(inputs.starts_at):
+    if not _is_moment(inputs.starts_at):
         errors["starts_at"] = _("Enter a valid date and time.")
     elif inputs.starts_at < timezone.now() - PAST_GRACE:
         errors["starts_at"] = _(

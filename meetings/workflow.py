@@ -559,11 +559,11 @@ def record_attendance(scope: Scope, user, meeting_id, attendance: Attendance) ->
         _check(scope, user, meeting, "attendance")
         _expect(attendance, Attendance)
         _invalid(checks.attendance(attendance))
-        ids = set(meeting.participants.values_list("pk", flat=True))
-        attended = set(attendance.attended) & ids
+        names = dict(meeting.participants.values_list("pk", "name"))
+        attended = set(attendance.attended) & names.keys()
         named = set(attendance.named) & attended
-        absent = meeting.participants.filter(pk__in=(set(attendance.named) & ids) - attended)
-        _invalid(checks.named_only_if_present(sorted(p.name for p in absent)))
+        absent = (set(attendance.named) & names.keys()) - attended
+        _invalid(checks.named_only_if_present(sorted(names[pk] for pk in absent)))
         decided = meeting.items.filter(status=ItemStatus.DECIDED).select_related("case")
         _invalid(checks.attendance_covers_votes(len(attended), decided))
         meeting.participants.update(attended=False, named_in_public=False)

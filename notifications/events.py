@@ -208,7 +208,6 @@ def agenda_added(meeting, cases, actor) -> None:
     who raised it (SMS, with a link that needs no login: meetings/public.py). A case put on a
     meeting that began too long ago for anyone to come (one recorded after it was held) is
     told in the past: it was taken to the meeting that began then."""
-    place = venue(meeting)
     wording = (
         gettext_noop(
             "%(code)s was taken to the deliberation meeting that began %(time)s, "
@@ -219,13 +218,7 @@ def agenda_added(meeting, cases, actor) -> None:
     )
     workers, leaders = concerned_by(cases)
     for case in cases:
-        title = text(
-            wording,
-            code=case.tracking_code,
-            time=at(meeting.starts_at),
-            community=meeting.community.name,
-            place=place,
-        )
+        title = _about_meeting(meeting, wording, code=case.tracking_code)
         common = ("meeting_agenda", f"meeting:{meeting.pk}:case:{case.pk}", meeting.starts_at)
         tell(
             *common,

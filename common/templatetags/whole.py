@@ -30,7 +30,7 @@ def unbroken(text, autoescape=True):
     pieces, start = [], 0
     for word in WHOLE_WORD.finditer(text):
         pieces.append(escape(text[start : word.start()]))
-        pieces.append(format_html('<span class="text-nowrap">{}</span>', word.group()))
+        pieces.append(nowrap(word.group()))
         start = word.end()
     pieces.append(escape(text[start:]))
     return mark_safe("".join(str(piece) for piece in pieces))

@@ -1,10 +1,20 @@
-"""Steps several browser stories share: calling an emergency session, opening a meeting and
-filling in a decision with its tasks."""
+"""Steps several browser stories share: a resident's request typed in, calling an emergency
+session, opening a meeting and filling in a decision with its tasks."""
 
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
+
+
+def type_a_request(page, unit, phone="13912345678"):
+    """A resident at the unit's QR page types the hallway light's request, without sending it."""
+    page.goto(page.base_url + reverse("residents:place", args=[unit.public_code]))
+    page.get_by_label("水电气暖").check()
+    page.get_by_label("请说说情况").fill("楼道灯坏了一个星期了")
+    page.get_by_label("您的姓名").fill("王大妈")
+    page.get_by_label("您的电话").fill(phone)
 
 
 def call_emergency_session(page):

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from cases.models import ResidentRating, State
 from tests.browser.conftest import PHONE
+from tests.browser.steps import type_a_request
 from tests.factories import CaseFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,11 +71,7 @@ def test_the_lookups_answer_stays_through_both_switches(phone, places):
 
 def test_what_was_typed_into_the_request_form_stays_through_both_switches(phone, places):
     unit = places.leaders[places.cg1].unit
-    phone.goto(phone.base_url + reverse("residents:place", args=[unit.public_code]))
-    phone.get_by_label("水电气暖").check()
-    phone.get_by_label("请说说情况").fill("楼道灯坏了一个星期了")
-    phone.get_by_label("您的姓名").fill("王大妈")
-    phone.get_by_label("您的电话").fill("13912345678")
+    type_a_request(phone, unit, phone="13912345678")
     assert press(phone, "English") == 200
     expect(phone.locator("html")).to_have_attribute("lang", "en")
     expect(phone.get_by_label("Tell us what happened")).to_have_value("楼道灯坏了一个星期了")

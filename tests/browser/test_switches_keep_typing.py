@@ -9,6 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from meetings.models import Meeting, MeetingState
+from tests.browser.steps import type_a_request
 from tests.main_pages import sample_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,11 +65,7 @@ def test_an_officer_keeps_what_was_typed_on_the_meeting_pages_and_the_case_list(
 
 def test_a_residents_request_sent_back_with_an_error_keeps_it_through_the_switch(page, places):
     unit = places.leaders[places.cg1].unit
-    page.goto(page.base_url + reverse("residents:place", args=[unit.public_code]))
-    page.get_by_label("水电气暖").check()
-    page.get_by_label("请说说情况").fill("楼道灯坏了一个星期了")
-    page.get_by_label("您的姓名").fill("王大妈")
-    page.get_by_label("您的电话").fill("abc")
+    type_a_request(page, unit, phone="abc")
     page.get_by_role("button", name="提交").click()
     expect(page.locator(".invalid-feedback")).to_contain_text("请输入大陆手机号")
     english(page)
