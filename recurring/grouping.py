@@ -24,6 +24,7 @@ from cases.models import OPEN_STATES
 
 from .models import JoinRule, Member, ProblemMonth, Status
 from .rules import JOINABLE, MIN_CASES, SIMILAR_DESCRIPTIONS
+from .signals import months_changed
 
 MAX_ROUNDS = 10  # joining rounds: a problem grows by a window's worth of cases per round
 LOCK_KEY = 29_000_001  # PostgreSQL advisory lock: one grouping run at a time
@@ -220,7 +221,9 @@ def refresh_months(cursor, problems) -> None:
     """The months of `problems` (a list of ids or a query of them) written again from their
     members, for those that count (two cases or more, not dismissed; rules.py): one DELETE
     and one INSERT … SELECT whatever their number. The month is cut in the site's time zone
-    by the ORM, so SQLite and PostgreSQL agree."""
+    by the ORM, so SQLite and PostgreSQL agree. The months whose rows changed are sent to the
+    apps that keep figures of past months (signals.months_changed)."""
+    before = _month_rows(problems)
     ProblemMonth.objects.filter(problem_id__in=problems).delete()
     months = (
         Member.objects.filter(problem_id__in=problems, problem__case_count__gte=MIN_CASES)
@@ -235,6 +238,18 @@ def refresh_months(cursor, problems) -> None:
     cursor.execute(
         f"INSERT INTO {ProblemMonth._meta.db_table} ({columns}, month, cases) {select}",
         select_params,
+    )
+    after = _month_rows(problems)
+    changed = {row[-2] for row in before ^ after}
+    if changed:
+        months_changed.send(sender=ProblemMonth, months=changed)
+
+
+def _month_rows(problems) -> set:
+    return set(
+        ProblemMonth.objects.filter(problem_id__in=problems).values_list(
+            *(f"{name}_id" for name in (*PLACE_AND_KIND, "problem")), "month", "cases"
+        )
     )
 
 

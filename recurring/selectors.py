@@ -90,7 +90,7 @@ def problems_a_new_case_would_join(scope, case) -> list:
 
 
 # The report ------------------------------------------------------------------------------
-def hot_spots(place: Q, months: list) -> dict:
+def hot_spots(place: Q, months: list, keep=None) -> dict:
     """Grid × category: how many recurring problems had a case in each of the 12 months.
 
     `place` is a filter on the problems' places (street, community, grid), which their months
@@ -99,9 +99,12 @@ def hot_spots(place: Q, months: list) -> dict:
     count, then the year's, then by place) and returns the shown ones with the number of all
     pairs; their trends and names come from a second query. A city of 50,000 pairs reads
     twenty rows back, as a street of fifty does.
+
+    `keep(name, key, compute)`, when given, may keep the ranking (ids and counts, no words)
+    for as long as the months stay as they are (the reports keep a past month's).
     """
     counted = ProblemMonth.objects.filter(place, month__gte=months[0], month__lte=months[-1])
-    ranked = list(
+    ranking = (
         counted.values("community_id", "grid_id", "category_id")
         .annotate(
             this_month=Count("pk", filter=Q(month=months[-1])),
@@ -112,6 +115,10 @@ def hot_spots(place: Q, months: list) -> dict:
             :HOT_SPOTS_SHOWN
         ]
     )
+    if keep is None:
+        ranked = list(ranking)
+    else:
+        ranked = keep("hot_spots", ranking.query.sql_with_params(), lambda: list(ranking))
     if not ranked:
         return {"cells": [], "more": 0}
     trends, names = {}, {}

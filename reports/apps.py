@@ -13,8 +13,12 @@ class ReportsConfig(AppConfig):
         # A history row reaches them through cases/consequences.py (rollups.follow_change);
         # these rows change figures without one.
         from cases.models import Case, Escalation, ResidentRating
+        from recurring.signals import months_changed
 
-        from . import rollups
+        from . import kept, rollups
+
+        # The hot spots of a past month are kept until its problems' months change.
+        months_changed.connect(kept.problem_months_changed, dispatch_uid="kept-problem-months")
 
         post_save.connect(
             rollups.refresh_after_case_saved, sender=Case, dispatch_uid="rollups-case"

@@ -15,7 +15,7 @@ from grids.models import Community, Grid, Street
 from recurring import selectors as recurring
 from recurring.models import Problem, ProblemMonth
 
-from . import charts, figures, monthly, periods
+from . import charts, figures, kept, monthly, periods
 from .models import FrozenReport
 
 
@@ -147,8 +147,11 @@ def _recurring(scope, level, period, months):
         condition = scope.q(model)
         return level.place if condition is None else level.place & condition
 
+    def keep(name, key, compute):  # a past month's ranking, until its problems change
+        return kept.kept(name, months, key, compute)
+
     return {
-        "hot_spots": recurring.hot_spots(held(ProblemMonth), months),
+        "hot_spots": recurring.hot_spots(held(ProblemMonth), months, keep=keep),
         "topics": recurring.monthly_topic_candidates(held(ProblemMonth), months[-1]),
         "came_back": recurring.came_back(held(Problem), periods.month_period(months[0]).start),
     }

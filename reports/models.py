@@ -129,3 +129,15 @@ class PlaceMonth(Figures):
 
     def __str__(self):
         return f"{self.level} {self.place_id} {self.month:%Y-%m}"
+
+
+class MonthToken(models.Model):
+    """What a past month's figures were last worked out from: a token replaced in the
+    transaction of every change to the month's case months or problem months, so a figure
+    worked out from the month can be kept under the token it was read at (reports/kept.py)."""
+
+    month = models.DateField(unique=True)
+    token = models.CharField(max_length=16)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.token}"

@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.categories import category_label
 from cases.models import Case, Category, Channel
 
-from . import figures
+from . import figures, kept
 from .models import FIGURE_COLUMNS, CaseMonth, Level, PlaceMonth
 
 # The place columns a rollup row carries, finest last: a filter on a grid needs grid rows.
@@ -104,6 +104,18 @@ def _medians(place, group, period, channel) -> dict:
     resolutions = CaseMonth.objects.filter(place, month=period.month, resolved=1)
     if channel:
         resolutions = resolutions.filter(channel=channel)
+    # The whole city's month sorts every resolution of the month: a past month's is kept.
+    sql, params = resolutions.values(group).order_by().query.sql_with_params()
+    return kept.kept(
+        "medians",
+        [period.month],
+        (group, sql, params),
+        lambda: _medians_now(resolutions, group),
+        using=resolutions.db,
+    )
+
+
+def _medians_now(resolutions, group) -> dict:
     if connection.vendor == "postgresql":
         # Each place's median and the overall one in one pass: GROUP BY ROLLUP, whose extra
         # row (the place NULL, which no case month has) is the total.

@@ -22,6 +22,7 @@ from django.utils import timezone
 from cases.models import Case, CaseEvent, Escalation, Outcome, ResidentRating, Satisfaction, State
 from common.bulk import copy_rows
 
+from . import kept
 from .models import FIGURE_COLUMNS, CaseMonth, Level, PlaceMonth
 
 # The history rows a figure reads; the others (tasks, notes…) change no figure.
@@ -175,7 +176,15 @@ def refresh(case_id: int, new_case: Case | None = None) -> None:
         statements = [(f"DELETE FROM {months} WHERE case_id = %s", [case_id])] if old else []
         statements += [_insert(CaseMonth, ["case_id", *MONTH_FIELDS], _as_dicts(new))]
         statements += _upsert(delta)
+        statements += kept.replace(_months_changed(old, _as_dicts(new)))
         _execute(statements)
+
+
+def _months_changed(old: list[dict], new: list[dict]) -> set:
+    """The months whose rows differ: a past one's kept figures are worked out again."""
+    return {row["month"] for row in old if row not in new} | {
+        row["month"] for row in new if row not in old
+    }
 
 
 def _as_dicts(rows: list[CaseMonth]) -> list[dict]:
@@ -317,6 +326,10 @@ def rebuild(batch: int = 5000, apps=None) -> int:
             [*PLACE_KEY, *FIGURE_COLUMNS],
             [(*key, *(figures[c] for c in FIGURE_COLUMNS)) for key, figures in totals.items()],
         )
+        if apps is None:  # (the migration that brought the rollups in had no tokens yet)
+            kept.replace_all(
+                case_months.objects.order_by("month").values_list("month", flat=True).first()
+            )
     return cases_read
 
 

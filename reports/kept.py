@@ -1,0 +1,122 @@
+"""Figures of a month that is over, worked out once and kept in the shared cache until the
+month changes.
+
+The dearest parts of a month's report grow with the city, not with the page: the median days
+to resolve sorts every resolution of the month, the hot spots rank every problem month of the
+year. A past month still changes, rarely: the night's grouping finds that an older case
+starts a problem, and a case's months are re-worked whenever a figure's input is saved
+(rollups.refresh), which may reach back. Every change to a past month's rows replaces the
+month's token (MonthToken) in the change's own transaction (`replace`), so a value kept under
+the tokens it was read at is exact for as long as it is found, on the primary and on a replica
+alike (each reads the tokens that go with its rows).
+
+A month is kept only once it has been over for SETTLE: a change written while the month was
+still open replaces no token (the open month changes with every move; its token would be the
+busiest row of the city), and SETTLE bounds how long such a change's transaction may take to
+commit. A month gets its row when it is frozen on the 1st (`settle`), and every past month
+when figures are loaded in bulk; a month with no row is worked out every time. (A missing row
+is no token: a row written in a transaction that was rolled back leaves none, and a value kept
+under "none" would outlive what it was read from.)
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db import connection, connections
+from django.utils import timezone
+
+from .models import MonthToken
+from .periods import month_period
+
+SETTLE = timedelta(hours=1)
+KEEP_SECONDS = 7 * 86400
+_MISSING = object()
+
+
+def _this_month():
+    return timezone.localdate().replace(day=1)
+
+
+def _settled(month) -> bool:
+    return timezone.now() >= month_period(month).end + SETTLE
+
+
+def _tokens(months, using) -> tuple | None:
+    rows = MonthToken.objects.using(using).filter(month__in=months)
+    found = dict(rows.values_list("month", "token"))
+    if len(found) < len(set(months)):
+        return None
+    return tuple(found[month] for month in months)
+
+
+def kept(name: str, months: list, key, compute, using: str = "default"):
+    """`compute()`'s value for `months` (first days) and `key`: kept while the months' tokens
+    stay, worked out every time for a month not yet settled. `key` must name everything else
+    the value depends on (the query's SQL and parameters); the value holds no words, so it
+    serves every language."""
+    # (The tokens are read first whatever the month, so a page runs the same queries at any
+    # hour: one more than without keeping when worked out, the same when kept.)
+    before = _tokens(months, using)
+    if before is None or not all(_settled(month) for month in months):
+        return compute()
+    database = connections[using].settings_dict["NAME"]  # two databases may share a cache
+    digest = hashlib.sha256(repr((name, database, months, before, key)).encode()).hexdigest()
+    cache_key = f"kept:{name}:{digest}"
+    value = cache.get(cache_key, _MISSING)
+    if value is not _MISSING:
+        return value
+    value = compute()
+    # A change committed while the value was worked out replaced a token: keep nothing then.
+    if _tokens(months, using) == before:
+        cache.set(cache_key, value, KEEP_SECONDS)
+    return value
+
+
+def replace(months) -> list[tuple[str, list]]:
+    """The statements that give each past month of `months` a new token (creating its row):
+    run in the transaction of the change, after it. None for the open month (see above)."""
+    past = sorted({month for month in months if month < _this_month()})
+    if not past:
+        return []
+    token = secrets.token_hex(8)
+    table = connection.ops.quote_name(MonthToken._meta.db_table)
+    marks = ", ".join(["(%s, %s)"] * len(past))
+    sql = (
+        f"INSERT INTO {table} (month, token) VALUES {marks} "
+        "ON CONFLICT (month) DO UPDATE SET token = excluded.token"
+    )
+    return [(sql, [value for month in past for value in (month, token)])]
+
+
+def replace_all(first_month) -> None:
+    """After figures are worked out anew in bulk: every month a new token, and every past month
+    from `first_month` (the earliest with figures; None when none) its row."""
+    MonthToken.objects.update(token=secrets.token_hex(8))
+    settle(past_months(first_month, _this_month()) if first_month else [])
+
+
+def past_months(first, this_month) -> list:
+    """The first days from `first` to the month before `this_month`."""
+    months = []
+    while first < this_month:
+        months.append(first)
+        first = (first + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def settle(months) -> None:
+    """Rows for past months that have none: the freeze on the 1st settles the month just over,
+    which can then be kept from an hour after it ended."""
+    MonthToken.objects.bulk_create(
+        [MonthToken(month=month, token=secrets.token_hex(8)) for month in months],
+        ignore_conflicts=True,
+    )
+
+
+def problem_months_changed(sender, months, **kwargs) -> None:
+    """The night's grouping, a split or a dismissal changed the problems' months."""
+    with connection.cursor() as cursor:
+        for sql, params in replace(months):
+            cursor.execute(sql, params)
