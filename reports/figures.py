@@ -138,6 +138,13 @@ LIST_LABELS = {
         _("Of those, the cases with an answer “satisfied” or “fairly”."),
     ),
 }
+# An outcome's label as a list's heading: "…cannot" reads only under "Resolved" in the report.
+OUTCOME_LIST_LABELS = {
+    "outcome_resolved": _("Outcome: resolved"),
+    "outcome_partly": _("Outcome: partly resolved"),
+    "outcome_cannot": _("Outcome: cannot be resolved"),
+    "outcome_not_needed": _("Outcome: no longer needed"),
+}
 # The hidden counts the rates are made of; additive, so totals are sums of rows.
 PARTS = ["satisfied", "basically", "with_satisfaction", "hotline_visits"]
 

@@ -122,6 +122,8 @@ def _row_named(scope, level, grid=None, street=None) -> str:
         found = scope.get(Grid.objects.select_related("community"), pk=grid)
         if level.community is not None and found.community_id != level.community.pk:
             raise Http404
+        if list(level.row_names) == [found.pk]:
+            return ""  # a grid worker's report is his grid's: the heading names it already
         return found.name if level.community is not None else f"{found.community.name} {found.name}"
     if street:
         return scope.get(Street.objects.all(), pk=street).name
@@ -130,6 +132,8 @@ def _row_named(scope, level, grid=None, street=None) -> str:
 
 def _label(figure):
     """A list's heading and what it holds: a figure's, or one of a rate's own lists."""
+    if figure in figures.OUTCOME_LIST_LABELS:
+        return figures.OUTCOME_LIST_LABELS[figure], figures.LABELS[figure][1]
     return figures.LABELS.get(figure) or figures.LIST_LABELS[figure]
 
 

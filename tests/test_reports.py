@@ -500,3 +500,21 @@ def test_in_the_month_not_over_only_deadlines_already_passed_count_as_overdue(
         reverse("reports:cases"), {"figure": "overdue", "month": "2026-11"}
     ).content.decode()
     assert late.tracking_code in listed and ahead.tracking_code not in listed
+
+
+def test_an_outcomes_list_is_headed_with_words_that_read_alone(places, personas, login, october):
+    """In the report "…cannot" sits under "Resolved"; as a list's heading it says what it is,
+    and a grid worker's list names his grid once."""
+    client = login(personas.worker_cg1)
+    query = {"figure": "outcome_resolved", "grid": places.cg1.pk, **OCTOBER}
+    page = client.get(reverse("reports:cases"), query).content.decode()
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S).group(1)
+    assert heading.count(places.cg1.name) == 1 and heading.endswith("办结结果：已解决")
+    assert "<title>办结结果：已解决" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for figure, label in (
+        ("outcome_cannot", "Outcome: cannot be resolved"),
+        ("outcome_partly", "Outcome: partly resolved"),
+    ):
+        page = client.get(reverse("reports:cases"), {**query, "figure": figure}).content.decode()
+        assert f"<title>{label}" in page and "…cannot" not in page and "…partly" not in page

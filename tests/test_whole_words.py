@@ -53,3 +53,30 @@ def test_a_qr_labels_address_breaks_only_after_a_slash(places, personas, login):
     )
     code = places.leaders[places.cg1].unit.public_code
     assert f"/<wbr>r/<wbr>p/<wbr>{code}/<wbr>" in sheet.content.decode()
+
+
+def test_the_repeat_warning_keeps_the_older_cases_code_and_date_whole(places, personas, login):
+    older = case_at(places.cg1, 2, places.buildings[places.cg1])
+    client = login(personas.worker_cg1)
+    params = {"grid": places.cg1.pk, "building": older.building_id, "category": older.category_id}
+    page = client.get(reverse("cases:similar"), params).content.decode()
+    assert "重复了 " + WHOLE.format(older.tracking_code) in page
+    assert re.search(WHOLE.format(DAY) + " · ", page)
+
+
+# A date written by a template into running text ({{ x|date:"Y-m-d" }}) is kept whole; inside
+# an attribute (a form's value, a datetime=) it is not text and stays as it is.
+TEMPLATE_DATE = re.compile(r'\|date:"Y-m-d[^"]*"(?!(\|default:"[^"]*")?\|nowrap)')
+IN_ATTRIBUTE = re.compile(r'="[^"]*$')
+
+
+def test_every_template_keeps_the_dates_it_writes_into_text_whole():
+    loose = []
+    for path in sorted((settings.BASE_DIR / "templates").rglob("*.html")):
+        text = path.read_text()
+        for found in TEMPLATE_DATE.finditer(text):
+            line_start = text.rfind("\n", 0, found.start()) + 1
+            if not IN_ATTRIBUTE.search(text[line_start : found.start()]):
+                line = text.count("\n", 0, found.start()) + 1
+                loose.append(f"{path.relative_to(settings.BASE_DIR)}:{line}")
+    assert loose == []
