@@ -159,6 +159,10 @@ class ProblemMonth(models.Model):
         indexes = [
             models.Index(fields=["street", "month"]),
             models.Index(fields=["community", "month"]),
+            # 每月一题 of the whole city: one month's rows by category, from the index alone.
+            models.Index(
+                fields=["month", "category"], include=["cases"], name="problem_month_topics"
+            ),
         ]
 
     def __str__(self):

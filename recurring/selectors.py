@@ -164,20 +164,28 @@ def sparkline(values) -> str:
     return "".join(" " if v == 0 else BARS[min(7, round(v / peak * 7))] for v in values)
 
 
-def monthly_topic_candidates(place: Q, month, limit=3) -> list:
+def monthly_topic_candidates(place: Q, month, limit=3, keep=None) -> list:
     """每月一题: the categories with the most recurring problems across the place in `month`
     (its first day): a problem counts when one of its cases was logged in the month. Read
-    from the problems' months, as the hot spots are (`place` filters them)."""
+    from the problems' months, as the hot spots are (`place` filters them). `keep`, as for
+    the hot spots, may keep the rows (stored names, labelled in the reader's language here)."""
+    ranking = (
+        ProblemMonth.objects.filter(place, month=month)
+        .values("category__name")
+        .annotate(problems=Count("*"), cases=Sum("cases"))  # from the topics index alone
+        .order_by("-problems", "-cases", "category__name")[:limit]
+    )
+    if keep is None:
+        rows = list(ranking)
+    else:
+        rows = keep("topics", ranking.query.sql_with_params(), lambda: list(ranking))
     return [
         {
             "category": category_label(row["category__name"]),
             "problems": row["problems"],
             "cases": row["cases"],
         }
-        for row in ProblemMonth.objects.filter(place, month=month)
-        .values("category__name")
-        .annotate(problems=Count("pk"), cases=Sum("cases"))
-        .order_by("-problems", "-cases", "category__name")[:limit]
+        for row in rows
     ]
 
 

@@ -16,7 +16,7 @@ from recurring import selectors as recurring
 from recurring.models import Problem, ProblemMonth
 
 from . import charts, figures, kept, monthly, periods
-from .models import FrozenReport
+from .models import FrozenReport, MonthToken
 
 
 @dataclass
@@ -97,6 +97,13 @@ def build(scope, params) -> dict:
         raise Http404
     level = level_for(scope, params)
     place = level.place & scope.q(Case) if scope.q(Case) is not None else level.place
+    trend_months = periods.twelve_months_to(period.month or timezone.localdate().replace(day=1))
+    # The twelve months' tokens read once: a past month's dearest figures are kept (kept.py).
+    with kept.reading(trend_months, MonthToken.objects.all().db):
+        return _build(scope, level, place, period, trend_months)
+
+
+def _build(scope, level, place, period, trend_months) -> dict:
     live = monthly.compute(place, level.group, period)
     frozen = _frozen(level, period)
     rows = []
@@ -116,7 +123,6 @@ def build(scope, params) -> dict:
         if level.every_community or level.community_ids
         else None
     )
-    trend_months = periods.twelve_months_to(period.month or timezone.localdate().replace(day=1))
     return {
         "period": period,
         "level": level,
@@ -147,12 +153,12 @@ def _recurring(scope, level, period, months):
         condition = scope.q(model)
         return level.place if condition is None else level.place & condition
 
-    def keep(name, key, compute):  # a past month's ranking, until its problems change
-        return kept.kept(name, months, key, compute)
+    def keep(name, key, compute):  # a past month's rankings, until its problems change
+        return kept.kept(name, months if name == "hot_spots" else months[-1:], key, compute)
 
     return {
         "hot_spots": recurring.hot_spots(held(ProblemMonth), months, keep=keep),
-        "topics": recurring.monthly_topic_candidates(held(ProblemMonth), months[-1]),
+        "topics": recurring.monthly_topic_candidates(held(ProblemMonth), months[-1], keep=keep),
         "came_back": recurring.came_back(held(Problem), periods.month_period(months[0]).start),
     }
 

@@ -19,8 +19,10 @@ is no token: a row written in a transaction that was rolled back leaves none, an
 under "none" would outlive what it was read from.)
 """
 
+import contextvars
 import hashlib
 import secrets
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -43,12 +45,35 @@ def _settled(month) -> bool:
     return timezone.now() >= month_period(month).end + SETTLE
 
 
-def _tokens(months, using) -> tuple | None:
+# The tokens a page read once for all it keeps (`reading`): (database, months read, found).
+_page = contextvars.ContextVar("kept_page", default=None)
+
+
+def _read(months, using) -> dict:
     rows = MonthToken.objects.using(using).filter(month__in=months)
-    found = dict(rows.values_list("month", "token"))
-    if len(found) < len(set(months)):
+    return dict(rows.values_list("month", "token"))
+
+
+def _tokens(months, using, fresh=False) -> tuple | None:
+    page = _page.get()
+    if not fresh and page is not None and page[0] == using and set(months) <= page[1]:
+        found = page[2]
+    else:
+        found = _read(months, using)
+    if any(month not in found for month in months):
         return None
     return tuple(found[month] for month in months)
+
+
+@contextmanager
+def reading(months, using):
+    """Within: every figure kept for some of `months` takes their tokens as read here, in one
+    query for the page rather than one per figure."""
+    reset = _page.set((using, set(months), _read(months, using)))
+    try:
+        yield
+    finally:
+        _page.reset(reset)
 
 
 def kept(name: str, months: list, key, compute, using: str = "default"):
@@ -57,7 +82,7 @@ def kept(name: str, months: list, key, compute, using: str = "default"):
     the value depends on (the query's SQL and parameters); the value holds no words, so it
     serves every language."""
     # (The tokens are read first whatever the month, so a page runs the same queries at any
-    # hour: one more than without keeping when worked out, the same when kept.)
+    # hour; a page reads them once for all its figures: `reading`.)
     before = _tokens(months, using)
     if before is None or not all(_settled(month) for month in months):
         return compute()
@@ -69,7 +94,7 @@ def kept(name: str, months: list, key, compute, using: str = "default"):
         return value
     value = compute()
     # A change committed while the value was worked out replaced a token: keep nothing then.
-    if _tokens(months, using) == before:
+    if _tokens(months, using, fresh=True) == before:
         cache.set(cache_key, value, KEEP_SECONDS)
     return value
 
@@ -120,3 +145,10 @@ def problem_months_changed(sender, months, **kwargs) -> None:
     with connection.cursor() as cursor:
         for sql, params in replace(months):
             cursor.execute(sql, params)
+
+
+def categories_renamed(sender, instance, created, raw=False, **kwargs) -> None:
+    """A kept ranking of 每月一题 holds the categories' stored names: a category saved gives
+    every month a new token (a few times a year)."""
+    if not raw:
+        MonthToken.objects.update(token=secrets.token_hex(8))

@@ -68,6 +68,18 @@ def compute(place: Q, group: str, period, channel=None, overdue=True) -> dict:
     rows = PlaceMonth.objects.filter(place, level=level, month=period.month)
     if channel:
         rows = rows.filter(channel=channel)
+    # A past month's figures, the median's sort of every resolution above all, are kept.
+    sql, params = rows.values(group).order_by().query.sql_with_params()
+    return kept.kept(
+        "month",
+        [period.month],
+        (group, overdue, sql, params),
+        lambda: _from_rollups(rows, place, group, period, channel, overdue),
+        using=rows.db,
+    )
+
+
+def _from_rollups(rows, place, group, period, channel, overdue) -> dict:
     medians = _medians(place, group, period, channel)
     by_place = {}
     for row in rows.values(group).annotate(**SUMS):
@@ -104,18 +116,6 @@ def _medians(place, group, period, channel) -> dict:
     resolutions = CaseMonth.objects.filter(place, month=period.month, resolved=1)
     if channel:
         resolutions = resolutions.filter(channel=channel)
-    # The whole city's month sorts every resolution of the month: a past month's is kept.
-    sql, params = resolutions.values(group).order_by().query.sql_with_params()
-    return kept.kept(
-        "medians",
-        [period.month],
-        (group, sql, params),
-        lambda: _medians_now(resolutions, group),
-        using=resolutions.db,
-    )
-
-
-def _medians_now(resolutions, group) -> dict:
     if connection.vendor == "postgresql":
         # Each place's median and the overall one in one pass: GROUP BY ROLLUP, whose extra
         # row (the place NULL, which no case month has) is the total.
@@ -155,20 +155,28 @@ def breakdown(place: Q, period) -> dict:
     if level is None:
         return figures.breakdown(place, period)
     received = PlaceMonth.objects.filter(place, level=level, month=period.month)
-    names = dict(Category.objects.values_list("pk", "name"))
-    channels = dict(Channel.choices)
 
     def by(column):
-        return (
+        return list(
             received.values_list(column)
             .annotate(n=Sum("received"))
             .filter(n__gt=0)
             .order_by("-n", column)
         )
 
+    sql, params = received.query.sql_with_params()
+    counts = kept.kept(  # a past month's counts, kept; the names are read in the page's language
+        "breakdown",
+        [period.month],
+        (sql, params),
+        lambda: {"categories": by("category_id"), "channels": by("channel")},
+        using=received.db,
+    )
+    names = dict(Category.objects.values_list("pk", "name"))
+    channels = dict(Channel.choices)
     return {
-        "categories": [(category_label(names[pk]), n) for pk, n in by("category_id")],
-        "channels": [(channels.get(key, key), n) for key, n in by("channel")],
+        "categories": [(category_label(names[pk]), n) for pk, n in counts["categories"]],
+        "channels": [(channels.get(key, key), n) for key, n in counts["channels"]],
     }
 
 
@@ -182,4 +190,11 @@ def trend(place: Q, months) -> dict | None:
         .values("month")
         .annotate(received=Sum("received"), resolved=Sum("resolved"))
     )
-    return {row["month"]: (row["received"], row["resolved"]) for row in rows}
+    sql, params = rows.query.sql_with_params()
+    return kept.kept(  # twelve past months' are kept; a year up to the open month is not
+        "trend",
+        list(months),
+        (sql, params),
+        lambda: {row["month"]: (row["received"], row["resolved"]) for row in rows},
+        using=rows.db,
+    )

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.django_db
 OCTOBER, NOVEMBER = "2026-10", "2026-11"
 MEDIAN = "PERCENTILE_CONT"
 RANKING = "COUNT(*) OVER ()"
+SUMS = 'SUM("reports_placemonth"'
+TOPICS = 'COUNT(*) AS "problems"'
 
 
 def local(*parts):
@@ -94,11 +96,18 @@ def test_last_months_medians_are_worked_out_once_and_again_after_a_change(
     places, personas, login, october
 ):
     freeze_last_month()  # the 1st's freeze settles October
+    kept.settle(twelve_months_to(date(2026, 9, 1)))  # and a year of freezes the months before
     client = login(personas.street_staff)
     first, sorted_first = read(client, OCTOBER, MEDIAN)
     again, sorted_again = read(client, OCTOBER, MEDIAN)
     assert (sorted_first, sorted_again) == (1, 0)
     assert medians(first) == medians(again) == (4.0, {"春光社区": 3.0, "富南社区": 10.0})
+    # The month's counts, its breakdown and its twelve months are kept with it.
+    assert read(client, OCTOBER, SUMS)[1] == 0
+    assert again.context["total"] == first.context["total"]
+    assert again.context["breakdown"] == first.context["breakdown"]
+    assert again.context["rows"] == first.context["rows"]
+    assert again.context["trend_chart"] == first.context["trend_chart"]
 
     # The 富南 case's months are worked out again at another place: October's token changes
     # in that transaction, and the next page sorts October again.
@@ -169,3 +178,27 @@ def test_last_months_hot_spots_are_kept_until_the_night_finds_a_problem_in_it(
         ("春光社区 春光第1网格", "设施维修"),
         ("富南社区 富南第1网格", "水电气暖"),
     ]
+
+
+def topics(response):
+    return [topic["category"] for topic in response.context["recurring"]["topics"]]
+
+
+@pytest.mark.pinned("2026-11-20T10:00+08:00")
+def test_last_months_topics_are_kept_and_a_renamed_category_is_read_anew(places, personas, login):
+    benches = BuildingFactory(grid=places.cg1, estate="金苑小区", name="3号楼")
+    for logged, resolved in ((3, 4), (12, 13)):
+        resolved_in_october(personas.officer_chunguang, places.cg1, logged, resolved, benches)
+    with time_machine.travel(local(2026, 11, 1, 2, 0), tick=False):
+        group_cases()
+    kept.settle(twelve_months_to(date(2026, 10, 1)))
+    client = login(personas.street_staff)
+    first, asked_first = read(client, OCTOBER, TOPICS)
+    again, asked_again = read(client, OCTOBER, TOPICS)
+    assert (asked_first, asked_again) == (1, 0)
+    assert topics(first) == topics(again) == ["设施维修"]
+    facilities = category("设施维修")
+    facilities.name = "公共设施维修"
+    facilities.save()
+    after, asked_after = read(client, OCTOBER, TOPICS)
+    assert asked_after == 1 and topics(after) == ["公共设施维修"]

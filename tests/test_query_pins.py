@@ -38,9 +38,9 @@ PINS = {
     # kind, by venue and attendances, the category names, cases by category, by channel,
     # whether any came from the hotline, and the 12-month trend (one query of the rollups);
     # recurring problems: the hot spots, 每月一题's candidates and "did it work" (one each);
-    # and the month's tokens, read for the medians and for the hot spots (a past month's are
-    # kept once settled: then each token read takes its query's place; reports/kept.py)
-    "report": ("street_staff", EVERY_PAGE + 18),
+    # and the twelve months' tokens, read once (a past month's figures, breakdown, trend and
+    # hot spots are kept once settled, and then read no query of their own: reports/kept.py)
+    "report": ("street_staff", EVERY_PAGE + 17),
     # + the meeting, its agenda items, participants, the community's cases offered for the
     # agenda, the outside bodies offered for invitation, and the meeting's history
     "meeting page": ("officer_chunguang", EVERY_PAGE + 6),
