@@ -70,6 +70,8 @@ def test_the_grid_worker_gets_the_grid_worker_chapter(client, login, personas, p
     opens(client.get(reverse("cases:new")), "grid-worker", "log-a-case")
     opens(client.get(reverse("cases:detail", args=[case.pk])), "grid-worker", "case-page")
     opens(client.get(reverse("notifications:list")), "grid-worker", "reminders")
+    qr_sheet = reverse("residents:qr_sheet", args=["grid", places.cg1.pk])
+    opens(client.get(qr_sheet), "grid-worker", "places")  # where the guide tells of QR codes
 
 
 def test_the_officer_gets_the_officer_chapter(client, login, personas, places):
