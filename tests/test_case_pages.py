@@ -380,6 +380,8 @@ def test_an_overdue_case_is_escalated_and_the_street_sets_a_new_deadline(persona
     assert "请社区今天接单" in page and "一天没人接单" in page
     listed = login(personas.street_staff).get(reverse("cases:list"), {"escalated": "yes"})
     assert tap.tracking_code in listed.content.decode()
+    # Answered, the escalation is a fact of the case's past: "escalated", not "under way".
+    assert "已督办" in listed.content.decode() and "督办中" not in listed.content.decode()
 
 
 # Exports --------------------------------------------------------------------------------
