@@ -1,0 +1,100 @@
+"""A form refused comes back as it was sent: every box ticked as it was ticked, every choice and
+typed value as it was, in its panel opened, with why beside it or at the top; and nothing is
+saved. Only the wrong part needs putting right: the meeting's attendance table and the cases
+offered for its agenda, the case list's bulk move, and the case page's panels (an emergency
+session, a task's reason to drop it)."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Case, State
+from meetings.models import AgendaItem, Meeting, MeetingChange, MeetingState, Participant
+from tests.factories import CaseFactory
+from tests.page_forms import forms_of
+
+pytestmark = pytest.mark.django_db
+
+
+def form_posting_to(page: str, address: str):
+    """The form of the page that is sent to `address`, as a browser reads it."""
+    found = [form for form in forms_of(page) if form.action == address]
+    assert len(found) == 1, address
+    return found[0]
+
+
+def ticked(page: str, address: str, name: str) -> set[str]:
+    """The values of the boxes called `name` ticked in the form sent to `address`."""
+    return set(form_posting_to(page, address).data().get(name, []))
+
+
+def as_sent(values) -> set[str]:
+    return {str(value) for value in values}
+
+
+# The meeting page ------------------------------------------------------------------------
+@pytest.fixture
+def held_session(places, personas):
+    """富南社区's emergency session, held since an hour ago, with its people listed."""
+    return Meeting.objects.create(
+        street=places.street,
+        community=places.funan,
+        kind="emergency",
+        starts_at=timezone.now() - timedelta(hours=1),
+        venue_kind="room",
+        address="富南社区会议室",
+        host=personas.officer_funan,
+        state=MeetingState.HELD,
+    )
+
+
+def test_a_refused_attendance_comes_back_with_every_tick_as_it_was_sent(
+    personas, login, held_session
+):
+    """出席 ticked for three people, 公示署名 for one of them and for 徐英, who is not ticked
+    present: the page says so, and shows the ticks as they were, so only her row needs
+    changing."""
+    people = [
+        Participant.objects.create(meeting=held_session, kind="resident_rep", name=name)
+        for name in ("王芳", "李强", "张伟", "徐英")
+    ]
+    wang, li, zhang, xu = people
+    changes = MeetingChange.objects.count()
+    address = reverse("meetings:action", args=[held_session.pk, "attendance"])
+    sent = {"attended": [wang.pk, li.pk, zhang.pk], "named": [wang.pk, xu.pk]}
+    response = login(personas.officer_funan).post(address, sent)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "徐英勾选了“公示署名”，但没有勾选“出席”：请同时勾选出席，或取消署名。" in page
+    assert ticked(page, address, "attended") == as_sent(sent["attended"])
+    assert ticked(page, address, "named") == as_sent(sent["named"])
+    # Nothing saved: nobody is recorded present or named, and no change is recorded.
+    assert not Participant.objects.filter(attended=True).exists()
+    assert not Participant.objects.filter(named_in_public=True).exists()
+    assert MeetingChange.objects.count() == changes
+    # Asked for again, the page shows what is saved: nothing ticked.
+    again = login(personas.officer_funan).get(reverse("meetings:detail", args=[held_session.pk]))
+    assert ticked(again.content.decode(), address, "attended") == set()
+
+
+def test_cases_ticked_for_the_agenda_stay_ticked_when_one_was_taken_meanwhile(
+    places, personas, login, held_session
+):
+    """Two cases ticked; one of them no longer waits for deliberation when the form arrives
+    (someone moved it). Nothing is put on the agenda, and the other stays ticked."""
+    lamp = CaseFactory(grid=places.fn1, description="楼道灯不亮", state=State.PROPOSED)
+    benches = CaseFactory(grid=places.fn1, description="广场桌椅破损", state=State.PROPOSED)
+    client = login(personas.officer_funan)
+    page_url = reverse("meetings:detail", args=[held_session.pk])
+    address = reverse("meetings:action", args=[held_session.pk, "agenda"])
+    assert ticked(client.get(page_url).content.decode(), address, "cases") == set()
+    Case.objects.filter(pk=lamp.pk).update(state=State.ACCEPTED)
+    response = client.post(address, {"cases": [lamp.pk, benches.pk]})
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert "只能列入本社区待协商（提）的诉求。" in page
+    assert ticked(page, address, "cases") == {str(benches.pk)}
+    assert not AgendaItem.objects.exists()
+    assert Case.objects.get(pk=benches.pk).state == State.PROPOSED
