@@ -7,10 +7,11 @@ session, a task's reason to drop it)."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case, State
+from cases.models import Case, CaseEvent, State
 from meetings.models import AgendaItem, Meeting, MeetingChange, MeetingState, Participant
 from tests.factories import CaseFactory
 from tests.page_forms import forms_of
@@ -98,3 +99,107 @@ def test_cases_ticked_for_the_agenda_stay_ticked_when_one_was_taken_meanwhile(
     assert ticked(page, address, "cases") == {str(benches.pk)}
     assert not AgendaItem.objects.exists()
     assert Case.objects.get(pk=benches.pk).state == State.PROPOSED
+
+
+# The case list's bulk move ---------------------------------------------------------------
+def bulk_form(page: str) -> dict:
+    return form_posting_to(page, reverse("cases:bulk")).data()
+
+
+def unchanged(cases) -> list:
+    return [
+        (case.state, case.owner_id, case.response_deadline)
+        for case in Case.objects.filter(pk__in=[c.pk for c in cases]).order_by("pk")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "state"), [("accept", State.SUBMITTED), ("assign", State.ACCEPTED)]
+)
+def test_a_refused_bulk_move_comes_back_ticked_with_its_move_owner_and_deadline(
+    places, personas, login, action, state
+):
+    """Two cases ticked, 接单 (or 改派) to 春光第1网格's worker with a deadline in the past:
+    each case is refused by its code, and the list shows the same ticks, move, owner and
+    deadline, to put the deadline right and send again."""
+    cases = [CaseFactory(grid=places.cg1, state=state) for _ in range(2)]
+    other = CaseFactory(grid=places.cg1, state=state)  # listed, not ticked
+    before, events = unchanged([*cases, other]), CaseEvent.objects.count()
+    sent = {
+        "ids": [str(case.pk) for case in cases],
+        "action": action,
+        "owner": str(personas.worker_cg1.pk),
+        "response_deadline": "2020-01-01T10:00",
+        "back": "queue=to_accept" if action == "accept" else "",
+    }
+    response = login(personas.officer_chunguang).post(reverse("cases:bulk"), sent)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert all(case.tracking_code in page for case in cases)
+    assert page.count("期限必须晚于现在") == 2
+    shown = bulk_form(page)
+    assert set(shown.get("ids", [])) == set(sent["ids"])
+    assert shown["action"] == [action]
+    assert shown["owner"] == [sent["owner"]]
+    assert shown["response_deadline"] == ["2020-01-01T10:00"]
+    assert shown["back"] == [sent["back"]]  # sent again, it returns to the same list
+    assert unchanged([*cases, other]) == before and CaseEvent.objects.count() == events
+
+
+def test_after_a_bulk_move_done_in_part_only_the_refused_cases_stay_ticked(places, personas, login):
+    new = CaseFactory(grid=places.cg1)
+    accepted = CaseFactory(grid=places.cg1, state=State.ACCEPTED)  # refused: accepted already
+    deadline = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    sent = {
+        "ids": [new.pk, accepted.pk],
+        "action": "accept",
+        "owner": personas.worker_cg1.pk,
+        "response_deadline": deadline,
+    }
+    response = login(personas.officer_chunguang).post(reverse("cases:bulk"), sent)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "已办理 1 件" in page and accepted.tracking_code in page
+    assert set(bulk_form(page).get("ids", [])) == {str(accepted.pk)}
+    assert bulk_form(page)["response_deadline"] == [deadline]
+    assert Case.objects.get(pk=new.pk).state == State.ACCEPTED
+
+
+def test_a_bulk_move_without_an_owner_comes_back_ticked_and_changes_nothing(
+    places, personas, login
+):
+    cases = [CaseFactory(grid=places.cg1) for _ in range(2)]
+    before = unchanged(cases)
+    sent = {"ids": [c.pk for c in cases], "action": "assign", "response_deadline": "2031-05-06"}
+    response = login(personas.officer_chunguang).post(reverse("cases:bulk"), sent)
+    page = response.content.decode()
+    assert response.status_code == 400 and "这个字段是必填项" in page
+    shown = bulk_form(page)
+    assert set(shown["ids"]) == as_sent(sent["ids"]) and shown["action"] == ["assign"]
+    assert shown["owner"] == [""] and shown["response_deadline"] == ["2031-05-06"]
+    assert unchanged(cases) == before
+
+
+def test_a_refused_bulk_move_comes_back_on_the_page_it_was_sent_from(
+    places, personas, login, monkeypatch
+):
+    monkeypatch.setattr(settings, "CASE_LIST_PAGE_SIZE", 2)
+    cases = [CaseFactory(grid=places.cg1, description=f"诉求{n}") for n in range(3)]
+    oldest = cases[0]  # the list is newest first: the oldest is on page 2
+    client = login(personas.officer_chunguang)
+    assert oldest.tracking_code in client.get(reverse("cases:list"), {"page": 2}).content.decode()
+    sent = {
+        "ids": [oldest.pk],
+        "action": "accept",
+        "owner": personas.officer_chunguang.pk,
+        "response_deadline": "2020-01-01T10:00",
+        "page": "2",
+    }
+    page = client.post(reverse("cases:bulk"), sent).content.decode()
+    assert "第 2 页，共 2 页" in page
+    assert bulk_form(page)["ids"] == [str(oldest.pk)]
+    # Drawn at the bulk move's address, its links and its search still lead to the list.
+    listed = reverse("cases:list")
+    assert f'href="{listed}?page=1"' in page and f'href="{listed}?queue=to_accept"' in page
+    search = next(form for form in forms_of(page) if form.method == "get")
+    assert search.action == listed
