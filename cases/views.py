@@ -511,9 +511,9 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     if not drawn and not opened and request.method == "GET":
         # Back from a language switch pressed in a panel: the panel again, as it was typed.
         prefix = drafted_prefix(request)
-        if prefix in workflow.MOVES or prefix in CASE_FORMS:
+        if prefix in workflow.MOVES or prefix in CASE_FORMS or prefix in panels.PANEL_FORMS:
             opened = prefix  # its form fills itself from the draft (common/drafts.py)
-    if opened and opened not in drawn:
+    if opened and opened not in drawn and opened not in panels.PANEL_FORMS:
         drawn[opened] = _empty_form(opened, case, user)
     moves = [
         (
@@ -527,6 +527,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     tasks = _listed(case, "tasks", case.tasks.select_related("owner_user", "owner_contact"))
     for task in tasks:
         task.badge = _task_badge(task)
+        task.drop_form = drawn.get(f"drop{task.pk}")  # its reason to drop it, sent back refused
     events = _owners_by_name(list(case.events.select_related("actor")))
     agenda_items = _agenda_items(case, events)
     on_agenda = next((i.meeting for i in agenda_items if i.status == "pending"), None)
@@ -588,7 +589,8 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "may_anonymise": not case.anonymised_at and scope.may(Capability.ANONYMISE, case),
         "anonymise_form": drawn.get("anonymise"),
     }
-    context.update(panels.context(scope, user, case))  # e.g. the meetings' emergency session
+    # E.g. the meetings' emergency session, its form as sent when it was refused.
+    context.update(panels.context(scope, user, case, drawn=drawn, opened=opened))
     response = render(request, "cases/detail.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return _private(response)
@@ -683,6 +685,12 @@ def _readable_meetings(scope, case, agenda_items) -> set:
     return set(scope.readable(items).values_list("meeting_id", flat=True))
 
 
+def case_page_refused(request, pk, *, bound=None, refusal, status):
+    """The case page again for a form another app draws on it (cases/panels.py), sent back
+    refused: `bound` holds it by its name, drawn as it was sent in its open panel."""
+    return _case_page(request, _load_case(request, pk), bound=bound, refusal=refusal, status=status)
+
+
 @require_GET
 def case_detail(request, pk):
     # Kept by the service worker for offline reading: phones masked (a revealed number is
@@ -690,12 +698,14 @@ def case_detail(request, pk):
     return offline_cacheable(_case_page(request, _load_case(request, pk)), request.user)
 
 
-def _act(request, pk, *, run, success, form=None, form_name="", check=None, case=None):
+def _act(request, pk, *, run, success, form=None, form_name="", check=None, case=None, sent=None):
     """Run one workflow action from the case page; on refusal show the page with why.
 
     The order keeps what a user is told honest: first whether they may do it at all (409),
     then their fields (400), then the action itself, which checks everything again under
     the case's lock. `case` is the case the view has loaded already (through the scope).
+    `sent` ({name: form}) is what a refused action draws again as it was sent, for a form
+    the action does not check itself (a task's reason to drop it).
     """
     if case is None:
         case = _load_case(request, pk)  # 404 before anything else for a case outside the scope
@@ -713,7 +723,7 @@ def _act(request, pk, *, run, success, form=None, form_name="", check=None, case
     try:
         run(form)
     except workflow.MoveRefused as refused:
-        bound = {}
+        bound = dict(sent or {})
         if refused.errors and form is not None:
             for field, message in refused.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -778,10 +788,14 @@ def task_close(request, pk, task_pk, status):
         raise Http404
     reason = DropTaskForm(request.POST, prefix=f"drop{task_pk}")
     drop_reason = reason.cleaned_data["drop_reason"] if reason.is_valid() else ""
+    # Refused, a reason comes back as it was typed, in its task's open panel.
+    sent = {f"drop{task_pk}": reason} if status == TaskStatus.DROPPED else None
     if status == TaskStatus.DROPPED and reason.has_error("drop_reason", "max_length"):
         # The reason's field is drawn in the task's row: its limit is said at the top.
         case = _load_case(request, pk)
-        return _case_page(request, case, refusal=reason.errors["drop_reason"][0], status=400)
+        return _case_page(
+            request, case, bound=sent, refusal=reason.errors["drop_reason"][0], status=400
+        )
     return _act(
         request,
         pk,
@@ -789,6 +803,7 @@ def task_close(request, pk, task_pk, status):
             request.scope, request.user, pk, task_pk, status, drop_reason
         ),
         success=_("Task marked done.") if status == TaskStatus.DONE else _("Task dropped."),
+        sent=sent,
     )
 
 

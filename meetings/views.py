@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.capabilities import Capability
 from cases.models import Case, Task
+from cases.views import case_page_refused
 from cases.workflow import MoveRefused
 from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
 from common.replicas import reads_from_replica
@@ -37,6 +38,7 @@ from .forms import (
     decision_task_forms,
 )
 from .models import AgendaItem, ItemStatus, Kind, MeetingState, Venue
+from .panels import EMERGENCY
 
 
 def _officers_only(request):
@@ -552,20 +554,23 @@ def meeting_edit(request, pk):
 @require_POST
 def emergency(request, case_pk):
     case = request.scope.get(Case, pk=case_pk)
-    # Whether this user may call one at all comes first; then what was typed.
+    # Whether this user may call one at all comes first; then what was typed. Refused, the
+    # case page comes back with the form as it was sent, in its open panel (meetings/panels.py).
     refused = workflow.emergency_refusal(request.scope, request.user, case)
-    form = EmergencyForm(request.POST, prefix="emergency")
+    if refused:
+        return case_page_refused(request, case.pk, refusal=refused, status=409)
+    form = EmergencyForm(request.POST, prefix=EMERGENCY)
+    if not form.is_valid():
+        return _emergency_refused(request, case, form, _("Please correct the fields below."))
     try:
-        if refused:
-            raise MoveRefused(refused)
-        if not form.is_valid():
-            raise MoveRefused(_errors_said(form.errors))
         meeting = workflow.call_emergency_session(
             request.scope, request.user, case.pk, form.inputs()
         )
     except MoveRefused as refusal:
-        messages.error(request, _errors_said(refusal.errors) if refusal.errors else str(refusal))
-        return redirect("cases:detail", case.pk)
+        if not refusal.errors:
+            return _emergency_refused(request, case, form, str(refusal), status=409)
+        _add_errors({EMERGENCY: form}, refusal.errors)
+        return _emergency_refused(request, case, form, _("Please correct the fields below."))
     if workflow.too_late_to_come(meeting):
         said = _(
             "The emergency session is called. It began at %(start)s: invitations are not sent; "
@@ -580,6 +585,12 @@ def emergency(request, case_pk):
         ) % {"n": notified}
     messages.success(request, said)
     return redirect("meetings:detail", meeting.pk)
+
+
+def _emergency_refused(request, case, form, refusal, status=400):
+    return case_page_refused(
+        request, case.pk, bound={EMERGENCY: form}, refusal=refusal, status=status
+    )
 
 
 def _errors_said(errors) -> str:

@@ -4,6 +4,7 @@ saved. Only the wrong part needs putting right: the meeting's attendance table a
 offered for its agenda, the case list's bulk move, and the case page's panels (an emergency
 session, a task's reason to drop it)."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case, CaseEvent, State
+from cases.models import Case, CaseEvent, State, Task, TaskStatus
 from meetings.models import AgendaItem, Meeting, MeetingChange, MeetingState, Participant
 from tests.factories import CaseFactory
-from tests.page_forms import forms_of
+from tests.page_forms import forms_of, value_of
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +204,99 @@ def test_a_refused_bulk_move_comes_back_on_the_page_it_was_sent_from(
     assert f'href="{listed}?page=1"' in page and f'href="{listed}?queue=to_accept"' in page
     search = next(form for form in forms_of(page) if form.method == "get")
     assert search.action == listed
+
+
+# The case page's panels ------------------------------------------------------------------
+def opened(page: str, panel_id: str) -> bool:
+    tag = re.search(rf'<details[^>]*id="{panel_id}"[^>]*>', page)
+    assert tag, panel_id
+    return re.search(r"\sopen[\s>]", tag.group(0)) is not None
+
+
+@pytest.fixture
+def pipe(places, personas):
+    """An urgent case accepted by 春光社区's officer: an emergency session may be called."""
+    return CaseFactory(
+        grid=places.cg1,
+        urgency="urgent",
+        state=State.ACCEPTED,
+        owner=personas.officer_chunguang,
+        description="3号楼水管爆裂",
+    )
+
+
+def emergency(**fields):
+    sent = {"day": "tomorrow", "at": "19:45", "venue_kind": "on_site", "address": "3号楼下"}
+    return {f"emergency-{name}": value for name, value in {**sent, **fields}.items()}
+
+
+def emergency_field(page, name):
+    return value_of(page, f"emergency-{name}", form="case-form-emergency")
+
+
+def test_a_refused_emergency_session_comes_back_open_with_what_was_typed(
+    places, personas, login, pipe
+):
+    """A 250-character address: the panel comes back open, each field as it was sent, and the
+    limit said beside the address."""
+    events = CaseEvent.objects.filter(case=pipe).count()
+    sent = emergency(address="金" * 250)
+    response = login(personas.officer_chunguang).post(
+        reverse("meetings:emergency", args=[pipe.pk]), sent
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert opened(page, "panel-emergency")
+    assert emergency_field(page, "address") == "金" * 250
+    assert emergency_field(page, "day") == "tomorrow"
+    assert emergency_field(page, "at") == "19:45"
+    assert emergency_field(page, "venue_kind") == "on_site"
+    panel = page.split('id="panel-emergency"')[1].split("</details>")[0]
+    address = panel.split('name="emergency-address"')[1]
+    assert "最多 200 个字" in address.split("</div>")[0] + address.split("</span>")[0]
+    assert 'form="case-form-emergency"' in page  # a language switch sends it along
+    assert not Meeting.objects.exists()
+    assert Case.objects.get(pk=pipe.pk).state == State.ACCEPTED
+    assert CaseEvent.objects.filter(case=pipe).count() == events
+    # Opened afresh, the panel is closed and empty.
+    fresh = login(personas.officer_chunguang).get(reverse("cases:detail", args=[pipe.pk]))
+    assert not opened(fresh.content.decode(), "panel-emergency")
+
+
+@pytest.mark.pinned("2026-12-08T15:00+08:00")
+def test_an_emergency_session_at_a_time_passed_comes_back_open_with_the_reason_beside_it(
+    places, personas, login, pipe
+):
+    sent = emergency(day="today", at="08:00")
+    response = login(personas.officer_chunguang).post(
+        reverse("meetings:emergency", args=[pipe.pk]), sent
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and opened(page, "panel-emergency")
+    assert emergency_field(page, "day") == "today" and emergency_field(page, "at") == "08:00"
+    assert emergency_field(page, "address") == "3号楼下"
+    at = page.split('name="emergency-at"')[1]
+    assert "这个时间已过，请选择稍后的时间或明天。" in at[:1500]
+    assert not Meeting.objects.exists()
+
+
+def test_a_refused_reason_to_drop_a_task_comes_back_in_its_open_panel(places, personas, login):
+    case = CaseFactory(grid=places.cg1, state=State.DECIDED, owner=personas.officer_chunguang)
+    task = Task.objects.create(
+        case=case,
+        title="更换水管",
+        owner_user=personas.worker_cg1,
+        due_date=timezone.localdate() + timedelta(days=3),
+        created_by=personas.officer_chunguang,
+    )
+    reason = "自来水公司已安排更换，" * 50  # 500 characters are allowed
+    response = login(personas.officer_chunguang).post(
+        reverse("cases:task_close", args=[case.pk, task.pk, "dropped"]),
+        {f"drop{task.pk}-drop_reason": reason},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert value_of(page, f"drop{task.pk}-drop_reason", form=f"case-form-drop{task.pk}") == reason
+    holder = page.split(f'id="case-form-drop{task.pk}"')[0].rsplit("<details", 1)[1]
+    assert re.match(r"\s*open[\s>]", holder)
+    assert Task.objects.get(pk=task.pk).status == TaskStatus.OPEN
