@@ -67,7 +67,7 @@ ROW = (
 )
 SELECT = (
     '<input class="form-check-input mt-2 flex-shrink-0" type="checkbox" name="ids" '
-    'value="{pk}" aria-label="{label}">'
+    'value="{pk}" aria-label="{label}"{checked}>'
 )
 BADGE = ' <span class="badge text-bg-{color}">{label}</span>'
 DESCRIPTION_CHARS = 30
@@ -122,8 +122,9 @@ def _names(cases):
     return communities, units, buildings, owners
 
 
-def rows(cases, selectable: bool) -> list:
-    """One safe HTML string per case (values from `listed`)."""
+def rows(cases, selectable: bool, ticked=()) -> list:
+    """One safe HTML string per case (values from `listed`); the boxes of the ids in `ticked`
+    (as sent, strings) come ticked: a bulk move sent back refused."""
     cases = list(cases)
     if not cases:
         return []
@@ -154,7 +155,11 @@ def rows(cases, selectable: bool) -> list:
         shown.append(
             mark_safe(
                 ROW.format(
-                    select=SELECT.format(pk=case["pk"], label=select_label % {"code": code})
+                    select=SELECT.format(
+                        pk=case["pk"],
+                        label=select_label % {"code": code},
+                        checked=" checked" if str(case["pk"]) in ticked else "",
+                    )
                     if selectable
                     else "",
                     url=escape(url(case["pk"])),

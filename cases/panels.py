@@ -3,18 +3,24 @@ that calls an emergency session; registering it here (in its AppConfig.ready) ke
 importing meetings."""
 
 CASE_PAGE_PANELS = []
+# The names (prefixes) of the panels' own forms, as the case page's own forms are named.
+PANEL_FORMS = set()
 
 
-def register(panel):
-    """`panel(scope, user, case)` returns extra context for the case page ({} for none)."""
+def register(panel, forms=()):
+    """`panel(scope, user, case, drawn, opened)` returns extra context for the case page ({}
+    for none). `forms` names the panel's forms: one sent back refused comes in `drawn` under
+    its name, to be drawn as it was sent in its open panel, and `opened` names the form the
+    page opens (back from a language switch pressed in it, common/drafts.py)."""
     if panel not in CASE_PAGE_PANELS:
         CASE_PAGE_PANELS.append(panel)
+    PANEL_FORMS.update(forms)
 
 
-def context(scope, user, case) -> dict:
+def context(scope, user, case, *, drawn=None, opened=None) -> dict:
     extra = {}
     for panel in CASE_PAGE_PANELS:
-        extra.update(panel(scope, user, case))
+        extra.update(panel(scope, user, case, drawn or {}, opened))
     return extra
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -80,9 +81,19 @@ def _owner_choices(scope):
     )
 
 
-def _owner_options(scope):
+def _owner_options(scope, chosen=""):
     """The bulk form's owner <option>s, kept by each process until an account or a role
-    changes (common/fragments.py): a street has some 120 people to sort and render."""
+    changes (common/fragments.py): a street has some 120 people to sort and render. With the
+    owner `chosen` in a refused bulk move, drawn for that page alone with it chosen again."""
+    if chosen:
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (pk, mark_safe(" selected") if str(pk) == chosen else "", name)
+                for pk, name in _owner_choices(scope)
+            ),
+        )
     return fragments.cached(
         PEOPLE,
         scope.places_key,
@@ -99,14 +110,20 @@ QUICK_PARAMETERS = {"q", "queue", "progress"}
 @require_GET
 @reads_from_replica
 def case_list(request):
+    return _list_page(request, request.GET)
+
+
+def _list_page(request, params, *, bulk_sent=None, status=200):
+    """The list for the query `params`. `bulk_sent` is a bulk move sent back refused: its
+    ticks, move, owner and deadline are drawn again as they were sent (`_list_again`)."""
     scope = request.scope
     # The list as the menu opens it: nothing chosen, so nothing to check or filter.
-    plain = not request.GET
-    case_filter = None if plain else CaseFilter(request.GET, scope=scope)
+    plain = not params
+    case_filter = None if plain else CaseFilter(params, scope=scope)
     queryset = scope.narrow(Case.objects.all())
     refused = not plain and not case_filter.is_valid()
     number = None if plain else searched_number(case_filter)
-    status = 400 if refused else 200
+    status = 400 if refused else status
     search_refusal = None
     if number and not may_search_number(scope, request.user, number, "cases:list"):
         search_refusal = _too_many_searches()
@@ -115,12 +132,13 @@ def case_list(request):
         queryset = case_filter.filter_queryset(queryset)
     elif refused:
         queryset = queryset.none()
-    page = list_rows.page_of(queryset, request.GET.get("page"), settings.CASE_LIST_PAGE_SIZE)
+    page = list_rows.page_of(queryset, params.get("page"), settings.CASE_LIST_PAGE_SIZE)
     bulk = Capability.BULK_MOVES in scope.capabilities
-    rows = list_rows.rows(page, selectable=bulk)
+    sent = bulk_sent or {}
+    rows = list_rows.rows(page, selectable=bulk, ticked=sent.get("ids", ()))
     if number and not refused:
         record_number_search(scope, request.user, number, page.paginator.count, "cases:list")
-    query = request.GET.copy()
+    query = params.copy()
     query.pop("page", None)
     quick = QUICK_QUEUES_OFFICER if bulk else QUICK_QUEUES_WORKER
     filters_open = any(key not in QUICK_PARAMETERS for key in query)
@@ -134,12 +152,23 @@ def case_list(request):
             {"key": key, "label": queues.QUEUES[key].label_for(queues.viewer_role(scope))}
             for key in quick
         ],
-        "chosen_queue": request.GET.get("queue", "") if len(query) == 1 else "",
+        "chosen_queue": params.get("queue", "") if len(query) == 1 else "",
         "may_export": may_export(scope),
         "bulk_form": bulk,
-        "bulk_owner_options": _owner_options(scope.granting(Capability.BULK_MOVES)) if bulk else "",
-        "bulk_deadline": (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "bulk_owner_options": _owner_options(
+            scope.granting(Capability.BULK_MOVES), sent.get("owner", "")
+        )
+        if bulk
+        else "",
+        "bulk_action": sent.get("action", ""),
+        "bulk_deadline": sent["response_deadline"]
+        if bulk_sent
+        else (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
     }
+    if bulk_sent is not None:  # drawn by the bulk move's address: a switch returns to the list
+        context["switch_next"] = reverse("cases:list") + (
+            f"?{params.urlencode()}" if params else ""
+        )
     return _private(render(request, "cases/list.html", context, status=status))
 
 
@@ -183,7 +212,7 @@ def case_bulk(request):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect(_back_to_list(request))
+        return _list_again(request, form.data.getlist("ids"), status=400)
     data = form.cleaned_data
     ownership = Ownership(owner=data["owner"], response_deadline=data["response_deadline"])
     # Messages name only cases loaded through the scope: ids outside it are counted, never
@@ -218,16 +247,41 @@ def case_bulk(request):
             )
             % {"n": outside},
         )
+    if results["refused"]:
+        # The refused cases stay ticked, with the move as it was sent, to be put right.
+        done = {str(case.pk) for case in results["done"]}
+        ticked = [pk for pk in form.data.getlist("ids") if pk not in done]
+        return _list_again(request, ticked, status=200 if done else 400)
     return redirect(_back_to_list(request))
 
 
-def _back_to_list(request):
-    """The list with the filters the bulk form came from. The query string is parsed and
-    encoded again; one longer than a browser would send is dropped rather than followed."""
-
+def _back_query(request) -> QueryDict:
+    """The filters the bulk form came from. The query string is parsed and encoded again; one
+    longer than a browser would send is dropped rather than followed."""
     back = request.POST.get("back", "")
-    query = QueryDict(back).urlencode() if len(back) <= 2000 else ""
+    return QueryDict(back if len(back) <= 2000 else "", mutable=True)
+
+
+def _back_to_list(request):
+    """The list with the filters the bulk form came from."""
+    query = _back_query(request).urlencode()
     return reverse("cases:list") + (f"?{query}" if query else "")
+
+
+def _list_again(request, ticked, *, status):
+    """The list the bulk form came from, on its page, drawn again with the move as it was sent:
+    the cases `ticked` still ticked, its move, owner and deadline as chosen and typed."""
+    params = _back_query(request)
+    page = request.POST.get("page", "")
+    if page.isascii() and page.isdigit() and len(page) <= 6:
+        params["page"] = page
+    sent = {
+        "ids": set(ticked),
+        "action": request.POST.get("action", ""),
+        "owner": request.POST.get("owner", ""),
+        "response_deadline": request.POST.get("response_deadline", ""),
+    }
+    return _list_page(request, params, bulk_sent=sent, status=status)
 
 
 # Logging --------------------------------------------------------------------------------
@@ -457,9 +511,9 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     if not drawn and not opened and request.method == "GET":
         # Back from a language switch pressed in a panel: the panel again, as it was typed.
         prefix = drafted_prefix(request)
-        if prefix in workflow.MOVES or prefix in CASE_FORMS:
+        if prefix in workflow.MOVES or prefix in CASE_FORMS or prefix in panels.PANEL_FORMS:
             opened = prefix  # its form fills itself from the draft (common/drafts.py)
-    if opened and opened not in drawn:
+    if opened and opened not in drawn and opened not in panels.PANEL_FORMS:
         drawn[opened] = _empty_form(opened, case, user)
     moves = [
         (
@@ -473,6 +527,7 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
     tasks = _listed(case, "tasks", case.tasks.select_related("owner_user", "owner_contact"))
     for task in tasks:
         task.badge = _task_badge(task)
+        task.drop_form = drawn.get(f"drop{task.pk}")  # its reason to drop it, sent back refused
     events = _owners_by_name(list(case.events.select_related("actor")))
     agenda_items = _agenda_items(case, events)
     on_agenda = next((i.meeting for i in agenda_items if i.status == "pending"), None)
@@ -534,7 +589,8 @@ def _case_page(request, case, *, bound=None, opened=None, refusal=None, status=2
         "may_anonymise": not case.anonymised_at and scope.may(Capability.ANONYMISE, case),
         "anonymise_form": drawn.get("anonymise"),
     }
-    context.update(panels.context(scope, user, case))  # e.g. the meetings' emergency session
+    # E.g. the meetings' emergency session, its form as sent when it was refused.
+    context.update(panels.context(scope, user, case, drawn=drawn, opened=opened))
     response = render(request, "cases/detail.html", context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return _private(response)
@@ -629,6 +685,12 @@ def _readable_meetings(scope, case, agenda_items) -> set:
     return set(scope.readable(items).values_list("meeting_id", flat=True))
 
 
+def case_page_refused(request, pk, *, bound=None, refusal, status):
+    """The case page again for a form another app draws on it (cases/panels.py), sent back
+    refused: `bound` holds it by its name, drawn as it was sent in its open panel."""
+    return _case_page(request, _load_case(request, pk), bound=bound, refusal=refusal, status=status)
+
+
 @require_GET
 def case_detail(request, pk):
     # Kept by the service worker for offline reading: phones masked (a revealed number is
@@ -636,12 +698,14 @@ def case_detail(request, pk):
     return offline_cacheable(_case_page(request, _load_case(request, pk)), request.user)
 
 
-def _act(request, pk, *, run, success, form=None, form_name="", check=None, case=None):
+def _act(request, pk, *, run, success, form=None, form_name="", check=None, case=None, sent=None):
     """Run one workflow action from the case page; on refusal show the page with why.
 
     The order keeps what a user is told honest: first whether they may do it at all (409),
     then their fields (400), then the action itself, which checks everything again under
     the case's lock. `case` is the case the view has loaded already (through the scope).
+    `sent` ({name: form}) is what a refused action draws again as it was sent, for a form
+    the action does not check itself (a task's reason to drop it).
     """
     if case is None:
         case = _load_case(request, pk)  # 404 before anything else for a case outside the scope
@@ -659,7 +723,7 @@ def _act(request, pk, *, run, success, form=None, form_name="", check=None, case
     try:
         run(form)
     except workflow.MoveRefused as refused:
-        bound = {}
+        bound = dict(sent or {})
         if refused.errors and form is not None:
             for field, message in refused.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -724,10 +788,14 @@ def task_close(request, pk, task_pk, status):
         raise Http404
     reason = DropTaskForm(request.POST, prefix=f"drop{task_pk}")
     drop_reason = reason.cleaned_data["drop_reason"] if reason.is_valid() else ""
+    # Refused, a reason comes back as it was typed, in its task's open panel.
+    sent = {f"drop{task_pk}": reason} if status == TaskStatus.DROPPED else None
     if status == TaskStatus.DROPPED and reason.has_error("drop_reason", "max_length"):
         # The reason's field is drawn in the task's row: its limit is said at the top.
         case = _load_case(request, pk)
-        return _case_page(request, case, refusal=reason.errors["drop_reason"][0], status=400)
+        return _case_page(
+            request, case, bound=sent, refusal=reason.errors["drop_reason"][0], status=400
+        )
     return _act(
         request,
         pk,
@@ -735,6 +803,7 @@ def task_close(request, pk, task_pk, status):
             request.scope, request.user, pk, task_pk, status, drop_reason
         ),
         success=_("Task marked done.") if status == TaskStatus.DONE else _("Task dropped."),
+        sent=sent,
     )
 
 

@@ -13,9 +13,9 @@ class MeetingsConfig(AppConfig):
         from cases.retention import register_free_text
 
         from .models import AgendaItem
-        from .panels import emergency_panel
+        from .panels import EMERGENCY, emergency_panel
 
         # What a meeting wrote about a case is masked with it when its resident is anonymised.
         register_free_text(AgendaItem, ["discussion", "plan", "public_wording"])
         # The case page offers an emergency session for an urgent case.
-        panels.register(emergency_panel)
+        panels.register(emergency_panel, forms=[EMERGENCY])

@@ -3,12 +3,17 @@
 from .forms import EmergencyForm
 from .workflow import emergency_refusal
 
+EMERGENCY = "emergency"  # its form's name (prefix) on the case page
 
-def emergency_panel(scope, user, case) -> dict:
-    """紧急事项即时协商: an officer calls a session from an urgent, accepted case's page."""
+
+def emergency_panel(scope, user, case, drawn, opened) -> dict:
+    """紧急事项即时协商: an officer calls a session from an urgent, accepted case's page. Its
+    form sent back refused comes back as it was sent, its errors beside its fields, in its
+    panel opened."""
     if emergency_refusal(scope, user, case):
         return {}
-    return {"emergency_form": EmergencyForm(prefix="emergency")}
+    form = drawn.get(EMERGENCY) or EmergencyForm(prefix=EMERGENCY)
+    return {"emergency_form": form, "emergency_open": form.is_bound or opened == EMERGENCY}
 
 
 # What other apps say of an agenda item on the meeting page: the recurring problems app says

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.capabilities import Capability
 from cases.models import Case, Task
+from cases.views import case_page_refused
 from cases.workflow import MoveRefused
 from common.params import EARLIEST_MONTH, LATEST_MONTH, id_param, month_param, year_param
 from common.replicas import reads_from_replica
@@ -37,6 +38,7 @@ from .forms import (
     decision_task_forms,
 )
 from .models import AgendaItem, ItemStatus, Kind, MeetingState, Venue
+from .panels import EMERGENCY
 
 
 def _officers_only(request):
@@ -221,9 +223,21 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
     for item in items:
         item.tasks = tasks.get(item.case_id, [])
     participants = list(meeting.participants.select_related("user", "contact"))
+    # Ticks sent and refused come back as they were sent: only the wrong one needs changing.
+    sent = _ticks(bound.get("attendance"), "attendance" in actions.meeting, "attended", "named")
     for participant in participants:
         # Reachable but not told: listed once the meeting had begun, when nobody is invited.
         participant.listed_late = participant.notified_at is None and participant.reachable
+        participant.attended_ticked = (
+            participant.attended if sent is None else str(participant.pk) in sent["attended"]
+        )
+        participant.named_ticked = (
+            participant.named_in_public if sent is None else str(participant.pk) in sent["named"]
+        )
+    offered = list(workflow.offered_cases(meeting)) if "agenda" in actions.meeting else []
+    sent = _ticks(bound.get("agenda"), bool(offered), "cases")
+    for case in offered:
+        case.ticked = sent is not None and str(case.pk) in sent["cases"]
     attended = [p for p in participants if p.attended]
     changes = list(meeting.changes.select_related("actor"))
     context = {
@@ -233,7 +247,7 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         "participants": participants,
         "attended": attended,
         "organisations": sorted({p.organisation for p in attended if p.organisation}),
-        "offered": list(workflow.offered_cases(meeting)) if "agenda" in actions.meeting else [],
+        "offered": offered,
         "changes": changes,
         # A meeting scheduled by hand has its "scheduled" row; one the monthly schedule made
         # (or one older than those rows) gets a line from when it was created instead.
@@ -260,6 +274,15 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
     return render(request, "meetings/detail.html", context, status=status)
 
 
+def _ticks(form, offered, *names):
+    """{name: the ids ticked, as sent} of a table's boxes sent back refused (`form`, bound), or
+    None to show what is saved: no form came back, or the table is no longer offered (its
+    boxes, shown disabled, say what is recorded)."""
+    if form is None or not offered:
+        return None
+    return {name: {str(value) for value in form[name].value() or ()} for name in names}
+
+
 @require_GET
 def meeting_detail(request, pk):
     return _meeting_page(request, _readable_meeting(request, pk))
@@ -270,8 +293,9 @@ class PageAction:
     """One button or form of the meeting page.
 
     `forms(request, meeting, item)` binds what was sent: {name on the page: form, or a list of
-    task rows}, the first entry being the action's own form (a name of "" is not drawn back on
-    the page). `inputs(forms)` turns them into the workflow's typed inputs, and
+    task rows}, the first entry being the action's own form (a name of "" for the ticks of a
+    table, which the page draws itself: sent back refused, they come back under the action's
+    name). `inputs(forms)` turns them into the workflow's typed inputs, and
     `run(request, meeting_pk, item_pk, inputs)` makes the change. `success` is what the page
     says then, or a function of the request and the meeting's id that says it."""
 
@@ -304,17 +328,17 @@ def _act(request, pk, name, action: PageAction, item_pk=None):
         return _meeting_page(request, meeting, refusal=reason, status=409)
     forms = action.forms(request, meeting, item) if action.forms else {}
     if not all(form.is_valid() for form in _each(forms)):
-        return _refused(request, pk, forms, _top_message(forms), 400)
+        return _refused(request, pk, name, forms, _top_message(forms), 400)
     try:
         result = action.run(request, pk, item_pk, action.inputs(forms) if action.inputs else None)
     except workflow.StaleVersion as stale:
         _show_current_version(next(iter(forms.values())), stale)
-        return _refused(request, pk, forms, str(stale), 400)
+        return _refused(request, pk, name, forms, str(stale), 400)
     except MoveRefused as refused:
         if not refused.errors:
-            return _refused(request, pk, forms, str(refused), 409)
+            return _refused(request, pk, name, forms, str(refused), 409)
         _add_errors(forms, refused.errors)
-        return _refused(request, pk, forms, _top_message(forms), 400)
+        return _refused(request, pk, name, forms, _top_message(forms), 400)
     said = action.success(request, pk) if callable(action.success) else action.success
     messages.success(request, str(said))
     target = (
@@ -372,8 +396,10 @@ def _listed_or_invited(meeting) -> str:
     return _("The people are invited.")
 
 
-def _refused(request, pk, forms, refusal, status):
-    bound = {name: form for name, form in forms.items() if name}
+def _refused(request, pk, action, forms, refusal, status):
+    """The meeting page again with what was sent, each form under its name on the page (a
+    table's ticks under the action's)."""
+    bound = {name or action: form for name, form in forms.items()}
     meeting = _readable_meeting(request, pk)
     return _meeting_page(request, meeting, bound=bound, refusal=refusal, status=status)
 
@@ -528,20 +554,23 @@ def meeting_edit(request, pk):
 @require_POST
 def emergency(request, case_pk):
     case = request.scope.get(Case, pk=case_pk)
-    # Whether this user may call one at all comes first; then what was typed.
+    # Whether this user may call one at all comes first; then what was typed. Refused, the
+    # case page comes back with the form as it was sent, in its open panel (meetings/panels.py).
     refused = workflow.emergency_refusal(request.scope, request.user, case)
-    form = EmergencyForm(request.POST, prefix="emergency")
+    if refused:
+        return case_page_refused(request, case.pk, refusal=refused, status=409)
+    form = EmergencyForm(request.POST, prefix=EMERGENCY)
+    if not form.is_valid():
+        return _emergency_refused(request, case, form, _("Please correct the fields below."))
     try:
-        if refused:
-            raise MoveRefused(refused)
-        if not form.is_valid():
-            raise MoveRefused(_errors_said(form.errors))
         meeting = workflow.call_emergency_session(
             request.scope, request.user, case.pk, form.inputs()
         )
     except MoveRefused as refusal:
-        messages.error(request, _errors_said(refusal.errors) if refusal.errors else str(refusal))
-        return redirect("cases:detail", case.pk)
+        if not refusal.errors:
+            return _emergency_refused(request, case, form, str(refusal), status=409)
+        _add_errors({EMERGENCY: form}, refusal.errors)
+        return _emergency_refused(request, case, form, _("Please correct the fields below."))
     if workflow.too_late_to_come(meeting):
         said = _(
             "The emergency session is called. It began at %(start)s: invitations are not sent; "
@@ -556,6 +585,12 @@ def emergency(request, case_pk):
         ) % {"n": notified}
     messages.success(request, said)
     return redirect("meetings:detail", meeting.pk)
+
+
+def _emergency_refused(request, case, form, refusal, status=400):
+    return case_page_refused(
+        request, case.pk, bound={EMERGENCY: form}, refusal=refusal, status=status
+    )
 
 
 def _errors_said(errors) -> str:

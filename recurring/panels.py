@@ -7,7 +7,7 @@ from . import selectors
 from .rules import title
 
 
-def case_panel(scope, user, case) -> dict:
+def case_panel(scope, user, case, _drawn, _opened) -> dict:
     """The case page names the recurring problem the case belongs to, with a link."""
     problem = selectors.problem_of_case(scope, case)
     return {"recurring_problem": problem, "recurring_title": title(problem)} if problem else {}
