@@ -1,11 +1,15 @@
 """A case move as its page makes it: whether the user may make it, then the page's form bound
 to what was sent, then the workflow with the form's typed inputs."""
 
+from datetime import timedelta
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.scope import Scope
 from cases import workflow
 from cases.forms import move_form
+from cases.inputs import Ownership, Reason
 from cases.models import Case
 
 
@@ -27,3 +31,13 @@ def by_form(user, case_id, name, data, files=None, meeting=None):
             form.add_error(field if field in form.fields else None, message)
         refused.form = form if refused.errors else None
         raise
+
+
+def taken_on(officer, case, days=20):
+    """The officer accepts the case, with a deadline `days` ahead, and handles it directly."""
+    scope = Scope.for_user(officer)
+    deadline = timezone.now() + timedelta(days=days)
+    workflow.perform(
+        scope, officer, case.pk, "accept", Ownership(owner=officer, response_deadline=deadline)
+    )
+    workflow.perform(scope, officer, case.pk, "handle_directly", Reason(note="直接办"))

@@ -2,7 +2,7 @@
 worked out once and kept until a change to the month replaces its token; the open month, and
 a month not yet settled, are worked out every time. Kept or not, the page shows the same."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 import time_machine
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.scope import Scope
 from cases import workflow
-from cases.inputs import Ownership, Reason, Resolution
+from cases.inputs import Resolution
 from cases.models import Case
 from recurring.grouping import group_cases
 from reports import kept, rollups
@@ -21,6 +21,7 @@ from reports.periods import twelve_months_to
 from reports.tasks import freeze_last_month
 from tests.factories import BuildingFactory, CaseFactory
 
+from .moves import taken_on
 from .recurring_helpers import category
 
 pytestmark = pytest.mark.django_db
@@ -42,14 +43,7 @@ def resolved_in_october(officer, grid, logged_day, resolved_day, building=None, 
     logged = local(2026, 10, logged_day, 9, 0)
     with time_machine.travel(logged, tick=False):
         case = CaseFactory(grid=grid, building=building, category=category(kind), created_at=logged)
-        workflow.perform(
-            scope,
-            officer,
-            case.pk,
-            "accept",
-            Ownership(owner=officer, response_deadline=logged + timedelta(days=20)),
-        )
-        workflow.perform(scope, officer, case.pk, "handle_directly", Reason(note="直接办"))
+        taken_on(officer, case)
     with time_machine.travel(local(2026, 10, resolved_day, 9, 0), tick=False):
         workflow.perform(
             scope,

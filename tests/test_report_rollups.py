@@ -37,6 +37,7 @@ from reports.models import FIGURE_COLUMNS, PlaceMonth
 from reports.rollups import rebuild
 from residents.public import rate
 from tests.factories import CaseFactory, UserFactory, make_role
+from tests.moves import taken_on
 
 pytestmark = pytest.mark.django_db
 
@@ -319,14 +320,7 @@ def test_a_case_resolved_in_one_month_and_reopened_in_the_next_counts_in_both(
     logged = timezone.make_aware(datetime(2026, 10, 20, 9, 0))
     with time_machine.travel(logged, tick=False):
         case = CaseFactory(grid=places.cg1, created_at=logged)
-        workflow.perform(
-            scope,
-            officer,
-            case.pk,
-            "accept",
-            Ownership(owner=officer, response_deadline=logged + timedelta(days=20)),
-        )
-        workflow.perform(scope, officer, case.pk, "handle_directly", Reason(note="直接办"))
+        taken_on(officer, case)
     resolution = Resolution(
         outcome="resolved", note="换了阀门", explanation_method="phone", explanation="电话告知"
     )
