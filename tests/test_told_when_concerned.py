@@ -133,10 +133,10 @@ def test_the_public_link_expires_the_day_after_and_cannot_be_forged(places, pers
     with time_machine.travel(session.starts_at + timedelta(hours=23)):
         assert client.get(url).status_code == 200
     with time_machine.travel(session.starts_at + timedelta(days=1, minutes=1)):
-        assert client.get(url).status_code == 404
+        assert client.get(url).status_code == 410
     session.state = "cancelled"
     session.save()
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 410
 
 
 def test_an_invited_unit_leader_gets_the_public_link_not_the_staff_page(
@@ -389,3 +389,79 @@ def test_a_meeting_moved_or_cancelled_is_told_to_everyone_who_heard_of_it(
     assert set(off) == expected | invited_workers
     assert all("会议取消" in n.title and "台风停课" in n.title for n in off.values())
     assert f"user:{officer.pk}" not in off  # who made the move is not told of it
+
+
+# A link that shows no meeting says why, to a resident -------------------------------------
+STAFF_WORDS = ("找不到页面", "不在您负责的范围内")
+
+
+def residents_page(response):
+    """The page in the residents' frame (their text-size switch, their start), no staff's."""
+    html = response.content.decode()
+    assert 'data-testid="text-size"' in html and 'href="/r/">返回首页' in html
+    assert 'data-testid="role-nav"' not in html and "/accounts/login/" not in html
+    assert not any(words in html for words in STAFF_WORDS), html
+    assert response["Cache-Control"] == "no-store"
+    return html
+
+
+def test_the_cancelled_meetings_link_says_it_was_cancelled_when_it_was_to_be_held_and_why(
+    places, personas, session, tap
+):
+    """The cancellation SMS carries the link: it opens on the cancellation, with the reason
+    given (phones and names masked), 410 Gone."""
+    from meetings.inputs import Cancellation
+
+    officer = personas.officer_chunguang
+    put_on_agenda(personas, session, tap)
+    reason = "台风停课，王大妈 13912340000 家漏水另行安排"
+    meeting_workflow.cancel_meeting(
+        Scope.for_user(officer), officer, session.pk, Cancellation(reason=reason)
+    )
+    told = Notification.objects.get(rule="meeting_cancelled", recipient_key=f"resident:{tap.pk}")
+    response = Client().get(told.url)
+    assert response.status_code == 410
+    page = residents_page(response)
+    when = timezone.localtime(session.starts_at)
+    assert "会议已取消" in page and f"{when.year}年{when.month}月{when.day}日" in page
+    assert "春光社区原定于" in page and "议事协商会已取消" in page
+    assert "台风停课，王** 139****0000 家漏水另行安排" in page
+    assert "13912340000" not in page and "王大妈" not in page
+    assert "如有疑问，请联系春光社区居委会" in page
+    english = Client().get(told.url, headers={"cookie": "django_language=en"})
+    assert english.status_code == 410
+    text = english.content.decode()
+    assert "This meeting is cancelled" in text and "Reason given" in text and "台风停课" in text
+    assert "会议已取消" not in text
+    # Days later, it still says the meeting was cancelled, not that the link has expired.
+    with time_machine.travel(session.starts_at + timedelta(days=5)):
+        later = Client().get(told.url)
+    assert later.status_code == 410 and "会议已取消" in later.content.decode()
+
+
+def test_an_expired_link_says_it_expired_and_which_community_to_ask(places, personas, session):
+    url = public_url(session)
+    with time_machine.travel(session.starts_at + timedelta(days=2)):
+        response = Client().get(url)
+        english = Client().get(url, headers={"cookie": "django_language=en"})
+    assert response.status_code == 410
+    page = residents_page(response)
+    assert "链接已过期" in page and "请向春光社区居委会询问" in page
+    assert "春光社区居委会二楼" not in page  # nothing more of the meeting than whom to ask
+    assert english.status_code == 410
+    text = english.content.decode()
+    assert "This link has expired" in text and "ask the office of 春光社区" in text
+
+
+def test_a_garbled_or_cut_off_link_gets_the_residents_page_that_says_so(places, session):
+    url = public_url(session)
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    for wrong in (token[:-2] + "xx", token[: len(token) // 2], "not-a-token"):
+        response = Client().get(f"/r/m/{wrong}/")
+        assert response.status_code == 404, wrong
+        page = residents_page(response)
+        assert "链接不完整或有误" in page and "请从短信里重新打开链接" in page
+        assert "春光社区" not in page.split('data-testid="public-meeting-unavailable"')[1]
+    english = Client().get(f"/r/m/{token[:-2]}xx/", headers={"cookie": "django_language=en"})
+    assert english.status_code == 404
+    assert "This link is incomplete or wrong" in english.content.decode()
