@@ -67,6 +67,7 @@ CHANGE_LABELS = {
     "guest": gettext_lazy("a guest added"),
     "attendance": gettext_lazy("attendance recorded"),
     "agenda": gettext_lazy("cases put on the agenda"),
+    "carried": gettext_lazy("cases carried with an agenda item"),
     "removed": gettext_lazy("a case taken off the agenda"),
     "opened": gettext_lazy("opened"),
     "decided": gettext_lazy("a decision recorded"),
@@ -448,11 +449,14 @@ def call_emergency_session(scope: Scope, user, case_id, session: EmergencySessio
                 scope, user, case.pk, "propose", Note(), meeting={"meeting": meeting.pk}
             )
         AgendaItem.objects.create(meeting=meeting, case=case, position=1)
-        _record(meeting, "agenda", user, details={"cases": [case.tracking_code]})
         invited = _invite(
             meeting, [k for k in ParticipantKind.values if k not in ("guest", "outside_body")]
         )
-        meeting.notified = mark_notified(meeting, user, invited)
+        # Whom the case concerns (its grid workers, its unit's leaders) is invited by the
+        # notice that names it, the others of its grid and building by the invitation: each
+        # person hears once.
+        told = _to_the_meeting(meeting, [case], user)
+        meeting.notified = told + mark_notified(meeting, user, invited)
     return meeting
 
 
@@ -596,33 +600,65 @@ def mark_notified(meeting: Meeting, actor, invited: int | None = None) -> int:
     return len(told)
 
 
-def _invite_concerned(meeting: Meeting, cases, actor) -> int:
-    """Whom a case on the agenda concerns is invited as it goes on, as any invitation is: the
-    grid workers of its grid and the leaders of its unit, the people told when and where it is
-    deliberated (notifications.events.agenda_added). Returns how many were told now."""
+def _list_concerned(meeting: Meeting, cases) -> tuple[int, list]:
+    """Whom cases going to the meeting concern is put on its list: the grid workers of their
+    grids and the leaders of their units (meetings/selectors.concerned_by). Returns how many
+    were new, and those of them not told of the meeting yet."""
     workers, leaders = selectors.concerned_by(cases)
+    users = {u.pk: u for grid_workers in workers.values() for u in grid_workers}
+    contacts = {c.pk: c for unit_leaders in leaders.values() for c in unit_leaders}
     rows = [
         Participant(meeting=meeting, kind=ParticipantKind.GRID_WORKER, name=display_name(u), user=u)
-        for grid_workers in workers.values()
-        for u in grid_workers
+        for u in users.values()
     ] + [
         _contact_participant(meeting, ParticipantKind.UNIT_LEADER, leader)
-        for unit_leaders in leaders.values()
-        for leader in unit_leaders
+        for leader in contacts.values()
     ]
     added = _listed(meeting, rows)
-    return mark_notified(meeting, actor, added) if added else 0
+    waiting = list(
+        meeting.participants.filter(notified_at__isnull=True)
+        .filter(Q(user_id__in=list(users)) | Q(contact_id__in=list(contacts)))
+        .select_related("user", "contact")
+    )
+    return added, waiting
 
 
-def invite_concerned(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> int:
-    """For cases that go to a session with an agenda item not their own (a recurring
-    problem's, recurring/services.py): whom they concern is invited as the item's own case's
-    people are. Returns how many were told now."""
+def _to_the_meeting(meeting: Meeting, cases, actor, change: str = "agenda") -> int:
+    """Cases go to the meeting (`change`: put on its agenda, or carried with another case's
+    item): the change is recorded, and whom they concern is invited by it, in one notice per
+    person however many of the cases concern them. The grid workers of their grids and the
+    leaders of their units are listed, and the notice that names their matters is their
+    invitation; the residents who raised them hear too (notifications.events.agenda_added).
+    Those told are marked told; returns how many.
+
+    Nobody is invited to a meeting that began too long ago (`too_late_to_come`): the people
+    are listed, for its attendance, and hear that the cases were taken to it."""
+    added, waiting = _list_concerned(meeting, cases)
+    details = {"cases": [case.tracking_code for case in cases]}
+    if too_late_to_come(meeting):
+        _record(meeting, change, actor, details=details)
+        if added:
+            _record(meeting, "listed", actor, details={"people": added})
+        return 0
+    told = _record(meeting, change, actor, details=details, participants=waiting)
+    meeting.participants.filter(pk__in=told).update(notified_at=timezone.now())
+    return len(told)
+
+
+def carry_to_meeting(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> int:
+    """Cases that go to a session with an agenda item not their own (a recurring problem's,
+    recurring/services.py): the change is recorded, and whom they concern is invited and told
+    as the item's own case's people are, in the same notice while it has not left (one per
+    person). Returns how many participants were told now."""
     with transaction.atomic():
         meeting = _locked(scope, meeting_id)
-        _check(scope, user, meeting, "invite")
-        cases = list(Case.objects.filter(pk__in=list(case_ids), community_id=meeting.community_id))
-        return _invite_concerned(meeting, cases, user) if cases else 0
+        _check(scope, user, meeting, "agenda")
+        cases = list(
+            Case.objects.filter(pk__in=list(case_ids), community_id=meeting.community_id)
+            .select_related("grid", "category")
+            .order_by("created_at", "pk")
+        )
+        return _to_the_meeting(meeting, cases, user, "carried") if cases else 0
 
 
 # The agenda -----------------------------------------------------------------------------
@@ -670,8 +706,8 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> in
             AgendaItem.objects.create(meeting=meeting, case=case, position=position + offset)
             if meeting.state == MeetingState.HELD and case.state == State.PROPOSED:
                 _deliberate(scope, user, meeting, case)
-        _record(meeting, "agenda", user, details={"cases": [c.tracking_code for c in cases]})
-        _invite_concerned(meeting, cases, user)
+        # One notice per person the cases concern, their invitation (events.agenda_added).
+        _to_the_meeting(meeting, cases, user)
     return len(cases)
 
 
@@ -777,8 +813,7 @@ def defer_item(scope: Scope, user, meeting_id, item_id, deferral: Deferral) -> A
             defaults={"position": following.items.count() + 1},
         )
         if added:  # whoever the case concerns hears of its next session, and is invited
-            _record(following, "agenda", user, details={"cases": [item.case.tracking_code]})
-            _invite_concerned(following, [item.case], user)
+            _to_the_meeting(following, [item.case], user)
         _record(meeting, "deferred", user, item.case.tracking_code, {"to_meeting": following.pk})
     return item
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from common.phones import MOBILE_RE, normalise_phone
-from outbox.models import Channel, Message
+from outbox.models import Channel, Message, State
 from outbox.queue import enqueue_many
 
 from . import heartbeat, notices
@@ -48,11 +48,12 @@ def scan(now=None) -> dict:
     return {"due": len(rows), "created": created, "messages": fanned}
 
 
-def fan_out(**only) -> int:
+def fan_out(not_before=None, **only) -> int:
     """The e-mail and SMS of notifications that have none yet, by each recipient's choice,
     written to the outbox and sent when the transaction commits.
 
-    `only` narrows to some notifications (an event's: notifications/events.py)."""
+    `only` narrows to some notifications (an event's: notifications/events.py); `not_before`
+    holds their messages in the outbox until then (a notice that gathers what follows it)."""
     fresh = list(
         Notification.objects.filter(fanned_out=False, **only)
         .select_related("user", "contact")
@@ -65,7 +66,7 @@ def fan_out(**only) -> int:
         for c in ChannelChoice.objects.filter(user_id__in={n.user_id for n in fresh if n.user_id})
     }
     messages = [
-        _message(notification, channel, address)
+        _message(notification, channel, address, not_before)
         for notification in fresh
         for channel, address in _addresses(notification, choices.get(notification.user_id))
     ]
@@ -74,21 +75,46 @@ def fan_out(**only) -> int:
     return len(messages)
 
 
-def _message(notification, channel, address) -> Message:
+def _message(notification, channel, address, not_before=None) -> Message:
     """The e-mail or SMS of a notification, in its recipient's language (notices.language_of)."""
-    with translation.override(notices.language_of(notification)):
-        title, body = notification.shown_title, notification.shown_body
     return Message(
         channel=channel,
         destination=address,
-        # In order per person and per thing the notices are about: a case, a task, a meeting.
-        subject=notification.object_key,
+        # In order per person and per thing the notices are about: a case, a task, a meeting
+        # (its invitation, its agenda, its move and its cancellation in the order written).
+        subject=subject_of(notification.object_key),
         kind=notification.rule,
         source=source_of(notification),
         # One per notification and channel: a second fan-out writes nothing.
         idempotency_key=f"notification-{notification.pk}-{channel}",
-        payload={"title": title[:200], "body": body, "url": notification.url},
+        payload=_payload(notification),
+        next_attempt_at=not_before or timezone.now(),
     )
+
+
+def _payload(notification) -> dict:
+    with translation.override(notices.language_of(notification)):
+        title, body = notification.shown_title, notification.shown_body
+    return {"title": title[:200], "body": body, "url": notification.url}
+
+
+def subject_of(object_key: str) -> str:
+    """The thing a notice is about, which orders its messages: "meeting:3" for a notice keyed
+    "meeting:3" or "meeting:3:41" (one change of the meeting)."""
+    return ":".join(object_key.split(":")[:2])
+
+
+def rewrite_unsent(notification) -> bool:
+    """A notice given more to say (notifications/events.py folds a meeting's agenda notice)
+    says it in its e-mail and SMS too, if none of them has been taken up by a worker yet: they
+    are locked, so none is taken up meanwhile. Returns False, changing nothing, when one has
+    (it went out, or is going): the news is then a notice of its own."""
+    messages = list(Message.objects.select_for_update().filter(source=source_of(notification)))
+    if any(m.state != State.PENDING or m.attempts for m in messages):
+        return False
+    payload = _payload(notification)
+    Message.objects.filter(pk__in=[m.pk for m in messages]).update(payload=payload)
+    return True
 
 
 def source_of(notification) -> str:

@@ -4,19 +4,25 @@ The workflows call these functions at the moment the event happens, inside the e
 transaction: the bell rows and their email and SMS (messages in the outbox) are written with
 it, so a rolled-back move tells no one, and the messages go out when it commits. Each row has
 the reminders' natural key (rule, object, moment, recipient), so an event told twice (a form
-sent twice, a retry) tells each person once. Whoever made the move is never told of it. The
+sent twice, a retry) tells each person once; a notice of cases going to a meeting is one per
+person and meeting, naming the cases, and never tells a case twice (agenda_added). Whoever
+made the move is never told of it. The
 words are stored as message ids with their parameters (notices.py): each reader reads them in
 their own language, whatever language the person acting reads.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.selectors import street_staff_of
 from cases.models import Case
 from common.phones import MOBILE_RE, normalise_phone, redact_phones
-from meetings.models import Meeting
+from meetings.models import Kind, Meeting
 from meetings.public import public_url
 from meetings.selectors import concerned_by
 from meetings.workflow import too_late_to_come
@@ -25,7 +31,8 @@ from outbox.queue import forget
 
 from . import dispatch
 from .models import Notification
-from .notices import about, at, choice, text, venue
+from .notices import Text, about, at, choice, lines, text, venue
+from .notices import cases as cases_of
 
 
 def tell(
@@ -202,42 +209,144 @@ def _is_mobile(phone) -> bool:
     return bool(MOBILE_RE.match(normalise_phone(phone or "")))
 
 
-def agenda_added(meeting, cases, actor) -> None:
-    """Whoever a case on the agenda concerns hears when and where it is deliberated: the grid's
-    workers (the bell, and e-mail or SMS as each chose), the unit's leaders and the resident
-    who raised it (SMS, with a link that needs no login: meetings/public.py). A case put on a
-    meeting that began too long ago for anyone to come (one recorded after it was held) is
-    told in the past: it was taken to the meeting that began then."""
-    wording = (
-        gettext_noop(
-            "%(code)s was taken to the deliberation meeting that began %(time)s, "
-            "%(community)s, %(place)s"
-        )
-        if too_late_to_come(meeting)
-        else gettext_noop("%(code)s will be deliberated: %(time)s, %(community)s, %(place)s")
-    )
+# What cases going to a meeting tell whom they concern, one notice per person and meeting:
+AGENDA = "meeting_agenda"
+# to a grid worker or unit leader not told of the meeting yet, their invitation naming their
+# matters; to anyone else (the resident, someone invited before), when and where; and of a
+# meeting that began too long ago for anyone to come, that the cases were taken to it.
+INVITED = gettext_noop(
+    "Invitation: %(kind)s %(time)s, %(community)s, %(place)s, to deliberate %(cases)s"
+)
+TOLD = gettext_noop("%(cases)s will be deliberated: %(time)s, %(community)s, %(place)s")
+TAKEN = gettext_noop(
+    "%(cases)s: taken to the deliberation meeting that began %(time)s, %(community)s, %(place)s"
+)
+# Before a monthly session nobody needs to hear within minutes: the notice's e-mail and SMS
+# wait this long for what else the officer puts on the agenda, and say it all in one
+# (settings.MEETING_NOTICE_GATHER_MINUTES), but leave at the latest this long before it begins.
+LEAVE_BEFORE_START = timedelta(hours=2)
+
+
+def _gathering():
+    return timedelta(minutes=settings.MEETING_NOTICE_GATHER_MINUTES)
+
+
+def _not_before(meeting, now):
+    """When an agenda notice's e-mail and SMS may leave. An emergency session's go at once."""
+    if meeting.kind != Kind.MONTHLY:
+        return now
+    return max(now, min(now + _gathering(), meeting.starts_at - LEAVE_BEFORE_START))
+
+
+def agenda_added(meeting, cases, actor, participants=()) -> set:
+    """Whoever cases going to a meeting concern hears when and where they are deliberated:
+    the grids' workers (the bell, and e-mail or SMS as each chose), the units' leaders and the
+    resident who raised each case (SMS, with a link that needs no login: meetings/public.py).
+
+    One notice per person and meeting, however many of the cases concern them, naming them
+    (「…讨论：YJ…、YJ… 等 5 件诉求」). For the grid workers and unit leaders in `participants`
+    (listed for these cases and not told of the meeting yet) it is their invitation; returns
+    the ids of those told (with an account, or a mobile for SMS). More cases for the same
+    person and meeting within `MEETING_NOTICE_GATHER_MINUTES` of their notice, while none of
+    its messages has left, go into that notice (`_fold`); later ones make one notice of
+    their own. Cases the person was told of before are not told again. A case put on a
+    meeting that began too long ago for anyone to come is told in the past, and invites no
+    one."""
+    if not cases:
+        return set()
+    past = too_late_to_come(meeting)
+    now = timezone.now()
+    invited = set() if past else {_person_key(p) for p in participants}
     workers, leaders = concerned_by(cases)
+    people = {}  # recipient key → (who, their cases)
     for case in cases:
-        title = _about_meeting(meeting, wording, code=case.tracking_code)
-        common = ("meeting_agenda", f"meeting:{meeting.pk}:case:{case.pk}", meeting.starts_at)
-        tell(
-            *common,
-            title,
-            about(case),
-            reverse("meetings:detail", args=[meeting.pk]),
-            actor=actor,
-            users=workers.get(case.grid_id, []),
-        )
-        resident = [] if case.anonymised_at else [(case, case.resident_phone)]
-        tell(
-            *common,
-            title,
-            _empty(),
-            public_url(meeting),
-            actor=actor,
-            contacts=leaders.get(case.unit_id, []),
-            residents=resident,
-        )
+        for user in workers.get(case.grid_id, []):
+            if user.is_active and user.pk != getattr(actor, "pk", None):
+                people.setdefault(f"user:{user.pk}", ({"user": user}, []))[1].append(case)
+        for leader in leaders.get(case.unit_id, []):
+            people.setdefault(f"contact:{leader.pk}", ({"contact": leader}, []))[1].append(case)
+        if not case.anonymised_at and _is_mobile(case.resident_phone):
+            people[f"resident:{case.pk}"] = ({"phone": case.resident_phone}, [case])
+    for key, (who, their_cases) in people.items():
+        wording = TAKEN if past else INVITED if key in invited else TOLD
+        _agenda_notice(meeting, key, who, their_cases, wording, now)
+    if past:
+        return set()
+    return {p.pk for p in participants if p.user_id or (p.contact_id and _has_mobile(p.contact))}
+
+
+def _person_key(participant) -> str:
+    if participant.user_id:
+        return f"user:{participant.user_id}"
+    return f"contact:{participant.contact_id}" if participant.contact_id else ""
+
+
+def _codes_told(notification) -> list:
+    said = notification.params.get("cases")
+    if isinstance(said, dict):
+        return list(said.get("cases", []))
+    code = notification.params.get("code")  # a notice about one case, written before
+    return [code] if code else []
+
+
+def _agenda_notice(meeting, recipient_key, who, cases, wording, now) -> None:
+    """One person's notice of cases going to the meeting: folded into their last one while it
+    may be, else written, its e-mail and SMS held until `_not_before`."""
+    object_key = f"meeting:{meeting.pk}"
+    earlier = list(
+        Notification.objects.filter(rule=AGENDA, recipient_key=recipient_key)
+        .filter(Q(object_key=object_key) | Q(object_key__startswith=f"{object_key}:case:"))
+        .select_for_update()
+        .order_by("created_at", "pk")
+    )
+    told = {code for notification in earlier for code in _codes_told(notification)}
+    fresh = [case for case in cases if case.tracking_code not in told]
+    if not fresh:
+        return
+    staff = "user" in who  # a user reads the staff's page, with a line per case
+    if earlier and _fold(earlier[-1], fresh, wording, staff, now):
+        return
+    title = _about_meeting(meeting, wording, cases=cases_of([c.tracking_code for c in fresh]))
+    body = _empty()
+    if staff:
+        body = text(gettext_noop("%(lines)s"), lines=lines(_line(c) for c in fresh))
+    url = reverse("meetings:detail", args=[meeting.pk]) if staff else public_url(meeting)
+    notification = Notification(
+        rule=AGENDA, object_key=object_key, due_at=now, recipient_key=recipient_key, url=url, **who
+    )
+    notification.set_words(title, body)
+    notification.save()
+    dispatch.fan_out(pk=notification.pk, not_before=_not_before(meeting, now))
+
+
+def _line(case):
+    """A case in a line of a staff member's notice: its code, grid, category and words."""
+    return text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about=about(case))
+
+
+def _fold(notification, fresh, wording, staff, now) -> bool:
+    """More cases said in the person's last notice about the meeting, if it is recent (within
+    the gathering time), of the same time (not one told in the past while this one invites,
+    nor the reverse), and none of its e-mail and SMS has left. The bell shows it unread again."""
+    if notification.object_key.count(":") != 1 or notification.created_at < now - _gathering():
+        return False
+    if (notification.title_msgid == TAKEN) != (wording == TAKEN):
+        return False
+    params = dict(notification.params)
+    params["cases"] = cases_of(_codes_told(notification) + [c.tracking_code for c in fresh])
+    if staff:
+        said = params.get("lines", {}).get("lines", [])
+        params["lines"] = {"lines": said + lines(_line(c) for c in fresh)["lines"]}
+    notification.set_words(
+        Text(notification.title_msgid, params), Text(notification.body_msgid, params)
+    )
+    if not dispatch.rewrite_unsent(notification):
+        return False
+    notification.read_at = None
+    notification.save(
+        update_fields=["title_msgid", "body_msgid", "params", "title", "body", "read_at"]
+    )
+    return True
 
 
 def forget_resident_phone(case) -> None:
@@ -282,11 +391,6 @@ def follow_change(change) -> None:
         # (recurring/follow.py): its owner is told once, by the lead case's task.
         if "recurring_problem" not in change.details:
             task_assigned(change.subject, change.actor, change.details.get("meeting"))
-    elif change.change == "propose" and "agenda_item" in change.details:
-        # A recurring problem's case carried by another case's agenda item (recurring/
-        # services.py): its people hear when and where, as the item's own case's do.
-        meeting = Meeting.objects.select_related("community").get(pk=change.details["meeting"])
-        agenda_added(meeting, [change.case], change.actor)
     elif change.change == "escalated":
         escalation_raised(change.subject, change.actor)
     elif change.change == "escalation_answered":
@@ -355,10 +459,15 @@ def follow_meeting_change(change) -> set:
     ):
         meeting_moved_or_cancelled(change.meeting, change, change.actor)
         return set()
-    if change.change == "agenda":
+    if change.change in ("agenda", "carried"):
+        # Cases put on its agenda, or carried with another case's item (a recurring
+        # problem's): whom they concern hears, and those listed for them are invited by it.
         codes = change.details.get("cases", [])
-        cases = Case.objects.filter(
-            community_id=change.meeting.community_id, tracking_code__in=codes
-        ).select_related("grid", "category")
-        agenda_added(change.meeting, list(cases), change.actor)
+        cases = sorted(
+            Case.objects.filter(
+                community_id=change.meeting.community_id, tracking_code__in=codes
+            ).select_related("grid", "category"),
+            key=lambda case: codes.index(case.tracking_code),
+        )
+        return agenda_added(change.meeting, cases, change.actor, change.participants)
     return set()

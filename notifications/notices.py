@@ -12,6 +12,9 @@ the bell's list in the language the reader chose, in an e-mail or SMS in the rec
     {"choice": "meetings.Meeting.kind", "value": "..."}   a choice, by its label
     {"category": "水电气暖"}                              a category, by its stored name
     {"text": "<message id>", "params": {...}}             a phrase of its own
+    {"cases": ["YJ…", "YJ…", "YJ…"]}                      cases by their codes, the first two
+                                                          named: 「YJ…、YJ… 等 3 件诉求」
+    {"lines": [{"text": …}, …]}                           phrases, one a line
 
 Strings and numbers are stored as they are: names of places, tracking codes, what people typed.
 """
@@ -25,6 +28,7 @@ from django.utils import dateformat, timezone, translation
 from django.utils.translation import gettext, gettext_noop
 
 from cases.categories import category_label
+from common.lists import joined
 from common.phones import redact_phones
 from common.said import formatted
 
@@ -86,6 +90,31 @@ def category(value) -> dict:
     return {"category": value.name}
 
 
+def cases(codes) -> dict:
+    """Cases by their tracking codes, in the order given: as many as a line can say."""
+    return {"cases": list(codes)}
+
+
+def lines(texts) -> dict:
+    """Phrases (Text) said one a line: a notice's text about several cases."""
+    return {"lines": [each.stored() for each in texts]}
+
+
+# A notice names this many cases by their codes and counts the rest: an SMS is one line.
+NAMED_CASES = 2
+
+
+def said_cases(codes) -> str:
+    codes = list(codes)
+    if len(codes) <= NAMED_CASES:
+        return joined(codes)
+    # Three cases at least: "cases" is always plural here.
+    return gettext("%(codes)s and others (%(n)s cases in all)") % {
+        "codes": joined(codes[:NAMED_CASES]),
+        "n": len(codes),
+    }
+
+
 # Phrases more than one notice says ---------------------------------------------------------
 def about(case) -> Text:
     """A case in a line: its grid, category and the start of what the resident said."""
@@ -143,6 +172,10 @@ def decode(value) -> str:
         return _choice_label(value["choice"], value.get("value"))
     if "category" in value:
         return category_label(value["category"])
+    if "cases" in value:
+        return said_cases(value["cases"])
+    if "lines" in value:
+        return "\n".join(decode(line) for line in value["lines"])
     return ""
 
 

@@ -149,8 +149,7 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
         meetings.add_to_agenda(scope, user, meeting.pk, [lead.pk])
         item = AgendaItem.objects.get(meeting=meeting, case=lead)
         # The others go to 提 with the item now, each with the meeting and the item in its
-        # history: their pages say which session takes them up, and their people are told of
-        # it as the lead's are (a consequence of the move, notifications/events.py).
+        # history: their pages say which session takes them up.
         carried = {**link, "agenda_item": item.pk, "recurring_problem": problem.pk}
         note = _("Carried with the recurring problem “%(title)s” to the session.") % {
             "title": rules.title(problem)
@@ -158,8 +157,9 @@ def put_on_session(scope, user, problem_id, choice: SessionChoice) -> AgendaItem
         for case in cases[1:]:  # those logged were accepted above; a 提 one is there already
             if case.state in (State.SUBMITTED, State.ACCEPTED):
                 workflow.perform(scope, user, case.pk, "propose", Note(note=note), meeting=carried)
-        # Whom they concern is invited, as the lead's people are (meetings/workflow.py).
-        meetings.invite_concerned(scope, user, meeting.pk, [case.pk for case in cases[1:]])
+        # Whom they concern is invited and told, as the lead's people are, in the same notice
+        # while it has not left (meetings/workflow.py, notifications/events.py).
+        meetings.carry_to_meeting(scope, user, meeting.pk, [case.pk for case in cases[1:]])
         now = timezone.now()
         problem.status = Status.DELIBERATED
         problem.agenda_item = item

@@ -270,22 +270,28 @@ def test_an_emergency_session_tells_its_people_as_its_message_says(places, reach
     }
     response = client.post(reverse("meetings:emergency", args=[pipe.pk]), data, follow=True)
     # The grid worker by bell and channels, the unit leader by SMS; not the officer calling it.
-    assert told("meeting_invitation") == {
+    # Each hears once: the invitation that names the case (and its resident, when and where).
+    assert told("meeting_agenda") == {
         user(worker): [("email", "worker_cg1@example.cn"), ("sms", "13800001111")],
         f"contact:{leader.pk}": [("sms", leader.phone)],
+        f"resident:{pipe.pk}": [("sms", pipe.resident_phone)],
     }
+    assert told("meeting_invitation") == {}
     assert "已通知 2 名参会人员" in response.content.decode()
     meeting = Meeting.objects.get()
     # The property manager has only a landline: invited, and shown as not notified.
     assert meeting.participants.get(contact=landline).notified_at is None
     page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
     assert "物业李经理" in page and page.count('data-testid="not-notified"') == 1
-    note = Notification.objects.filter(rule="meeting_invitation").first()
+    note = Notification.objects.get(rule="meeting_agenda", user=worker)
+    assert note.title.startswith("参会邀请") and pipe.tracking_code in note.title
     assert "1号楼下" in note.title and places.chunguang.name in note.title
+    # An emergency session's notices leave at once.
+    assert all(m.next_attempt_at <= timezone.now() for m in Message.objects.all())
     # Inviting again tells only people not told yet: nobody here.
     invite = {"invite-kinds": ["grid_worker", "unit_leader"]}
     client.post(reverse("meetings:action", args=[meeting.pk, "invite"]), invite)
-    assert Notification.objects.filter(rule="meeting_invitation").count() == 2
+    assert Notification.objects.count() == 3
 
 
 def test_inviting_to_a_monthly_session_tells_the_invited(places, reachable, login):

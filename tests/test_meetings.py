@@ -343,8 +343,9 @@ def test_a_deferred_case_invites_its_grid_worker_to_the_next_session(
     )
     following = AgendaItem.objects.exclude(meeting=session).get(case=benches).meeting
     assert following.participants.filter(user=worker, kind="grid_worker").exists()
-    invited = Notification.objects.filter(rule="meeting_invitation", user=worker)
-    assert invited.filter(object_key=f"meeting:{following.pk}").count() == 1
+    # One notice, his invitation naming the case.
+    [invited] = Notification.objects.filter(object_key=f"meeting:{following.pk}", user=worker)
+    assert invited.title.startswith("参会邀请") and benches.tracking_code in invited.title
     page = client.get(url("detail", following.pk)).content.decode()
     assert "富南网格员" in page and 'data-testid="not-notified"' not in page
 

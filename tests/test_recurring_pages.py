@@ -178,11 +178,15 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
         day = f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
         assert f"下一步：{day} 的议事协商会讨论（议）" in page
         assert "请把诉求列入会议议程" not in page  # it is on one
-    # Whoever each case concerns hears when and where: the grid's worker once per case, and
-    # each case's resident by SMS with the page that needs no login.
+    # Whoever each case concerns hears when and where: the grid's worker once, his invitation
+    # naming the four cases, and each case's resident by SMS with the page that needs no login.
     told = Notification.objects.filter(rule="meeting_agenda")
     assert {n.recipient_key for n in told} >= {f"resident:{case.pk}" for case in cases}
-    assert told.filter(user=worker).count() == 4
+    [invitation] = told.filter(user=worker)
+    assert f"讨论：{cases[0].tracking_code}、{cases[1].tracking_code} 等 4 件诉求" in (
+        invitation.title
+    )
+    assert all(case.tracking_code in invitation.body for case in cases)
     meeting_page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
     assert cases[0].tracking_code in meeting_page
     assert cases[1].tracking_code not in meeting_page  # one item, not four
@@ -328,9 +332,15 @@ def test_a_problem_taken_to_the_17th_invites_whom_it_concerns_and_its_item_says_
     client.post(url("action", problem.pk, "session"), {"session-kind": "monthly"})
     [item] = AgendaItem.objects.all()
     meeting = item.meeting
-    assert Notification.objects.filter(rule="meeting_agenda", user=worker).count() == 4
-    invited = Notification.objects.filter(rule="meeting_invitation")
-    assert {n.recipient_key for n in invited} == {f"user:{worker.pk}", f"contact:{leader.pk}"}
+    # Each is invited once, by the notice that names his cases.
+    assert not Notification.objects.filter(rule="meeting_invitation").exists()
+    invited = Notification.objects.filter(rule="meeting_agenda", title__startswith="参会邀请")
+    assert sorted(n.recipient_key for n in invited) == sorted(
+        [f"user:{worker.pk}", f"contact:{leader.pk}"]
+    )
+    assert invited.get(contact=leader).title.endswith(
+        f"讨论：{cases[1].tracking_code}、{cases[3].tracking_code}"
+    )
     listed = meeting.participants.filter(notified_at__isnull=False)
     assert listed.filter(user=worker, kind="grid_worker").exists()
     assert listed.filter(contact=leader, kind="unit_leader").exists()

@@ -59,7 +59,11 @@ def put_on_agenda(personas, session, case):
 
 
 def sent_sms(capsys, message):
-    assert deliver(message.pk) == State.SENT
+    """The message sent once it may leave: a notice of cases going to a monthly session
+    waits a few minutes in the outbox for what else concerns its person there."""
+    message.refresh_from_db()
+    with time_machine.travel(message.next_attempt_at + timedelta(seconds=1)):
+        assert deliver(message.pk) == State.SENT
     return capsys.readouterr().out
 
 
@@ -133,15 +137,17 @@ def test_the_public_link_expires_the_day_after_and_cannot_be_forged(places, pers
     with time_machine.travel(session.starts_at + timedelta(hours=23)):
         assert client.get(url).status_code == 200
     with time_machine.travel(session.starts_at + timedelta(days=1, minutes=1)):
-        assert client.get(url).status_code == 404
+        assert client.get(url).status_code == 410
     session.state = "cancelled"
     session.save()
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code == 410
 
 
 def test_an_invited_unit_leader_gets_the_public_link_not_the_staff_page(
     places, personas, session, tap, capsys
 ):
+    """The unit leader's invitation is the notice that names his unit's case, with the link
+    that needs no login; inviting the unit leaders by role afterwards tells him nothing more."""
     from meetings.inputs import Invitation
 
     officer, leader = personas.officer_chunguang, places.leaders[places.cg1]
@@ -149,7 +155,8 @@ def test_an_invited_unit_leader_gets_the_public_link_not_the_staff_page(
     meeting_workflow.invite(
         Scope.for_user(officer), officer, session.pk, Invitation(kinds=("unit_leader",))
     )
-    note = Notification.objects.get(rule="meeting_invitation", recipient_key=f"contact:{leader.pk}")
+    [note] = Notification.objects.filter(recipient_key=f"contact:{leader.pk}")
+    assert note.rule == "meeting_agenda" and note.title.startswith("参会邀请")
     assert note.url.startswith("/r/m/")
     assert Client().get(note.url).status_code == 200
 
@@ -187,13 +194,18 @@ def test_an_sms_to_an_anonymised_resident_not_sent_yet_never_goes(places, person
 def test_whom_a_case_on_the_agenda_concerns_is_invited_to_the_meeting(
     places, personas, session, tap, login
 ):
-    """The grid worker and the unit leader told that the case is deliberated are invited too,
-    by the invitations' own road, so their attendance can be recorded; the resident is told
-    and not listed."""
+    """The grid worker and the unit leader told that the case is deliberated are invited by
+    that notice, so their attendance can be recorded: one notice each, not a second
+    invitation; the resident is told and not listed."""
     worker, leader = personas.worker_cg1, places.leaders[places.cg1]
     put_on_agenda(personas, session, tap)
-    invited = {n.recipient_key for n in Notification.objects.filter(rule="meeting_invitation")}
-    assert invited == {f"user:{worker.pk}", f"contact:{leader.pk}"}
+    assert not Notification.objects.filter(rule="meeting_invitation").exists()
+    invited = {
+        n.recipient_key: n.title
+        for n in Notification.objects.filter(rule="meeting_agenda", title__startswith="参会邀请")
+    }
+    assert set(invited) == {f"user:{worker.pk}", f"contact:{leader.pk}"}
+    assert all(title.endswith(f"讨论：{tap.tracking_code}") for title in invited.values())
     listed = session.participants.order_by("kind")
     assert [(p.kind, p.user_id, p.contact_id) for p in listed] == [
         ("grid_worker", worker.pk, None),
@@ -389,3 +401,187 @@ def test_a_meeting_moved_or_cancelled_is_told_to_everyone_who_heard_of_it(
     assert set(off) == expected | invited_workers
     assert all("会议取消" in n.title and "台风停课" in n.title for n in off.values())
     assert f"user:{officer.pk}" not in off  # who made the move is not told of it
+
+
+# A link that shows no meeting says why, to a resident -------------------------------------
+STAFF_WORDS = ("找不到页面", "不在您负责的范围内")
+
+
+def residents_page(response):
+    """The page in the residents' frame (their text-size switch, their start), no staff's."""
+    html = response.content.decode()
+    assert 'data-testid="text-size"' in html and 'href="/r/">返回首页' in html
+    assert 'data-testid="role-nav"' not in html and "/accounts/login/" not in html
+    assert not any(words in html for words in STAFF_WORDS), html
+    assert response["Cache-Control"] == "no-store"
+    return html
+
+
+def test_the_cancelled_meetings_link_says_it_was_cancelled_when_it_was_to_be_held_and_why(
+    places, personas, session, tap
+):
+    """The cancellation SMS carries the link: it opens on the cancellation, with the reason
+    given (phones and names masked), 410 Gone."""
+    from meetings.inputs import Cancellation
+
+    officer = personas.officer_chunguang
+    put_on_agenda(personas, session, tap)
+    reason = "台风停课，王大妈 13912340000 家漏水另行安排"
+    meeting_workflow.cancel_meeting(
+        Scope.for_user(officer), officer, session.pk, Cancellation(reason=reason)
+    )
+    told = Notification.objects.get(rule="meeting_cancelled", recipient_key=f"resident:{tap.pk}")
+    response = Client().get(told.url)
+    assert response.status_code == 410
+    page = residents_page(response)
+    when = timezone.localtime(session.starts_at)
+    assert "会议已取消" in page and f"{when.year}年{when.month}月{when.day}日" in page
+    assert "春光社区原定于" in page and "议事协商会已取消" in page
+    assert "台风停课，王** 139****0000 家漏水另行安排" in page
+    assert "13912340000" not in page and "王大妈" not in page
+    assert "如有疑问，请联系春光社区居委会" in page
+    english = Client().get(told.url, headers={"cookie": "django_language=en"})
+    assert english.status_code == 410
+    text = english.content.decode()
+    assert "This meeting is cancelled" in text and "Reason given" in text and "台风停课" in text
+    assert "会议已取消" not in text
+    # Days later, it still says the meeting was cancelled, not that the link has expired.
+    with time_machine.travel(session.starts_at + timedelta(days=5)):
+        later = Client().get(told.url)
+    assert later.status_code == 410 and "会议已取消" in later.content.decode()
+
+
+def test_an_expired_link_says_it_expired_and_which_community_to_ask(places, personas, session):
+    url = public_url(session)
+    with time_machine.travel(session.starts_at + timedelta(days=2)):
+        response = Client().get(url)
+        english = Client().get(url, headers={"cookie": "django_language=en"})
+    assert response.status_code == 410
+    page = residents_page(response)
+    assert "链接已过期" in page and "请向春光社区居委会询问" in page
+    assert "春光社区居委会二楼" not in page  # nothing more of the meeting than whom to ask
+    assert english.status_code == 410
+    text = english.content.decode()
+    assert "This link has expired" in text and "ask the office of 春光社区" in text
+
+
+def test_a_garbled_or_cut_off_link_gets_the_residents_page_that_says_so(places, session):
+    url = public_url(session)
+    token = url.rstrip("/").rsplit("/", 1)[1]
+    for wrong in (token[:-2] + "xx", token[: len(token) // 2], "not-a-token"):
+        response = Client().get(f"/r/m/{wrong}/")
+        assert response.status_code == 404, wrong
+        page = residents_page(response)
+        assert "链接不完整或有误" in page and "请从短信里重新打开链接" in page
+        assert "春光社区" not in page.split('data-testid="public-meeting-unavailable"')[1]
+    english = Client().get(f"/r/m/{token[:-2]}xx/", headers={"cookie": "django_language=en"})
+    assert english.status_code == 404
+    assert "This link is incomplete or wrong" in english.content.decode()
+
+
+# One message per person per meeting ------------------------------------------------------
+@pytest.fixture
+def lights(places):
+    """A recurring problem of four cases: the stair light of 春光第1网格 1号楼 1单元, which
+    also has the dripping tap."""
+    from recurring.grouping import group_cases
+    from recurring.models import Problem
+
+    from .recurring_helpers import case_at
+
+    leader = places.leaders[places.cg1]
+    where = {"building": leader.unit.building, "unit": leader.unit, "kind": "设施维修"}
+    cases = [
+        case_at(places.cg1, 60, state="accepted", description="楼道灯坏了一个月", **where),
+        case_at(places.cg1, 40, state="accepted", description="楼道灯又不亮了", **where),
+        case_at(places.cg1, 20, description="楼道里的灯不亮", **where),
+        case_at(places.cg1, 3, description="楼道灯还是不亮", **where),
+    ]
+    group_cases()
+    return Problem.objects.get(), cases
+
+
+def sms_to(phone):
+    return Message.objects.filter(channel="sms", destination=phone)
+
+
+def test_a_case_then_a_recurring_problem_on_the_same_session_send_each_person_one_message(
+    places, personas, session, tap, lights, login, capsys
+):
+    """The tap goes on the 17th's agenda, then the stair light's problem (four cases): the
+    unit leader gets one SMS and the grid worker one notice (bell, e-mail, SMS), each naming
+    the five cases; not one per case plus an invitation."""
+    from django.core import mail
+
+    from notifications.models import ChannelChoice
+    from outbox.dispatch import deliver_due
+
+    problem, cases = lights
+    worker, leader = personas.worker_cg1, places.leaders[places.cg1]
+    worker.email = "worker_cg1@example.cn"
+    worker.save()
+    ChannelChoice.objects.create(user=worker, email=True, sms=True, phone="13800001111")
+    client = login(personas.officer_chunguang)
+    agenda = client.post(
+        reverse("meetings:action", args=[session.pk, "agenda"]), {"cases": [tap.pk]}
+    )
+    assert agenda.status_code == 302
+    taken = client.post(
+        reverse("recurring:action", args=[problem.pk, "session"]), {"session-kind": "monthly"}
+    )
+    assert taken.status_code == 302 and session.items.count() == 2
+    codes = [tap.tracking_code] + [case.tracking_code for case in cases]
+    # One notice each, the bell's too, and one message per channel.
+    assert Notification.objects.filter(user=worker).count() == 1
+    assert Notification.objects.filter(contact=leader).count() == 1
+    assert sms_to(leader.phone).count() == 1
+    assert sms_to("13800001111").count() == 1
+    assert Message.objects.filter(destination="worker_cg1@example.cn").count() == 1
+    listed = f"讨论：{codes[0]}、{codes[1]} 等 5 件诉求"
+    note = Notification.objects.get(user=worker)
+    assert note.title.startswith("参会邀请：每月17日固定协商") and note.title.endswith(listed)
+    assert all(code in note.body for code in codes)  # the bell and e-mail name every case
+    assert sms_to(leader.phone).get().payload["title"].endswith(listed)
+    # Both invited by it, and shown as notified on the meeting page.
+    told = session.participants.filter(notified_at__isnull=False)
+    assert told.filter(user=worker).exists() and told.filter(contact=leader).exists()
+    # The residents: one SMS each, about their own case.
+    for case in [tap, *cases]:
+        [sms] = sms_to(case.resident_phone)
+        assert case.tracking_code in sms.payload["title"]
+    # What leaves: one SMS to each person, once its gathering time is over.
+    assert deliver_due() == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+    out = capsys.readouterr().out
+    for phone in (leader.phone, "13800001111"):
+        [sent] = [line for line in out.splitlines() if line.startswith(f"SMS to {phone} ")]
+        assert listed in sent
+    assert [m.to for m in mail.outbox] == [["worker_cg1@example.cn"]]
+    assert all(code in mail.outbox[0].body for code in codes)
+
+
+def test_a_case_added_after_the_notice_left_is_one_more_message_and_repeats_nothing(
+    places, personas, session, tap, capsys
+):
+    """Once a person's notice has gone, more cases for them at the same meeting make one new
+    message naming only those, gathered in turn."""
+    from outbox.dispatch import deliver_due
+
+    leader = places.leaders[places.cg1]
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    pipe = CaseFactory(state="proposed", description="水管冻裂", **where)
+    drain = CaseFactory(state="proposed", description="下水道堵了", **where)
+    put_on_agenda(personas, session, tap)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+        assert sms_to(leader.phone).get().state == State.SENT
+        put_on_agenda(personas, session, pipe)
+        put_on_agenda(personas, session, drain)
+    first, update = sms_to(leader.phone).order_by("created_at")
+    invitation = first.payload["title"]
+    assert invitation.startswith("参会邀请") and invitation.endswith(f"讨论：{tap.tracking_code}")
+    said = update.payload["title"]
+    assert said.startswith(f"{pipe.tracking_code}、{drain.tracking_code} 将在议事协商会上讨论")
+    assert tap.tracking_code not in said and update.state == State.PENDING
+    assert Notification.objects.filter(contact=leader).count() == 2

@@ -484,6 +484,9 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBacken
 
 # A deliberation meeting may be opened this many minutes before it starts, not earlier.
 MEETING_OPENS_MINUTES_BEFORE = env.int("MEETING_OPENS_MINUTES_BEFORE", default=30)
+# Cases going to a monthly session: each person's notice of them (its e-mail and SMS) waits
+# this many minutes in the outbox, and what else concerns them meanwhile goes into it.
+MEETING_NOTICE_GATHER_MINUTES = env.int("MEETING_NOTICE_GATHER_MINUTES", default=10)
 
 # Residents' public pages: how many requests and lookups one address or phone may make.
 RESIDENT_SUBMISSIONS_PER_ADDRESS_PER_HOUR = env.int(
