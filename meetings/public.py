@@ -43,7 +43,7 @@ def public_url(meeting) -> str:
     return reverse("meeting_public", args=[token])
 
 
-def _read(token):
+def read_token(token):
     """The meeting's id and the moment the link expires, or None for a token that cannot be
     read (cut off, mistyped or forged)."""
     try:
@@ -86,7 +86,7 @@ def _public_reason(meeting) -> str:
 @login_not_required
 @require_GET
 def meeting_page(request, token):
-    read = _read(token)
+    read = read_token(token)
     if read is None:
         return _unavailable(request, "unreadable", status=404)
     meeting_id, until = read
