@@ -16,7 +16,7 @@ from recurring import selectors as recurring
 from recurring.models import Problem, ProblemMonth
 
 from . import charts, figures, kept, monthly, periods
-from .models import FrozenReport, MonthToken
+from .models import FrozenReport
 
 
 @dataclass
@@ -99,7 +99,7 @@ def build(scope, params) -> dict:
     place = level.place & scope.q(Case) if scope.q(Case) is not None else level.place
     trend_months = periods.twelve_months_to(period.month or timezone.localdate().replace(day=1))
     # The twelve months' tokens read once: a past month's dearest figures are kept (kept.py).
-    with kept.reading(trend_months, MonthToken.objects.all().db):
+    with kept.reading(trend_months):
         return _build(scope, level, place, period, trend_months)
 
 

@@ -66,9 +66,14 @@ def _tokens(months, using, fresh=False) -> tuple | None:
 
 
 @contextmanager
-def reading(months, using):
+def reading(months):
     """Within: every figure kept for some of `months` takes their tokens as read here, in one
-    query for the page rather than one per figure."""
+    query for the page rather than one per figure (none when the newest is the open month:
+    nothing of it is kept)."""
+    if max(months) >= _this_month():
+        yield
+        return
+    using = MonthToken.objects.all().db
     reset = _page.set((using, set(months), _read(months, using)))
     try:
         yield
@@ -76,13 +81,16 @@ def reading(months, using):
         _page.reset(reset)
 
 
-def kept(name: str, months: list, key, compute, using: str = "default"):
+def kept(name: str, months: list, key, compute, using: str | None = None):
     """`compute()`'s value for `months` (first days) and `key`: kept while the months' tokens
     stay, worked out every time for a month not yet settled. `key` must name everything else
     the value depends on (the query's SQL and parameters); the value holds no words, so it
     serves every language."""
-    # (The tokens are read first whatever the month, so a page runs the same queries at any
-    # hour; a page reads them once for all its figures: `reading`.)
+    if max(months) >= _this_month():
+        return compute()  # the open month: never kept, and no token to read
+    # (A past month's tokens are read first, settled or not, so its page runs the same
+    # queries at any hour; a page reads them once for all its figures: `reading`.)
+    using = using or MonthToken.objects.all().db  # the replica, in a view read from it
     before = _tokens(months, using)
     if before is None or not all(_settled(month) for month in months):
         return compute()
