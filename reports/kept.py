@@ -156,7 +156,7 @@ def problem_months_changed(sender, months, **kwargs) -> None:
 
 
 def categories_renamed(sender, instance, created, raw=False, **kwargs) -> None:
-    """A kept ranking of 每月一题 holds the categories' stored names: a category saved gives
-    every month a new token (a few times a year)."""
-    if not raw:
+    """A kept ranking of 每月一题 holds the categories' stored names: a category saved again
+    gives every month a new token (a few times a year; a new one is in no ranking yet)."""
+    if not raw and not created:
         MonthToken.objects.update(token=secrets.token_hex(8))
