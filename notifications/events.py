@@ -267,9 +267,15 @@ def agenda_added(meeting, cases, actor, participants=()) -> set:
             people.setdefault(f"contact:{leader.pk}", ({"contact": leader}, []))[1].append(case)
         if not case.anonymised_at and _is_mobile(case.resident_phone):
             people[f"resident:{case.pk}"] = ({"phone": case.resident_phone}, [case])
+    earlier = _agenda_notices(meeting, list(people))
+    written = []
     for key, (who, their_cases) in people.items():
         wording = TAKEN if past else INVITED if key in invited else TOLD
-        _agenda_notice(meeting, key, who, their_cases, wording, now)
+        pk = _agenda_notice(meeting, key, who, their_cases, earlier.get(key, []), now, wording)
+        if pk is not None:
+            written.append(pk)
+    if written:  # their e-mail and SMS, all in one pass
+        dispatch.fan_out(pk__in=written, not_before=_not_before(meeting, now))
     if past:
         return set()
     return {p.pk for p in participants if p.user_id or (p.contact_id and _has_mobile(p.contact))}
@@ -289,34 +295,47 @@ def _codes_told(notification) -> list:
     return [code] if code else []
 
 
-def _agenda_notice(meeting, recipient_key, who, cases, wording, now) -> None:
-    """One person's notice of cases going to the meeting: folded into their last one while it
-    may be, else written, its e-mail and SMS held until `_not_before`."""
+def _agenda_notices(meeting, recipient_keys) -> dict:
+    """Each person's notices about the meeting's cases so far, oldest first (one query, the
+    rows locked: a fold and a new notice never cross)."""
     object_key = f"meeting:{meeting.pk}"
-    earlier = list(
-        Notification.objects.filter(rule=AGENDA, recipient_key=recipient_key)
+    earlier = {}
+    for notification in (
+        Notification.objects.filter(rule=AGENDA, recipient_key__in=recipient_keys)
         .filter(Q(object_key=object_key) | Q(object_key__startswith=f"{object_key}:case:"))
         .select_for_update()
         .order_by("created_at", "pk")
-    )
+    ):
+        earlier.setdefault(notification.recipient_key, []).append(notification)
+    return earlier
+
+
+def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) -> int | None:
+    """One person's notice of cases going to the meeting: folded into their last one while it
+    may be, else written (its id returned: its e-mail and SMS are held until `_not_before`)."""
     told = {code for notification in earlier for code in _codes_told(notification)}
     fresh = [case for case in cases if case.tracking_code not in told]
     if not fresh:
-        return
+        return None
     staff = "user" in who  # a user reads the staff's page, with a line per case
     if earlier and _fold(earlier[-1], fresh, wording, staff, now):
-        return
+        return None
     title = _about_meeting(meeting, wording, cases=cases_of([c.tracking_code for c in fresh]))
     body = _empty()
     if staff:
         body = text(gettext_noop("%(lines)s"), lines=lines(_line(c) for c in fresh))
     url = reverse("meetings:detail", args=[meeting.pk]) if staff else public_url(meeting)
     notification = Notification(
-        rule=AGENDA, object_key=object_key, due_at=now, recipient_key=recipient_key, url=url, **who
+        rule=AGENDA,
+        object_key=f"meeting:{meeting.pk}",
+        due_at=now,
+        recipient_key=recipient_key,
+        url=url,
+        **who,
     )
     notification.set_words(title, body)
     notification.save()
-    dispatch.fan_out(pk=notification.pk, not_before=_not_before(meeting, now))
+    return notification.pk
 
 
 def _line(case):
