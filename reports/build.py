@@ -153,12 +153,11 @@ def _recurring(scope, level, period, months):
         condition = scope.q(model)
         return level.place if condition is None else level.place & condition
 
-    def keep(name, key, compute):  # a past month's rankings, until its problems change
-        return kept.kept(name, months if name == "hot_spots" else months[-1:], key, compute)
-
     return {
-        "hot_spots": recurring.hot_spots(held(ProblemMonth), months, keep=keep),
-        "topics": recurring.monthly_topic_candidates(held(ProblemMonth), months[-1], keep=keep),
+        "hot_spots": recurring.hot_spots(held(ProblemMonth), months, keep=kept.keeper(months)),
+        "topics": recurring.monthly_topic_candidates(
+            held(ProblemMonth), months[-1], keep=kept.keeper(months[-1:])
+        ),
         "came_back": recurring.came_back(held(Problem), periods.month_period(months[0]).start),
     }
 

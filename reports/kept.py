@@ -107,6 +107,12 @@ def kept(name: str, months: list, key, compute, using: str | None = None):
     return value
 
 
+def keeper(months):
+    """`keep(name, key, compute)` for a selector that reads `months` (recurring/selectors.py):
+    what it works out is kept as the months' figures are, until their problems change."""
+    return lambda name, key, compute: kept(name, months, key, compute)
+
+
 def replace(months) -> list[tuple[str, list]]:
     """The statements that give each past month of `months` a new token (creating its row):
     run in the transaction of the change, after it. None for the open month (see above)."""
