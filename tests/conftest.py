@@ -19,6 +19,7 @@ from hypothesis import Phase
 from hypothesis import settings as hypothesis_settings
 
 from accounts.models import RoleKind
+from grids.models import Building, Community, Contact, Grid, Street, Unit
 
 from .clock import INSTANTS, instant
 from .factories import (
@@ -26,9 +27,9 @@ from .factories import (
     CommunityFactory,
     GridFactory,
     StreetFactory,
+    UnitFactory,
     UnitLeaderFactory,
-    UserFactory,
-    make_role,
+    make_people,
 )
 
 # A failing property test reports its failing example at once: Hypothesis shrinks for up to
@@ -248,26 +249,53 @@ def _starting_categories():
 
 
 def _place_tree():
+    """Two streets, three communities, four grids, each with a building, a unit and its leader:
+    one INSERT per table, since nearly every test starts here."""
     _starting_categories()
-    street = StreetFactory(name="万青路街道")
-    chunguang = CommunityFactory(street=street, name="春光社区")
-    funan = CommunityFactory(street=street, name="富南社区")
-    cg1 = GridFactory(community=chunguang, name="春光第1网格")
-    cg2 = GridFactory(community=chunguang, name="春光第2网格")
-    fn1 = GridFactory(community=funan, name="富南第1网格")
-    other_street = StreetFactory(name="友谊街道")
-    youyi = CommunityFactory(street=other_street, name="友谊社区")
-    yy1 = GridFactory(community=youyi, name="友谊第1网格")
-    buildings = {
-        grid: BuildingFactory(grid=grid, estate=f"{grid.name}小区", name="1号楼")
-        for grid in (cg1, cg2, fn1, yy1)
-    }
-    leaders = {
-        grid: UnitLeaderFactory(
-            unit__building=building, unit__name="1单元", name=f"{grid.name}单元长"
+    street, other_street = Street.objects.bulk_create(
+        StreetFactory.build(name=name) for name in ("万青路街道", "友谊街道")
+    )
+    chunguang, funan, youyi = Community.objects.bulk_create(
+        CommunityFactory.build(street=in_street, name=name)
+        for in_street, name in (
+            (street, "春光社区"),
+            (street, "富南社区"),
+            (other_street, "友谊社区"),
         )
-        for grid, building in buildings.items()
-    }
+    )
+    grids = Grid.objects.bulk_create(
+        GridFactory.build(community=community, name=name)
+        for community, name in (
+            (chunguang, "春光第1网格"),
+            (chunguang, "春光第2网格"),
+            (funan, "富南第1网格"),
+            (youyi, "友谊第1网格"),
+        )
+    )
+    buildings = dict(
+        zip(
+            grids,
+            Building.objects.bulk_create(
+                BuildingFactory.build(grid=grid, estate=f"{grid.name}小区", name="1号楼")
+                for grid in grids
+            ),
+            strict=True,
+        )
+    )
+    units = Unit.objects.bulk_create(
+        UnitFactory.build(building=building, name="1单元") for building in buildings.values()
+    )
+    leaders = dict(
+        zip(
+            grids,
+            Contact.objects.bulk_create(
+                UnitLeaderFactory.build(unit=unit, name=f"{grid.name}单元长")
+                for grid, unit in zip(grids, units, strict=True)
+            ),
+            strict=True,
+        )
+    )
+    cg1, cg2, fn1, yy1 = grids
     return SimpleNamespace(
         street=street,
         chunguang=chunguang,
@@ -290,24 +318,16 @@ def places(db):
 
 @pytest.fixture
 def personas(places):
-    def persona(username, kind, place):
-        user = UserFactory(username=username)
-        make_role(user, kind, place)
-        return user
-
-    return SimpleNamespace(
-        street_staff=persona("street_staff", RoleKind.STREET_STAFF, places.street),
-        officer_chunguang=persona(
-            "officer_chunguang", RoleKind.COMMUNITY_OFFICER, places.chunguang
-        ),
-        officer_funan=persona("officer_funan", RoleKind.COMMUNITY_OFFICER, places.funan),
-        worker_cg1=persona("worker_cg1", RoleKind.GRID_WORKER, places.cg1),
-        worker_cg2=persona("worker_cg2", RoleKind.GRID_WORKER, places.cg2),
-        other_street_staff=persona(
-            "other_street_staff", RoleKind.STREET_STAFF, places.other_street
-        ),
-        no_role=UserFactory(username="no_role"),
+    people = make_people(
+        street_staff=[(RoleKind.STREET_STAFF, places.street)],
+        officer_chunguang=[(RoleKind.COMMUNITY_OFFICER, places.chunguang)],
+        officer_funan=[(RoleKind.COMMUNITY_OFFICER, places.funan)],
+        worker_cg1=[(RoleKind.GRID_WORKER, places.cg1)],
+        worker_cg2=[(RoleKind.GRID_WORKER, places.cg2)],
+        other_street_staff=[(RoleKind.STREET_STAFF, places.other_street)],
+        no_role=[],
     )
+    return SimpleNamespace(**people)
 
 
 @pytest.fixture
@@ -315,43 +335,33 @@ def mixed(places):
     """People with two roles (DESIGN.md §14), each named by its roles and places. 富南社区's
     第1网格 (fn1) is where each of them holds no more than a grid worker's role, or nothing."""
 
-    def persona(username, *roles):
-        user = UserFactory(username=username)
-        for kind, place in roles:
-            make_role(user, kind, place)
-        return user
-
-    return SimpleNamespace(
+    people = make_people(
         # A clerk of 友谊街道 who is the grid worker of 富南第1网格 at home.
-        staff_there_worker_fn1=persona(
-            "staff_there_worker_fn1",
+        staff_there_worker_fn1=[
             (RoleKind.STREET_STAFF, places.other_street),
             (RoleKind.GRID_WORKER, places.fn1),
-        ),
+        ],
         # An officer of 春光社区 who is also the grid worker of 富南第1网格.
-        officer_cg_worker_fn1=persona(
-            "officer_cg_worker_fn1",
+        officer_cg_worker_fn1=[
             (RoleKind.COMMUNITY_OFFICER, places.chunguang),
             (RoleKind.GRID_WORKER, places.fn1),
-        ),
+        ],
         # Outsiders to 富南社区 with two roles: staff of 友谊街道 and worker of 春光第1网格;
         # officer of 友谊社区 and worker of 春光第2网格.
-        staff_there_worker_cg1=persona(
-            "staff_there_worker_cg1",
+        staff_there_worker_cg1=[
             (RoleKind.STREET_STAFF, places.other_street),
             (RoleKind.GRID_WORKER, places.cg1),
-        ),
-        officer_there_worker_cg2=persona(
-            "officer_there_worker_cg2",
+        ],
+        officer_there_worker_cg2=[
             (RoleKind.COMMUNITY_OFFICER, places.youyi),
             (RoleKind.GRID_WORKER, places.cg2),
-        ),
-        staff_of_two_streets=persona(
-            "staff_of_two_streets",
+        ],
+        staff_of_two_streets=[
             (RoleKind.STREET_STAFF, places.street),
             (RoleKind.STREET_STAFF, places.other_street),
-        ),
+        ],
     )
+    return SimpleNamespace(**people)
 
 
 @pytest.fixture

@@ -71,15 +71,36 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(settings.DEMO_PASSWORD)
 
 
-def make_role(user, kind, place):
-    """Give `user` a role at `place` (a Street, Community or Grid)."""
+def new_role(user, kind, place) -> Role:
+    """A role of `user` at `place` (a Street, Community or Grid), not yet saved."""
     if kind == RoleKind.STREET_STAFF:
-        return Role.objects.create(user=user, kind=kind, street=place)
+        return Role(user=user, kind=kind, street=place)
     if kind == RoleKind.COMMUNITY_OFFICER:
-        return Role.objects.create(user=user, kind=kind, street=place.street, community=place)
-    return Role.objects.create(
+        return Role(user=user, kind=kind, street=place.street, community=place)
+    return Role(
         user=user, kind=kind, street=place.community.street, community=place.community, grid=place
     )
+
+
+def make_role(user, kind, place):
+    """Give `user` a role at `place` (a Street, Community or Grid)."""
+    role = new_role(user, kind, place)
+    role.save()
+    return role
+
+
+def make_people(**roles_by_username):
+    """Users with their roles, `username=[(kind, place), ...]`, in two INSERTs: most tests start
+    with the same handful of people, and one INSERT per row cost each test tens of ms."""
+    users = User.objects.bulk_create(
+        UserFactory.build(username=username) for username in roles_by_username
+    )
+    Role.objects.bulk_create(
+        new_role(user, kind, place)
+        for user, roles in zip(users, roles_by_username.values(), strict=True)
+        for kind, place in roles
+    )
+    return dict(zip(roles_by_username, users, strict=True))
 
 
 class CaseFactory(factory.django.DjangoModelFactory):
