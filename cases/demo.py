@@ -418,7 +418,7 @@ class _Builder:
                     officer,
                     at,
                     "不属于社区职责，已告知居民向物业公司反映",
-                    {},
+                    {"explanation": "此事由小区物业公司负责，请拨打物业服务电话反映。"},
                 )
             )
             case.state = State.DECLINED

@@ -65,6 +65,25 @@ class ReasonForm(Form):
         return inputs.Reason(note=self.cleaned_data["note"])
 
 
+class DeclineForm(ReasonForm):
+    """Declining says why, for the history, and what the resident is told, for their status
+    page: the reason may name people and things a resident should not read."""
+
+    explanation = forms.CharField(
+        label=_("What the resident is told"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Shown on the resident's status page: who can help instead, or what to do next."
+        ),
+    )
+
+    def inputs(self):
+        return inputs.Reason(
+            note=self.cleaned_data["note"], explanation=self.cleaned_data["explanation"]
+        )
+
+
 class OwnerForm(NoteForm):
     """An owner and a deadline: accepting, or assigning to someone else."""
 
@@ -164,7 +183,7 @@ class ReopenForm(ReasonForm):
 MOVE_FORMS = {
     "accept": OwnerForm,
     "assign": OwnerForm,
-    "decline": ReasonForm,
+    "decline": DeclineForm,
     "propose": NoteForm,
     "handle_directly": ReasonForm,
     "deliberate": NoteForm,
@@ -261,6 +280,12 @@ REPEAT_GONE = _(
     "The case you marked as repeated is no longer an open case at this place and of this "
     "category. Check the warning above and save again."
 )
+# The warning asks; nothing is chosen for the person (a default would bias the record).
+REPEAT_UNANSWERED = _(
+    "Say whether this request repeats one of the open cases shown above, or is a new matter."
+)
+# The warning's "not a repeat" answer: an answer given, unlike a choice never made.
+NOT_A_REPEAT = 0
 
 
 class PlaceChoiceField(forms.ModelChoiceField):
@@ -288,9 +313,10 @@ class RepeatField(forms.Field):
         if value in self.empty_values:
             return None
         try:
-            return int(str(value).strip())
+            chosen = int(str(value).strip())
         except ValueError:
             raise forms.ValidationError(REPEAT_GONE, code="invalid_choice") from None
+        return None if chosen == NOT_A_REPEAT else chosen
 
 
 # The place fields of the logging form: the user's places of each level, in the page's order.
@@ -318,6 +344,8 @@ class LogCaseForm(AsksForFilesAgain, ModelForm):
     # "This repeats YJ…": the older open case this one repeats, ticked in the warning the page
     # shows while the place and category are chosen (cases/_similar.html).
     duplicate_of = RepeatField(required=False)
+    # Sent with the warning (cases/_similar.html): the person was asked, and must answer.
+    repeat_asked = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Case
@@ -425,6 +453,8 @@ class LogCaseForm(AsksForFilesAgain, ModelForm):
         if grid is None and not self.has_error("grid"):
             self.add_error("grid", _("Choose where the request is from."))
         repeats = data.get("duplicate_of")
+        if data.get("repeat_asked") and self.data.get("duplicate_of") in (None, ""):
+            self.add_error("duplicate_of", REPEAT_UNANSWERED)
         if repeats is None or self.has_error("duplicate_of"):
             return data
         if not self.errors:

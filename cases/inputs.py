@@ -21,9 +21,12 @@ class Note:
 
 @dataclass(frozen=True)
 class Reason:
-    """A move that must say why (decline, handle directly)."""
+    """A move that must say why (decline, handle directly). Declining also says what the
+    resident is told (`explanation`, shown on their status page): the staff form asks for it;
+    a partner's API call may leave it out, and the resident then reads the stage alone."""
 
     note: str
+    explanation: str = ""
 
 
 @dataclass(frozen=True)

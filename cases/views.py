@@ -35,6 +35,7 @@ from . import exports, list_rows, panels, queues, retention, workflow
 from .filters import FILTER_CHOICES, CaseFilter, filter_panel, with_list_columns
 from .forms import (
     MOVE_FORMS,
+    NOT_A_REPEAT,
     AnonymiseForm,
     AnswerEscalationForm,
     BulkForm,
@@ -393,7 +394,9 @@ def similar_cases(request):
         unit=id_param(request.GET, "unit", label=_("Unit"), default=0),
         category=category,
         # A tick already made stays ticked while the case is still offered.
-        chosen=id_param(request.GET, "duplicate_of", label=_("The case it repeats")),
+        chosen=NOT_A_REPEAT
+        if request.GET.get("duplicate_of") == str(NOT_A_REPEAT)
+        else id_param(request.GET, "duplicate_of", label=_("The case it repeats")),
     )
     return _private(render(request, "cases/_similar.html", context))
 

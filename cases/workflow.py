@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -201,6 +202,17 @@ class Decide(Move):
         return {"plan": inputs.plan}
 
 
+class Decline(Move):
+    def validate(self, case, inputs):
+        errors = super().validate(case, inputs)
+        told = _("What the resident is told")
+        _text(errors, "explanation", inputs.explanation, 500, told, required=False)
+        return errors
+
+    def apply(self, case, inputs, user, now):
+        return {"explanation": inputs.explanation} if inputs.explanation.strip() else {}
+
+
 class Resolve(Move):
     def condition(self, case):
         if open_task_count(case):
@@ -283,7 +295,7 @@ MOVES = {
             Ownership,
             "outline-secondary",
         ),
-        Move(
+        Decline(
             "decline",
             _("Decline"),
             (State.SUBMITTED,),
@@ -811,13 +823,14 @@ def close_repeats(original: Case, user, _seen=None) -> list[Case]:
     declined = original.state == State.DECLINED
     details = {"closed_with": original.tracking_code}
     if declined:
-        note = (
+        note, told = (
             original.events.filter(move="decline")
             .order_by("-at", "-id")
-            .values_list("note", flat=True)
+            .values_list("note", KT("details__explanation"))
             .first()
-            or ""
-        )
+        ) or ("", None)
+        if told:  # the repeat's resident is told what the original's was
+            details["explanation"] = told
     else:
         note = ""
         resolution = _last_resolution(original)

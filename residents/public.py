@@ -97,8 +97,9 @@ def stages_of(created_at, rows) -> list[dict]:
         label = labels[move]
         entry = {"label": label, "at": at}
         if move == "resolve":
-            entry["explanation"] = explanation or ""
             entry["outcome"] = _outcome_label(outcome)
+        if move in ("resolve", "decline"):
+            entry["explanation"] = explanation or ""
         if move == "verify" or move == "resolve" or label not in seen:
             result.append(entry)
         seen.add(label)

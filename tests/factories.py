@@ -71,6 +71,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password(settings.DEMO_PASSWORD)
 
 
+class NewUserFactory(UserFactory):
+    """A user whose name is new by construction (the sequence): one INSERT, no lookup first."""
+
+    class Meta:
+        model = User
+        django_get_or_create = ()
+
+
 def new_role(user, kind, place) -> Role:
     """A role of `user` at `place` (a Street, Community or Grid), not yet saved."""
     if kind == RoleKind.STREET_STAFF:
@@ -93,7 +101,7 @@ def make_people(**roles_by_username):
     """Users with their roles, `username=[(kind, place), ...]`, in two INSERTs: most tests start
     with the same handful of people, and one INSERT per row cost each test tens of ms."""
     users = User.objects.bulk_create(
-        UserFactory.build(username=username) for username in roles_by_username
+        NewUserFactory.build(username=username) for username in roles_by_username
     )
     Role.objects.bulk_create(
         new_role(user, kind, place)
@@ -115,7 +123,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     category = factory.LazyFunction(lambda: _category("水电气暖"))
     description = "水龙头滴滴答答响了一夜，早上连洗脸水都接不上。"
     channel = "phone"
-    created_by = factory.SubFactory(UserFactory)
+    created_by = factory.SubFactory(NewUserFactory)
 
 
 def _category(name):

@@ -159,6 +159,7 @@ def test_a_form_sent_with_errors_comes_back_open_with_them(places, personas, log
     page = response.content.decode()
     assert response.status_code == 400 and "这个字段是必填项" in page
     assert opened(page, "move-decline") and not opened(page, "move-accept")
+    assert 'name="decline-explanation"' in page and "告知居民的内容" in page
 
 
 # The page's other forms ------------------------------------------------------------------

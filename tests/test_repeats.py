@@ -99,7 +99,7 @@ def test_the_warning_follows_the_narrowest_consistent_place(personas, places, lo
     assert similar(client)[1].strip() == ""  # nothing chosen yet: no warning
     # A tick already made stays while the case is still offered.
     _, ticked = similar(client, **place_of(original.unit), duplicate_of=original.pk)
-    assert f'value="{original.pk}" checked' in ticked
+    assert f'value="{original.pk}" required checked' in ticked
 
 
 def test_the_logging_page_loads_the_warning_when_place_or_category_change(personas, login, places):
@@ -143,8 +143,33 @@ def test_the_new_case_is_saved_as_a_repeat_of_the_older_one(
 
 
 def test_without_a_tick_the_new_case_stands_alone(personas, places, login, unit, original):
+    # The warning was never shown (no JavaScript, or offline): nothing was asked.
     assert log(login(personas.worker_cg1), unit, duplicate_of="").status_code == 302
     assert Case.objects.exclude(pk=original.pk).get().duplicate_of is None
+
+
+def test_the_warning_chooses_no_answer_for_the_person(personas, login, unit, original):
+    _, html = similar(login(personas.worker_cg1), **place_of(unit))
+    radios = [tag for tag in html.split("<input")[1:] if 'name="duplicate_of"' in tag]
+    assert len(radios) == 2 and not any(" checked" in tag for tag in radios)
+    assert "不是重复诉求：新的事项" in html and 'name="repeat_asked"' in html
+
+
+def test_a_warning_left_unanswered_is_refused_and_nothing_saved(
+    personas, login, unit, original
+):
+    client = login(personas.worker_cg1)
+    response = log(client, unit, repeat_asked="1")
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "请选择：此诉求是否重复了上方列出的某件未办结诉求，还是新的事项。" in page
+    assert original.tracking_code in page.split('data-testid="similar-cases"')[1]
+    assert Case.objects.count() == 1
+    # "Not a repeat" is an answer: the case is logged on its own, and the tick stays shown.
+    assert log(client, unit, repeat_asked="1", duplicate_of="0").status_code == 302
+    assert Case.objects.exclude(pk=original.pk).get().duplicate_of is None
+    _, ticked = similar(client, **place_of(unit), duplicate_of="0")
+    assert 'value="0" required aria-describedby="repeat-question" checked' in ticked
 
 
 @pytest.mark.parametrize("which", ["closed", "elsewhere", "outside", "repeat"])
@@ -256,12 +281,20 @@ def test_a_repeat_is_resolved_with_its_original_and_needs_no_visit_of_its_own(
 
 
 def test_a_repeat_is_declined_with_its_original(personas, original, repeat):
-    by_form(personas.officer_chunguang, original.pk, "decline", {"decline-note": "不属于社区职责"})
+    told = "请向小区物业公司反映"
+    by_form(
+        personas.officer_chunguang,
+        original.pk,
+        "decline",
+        {"decline-note": "不属于社区职责", "decline-explanation": told},
+    )
     repeat.refresh_from_db()
     assert repeat.state == State.DECLINED
     closing = CaseEvent.objects.get(case=repeat, move="decline")
     assert closing.note == "不属于社区职责"
-    assert closing.details == {"closed_with": original.tracking_code}
+    assert closing.details == {"closed_with": original.tracking_code, "explanation": told}
+    # The repeat's resident reads what the original's resident reads.
+    assert public.stages(repeat)[-1]["explanation"] == told
 
 
 def test_a_repeat_already_closed_stays_as_it_is(personas, places, unit, original):

@@ -4,6 +4,7 @@ the limits that keep bots and guessers out, and the staff's QR sheets."""
 from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from cases.models import Case, CaseEvent, Category, ResidentRating, State
@@ -170,6 +171,26 @@ def test_the_lookup_shows_the_stages_and_nothing_else(client, places):
     page = response.content.decode()
     assert response.status_code == 200 and "已收到（点单）" in page
     assert "王大妈" not in page and "13912345678" not in page and case.description not in page
+
+
+def test_a_declined_request_tells_its_resident_what_the_officer_wrote_for_them(
+    client, places, personas
+):
+    case = CaseFactory(grid=places.cg1, resident_phone="13912345678")
+    officer = Client()
+    officer.force_login(personas.officer_chunguang)
+    url = reverse("cases:move", args=[case.pk, "decline"])
+    decline = {"decline-note": "物业范围，王经理说不归我们"}
+    # The staff's reason alone is refused: the resident must be told something.
+    refused = officer.post(url, decline)
+    assert refused.status_code == 400 and "这个字段是必填项" in refused.content.decode()
+    assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
+    told = "此事由小区物业公司负责，请拨打物业服务电话 13800001111 反映。"
+    assert officer.post(url, {**decline, "decline-explanation": told}).status_code == 302
+    page = lookup(client, case.tracking_code, "5678").content.decode()
+    assert "未受理：请与社区联系" in page
+    assert "此事由小区物业公司负责，请拨打物业服务电话" in page
+    assert "王经理" not in page and "13800001111" not in page  # the staff's words; a number
 
 
 def test_a_wrong_code_and_a_wrong_phone_look_the_same(client, places):

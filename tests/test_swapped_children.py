@@ -84,7 +84,7 @@ def test_a_case_page_shows_only_its_own_history(personas, places, login):
         personas.officer_chunguang,
         other.pk,
         "decline",
-        {"decline-note": "OTHER-CASE-HISTORY 重复诉求"},
+        {"decline-note": "OTHER-CASE-HISTORY 重复诉求", "decline-explanation": "已合并"},
     )
     assert CaseEvent.objects.filter(case=other, move="decline").exists()
     page = login(personas.officer_chunguang).get(reverse("cases:detail", args=[mine.pk]))
