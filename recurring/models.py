@@ -16,7 +16,9 @@ from meetings.models import AgendaItem
 
 
 class Status(models.TextChoices):
-    OPEN = "open", _("open")
+    # Said by what waits, not "open": a problem whose cases are all closed may still wait to be
+    # taken to a session (its cause is not dealt with) or dismissed.
+    OPEN = "open", _("waiting to be taken to a session")
     DISMISSED = "dismissed", _("dismissed")
     DELIBERATED = "deliberated", _("taken to a session")
 

@@ -52,6 +52,18 @@ def test_the_officer_sees_the_communitys_problem_on_the_workbench_and_why_it_is_
     assert "提交协商" in page and "排除" in page
 
 
+def test_a_problem_whose_cases_are_all_closed_says_it_waits_for_a_session(
+    taps, personas, login
+):
+    problem, cases = taps
+    Case.objects.filter(pk__in=[case.pk for case in cases]).update(state=State.VERIFIED)
+    client = login(personas.officer_funan)
+    page = client.get(url("detail", problem.pk)).content.decode()
+    badge = page.split('data-testid="problem-status">')[1].split("<")[0]
+    assert badge == "待提交协商"  # not 未完成: each case is closed, the cause is not
+    assert "待提交协商" in client.get(url("list")).content.decode()
+
+
 def test_a_grid_worker_sees_his_grids_problems_and_cannot_act_on_them(
     taps, personas, login, places
 ):
