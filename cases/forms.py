@@ -271,9 +271,19 @@ class LinkDuplicateForm(Form):
     tracking_code = forms.CharField(
         label=_("Tracking code of the case this one repeats"), max_length=12
     )
+    # Asked only when the case named is at another place or of another category: the box is
+    # drawn with the refusal that says what differs (workflow.link_duplicate).
+    elsewhere = forms.BooleanField(
+        label=_("It repeats that case all the same"), required=False, widget=forms.HiddenInput
+    )
 
     def clean_tracking_code(self):
         return self.cleaned_data["tracking_code"].strip().upper()
+
+    def add_error(self, field, error):
+        if field == "elsewhere":
+            self.fields["elsewhere"].widget = forms.CheckboxInput()
+        super().add_error(field, error)
 
 
 REPEAT_GONE = _(

@@ -868,7 +868,11 @@ def case_link_duplicate(request, pk):
         form=LinkDuplicateForm(request.POST, prefix="duplicate"),
         form_name="duplicate",
         run=lambda form: workflow.link_duplicate(
-            scope, user, pk, form.cleaned_data["tracking_code"]
+            scope,
+            user,
+            pk,
+            form.cleaned_data["tracking_code"],
+            elsewhere=form.cleaned_data["elsewhere"],
         ),
         success=_("Linked as a repeat of an earlier case."),
     )

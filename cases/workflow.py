@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from accounts.scope import Scope
 from accounts.selectors import possible_owners
@@ -756,6 +757,21 @@ def link_refusal(case: Case, original: Case) -> str | None:
     return None
 
 
+def link_differences(case: Case, original: Case) -> list[str]:
+    """How `original` differs from `case` in place and category, said for the person linking:
+    a repeat is the same matter at the same place, so a difference is asked about first."""
+    differences = []
+    if (case.grid_id, case.building_id, case.unit_id) != (
+        original.grid_id,
+        original.building_id,
+        original.unit_id,
+    ):
+        differences.append(_("at %(place)s") % {"place": original.place})
+    if case.category_id != original.category_id:
+        differences.append(_("about %(category)s") % {"category": original.category})
+    return differences
+
+
 def _first_of_chain(original: Case) -> Case:
     # Link to the first of a chain, so every repeat points at the case being handled.
     return original.duplicate_of if original.duplicate_of_id else original
@@ -773,7 +789,9 @@ def record_link(case: Case, original: Case, user):
     )
 
 
-def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
+def link_duplicate(scope: Scope, user, case_id, tracking_code: str, elsewhere=False) -> Case:
+    """`elsewhere`: the person has confirmed the link although the cases' places or
+    categories differ."""
     with transaction.atomic():
         case = locked_case(scope, case_id)
         refused = linking_refusal(scope, user, case)
@@ -794,6 +812,18 @@ def link_duplicate(scope: Scope, user, case_id, tracking_code: str) -> Case:
         refused = link_refusal(case, original)
         if refused:
             raise MoveRefused(refused)
+        differences = link_differences(case, original)
+        if differences and not elsewhere:
+            question = _(
+                "%(code)s is %(differences)s, unlike this case. Tick the box if this case "
+                "repeats it all the same, and link again."
+            ) % {
+                "code": original.tracking_code,
+                "differences": pgettext("between differences", ", ").join(differences),
+            }
+            raise MoveRefused(
+                question, errors={"elsewhere": _("Tick this box to link all the same.")}
+            )
         case.duplicate_of = original
         case.save(update_fields=["duplicate_of", "updated_at"])
         record_link(case, original, user)

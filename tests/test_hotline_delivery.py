@@ -57,7 +57,9 @@ def test_a_hotline_order_closed_as_a_repeat_is_reported_done(
     original = CaseFactory(grid=places.cg1)  # logged by the grid worker the day before
     repeat = hotline_case(client, hotline, "GD2026120600001")
     accept(repeat, officer)
-    link_duplicate(Scope.for_user(officer), officer, repeat.pk, original.tracking_code)
+    link_duplicate(
+        Scope.for_user(officer), officer, repeat.pk, original.tracking_code, elsewhere=True
+    )
     accept(original, officer)
     finish(original, officer)
     assert Case.objects.get(pk=repeat.pk).state == State.RESOLVED

@@ -52,9 +52,7 @@ def test_the_officer_sees_the_communitys_problem_on_the_workbench_and_why_it_is_
     assert "提交协商" in page and "排除" in page
 
 
-def test_a_problem_whose_cases_are_all_closed_says_it_waits_for_a_session(
-    taps, personas, login
-):
+def test_a_problem_whose_cases_are_all_closed_says_it_waits_for_a_session(taps, personas, login):
     problem, cases = taps
     Case.objects.filter(pk__in=[case.pk for case in cases]).update(state=State.VERIFIED)
     client = login(personas.officer_funan)

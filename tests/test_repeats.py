@@ -155,9 +155,7 @@ def test_the_warning_chooses_no_answer_for_the_person(personas, login, unit, ori
     assert "不是重复诉求：新的事项" in html and 'name="repeat_asked"' in html
 
 
-def test_a_warning_left_unanswered_is_refused_and_nothing_saved(
-    personas, login, unit, original
-):
+def test_a_warning_left_unanswered_is_refused_and_nothing_saved(personas, login, unit, original):
     client = login(personas.worker_cg1)
     response = log(client, unit, repeat_asked="1")
     page = response.content.decode()
@@ -206,6 +204,49 @@ def test_an_older_case_is_not_linked_to_a_newer_one(personas, places, login, uni
     assert 'data-testid="similar-cases"' not in page
     original.refresh_from_db()
     assert original.duplicate_of is None
+
+
+@pytest.mark.parametrize("differs", ["place", "category", "both"])
+def test_linking_to_a_case_elsewhere_or_of_another_category_asks_first(
+    personas, places, login, unit, original, differs
+):
+    other = {}
+    if differs in ("place", "both"):
+        other["grid"] = places.cg2
+    if differs in ("category", "both"):
+        other["category"] = Category.objects.exclude(name=WATER).order_by("position").first()
+    newer = CaseFactory(**{"grid": places.cg1, "building": unit.building, "unit": unit, **other})
+    client = login(personas.officer_chunguang)
+    url = reverse("cases:link_duplicate", args=[newer.pk])
+    response = client.post(url, {"duplicate-tracking_code": original.tracking_code})
+    page = response.content.decode()
+    assert response.status_code == 400
+    question = f"{original.tracking_code} 在春光第1网格小区1号楼 1单元"
+    if differs == "category":
+        question = f"{original.tracking_code} 类别为“水电气暖”"
+    assert question in page and "与本诉求不同" in page
+    if differs == "both":
+        assert "1单元，类别为“水电气暖”，与本诉求不同" in page
+    assert 'type="checkbox" name="duplicate-elsewhere"' in page and "勾选此框即仍然关联" in page
+    newer.refresh_from_db()
+    assert newer.duplicate_of is None and not newer.events.filter(move="linked_duplicate")
+    confirmed = client.post(
+        url, {"duplicate-tracking_code": original.tracking_code, "duplicate-elsewhere": "on"}
+    )
+    assert confirmed.status_code == 302
+    newer.refresh_from_db()
+    assert newer.duplicate_of == original
+
+
+def test_the_same_place_and_category_link_without_a_question(personas, login, unit, original):
+    newer = CaseFactory(grid=unit.building.grid, building=unit.building, unit=unit)
+    response = login(personas.worker_cg1).post(
+        reverse("cases:link_duplicate", args=[newer.pk]),
+        {"duplicate-tracking_code": original.tracking_code},
+    )
+    assert response.status_code == 302
+    newer.refresh_from_db()
+    assert newer.duplicate_of == original
 
 
 # The repeat follows its original ------------------------------------------------------------

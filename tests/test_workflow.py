@@ -146,9 +146,7 @@ def test_available_moves_are_exactly_the_buttons_a_user_may_press(tap, personas)
 
 
 def test_history_rows_are_never_edited(tap, personas):
-    move(
-        personas.officer_chunguang, tap, "decline", note="不属于社区职责", explanation="请找物业"
-    )
+    move(personas.officer_chunguang, tap, "decline", note="不属于社区职责", explanation="请找物业")
     event = CaseEvent.objects.get()
     event.note = "改写"
     with pytest.raises(PermissionError):
