@@ -130,7 +130,7 @@ def soon() -> str:
 FIELDS = {
     "accept": {"owner": None, "response_deadline": soon},
     "assign": {"owner": None, "response_deadline": soon},
-    "decline": {"note": "不属于社区职责"},
+    "decline": {"note": "不属于社区职责", "explanation": "请向物业反映"},
     "propose": {},
     "handle_directly": {"note": "简单事项"},
     "start": {},
