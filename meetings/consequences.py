@@ -19,7 +19,8 @@ CONSEQUENCES = {
     # The invited people hear of the meeting: its time, place and community, by the bell, and
     # by e-mail and SMS as each chose; an outside contact by SMS. Cases put on its agenda (or
     # carried with an item) tell whom they concern, one notice per person naming them, which
-    # invites the grid workers and unit leaders listed for them (notifications/events.py).
+    # invites the grid workers and unit leaders listed for them (notifications/events.py). A
+    # case taken off the agenda leaves the notices whose e-mail and SMS have not gone yet.
     "invitations": "notifications.events.follow_meeting_change",
 }
 

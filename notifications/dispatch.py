@@ -117,6 +117,17 @@ def rewrite_unsent(notification) -> bool:
     return True
 
 
+def withdraw_unsent(notification) -> bool:
+    """A notice that has nothing left to say (its case left the agenda) takes back its e-mail
+    and SMS, if none of them has been taken up by a worker yet (they are locked meanwhile).
+    Returns False, changing nothing, when one has: what went out told what was true then."""
+    messages = Message.objects.select_for_update().filter(source=source_of(notification))
+    if any(m.state != State.PENDING or m.attempts for m in messages):
+        return False
+    messages.delete()
+    return True
+
+
 def source_of(notification) -> str:
     return f"notification:{notification.pk}"
 

@@ -31,7 +31,7 @@ from outbox.queue import forget
 
 from . import dispatch
 from .models import Notification
-from .notices import Text, about, at, choice, lines, text, venue
+from .notices import Text, about, at, choice, encode, lines, text, venue
 from .notices import cases as cases_of
 
 
@@ -368,6 +368,53 @@ def _fold(notification, fresh, wording, staff, now) -> bool:
     return True
 
 
+def agenda_removed(meeting, code) -> None:
+    """A case taken off a meeting's agenda leaves the notices about it whose e-mail and SMS
+    have not gone yet (held in the gathering time): they name the cases still to be
+    deliberated, and one left with none is withdrawn, with its messages, and its person no
+    longer counts as told of the meeting by it. A notice already sent stays as it was."""
+    for notification in Notification.objects.filter(
+        rule=AGENDA, object_key=f"meeting:{meeting.pk}"
+    ).select_for_update():
+        codes = _codes_told(notification)
+        if code not in codes:
+            continue
+        left = [each for each in codes if each != code]
+        if not left:
+            if dispatch.withdraw_unsent(notification):
+                _untold(meeting, notification)
+                notification.delete()
+            continue
+        params = dict(notification.params)
+        params["cases"] = cases_of(left)
+        if "lines" in params:
+            params["lines"] = {
+                "lines": [
+                    line
+                    for line in params["lines"].get("lines", [])
+                    if line.get("params", {}).get("code") != encode(code)
+                ]
+            }
+        notification.set_words(
+            Text(notification.title_msgid, params), Text(notification.body_msgid, params)
+        )
+        if dispatch.rewrite_unsent(notification):
+            words = ["title_msgid", "body_msgid", "params", "title", "body"]
+            notification.save(update_fields=words)
+
+
+def _untold(meeting, notification) -> None:
+    """The person of a withdrawn notice counts as told of the meeting only by another one."""
+    kind, _, pk = notification.recipient_key.partition(":")
+    if kind not in ("user", "contact"):
+        return
+    others = Notification.objects.filter(
+        recipient_key=notification.recipient_key, object_key__startswith=f"meeting:{meeting.pk}"
+    ).exclude(pk=notification.pk)
+    if not others.exists():
+        meeting.participants.filter(**{f"{kind}_id": pk}).update(notified_at=None)
+
+
 def forget_resident_phone(case) -> None:
     """An anonymised case's resident: their mobile leaves the notices and the outbox too."""
     told = Notification.objects.filter(recipient_key=f"resident:{case.pk}")
@@ -489,4 +536,6 @@ def follow_meeting_change(change) -> set:
             key=lambda case: codes.index(case.tracking_code),
         )
         return agenda_added(change.meeting, cases, change.actor, change.participants)
+    if change.change == "removed":
+        agenda_removed(change.meeting, change.note)
     return set()

@@ -585,3 +585,71 @@ def test_a_case_added_after_the_notice_left_is_one_more_message_and_repeats_noth
     assert said.startswith(f"{pipe.tracking_code}、{drain.tracking_code} 将在议事协商会上讨论")
     assert tap.tracking_code not in said and update.state == State.PENDING
     assert Notification.objects.filter(contact=leader).count() == 2
+
+
+def take_off(login, personas, session, case):
+    item = session.items.get(case=case)
+    url = reverse("meetings:item_action", args=[session.pk, item.pk, "remove"])
+    assert login(personas.officer_chunguang).post(url).status_code == 302
+
+
+def test_a_case_taken_off_the_agenda_leaves_the_messages_still_held(
+    places, personas, session, tap, login, capsys
+):
+    """Within the gathering time the unit leader's SMS, the grid worker's notice and the
+    residents' SMS say only what is still to be deliberated; a notice left with nothing to
+    say is withdrawn, and its person is no longer shown as told."""
+    from outbox.dispatch import deliver_due
+
+    leader, worker = places.leaders[places.cg1], personas.worker_cg1
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    pipe = CaseFactory(state="proposed", description="水管冻裂", **where)
+    put_on_agenda(personas, session, tap)
+    put_on_agenda(personas, session, pipe)
+    both = f"{tap.tracking_code}、{pipe.tracking_code}"
+    assert sms_to(leader.phone).get().payload["title"].endswith(f"讨论：{both}")
+    take_off(login, personas, session, pipe)
+    [held] = sms_to(leader.phone)
+    assert held.payload["title"].endswith(f"讨论：{tap.tracking_code}")
+    note = Notification.objects.get(user=worker)
+    assert pipe.tracking_code not in note.title + note.body and tap.tracking_code in note.body
+    assert not sms_to(pipe.resident_phone).exists()  # its resident hears nothing of it
+    assert not Notification.objects.filter(recipient_key=f"resident:{pipe.pk}").exists()
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+    out = capsys.readouterr().out
+    [sent] = [line for line in out.splitlines() if line.startswith(f"SMS to {leader.phone} ")]
+    assert tap.tracking_code in sent and pipe.tracking_code not in sent
+
+    # The last case off: nothing is left to say to anyone, and nobody counts as told.
+    later = Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind=Kind.MONTHLY,
+        starts_at=timezone.now() + timedelta(days=20),
+        venue_kind="room",
+        address="春光社区居委会二楼",
+        host=personas.officer_chunguang,
+        created_by=personas.officer_chunguang,
+    )
+    put_on_agenda(personas, later, pipe)
+    assert later.participants.filter(notified_at__isnull=False).count() == 2
+    take_off(login, personas, later, pipe)
+    assert not Notification.objects.filter(object_key=f"meeting:{later.pk}").exists()
+    assert not sms_to(pipe.resident_phone).exists() and sms_to(leader.phone).count() == 1
+    assert not later.participants.filter(notified_at__isnull=False).exists()
+
+
+def test_a_case_taken_off_after_its_messages_left_leaves_them_as_they_were(
+    places, personas, session, tap, login
+):
+    from outbox.dispatch import deliver_due
+
+    leader = places.leaders[places.cg1]
+    put_on_agenda(personas, session, tap)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+    take_off(login, personas, session, tap)
+    [sent] = sms_to(leader.phone)
+    assert sent.state == State.SENT and sent.payload["title"].endswith(tap.tracking_code)
+    assert Notification.objects.filter(contact=leader, object_key=f"meeting:{session.pk}")
