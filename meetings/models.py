@@ -100,6 +100,12 @@ class Meeting(models.Model):
         day = timezone.localtime(self.starts_at).date()
         return f"{self.community} {day:%Y-%m-%d} {self.get_kind_display()}"
 
+    @property
+    def where(self) -> str:
+        """The kind of venue and, when given, its address, as every page says it."""
+        kind = self.get_venue_kind_display()
+        return f"{kind} · {self.address}" if self.address else str(kind)
+
 
 class MeetingChange(AppendOnly):
     """What happened to a meeting: scheduled, moved, held, approved, closed, cancelled."""

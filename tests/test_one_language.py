@@ -216,7 +216,12 @@ def test_the_public_notice_is_punctuated_as_its_language_writes(personas, login,
     assert "(unit leader, by " in english and " at the latest)" in english
     assert "deliberation meeting on the following matter. Where: " in english
     assert not re.search(r"\([^()]*\(", english), english  # no bracket inside a bracket
-    assert "召开议事协商会（" in chinese
+    # The venue and its address after 地点, with no bracket inside a bracket in either language.
+    assert "召开议事协商会，就以下事项进行协商。地点：社区会议室 · 春光社区居委会二楼。" in chinese
+    Meeting.objects.filter(pk=decided.meeting_id).update(venue_kind="on_site")
+    on_site = words(reading(client, "zh-hans").get(url), "zh-hans")
+    assert "地点：现场协商（到问题所在的地方开） · 春光社区居委会二楼。" in on_site
+    assert not re.search(r"（[^（）]*（", on_site), on_site
     assert not CHINESE_PUNCTUATION.search(english), english
     assert not CHINESE_DATE.search(english), english
 
