@@ -81,7 +81,7 @@ class CaseFilter(django_filters.FilterSet):
         method="search",
         max_length=100,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Text, tracking code or phone")}
+            attrs={"type": "search", "placeholder": _("Words, code or phone")}
         ),
     )
     queue = django_filters.ChoiceFilter(

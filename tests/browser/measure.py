@@ -1,7 +1,7 @@
 """What a 360 px phone measures on a page: controls smaller than a thumb, and tables, lists and
 forms that do not read (wider than the screen, columns or labels narrower than a word, text
 squeezed into a narrow column beside other text, a tracking code, a date or a time broken over
-lines)."""
+lines), and placeholders cut off by their field."""
 
 SCREEN = 360
 THUMB = 44  # px: WCAG 2.5.5's target size, and Apple's and Android's guides
@@ -88,6 +88,26 @@ UNREADABLE_TABLES = """([screen, word, narrow]) => {
   }
   return found;
 }"""
+
+
+CUT_PLACEHOLDERS = """() => {
+  // A placeholder is drawn in its field's font inside its padding: measured on a canvas.
+  const context = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('input[placeholder], textarea[placeholder]')]
+    .filter(e => e.getClientRects().length && !e.value)
+    .map(e => {
+      const style = getComputedStyle(e);
+      context.font = style.font;
+      const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return [e.name, e.placeholder, Math.ceil(context.measureText(e.placeholder).width),
+              Math.floor(room)];
+    })
+    .filter(([_name, _text, needed, room]) => needed > room);
+}"""
+
+
+def cut_placeholders(page):
+    return page.evaluate(CUT_PLACEHOLDERS)
 
 
 def small_controls(page):

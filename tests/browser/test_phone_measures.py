@@ -18,7 +18,7 @@ from audit.models import AccessEvent, Kind
 from notifications import notices
 from notifications.models import Notification
 from tests.browser.axe import violations
-from tests.browser.measure import small_controls, unreadable_tables
+from tests.browser.measure import cut_placeholders, small_controls, unreadable_tables
 from tests.main_pages import ROLES, resident_pages, sample_data, staff_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -114,6 +114,7 @@ def measure(page, paths, language="zh-hans"):
         found += [f"{path}: {problem}" for problem in violations(page)]
         found += [f"{path}: small control {c}" for c in small_controls(page)]
         found += [f"{path}: {problem}" for problem in unreadable_tables(page)]
+        found += [f"{path}: placeholder cut {cut}" for cut in cut_placeholders(page)]
     return found
 
 
@@ -173,3 +174,15 @@ def test_the_user_menus_items_fit_a_thumb(data, page, log_in):
     expect(items.first).to_be_visible()
     heights = [box["height"] for box in (i.bounding_box() for i in items.all()) if box]
     assert len(heights) >= 3 and min(heights) >= 44, heights
+
+
+def test_every_field_says_its_placeholder_whole_in_english_too(data, page, log_in):
+    """English runs longer than Chinese: the list's search box, on a 360 px phone."""
+    log_in("street_staff")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    found = []
+    for path in (reverse("cases:list"), reverse("recurring:list"), reverse("audit:log")):
+        page.goto(page.base_url + path)
+        found += [f"{path}: placeholder cut {cut}" for cut in cut_placeholders(page)]
+    assert found == [], "\n".join(found)
