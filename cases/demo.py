@@ -410,6 +410,8 @@ class _Builder:
             return  # past its 24 hours it shows as overdue
         if rng.random() < 0.04 and not story:
             at = self._moment(at, 2, 20)
+            if at > now:  # logged this morning: not answered yet
+                return
             steps.append(
                 (
                     "decline",
@@ -424,6 +426,8 @@ class _Builder:
             case.state = State.DECLINED
             return
         at = self._moment(at, 1, 30 if rng.random() < 0.1 else 20)
+        if at > now:  # still waiting to be accepted
+            return
         case.owner = worker if not deliberated else officer
         case.accepted_at = at
         case.response_deadline = at + timedelta(days=7 if not deliberated else 40)

@@ -80,9 +80,7 @@ class CaseFilter(django_filters.FilterSet):
         label=_("Search"),
         method="search",
         max_length=100,
-        widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Words, code or phone")}
-        ),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Words, code or phone")}),
     )
     queue = django_filters.ChoiceFilter(
         label=_("Work queue"), choices=queues.choices(), method="by_queue"

@@ -65,7 +65,9 @@ class DemoSessions:
                         venue_kind=self.rng.choice(VENUES),
                         address=f"{community.name}会议室",
                         host_id=self.hosts.get(community.pk),
-                        created_at=starts - timedelta(days=30),
+                        # Scheduled a month ahead, and never later than now: next month's
+                        # session was scheduled today, not on a day still to come.
+                        created_at=min(starts - timedelta(days=30), self.now),
                     )
                 )
         for meeting in Meeting.objects.bulk_create(rows):

@@ -117,3 +117,27 @@ def test_the_seeds_decisions_count_no_more_votes_than_people_present(seeded):
     ).values_list("meeting_id", "votes_for", "votes_against", "votes_abstain", "present")
     assert list(over) == []
     assert not decided.filter(votes_for__lte=F("votes_against")).exists()
+
+
+def test_nothing_the_seed_records_happened_later_than_now(seeded):
+    """Next month's session is scheduled, not yet told or held: no history line, notice or
+    decision of the demo street is dated in the future."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from cases.models import Case, CaseEvent, Task
+    from meetings.models import AgendaItem, Meeting, MeetingChange, Participant
+
+    latest = {
+        "meetings scheduled": Meeting.objects.aggregate(at=Max("created_at"))["at"],
+        "meetings held": Meeting.objects.aggregate(at=Max("held_at"))["at"],
+        "meeting history": MeetingChange.objects.aggregate(at=Max("at"))["at"],
+        "people told": Participant.objects.aggregate(at=Max("notified_at"))["at"],
+        "decisions": AgendaItem.objects.aggregate(at=Max("decided_at"))["at"],
+        "cases logged": Case.objects.aggregate(at=Max("created_at"))["at"],
+        "case history": CaseEvent.objects.aggregate(at=Max("at"))["at"],
+        "tasks closed": Task.objects.aggregate(at=Max("closed_at"))["at"],
+    }
+    now = timezone.now()
+    assert Meeting.objects.filter(starts_at__gt=now).exists()  # sessions still to come
+    assert {what: at for what, at in latest.items() if at and at > now} == {}
