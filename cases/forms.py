@@ -74,7 +74,8 @@ class DeclineForm(ReasonForm):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
-            "Shown on the resident's status page: who can help instead, or what to do next."
+            "Shown on the resident's status page, with phone numbers hidden: name who can help "
+            "instead (the property office, the street's service hall), or what to do next."
         ),
     )
 
@@ -272,17 +273,27 @@ class LinkDuplicateForm(Form):
         label=_("Tracking code of the case this one repeats"), max_length=12
     )
     # Asked only when the case named is at another place or of another category: the box is
-    # drawn with the refusal that says what differs (workflow.link_duplicate).
-    elsewhere = forms.BooleanField(
-        label=_("It repeats that case all the same"), required=False, widget=forms.HiddenInput
+    # drawn with the refusal that says what differs (workflow.link_duplicate). Ticked, it
+    # sends the code it was asked about, so it confirms that case and no other typed later.
+    elsewhere = forms.CharField(
+        label=_("It repeats that case all the same"),
+        required=False,
+        max_length=12,
+        widget=forms.HiddenInput,
     )
 
     def clean_tracking_code(self):
         return self.cleaned_data["tracking_code"].strip().upper()
 
+    def clean_elsewhere(self):
+        return self.cleaned_data["elsewhere"].strip().upper()
+
     def add_error(self, field, error):
         if field == "elsewhere":
-            self.fields["elsewhere"].widget = forms.CheckboxInput()
+            asked_about = self.cleaned_data.get("tracking_code", "")
+            self.fields["elsewhere"].widget = forms.CheckboxInput(
+                attrs={"value": asked_about}, check_test=lambda _value: False
+            )
         super().add_error(field, error)
 
 
@@ -463,8 +474,13 @@ class LogCaseForm(AsksForFilesAgain, ModelForm):
         if grid is None and not self.has_error("grid"):
             self.add_error("grid", _("Choose where the request is from."))
         repeats = data.get("duplicate_of")
-        if data.get("repeat_asked") and self.data.get("duplicate_of") in (None, ""):
-            self.add_error("duplicate_of", REPEAT_UNANSWERED)
+        unanswered = data.get("repeat_asked") and self.data.get("duplicate_of") in (None, "")
+        if unanswered and not self.errors:
+            # Asked, and still to answer for the place and category sent (not for ones the
+            # person has since changed away from, which offer nothing).
+            candidate = Case(grid=grid, building=building, unit=unit, category=data.get("category"))
+            if self.similar(candidate).exists():
+                self.add_error("duplicate_of", REPEAT_UNANSWERED)
         if repeats is None or self.has_error("duplicate_of"):
             return data
         if not self.errors:

@@ -334,6 +334,7 @@ def case_new(request):
             category=_chosen(form, "category")
             or form.fields["category"].queryset.values_list("pk", flat=True).first(),
             chosen=_chosen(form, "duplicate_of"),
+            asked=form.is_bound,
         ),
         "switch_form": "log-form",
     }
@@ -344,7 +345,7 @@ def case_new(request):
     return response if form.is_bound or typed else offline_cacheable(response, request.user)
 
 
-def _similar_context(form, *, grid, building, unit, category, chosen=None):
+def _similar_context(form, *, grid, building, unit, category, chosen=None, asked=False):
     """The open cases the new case may repeat, for the place and category chosen so far.
 
     Places are read through the user's scope (one outside it is ignored, as is a unit not in
@@ -371,6 +372,9 @@ def _similar_context(form, *, grid, building, unit, category, chosen=None):
     return {
         "similar": similar,
         "chosen_duplicate": chosen,
+        # The question needs an answer only once the person chose the place and category (the
+        # empty page, kept for logging offline, shows it for the defaults: nothing to answer).
+        "repeat_asked": asked,
         # Other apps' notes (cases/panels.py): the recurring problem this case would join.
         "logging_notes": panels.logging_notes(scope, candidate),
     }
@@ -393,10 +397,12 @@ def similar_cases(request):
         building=id_param(request.GET, "building", label=_("Building"), default=0),
         unit=id_param(request.GET, "unit", label=_("Unit"), default=0),
         category=category,
-        # A tick already made stays ticked while the case is still offered.
-        chosen=NOT_A_REPEAT
+        # A case ticked stays ticked while it is still offered. "Not a repeat" does not: the
+        # place or category changed, so the cases offered are new and the question too.
+        chosen=None
         if request.GET.get("duplicate_of") == str(NOT_A_REPEAT)
         else id_param(request.GET, "duplicate_of", label=_("The case it repeats")),
+        asked=True,
     )
     return _private(render(request, "cases/_similar.html", context))
 

@@ -757,18 +757,18 @@ def link_refusal(case: Case, original: Case) -> str | None:
     return None
 
 
-def link_differences(case: Case, original: Case) -> list[str]:
-    """How `original` differs from `case` in place and category, said for the person linking:
-    a repeat is the same matter at the same place, so a difference is asked about first."""
+def link_differences(case: Case, named: Case) -> list[str]:
+    """How the case the person `named` differs from `case` in place and category, said for
+    them: a repeat is the same matter at the same place, so a difference is asked first."""
     differences = []
     if (case.grid_id, case.building_id, case.unit_id) != (
-        original.grid_id,
-        original.building_id,
-        original.unit_id,
+        named.grid_id,
+        named.building_id,
+        named.unit_id,
     ):
-        differences.append(_("at %(place)s") % {"place": original.place})
-    if case.category_id != original.category_id:
-        differences.append(_("about %(category)s") % {"category": original.category})
+        differences.append(_("at %(place)s") % {"place": named.place})
+    if case.category_id != named.category_id:
+        differences.append(_("about %(category)s") % {"category": named.category})
     return differences
 
 
@@ -789,9 +789,9 @@ def record_link(case: Case, original: Case, user):
     )
 
 
-def link_duplicate(scope: Scope, user, case_id, tracking_code: str, elsewhere=False) -> Case:
-    """`elsewhere`: the person has confirmed the link although the cases' places or
-    categories differ."""
+def link_duplicate(scope: Scope, user, case_id, tracking_code: str, elsewhere="") -> Case:
+    """`elsewhere`: the tracking code the person confirmed linking to although the cases'
+    places or categories differ (the box asked about it ticked)."""
     with transaction.atomic():
         case = locked_case(scope, case_id)
         refused = linking_refusal(scope, user, case)
@@ -812,13 +812,15 @@ def link_duplicate(scope: Scope, user, case_id, tracking_code: str, elsewhere=Fa
         refused = link_refusal(case, original)
         if refused:
             raise MoveRefused(refused)
-        differences = link_differences(case, original)
-        if differences and not elsewhere:
+        # Said of the case the person named, which is in their places (the first of its
+        # chain may not be).
+        differences = link_differences(case, found)
+        if differences and (elsewhere or "").strip().upper() != code:
             question = _(
                 "%(code)s is %(differences)s, unlike this case. Tick the box if this case "
                 "repeats it all the same, and link again."
             ) % {
-                "code": original.tracking_code,
+                "code": found.tracking_code,
                 "differences": pgettext("between differences", ", ").join(differences),
             }
             raise MoveRefused(

@@ -717,8 +717,18 @@ def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
         item = _item_of(meeting, item_id)
         _check(scope, user, meeting, "remove", item)
         code = item.case.tracking_code
+        # A recurring problem's item carries its other cases: they leave the agenda with it.
+        carried = list(
+            CaseEvent.objects.filter(move__in=("propose", "deliberate"))
+            .filter(details__has_key="agenda_item")
+            .annotate(item_id=Cast(KT("details__agenda_item"), BigIntegerField()))
+            .filter(item_id=item.pk)
+            .exclude(case_id=item.case_id)
+            .values_list("case__tracking_code", flat=True)
+            .distinct()
+        )
         item.delete()
-        _record(meeting, "removed", user, code)
+        _record(meeting, "removed", user, code, details={"carried": carried})
 
 
 def _deliberate(scope, user, meeting, case):

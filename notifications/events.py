@@ -31,7 +31,7 @@ from outbox.queue import forget
 
 from . import dispatch
 from .models import Notification
-from .notices import Text, about, at, choice, encode, lines, text, venue
+from .notices import Text, about, at, choice, lines, text, venue
 from .notices import cases as cases_of
 
 
@@ -368,18 +368,22 @@ def _fold(notification, fresh, wording, staff, now) -> bool:
     return True
 
 
-def agenda_removed(meeting, code) -> None:
-    """A case taken off a meeting's agenda leaves the notices about it whose e-mail and SMS
-    have not gone yet (held in the gathering time): they name the cases still to be
-    deliberated, and one left with none is withdrawn, with its messages, and its person no
-    longer counts as told of the meeting by it. A notice already sent stays as it was."""
+def agenda_removed(meeting, removed) -> None:
+    """Cases taken off a meeting's agenda (`removed`: their codes) leave the notices about
+    them still in their gathering time whose e-mail and SMS have not gone: they name the
+    cases still to be deliberated, and one left with none is withdrawn, with its messages,
+    and its person no longer counts as told of the meeting by it. A notice older than that,
+    or one whose message went, stays as it was: it told what was true then."""
+    gone = set(removed)
     for notification in Notification.objects.filter(
-        rule=AGENDA, object_key=f"meeting:{meeting.pk}"
+        rule=AGENDA,
+        object_key=f"meeting:{meeting.pk}",
+        created_at__gte=timezone.now() - _gathering(),
     ).select_for_update():
         codes = _codes_told(notification)
-        if code not in codes:
+        if not gone & set(codes):
             continue
-        left = [each for each in codes if each != code]
+        left = [each for each in codes if each not in gone]
         if not left:
             if dispatch.withdraw_unsent(notification):
                 _untold(meeting, notification)
@@ -392,7 +396,7 @@ def agenda_removed(meeting, code) -> None:
                 "lines": [
                     line
                     for line in params["lines"].get("lines", [])
-                    if line.get("params", {}).get("code") != encode(code)
+                    if line.get("params", {}).get("code") not in gone
                 ]
             }
         notification.set_words(
@@ -408,9 +412,11 @@ def _untold(meeting, notification) -> None:
     kind, _, pk = notification.recipient_key.partition(":")
     if kind not in ("user", "contact"):
         return
-    others = Notification.objects.filter(
-        recipient_key=notification.recipient_key, object_key__startswith=f"meeting:{meeting.pk}"
-    ).exclude(pk=notification.pk)
+    about_meeting = Q(object_key=f"meeting:{meeting.pk}") | Q(
+        object_key__startswith=f"meeting:{meeting.pk}:"
+    )
+    others = Notification.objects.filter(about_meeting, recipient_key=notification.recipient_key)
+    others = others.exclude(pk=notification.pk)
     if not others.exists():
         meeting.participants.filter(**{f"{kind}_id": pk}).update(notified_at=None)
 
@@ -537,5 +543,6 @@ def follow_meeting_change(change) -> set:
         )
         return agenda_added(change.meeting, cases, change.actor, change.participants)
     if change.change == "removed":
-        agenda_removed(change.meeting, change.note)
+        codes = [change.note, *change.details.get("carried", [])]
+        agenda_removed(change.meeting, codes)
     return set()

@@ -58,7 +58,11 @@ def test_a_hotline_order_closed_as_a_repeat_is_reported_done(
     repeat = hotline_case(client, hotline, "GD2026120600001")
     accept(repeat, officer)
     link_duplicate(
-        Scope.for_user(officer), officer, repeat.pk, original.tracking_code, elsewhere=True
+        Scope.for_user(officer),
+        officer,
+        repeat.pk,
+        original.tracking_code,
+        elsewhere=original.tracking_code,
     )
     accept(original, officer)
     finish(original, officer)

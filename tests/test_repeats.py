@@ -163,11 +163,37 @@ def test_a_warning_left_unanswered_is_refused_and_nothing_saved(personas, login,
     assert "请选择：此诉求是否重复了上方列出的某件未办结诉求，还是新的事项。" in page
     assert original.tracking_code in page.split('data-testid="similar-cases"')[1]
     assert Case.objects.count() == 1
-    # "Not a repeat" is an answer: the case is logged on its own, and the tick stays shown.
+    # "Not a repeat" is an answer: sent back for another field, the page keeps it ticked.
+    back = log(client, unit, repeat_asked="1", duplicate_of="0", description="")
+    assert back.status_code == 400
+    assert 'value="0" required aria-describedby="repeat-question" checked' in back.content.decode()
     assert log(client, unit, repeat_asked="1", duplicate_of="0").status_code == 302
     assert Case.objects.exclude(pk=original.pk).get().duplicate_of is None
-    _, ticked = similar(client, **place_of(unit), duplicate_of="0")
-    assert 'value="0" required aria-describedby="repeat-question" checked' in ticked
+    # A new place or category asks again: the warning it brings has nothing ticked.
+    _, fresh = similar(client, **place_of(unit), duplicate_of="0")
+    assert 'name="repeat_asked"' in fresh and " checked" not in fresh
+
+
+def test_the_question_asked_for_a_place_left_behind_needs_no_answer(
+    personas, login, unit, original
+):
+    """Asked at the tap's unit, the person then chose another category, which has no open
+    case there (without JavaScript the warning is not fetched again)."""
+    other = Category.objects.exclude(name=WATER).order_by("position").first()
+    response = log(login(personas.worker_cg1), unit, repeat_asked="1", category=other.pk)
+    assert response.status_code == 302
+    assert Case.objects.exclude(pk=original.pk).get().category == other
+
+
+def test_the_empty_form_kept_for_offline_asks_nothing_it_needs_answered(personas, places, login):
+    """A grid worker of one grid opens the form: the warning shows the grid's open cases of the
+    first category, the form's defaults; the page is kept for logging offline, and a request
+    queued on it is not refused for a question the person never chose to be asked."""
+    first = Category.objects.order_by("position").first()
+    CaseFactory(grid=places.cg1, category=first)
+    page = login(personas.worker_cg1).get(reverse("cases:new")).content.decode()
+    assert 'data-testid="similar-cases"' in page
+    assert 'name="repeat_asked"' not in page and " required aria-describedby" not in page
 
 
 @pytest.mark.parametrize("which", ["closed", "elsewhere", "outside", "repeat"])
@@ -227,11 +253,29 @@ def test_linking_to_a_case_elsewhere_or_of_another_category_asks_first(
     assert question in page and "与本诉求不同" in page
     if differs == "both":
         assert "1单元，类别为“水电气暖”，与本诉求不同" in page
-    assert 'type="checkbox" name="duplicate-elsewhere"' in page and "勾选此框即仍然关联" in page
+    box = f'type="checkbox" name="duplicate-elsewhere" value="{original.tracking_code}"'
+    assert box in page and "勾选此框即仍然关联" in page
     newer.refresh_from_db()
     assert newer.duplicate_of is None and not newer.events.filter(move="linked_duplicate")
+    # The tick confirms the case it was asked about, not another code typed afterwards.
+    another = CaseFactory(
+        grid=places.cg2, category=newer.category, created_at=timezone.now() - timedelta(days=3)
+    )
+    switched = client.post(
+        url,
+        {
+            "duplicate-tracking_code": another.tracking_code,
+            "duplicate-elsewhere": original.tracking_code,
+        },
+    )
+    assert switched.status_code == 400
+    assert f"{another.tracking_code} 在" in switched.content.decode()
     confirmed = client.post(
-        url, {"duplicate-tracking_code": original.tracking_code, "duplicate-elsewhere": "on"}
+        url,
+        {
+            "duplicate-tracking_code": original.tracking_code,
+            "duplicate-elsewhere": original.tracking_code,
+        },
     )
     assert confirmed.status_code == 302
     newer.refresh_from_db()

@@ -653,3 +653,39 @@ def test_a_case_taken_off_after_its_messages_left_leaves_them_as_they_were(
     [sent] = sms_to(leader.phone)
     assert sent.state == State.SENT and sent.payload["title"].endswith(tap.tracking_code)
     assert Notification.objects.filter(contact=leader, object_key=f"meeting:{session.pk}")
+
+
+def test_a_recurring_problem_taken_off_the_agenda_takes_its_carried_cases_off_the_notices(
+    places, personas, session, tap, lights, login
+):
+    """The stair light's four cases went with one item; the tap is on the agenda too. The
+    item off: the unit leader's held SMS names the tap alone, and the four residents' SMS
+    are not sent."""
+    problem, cases = lights
+    leader = places.leaders[places.cg1]
+    put_on_agenda(personas, session, tap)
+    client = login(personas.officer_chunguang)
+    taken = client.post(
+        reverse("recurring:action", args=[problem.pk, "session"]), {"session-kind": "monthly"}
+    )
+    assert taken.status_code == 302 and session.items.count() == 2
+    assert sms_to(leader.phone).get().payload["title"].endswith("等 5 件诉求")
+    item = session.items.exclude(case=tap).get()
+    take_off(login, personas, session, item.case)
+    assert sms_to(leader.phone).get().payload["title"].endswith(f"讨论：{tap.tracking_code}")
+    for case in cases:
+        assert not sms_to(case.resident_phone).exists()
+    assert sms_to(tap.resident_phone).count() == 1
+
+
+def test_a_notice_past_its_gathering_time_stays_as_it_was(places, personas, session, tap, login):
+    """The grid worker reads his invitation in the bell (no e-mail or SMS chosen, so nothing
+    in the outbox); a case taken off an hour later leaves what he read as it was."""
+    worker = personas.worker_cg1
+    put_on_agenda(personas, session, tap)
+    assert Notification.objects.filter(user=worker).count() == 1
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        take_off(login, personas, session, tap)
+    note = Notification.objects.get(user=worker)
+    assert tap.tracking_code in note.title
+    assert session.participants.filter(user=worker, notified_at__isnull=False).exists()
