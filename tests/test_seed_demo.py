@@ -16,10 +16,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.timeout(240)]
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
     """The seed's street, built once for this file: each test runs inside the transaction
-    that built it (its own changes rolled back at its end) and the street goes at the end."""
+    that built it (its own changes rolled back at its end) and the street goes at the end.
+    Yields the instant it was built: the file's tests run at a clock of their own."""
+    from django.utils import timezone
+
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("seed_demo", stdout=io.StringIO())
-        yield
+        yield timezone.now()
         transaction.set_rollback(True)
 
 
@@ -123,7 +126,6 @@ def test_nothing_the_seed_records_happened_later_than_now(seeded):
     """Next month's session is scheduled, not yet told or held: no history line, notice or
     decision of the demo street is dated in the future."""
     from django.db.models import Max
-    from django.utils import timezone
 
     from cases.models import Case, CaseEvent, Task
     from meetings.models import AgendaItem, Meeting, MeetingChange, Participant
@@ -138,6 +140,6 @@ def test_nothing_the_seed_records_happened_later_than_now(seeded):
         "case history": CaseEvent.objects.aggregate(at=Max("at"))["at"],
         "tasks closed": Task.objects.aggregate(at=Max("closed_at"))["at"],
     }
-    now = timezone.now()
+    now = seeded  # the seed's own now (a calendar run's clock is elsewhere)
     assert Meeting.objects.filter(starts_at__gt=now).exists()  # sessions still to come
     assert {what: at for what, at in latest.items() if at and at > now} == {}
