@@ -259,6 +259,7 @@ def agenda_added(meeting, cases, actor, participants=()) -> set:
     invited = set() if past else {_person_key(p) for p in participants}
     workers, leaders = concerned_by(cases)
     people = {}  # recipient key → (who, their cases)
+    residents = {}  # a resident's mobile → the key of their notice: one SMS for all their cases
     for case in cases:
         for user in workers.get(case.grid_id, []):
             if user.is_active and user.pk != getattr(actor, "pk", None):
@@ -266,7 +267,10 @@ def agenda_added(meeting, cases, actor, participants=()) -> set:
         for leader in leaders.get(case.unit_id, []):
             people.setdefault(f"contact:{leader.pk}", ({"contact": leader}, []))[1].append(case)
         if not case.anonymised_at and _is_mobile(case.resident_phone):
-            people[f"resident:{case.pk}"] = ({"phone": case.resident_phone}, [case])
+            # Keyed by the first of their cases: anonymising a resident takes every case of
+            # their number in the street, so each of those cases' keys is forgotten.
+            key = residents.setdefault(normalise_phone(case.resident_phone), f"resident:{case.pk}")
+            people.setdefault(key, ({"phone": case.resident_phone}, []))[1].append(case)
     earlier = _agenda_notices(meeting, list(people))
     written = []
     for key, (who, their_cases) in people.items():

@@ -689,3 +689,27 @@ def test_a_notice_past_its_gathering_time_stays_as_it_was(places, personas, sess
     note = Notification.objects.get(user=worker)
     assert tap.tracking_code in note.title
     assert session.participants.filter(user=worker, notified_at__isnull=False).exists()
+
+
+def test_a_resident_with_two_cases_on_the_agenda_gets_one_sms_naming_both(
+    places, personas, session, tap, capsys
+):
+    from outbox.dispatch import deliver_due
+
+    leader = places.leaders[places.cg1]
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    # 王大妈 again, her number written with a space this time.
+    drain = CaseFactory(state="proposed", resident_phone="139 1234 0000", **where)
+    officer = personas.officer_chunguang
+    meeting_workflow.add_to_agenda(Scope.for_user(officer), officer, session.pk, [tap.pk, drain.pk])
+    [sms] = Message.objects.filter(channel="sms", destination="13912340000")
+    assert sms.payload["title"].startswith(f"{tap.tracking_code}、{drain.tracking_code}")
+    assert Notification.objects.filter(phone__in=["13912340000", "139 1234 0000"]).count() == 1
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+    out = capsys.readouterr().out
+    [sent] = [line for line in out.splitlines() if line.startswith("SMS to 13912340000 ")]
+    assert tap.tracking_code in sent and drain.tracking_code in sent
+    # Anonymising her takes her number from that one notice and its message.
+    anonymise([tap.pk, drain.pk], user=personas.street_staff, reason="居民要求")
+    assert not Notification.objects.filter(phone__in=["13912340000", "139 1234 0000"]).exists()
