@@ -25,18 +25,22 @@ from tests.outbox_helpers import messages_of, notices
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def session(places, personas):
+def monthly_session(places, personas, days_ahead):
     return Meeting.objects.create(
         street=places.street,
         community=places.chunguang,
         kind=Kind.MONTHLY,
-        starts_at=timezone.now() + timedelta(days=3),
+        starts_at=timezone.now() + timedelta(days=days_ahead),
         venue_kind="room",
         address="春光社区居委会二楼",
         host=personas.officer_chunguang,
         created_by=personas.officer_chunguang,
     )
+
+
+@pytest.fixture
+def session(places, personas):
+    return monthly_session(places, personas, 3)
 
 
 @pytest.fixture
@@ -622,16 +626,7 @@ def test_a_case_taken_off_the_agenda_leaves_the_messages_still_held(
     assert tap.tracking_code in sent and pipe.tracking_code not in sent
 
     # The last case off: nothing is left to say to anyone, and nobody counts as told.
-    later = Meeting.objects.create(
-        street=places.street,
-        community=places.chunguang,
-        kind=Kind.MONTHLY,
-        starts_at=timezone.now() + timedelta(days=20),
-        venue_kind="room",
-        address="春光社区居委会二楼",
-        host=personas.officer_chunguang,
-        created_by=personas.officer_chunguang,
-    )
+    later = monthly_session(places, personas, 20)
     put_on_agenda(personas, later, pipe)
     assert later.participants.filter(notified_at__isnull=False).count() == 2
     take_off(login, personas, later, pipe)
