@@ -87,18 +87,15 @@ def _owner_options(scope, chosen=""):
     changes (common/fragments.py): a street has some 120 people to sort and render. With the
     owner `chosen` in a refused bulk move, drawn for that page alone with it chosen again."""
     if chosen:
-        return format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (pk, mark_safe(" selected") if str(pk) == chosen else "", name)
-                for pk, name in _owner_choices(scope)
-            ),
-        )
-    return fragments.cached(
-        PEOPLE,
-        scope.places_key,
-        lambda: format_html_join("", '<option value="{}">{}</option>', _owner_choices(scope)),
+        return _options(_owner_choices(scope), chosen)
+    return fragments.cached(PEOPLE, scope.places_key, lambda: _options(_owner_choices(scope)))
+
+
+def _options(choices, chosen=""):
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((pk, mark_safe(" selected") if str(pk) == chosen else "", name) for pk, name in choices),
     )
 
 

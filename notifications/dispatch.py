@@ -104,25 +104,32 @@ def subject_of(object_key: str) -> str:
     return ":".join(object_key.split(":")[:2])
 
 
-def rewrite_unsent(notification) -> bool:
-    """A notice given more to say (notifications/events.py folds a meeting's agenda notice)
-    says it in its e-mail and SMS too, if none of them has been taken up by a worker yet: they
-    are locked, so none is taken up meanwhile. Returns False, changing nothing, when one has
-    (it went out, or is going): the news is then a notice of its own."""
-    messages = list(Message.objects.select_for_update().filter(source=source_of(notification)))
+def _untouched(notification):
+    """The notice's e-mail and SMS, locked so that no worker takes one up meanwhile, if none
+    has been taken up yet; else None (one went out, or is going)."""
+    messages = Message.objects.select_for_update().filter(source=source_of(notification))
     if any(m.state != State.PENDING or m.attempts for m in messages):
+        return None
+    return messages
+
+
+def rewrite_unsent(notification) -> bool:
+    """A notice given something else to say (notifications/events.py folds or trims a
+    meeting's agenda notice) says it in its e-mail and SMS too, if none has been taken up yet.
+    Returns False, changing nothing, when one has: the news is then a notice of its own."""
+    messages = _untouched(notification)
+    if messages is None:
         return False
-    payload = _payload(notification)
-    Message.objects.filter(pk__in=[m.pk for m in messages]).update(payload=payload)
+    messages.update(payload=_payload(notification))
     return True
 
 
 def withdraw_unsent(notification) -> bool:
     """A notice that has nothing left to say (its case left the agenda) takes back its e-mail
-    and SMS, if none of them has been taken up by a worker yet (they are locked meanwhile).
-    Returns False, changing nothing, when one has: what went out told what was true then."""
-    messages = Message.objects.select_for_update().filter(source=source_of(notification))
-    if any(m.state != State.PENDING or m.attempts for m in messages):
+    and SMS, if none has been taken up yet. Returns False, changing nothing, when one has:
+    what went out told what was true then."""
+    messages = _untouched(notification)
+    if messages is None:
         return False
     messages.delete()
     return True

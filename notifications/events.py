@@ -299,14 +299,19 @@ def _codes_told(notification) -> list:
     return [code] if code else []
 
 
+def _of_meeting(meeting) -> Q:
+    """Notices about the meeting: keyed by it, or by one of its cases or changes."""
+    key = f"meeting:{meeting.pk}"
+    return Q(object_key=key) | Q(object_key__startswith=f"{key}:")
+
+
 def _agenda_notices(meeting, recipient_keys) -> dict:
     """Each person's notices about the meeting's cases so far, oldest first (one query, the
     rows locked: a fold and a new notice never cross)."""
-    object_key = f"meeting:{meeting.pk}"
     earlier = {}
     for notification in (
-        Notification.objects.filter(rule=AGENDA, recipient_key__in=recipient_keys)
-        .filter(Q(object_key=object_key) | Q(object_key__startswith=f"{object_key}:case:"))
+        Notification.objects.filter(_of_meeting(meeting), rule=AGENDA)
+        .filter(recipient_key__in=recipient_keys)
         .select_for_update()
         .order_by("created_at", "pk")
     ):
@@ -355,20 +360,32 @@ def _fold(notification, fresh, wording, staff, now) -> bool:
         return False
     if (notification.title_msgid == TAKEN) != (wording == TAKEN):
         return False
-    params = dict(notification.params)
-    params["cases"] = cases_of(_codes_told(notification) + [c.tracking_code for c in fresh])
-    if staff:
-        said = params.get("lines", {}).get("lines", [])
-        params["lines"] = {"lines": said + lines(_line(c) for c in fresh)["lines"]}
+    said = notification.params.get("lines", {}).get("lines", [])
+    return _restate(
+        notification,
+        _codes_told(notification) + [c.tracking_code for c in fresh],
+        said + lines(_line(c) for c in fresh)["lines"] if staff else None,
+        unread=True,
+    )
+
+
+def _restate(notification, codes, case_lines, unread=False) -> bool:
+    """The notice says `codes` (and, for staff, `case_lines`) instead, in the bell and in its
+    e-mail and SMS, if none of these has been taken up yet (else nothing changes: False).
+    `unread`: the bell shows it unread again (it says more than before)."""
+    params = {**notification.params, "cases": cases_of(codes)}
+    if case_lines is not None:
+        params["lines"] = {"lines": case_lines}
     notification.set_words(
         Text(notification.title_msgid, params), Text(notification.body_msgid, params)
     )
     if not dispatch.rewrite_unsent(notification):
         return False
-    notification.read_at = None
-    notification.save(
-        update_fields=["title_msgid", "body_msgid", "params", "title", "body", "read_at"]
-    )
+    changed = ["title_msgid", "body_msgid", "params", "title", "body"]
+    if unread:
+        notification.read_at = None
+        changed.append("read_at")
+    notification.save(update_fields=changed)
     return True
 
 
@@ -393,22 +410,15 @@ def agenda_removed(meeting, removed) -> None:
                 _untold(meeting, notification)
                 notification.delete()
             continue
-        params = dict(notification.params)
-        params["cases"] = cases_of(left)
-        if "lines" in params:
-            params["lines"] = {
-                "lines": [
-                    line
-                    for line in params["lines"].get("lines", [])
-                    if line.get("params", {}).get("code") not in gone
-                ]
-            }
-        notification.set_words(
-            Text(notification.title_msgid, params), Text(notification.body_msgid, params)
-        )
-        if dispatch.rewrite_unsent(notification):
-            words = ["title_msgid", "body_msgid", "params", "title", "body"]
-            notification.save(update_fields=words)
+        said = notification.params.get("lines")
+        kept_lines = None
+        if said is not None:
+            kept_lines = [
+                line
+                for line in said.get("lines", [])
+                if line.get("params", {}).get("code") not in gone
+            ]
+        _restate(notification, left, kept_lines)
 
 
 def _untold(meeting, notification) -> None:
@@ -416,11 +426,9 @@ def _untold(meeting, notification) -> None:
     kind, _, pk = notification.recipient_key.partition(":")
     if kind not in ("user", "contact"):
         return
-    about_meeting = Q(object_key=f"meeting:{meeting.pk}") | Q(
-        object_key__startswith=f"meeting:{meeting.pk}:"
-    )
-    others = Notification.objects.filter(about_meeting, recipient_key=notification.recipient_key)
-    others = others.exclude(pk=notification.pk)
+    others = Notification.objects.filter(
+        _of_meeting(meeting), recipient_key=notification.recipient_key
+    ).exclude(pk=notification.pk)
     if not others.exists():
         meeting.participants.filter(**{f"{kind}_id": pk}).update(notified_at=None)
 

@@ -132,7 +132,7 @@ def replace(months) -> list[tuple[str, list]]:
 def replace_all(first_month) -> None:
     """After figures are worked out anew in bulk: every month a new token, and every past month
     from `first_month` (the earliest with figures; None when none) its row."""
-    MonthToken.objects.update(token=secrets.token_hex(8))
+    _renew_all()
     settle(past_months(first_month, _this_month()) if first_month else [])
 
 
@@ -165,4 +165,9 @@ def categories_renamed(sender, instance, created, raw=False, **kwargs) -> None:
     """A kept ranking of 每月一题 holds the categories' stored names: a category saved again
     gives every month a new token (a few times a year; a new one is in no ranking yet)."""
     if not raw and not created:
-        MonthToken.objects.update(token=secrets.token_hex(8))
+        _renew_all()
+
+
+def _renew_all() -> None:
+    """Every month a new token: nothing kept before is read again."""
+    MonthToken.objects.update(token=secrets.token_hex(8))
