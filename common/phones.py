@@ -62,13 +62,39 @@ def mask_phone(phone: str) -> str:
     return "****"
 
 
-# A phone number inside free text: a mobile, or a landline with its area code.
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# A number inside free text: a run of digits (ASCII or full-width), written whole or in groups
+# of 3 or more joined by one space, dash or dot (138 1234 5678, 0472-512 3456, an ID number in
+# 6-8-4), an ID number's final X. Groups of 3 or more: a date's 12-07 or a time's 13:00 is not
+# joined to the number beside it.
+_DIGIT = "[0-9\uff10-\uff19]"
+_SEPARATOR = "[ \\-.\u00a0\u3000\uff0d\u2014\u2013\uff0e]"
+_NUMBER_IN_TEXT = re.compile(
+    f"(?<!{_DIGIT}){_DIGIT}{{3,}}(?:{_SEPARATOR}{_DIGIT}{{3,}})*(?:[XxＸｘ])?(?!{_DIGIT})"
+)
+NUMBER_DIGITS = 7  # fewer identify nobody: a house number, an amount, a year
+
+
+def _mask_number(match: re.Match) -> str:
+    written = match.group(0)
+    plain = unicodedata.normalize("NFKC", written)
+    kept = re.sub(r"[^0-9Xx]", "", plain)
+    if len(kept) < NUMBER_DIGITS:
+        return written
+    if MOBILE_RE.match(kept):
+        return f"{kept[:3]}****{kept[-4:]}"
+    if LANDLINE_RE.match(kept):
+        groups = re.split(r"[^0-9]+", plain)
+        head = groups[0] if len(groups) > 1 and 3 <= len(groups[0]) <= 4 else kept[:4]
+        return f"{head}-****{kept[-4:]}"
+    return kept[:3] + "*" * (len(kept) - 5) + kept[-2:]  # an ID, a card, a number of its own
 
 
 def redact_phones(text: str) -> str:
-    """Mask every phone number in free text, for pages residents and the public read."""
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text or "")
+    """Free text with every phone, ID or card number in it masked, however it was written:
+    mobiles as 138****1234, landlines keeping the area code, other numbers of 7 or more digits
+    keeping their first 3 and last 2. For pages residents and the public read, and for what
+    anonymising leaves."""
+    return _NUMBER_IN_TEXT.sub(_mask_number, text or "")
 
 
 # Searching by phone number. A term is compared on its digits whatever the spelling: spaces,

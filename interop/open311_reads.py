@@ -12,18 +12,19 @@ on whose request it is:
   its exact lat/long, and the requests still waiting in the street's inbox to be placed.
 
 Numbers are masked wherever free text leaves through Open311, the filing partner's own reads
-included: any run of 7 or more digits however written (spaces, dashes, dots, full-width
-digits, an ID number's final X) keeps only its first 3 and last 2 characters.
+included, as on every page residents read (`common.phones.redact_phones`): a mobile however
+written (spaces, dashes, dots, full-width digits) shows as 138****1234, a landline keeps its
+area code and last 4, and any other run of 7 or more digits (an ID number with its final X,
+a card) keeps only its first 3 and last 2 characters.
 """
 
-import re
-import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, Category, State
+from common.phones import redact_phones
 from grids.models import Building, Community, Grid, Unit, building_label, grid_label, unit_label
 from residents import public
 
@@ -33,26 +34,6 @@ CLOSED = (State.RESOLVED, State.VERIFIED, State.DECLINED)
 MAX_RESULTS = 1000
 WINDOW = timedelta(days=90)
 PUBLIC_COORDINATE_DECIMALS = 3  # about 100 m: the street, not the door
-
-# 7+ digits (ASCII or full-width), single separators allowed between them (spaces, dashes,
-# dots, their full-width forms), an ID number's check letter at the end.
-_DIGIT = "[0-9\uff10-\uff19]"
-_SEPARATOR = "[ \\-.\u00a0\u3000\uff0d\u2014\uff0e]"
-_NUMBER_IN_TEXT = re.compile(
-    f"(?<!{_DIGIT}){_DIGIT}(?:{_SEPARATOR}?{_DIGIT}){{6,}}(?:{_SEPARATOR}?[XxＸｘ])?(?!{_DIGIT})"
-)
-
-
-def mask_numbers(text: str) -> str:
-    """Free text with every phone, ID or card number in it masked (3 first, 2 last kept)."""
-
-    def mask(match):
-        kept = unicodedata.normalize("NFKC", match.group(0))
-        kept = re.sub(r"[^0-9Xx]", "", kept)
-        return kept[:3] + "*" * (len(kept) - 5) + kept[-2:]
-
-    return _NUMBER_IN_TEXT.sub(mask, text or "")
-
 
 # What a read needs of a case: its own columns, its street's choice and the partner's
 # reference; the names of its category and places come by id (`_names`).
@@ -97,7 +78,7 @@ def status_notes(created_at, stage_rows, explained: bool) -> str:
     stages = public.stages_of(created_at, stage_rows)
     explanation = next((s.get("explanation") for s in reversed(stages) if s.get("explanation")), "")
     if explained and explanation:
-        return mask_numbers(str(explanation))
+        return redact_phones(str(explanation))
     return str(stages[-1]["label"])
 
 
@@ -125,7 +106,7 @@ def as_open311(case: dict, names: dict, stage_rows, partner_id=None) -> dict:
         "status_notes": status_notes(case["created_at"], stage_rows, told),
         "service_name": names["categories"][case["category_id"]],
         "service_code": str(case["category_id"]),
-        "description": mask_numbers(case["description"]) if told else "",
+        "description": redact_phones(case["description"]) if told else "",
         "agency_responsible": community,
         "service_notice": "",
         "requested_datetime": case["created_at"].isoformat(),
@@ -201,7 +182,7 @@ def as_waiting(row: InboxOrder, street: str) -> dict:
         "status_notes": _("Waiting for the street to place it on a building."),
         "service_name": payload["category"],
         "service_code": str(payload["category_id"]),
-        "description": mask_numbers(payload["content"]),
+        "description": redact_phones(payload["content"]),
         "agency_responsible": street,
         "service_notice": "",
         "requested_datetime": row.received_at.isoformat(),

@@ -221,6 +221,15 @@ TOLD = gettext_noop("%(cases)s will be deliberated: %(time)s, %(community)s, %(p
 TAKEN = gettext_noop(
     "%(cases)s: taken to the deliberation meeting that began %(time)s, %(community)s, %(place)s"
 )
+# What a person told of a case going to a meeting hears when it is taken off again, if the
+# notice that told them has left or been read: the notice itself can no longer be changed.
+AGENDA_OFF = "meeting_agenda_off"
+OFF = gettext_noop(
+    "Agenda change: %(cases)s will no longer be deliberated at the %(kind)s of %(time)s, "
+    "%(community)s"
+)
+
+
 # Before a monthly session nobody needs to hear within minutes: the notice's e-mail and SMS
 # wait this long for what else the officer puts on the agenda, and say it all in one
 # (settings.MEETING_NOTICE_GATHER_MINUTES), but leave at the latest this long before it begins.
@@ -306,11 +315,11 @@ def _of_meeting(meeting) -> Q:
 
 
 def _agenda_notices(meeting, recipient_keys) -> dict:
-    """Each person's notices about the meeting's cases so far, oldest first (one query, the
-    rows locked: a fold and a new notice never cross)."""
+    """Each person's notices about the meeting's cases so far, oldest first, those saying
+    cases are off too (one query, the rows locked: a fold and a new notice never cross)."""
     earlier = {}
     for notification in (
-        Notification.objects.filter(_of_meeting(meeting), rule=AGENDA)
+        Notification.objects.filter(_of_meeting(meeting), rule__in=(AGENDA, AGENDA_OFF))
         .filter(recipient_key__in=recipient_keys)
         .select_for_update()
         .order_by("created_at", "pk")
@@ -322,12 +331,17 @@ def _agenda_notices(meeting, recipient_keys) -> dict:
 def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) -> int | None:
     """One person's notice of cases going to the meeting: folded into their last one while it
     may be, else written (its id returned: its e-mail and SMS are held until `_not_before`)."""
-    told = {code for notification in earlier for code in _codes_told(notification)}
+    told = set()  # what the person was told is on the agenda and not taken off since
+    for notification in earlier:
+        if notification.rule == AGENDA_OFF:
+            told -= set(_codes_told(notification))
+        else:
+            told |= set(_codes_told(notification))
     fresh = [case for case in cases if case.tracking_code not in told]
     if not fresh:
         return None
     staff = "user" in who  # a user reads the staff's page, with a line per case
-    if earlier and _fold(earlier[-1], fresh, wording, staff, now):
+    if earlier and earlier[-1].rule == AGENDA and _fold(earlier[-1], fresh, wording, staff, now):
         return None
     title = _about_meeting(meeting, wording, cases=cases_of([c.tracking_code for c in fresh]))
     body = _empty()
@@ -389,36 +403,82 @@ def _restate(notification, codes, case_lines, unread=False) -> bool:
     return True
 
 
-def agenda_removed(meeting, removed) -> None:
-    """Cases taken off a meeting's agenda (`removed`: their codes) leave the notices about
-    them still in their gathering time whose e-mail and SMS have not gone: they name the
-    cases still to be deliberated, and one left with none is withdrawn, with its messages,
-    and its person no longer counts as told of the meeting by it. A notice older than that,
-    or one whose message went, stays as it was: it told what was true then."""
+def agenda_removed(meeting, removed, change) -> None:
+    """Cases taken off a meeting's agenda (`removed`: their codes). A notice about them still
+    in its gathering time whose e-mail and SMS have not gone names the cases still to be
+    deliberated instead; one left with none is withdrawn, with its messages, and its person no
+    longer counts as told of the meeting by it. Whoever was told of them by a notice that
+    cannot be taken back (its message went, or it is past its gathering time) hears that they
+    are off, in one notice naming them all, by the same way the first one reached them."""
     gone = set(removed)
-    for notification in Notification.objects.filter(
-        rule=AGENDA,
-        object_key=f"meeting:{meeting.pk}",
-        created_at__gte=timezone.now() - _gathering(),
-    ).select_for_update():
+    still_told = {}  # recipient key → (the notice that told them, {code now off: None})
+    for notification in (
+        Notification.objects.filter(_of_meeting(meeting), rule__in=(AGENDA, AGENDA_OFF))
+        .select_related("user")
+        .select_for_update(of=("self",))
+        .order_by("created_at", "pk")
+    ):
         codes = _codes_told(notification)
-        if not gone & set(codes):
+        told = still_told.get(notification.recipient_key)
+        if notification.rule == AGENDA_OFF:  # told as off before: put back since, or not
+            for code in codes if told else ():
+                told[1].pop(code, None)
             continue
-        left = [each for each in codes if each not in gone]
-        if not left:
-            if dispatch.withdraw_unsent(notification):
-                _untold(meeting, notification)
-                notification.delete()
+        off = [code for code in codes if code in gone]
+        if off and not _taken_back(meeting, notification, codes, gone):
+            told = still_told.setdefault(notification.recipient_key, (notification, {}))
+            told[1].update(dict.fromkeys(off))
+    _tell_taken_off(meeting, still_told, change)
+
+
+def _taken_back(meeting, notification, codes, gone) -> bool:
+    """The notice no longer says the cases `gone`: rewritten or withdrawn while it could be."""
+    if notification.object_key.count(":") != 1:
+        return False
+    if notification.created_at < timezone.now() - _gathering():
+        return False
+    left = [each for each in codes if each not in gone]
+    if not left:
+        if not dispatch.withdraw_unsent(notification):
+            return False
+        _untold(meeting, notification)
+        notification.delete()
+        return True
+    said = notification.params.get("lines")
+    kept_lines = None
+    if said is not None:
+        kept_lines = [
+            line for line in said.get("lines", []) if line.get("params", {}).get("code") not in gone
+        ]
+    return _restate(notification, left, kept_lines)
+
+
+def _tell_taken_off(meeting, still_told, change) -> None:
+    key = {"rule": AGENDA_OFF, "object_key": f"meeting:{meeting.pk}:{change.row.pk}"}
+    rows = []
+    for recipient_key, (told, codes) in still_told.items():
+        if not codes:
             continue
-        said = notification.params.get("lines")
-        kept_lines = None
-        if said is not None:
-            kept_lines = [
-                line
-                for line in said.get("lines", [])
-                if line.get("params", {}).get("code") not in gone
-            ]
-        _restate(notification, left, kept_lines)
+        if told.user_id == getattr(change.actor, "pk", None):
+            continue  # whoever took them off knows
+        if told.user_id and not told.user.is_active:
+            continue
+        if recipient_key.startswith("resident:") and not told.phone:
+            continue  # anonymised since: their number is gone
+        row = Notification(
+            recipient_key=recipient_key,
+            user_id=told.user_id,
+            contact_id=told.contact_id,
+            phone=told.phone,
+            url=told.url,
+            due_at=change.at,
+            **key,
+        )
+        row.set_words(_about_meeting(meeting, OFF, cases=cases_of(list(codes))), _empty())
+        rows.append(row)
+    if rows:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        dispatch.fan_out(**key, due_at=change.at)
 
 
 def _untold(meeting, notification) -> None:
@@ -556,5 +616,5 @@ def follow_meeting_change(change) -> set:
         return agenda_added(change.meeting, cases, change.actor, change.participants)
     if change.change == "removed":
         codes = [change.note, *change.details.get("carried", [])]
-        agenda_removed(change.meeting, codes)
+        agenda_removed(change.meeting, codes, change)
     return set()

@@ -49,7 +49,7 @@ def test_descriptions_are_public_only_where_the_street_says_and_then_masked(clie
     places.street.open311_public_descriptions = True
     places.street.save()
     shown = client.get(url).json()[0]["description"]
-    assert shown == "3楼漏水，请联系 139******78，身份证 110*************3X"
+    assert shown == "3楼漏水，请联系 139****5678，身份证 110*************3X"
 
 
 def test_service_request_id_overrides_every_other_filter(app, places):

@@ -185,12 +185,12 @@ def test_a_declined_request_tells_its_resident_what_the_officer_wrote_for_them(
     refused = officer.post(url, decline)
     assert refused.status_code == 400 and "这个字段是必填项" in refused.content.decode()
     assert Case.objects.get(pk=case.pk).state == State.SUBMITTED
-    told = "此事由小区物业公司负责，请拨打物业服务电话 13800001111 反映。"
+    told = "物业负责，请于2026-12-10前拨打物业电话 138 0000 1111 或 0472-512 3456。"
     assert officer.post(url, {**decline, "decline-explanation": told}).status_code == 302
     page = lookup(client, case.tracking_code, "5678").content.decode()
     assert "未受理：请与社区联系" in page
-    assert "此事由小区物业公司负责，请拨打物业服务电话" in page
-    assert "王经理" not in page and "13800001111" not in page  # the staff's words; a number
+    assert "物业负责，请于2026-12-10前拨打物业电话 138****1111 或 0472-****3456。" in page
+    assert "王经理" not in page and "0000" not in page and "512" not in page
 
 
 def test_a_wrong_code_and_a_wrong_phone_look_the_same(client, places):

@@ -635,19 +635,51 @@ def test_a_case_taken_off_the_agenda_leaves_the_messages_still_held(
     assert not later.participants.filter(notified_at__isnull=False).exists()
 
 
-def test_a_case_taken_off_after_its_messages_left_leaves_them_as_they_were(
-    places, personas, session, tap, login
+def test_a_case_taken_off_after_its_messages_left_is_told_as_off_to_whoever_heard_of_it(
+    places, personas, session, tap, login, capsys
 ):
+    """The tap's notices left; the officer takes it off the 17th's agenda. The unit leader and
+    王大妈 each get one more SMS saying it will not be deliberated there; the grid worker (bell
+    only) a second notice; what went before stays as it was, and the officer hears nothing."""
     from outbox.dispatch import deliver_due
 
-    leader = places.leaders[places.cg1]
+    leader, worker = places.leaders[places.cg1], personas.worker_cg1
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    pipe = CaseFactory(state="proposed", description="水管冻裂", **where)
     put_on_agenda(personas, session, tap)
+    put_on_agenda(personas, session, pipe)
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
         deliver_due()
-    take_off(login, personas, session, tap)
-    [sent] = sms_to(leader.phone)
-    assert sent.state == State.SENT and sent.payload["title"].endswith(tap.tracking_code)
-    assert Notification.objects.filter(contact=leader, object_key=f"meeting:{session.pk}")
+        capsys.readouterr()
+        take_off(login, personas, session, tap)
+        invitation, off = sms_to(leader.phone).order_by("created_at")
+        both = f"{tap.tracking_code}、{pipe.tracking_code}"
+        assert invitation.state == State.SENT and invitation.payload["title"].endswith(both)
+        said = off.payload["title"]
+        assert said.startswith(f"议程变更：{tap.tracking_code} 不再在 ")
+        assert said.endswith("的每月17日固定协商（春光社区）上讨论")
+        assert pipe.tracking_code not in said
+        assert sent_sms(capsys, off).count(f"SMS to {leader.phone} ") == 1
+        [first, resident_off] = sms_to(tap.resident_phone).order_by("created_at")
+        assert resident_off.payload["title"] == said
+        assert sms_to(pipe.resident_phone).count() == 1  # the pipe's resident: nothing new
+        notes = Notification.objects.filter(user=worker).order_by("created_at")
+        assert [n.title.startswith("议程变更") for n in notes] == [False, True]
+        assert not Notification.objects.filter(user=personas.officer_chunguang).exists()
+        # Put back on, it is told again; taken off again, told off again, once.
+        put_on_agenda(personas, session, tap)
+        back = sms_to(leader.phone).order_by("created_at").last().payload["title"]
+        assert back.startswith(f"{tap.tracking_code} 将在议事协商会上讨论")
+    with time_machine.travel(timezone.now() + timedelta(minutes=30)):
+        take_off(login, personas, session, tap)
+    titles = [m.payload["title"] for m in sms_to(leader.phone).order_by("created_at")]
+    assert len(titles) == 4 and titles[3] == said
+    # The bell in English for a reader of English.
+    from django.utils import translation
+
+    note = Notification.objects.filter(user=worker, rule="meeting_agenda_off").first()
+    with translation.override("en"):
+        assert note.shown_title.startswith(f"Agenda change: {tap.tracking_code} will no longer")
 
 
 def test_a_recurring_problem_taken_off_the_agenda_takes_its_carried_cases_off_the_notices(
@@ -673,16 +705,20 @@ def test_a_recurring_problem_taken_off_the_agenda_takes_its_carried_cases_off_th
     assert sms_to(tap.resident_phone).count() == 1
 
 
-def test_a_notice_past_its_gathering_time_stays_as_it_was(places, personas, session, tap, login):
+def test_a_notice_past_its_gathering_time_stays_as_it_was_and_the_change_is_told(
+    places, personas, session, tap, login
+):
     """The grid worker reads his invitation in the bell (no e-mail or SMS chosen, so nothing
-    in the outbox); a case taken off an hour later leaves what he read as it was."""
+    in the outbox); a case taken off an hour later leaves what he read as it was, and a new
+    notice says it is off."""
     worker = personas.worker_cg1
     put_on_agenda(personas, session, tap)
     assert Notification.objects.filter(user=worker).count() == 1
     with time_machine.travel(timezone.now() + timedelta(hours=1)):
         take_off(login, personas, session, tap)
-    note = Notification.objects.get(user=worker)
-    assert tap.tracking_code in note.title
+    read, off = Notification.objects.filter(user=worker).order_by("created_at")
+    assert tap.tracking_code in read.title and not read.title.startswith("议程变更")
+    assert off.title.startswith(f"议程变更：{tap.tracking_code}") and off.read_at is None
     assert session.participants.filter(user=worker, notified_at__isnull=False).exists()
 
 
