@@ -187,6 +187,7 @@ def build_cases(street, sessions, now=None) -> dict:
             "building__estate",
         )
     )
+    community_ids = dict(street.communities.values_list("name", "pk"))
     builder = _Builder(rng, now, people, street, sessions)
     for _ in range(settings.DEMO_CASES_PER_YEAR):
         unit = rng.choice(units)
@@ -197,7 +198,7 @@ def build_cases(street, sessions, now=None) -> dict:
         candidates = [
             u
             for u in units
-            if u["building__grid__community_id"] == _community_id(street, community)
+            if u["building__grid__community_id"] == community_ids[community]
             and (estate is None or u["building__estate"] == estate)
         ]
         builder.add(
@@ -211,20 +212,16 @@ def build_cases(street, sessions, now=None) -> dict:
         unit = next(
             u
             for u in units
-            if u["building__grid__community_id"] == _community_id(street, community)
+            if u["building__grid__community_id"] == community_ids[community]
             and (estate is None or u["building__estate"] == estate)
         )
         for days_ago, description in moments:
             builder.add_echo(unit, categories[category], description, days_ago)
     chunguang_1 = next(
-        u for u in units if u["building__grid__community_id"] == _community_id(street, "春光社区")
+        u for u in units if u["building__grid__community_id"] == community_ids["春光社区"]
     )
     builder.add_waiting(chunguang_1, categories["安全隐患"])
     return builder.save()
-
-
-def _community_id(street, name):
-    return street.communities.get(name=name).pk
 
 
 class _Builder:

@@ -1,11 +1,15 @@
 """Working days by the Chinese calendar: weekends and public holidays off, 调休 make-up days on."""
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 from django.utils import timezone
 
 
+# A day's answer never changes while the process runs (the calendar is the package's data),
+# and deadlines ask about the same few weeks again and again.
+@lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
