@@ -62,38 +62,78 @@ def mask_phone(phone: str) -> str:
     return "****"
 
 
-# A number inside free text: a run of digits (ASCII or full-width), written whole or in groups
-# of 3 or more joined by one space, dash or dot (138 1234 5678, 0472-512 3456, an ID number in
-# 6-8-4), an ID number's final X. Groups of 3 or more: a date's 12-07 or a time's 13:00 is not
-# joined to the number beside it.
-_DIGIT = "[0-9\uff10-\uff19]"
-_SEPARATOR = "[ \\-.\u00a0\u3000\uff0d\u2014\u2013\uff0e]"
+# Numbers inside free text, each kind as people write it. Digits may be ASCII or full-width;
+# a number glued to Latin letters is a code (YJ23456789), not a number, and is left alone.
+_D = "[0-9\uff10-\uff19]"
+# Between the digits of a phone: up to three of space, dashes of every width, dot, slash,
+# underscore and brackets (138 4720 1234, 138 - 4720 - 1234, (0472) 512 3456).
+_S = "[\\s\\-\u2010-\u2015\u2212\uff0d.\uff0e\u00b7/_()\uff08\uff09]{0,3}"
 _NUMBER_IN_TEXT = re.compile(
-    f"(?<!{_DIGIT}){_DIGIT}{{3,}}(?:{_SEPARATOR}{_DIGIT}{{3,}})*(?:[XxＸｘ])?(?!{_DIGIT})"
+    "(?<![A-Za-z0-9\uff10-\uff19])(?:"
+    # a mobile, its +86 or 0086 kept as written: 11 digits from 13-19, however grouped
+    f"(?P<prefix>(?:\\+|00)86{_S})?(?P<mobile>[1\uff11]{_S}[3-9\uff13-\uff19](?:{_S}{_D}){{9}})"
+    # a landline with its area code: 10 to 12 digits from 0
+    f"|(?P<landline>[0\uff10](?:{_S}{_D}){{9,11}})"
+    # a card in groups of four, an ID number in 6-8-4, any other run of 9 or more digits
+    f"|(?P<long>{_D}{{4}}(?:[ \\-]{_D}{{4}}){{3}}(?:[ \\-]{_D}{{1,4}})?"
+    f"|{_D}{{6}}[ \\-]{_D}{{8}}[ \\-]{_D}{{3}}[0-9\uff10-\uff19XxＸｘ]"
+    f"|{_D}{{9,}}[XxＸｘ]?)"
+    # a local number without area code: 7 or 8 digits from 2-9, whole or as 3-4 or 4-4
+    f"|(?P<local>[2-9\uff12-\uff19]{_D}{{2,3}}[ \\-]?{_D}{{4}})"
+    # a mobile in Chinese numerals
+    "|(?P<spoken>一[三四五六七八九][〇零一二三四五六七八九]{9})"
+    ")(?![0-9\uff10-\uff19])"
 )
-NUMBER_DIGITS = 7  # fewer identify nobody: a house number, an amount, a year
+_SPOKEN = str.maketrans("〇零一二三四五六七八九", "00123456789")
+# After a run of digits, what makes it an amount, a count or a serial rather than a number
+# to hide (1200000 元, 1234567.89, 第2024001号).
+_NOT_A_PHONE_AFTER = re.compile("\\s?(?:[元万亿块角户人次个件栋间号期平米㎡%％]|[.．,，][0-9])")
+_YEAR = re.compile("(?:19|20)[0-9]{2}")
+
+
+def _digits(written: str) -> str:
+    return re.sub(r"[^0-9Xx]", "", unicodedata.normalize("NFKC", written))
+
+
+def _a_date_an_amount_or_years(match: re.Match, digits: str) -> bool:
+    """A run of digits that reads as something other than a number to hide."""
+    text, end, start = match.string, match.end(), match.start()
+    if _NOT_A_PHONE_AFTER.match(text, end) or (start and text[start - 1] in "¥￥$"):
+        return True
+    if len(digits) == 8 and _YEAR.fullmatch(digits[:4]):
+        month, day = int(digits[4:6]), int(digits[6:])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return True  # 20261207
+        if _YEAR.fullmatch(digits[4:]):
+            return True  # 2024-2026
+    return False
 
 
 def _mask_number(match: re.Match) -> str:
-    written = match.group(0)
-    plain = unicodedata.normalize("NFKC", written)
-    kept = re.sub(r"[^0-9Xx]", "", plain)
-    if len(kept) < NUMBER_DIGITS:
-        return written
-    if MOBILE_RE.match(kept):
-        return f"{kept[:3]}****{kept[-4:]}"
-    if LANDLINE_RE.match(kept):
-        groups = re.split(r"[^0-9]+", plain)
-        head = groups[0] if len(groups) > 1 and 3 <= len(groups[0]) <= 4 else kept[:4]
-        return f"{head}-****{kept[-4:]}"
-    return kept[:3] + "*" * (len(kept) - 5) + kept[-2:]  # an ID, a card, a number of its own
+    kind = match.lastgroup if match.lastgroup != "prefix" else "mobile"
+    if match.group("mobile"):
+        kind = "mobile"
+    written = match.group(kind)
+    digits = written.translate(_SPOKEN) if kind == "spoken" else _digits(written)
+    if kind in ("mobile", "spoken"):
+        return f"{match.group('prefix') or ''}{digits[:3]}****{digits[-4:]}"
+    if kind == "landline":
+        area = 3 if digits[1] in "12" else 4  # 010 and 02x have 3 digits, every other 4
+        return f"{digits[:area]}-****{digits[-4:]}"
+    if _a_date_an_amount_or_years(match, digits):
+        return match.group(0)
+    if kind == "local":
+        return f"****{digits[-4:]}"
+    return digits[:3] + "*" * (len(digits) - 5) + digits[-2:]  # an ID, a card, an order
 
 
 def redact_phones(text: str) -> str:
     """Free text with every phone, ID or card number in it masked, however it was written:
-    mobiles as 138****1234, landlines keeping the area code, other numbers of 7 or more digits
-    keeping their first 3 and last 2. For pages residents and the public read, and for what
-    anonymising leaves."""
+    mobiles as 138****1234 (also with +86, in groups, with any dashes, in full-width digits
+    or Chinese numerals), landlines keeping their area code (0472-****3456), local numbers
+    their last 4, IDs, cards and other runs of 9 or more digits their first 3 and last 2.
+    Dates, years, times, rooms, amounts and codes stay as written. For pages residents and
+    the public read, Open311, and what anonymising leaves."""
     return _NUMBER_IN_TEXT.sub(_mask_number, text or "")
 
 

@@ -20,7 +20,8 @@ CONSEQUENCES = {
     # by e-mail and SMS as each chose; an outside contact by SMS. Cases put on its agenda (or
     # carried with an item) tell whom they concern, one notice per person naming them, which
     # invites the grid workers and unit leaders listed for them (notifications/events.py). A
-    # case taken off the agenda leaves the notices whose e-mail and SMS have not gone yet.
+    # case taken off the agenda leaves the notices whose e-mail and SMS have not gone yet, and
+    # whoever heard of it otherwise is told it is off ("议程变更").
     "invitations": "notifications.events.follow_meeting_change",
 }
 

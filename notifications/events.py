@@ -222,11 +222,11 @@ TAKEN = gettext_noop(
     "%(cases)s: taken to the deliberation meeting that began %(time)s, %(community)s, %(place)s"
 )
 # What a person told of a case going to a meeting hears when it is taken off again, if the
-# notice that told them has left or been read: the notice itself can no longer be changed.
+# notice that told them has left, been read or passed its gathering time: it can no longer
+# be changed.
 AGENDA_OFF = "meeting_agenda_off"
 OFF = gettext_noop(
-    "Agenda change: %(cases)s will no longer be deliberated at the %(kind)s of %(time)s, "
-    "%(community)s"
+    "Agenda change: %(cases)s taken off the agenda of the %(kind)s of %(time)s, %(community)s"
 )
 
 
@@ -280,7 +280,9 @@ def agenda_added(meeting, cases, actor, participants=()) -> set:
             # their number in the street, so each of those cases' keys is forgotten.
             key = residents.setdefault(normalise_phone(case.resident_phone), f"resident:{case.pk}")
             people.setdefault(key, ({"phone": case.resident_phone}, []))[1].append(case)
-    earlier = _agenda_notices(meeting, list(people))
+    earlier = _agenda_notices(
+        meeting, {key: _person(key, who.get("phone")) for key, (who, _cases) in people.items()}
+    )
     written = []
     for key, (who, their_cases) in people.items():
         wording = TAKEN if past else INVITED if key in invited else TOLD
@@ -314,17 +316,34 @@ def _of_meeting(meeting) -> Q:
     return Q(object_key=key) | Q(object_key__startswith=f"{key}:")
 
 
-def _agenda_notices(meeting, recipient_keys) -> dict:
+def _person(recipient_key, phone="") -> str:
+    """Who a notice reaches: a resident by their mobile (their notices are keyed by one of
+    their cases, which differs from one batch of cases to the next), anyone else by the key."""
+    if recipient_key.startswith("resident:"):
+        return f"phone:{normalise_phone(phone)}"
+    return recipient_key
+
+
+def _agenda_notices(meeting, people) -> dict:
     """Each person's notices about the meeting's cases so far, oldest first, those saying
-    cases are off too (one query, the rows locked: a fold and a new notice never cross)."""
+    cases are off too (one query, the rows locked: a fold and a new notice never cross).
+    `people`: recipient key → person (`_person`); the result is keyed by recipient key."""
+    keys = {person: key for key, person in people.items()}
+    residents = (
+        Q(recipient_key__startswith="resident:")
+        if any(person.startswith("phone:") for person in keys)
+        else Q(pk__in=[])
+    )
     earlier = {}
     for notification in (
         Notification.objects.filter(_of_meeting(meeting), rule__in=(AGENDA, AGENDA_OFF))
-        .filter(recipient_key__in=recipient_keys)
+        .filter(Q(recipient_key__in=list(people)) | residents)
         .select_for_update()
         .order_by("created_at", "pk")
     ):
-        earlier.setdefault(notification.recipient_key, []).append(notification)
+        key = keys.get(_person(notification.recipient_key, notification.phone))
+        if key is not None:
+            earlier.setdefault(key, []).append(notification)
     return earlier
 
 
@@ -337,11 +356,16 @@ def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) ->
             told -= set(_codes_told(notification))
         else:
             told |= set(_codes_told(notification))
+    back = {case.tracking_code for case in cases} - told
+    offs = [notification for notification in earlier if notification.rule == AGENDA_OFF]
+    if back and offs:  # put back while the notice saying it is off still waits: never said
+        told |= _unsay(offs[-1], back, now)
     fresh = [case for case in cases if case.tracking_code not in told]
     if not fresh:
         return None
     staff = "user" in who  # a user reads the staff's page, with a line per case
-    if earlier and earlier[-1].rule == AGENDA and _fold(earlier[-1], fresh, wording, staff, now):
+    said = [notification for notification in earlier if notification.rule == AGENDA]
+    if said and _fold(said[-1], fresh, wording, staff, now):
         return None
     title = _about_meeting(meeting, wording, cases=cases_of([c.tracking_code for c in fresh]))
     body = _empty()
@@ -364,6 +388,28 @@ def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) ->
 def _line(case):
     """A case in a line of a staff member's notice: its code, grid, category and words."""
     return text(gettext_noop("%(code)s · %(about)s"), code=case.tracking_code, about=about(case))
+
+
+def _rewritable(notification, now) -> bool:
+    """A notice still in its gathering time that its person has not read: it may say
+    something else, if its e-mail and SMS have not left either (`_restate`)."""
+    return notification.read_at is None and notification.created_at >= now - _gathering()
+
+
+def _unsay(off, codes, now) -> set:
+    """Cases put back on the agenda while the notice saying they are off still waits: it no
+    longer says them (withdrawn if it says nothing else). Returns the codes it no longer says."""
+    said = _codes_told(off)
+    unsaid = codes & set(said)
+    if not unsaid or not _rewritable(off, now):
+        return set()
+    left = [code for code in said if code not in unsaid]
+    if left:
+        return unsaid if _restate(off, left, None) else set()
+    if not dispatch.withdraw_unsent(off):
+        return set()
+    off.delete()
+    return unsaid
 
 
 def _fold(notification, fresh, wording, staff, now) -> bool:
@@ -405,37 +451,48 @@ def _restate(notification, codes, case_lines, unread=False) -> bool:
 
 def agenda_removed(meeting, removed, change) -> None:
     """Cases taken off a meeting's agenda (`removed`: their codes). A notice about them still
-    in its gathering time whose e-mail and SMS have not gone names the cases still to be
-    deliberated instead; one left with none is withdrawn, with its messages, and its person no
-    longer counts as told of the meeting by it. Whoever was told of them by a notice that
-    cannot be taken back (its message went, or it is past its gathering time) hears that they
-    are off, in one notice naming them all, by the same way the first one reached them."""
+    in its gathering time, unread, whose e-mail and SMS have not gone, names the cases still
+    to be deliberated instead; one left with none is withdrawn, with its messages, and its
+    person no longer counts as told of the meeting by it. Whoever was told of them by a notice
+    that cannot be taken back hears that they are off: one notice per person (a resident by
+    their number) naming them all, gathered and held as agenda notices are, so that cases
+    taken off one after another make one message, and a case put back meanwhile none."""
     gone = set(removed)
-    still_told = {}  # recipient key → (the notice that told them, {code now off: None})
+    now = timezone.now()
+    still_told = {}  # person → [the last notice that told them, {code now off: None}]
+    last_off = {}  # person → their last notice saying cases are off
     for notification in (
         Notification.objects.filter(_of_meeting(meeting), rule__in=(AGENDA, AGENDA_OFF))
         .select_related("user")
         .select_for_update(of=("self",))
         .order_by("created_at", "pk")
     ):
+        person = _person(notification.recipient_key, notification.phone)
         codes = _codes_told(notification)
-        told = still_told.get(notification.recipient_key)
+        told = still_told.get(person)
         if notification.rule == AGENDA_OFF:  # told as off before: put back since, or not
+            last_off[person] = notification
             for code in codes if told else ():
                 told[1].pop(code, None)
             continue
         off = [code for code in codes if code in gone]
-        if off and not _taken_back(meeting, notification, codes, gone):
-            told = still_told.setdefault(notification.recipient_key, (notification, {}))
+        if off and not _taken_back(meeting, notification, codes, gone, now):
+            told = still_told.setdefault(person, [notification, {}])
+            told[0] = notification
             told[1].update(dict.fromkeys(off))
-    _tell_taken_off(meeting, still_told, change)
+    written = []
+    for person, (told, codes) in still_told.items():
+        if codes:
+            held = last_off.get(person)
+            if held is None or not _fold_off(held, list(codes), now):
+                written.append(_taken_off_notice(meeting, told, list(codes), change, now))
+    if written:
+        dispatch.fan_out(pk__in=written, not_before=_not_before(meeting, now))
 
 
-def _taken_back(meeting, notification, codes, gone) -> bool:
+def _taken_back(meeting, notification, codes, gone, now) -> bool:
     """The notice no longer says the cases `gone`: rewritten or withdrawn while it could be."""
-    if notification.object_key.count(":") != 1:
-        return False
-    if notification.created_at < timezone.now() - _gathering():
+    if notification.object_key.count(":") != 1 or not _rewritable(notification, now):
         return False
     left = [each for each in codes if each not in gone]
     if not left:
@@ -453,32 +510,38 @@ def _taken_back(meeting, notification, codes, gone) -> bool:
     return _restate(notification, left, kept_lines)
 
 
-def _tell_taken_off(meeting, still_told, change) -> None:
-    key = {"rule": AGENDA_OFF, "object_key": f"meeting:{meeting.pk}:{change.row.pk}"}
-    rows = []
-    for recipient_key, (told, codes) in still_told.items():
-        if not codes:
-            continue
-        if told.user_id == getattr(change.actor, "pk", None):
-            continue  # whoever took them off knows
-        if told.user_id and not told.user.is_active:
-            continue
-        if recipient_key.startswith("resident:") and not told.phone:
-            continue  # anonymised since: their number is gone
-        row = Notification(
-            recipient_key=recipient_key,
-            user_id=told.user_id,
-            contact_id=told.contact_id,
-            phone=told.phone,
-            url=told.url,
-            due_at=change.at,
-            **key,
-        )
-        row.set_words(_about_meeting(meeting, OFF, cases=cases_of(list(codes))), _empty())
-        rows.append(row)
-    if rows:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        dispatch.fan_out(**key, due_at=change.at)
+def _fold_off(held, codes, now) -> bool:
+    """More cases said in the person's waiting notice that cases are off."""
+    if not _rewritable(held, now):
+        return False
+    said = _codes_told(held)
+    return _restate(held, said + [code for code in codes if code not in said], None, unread=True)
+
+
+def _taken_off_notice(meeting, told, codes, change, now) -> int:
+    """A new notice that `codes` are off the agenda, to whoever `told` reached, the way it
+    reached them. Whoever took them off, or has left since, gets it read and with no message:
+    it only records that those cases are no longer theirs to hear of (put back, they are told)."""
+    silent = told.user_id is not None and (
+        told.user_id == getattr(change.actor, "pk", None) or not told.user.is_active
+    )
+    if told.recipient_key.startswith("resident:") and not told.phone:
+        silent = True  # anonymised since: their number is gone
+    notification = Notification(
+        rule=AGENDA_OFF,
+        object_key=f"meeting:{meeting.pk}:{change.row.pk}",
+        due_at=now,
+        recipient_key=told.recipient_key,
+        user_id=told.user_id,
+        contact_id=told.contact_id,
+        phone=told.phone,
+        url=told.url if told.user_id else public_url(meeting),
+        read_at=now if silent else None,
+        fanned_out=silent,
+    )
+    notification.set_words(_about_meeting(meeting, OFF, cases=cases_of(codes)), _empty())
+    notification.save()
+    return notification.pk
 
 
 def _untold(meeting, notification) -> None:

@@ -16,6 +16,7 @@ from cases.workflow import MoveRefused
 from meetings import workflow as meeting_workflow
 from meetings.models import Kind, Meeting
 from meetings.public import public_url
+from notifications import dispatch
 from notifications.models import Notification
 from outbox.dispatch import deliver
 from outbox.models import Message, State
@@ -591,10 +592,10 @@ def test_a_case_added_after_the_notice_left_is_one_more_message_and_repeats_noth
     assert Notification.objects.filter(contact=leader).count() == 2
 
 
-def take_off(login, personas, session, case):
+def take_off(login, personas, session, case, by=None):
     item = session.items.get(case=case)
     url = reverse("meetings:item_action", args=[session.pk, item.pk, "remove"])
-    assert login(personas.officer_chunguang).post(url).status_code == 302
+    assert login(by or personas.officer_chunguang).post(url).status_code == 302
 
 
 def test_a_case_taken_off_the_agenda_leaves_the_messages_still_held(
@@ -656,8 +657,8 @@ def test_a_case_taken_off_after_its_messages_left_is_told_as_off_to_whoever_hear
         both = f"{tap.tracking_code}、{pipe.tracking_code}"
         assert invitation.state == State.SENT and invitation.payload["title"].endswith(both)
         said = off.payload["title"]
-        assert said.startswith(f"议程变更：{tap.tracking_code} 不再在 ")
-        assert said.endswith("的每月17日固定协商（春光社区）上讨论")
+        assert said.startswith(f"议程变更：{tap.tracking_code} 已移出 ")
+        assert said.endswith("的每月17日固定协商（春光社区）议程")
         assert pipe.tracking_code not in said
         assert sent_sms(capsys, off).count(f"SMS to {leader.phone} ") == 1
         [first, resident_off] = sms_to(tap.resident_phone).order_by("created_at")
@@ -679,7 +680,108 @@ def test_a_case_taken_off_after_its_messages_left_is_told_as_off_to_whoever_hear
 
     note = Notification.objects.filter(user=worker, rule="meeting_agenda_off").first()
     with translation.override("en"):
-        assert note.shown_title.startswith(f"Agenda change: {tap.tracking_code} will no longer")
+        assert note.shown_title.startswith(f"Agenda change: {tap.tracking_code} taken off the")
+
+
+def test_cases_taken_off_one_after_another_make_one_message_and_one_put_back_makes_none(
+    places, personas, session, tap, login, capsys
+):
+    """The officer takes three cases off the 17th's agenda one by one, then puts one back
+    straight away: the unit leader's waiting 「议程变更」 SMS names the two still off, and
+    nothing says the third was ever off or is on again."""
+    from outbox.dispatch import deliver_due
+
+    leader = places.leaders[places.cg1]
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    pipe = CaseFactory(state="proposed", description="水管冻裂", **where)
+    drain = CaseFactory(state="proposed", description="下水道堵了", **where)
+    officer = personas.officer_chunguang
+    meeting_workflow.add_to_agenda(
+        Scope.for_user(officer), officer, session.pk, [tap.pk, pipe.pk, drain.pk]
+    )
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+        for case in (tap, pipe, drain):
+            take_off(login, personas, session, case)
+        put_on_agenda(personas, session, drain)
+        invitation, off = sms_to(leader.phone).order_by("created_at")
+        assert off.state == State.PENDING
+        said = off.payload["title"]
+        assert said.startswith(f"议程变更：{tap.tracking_code}、{pipe.tracking_code} 已移出 ")
+        assert drain.tracking_code not in said
+        # The drain's resident: taken off and put back before anything left, so nothing new.
+        assert sms_to(drain.resident_phone).count() == 1
+    capsys.readouterr()
+    with time_machine.travel(timezone.now() + timedelta(minutes=25)):
+        deliver_due()
+    sent = [
+        line for line in capsys.readouterr().out.splitlines() if f"SMS to {leader.phone} " in line
+    ]
+    assert len(sent) == 1 and said in sent[0]
+
+
+def test_whoever_takes_a_case_off_hears_nothing_but_is_told_when_it_is_put_back(
+    places, personas, session, tap, login
+):
+    """An officer who is also the grid's worker was invited by the tap; he takes it off (he
+    knows: no message), and when another officer puts it back he is told again."""
+    from tests.factories import make_people
+
+    both = make_people(
+        officer_and_worker=[("community_officer", places.chunguang), ("grid_worker", places.cg1)]
+    )["officer_and_worker"]
+    put_on_agenda(personas, session, tap)
+    [invitation] = Notification.objects.filter(user=both)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        Notification.objects.filter(pk=invitation.pk).update(read_at=timezone.now())
+        take_off(login, personas, session, tap, by=both)
+        [off] = Notification.objects.filter(user=both, rule="meeting_agenda_off")
+        assert off.read_at is not None
+        assert not Message.objects.filter(source=dispatch.source_of(off)).exists()
+        put_on_agenda(personas, session, tap)
+    back = Notification.objects.filter(user=both, rule="meeting_agenda").order_by("created_at")
+    assert back.count() == 2 and back.last().title.startswith(f"{tap.tracking_code} 将在")
+
+
+def test_a_notice_already_read_is_not_withdrawn_but_told_as_off(
+    places, personas, session, tap, login
+):
+    """Within the gathering time the grid worker has read his invitation in the bell: taking
+    the tap off leaves it as he read it and tells him it is off."""
+    worker = personas.worker_cg1
+    put_on_agenda(personas, session, tap)
+    Notification.objects.filter(user=worker).update(read_at=timezone.now())
+    take_off(login, personas, session, tap)
+    read, off = Notification.objects.filter(user=worker).order_by("created_at")
+    assert tap.tracking_code in read.title and off.title.startswith("议程变更")
+    assert session.participants.filter(user=worker, notified_at__isnull=False).exists()
+
+
+def test_a_resident_with_a_problems_cases_gets_one_message_each_way(
+    places, personas, session, lights, login
+):
+    """The stair light's four cases are all 王大妈's, written two ways: going to the 17th with
+    the problem they make one SMS, and taken off with it one more."""
+    from outbox.dispatch import deliver_due
+
+    problem, cases = lights
+    for case, phone in zip(cases, ["13655550000", "136 5555 0000"] * 2, strict=True):
+        case.resident_phone = phone
+        case.save(update_fields=["resident_phone"])
+    client = login(personas.officer_chunguang)
+    taken = client.post(
+        reverse("recurring:action", args=[problem.pk, "session"]), {"session-kind": "monthly"}
+    )
+    assert taken.status_code == 302
+    [told] = sms_to("13655550000")
+    assert told.payload["title"].startswith(f"{cases[0].tracking_code}、")
+    assert "等 4 件诉求" in told.payload["title"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+        take_off(login, personas, session, session.items.get().case)
+    told, off = sms_to("13655550000").order_by("created_at")
+    assert off.payload["title"].startswith(f"议程变更：{cases[0].tracking_code}、")
+    assert "等 4 件诉求" in off.payload["title"]
 
 
 def test_a_recurring_problem_taken_off_the_agenda_takes_its_carried_cases_off_the_notices(
@@ -718,7 +820,7 @@ def test_a_notice_past_its_gathering_time_stays_as_it_was_and_the_change_is_told
         take_off(login, personas, session, tap)
     read, off = Notification.objects.filter(user=worker).order_by("created_at")
     assert tap.tracking_code in read.title and not read.title.startswith("议程变更")
-    assert off.title.startswith(f"议程变更：{tap.tracking_code}") and off.read_at is None
+    assert off.title.startswith(f"议程变更：{tap.tracking_code} 已移出") and off.read_at is None
     assert session.participants.filter(user=worker, notified_at__isnull=False).exists()
 
 
