@@ -65,29 +65,61 @@ def mask_phone(phone: str) -> str:
 # Numbers inside free text, each kind as people write it. Digits may be ASCII or full-width;
 # a number glued to Latin letters is a code (YJ23456789), not a number, and is left alone.
 _D = "[0-9\uff10-\uff19]"
-# Between the digits of a phone: up to three of space, dashes of every width, dot, slash,
-# underscore and brackets (138 4720 1234, 138 - 4720 - 1234, (0472) 512 3456).
-_S = "[\\s\\-\u2010-\u2015\u2212\uff0d.\uff0e\u00b7/_()\uff08\uff09]{0,3}"
+_D39 = "[3-9\uff13-\uff19]"
+# Between a phone's groups: up to three of space, dashes of every width, dot, slash or
+# underscore (138 4720 1234, 138 - 4720 - 1234, 138.4720.1234), the same all along.
+_SEP = "[\\s\\-\u2010-\u2015\u2212\uff0d.\uff0e/_]{1,3}"
+
+
+def _grouped(name: str, first: str, *rest: int) -> str:
+    """Digits in groups: `first` (a pattern), then groups of the sizes given, each after the
+    same separator as the first."""
+    groups = f"(?P<{name}>{_SEP})" + f"{_D}{{{rest[0]}}}"
+    for size in rest[1:]:
+        groups += f"(?P={name}){_D}{{{size}}}"
+    return first + groups
+
+
+_MOBILE = "|".join(
+    [
+        f"[1\uff11]{_D39}{_D}{{9}}",  # 13847201234
+        _grouped("s1", f"[1\uff11]{_D39}{_D}", 4, 4),  # 138 4720 1234
+        _grouped("s2", f"[1\uff11]{_D39}{_D}", 8),  # 138 47201234
+        _grouped("s3", f"[1\uff11]{_D39}{_D}{{5}}", 4),  # 1384720 1234
+        _grouped("s4", f"[1\uff11]{_D39}{_D}", 4, 2, 2),  # 138 4720 12 34
+        _grouped("s5", f"[1\uff11]{_D39}{_D}", 2, 2, 2, 2),  # 138 47 20 12 34
+        _grouped("s6", f"[1\uff11]{_D39}", 2, 2, 2, 3),  # 13 84 72 01 234
+        f"[1\uff11] {_D39}(?: {_D}){{9}}",  # 1 3 8 4 7 2 0 1 2 3 4
+    ]
+)
+# An area code as the numbering plan has it (010, 02x, then 0 and three digits), then a local
+# number of 7 or 8 digits, whole or as 3-4 or 4-4 (grouped, from 2-9: 0800-1200 1400-1800 is
+# opening hours).
+_AREA = f"[0\uff10](?:[1\uff11][0\uff10]|[2\uff12]{_D}|{_D39}{_D}{{2}})"
+_LOCAL = f"(?:[1-9\uff11-\uff19]{_D}{{6,7}}|[2-9\uff12-\uff19]{_D}{{2,3}}[ \\-]{_D}{{4}})"
 _NUMBER_IN_TEXT = re.compile(
     "(?<![A-Za-z0-9\uff10-\uff19])(?:"
-    # a mobile, its +86 or 0086 kept as written: 11 digits from 13-19, however grouped
-    f"(?P<prefix>(?:\\+|00)86{_S})?(?P<mobile>[1\uff11]{_S}[3-9\uff13-\uff19](?:{_S}{_D}){{9}})"
-    # a landline with its area code: 10 to 12 digits from 0
-    f"|(?P<landline>[0\uff10](?:{_S}{_D}){{9,11}})"
-    # a card in groups of four, an ID number in 6-8-4, any other run of 9 or more digits
-    f"|(?P<long>{_D}{{4}}(?:[ \\-]{_D}{{4}}){{3}}(?:[ \\-]{_D}{{1,4}})?"
-    f"|{_D}{{6}}[ \\-]{_D}{{8}}[ \\-]{_D}{{3}}[0-9\uff10-\uff19XxＸｘ]"
+    # a mobile, its +86 or 0086 kept as written
+    f"(?P<prefix>(?:\\+|00)86[\\s\\-]{{0,3}})?(?P<mobile>{_MOBILE})"
+    # a landline with its area code, in brackets or not: (0472) 512 3456, 010-12345678
+    f"|(?P<landline>[(\uff08]?{_AREA}[)\uff09]?[\\s\\-\u2010-\u2015\uff0d]{{0,3}}{_LOCAL})"
+    # a card in groups of four, an ID number in 6-8-4 (one separator all along: 0800-1200
+    # 1400-1800 is opening hours), any other run of 9 or more digits
+    f"|(?P<long>{_D}{{4}}(?P<c>[ \\-]){_D}{{4}}(?:(?P=c){_D}{{4}}){{2}}(?:(?P=c){_D}{{1,4}})?"
+    f"|{_D}{{6}}(?P<i>[ \\-]){_D}{{8}}(?P=i){_D}{{3}}[0-9\uff10-\uff19XxＸｘ]"
     f"|{_D}{{9,}}[XxＸｘ]?)"
-    # a local number without area code: 7 or 8 digits from 2-9, whole or as 3-4 or 4-4
-    f"|(?P<local>[2-9\uff12-\uff19]{_D}{{2,3}}[ \\-]?{_D}{{4}})"
+    # a local number without its area code, whole or as 3-4
+    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2}}[ \\-]{_D}{{4}}))"
     # a mobile in Chinese numerals
     "|(?P<spoken>一[三四五六七八九][〇零一二三四五六七八九]{9})"
     ")(?![0-9\uff10-\uff19])"
 )
 _SPOKEN = str.maketrans("〇零一二三四五六七八九", "00123456789")
-# After a run of digits, what makes it an amount, a count or a serial rather than a number
-# to hide (1200000 元, 1234567.89, 第2024001号).
-_NOT_A_PHONE_AFTER = re.compile("\\s?(?:[元万亿块角户人次个件栋间号期平米㎡%％]|[.．,，][0-9])")
+# After a run of digits, what makes it an amount, a count, a room or a decimal rather than a
+# number to hide (1200000 元, 1234567.89, 2201 室); 个人, 人员 and 号码 do not.
+_NOT_A_NUMBER_AFTER = re.compile(
+    "\\s?(?:[元万亿块角户次件栋间期平米㎡%％室]|人(?!员)|个(?!人)|号(?!码)|[.．][0-9])"
+)
 _YEAR = re.compile("(?:19|20)[0-9]{2}")
 
 
@@ -95,24 +127,23 @@ def _digits(written: str) -> str:
     return re.sub(r"[^0-9Xx]", "", unicodedata.normalize("NFKC", written))
 
 
-def _a_date_an_amount_or_years(match: re.Match, digits: str) -> bool:
+def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     """A run of digits that reads as something other than a number to hide."""
-    text, end, start = match.string, match.end(), match.start()
-    if _NOT_A_PHONE_AFTER.match(text, end) or (start and text[start - 1] in "¥￥$"):
+    text, start = match.string, match.start()
+    if _NOT_A_NUMBER_AFTER.match(text, match.end()):
         return True
+    before = text[max(0, start - 2) : start]
+    if before[-1:] in ("¥", "￥", "$") or (before[-1:] in ".．" and before[:1].isdigit()):
+        return True  # ¥1500000; the decimals of 40.8123456
     if len(digits) == 8 and _YEAR.fullmatch(digits[:4]):
-        month, day = int(digits[4:6]), int(digits[6:])
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return True  # 20261207
-        if _YEAR.fullmatch(digits[4:]):
-            return True  # 2024-2026
+        return 1 <= int(digits[4:6]) <= 12 and 1 <= int(digits[6:]) <= 31  # 20261207
     return False
 
 
 def _mask_number(match: re.Match) -> str:
-    kind = match.lastgroup if match.lastgroup != "prefix" else "mobile"
-    if match.group("mobile"):
-        kind = "mobile"
+    kind = next(
+        name for name in ("mobile", "landline", "long", "local", "spoken") if match.group(name)
+    )
     written = match.group(kind)
     digits = written.translate(_SPOKEN) if kind == "spoken" else _digits(written)
     if kind in ("mobile", "spoken"):
@@ -120,7 +151,7 @@ def _mask_number(match: re.Match) -> str:
     if kind == "landline":
         area = 3 if digits[1] in "12" else 4  # 010 and 02x have 3 digits, every other 4
         return f"{digits[:area]}-****{digits[-4:]}"
-    if _a_date_an_amount_or_years(match, digits):
+    if _an_amount_a_count_or_a_date(match, digits):
         return match.group(0)
     if kind == "local":
         return f"****{digits[-4:]}"

@@ -13,9 +13,9 @@ on whose request it is:
 
 Numbers are masked wherever free text leaves through Open311, the filing partner's own reads
 included, as on every page residents read (`common.phones.redact_phones`): a mobile however
-written (spaces, dashes, dots, full-width digits) shows as 138****1234, a landline keeps its
-area code and last 4, and any other run of 7 or more digits (an ID number with its final X,
-a card) keeps only its first 3 and last 2 characters.
+grouped (spaces, dashes, dots, full-width digits) shows as 138****1234, a landline keeps its
+area code and last 4, a local number its last 4, and IDs, cards and other runs of 9 or more
+digits their first 3 and last 2.
 """
 
 from datetime import UTC, datetime, timedelta

@@ -271,7 +271,7 @@ def agenda_added(meeting, cases, actor, participants=()) -> set:
     residents = {}  # a resident's mobile → the key of their notice: one SMS for all their cases
     for case in cases:
         for user in workers.get(case.grid_id, []):
-            if user.is_active and user.pk != getattr(actor, "pk", None):
+            if user.is_active:  # whoever acts is only recorded as knowing (`_agenda_notice`)
                 people.setdefault(f"user:{user.pk}", ({"user": user}, []))[1].append(case)
         for leader in leaders.get(case.unit_id, []):
             people.setdefault(f"contact:{leader.pk}", ({"contact": leader}, []))[1].append(case)
@@ -284,9 +284,12 @@ def agenda_added(meeting, cases, actor, participants=()) -> set:
         meeting, {key: _person(key, who.get("phone")) for key, (who, _cases) in people.items()}
     )
     written = []
+    acting = f"user:{getattr(actor, 'pk', None)}"
     for key, (who, their_cases) in people.items():
         wording = TAKEN if past else INVITED if key in invited else TOLD
-        pk = _agenda_notice(meeting, key, who, their_cases, earlier.get(key, []), now, wording)
+        pk = _agenda_notice(
+            meeting, key, who, their_cases, earlier.get(key, []), now, wording, key == acting
+        )
         if pk is not None:
             written.append(pk)
     if written:  # their e-mail and SMS, all in one pass
@@ -347,9 +350,13 @@ def _agenda_notices(meeting, people) -> dict:
     return earlier
 
 
-def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) -> int | None:
+def _agenda_notice(
+    meeting, recipient_key, who, cases, earlier, now, wording, acting=False
+) -> int | None:
     """One person's notice of cases going to the meeting: folded into their last one while it
-    may be, else written (its id returned: its e-mail and SMS are held until `_not_before`)."""
+    may be, else written (its id returned: its e-mail and SMS are held until `_not_before`).
+    `acting`: the person putting them on, told of nothing; if they had heard of the meeting's
+    cases before, a notice already read records that they know these are on again."""
     told = set()  # what the person was told is on the agenda and not taken off since
     for notification in earlier:
         if notification.rule == AGENDA_OFF:
@@ -361,11 +368,11 @@ def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) ->
     if back and offs:  # put back while the notice saying it is off still waits: never said
         told |= _unsay(offs[-1], back, now)
     fresh = [case for case in cases if case.tracking_code not in told]
-    if not fresh:
+    if not fresh or (acting and not earlier):
         return None
     staff = "user" in who  # a user reads the staff's page, with a line per case
     said = [notification for notification in earlier if notification.rule == AGENDA]
-    if said and _fold(said[-1], fresh, wording, staff, now):
+    if not acting and said and _fold(said[-1], fresh, wording, staff, now):
         return None
     title = _about_meeting(meeting, wording, cases=cases_of([c.tracking_code for c in fresh]))
     body = _empty()
@@ -378,11 +385,13 @@ def _agenda_notice(meeting, recipient_key, who, cases, earlier, now, wording) ->
         due_at=now,
         recipient_key=recipient_key,
         url=url,
+        read_at=now if acting else None,
+        fanned_out=acting,
         **who,
     )
     notification.set_words(title, body)
     notification.save()
-    return notification.pk
+    return None if acting else notification.pk
 
 
 def _line(case):
@@ -420,6 +429,8 @@ def _fold(notification, fresh, wording, staff, now) -> bool:
         return False
     if (notification.title_msgid == TAKEN) != (wording == TAKEN):
         return False
+    if {c.tracking_code for c in fresh} & set(_codes_told(notification)):
+        return False  # said, then said to be off: that it is on again is news of its own
     said = notification.params.get("lines", {}).get("lines", [])
     return _restate(
         notification,
@@ -482,10 +493,11 @@ def agenda_removed(meeting, removed, change) -> None:
             told[1].update(dict.fromkeys(off))
     written = []
     for person, (told, codes) in still_told.items():
-        if codes:
-            held = last_off.get(person)
-            if held is None or not _fold_off(held, list(codes), now):
-                written.append(_taken_off_notice(meeting, told, list(codes), change, now))
+        if not codes:
+            continue
+        held = None if _silent(told, change) else last_off.get(person)
+        if held is None or not _fold_off(held, list(codes), now):
+            written.append(_taken_off_notice(meeting, told, list(codes), change, now))
     if written:
         dispatch.fan_out(pk__in=written, not_before=_not_before(meeting, now))
 
@@ -518,15 +530,19 @@ def _fold_off(held, codes, now) -> bool:
     return _restate(held, said + [code for code in codes if code not in said], None, unread=True)
 
 
+def _silent(told, change) -> bool:
+    """Whoever took the cases off, has left since, or (a resident anonymised since) has no
+    number any more: recorded as knowing, told nothing."""
+    if told.user_id is not None:
+        return told.user_id == getattr(change.actor, "pk", None) or not told.user.is_active
+    return told.recipient_key.startswith("resident:") and not told.phone
+
+
 def _taken_off_notice(meeting, told, codes, change, now) -> int:
     """A new notice that `codes` are off the agenda, to whoever `told` reached, the way it
     reached them. Whoever took them off, or has left since, gets it read and with no message:
     it only records that those cases are no longer theirs to hear of (put back, they are told)."""
-    silent = told.user_id is not None and (
-        told.user_id == getattr(change.actor, "pk", None) or not told.user.is_active
-    )
-    if told.recipient_key.startswith("resident:") and not told.phone:
-        silent = True  # anonymised since: their number is gone
+    silent = _silent(told, change)
     notification = Notification(
         rule=AGENDA_OFF,
         object_key=f"meeting:{meeting.pk}:{change.row.pk}",

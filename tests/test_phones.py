@@ -57,7 +57,13 @@ def test_lists_show_masked_phones():
         ("一三八四七二零一二三四", "138****1234"),
         # a landline's area code as the numbering plan has it; a local number keeps its last 4
         ("01012345678", "010-****5678"),
-        ("0472-51-23456", "0472-****3456"),
+        ("座机010-65123456", "座机010-****3456"),
+        ("(0472)5123456", "0472-****3456"),
+        # a number followed by another, or by 个人 or 号码, is still a number
+        ("联系电话 5123456，13847201234", "联系电话 ****3456，138****1234"),
+        ("身份证 110101199003071234，13847201234", "身份证 110*************34，138****1234"),
+        ("卡号 6222021234567890 个人账户", "卡号 622***********90 个人账户"),
+        ("拨打 5123456 号码咨询", "拨打 ****3456 号码咨询"),
         ("请拨打 5123456", "请拨打 ****3456"),
         ("请拨打 512-3456", "请拨打 ****3456"),
         # a phone beside other numbers takes none of them with it
@@ -83,6 +89,12 @@ def test_numbers_in_free_text_are_masked_however_they_are_written(written, shown
         "20261207 营业时间 0900-1730 第2024001号",
         "YJ23456789 与 YJ7WD2Y345 2026-12-07",
         "13:00-15:00 3-2-1201 1,200,000 共 1200 户 3600 人",
+        # lists of rooms, times, dates and small numbers are not a phone's groups
+        "1301 1302 801 和 2201 2202 2203 室",
+        "13.00-15.00 16.00-17.00，营业时间 0800-1200 1400-1800",
+        "第1 3 5 7 9 11 13 15 号楼，1.5 2.5 3.5 4.5 5.5 6",
+        "检查日期 2025-01-06 2025-02-03，2026.12.07-2026.12.10",
+        "坐标 40.8123456，预算 5000 8000",
     ],
 )
 def test_dates_times_rooms_and_amounts_are_left_as_written(kept):

@@ -846,3 +846,51 @@ def test_a_resident_with_two_cases_on_the_agenda_gets_one_sms_naming_both(
     # Anonymising her takes her number from that one notice and its message.
     anonymise([tap.pk, drain.pk], user=personas.street_staff, reason="居民要求")
     assert not Notification.objects.filter(phone__in=["13912340000", "139 1234 0000"]).exists()
+
+
+def test_a_case_put_back_after_its_person_read_that_it_was_off_is_told_as_on_again(
+    places, personas, session, tap, login
+):
+    """Within ten minutes the grid worker reads his invitation, reads that the tap is off, and
+    the officer puts it back: a third notice says it will be deliberated; none names it twice."""
+    worker = personas.worker_cg1
+    put_on_agenda(personas, session, tap)
+    Notification.objects.filter(user=worker).update(read_at=timezone.now())
+    take_off(login, personas, session, tap)
+    Notification.objects.filter(user=worker).update(read_at=timezone.now())
+    put_on_agenda(personas, session, tap)
+    titles = [n.title for n in Notification.objects.filter(user=worker).order_by("created_at")]
+    assert len(titles) == 3 and titles[1].startswith("议程变更")
+    assert titles[2].startswith(f"{tap.tracking_code} 将在议事协商会上讨论")
+    assert all(title.count(tap.tracking_code) == 1 for title in titles)
+
+
+def test_whoever_acts_is_told_of_nothing_and_of_everyone_elses_moves(
+    places, personas, session, tap, login
+):
+    """An officer who is also the grid's worker, told of the tap and the pipe: he takes the
+    tap off and puts it back himself (told nothing either time); the other officer's taking
+    the tap off again is news to him; his own taking off the pipe is not added to it."""
+    from tests.factories import make_people
+
+    both = make_people(
+        officer_and_worker=[("community_officer", places.chunguang), ("grid_worker", places.cg1)]
+    )["officer_and_worker"]
+    leader = places.leaders[places.cg1]
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    pipe = CaseFactory(state="proposed", description="水管冻裂", **where)
+    officer = personas.officer_chunguang
+    meeting_workflow.add_to_agenda(Scope.for_user(officer), officer, session.pk, [tap.pk, pipe.pk])
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        take_off(login, personas, session, tap, by=both)
+        meeting_workflow.add_to_agenda(Scope.for_user(both), both, session.pk, [tap.pk])
+        unread = Notification.objects.filter(user=both, read_at__isnull=True)
+        assert unread.count() == 1  # the first invitation, nothing of his own moves
+        take_off(login, personas, session, tap)
+        [off] = Notification.objects.filter(
+            user=both, rule="meeting_agenda_off", read_at__isnull=True
+        )
+        assert off.title.startswith(f"议程变更：{tap.tracking_code} 已移出")
+        take_off(login, personas, session, pipe, by=both)
+    off.refresh_from_db()
+    assert pipe.tracking_code not in off.title
