@@ -112,7 +112,11 @@ guide: install-docs
 # Test processes: both cores of the usual machine, at most 4 (each gets its own database and
 # Redis database; tests/conftest.py keeps browser tests and live services in one process each).
 TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); echo $$(( n < 4 ? n : 4 )))
-TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
+# Compiled modules are kept even where the machine's image sets PYTHONDONTWRITEBYTECODE: the
+# suite's own processes (workers, manage.py, the live tests' Celery) and the next run read them
+# instead of compiling every module again (collecting the suite: 10 s the first time, 4 s after).
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	PYTHONDONTWRITEBYTECODE=
 
 test: install-test messages browser ops-tools
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 -m "not drill" $(PYTEST_ARGS)
