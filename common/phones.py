@@ -83,7 +83,8 @@ def _grouped(name: str, first: str, *rest: int) -> str:
 _MOBILE = "|".join(
     [
         f"[1\uff11]{_D39}{_D}{{9}}",  # 13847201234
-        _grouped("s1", f"[1\uff11]{_D39}{_D}", 4, 4),  # 138 4720 1234
+        f"[1\uff11]{_D39}{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}",  # 138 4720-1234 too
+        _grouped("s1", f"[1\uff11]{_D39}{_D}", 3, 5),  # 138 472 01234
         _grouped("s2", f"[1\uff11]{_D39}{_D}", 8),  # 138 47201234
         _grouped("s3", f"[1\uff11]{_D39}{_D}{{5}}", 4),  # 1384720 1234
         _grouped("s4", f"[1\uff11]{_D39}{_D}", 4, 2, 2),  # 138 4720 12 34
@@ -101,15 +102,17 @@ _NUMBER_IN_TEXT = re.compile(
     "(?<![A-Za-z0-9\uff10-\uff19])(?:"
     # a mobile, its +86 or 0086 kept as written
     f"(?P<prefix>(?:\\+|00)86[\\s\\-]{{0,3}})?(?P<mobile>{_MOBILE})"
-    # a landline with its area code, in brackets or not: (0472) 512 3456, 010-12345678
-    f"|(?P<landline>[(\uff08]?{_AREA}[)\uff09]?[\\s\\-\u2010-\u2015\uff0d]{{0,3}}{_LOCAL})"
+    # a landline with its area code, in brackets or not, or after +86 without its 0:
+    # (0472) 512 3456, 010-12345678, +86 10 6512 3456
+    f"|(?P<landline>(?:(?:\\+|00)86[\\s\\-]{{0,3}}{_AREA[_AREA.index('(?:') :]}"
+    f"|[(\uff08]?{_AREA}[)\uff09]?)[\\s\\-\u2010-\u2015\uff0d]{{0,3}}{_LOCAL})"
     # a card in groups of four, an ID number in 6-8-4 (one separator all along: 0800-1200
     # 1400-1800 is opening hours), any other run of 9 or more digits
     f"|(?P<long>{_D}{{4}}(?P<c>[ \\-]){_D}{{4}}(?:(?P=c){_D}{{4}}){{2}}(?:(?P=c){_D}{{1,4}})?"
     f"|{_D}{{6}}(?P<i>[ \\-]){_D}{{8}}(?P=i){_D}{{3}}[0-9\uff10-\uff19XxＸｘ]"
     f"|{_D}{{9,}}[XxＸｘ]?)"
-    # a local number without its area code, whole or as 3-4
-    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2}}[ \\-]{_D}{{4}}))"
+    # a local number without its area code, whole or as 3-4 or 4-4
+    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2,3}}[ \\-]{_D}{{4}}))"
     # a mobile in Chinese numerals
     "|(?P<spoken>一[三四五六七八九][〇零一二三四五六七八九]{9})"
     ")(?![0-9\uff10-\uff19])"
@@ -127,16 +130,34 @@ def _digits(written: str) -> str:
     return re.sub(r"[^0-9Xx]", "", unicodedata.normalize("NFKC", written))
 
 
+# Just before a run of digits, what makes it an amount, a room or a serial number rather than
+# a number to hide (¥ 2500000, 人民币2500000, 3号楼302-1502, 编号 2024001).
+_NOT_A_NUMBER_BEFORE = re.compile("(?:[¥￥$]|人民币|楼|栋|单元|室|编号|单号|序号|批次)[:：]?\\s?$")
+# A short number beside it (a room, a floor): one of a list, 2201 2202 2203 or 502-1202.
+_LIST_AFTER = re.compile("[ \\-、,，~～至到][0-9\uff10-\uff19]{1,4}(?![0-9\uff10-\uff19])")
+_LIST_BEFORE = re.compile("(?<![0-9\uff10-\uff19])[0-9\uff10-\uff19]{1,4}[ \\-、,，~～至到]\\s?$")
+
+
 def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     """A run of digits that reads as something other than a number to hide."""
-    text, start = match.string, match.start()
-    if _NOT_A_NUMBER_AFTER.match(text, match.end()):
+    text, start, end = match.string, match.start(), match.end()
+    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, 0, start):
         return True
     before = text[max(0, start - 2) : start]
-    if before[-1:] in ("¥", "￥", "$") or (before[-1:] in ".．" and before[:1].isdigit()):
-        return True  # ¥1500000; the decimals of 40.8123456
+    if before[-1:] in ".．" and before[:1].isdigit():
+        return True  # the decimals of 40.8123456
     if len(digits) == 8 and _YEAR.fullmatch(digits[:4]):
-        return 1 <= int(digits[4:6]) <= 12 and 1 <= int(digits[6:]) <= 31  # 20261207
+        if _YEAR.fullmatch(digits[4:]):
+            return True  # 2024-2026
+        if 1 <= int(digits[4:6]) <= 12 and 1 <= int(digits[6:]) <= 31:
+            return True  # 20261207
+    groups = re.findall(r"[0-9]+", unicodedata.normalize("NFKC", match.group(0)))
+    if len(groups) > 1 and (
+        len({group[:2] for group in groups}) == 1 or all(g.endswith("00") for g in groups)
+    ):
+        return True  # 1301 1302 1303 1304, 2021 2022 2023 2024, 0800 1200 1400 1800
+    if match.group("local"):  # one of a list: 2201 2202 2203 室
+        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, 0, start))
     return False
 
 
@@ -149,6 +170,10 @@ def _mask_number(match: re.Match) -> str:
     if kind in ("mobile", "spoken"):
         return f"{match.group('prefix') or ''}{digits[:3]}****{digits[-4:]}"
     if kind == "landline":
+        if written.lstrip("(（ ").startswith(("+", "00")):  # +86 10 6512 3456
+            national = digits[2:] if digits.startswith("86") else digits[4:]
+            area = 2 if national[0] in "12" else 3
+            return f"+86 {national[:area]}-****{national[-4:]}"
         area = 3 if digits[1] in "12" else 4  # 010 and 02x have 3 digits, every other 4
         return f"{digits[:area]}-****{digits[-4:]}"
     if _an_amount_a_count_or_a_date(match, digits):

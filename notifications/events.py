@@ -355,8 +355,8 @@ def _agenda_notice(
 ) -> int | None:
     """One person's notice of cases going to the meeting: folded into their last one while it
     may be, else written (its id returned: its e-mail and SMS are held until `_not_before`).
-    `acting`: the person putting them on, told of nothing; if they had heard of the meeting's
-    cases before, a notice already read records that they know these are on again."""
+    `acting`: the person putting them on, told of nothing: a notice already read, with no
+    message, records that they know (so that someone else's taking them off is news)."""
     told = set()  # what the person was told is on the agenda and not taken off since
     for notification in earlier:
         if notification.rule == AGENDA_OFF:
@@ -364,14 +364,14 @@ def _agenda_notice(
         else:
             told |= set(_codes_told(notification))
     back = {case.tracking_code for case in cases} - told
-    offs = [notification for notification in earlier if notification.rule == AGENDA_OFF]
+    offs = [n for n in earlier if n.rule == AGENDA_OFF and not _only_recorded(n)]
     if back and offs:  # put back while the notice saying it is off still waits: never said
         told |= _unsay(offs[-1], back, now)
     fresh = [case for case in cases if case.tracking_code not in told]
-    if not fresh or (acting and not earlier):
+    if not fresh:
         return None
     staff = "user" in who  # a user reads the staff's page, with a line per case
-    said = [notification for notification in earlier if notification.rule == AGENDA]
+    said = [n for n in earlier if n.rule == AGENDA and not _only_recorded(n)]
     if not acting and said and _fold(said[-1], fresh, wording, staff, now):
         return None
     title = _about_meeting(meeting, wording, cases=cases_of([c.tracking_code for c in fresh]))
@@ -390,8 +390,20 @@ def _agenda_notice(
         **who,
     )
     notification.set_words(title, body)
+    if acting:
+        _record_only(notification)
     notification.save()
     return None if acting else notification.pk
+
+
+def _record_only(notification) -> None:
+    """Mark a notice that tells nothing (the acting person's own move), so that nothing is
+    ever folded into it and sent: it only records what its person knows."""
+    notification.params = {**notification.params, "recorded_only": True}
+
+
+def _only_recorded(notification) -> bool:
+    return bool(notification.params.get("recorded_only"))
 
 
 def _line(case):
@@ -482,7 +494,8 @@ def agenda_removed(meeting, removed, change) -> None:
         codes = _codes_told(notification)
         told = still_told.get(person)
         if notification.rule == AGENDA_OFF:  # told as off before: put back since, or not
-            last_off[person] = notification
+            if not _only_recorded(notification):
+                last_off[person] = notification
             for code in codes if told else ():
                 told[1].pop(code, None)
             continue
@@ -556,6 +569,8 @@ def _taken_off_notice(meeting, told, codes, change, now) -> int:
         fanned_out=silent,
     )
     notification.set_words(_about_meeting(meeting, OFF, cases=cases_of(codes)), _empty())
+    if silent:
+        _record_only(notification)
     notification.save()
     return notification.pk
 

@@ -894,3 +894,50 @@ def test_whoever_acts_is_told_of_nothing_and_of_everyone_elses_moves(
         take_off(login, personas, session, pipe, by=both)
     off.refresh_from_db()
     assert pipe.tracking_code not in off.title
+
+
+def test_cases_others_add_never_fold_into_the_acting_persons_own_record(
+    places, personas, session, tap, login, mailoutbox
+):
+    """An officer who is also the grid's worker (e-mail chosen) is invited by the tap; he puts
+    the pipe on himself; then the other officer puts the drain on: he gets one e-mail naming
+    the tap and the drain (his invitation, gathered), and nothing presents his pipe as news."""
+    from notifications.models import ChannelChoice
+    from outbox.dispatch import deliver_due
+    from tests.factories import make_people
+
+    both = make_people(
+        officer_and_worker=[("community_officer", places.chunguang), ("grid_worker", places.cg1)]
+    )["officer_and_worker"]
+    both.email = "both@example.cn"
+    both.save()
+    ChannelChoice.objects.create(user=both, email=True)
+    leader = places.leaders[places.cg1]
+    where = {"grid": places.cg1, "building": leader.unit.building, "unit": leader.unit}
+    pipe = CaseFactory(state="proposed", description="水管冻裂", **where)
+    drain = CaseFactory(state="proposed", description="下水道堵了", **where)
+    put_on_agenda(personas, session, tap)
+    meeting_workflow.add_to_agenda(Scope.for_user(both), both, session.pk, [pipe.pk])
+    put_on_agenda(personas, session, drain)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        deliver_due()
+    [sent] = [m for m in mailoutbox if m.to == ["both@example.cn"]]
+    said = sent.subject + sent.body
+    assert tap.tracking_code in said and drain.tracking_code in said
+    assert pipe.tracking_code not in said
+
+
+def test_whoever_puts_a_case_on_first_hears_when_someone_else_takes_it_off(
+    places, personas, session, tap, login
+):
+    from tests.factories import make_people
+
+    both = make_people(
+        officer_and_worker=[("community_officer", places.chunguang), ("grid_worker", places.cg1)]
+    )["officer_and_worker"]
+    meeting_workflow.add_to_agenda(Scope.for_user(both), both, session.pk, [tap.pk])
+    assert not Notification.objects.filter(user=both, read_at__isnull=True).exists()
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        take_off(login, personas, session, tap)
+    [off] = Notification.objects.filter(user=both, read_at__isnull=True)
+    assert off.title.startswith(f"议程变更：{tap.tracking_code} 已移出")
