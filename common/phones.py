@@ -67,7 +67,8 @@ def mask_phone(phone: str) -> str:
 _D = "[0-9\uff10-\uff19]"
 _D39 = "[3-9\uff13-\uff19]"
 # Between a phone's groups: up to three of space, dashes of every width, dot, slash or
-# underscore (138 4720 1234, 138 - 4720 - 1234, 138.4720.1234), the same all along.
+# underscore (138 4720 1234, 138 - 4720 - 1234, 138.4720.1234), the same all along but in the
+# usual 3-4-4 (139 1234-5678): lists of times and rooms mix them (13.00-15.00 16.00-17.00).
 _SEP = "[\\s\\-\u2010-\u2015\u2212\uff0d.\uff0e/_]{1,3}"
 
 
