@@ -57,9 +57,15 @@ def mask_phone(phone: str) -> str:
     if MOBILE_RE.match(digits):
         return f"{digits[:3]}****{digits[-4:]}"
     if len(digits) > 4:
-        head = phone.split("-")[0] if "-" in phone else digits[:4]
+        head = phone.split("-")[0] if "-" in phone else digits[: _area_length(digits)]
         return f"{head}-****{digits[-4:]}"
     return "****"
+
+
+def _area_length(digits: str) -> int:
+    """The area code's length as the numbering plan has it: 010 and 02x have 3 digits, every
+    other 4."""
+    return 3 if digits[:2] in ("01", "02") else 4
 
 
 # Numbers inside free text, each kind as people write it. Digits may be ASCII or full-width;
@@ -169,14 +175,12 @@ def _mask_number(match: re.Match) -> str:
     written = match.group(kind)
     digits = written.translate(_SPOKEN) if kind == "spoken" else _digits(written)
     if kind in ("mobile", "spoken"):
-        return f"{match.group('prefix') or ''}{digits[:3]}****{digits[-4:]}"
+        return f"{match.group('prefix') or ''}{mask_phone(digits)}"
     if kind == "landline":
         if written.lstrip("(（ ").startswith(("+", "00")):  # +86 10 6512 3456
             national = digits[2:] if digits.startswith("86") else digits[4:]
-            area = 2 if national[0] in "12" else 3
-            return f"+86 {national[:area]}-****{national[-4:]}"
-        area = 3 if digits[1] in "12" else 4  # 010 and 02x have 3 digits, every other 4
-        return f"{digits[:area]}-****{digits[-4:]}"
+            return f"+86 {mask_phone('0' + national)[1:]}"
+        return mask_phone(digits)
     if _an_amount_a_count_or_a_date(match, digits):
         return match.group(0)
     if kind == "local":

@@ -419,18 +419,32 @@ def _rewritable(notification, now) -> bool:
 
 def _unsay(off, codes, now) -> set:
     """Cases put back on the agenda while the notice saying they are off still waits: it no
-    longer says them (withdrawn if it says nothing else). Returns the codes it no longer says."""
-    said = _codes_told(off)
-    unsaid = codes & set(said)
-    if not unsaid or not _rewritable(off, now):
-        return set()
-    left = [code for code in said if code not in unsaid]
+    longer says them. Returns the codes it no longer says."""
+    unsaid = codes & set(_codes_told(off))
+    return unsaid if unsaid and _say_without(off, unsaid, now) else set()
+
+
+def _say_without(notification, gone, now) -> bool:
+    """The notice no longer says the cases `gone`, if it may still change (`_rewritable`, and
+    nothing of it sent): rewritten, or, saying nothing else, withdrawn with its messages (its
+    `pk` is then None)."""
+    if not _rewritable(notification, now):
+        return False
+    left = [code for code in _codes_told(notification) if code not in gone]
     if left:
-        return unsaid if _restate(off, left, None) else set()
-    if not dispatch.withdraw_unsent(off):
-        return set()
-    off.delete()
-    return unsaid
+        said = notification.params.get("lines")
+        kept_lines = None
+        if said is not None:
+            kept_lines = [
+                line
+                for line in said.get("lines", [])
+                if line.get("params", {}).get("code") not in gone
+            ]
+        return _restate(notification, left, kept_lines)
+    if not dispatch.withdraw_unsent(notification):
+        return False
+    notification.delete()
+    return True
 
 
 def _fold(notification, fresh, wording, staff, now) -> bool:
@@ -500,7 +514,7 @@ def agenda_removed(meeting, removed, change) -> None:
                 told[1].pop(code, None)
             continue
         off = [code for code in codes if code in gone]
-        if off and not _taken_back(meeting, notification, codes, gone, now):
+        if off and not _taken_back(meeting, notification, gone, now):
             told = still_told.setdefault(person, [notification, {}])
             told[0] = notification
             told[1].update(dict.fromkeys(off))
@@ -515,24 +529,14 @@ def agenda_removed(meeting, removed, change) -> None:
         dispatch.fan_out(pk__in=written, not_before=_not_before(meeting, now))
 
 
-def _taken_back(meeting, notification, codes, gone, now) -> bool:
-    """The notice no longer says the cases `gone`: rewritten or withdrawn while it could be."""
-    if notification.object_key.count(":") != 1 or not _rewritable(notification, now):
+def _taken_back(meeting, notification, gone, now) -> bool:
+    """The agenda notice no longer says the cases `gone`: rewritten or withdrawn while it
+    could be; withdrawn, its person no longer counts as told of the meeting by it."""
+    if notification.object_key.count(":") != 1 or not _say_without(notification, gone, now):
         return False
-    left = [each for each in codes if each not in gone]
-    if not left:
-        if not dispatch.withdraw_unsent(notification):
-            return False
+    if notification.pk is None:
         _untold(meeting, notification)
-        notification.delete()
-        return True
-    said = notification.params.get("lines")
-    kept_lines = None
-    if said is not None:
-        kept_lines = [
-            line for line in said.get("lines", []) if line.get("params", {}).get("code") not in gone
-        ]
-    return _restate(notification, left, kept_lines)
+    return True
 
 
 def _fold_off(held, codes, now) -> bool:
@@ -576,13 +580,14 @@ def _taken_off_notice(meeting, told, codes, change, now) -> int:
 
 
 def _untold(meeting, notification) -> None:
-    """The person of a withdrawn notice counts as told of the meeting only by another one."""
+    """The person of a withdrawn (deleted) notice counts as told of the meeting only by
+    another one."""
     kind, _, pk = notification.recipient_key.partition(":")
     if kind not in ("user", "contact"):
         return
     others = Notification.objects.filter(
         _of_meeting(meeting), recipient_key=notification.recipient_key
-    ).exclude(pk=notification.pk)
+    )
     if not others.exists():
         meeting.participants.filter(**{f"{kind}_id": pk}).update(notified_at=None)
 
