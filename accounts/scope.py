@@ -169,7 +169,30 @@ class Scope:
         return get_object_or_404(self.narrow(_queryset(queryset_or_model)), **lookup)
 
     def holds(self, obj) -> bool:
+        """Whether `obj` lies in the held places. A row that carries its places in its own
+        columns (a case's street, community and grid) is answered from them, without asking
+        the database again for what the view has just read through this scope."""
+        on_row = self._held_on_row(obj)
+        if on_row is not None:
+            return on_row
         return self.narrow(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+    def _held_on_row(self, obj) -> bool | None:
+        """The answer from the row's own columns, or None where a path leaves the row (a
+        partner's cases, a place reached through another table) or the row is not saved."""
+        if obj.pk is None or self.partner_id is not None:
+            return None
+        if self.is_superuser:
+            return True
+        paths = type(obj).scope_paths
+        columns = [
+            (paths[level], self.held[level])
+            for level in LEVELS
+            if self.held[level] and level in paths
+        ]
+        if any("__" in path for path, _ids in columns):
+            return None
+        return any(getattr(obj, path) in ids for path, ids in columns)
 
 
 def _queryset(queryset_or_model) -> QuerySet:

@@ -104,9 +104,13 @@ _MOBILE = "|".join(
 # number of 7 or 8 digits, whole or as 3-4 or 4-4 (grouped, from 2-9: 0800-1200 1400-1800 is
 # opening hours).
 _AREA = f"[0\uff10](?:[1\uff11][0\uff10]|[2\uff12]{_D}|{_D39}{_D}{{2}})"
-_LOCAL = f"(?:[1-9\uff11-\uff19]{_D}{{6,7}}|[2-9\uff12-\uff19]{_D}{{2,3}}[ \\-]{_D}{{4}})"
+_LOCAL = (
+    f"(?:[1-9\uff11-\uff19]{_D}{{6,7}}"
+    # 7 or 8 digits in any groups after one space or dash each (512 3456, 51-23456, 5 1 2 3 4 5 6)
+    f"|[2-9\uff12-\uff19](?:[ \\-]?{_D}){{6,7}}(?![ \\-]?{_D}))"
+)
 _NUMBER_IN_TEXT = re.compile(
-    "(?<![A-Za-z0-9\uff10-\uff19])(?:"
+    "(?:(?<![A-Za-z0-9\uff10-\uff19])(?:"
     # a mobile, its +86 or 0086 kept as written
     f"(?P<prefix>(?:\\+|00)86[\\s\\-]{{0,3}})?(?P<mobile>{_MOBILE})"
     # a landline with its area code, in brackets or not, or after +86 without its 0:
@@ -119,9 +123,11 @@ _NUMBER_IN_TEXT = re.compile(
     f"|{_D}{{6}}(?P<i>[ \\-]){_D}{{8}}(?P=i){_D}{{3}}[0-9\uff10-\uff19XxＸｘ]"
     f"|{_D}{{9,}}[XxＸｘ]?)"
     # a local number without its area code, whole or as 3-4 or 4-4
-    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2,3}}[ \\-]{_D}{{4}}))"
+    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2,3}}[ \\-]{_D}{{4}})))"
     # a mobile in Chinese numerals
     "|(?P<spoken>一[三四五六七八九][〇零一二三四五六七八九]{9})"
+    # a phone glued to letters (TEL13847201234, Tel0472-5123456): a code has no such shape
+    f"|(?<=[A-Za-z])(?P<glued>[1\uff11]{_D39}{_D}{{9}}|{_AREA}[\\-\uff0d ]{_LOCAL})"
     ")(?![0-9\uff10-\uff19])"
 )
 _SPOKEN = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -139,16 +145,24 @@ def _digits(written: str) -> str:
 
 # Just before a run of digits, what makes it an amount, a room or a serial number rather than
 # a number to hide (¥ 2500000, 人民币2500000, 3号楼302-1502, 编号 2024001).
-_NOT_A_NUMBER_BEFORE = re.compile("(?:[¥￥$]|人民币|楼|栋|单元|室|编号|单号|序号|批次)[:：]?\\s?$")
+_NOT_A_NUMBER_BEFORE = re.compile(
+    "(?:[¥￥$约]|人民币|楼|栋|单元|室|编号|单号|序号|批次"
+    "|人口|户数|面积|金额|预算|费用|资金|投资|造价|价格|单价|合计|共计|总计|总额|数量)[:：]?\\s?$"
+)
 # A short number beside it (a room, a floor): one of a list, 2201 2202 2203 or 502-1202.
 _LIST_AFTER = re.compile("[ \\-、,，~～至到][0-9\uff10-\uff19]{1,4}(?![0-9\uff10-\uff19])")
 _LIST_BEFORE = re.compile("(?<![0-9\uff10-\uff19])[0-9\uff10-\uff19]{1,4}[ \\-、,，~～至到]\\s?$")
 
 
+# The words before a number that say what it is are short: look no further back than this, so
+# a long text of numbers is read once, not once per number.
+_BEFORE_WINDOW = 16
+
+
 def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     """A run of digits that reads as something other than a number to hide."""
     text, start, end = match.string, match.start(), match.end()
-    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, 0, start):
+    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, max(0, start - _BEFORE_WINDOW), start):
         return True
     before = text[max(0, start - 2) : start]
     if before[-1:] in ".．" and before[:1].isdigit():
@@ -164,16 +178,20 @@ def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     ):
         return True  # 1301 1302 1303 1304, 2021 2022 2023 2024, 0800 1200 1400 1800
     if match.group("local"):  # one of a list: 2201 2202 2203 室
-        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, 0, start))
+        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, max(0, start - _BEFORE_WINDOW), start))
     return False
 
 
 def _mask_number(match: re.Match) -> str:
     kind = next(
-        name for name in ("mobile", "landline", "long", "local", "spoken") if match.group(name)
+        name
+        for name in ("mobile", "landline", "long", "local", "spoken", "glued")
+        if match.group(name)
     )
     written = match.group(kind)
     digits = written.translate(_SPOKEN) if kind == "spoken" else _digits(written)
+    if kind == "glued":
+        return mask_phone(digits)
     if kind in ("mobile", "spoken"):
         return f"{match.group('prefix') or ''}{mask_phone(digits)}"
     if kind == "landline":

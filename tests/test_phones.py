@@ -73,6 +73,13 @@ def test_lists_show_masked_phones():
         ("王师傅 13847201234 2026-12-07 上门", "王师傅 138****1234 2026-12-07 上门"),
         ("3号楼 1201 13847201234", "3号楼 1201 138****1234"),
         ("电话 13847201234 1201室", "电话 138****1234 1201室"),
+        # glued to the letters of a label, a phone is still a phone (a code has no such shape)
+        ("TEL13847201234", "TEL138****1234"),
+        ("Tel0472-5123456，Mob.13847201234", "Tel0472-****3456，Mob.138****1234"),
+        # a landline's local number in any groups
+        ("座机 0472-51-23456", "座机 0472-****3456"),
+        ("座机0472 512 34 56", "座机0472-****3456"),
+        ("(010) 6 5 1 2 3 4 5 6", "010-****3456"),
     ],
 )
 def test_numbers_in_free_text_are_masked_however_they_are_written(written, shown):
@@ -101,6 +108,9 @@ def test_numbers_in_free_text_are_masked_however_they_are_written(written, shown
         "房号1301 1302 1303 1304，2021 2022 2023 2024年，时段 0800 1200 1400 1800",
         "3号楼302-1502住户反映，2单元 502-1202 漏水",
         "￥ 2500000，人民币2500000，编号 2024001，工单号：20261207001",
+        # a count or an amount after the word that says so
+        "人口 3600000，户数：1250000，预算 8000000，合计 25000000，约 3500000",
+        "SF1384720123456 与 AB2024120712",
     ],
 )
 def test_dates_times_rooms_and_amounts_are_left_as_written(kept):
