@@ -162,7 +162,8 @@ _BEFORE_WINDOW = 16
 def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     """A run of digits that reads as something other than a number to hide."""
     text, start, end = match.string, match.start(), match.end()
-    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, max(0, start - _BEFORE_WINDOW), start):
+    near = max(0, start - _BEFORE_WINDOW)
+    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, near, start):
         return True
     before = text[max(0, start - 2) : start]
     if before[-1:] in ".．" and before[:1].isdigit():
@@ -178,7 +179,7 @@ def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     ):
         return True  # 1301 1302 1303 1304, 2021 2022 2023 2024, 0800 1200 1400 1800
     if match.group("local"):  # one of a list: 2201 2202 2203 室
-        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, max(0, start - _BEFORE_WINDOW), start))
+        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, near, start))
     return False
 
 
