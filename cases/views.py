@@ -1,6 +1,5 @@
 """Case pages. Every object is loaded through request.scope; the rules live in workflow.py."""
 
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -501,19 +500,10 @@ def _listed(case, relation, queryset=None):
     return list(queryset if queryset is not None else getattr(case, relation).all())
 
 
-# What a login name looks like (grid.chunguang.01): rows written now name the person (王芳),
-# and only older rows' login names are worth a query.
-LOGIN_NAME = re.compile(r"[A-Za-z0-9_.@+-]+")
-
-
 def _owners_by_name(events):
     """History rows name a task's or a case's new owner. Older rows wrote a user's login name
     there: those read as the person's name (the rows themselves never change)."""
-    written = {
-        owner
-        for owner in (e.details.get("owner") for e in events if isinstance(e.details, dict))
-        if isinstance(owner, str) and LOGIN_NAME.fullmatch(owner)
-    }
+    written = {e.details.get("owner") for e in events if isinstance(e.details, dict)} - {None}
     if not written:
         return events
     names = {

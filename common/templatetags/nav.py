@@ -1,14 +1,16 @@
 """The navigation bar's links by role (templates/includes/nav.html).
 
-They depend on nothing but the viewer's powers and language, the app's URLs and its
-translations: everyone with the same powers sees the same links. Each process draws each
-combination once instead of reversing a dozen URLs and translating their names on every page.
+They depend on nothing but the viewer's powers and language, the address the app is served
+at, its URLs and its translations: everyone with the same powers sees the same links. Each
+process draws each combination once instead of reversing a dozen URLs and translating their
+names on every page.
 """
 
 from functools import lru_cache
 
 from django import template
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -19,8 +21,9 @@ register = template.Library()
 def role_links(context):
     scope, user = context.get("scope"), context.get("user")
     if scope is None:  # a page drawn without the request's scope (an error page) shows none
-        return _drawn(get_language(), "", False, frozenset(), False)
+        return _drawn(get_script_prefix(), get_language(), "", False, frozenset(), False)
     return _drawn(
+        get_script_prefix(),  # the links are reversed under the prefix the app is served at
         get_language(),
         scope.home_level,
         scope.has_any_place,
@@ -30,7 +33,7 @@ def role_links(context):
 
 
 @lru_cache(maxsize=256)
-def _drawn(language, home_level, has_any_place, can, is_staff) -> str:
+def _drawn(prefix, language, home_level, has_any_place, can, is_staff) -> str:
     context = {
         "home_level": home_level,
         "has_any_place": has_any_place,
