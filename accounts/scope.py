@@ -106,6 +106,23 @@ class Scope:
             *(tuple(sorted(self.held[level])) for level in LEVELS),
         )
 
+    def streets(self) -> frozenset | None:
+        """The streets the held places lie in; None for every street (a superuser's). Asks the
+        database only for the streets of held communities and grids (the search reads each
+        street's part of its index, cases/search.py)."""
+        if self.is_superuser and self.partner_id is None:
+            return None
+        from grids.models import Community, Grid
+
+        streets = set(self.held["street"])
+        if self.held["community"]:
+            communities = Community.objects.filter(pk__in=self.held["community"])
+            streets |= set(communities.values_list("street_id", flat=True))
+        if self.held["grid"]:
+            grids = Grid.objects.filter(pk__in=self.held["grid"])
+            streets |= set(grids.values_list("community__street_id", flat=True))
+        return frozenset(streets)
+
     @property
     def street_ids(self) -> frozenset:
         return self.held["street"]

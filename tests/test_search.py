@@ -91,4 +91,26 @@ def test_the_search_can_read_the_index_instead_of_every_case(places):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "case_description_grams" in plan, plan
+    assert "case_description_street_grams" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "persona", ["worker_cg1", "officer_chunguang", "street_staff", "other_street_staff"]
+)
+def test_each_role_finds_by_a_word_exactly_the_cases_of_its_places(
+    places, personas, login, persona
+):
+    """The index's keys are each street's: a search in the list finds what LIKE finds among
+    the user's places, whichever level they hold, and nothing of another street's."""
+    from django.urls import reverse
+
+    from accounts.scope import Scope
+
+    for grid in (places.cg1, places.cg2, places.fn1, places.yy1):
+        CaseFactory(grid=grid, description=f"{grid.name}楼道漏水")
+        CaseFactory(grid=grid, description="长椅坏了")
+    user = getattr(personas, persona)
+    mine = Scope.for_user(user).narrow(Case.objects.filter(description__icontains="漏水"))
+    page = login(user).get(reverse("cases:list"), {"q": "漏水"}).content.decode()
+    shown = {code for code in Case.objects.values_list("tracking_code", flat=True) if code in page}
+    assert shown == set(mine.values_list("tracking_code", flat=True)) != set()
