@@ -3,7 +3,30 @@ street's search reads its own cases' keys rather than the whole city's (cases/se
 
 from django.db import migrations
 
-from cases.search import STREET_GRAMS_FUNCTION, STREET_INDEX
+# As they were written for this migration (cases/search.py has what is current).
+STREET_GRAMS_FUNCTION = """
+CREATE OR REPLACE FUNCTION youjie_street_grams(street bigint, t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT street::text || ':' || g), '{}') FROM (
+        SELECT substr(t, i, 1) AS g FROM generate_series(1, length(t)) AS i
+        UNION ALL
+        SELECT substr(t, i, 2) FROM generate_series(1, length(t) - 1) AS i
+    ) AS grams
+$$;
+
+-- A query's keys in one street: its pairs of characters, or its one character.
+CREATE OR REPLACE FUNCTION youjie_query_street_grams(street bigint, t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN length(t) < 2 THEN ARRAY[street::text || ':' || t]
+           ELSE ARRAY(SELECT DISTINCT street::text || ':' || substr(t, i, 2)
+                      FROM generate_series(1, length(t) - 1) AS i)
+           END
+$$;
+"""
+STREET_INDEX = (
+    "CREATE INDEX IF NOT EXISTS case_description_street_grams ON cases_case "
+    "USING gin (youjie_street_grams(street_id, upper(description)))"
+)
 
 OLD_INDEX = (
     "CREATE INDEX IF NOT EXISTS case_description_grams ON cases_case "
