@@ -106,6 +106,23 @@ class Scope:
             *(tuple(sorted(self.held[level])) for level in LEVELS),
         )
 
+    def streets(self) -> frozenset | None:
+        """The streets the held places lie in; None for every street (a superuser's). Asks the
+        database only for the streets of held communities and grids (the search reads each
+        street's part of its index, cases/search.py)."""
+        if self.is_superuser and self.partner_id is None:
+            return None
+        from grids.models import Community, Grid
+
+        streets = set(self.held["street"])
+        if self.held["community"]:
+            communities = Community.objects.filter(pk__in=self.held["community"])
+            streets |= set(communities.values_list("street_id", flat=True))
+        if self.held["grid"]:
+            grids = Grid.objects.filter(pk__in=self.held["grid"])
+            streets |= set(grids.values_list("community__street_id", flat=True))
+        return frozenset(streets)
+
     @property
     def street_ids(self) -> frozenset:
         return self.held["street"]
@@ -169,7 +186,30 @@ class Scope:
         return get_object_or_404(self.narrow(_queryset(queryset_or_model)), **lookup)
 
     def holds(self, obj) -> bool:
+        """Whether `obj` lies in the held places. A row that carries its places in its own
+        columns (a case's street, community and grid) is answered from them, without asking
+        the database again for what the view has just read through this scope."""
+        on_row = self._held_on_row(obj)
+        if on_row is not None:
+            return on_row
         return self.narrow(type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+    def _held_on_row(self, obj) -> bool | None:
+        """The answer from the row's own columns, or None where a path leaves the row (a
+        partner's cases, a place reached through another table) or the row is not saved."""
+        if obj.pk is None or self.partner_id is not None:
+            return None
+        if self.is_superuser:
+            return True
+        paths = type(obj).scope_paths
+        columns = [
+            (paths[level], self.held[level])
+            for level in LEVELS
+            if self.held[level] and level in paths
+        ]
+        if any("__" in path for path, _ids in columns):
+            return None
+        return any(getattr(obj, path) in ids for path, ids in columns)
 
 
 def _queryset(queryset_or_model) -> QuerySet:

@@ -131,6 +131,7 @@ class CaseFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, scope, **kwargs):
         super().__init__(data, *args, **kwargs)
         self.user_id = scope.user_id
+        self.scope = scope
         self.filters["community"].queryset = scope.narrow(Community.objects.all())
         self.filters["grid"].queryset = scope.narrow(
             Grid.objects.select_related("community")
@@ -166,7 +167,8 @@ class CaseFilter(django_filters.FilterSet):
             if len(digits) == 4:
                 return queryset.filter(resident_phone__endswith=digits)
             return with_phone_digits(queryset, digits)
-        return queryset.filter(description_contains(term) | Q(resident_name=term))
+        found = description_contains(term, also=Q(resident_name=term), streets=self.scope.streets())
+        return queryset.filter(found)
 
     def by_queue(self, queryset, name, value):
         return queryset.filter(queues.QUEUES[value].condition(self.user_id))

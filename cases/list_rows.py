@@ -14,6 +14,7 @@ from html import escape
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.db.models import Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -85,9 +86,25 @@ def listed(cases):
 def page_of(cases, number, per_page):
     """The page of `listed(cases)`, counted on `cases` alone: counting the listed query would
     make PostgreSQL join every matching case to its category and grid just to count them."""
-    paginator = Paginator(listed(cases), per_page)
+    paginator = Paginator(_ChosenThenJoined(cases), per_page)
     paginator.count = cases.count()
     return paginator.get_page(number)
+
+
+class _ChosenThenJoined:
+    """The rows of a page: the page's cases chosen by the list's order alone, then only they
+    joined to what their rows show. Joined first, a search that finds 828 cases of a street
+    joined all 828 to their category and grid before keeping the newest 25 (at a million
+    cases: 5.3 ms, against 2.5 ms to choose the 25 and join them)."""
+
+    def __init__(self, cases):
+        self.cases = cases
+
+    def __getitem__(self, window):
+        ordering = self.cases.query.order_by or self.cases.model._meta.ordering
+        chosen = self.cases.values("pk")[window]
+        page = self.cases.model._default_manager.filter(pk__in=Subquery(chosen))
+        return list(listed(page.order_by(*ordering)))
 
 
 def _detail_url():

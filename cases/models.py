@@ -229,6 +229,14 @@ class Case(models.Model):
                 condition=OPEN_AND_NOT_A_REPEAT,
                 name="case_open_community_deadline",
             ),
+            # The open month's report takes off what is not yet due (reports/figures.py,
+            # not_yet_due): the city's unresolved deadlines still ahead, one index range
+            # rather than a read of every case (a million: 92 ms, twice per report).
+            models.Index(
+                fields=["response_deadline"],
+                condition=models.Q(resolved_at__isnull=True, duplicate_of__isnull=True),
+                name="case_unresolved_deadline",
+            ),
             # The list filtered by state and category: counted from the index.
             models.Index(fields=["street", "state", "category"], name="case_street_state_category"),
             # The search box finds a resident by exact name (cases/filters.py); the text of

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -27,7 +26,7 @@ from common.drafts import drafted_prefix
 from common.ordering import naturally
 from common.params import id_param
 from common.people import display_name, display_name_of
-from common.queries import count_of
+from common.queries import rows_of
 from common.replicas import reads_from_replica
 from grids.models import Building, Grid, Unit
 
@@ -48,7 +47,7 @@ from .forms import (
 )
 from .inputs import Ownership
 from .intake import SIMILAR_SHOWN, SubmissionTaken, log_case, possible_duplicates
-from .models import Case, CasePhoto, ResidentRating, Task, TaskStatus
+from .models import Case, CasePhoto, ResidentRating, TaskStatus
 from .next_step import meeting_takes_it_up, next_step
 from .offline import offline_cacheable
 from .photos import photos_upload_bytes
@@ -453,13 +452,8 @@ def place_picker(request):
 LISTED = ("tasks", "photos", "escalations", "duplicates", "rating", "agenda_items", "external")
 
 
-def _has_any(relation):
-    field = Case._meta.get_field(relation)
-    rows = field.related_model._base_manager.filter(**{field.field.name: OuterRef("pk")})
-    return Exists(rows)
-
-
-HAS_ANY = {f"has_{relation}": _has_any(relation) for relation in LISTED}  # built once
+HAS_ANY = {f"has_{relation}": rows_of(Case, relation, exist=True) for relation in LISTED}
+OPEN_TASK_COUNT = rows_of(Case, "tasks", status=TaskStatus.OPEN)
 
 
 def _load_case(request, pk):
@@ -467,13 +461,14 @@ def _load_case(request, pk):
         # Few joins (PostgreSQL plans wide joins slowly: about 2 ms for seven tables, 0.3 ms
         # for three); the places below the grid come by id, one query each.
         Case.objects.select_related("grid", "category", "community")
-        .prefetch_related("building", "unit", "duplicate_of")
+        .prefetch_related("duplicate_of")
         .annotate(
-            open_task_count=count_of(Task.objects.filter(status=TaskStatus.OPEN), "case"),
+            open_task_count=OPEN_TASK_COUNT,
             **HAS_ANY,
         ),
         pk=pk,
     )
+    _place_below_the_grid(case)
     # The owner and who logged it, in one query (often the same person).
     people = {case.owner_id, case.created_by_id} - {None}
     if people:
@@ -483,6 +478,19 @@ def _load_case(request, pk):
         if case.created_by_id:
             case.created_by = found[case.created_by_id]
     return case
+
+
+def _place_below_the_grid(case):
+    """The case's unit with its building in one query (a unit lies in the case's building);
+    the building alone where no unit is named."""
+    unit = building = None
+    if case.unit_id:
+        unit = Unit.objects.select_related("building").filter(pk=case.unit_id).first()
+        if unit is not None and unit.building_id == case.building_id:
+            building = unit.building
+    if case.building_id and building is None:
+        building = Building.objects.filter(pk=case.building_id).first()
+    case.unit, case.building = unit, building
 
 
 def _listed(case, relation, queryset=None):

@@ -87,41 +87,84 @@ def _grouped(name: str, first: str, *rest: int) -> str:
     return first + groups
 
 
-_MOBILE = "|".join(
-    [
-        f"[1\uff11]{_D39}{_D}{{9}}",  # 13847201234
-        f"[1\uff11]{_D39}{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}",  # 138 4720-1234 too
-        _grouped("s1", f"[1\uff11]{_D39}{_D}", 3, 5),  # 138 472 01234
-        _grouped("s2", f"[1\uff11]{_D39}{_D}", 8),  # 138 47201234
-        _grouped("s3", f"[1\uff11]{_D39}{_D}{{5}}", 4),  # 1384720 1234
-        _grouped("s4", f"[1\uff11]{_D39}{_D}", 4, 2, 2),  # 138 4720 12 34
-        _grouped("s5", f"[1\uff11]{_D39}{_D}", 2, 2, 2, 2),  # 138 47 20 12 34
-        _grouped("s6", f"[1\uff11]{_D39}", 2, 2, 2, 3),  # 13 84 72 01 234
-        f"[1\uff11] {_D39}(?: {_D}){{9}}",  # 1 3 8 4 7 2 0 1 2 3 4
-    ]
-)
+def _mobile(tag: str = "") -> str:
+    """A mobile as people group it; `tag` keeps the pattern's group names its own where it is
+    used twice."""
+    return "|".join(
+        [
+            f"[1\uff11]{_D39}{_D}{{9}}",  # 13847201234
+            f"[1\uff11]{_D39}{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}",  # 138 4720-1234 too
+            _grouped(f"s1{tag}", f"[1\uff11]{_D39}{_D}", 3, 5),  # 138 472 01234
+            _grouped(f"s2{tag}", f"[1\uff11]{_D39}{_D}", 8),  # 138 47201234
+            _grouped(f"s3{tag}", f"[1\uff11]{_D39}{_D}{{5}}", 4),  # 1384720 1234
+            _grouped(f"s4{tag}", f"[1\uff11]{_D39}{_D}", 4, 2, 2),  # 138 4720 12 34
+            _grouped(f"s5{tag}", f"[1\uff11]{_D39}{_D}", 2, 2, 2, 2),  # 138 47 20 12 34
+            _grouped(f"s6{tag}", f"[1\uff11]{_D39}", 2, 2, 2, 3),  # 13 84 72 01 234
+            f"[1\uff11] {_D39}(?: {_D}){{9}}",  # 1 3 8 4 7 2 0 1 2 3 4
+        ]
+    )
+
+
 # An area code as the numbering plan has it (010, 02x, then 0 and three digits), then a local
 # number of 7 or 8 digits, whole or as 3-4 or 4-4 (grouped, from 2-9: 0800-1200 1400-1800 is
 # opening hours).
 _AREA = f"[0\uff10](?:[1\uff11][0\uff10]|[2\uff12]{_D}|{_D39}{_D}{{2}})"
-_LOCAL = f"(?:[1-9\uff11-\uff19]{_D}{{6,7}}|[2-9\uff12-\uff19]{_D}{{2,3}}[ \\-]{_D}{{4}})"
+
+
+def _local_groupings(tag: str) -> str:
+    """A local number of 7 or 8 digits in two or three groups of 2 to 6 digits after one
+    space or dash each (512 3456, 51-23456, 512 34 56), from 2-9 (0800-1200 1400-1800 is
+    opening hours), each grouping whole: 512 3456 3单元 is not 5123456 3."""
+    splits = []
+    for total in (8, 7):
+        splits += [(a, total - a) for a in range(2, 7) if 2 <= total - a <= 6]
+        splits += [
+            (a, b, total - a - b)
+            for a in range(2, 5)
+            for b in range(2, 5)
+            if 2 <= total - a - b <= 4
+        ]
+    shapes = []
+    for n, split in enumerate(splits):
+        group = f"g{n}{tag}"
+        shape = f"[2-9\uff12-\uff19]{_D}{{{split[0] - 1}}}(?P<{group}>[ \\-]){_D}{{{split[1]}}}"
+        shape += "".join(f"(?P={group}){_D}{{{size}}}" for size in split[2:])
+        shapes.append(shape + f"(?!{_D})")
+    return "|".join(shapes)
+
+
+def _local(tag: str = "") -> str:
+    """A local number: whole, digit by digit or in groups (`_local_groupings`)."""
+    return (
+        f"(?:[1-9\uff11-\uff19]{_D}{{6,7}}(?!{_D})"
+        f"|[2-9\uff12-\uff19](?: {_D}){{6,7}}(?! ?{_D})"  # 5 1 2 3 4 5 6
+        f"|{_local_groupings(tag)})"
+    )
+
+
+_PHONE_LABEL = "(?i:tel|phone|mobile|mob|cell|call)"
 _NUMBER_IN_TEXT = re.compile(
-    "(?<![A-Za-z0-9\uff10-\uff19])(?:"
+    "(?:(?<![A-Za-z0-9\uff10-\uff19])(?:"
     # a mobile, its +86 or 0086 kept as written
-    f"(?P<prefix>(?:\\+|00)86[\\s\\-]{{0,3}})?(?P<mobile>{_MOBILE})"
+    f"(?P<prefix>(?:\\+|00)86[\\s\\-]{{0,3}})?(?P<mobile>{_mobile()})"
     # a landline with its area code, in brackets or not, or after +86 without its 0:
     # (0472) 512 3456, 010-12345678, +86 10 6512 3456
     f"|(?P<landline>(?:(?:\\+|00)86[\\s\\-]{{0,3}}{_AREA[_AREA.index('(?:') :]}"
-    f"|[(\uff08]?{_AREA}[)\uff09]?)[\\s\\-\u2010-\u2015\uff0d]{{0,3}}{_LOCAL})"
+    f"|[(\uff08]?{_AREA}[)\uff09]?)[\\s\\-\u2010-\u2015\uff0d]{{0,3}}{_local()})"
     # a card in groups of four, an ID number in 6-8-4 (one separator all along: 0800-1200
     # 1400-1800 is opening hours), any other run of 9 or more digits
     f"|(?P<long>{_D}{{4}}(?P<c>[ \\-]){_D}{{4}}(?:(?P=c){_D}{{4}}){{2}}(?:(?P=c){_D}{{1,4}})?"
     f"|{_D}{{6}}(?P<i>[ \\-]){_D}{{8}}(?P=i){_D}{{3}}[0-9\uff10-\uff19XxＸｘ]"
     f"|{_D}{{9,}}[XxＸｘ]?)"
     # a local number without its area code, whole or as 3-4 or 4-4
-    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2,3}}[ \\-]{_D}{{4}}))"
+    f"|(?P<local>[2-9\uff12-\uff19](?:{_D}{{6,7}}|{_D}{{2,3}}[ \\-]{_D}{{4}})))"
     # a mobile in Chinese numerals
     "|(?P<spoken>一[三四五六七八九][〇零一二三四五六七八九]{9})"
+    # a phone or an ID glued to the label that says so (TEL13847201234, Tel0472-5123456,
+    # Mob8613847201234, ID110101199003071234); other letters and digits make a code
+    f"|(?<![A-Za-z])(?P<label>{_PHONE_LABEL}[.:#]?)(?P<glued>(?:\\+?86|0086)?(?:{_mobile('b')})"
+    f"|{_AREA}[\\-\uff0d ]?{_local('b')})"
+    f"|(?<![A-Za-z])(?P<id_label>(?i:id)[.:#]?)(?P<id>{_D}{{17}}[0-9\uff10-\uff19XxＸｘ]|{_D}{{15}})"
     ")(?![0-9\uff10-\uff19])"
 )
 _SPOKEN = str.maketrans("〇零一二三四五六七八九", "00123456789")
@@ -131,6 +174,7 @@ _NOT_A_NUMBER_AFTER = re.compile(
     "\\s?(?:[元万亿块角户次件栋间期平米㎡%％室]|人(?!员)|个(?!人)|号(?!码)|[.．][0-9])"
 )
 _YEAR = re.compile("(?:19|20)[0-9]{2}")
+_DATE = re.compile("(?:19|20)[0-9]{2}([-./ ])[01]?[0-9]\\1[0-3]?[0-9](?![0-9])")
 
 
 def _digits(written: str) -> str:
@@ -140,15 +184,31 @@ def _digits(written: str) -> str:
 # Just before a run of digits, what makes it an amount, a room or a serial number rather than
 # a number to hide (¥ 2500000, 人民币2500000, 3号楼302-1502, 编号 2024001).
 _NOT_A_NUMBER_BEFORE = re.compile("(?:[¥￥$]|人民币|楼|栋|单元|室|编号|单号|序号|批次)[:：]?\\s?$")
+# The word that makes a number a count or an amount (人口 3600000, 预算 8000000, 约 3500000):
+# for numbers no longer than an amount is (an ID number after 约 is still an ID number), and
+# 约 on its own (预约, 签约 name an appointment, a contract).
+_A_COUNT_BEFORE = re.compile(
+    "(?:(?<![预签合相节大])约|人口|户数|面积|金额|预算|费用|资金|投资|造价|价格|单价|合计|共计"
+    "|总计|总额|数量)[:：]?\\s?$"
+)
+_LONGEST_COUNT = 12
 # A short number beside it (a room, a floor): one of a list, 2201 2202 2203 or 502-1202.
 _LIST_AFTER = re.compile("[ \\-、,，~～至到][0-9\uff10-\uff19]{1,4}(?![0-9\uff10-\uff19])")
 _LIST_BEFORE = re.compile("(?<![0-9\uff10-\uff19])[0-9\uff10-\uff19]{1,4}[ \\-、,，~～至到]\\s?$")
 
 
+# The words before a number that say what it is are short: look no further back than this, so
+# a long text of numbers is read once, not once per number.
+_BEFORE_WINDOW = 16
+
+
 def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     """A run of digits that reads as something other than a number to hide."""
     text, start, end = match.string, match.start(), match.end()
-    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, 0, start):
+    near = max(0, start - _BEFORE_WINDOW)
+    if _NOT_A_NUMBER_AFTER.match(text, end) or _NOT_A_NUMBER_BEFORE.search(text, near, start):
+        return True
+    if len(digits) <= _LONGEST_COUNT and _A_COUNT_BEFORE.search(text, near, start):
         return True
     before = text[max(0, start - 2) : start]
     if before[-1:] in ".．" and before[:1].isdigit():
@@ -164,19 +224,28 @@ def _an_amount_a_count_or_a_date(match: re.Match, digits: str) -> bool:
     ):
         return True  # 1301 1302 1303 1304, 2021 2022 2023 2024, 0800 1200 1400 1800
     if match.group("local"):  # one of a list: 2201 2202 2203 室
-        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, 0, start))
+        return bool(_LIST_AFTER.match(text, end) or _LIST_BEFORE.search(text, near, start))
     return False
 
 
 def _mask_number(match: re.Match) -> str:
     kind = next(
-        name for name in ("mobile", "landline", "long", "local", "spoken") if match.group(name)
+        name
+        for name in ("mobile", "landline", "long", "local", "spoken", "glued", "id")
+        if match.group(name)
     )
     written = match.group(kind)
     digits = written.translate(_SPOKEN) if kind == "spoken" else _digits(written)
+    if kind == "glued":
+        national = re.sub("^(?:0086|86)(?=1)", "", digits)
+        return match.group("label") + mask_phone(national)
+    if kind == "id":
+        return match.group("id_label") + digits[:3] + "*" * (len(digits) - 5) + digits[-2:]
     if kind in ("mobile", "spoken"):
         return f"{match.group('prefix') or ''}{mask_phone(digits)}"
     if kind == "landline":
+        if _DATE.search(unicodedata.normalize("NFKC", written)):
+            return match.group(0)  # 0502 2026-12-07: a room, then a date
         if written.lstrip("(（ ").startswith(("+", "00")):  # +86 10 6512 3456
             national = digits[2:] if digits.startswith("86") else digits[4:]
             return f"+86 {mask_phone('0' + national)[1:]}"

@@ -154,9 +154,12 @@ def _recurring(scope, level, period, months):
         return level.place if condition is None else level.place & condition
 
     return {
-        "hot_spots": recurring.hot_spots(held(ProblemMonth), months, keep=kept.keeper(months)),
+        # Read from the problems' months alone: kept for the open month too (kept.py).
+        "hot_spots": recurring.hot_spots(
+            held(ProblemMonth), months, keep=kept.problems_keeper(months)
+        ),
         "topics": recurring.monthly_topic_candidates(
-            held(ProblemMonth), months[-1], keep=kept.keeper(months[-1:])
+            held(ProblemMonth), months[-1], keep=kept.problems_keeper(months[-1:])
         ),
         "came_back": recurring.came_back(held(Problem), periods.month_period(months[0]).start),
     }

@@ -23,7 +23,7 @@ import contextvars
 import hashlib
 import secrets
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.cache import cache
 from django.db import connection, connections
@@ -113,6 +113,23 @@ def keeper(months):
     return lambda name, key, compute: kept(name, months, key, compute)
 
 
+# The open month's problems: unlike its cases, which move all day, its problem months change
+# only with the night's grouping, a split or a dismissal, each of which replaces this token in
+# its own transaction (`problem_months_changed`). A figure read from the problems' months alone
+# (the hot spots, 每月一题) is kept for the open month under it, as a past month's is.
+OPEN_MONTHS_PROBLEMS = date(1, 1, 1)
+
+
+def problems_keeper(months):
+    """`keeper` for a selector that reads only the problems' months: the open month among
+    `months` is kept under the problems' token (OPEN_MONTHS_PROBLEMS) rather than never."""
+    this_month = _this_month()
+    tokens = [month for month in months if month < this_month]
+    if len(tokens) < len(months):
+        tokens.append(OPEN_MONTHS_PROBLEMS)
+    return lambda name, key, compute: kept(name, tokens, key, compute)
+
+
 def replace(months) -> list[tuple[str, list]]:
     """The statements that give each past month of `months` a new token (creating its row):
     run in the transaction of the change, after it. None for the open month (see above)."""
@@ -129,11 +146,22 @@ def replace(months) -> list[tuple[str, list]]:
     return [(sql, [value for month in past for value in (month, token)])]
 
 
+def _replace_one(month) -> tuple[str, list]:
+    table = connection.ops.quote_name(MonthToken._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (month, token) VALUES (%s, %s) "
+        "ON CONFLICT (month) DO UPDATE SET token = excluded.token"
+    )
+    return sql, [month, secrets.token_hex(8)]
+
+
 def replace_all(first_month) -> None:
     """After figures are worked out anew in bulk: every month a new token, and every past month
     from `first_month` (the earliest with figures; None when none) its row."""
     _renew_all()
-    settle(past_months(first_month, _this_month()) if first_month else [])
+    settle(
+        [OPEN_MONTHS_PROBLEMS, *(past_months(first_month, _this_month()) if first_month else [])]
+    )
 
 
 def past_months(first, this_month) -> list:
@@ -155,10 +183,13 @@ def settle(months) -> None:
 
 
 def problem_months_changed(sender, months, **kwargs) -> None:
-    """The night's grouping, a split or a dismissal changed the problems' months."""
+    """The night's grouping, a split or a dismissal changed the problems' months: the past
+    ones get new tokens, and so does the open month's problems (OPEN_MONTHS_PROBLEMS)."""
     with connection.cursor() as cursor:
         for sql, params in replace(months):
             cursor.execute(sql, params)
+        if max(months) >= _this_month():
+            cursor.execute(*_replace_one(OPEN_MONTHS_PROBLEMS))
 
 
 def categories_renamed(sender, instance, created, raw=False, **kwargs) -> None:

@@ -102,3 +102,23 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, places):
 def test_a_user_with_no_role_is_told_to_ask_for_one(personas, login):
     page = login(personas.no_role).get(reverse("home")).content.decode()
     assert "尚未在任何地方担任角色" in page
+
+
+def test_the_menu_links_follow_the_address_the_app_is_served_at(personas, places, login):
+    """Served under a prefix (SCRIPT_NAME behind a proxy) and then at the root, the menu's
+    links each time lead where the app is, like every other link of the page."""
+    import re
+
+    from django.urls import set_script_prefix
+
+    client = login(personas.officer_chunguang)
+    menu = re.compile(r'data-testid="role-nav">.*?</ul>', re.S)
+    try:
+        set_script_prefix("/youjie/")  # as the WSGI handler does for SCRIPT_NAME=/youjie
+        under = client.get("/").content.decode()
+    finally:
+        set_script_prefix("/")
+    assert 'href="/youjie/cases/"' in menu.search(under).group(0)
+    at_root = client.get("/").content.decode()
+    links = menu.search(at_root).group(0)
+    assert 'href="/cases/"' in links and "/youjie/" not in links

@@ -205,3 +205,20 @@ def test_a_unit_leader_who_is_also_a_grid_worker_gains_nothing_from_the_unit(
     assert client.get(reverse("cases:detail", args=funan)).status_code == 404
     assert client.get(reverse("cases:export", args=["csv"])).status_code == 403
     assert "FUNAN-MARKER" not in client.get(reverse("cases:list")).content.decode()
+
+
+def test_a_place_read_off_the_row_answers_as_the_database_does(places, personas, mixed):
+    """`may` reads a case's places off its own columns rather than asking again: for every
+    person, every capability and a case in each grid, the answer is the database's."""
+    from accounts.capabilities import Capability
+    from accounts.scope import Scope
+
+    cases = [CaseFactory(grid=grid) for grid in (places.cg1, places.cg2, places.fn1, places.yy1)]
+    people = [*vars(personas).values(), *vars(mixed).values()]
+    for person in people:
+        scope = Scope.for_user(person)
+        for capability in Capability:
+            granted = scope.granting(capability)
+            for case in cases:
+                asked = granted.narrow(Case.objects.filter(pk=case.pk)).exists()
+                assert granted.holds(case) == asked, (person, capability, case.grid)

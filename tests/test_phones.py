@@ -73,6 +73,26 @@ def test_lists_show_masked_phones():
         ("王师傅 13847201234 2026-12-07 上门", "王师傅 138****1234 2026-12-07 上门"),
         ("3号楼 1201 13847201234", "3号楼 1201 138****1234"),
         ("电话 13847201234 1201室", "电话 138****1234 1201室"),
+        # glued to the letters of a label, a phone is still a phone (a code has no such shape)
+        ("TEL13847201234", "TEL138****1234"),
+        ("Tel0472-5123456，Mob.13847201234", "Tel0472-****3456，Mob.138****1234"),
+        # a landline's local number in any groups
+        ("座机 0472-51-23456", "座机 0472-****3456"),
+        ("座机0472 512 34 56", "座机0472-****3456"),
+        ("(010) 6 5 1 2 3 4 5 6", "010-****3456"),
+        # a grouped landline followed by a date, a building, an extension or another phone
+        ("座机 0472 512 3456 2026-12-07上门", "座机 0472-****3456 2026-12-07上门"),
+        ("电话：010 6512 3456 2号楼", "电话：010-****3456 2号楼"),
+        ("座机 0472-512-3456-801", "座机 0472-****3456-801"),
+        ("座机0472 512 3456 13847201234", "座机0472-****3456 138****1234"),
+        ("电话（0472）512 3456 3单元", "电话0472-****3456 3单元"),
+        # a label glued to a phone written any way, or to an ID number
+        ("Tel04725123456，TEL138-4720-1234", "Tel0472-****3456，TEL138****1234"),
+        ("Tel8613847201234", "Tel138****1234"),
+        ("ID110101199003071234", "ID110*************34"),
+        # 约 in 预约 is an appointment, and an ID number after a count's word is an ID number
+        ("预约：5123456", "预约：****3456"),
+        ("约 110101199003071234", "约 110*************34"),
     ],
 )
 def test_numbers_in_free_text_are_masked_however_they_are_written(written, shown):
@@ -101,6 +121,11 @@ def test_numbers_in_free_text_are_masked_however_they_are_written(written, shown
         "房号1301 1302 1303 1304，2021 2022 2023 2024年，时段 0800 1200 1400 1800",
         "3号楼302-1502住户反映，2单元 502-1202 漏水",
         "￥ 2500000，人民币2500000，编号 2024001，工单号：20261207001",
+        # a count or an amount after the word that says so
+        "人口 3600000，户数：1250000，预算 8000000，合计 25000000，约 3500000",
+        "SF1384720123456 与 AB2024120712，JDVA13456789012，SN13800001111",
+        # a room or a time, then a date, is not a landline
+        "1号楼0502 2026-12-07报修，请于 0930 2026-12-07 前",
     ],
 )
 def test_dates_times_rooms_and_amounts_are_left_as_written(kept):

@@ -86,12 +86,12 @@ def test_each_main_page_runs_its_pinned_queries_whatever_the_rows(
 
 # A case that has one of everything the page lists: the page asks for each list once,
 # whatever its length.
-# + the case (as above), its building and unit (by id), its owner and logger (one query),
+# + the case (as above), its unit with its building (one query), its owner and logger (one query),
 # tasks, history, agenda items, photos, escalations, repeats, open cases at the same place,
 # whether an escalation waits, the meetings this user may read, the resident's rating, the
 # outside source's panel: its order (asked twice: the panel and whether an extension may
 # be asked), whether an answer waits and its messages, and its recurring problem
-CASE_PAGE_WITH_EVERY_LIST = EVERY_PAGE + 19
+CASE_PAGE_WITH_EVERY_LIST = EVERY_PAGE + 18
 
 
 def test_the_case_page_asks_once_for_each_list_whatever_its_length(places, personas, login):

@@ -314,6 +314,37 @@ def test_the_list_and_workbench_read_the_same_queries_for_two_problems_or_twenty
     assert counts() == first
 
 
+def test_problems_at_units_are_named_in_the_same_queries_for_two_or_twelve(
+    places, personas, login, django_assert_max_num_queries
+):
+    """A problem at a unit is named by its unit and the unit's building (1号楼2单元): the
+    buildings come with the units, not one query per problem."""
+    from tests.factories import BuildingFactory, UnitFactory
+
+    client = login(personas.officer_funan)
+
+    def problems_at_units(first, count):
+        for n in range(first, first + count):
+            building = BuildingFactory(grid=places.fn1, estate="金苑小区", name=f"{n + 30}号楼")
+            unit = UnitFactory(building=building, name="2单元")
+            case_at(places.fn1, 10, building, unit=unit, description=f"第{n}栋")
+            case_at(places.fn1, 5, building, unit=unit, description=f"第{n}栋")
+        group_cases()
+
+    def queries():
+        with django_assert_max_num_queries(20) as captured:
+            page = client.get(url("list")).content.decode()
+        return len(captured.captured_queries), page.count("2单元")
+
+    problems_at_units(0, 2)
+    queries()  # warm up
+    few = queries()
+    problems_at_units(2, 10)
+    many = queries()
+    assert Problem.objects.filter(unit__isnull=False).count() == 12
+    assert many[0] == few[0] and many[1] > few[1] >= 2
+
+
 def test_the_session_form_marks_which_cases_would_go_and_its_count_matches(taps, personas, login):
     """The count the form gives is the cases marked in the list: one already being handled
     (办) keeps its own plan and is neither counted nor marked."""

@@ -23,7 +23,10 @@ queries = st.text(alphabet=ALPHABET, min_size=1, max_size=5).filter(lambda q: q.
 
 def found(term, ids):
     scoped = Case.objects.filter(pk__in=ids)
-    return set(scoped.filter(description_contains(term)).values_list("pk", flat=True))
+    streets = set(scoped.values_list("street_id", flat=True))  # read through the index
+    return set(
+        scoped.filter(description_contains(term, streets=streets)).values_list("pk", flat=True)
+    )
 
 
 def like(term, ids):
@@ -85,10 +88,39 @@ def test_the_search_can_read_the_index_instead_of_every_case(places):
     CaseFactory.create_batch(3, grid=places.cg1, description="楼梯灯坏了")
     # The condition alone (no order): with the table this small and sequential scans off, an
     # ordered query reads the newest-first index (case_city_newest) and filters it instead.
-    query = Case.objects.filter(description_contains("漏水")).order_by().only("pk").query
+    found = description_contains("漏水", streets=[places.street.pk])
+    query = Case.objects.filter(found).order_by().only("pk").query
     sql, params = query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "case_description_grams" in plan, plan
+    assert "case_description_street_grams" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "persona",
+    ["worker_cg1", "officer_chunguang", "street_staff", "other_street_staff", "city_admin"],
+)
+def test_each_role_finds_by_a_word_exactly_the_cases_of_its_places(
+    places, personas, login, persona
+):
+    """The index's keys are each street's: a search in the list finds what LIKE finds among
+    the user's places, whichever level they hold, and nothing of another street's."""
+    from django.urls import reverse
+
+    from accounts.scope import Scope
+
+    for grid in (places.cg1, places.cg2, places.fn1, places.yy1):
+        CaseFactory(grid=grid, description=f"{grid.name}楼道漏水")
+        CaseFactory(grid=grid, description="长椅坏了")
+    if persona == "city_admin":  # every street: LIKE alone (cases/search.py, MANY_STREETS)
+        from tests.factories import UserFactory
+
+        user = UserFactory(is_superuser=True, is_staff=True)
+    else:
+        user = getattr(personas, persona)
+    mine = Scope.for_user(user).narrow(Case.objects.filter(description__icontains="漏水"))
+    page = login(user).get(reverse("cases:list"), {"q": "漏水"}).content.decode()
+    shown = {code for code in Case.objects.values_list("tracking_code", flat=True) if code in page}
+    assert shown == set(mine.values_list("tracking_code", flat=True)) != set()

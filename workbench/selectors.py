@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.models import Case
-from cases.queues import QUEUES
+from cases.queues import QUEUES, UNFINISHED
 from meetings.models import Meeting, MeetingState
 from reports import monthly, periods
 
@@ -15,13 +15,21 @@ from reports import monthly, periods
 def queue_counts(scope, keys, role, now=None) -> dict:
     """The named queues over the user's places, each {"key", "label", "count"}, split into
     what this home's person can act on ("to_do") and what waits for someone else ("waiting",
-    labelled with who). All counted in one query, each queue's count filtered by its own
-    condition: a home with one more queue asks the database nothing more."""
+    labelled with who). Counted in one query among the unfinished cases (cases/queues.py),
+    each queue's count filtered by its own condition: a home with one more queue asks the
+    database nothing more. The escalations waiting are counted apart, from their side: a
+    case closed while its escalation waited still counts."""
     now = now or timezone.now()
     cases = scope.narrow(Case.objects.all())
-    counted = cases.aggregate(
-        **{key: Count("pk", filter=QUEUES[key].condition(scope.user_id, now)) for key in keys}
+    among_unfinished = [key for key in keys if QUEUES[key].unfinished_only]
+    counted = cases.filter(state__in=UNFINISHED).aggregate(
+        **{
+            key: Count("pk", filter=QUEUES[key].condition(scope.user_id, now))
+            for key in among_unfinished
+        }
     )
+    for key in set(keys) - set(among_unfinished):  # the escalations: few, found from their side
+        counted[key] = cases.filter(QUEUES[key].condition(scope.user_id, now)).count()
     split = {"to_do": [], "waiting": []}
     for key in keys:
         queue = QUEUES[key]

@@ -3,7 +3,29 @@ characters (cases/search.py). PostgreSQL only: SQLite searches with LIKE alone."
 
 from django.db import migrations, models
 
-from cases.search import GRAMS_FUNCTION, INDEX
+# As they were written for this migration (cases/search.py has what is current).
+GRAMS_FUNCTION = """
+CREATE OR REPLACE FUNCTION youjie_grams(t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(DISTINCT g), '{}') FROM (
+        SELECT substr(t, i, 1) AS g FROM generate_series(1, length(t)) AS i
+        UNION ALL
+        SELECT substr(t, i, 2) FROM generate_series(1, length(t) - 1) AS i
+    ) AS grams
+$$;
+
+-- A query's keys: its pairs of characters, or its one character.
+CREATE OR REPLACE FUNCTION youjie_query_grams(t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN length(t) < 2 THEN ARRAY[t]
+           ELSE ARRAY(SELECT DISTINCT substr(t, i, 2) FROM generate_series(1, length(t) - 1) AS i)
+           END
+$$;
+"""
+INDEX = (
+    "CREATE INDEX IF NOT EXISTS case_description_grams ON cases_case "
+    "USING gin (youjie_grams(upper(description)))"
+)
 
 
 def create(apps, schema_editor):
