@@ -63,6 +63,18 @@ def _open_tasks(**lookup):
     )
 
 
+def _on_an_agenda():
+    """A 提 case already on a meeting's agenda, by an item of its own or carried with a
+    recurring problem's: it waits for that meeting, not for anyone to put it on one (the
+    cases the meeting page offers are the others, meetings/workflow.offered_cases)."""
+    from meetings.models import AgendaItem, ItemStatus
+    from meetings.workflow import carried_by_items
+
+    pending = AgendaItem.objects.filter(status=ItemStatus.PENDING)
+    carried = carried_by_items().filter(case=OuterRef("pk"), item_id__in=pending.values("pk"))
+    return Q(Exists(pending.filter(case=OuterRef("pk")))) | Q(Exists(carried))
+
+
 CONDITIONS = {
     # A linked repeat waits for its original, not to be accepted on its own.
     "to_accept": lambda user_id, now: Q(state=State.SUBMITTED, duplicate_of__isnull=True),
@@ -70,7 +82,7 @@ CONDITIONS = {
     "escalation_waiting": lambda user_id, now: Q(
         Exists(Escalation.objects.filter(case=OuterRef("pk"), answered_at__isnull=True))
     ),
-    "to_deliberate": lambda user_id, now: Q(state=State.PROPOSED),
+    "to_deliberate": lambda user_id, now: Q(state=State.PROPOSED) & ~_on_an_agenda(),
     "follow_up_due": lambda user_id, now: Q(
         state=State.RESOLVED, follow_up_due__lt=_end_of_today(now)
     ),

@@ -15,35 +15,12 @@ from django.db import connection, models
 from django.db.models import Func, Q, Value
 from django.db.models.functions import Upper
 
-# Each description's characters and pairs of characters, each key led by the case's street
-# ("1:漏水"): a street's search reads that street's keys only, not every case of the city that
-# holds the pair (at a million cases, 漏水 is in 83,000 descriptions and 828 of one street's).
-# Self-contained (no call to another function of ours), so that an index built again under a
-# restore's empty search_path finds everything it needs.
-STREET_GRAMS_FUNCTION = """
-CREATE OR REPLACE FUNCTION youjie_street_grams(street bigint, t text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT street::text || ':' || g), '{}') FROM (
-        SELECT substr(t, i, 1) AS g FROM generate_series(1, length(t)) AS i
-        UNION ALL
-        SELECT substr(t, i, 2) FROM generate_series(1, length(t) - 1) AS i
-    ) AS grams
-$$;
-
--- A query's keys in one street: its pairs of characters, or its one character.
-CREATE OR REPLACE FUNCTION youjie_query_street_grams(street bigint, t text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE WHEN length(t) < 2 THEN ARRAY[street::text || ':' || t]
-           ELSE ARRAY(SELECT DISTINCT street::text || ':' || substr(t, i, 2)
-                      FROM generate_series(1, length(t) - 1) AS i)
-           END
-$$;
-"""
-STREET_INDEX = (
-    "CREATE INDEX IF NOT EXISTS case_description_street_grams ON cases_case "
-    "USING gin (youjie_street_grams(street_id, upper(description)))"
-)
-
+# The index and its two functions are created by migration 0019 (it holds their SQL): each
+# description's characters and pairs of characters, each key led by the case's street
+# ("1:漏水"), so that a street's search reads that street's keys only, not every case of the
+# city that holds the pair (at a million cases, 漏水 is in 83,000 descriptions and 828 of one
+# street's). `youjie_street_grams(street_id, upper(description))` is what the index holds;
+# `youjie_query_street_grams(street, upper(term))` a query's keys in one street.
 
 MANY_STREETS = 16  # 16 streets' conditions: 27 ms at a million cases; 48: 106 ms
 

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -270,8 +271,19 @@ def _meeting_page(request, meeting, *, bound=None, refusal=None, status=200):
         if "edit" in actions.meeting and "open" not in actions.meeting
         else None,
         "refusal": refusal,
+        # A form sent back refused: the switches send its fields along, without JavaScript too
+        # (residents/switches.py); its id is meeting-form-<its name on the page>.
+        "switch_form": f"meeting-form-{_switched(bound)}" if bound else None,
+        # … and come back to this page, not to the action's address the answer was sent from.
+        "switch_next": reverse("meetings:detail", args=[meeting.pk]) if bound else None,
     }
     return render(request, "meetings/detail.html", context, status=status)
+
+
+def _switched(bound) -> str:
+    """The page's form that holds the first form sent back: a decision's tasks are in its
+    decision's form."""
+    return next(iter(bound)).removesuffix("-tasks")
 
 
 def _ticks(form, offered, *names):

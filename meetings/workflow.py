@@ -662,7 +662,7 @@ def carry_to_meeting(scope: Scope, user, meeting_id, case_ids: Iterable[int]) ->
 
 
 # The agenda -----------------------------------------------------------------------------
-def _carried_by_items():
+def carried_by_items():
     """The history rows of cases that went to a session with an item not their own (a
     recurring problem's), each with that item's id (`item_id`)."""
     return (
@@ -677,7 +677,7 @@ def offered_cases(meeting: Meeting):
     one on an agenda already, by an item of its own or carried by another's (a recurring
     problem's cases go with its one item, and their history names that item)."""
     pending = AgendaItem.objects.filter(status=ItemStatus.PENDING)
-    carried = _carried_by_items().filter(case=OuterRef("pk"), item_id__in=pending.values("pk"))
+    carried = carried_by_items().filter(case=OuterRef("pk"), item_id__in=pending.values("pk"))
     return (
         Case.objects.filter(community_id=meeting.community_id, state__in=AGENDA_STATES)
         .exclude(agenda_items__status=ItemStatus.PENDING)
@@ -721,7 +721,7 @@ def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
         code = item.case.tracking_code
         # A recurring problem's item carries its other cases: they leave the agenda with it.
         carried = list(
-            _carried_by_items()
+            carried_by_items()
             .filter(item_id=item.pk)
             .exclude(case_id=item.case_id)
             .values_list("case__tracking_code", flat=True)

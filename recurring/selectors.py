@@ -4,7 +4,19 @@ database."""
 
 from datetime import timedelta
 
-from django.db.models import BooleanField, Count, F, OuterRef, Q, Subquery, Sum, Value, When, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models import Case as Case_
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -13,7 +25,7 @@ from cases.categories import category_label
 from cases.models import Case
 
 from .models import Member, Problem, ProblemMonth, Status
-from .rules import CAME_BACK_DAYS, JOINABLE, MIN_CASES
+from .rules import CAME_BACK_DAYS, CARRIED_STATES, JOINABLE, MIN_CASES
 
 # What a problem's title, place and meeting need. The places every problem has are joined; the
 # ones it may lack (building, unit with its building, agenda item) are fetched after it, one
@@ -38,8 +50,14 @@ def listed(scope, statuses=(Status.OPEN,)):
 
 def for_workbench(scope, level: str, limit=5):
     """An officer's community's open problems, or a grid worker's grid's, newest activity
-    first (the grid worker's only on his grids, even if he holds more elsewhere)."""
-    problems = listed(scope)
+    first (the grid worker's only on his grids, even if he holds more elsewhere): those with
+    a case that can still go to a session (services.carried_cases), what a home's "waiting to
+    be taken to a session" means. A problem whose cases are all in a session's hands, being
+    handled or closed stays on the problems' list and in the report."""
+    can_go = Case.objects.filter(
+        recurring_member__problem=OuterRef("pk"), state__in=CARRIED_STATES
+    ).exclude(agenda_items__status="pending")
+    problems = listed(scope).filter(Exists(can_go))
     if level == "grid":
         problems = problems.filter(grid_id__in=scope.grid_ids)
     elif level == "community":

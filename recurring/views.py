@@ -55,10 +55,12 @@ def _page(request, problem, bound=None, refusal=None, status=200):
     may_act = request.scope.may(Capability.RECURRING_PROBLEMS, problem)
     carried = services.carried_cases(problem) if may_act else []
     forms = {}
+    no_session = None  # why it cannot go to a session, said where the form would be
     if may_act and problem.status == Status.OPEN:
         forms["dismiss"] = bound.get("dismiss") or DismissForm(prefix="dismiss")
         forms["split"] = bound.get("split") or SplitForm(prefix="split", members=members)
-        if not rules.session_refusal(problem, len(carried)):
+        no_session = rules.session_refusal(problem, len(carried))
+        if not no_session:
             forms["session"] = bound.get("session") or SessionForm(prefix="session")
     closable = [m for m in members if m.carried and m.case.state in ("decided", "in_progress")]
     if may_act and problem.status == Status.DELIBERATED and closable:
@@ -73,6 +75,7 @@ def _page(request, problem, bound=None, refusal=None, status=200):
         "members": members,
         "carried": carried,
         "forms": forms,
+        "no_session": no_session,
         "refusal": refusal,
         "place": rules.place_name(problem),
         "window": problem.street.recurring_window_days,

@@ -338,3 +338,19 @@ def test_english_labels_that_start_a_line_start_with_a_capital(places, personas,
     case = CaseFactory(grid=places.cg1, channel="wechat_group")
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "Grid WeChat group · " in page
+
+
+def test_a_meeting_in_a_sentence_reads_its_time_as_the_pages_write_times(
+    places, personas, login, meeting
+):
+    """ "Next: the deliberation meeting of …": in English the time reads 2026-12-17 09:30 as on
+    every other page, not 12/17/2026 9:30 a.m.; in Chinese as before."""
+    case = CaseFactory(grid=places.cg1, state=State.PROPOSED, owner=personas.officer_chunguang)
+    AgendaItem.objects.create(meeting=meeting, case=case, position=1)
+    when = timezone.localtime(meeting.starts_at)
+    client = login(personas.officer_chunguang)
+    english = reading(client, "en").get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert f"deliberation meeting of {when:%Y-%m-%d %H:%M}" in english
+    assert not re.search(r"\d+/\d+/\d{4}|[ap]\.m\.", english)
+    chinese = reading(client, "zh-hans").get(reverse("cases:detail", args=[case.pk]))
+    assert f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}" in chinese.content.decode()

@@ -249,3 +249,41 @@ def test_the_ids_each_page_lists_are_the_ids_whose_page_opens(
         f"\n[ids] {role}: {len(opens)} cases open; "
         + ", ".join(f"{k} {len(v)}" for k, v in seen.items())
     )
+
+
+def test_numbers_typed_into_the_history_tasks_escalations_and_rating_are_masked_until_revealed(
+    personas, login, street
+):
+    """A resident's number typed into a note, a plan, an explanation, a task, an escalation or
+    the rating is theirs as much as the one in its field: the case page masks them all, as it
+    masks the description, and shows them only on the recorded "show the full number"."""
+    from cases.models import CaseEvent, Escalation, ResidentRating
+
+    case = street[0]
+    worker = personas.worker_cg1
+    numbers = ["15012345678", "139 0000 1111", "0472-5123456", "13611112222", "13733334444"]
+    CaseEvent.of(
+        case,
+        move="resolve",
+        from_state="in_progress",
+        to_state="resolved",
+        actor=worker,
+        note=f"已回访，居民电话 {numbers[0]}",
+        details={"plan": f"联系 {numbers[1]}", "explanation": f"物业 {numbers[2]} 已到场"},
+    ).save()
+    Task.objects.create(
+        case=case,
+        title=f"找王师傅 {numbers[3]}",
+        owner_user=worker,
+        created_by=worker,
+        due_date=timezone.localdate(),
+    )
+    Escalation.objects.create(case=case, reason=f"居民 {numbers[4]} 多次来电", raised_by=worker)
+    ResidentRating.objects.create(case=case, satisfaction="satisfied", comment="谢谢 13855556666")
+    client = login(worker)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert FULL_MOBILE.findall(page) == [] and "5123456" not in page
+    assert "150****5678" in page and "138****6666" in page and "0472-****3456" in page
+    revealed = client.post(reverse("cases:phone", args=[case.pk])).content.decode()
+    assert all(number in revealed for number in numbers) and "13855556666" in revealed
+    assert AccessEvent.objects.filter(kind=Kind.PHONE_VIEWED, case=case).count() == 1

@@ -478,3 +478,27 @@ def test_an_emergency_session_at_a_time_long_past_says_why_on_the_form(taps, per
     page = response.content.decode()
     assert "会议时间最早可为 12 小时前" in page and "富南第1网格1号楼前" in page
     assert not AgendaItem.objects.exists()
+
+
+def test_a_problem_whose_cases_are_all_closed_is_no_to_do_on_the_homes_and_says_why(
+    places, personas, login
+):
+    """The benches broke twice and both were mended and checked (查单): the problem stays on
+    the problems' list, but the homes list only problems one can still take to a session,
+    and its page says why it cannot go."""
+    building = places.buildings[places.fn1]
+    for days in (10, 5):
+        case_at(places.fn1, days, building, kind="设施维修", state=State.VERIFIED)
+    waiting = case_at(places.fn1, 12, places.buildings[places.fn1], kind="水电气暖")
+    case_at(places.fn1, 6, places.buildings[places.fn1], kind="水电气暖")
+    group_cases()
+    closed = Problem.objects.get(category__name="设施维修")
+    open_one = Problem.objects.get(members__case=waiting)
+    client = login(personas.officer_funan)
+    home = client.get(reverse("home")).content.decode()
+    mine = home[home.index('data-testid="workbench-recurring-community"') :]
+    assert url("detail", open_one.pk) in mine and url("detail", closed.pk) not in mine
+    assert url("detail", closed.pk) in client.get(url("list")).content.decode()
+    page = client.get(url("detail", closed.pk)).content.decode()
+    assert 'data-testid="session-form"' not in page
+    assert "没有等待决定的诉求：每一件都已在协商中、正在办理或已办结。" in page

@@ -202,3 +202,24 @@ def test_every_form_of_the_draft_mechanism_shows_its_errors_again_after_the_swit
     switch(client, page_url, {**form.data(), **sent}, checked=True)
     again = client.get(page_url).content.decode()
     assert '<html lang="en"' in again and error in again, error
+
+
+def test_a_meeting_form_sent_back_refused_keeps_typing_and_errors_through_a_switch_without_script(
+    world, places, personas, login
+):
+    """Without JavaScript the switch is a button of the form sent back refused (its id on the
+    meeting page): English again shows what was typed and why it was refused."""
+    client = login(personas.officer_funan)
+    meeting_pk = world["meetings:detail"][0]
+    page_url = reverse("meetings:detail", args=[meeting_pk])
+    form = next(
+        f
+        for f in forms_of(client.get(page_url).content.decode())
+        if "guest-organisation" in {x.name for x in f.fields}
+    )
+    sent = {**form.data(), "guest-name": "", "guest-organisation": "自来水公司"}
+    refused = client.post(reverse("meetings:action", args=[meeting_pk, "guest"]), sent)
+    assert refused.status_code == 400
+    page = switch_on_the_page(client, refused.content.decode())
+    assert '<html lang="en"' in page and "This field" in page
+    assert value_of(page, "guest-organisation") == "自来水公司"

@@ -135,6 +135,32 @@ def test_an_officer_sees_the_communitys_queues_and_each_opens_its_list(personas,
     }
 
 
+def test_a_case_already_on_an_agenda_waits_for_its_meeting_not_for_the_officer(
+    places, personas, login, workload
+):
+    """待协商（提） lists what the officer still has to put on a meeting: a 提 case on the
+    17th's agenda waits for that meeting, and is neither counted nor listed."""
+    from meetings.models import AgendaItem, Kind
+
+    session = Meeting.objects.create(
+        street=places.street,
+        community=places.chunguang,
+        kind=Kind.EMERGENCY,
+        starts_at=timezone.now() + timedelta(days=2),
+        venue_kind="room",
+        address="春光社区居委会二楼",
+        host=personas.officer_chunguang,
+        created_by=personas.officer_chunguang,
+    )
+    on_agenda = CaseFactory(grid=places.cg1, state=State.PROPOSED)
+    AgendaItem.objects.create(meeting=session, case=on_agenda, position=1)
+    client = login(personas.officer_chunguang)
+    n, link = counts(client.get(reverse("home")).content.decode())["to_deliberate"]
+    assert n == list_length(client, link) == 1
+    listed = client.get(link).content.decode()
+    assert workload["proposed"].tracking_code in listed and on_agenda.tracking_code not in listed
+
+
 @pytest.mark.calendar  # what is due this week, this month, next: each edge of the calendar
 def test_street_staff_see_the_month_so_far_overdue_by_community_and_the_freeze(
     personas, login, workload

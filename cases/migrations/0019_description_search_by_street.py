@@ -3,7 +3,9 @@ street's search reads its own cases' keys rather than the whole city's (cases/se
 
 from django.db import migrations
 
-# As they were written for this migration (cases/search.py has what is current).
+# Each description's characters and pairs of characters, each key led by the case's street
+# (cases/search.py). Self-contained (no call to another function of ours), so that an index
+# built again under a restore's empty search_path finds everything it needs.
 STREET_GRAMS_FUNCTION = """
 CREATE OR REPLACE FUNCTION youjie_street_grams(street bigint, t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
