@@ -582,7 +582,7 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
             case.state,
             created.title,
             {
-                "owner": person_name(created.owner),
+                **_owner_written(created),
                 "due_date": created.due_date.isoformat(),
                 "response_deadline": case.response_deadline.isoformat(),
                 **(meeting or {}),
@@ -590,6 +590,15 @@ def add_task(scope: Scope, user, case_id, task: NewTask, meeting=None) -> Task:
             subject=created,
         )
     return created
+
+
+def _owner_written(task) -> dict:
+    """A task's owner as its history row keeps it: a person by name, an outside contact by
+    name with their kind apart (物业, a unit leader), so that each reader sees the kind in
+    their own language (cases/templatetags/history_labels.py, `owner_label`)."""
+    if task.owner_contact_id:
+        return {"owner": task.owner_contact.name, "owner_kind": task.owner_contact.kind}
+    return {"owner": person_name(task.owner)}
 
 
 def plan_deadline(case: Case) -> datetime:

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.capabilities import Capability
@@ -416,27 +416,29 @@ def _refused(request, pk, action, forms, refusal, status):
     return _meeting_page(request, meeting, bound=bound, refusal=refusal, status=status)
 
 
+# What each action says when done: lazy, so that it is said in each reader's language, not in the
+# language of the request during which this module was first imported.
 ACTIONS = {
     "open": PageAction(
         lambda r, pk, _i, _inputs: workflow.open_meeting(r.scope, r.user, pk),
-        _("The meeting is open: its cases are now under deliberation."),
+        gettext_lazy("The meeting is open: its cases are now under deliberation."),
     ),
     "approve": PageAction(
         lambda r, pk, _i, _inputs: workflow.approve_minutes(r.scope, r.user, pk),
-        _("The minutes are approved."),
+        gettext_lazy("The minutes are approved."),
     ),
     "close": PageAction(
         lambda r, pk, _i, _inputs: workflow.close_meeting(r.scope, r.user, pk),
-        _("The meeting is closed."),
+        gettext_lazy("The meeting is closed."),
     ),
     "cancel": PageAction(
         lambda r, pk, _i, cancellation: workflow.cancel_meeting(r.scope, r.user, pk, cancellation),
-        _("The meeting is cancelled."),
+        gettext_lazy("The meeting is cancelled."),
         **_one_form("cancel", ReasonForm),
     ),
     "minutes": PageAction(
         lambda r, pk, _i, minutes: workflow.save_minutes(r.scope, r.user, pk, minutes),
-        _("The draft minutes are saved."),
+        gettext_lazy("The draft minutes are saved."),
         **_one_form("minutes", MinutesForm),
     ),
     "invite": PageAction(
@@ -449,18 +451,18 @@ ACTIONS = {
     ),
     "guest": PageAction(
         lambda r, pk, _i, guest: workflow.add_guest(r.scope, r.user, pk, guest),
-        _("The guest is added."),
+        gettext_lazy("The guest is added."),
         **_one_form("guest", GuestForm),
     ),
     "attendance": PageAction(
         lambda r, pk, _i, attendance: workflow.record_attendance(r.scope, r.user, pk, attendance),
-        _("Attendance is recorded."),
+        gettext_lazy("Attendance is recorded."),
         forms=lambda r, _meeting, _item: {"": AttendanceForm(r.POST)},
         inputs=lambda forms: forms[""].inputs(),
     ),
     "agenda": PageAction(
         lambda r, pk, _i, case_ids: workflow.add_to_agenda(r.scope, r.user, pk, case_ids),
-        _("The cases are on the agenda."),
+        gettext_lazy("The cases are on the agenda."),
         forms=lambda r, _meeting, _item: {"": AgendaForm(r.POST)},
         inputs=lambda forms: sorted(forms[""].cleaned_data["cases"]),
     ),
@@ -490,13 +492,13 @@ def _decision_inputs(forms):
 ITEM_ACTIONS = {
     "decide": PageAction(
         lambda r, pk, i, decision: workflow.record_decision(r.scope, r.user, pk, i, decision),
-        _("The decision is recorded; the case is decided."),
+        gettext_lazy("The decision is recorded; the case is decided."),
         forms=_decision_forms,
         inputs=_decision_inputs,
     ),
     "defer": PageAction(
         lambda r, pk, i, deferral: workflow.defer_item(r.scope, r.user, pk, i, deferral),
-        _("Deferred to the next session."),
+        gettext_lazy("Deferred to the next session."),
         forms=lambda r, _meeting, item: {
             f"defer{item.pk}": DiscussionForm(r.POST, prefix=f"defer{item.pk}")
         },
@@ -504,7 +506,7 @@ ITEM_ACTIONS = {
     ),
     "remove": PageAction(
         lambda r, pk, i, _inputs: workflow.remove_from_agenda(r.scope, r.user, pk, i),
-        _("The case is off the agenda."),
+        gettext_lazy("The case is off the agenda."),
     ),
 }
 

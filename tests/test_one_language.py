@@ -354,3 +354,54 @@ def test_a_meeting_in_a_sentence_reads_its_time_as_the_pages_write_times(
     assert not re.search(r"\d+/\d+/\d{4}|[ap]\.m\.", english)
     chinese = reading(client, "zh-hans").get(reverse("cases:detail", args=[case.pk]))
     assert f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}" in chinese.content.decode()
+
+
+def test_a_task_owners_kind_reads_in_the_readers_language(places, personas, login):
+    """A task given to the property company's 丁文 reads 丁文 (物业…) in Chinese and
+    丁文 (property manager) in English: the kind is kept apart and labelled when read."""
+    from grids.models import ContactKind
+    from tests.factories import UnitLeaderFactory
+
+    officer = personas.officer_chunguang
+    ding = UnitLeaderFactory(
+        name="丁文",
+        kind=ContactKind.PROPERTY_MANAGER,
+        street=places.street,
+        community=places.chunguang,
+        grid=None,
+        unit=None,
+    )
+    case = CaseFactory(grid=places.cg1, state=State.DECIDED, owner=officer)
+    workflow.add_task(
+        Scope.for_user(officer),
+        officer,
+        case.pk,
+        NewTask("修好长椅", timezone.localdate() + timedelta(days=3), owner_contact=ding),
+    )
+    pages = {
+        language: reading(login(officer), language)
+        .get(reverse("cases:detail", args=[case.pk]))
+        .content.decode()
+        .split('data-testid="timeline"')[1]
+        for language in ("zh-hans", "en")
+    }
+    with translation.override("zh-hans"):
+        chinese_kind = str(ContactKind.PROPERTY_MANAGER.label)
+    assert f"丁文 ({chinese_kind})" in pages["zh-hans"]
+    assert "丁文 (property manager)" in pages["en"] and chinese_kind not in pages["en"]
+
+
+def test_what_a_meeting_action_says_when_done_is_in_each_readers_language(
+    places, personas, login, meeting
+):
+    """The first to add a guest reads English, the next Chinese: each is told in their own
+    language (the words are looked up when said, not when the page's code was first loaded)."""
+    officer = personas.officer_chunguang
+    for language, said in (("en", "The guest is added."), ("zh-hans", "来宾已添加。")):
+        client = reading(login(officer), language)
+        answer = client.post(
+            reverse("meetings:action", args=[meeting.pk, "guest"]),
+            {"guest-name": f"张工{language}", "guest-organisation": "自来水公司"},
+            follow=True,
+        )
+        assert said in answer.content.decode(), language
