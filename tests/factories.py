@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import factory
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from accounts.models import Role, RoleKind
 from grids.models import Building, Community, Contact, ContactKind, Grid, Street, Unit
@@ -166,3 +169,19 @@ def attendees(meeting, n=15):
         )
         for i in range(1, n + 1)
     )
+
+
+class EmergencySessionFactory(factory.django.DjangoModelFactory):
+    """An emergency session of a community, three days ahead, hosted by `host` (an officer)."""
+
+    class Meta:
+        model = "meetings.Meeting"
+
+    community = factory.SubFactory(CommunityFactory)
+    street = factory.SelfAttribute("community.street")
+    kind = "emergency"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+    venue_kind = "room"
+    address = "社区居委会二楼"
+    host = factory.SubFactory(UserFactory)
+    created_by = factory.SelfAttribute("host")

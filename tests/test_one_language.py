@@ -19,13 +19,13 @@ from cases.inputs import NewTask, Ownership
 from cases.models import CaseEvent, State, Task
 from meetings import workflow as meeting_workflow
 from meetings.inputs import Invitation
-from meetings.models import AgendaItem, Kind, Meeting, Participant
+from meetings.models import AgendaItem, Meeting, Participant
 from meetings.public import public_url
 from notifications import dispatch, notices
 from notifications.models import Notification
 from outbox.dispatch import deliver
 from outbox.models import State as Sending
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, EmergencySessionFactory
 from tests.language import page_text
 from tests.outbox_helpers import messages_of
 
@@ -48,15 +48,8 @@ def wang(personas):
 
 @pytest.fixture
 def meeting(places, personas):
-    return Meeting.objects.create(
-        street=places.street,
-        community=places.chunguang,
-        kind=Kind.EMERGENCY,
-        starts_at=timezone.now() + timedelta(days=3),
-        venue_kind="room",
-        address="春光社区居委会二楼",
-        host=personas.officer_chunguang,
-        created_by=personas.officer_chunguang,
+    return EmergencySessionFactory(
+        community=places.chunguang, host=personas.officer_chunguang, address="春光社区居委会二楼"
     )
 
 

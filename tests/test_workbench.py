@@ -140,18 +140,10 @@ def test_a_case_already_on_an_agenda_waits_for_its_meeting_not_for_the_officer(
 ):
     """待协商（提） lists what the officer still has to put on a meeting: a 提 case on the
     17th's agenda waits for that meeting, and is neither counted nor listed."""
-    from meetings.models import AgendaItem, Kind
+    from meetings.models import AgendaItem
+    from tests.factories import EmergencySessionFactory
 
-    session = Meeting.objects.create(
-        street=places.street,
-        community=places.chunguang,
-        kind=Kind.EMERGENCY,
-        starts_at=timezone.now() + timedelta(days=2),
-        venue_kind="room",
-        address="春光社区居委会二楼",
-        host=personas.officer_chunguang,
-        created_by=personas.officer_chunguang,
-    )
+    session = EmergencySessionFactory(community=places.chunguang, host=personas.officer_chunguang)
     on_agenda = CaseFactory(grid=places.cg1, state=State.PROPOSED)
     AgendaItem.objects.create(meeting=session, case=on_agenda, position=1)
     client = login(personas.officer_chunguang)
