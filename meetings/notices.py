@@ -7,11 +7,12 @@ estate and building, not the grid), and the people doing a task by what they are
 company, the unit leader), never by an account name.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.utils.translation import gettext as _
 
 from cases.models import Task
+from common.lists import joined
 from common.people import mask_name, mask_names_in
 from common.phones import redact_phones
 
@@ -21,11 +22,31 @@ def _public(text, names):
 
 
 def who_took_part(attended) -> list[str]:
-    """Everyone who took part, counted by what they are, so that a reader cannot take the
-    whole attendance for one organisation: 「居民代表 4 人、春光小区物业 2 人、网格员 1 人」."""
-    counts = Counter(p.organisation or p.get_kind_display() for p in attended)
-    ordered = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
-    return [_("%(who)s (%(n)s)") % {"who": who, "n": n} for who, n in ordered]
+    """Everyone who took part, counted by what they are, with the bodies they came from named
+    after their count: a reader can neither take the whole attendance for one organisation nor
+    one role for two: 「居民代表 4 人（其中春光小区业委会 1 人）、物业 2 人（春光小区物业）」,
+    where counting by organisation wrote 「春光小区物业 1 人、物业 1 人」 for the same role."""
+    bodies = defaultdict(list)
+    for person in attended:
+        bodies[person.get_kind_display()].append(person.organisation)
+    ordered = sorted(bodies.items(), key=lambda pair: (-len(pair[1]), pair[0]))
+    said = []
+    for who, organisations in ordered:
+        counted = {"who": who, "n": len(organisations)}
+        named = Counter(name for name in organisations if name)
+        if len(named) == 1 and sum(named.values()) == len(organisations):
+            said.append(
+                _("%(who)s (%(n)s) from %(organisations)s")
+                % {**counted, "organisations": next(iter(named))}
+            )
+        elif named:  # some of them from a body: how many from which
+            of_whom = joined(
+                _("%(who)s (%(n)s)") % {"who": name, "n": n} for name, n in sorted(named.items())
+            )
+            said.append(_("%(who)s (%(n)s), of them %(of_whom)s") % {**counted, "of_whom": of_whom})
+        else:
+            said.append(_("%(who)s (%(n)s)") % counted)
+    return said
 
 
 def notice_context(item) -> dict:

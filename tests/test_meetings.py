@@ -192,7 +192,7 @@ def test_votes_cannot_outnumber_those_present(personas, login, benches, session)
     )
     assert response.status_code == 302
     notice = client.get(url("notice", session.pk, item.pk)).content.decode()
-    assert "共 11 人参加：居民代表 10 人、春光小区物业 1 人。" in notice
+    assert "共 11 人参加：居民代表 10 人、物业 1 人（春光小区物业）。" in notice
     assert "赞成 9 票" in notice
 
 
@@ -593,3 +593,31 @@ def test_the_small_stool_meeting_and_the_on_site_one_say_how_they_differ(persona
     english = client.get(url("new")).content.decode()
     assert "small-stool meeting: neighbours sit together outside their building" in english
     assert "on site: at the place of the problem" in english
+
+
+def test_the_notice_counts_each_role_once_and_names_the_bodies_within_it():
+    """The walk's notice read 「春光小区物业 1 人、物业 1 人」 for two people of one role, and put a
+    guest from the property company among its staff: each role is counted once, with how many
+    came from which body."""
+    from django.utils import translation
+
+    from meetings.models import Participant
+    from meetings.notices import who_took_part
+
+    came = [
+        Participant(kind="property_manager", name="徐英", organisation="春光小区物业"),
+        Participant(kind="property_manager", name="丁文", organisation=""),
+        Participant(kind="guest", name="张工", organisation="春光小区物业"),
+        *(Participant(kind="resident_rep", name=f"代表{n}") for n in range(3)),
+    ]
+    with translation.override("zh-hans"):
+        assert who_took_part(came) == [
+            "居民代表 3 人",
+            "物业 2 人（其中春光小区物业 1 人）",
+            "来宾 1 人（春光小区物业）",
+        ]
+    with translation.override("en"):
+        assert who_took_part(came)[1:] == [
+            "property manager (2), of them 春光小区物业 (1)",
+            "guest (1) from 春光小区物业",
+        ]

@@ -199,11 +199,11 @@ def test_the_public_notice_is_punctuated_as_its_language_writes(personas, login,
     url = reverse("meetings:notice", args=[decided.meeting_id, decided.pk])
     chinese = words(reading(client, "zh-hans").get(url), "zh-hans")
     assert "水电气暖 · 春光第1网格小区1号楼：广场桌椅破损" in chinese and "反映人：王**" in chinese
-    assert "共 2 人参加：居民代表 1 人、春光小区物业 1 人。" in chinese
+    assert "共 2 人参加：居民代表 2 人（其中春光小区物业 1 人）。" in chinese
     assert "其中有：张代表、李经理。" in chinese
     assert "（单元长，" in chinese and "前完成）" in chinese
     english = words(reading(client, "en").get(url))
-    assert "2 people took part: resident representative (1), 春光小区物业 (1)." in english
+    assert "2 people took part: resident representative (2), of them 春光小区物业 (1)." in english
     assert "Water, power, gas and heating · 春光第1网格小区1号楼: 广场桌椅破损" in english
     assert "Raised by a resident: 王**" in english and "Among them: 张代表, 李经理." in english
     assert "(unit leader, by " in english and " at the latest)" in english
