@@ -64,15 +64,11 @@ def _open_tasks(**lookup):
 
 
 def _on_an_agenda():
-    """A 提 case already on a meeting's agenda, by an item of its own or carried with a
-    recurring problem's: it waits for that meeting, not for anyone to put it on one (the
-    cases the meeting page offers are the others, meetings/workflow.offered_cases)."""
-    from meetings.models import AgendaItem, ItemStatus
-    from meetings.workflow import carried_by_items
+    # A 提 case on a meeting's agenda waits for that meeting, not for anyone to put it on one
+    # (meetings/workflow.py says what is on an agenda).
+    from meetings.workflow import on_an_agenda
 
-    pending = AgendaItem.objects.filter(status=ItemStatus.PENDING)
-    carried = carried_by_items().filter(case=OuterRef("pk"), item_id__in=pending.values("pk"))
-    return Q(Exists(pending.filter(case=OuterRef("pk")))) | Q(Exists(carried))
+    return on_an_agenda()
 
 
 CONDITIONS = {

@@ -662,7 +662,7 @@ def carry_to_meeting(scope: Scope, user, meeting_id, case_ids: Iterable[int]) ->
 
 
 # The agenda -----------------------------------------------------------------------------
-def carried_by_items():
+def _carried_by_items():
     """The history rows of cases that went to a session with an item not their own (a
     recurring problem's), each with that item's id (`item_id`)."""
     return (
@@ -672,16 +672,21 @@ def carried_by_items():
     )
 
 
+def on_an_agenda() -> Q:
+    """A case that waits for a meeting: on an agenda by an item of its own, or carried by
+    another's (a recurring problem's cases go with its one item, and their history names
+    that item)."""
+    pending = AgendaItem.objects.filter(status=ItemStatus.PENDING)
+    carried = _carried_by_items().filter(case=OuterRef("pk"), item_id__in=pending.values("pk"))
+    return Q(Exists(pending.filter(case=OuterRef("pk")))) | Q(Exists(carried))
+
+
 def offered_cases(meeting: Meeting):
     """The community's 提 (and 再协商) cases that wait for a session, for the next one: not
-    one on an agenda already, by an item of its own or carried by another's (a recurring
-    problem's cases go with its one item, and their history names that item)."""
-    pending = AgendaItem.objects.filter(status=ItemStatus.PENDING)
-    carried = carried_by_items().filter(case=OuterRef("pk"), item_id__in=pending.values("pk"))
+    one on an agenda already (`on_an_agenda`)."""
     return (
         Case.objects.filter(community_id=meeting.community_id, state__in=AGENDA_STATES)
-        .exclude(agenda_items__status=ItemStatus.PENDING)
-        .exclude(Exists(carried))
+        .exclude(on_an_agenda())
         .select_related("grid", "category")
         .order_by("created_at")
     )
@@ -721,7 +726,7 @@ def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:
         code = item.case.tracking_code
         # A recurring problem's item carries its other cases: they leave the agenda with it.
         carried = list(
-            carried_by_items()
+            _carried_by_items()
             .filter(item_id=item.pk)
             .exclude(case_id=item.case_id)
             .values_list("case__tracking_code", flat=True)

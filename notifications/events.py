@@ -522,9 +522,10 @@ def agenda_removed(meeting, removed, change) -> None:
     for person, (told, codes) in still_told.items():
         if not codes:
             continue
-        held = None if _silent(told, change) else last_off.get(person)
+        silent = _silent(told, change)
+        held = None if silent else last_off.get(person)
         if held is None or not _fold_off(held, list(codes), now):
-            written.append(_taken_off_notice(meeting, told, list(codes), change, now))
+            written.append(_taken_off_notice(meeting, told, list(codes), change, now, silent))
     if written:
         dispatch.fan_out(pk__in=written, not_before=_not_before(meeting, now))
 
@@ -555,11 +556,11 @@ def _silent(told, change) -> bool:
     return told.recipient_key.startswith("resident:") and not told.phone
 
 
-def _taken_off_notice(meeting, told, codes, change, now) -> int:
+def _taken_off_notice(meeting, told, codes, change, now, silent) -> int:
     """A new notice that `codes` are off the agenda, to whoever `told` reached, the way it
-    reached them. Whoever took them off, or has left since, gets it read and with no message:
-    it only records that those cases are no longer theirs to hear of (put back, they are told)."""
-    silent = _silent(told, change)
+    reached them. `silent` (`_silent`: whoever took them off, or has left since) gets it read
+    and with no message: it only records that those cases are no longer theirs to hear of
+    (put back, they are told)."""
     notification = Notification(
         rule=AGENDA_OFF,
         object_key=f"meeting:{meeting.pk}:{change.row.pk}",

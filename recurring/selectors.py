@@ -48,15 +48,19 @@ def listed(scope, statuses=(Status.OPEN,)):
     ).order_by("-activity_at", "-id")
 
 
+def carriable_cases():
+    """The cases a problem's session would take with it: open and not yet in a session's
+    hands (rules.CARRIED_STATES, on no agenda waiting)."""
+    return Case.objects.filter(state__in=CARRIED_STATES).exclude(agenda_items__status="pending")
+
+
 def for_workbench(scope, level: str, limit=5):
     """An officer's community's open problems, or a grid worker's grid's, newest activity
     first (the grid worker's only on his grids, even if he holds more elsewhere): those with
-    a case that can still go to a session (services.carried_cases), what a home's "waiting to
+    a case that can still go to a session (`carriable_cases`), what a home's "waiting to
     be taken to a session" means. A problem whose cases are all in a session's hands, being
     handled or closed stays on the problems' list and in the report."""
-    can_go = Case.objects.filter(
-        recurring_member__problem=OuterRef("pk"), state__in=CARRIED_STATES
-    ).exclude(agenda_items__status="pending")
+    can_go = carriable_cases().filter(recurring_member__problem=OuterRef("pk"))
     problems = listed(scope).filter(Exists(can_go))
     if level == "grid":
         problems = problems.filter(grid_id__in=scope.grid_ids)

@@ -20,7 +20,7 @@ from meetings import workflow as meetings
 from meetings.inputs import NewMeeting
 from meetings.models import AgendaItem, Kind
 
-from . import follow, grouping, rules
+from . import follow, grouping, rules, selectors
 from .inputs import SessionChoice
 from .models import JoinRule, Member, Problem, Status
 
@@ -112,8 +112,8 @@ def split(scope, user, problem_id, case_ids) -> Problem:
 def carried_cases(problem) -> list:
     """The open cases that go to the session with the problem: not yet in a session's hands."""
     return list(
-        Case.objects.filter(recurring_member__problem=problem, state__in=rules.CARRIED_STATES)
-        .exclude(agenda_items__status="pending")
+        selectors.carriable_cases()
+        .filter(recurring_member__problem=problem)
         .order_by("created_at", "pk")
     )
 

@@ -134,25 +134,19 @@ def replace(months) -> list[tuple[str, list]]:
     """The statements that give each past month of `months` a new token (creating its row):
     run in the transaction of the change, after it. None for the open month (see above)."""
     past = sorted({month for month in months if month < _this_month()})
-    if not past:
-        return []
+    return [_new_tokens(past)] if past else []
+
+
+def _new_tokens(months) -> tuple[str, list]:
+    """The statement that gives each of `months` (first days) one new token, creating rows."""
     token = secrets.token_hex(8)
     table = connection.ops.quote_name(MonthToken._meta.db_table)
-    marks = ", ".join(["(%s, %s)"] * len(past))
+    marks = ", ".join(["(%s, %s)"] * len(months))
     sql = (
         f"INSERT INTO {table} (month, token) VALUES {marks} "
         "ON CONFLICT (month) DO UPDATE SET token = excluded.token"
     )
-    return [(sql, [value for month in past for value in (month, token)])]
-
-
-def _replace_one(month) -> tuple[str, list]:
-    table = connection.ops.quote_name(MonthToken._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (month, token) VALUES (%s, %s) "
-        "ON CONFLICT (month) DO UPDATE SET token = excluded.token"
-    )
-    return sql, [month, secrets.token_hex(8)]
+    return sql, [value for month in months for value in (month, token)]
 
 
 def replace_all(first_month) -> None:
@@ -189,7 +183,7 @@ def problem_months_changed(sender, months, **kwargs) -> None:
         for sql, params in replace(months):
             cursor.execute(sql, params)
         if max(months) >= _this_month():
-            cursor.execute(*_replace_one(OPEN_MONTHS_PROBLEMS))
+            cursor.execute(*_new_tokens([OPEN_MONTHS_PROBLEMS]))
 
 
 def categories_renamed(sender, instance, created, raw=False, **kwargs) -> None:
