@@ -2,7 +2,7 @@
 
 import re
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -26,6 +26,12 @@ def session_month():
     return month if today.day >= 17 else (month - timedelta(days=1)).replace(day=1)
 
 
+def before_the_session():
+    """When the session's cases were logged: before it sat (a case logged after a meeting
+    can't be on its agenda), on the 1st of its month."""
+    return timezone.make_aware(datetime.combine(session_month(), time(8, 0)))
+
+
 @pytest.fixture
 def benches(places, personas):
     """The broken benches of 金苑小区, accepted and proposed (提) in 富南社区."""
@@ -36,6 +42,7 @@ def benches(places, personas):
         description="金苑小区广场的连体桌椅破损，联系人电话13812345678",
         state=State.PROPOSED,
         owner=personas.officer_funan,
+        created_at=before_the_session(),
     )
 
 
@@ -564,7 +571,12 @@ def meeting_history(client, meeting):
 def test_the_meetings_history_records_each_decision_guest_and_case_taken_off(
     places, personas, login, benches, session
 ):
-    other = CaseFactory(grid=places.fn1, state=State.PROPOSED, owner=personas.officer_funan)
+    other = CaseFactory(
+        grid=places.fn1,
+        state=State.PROPOSED,
+        owner=personas.officer_funan,
+        created_at=before_the_session(),
+    )
     client = login(personas.officer_funan)
     client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk, other.pk]})
     taken_off = AgendaItem.objects.get(case=other)
