@@ -8,7 +8,10 @@ company, the unit leader), never by an account name.
 """
 
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Task
@@ -49,6 +52,14 @@ def who_took_part(attended) -> list[str]:
     return said
 
 
+def notice_period(item) -> tuple[date, date]:
+    """The first and last day the notice stays up (公示期): from the day of the decision (a
+    notice printed before one is recorded counts from the meeting's day), for
+    NOTICE_PERIOD_DAYS days."""
+    first = timezone.localdate(item.decided_at or item.meeting.starts_at)
+    return first, first + timedelta(days=settings.NOTICE_PERIOD_DAYS - 1)
+
+
 def notice_context(item) -> dict:
     meeting, case = item.meeting, item.case
     participants = list(meeting.participants.all())
@@ -78,4 +89,5 @@ def notice_context(item) -> dict:
         "attendee_count": len(attended),
         "took_part": who_took_part(attended),
         "named": named,
+        "period": notice_period(item),
     }

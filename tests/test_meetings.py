@@ -7,7 +7,8 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from cases.models import CaseEvent, State, Task
 from grids.models import Contact, ContactKind
@@ -166,6 +167,15 @@ def test_the_benches_case_is_offered_decided_in_the_session_and_noticed(
     assert came.name in notice and "王不愿署名" not in notice
     # Who took part, by what they are: nobody reads the attendance as one organisation's.
     assert "共 17 人参加：居民代表 17 人。" in notice
+    # Until when residents may object: seven days from the decision's.
+    first, last = timezone.localdate(), timezone.localdate() + timedelta(days=6)
+    period = f"公示期：{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日。"
+    assert period in re.sub(r"<[^>]+>", "", notice)
+    client.cookies["django_language"] = "en"
+    english = client.get(url("notice", session.pk, item.pk)).content.decode()
+    with translation.override("en"):
+        said = f"This notice runs from {date_format(first)} to {date_format(last)}."
+    assert said in re.sub(r"<[^>]+>", "", english)
 
 
 def test_votes_cannot_outnumber_those_present(personas, login, benches, session):
