@@ -95,7 +95,7 @@ def stages_of(created_at, rows) -> list[dict]:
     seen, result = set(), [{"label": received, "at": created_at}]
     for move, at, explanation, outcome in rows:
         label = labels[move]
-        entry = {"label": label, "at": at}
+        entry = {"label": label, "at": at, "move": move}
         if move == "resolve":
             entry["outcome"] = _outcome_label(outcome)
         if move in ("resolve", "decline"):
@@ -104,6 +104,60 @@ def stages_of(created_at, rows) -> list[dict]:
             result.append(entry)
         seen.add(label)
     return result
+
+
+def _linked_item(case: Case, move: str):
+    """The agenda item the case's latest `move` row names (its own item, or the recurring
+    problem's that carried it), with its meeting; None when the move was made without one."""
+    from meetings.models import AgendaItem
+
+    event = (
+        CaseEvent.objects.filter(case=case, move=move, details__has_key="agenda_item")
+        .order_by("-at", "-id")
+        .values_list(KT("details__agenda_item"), flat=True)
+        .first()
+    )
+    if event is None:
+        return None
+    return (
+        AgendaItem.objects.select_related(
+            "meeting__community", "case__grid", "case__building", "case__category"
+        )
+        .filter(pk=int(event))
+        .first()
+    )
+
+
+def decision(case: Case) -> dict | None:
+    """What the meeting decided on the request, as its public notice words it (nobody's phone,
+    nobody named who did not agree to be): the decision, who does what by when, and until
+    when residents may object. None while nothing is decided."""
+    from meetings.notices import notice_context
+
+    item = _linked_item(case, "decide")
+    if item is None:
+        return None
+    notice = notice_context(item)
+    return {"wording": notice["wording"], "tasks": notice["tasks"], "period": notice["period"]}
+
+
+def coming_meeting(case: Case):
+    """The meeting that will take up the request, while it waits for it on an agenda (by an
+    item of its own, or carried by a recurring problem's): its time and place are the
+    resident's to know. None otherwise."""
+    from meetings.models import AgendaItem, ItemStatus, MeetingState
+
+    if case.state not in (State.PROPOSED, State.DELIBERATING):
+        return None
+    waiting = AgendaItem.objects.filter(
+        status=ItemStatus.PENDING,
+        meeting__state__in=(MeetingState.SCHEDULED, MeetingState.HELD),
+    ).select_related("meeting__community")
+    own = waiting.filter(case=case).order_by("-meeting__starts_at").first()
+    if own is None:
+        carried = _linked_item(case, "propose")
+        own = carried if carried and waiting.filter(pk=carried.pk).exists() else None
+    return own.meeting if own else None
 
 
 def _outcome_label(outcome):
