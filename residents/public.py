@@ -141,10 +141,10 @@ def decision(case: Case) -> dict | None:
     return {"wording": notice["wording"], "tasks": notice["tasks"], "period": notice["period"]}
 
 
-def coming_meeting(case: Case):
+def coming_meeting(case: Case) -> dict | None:
     """The meeting that will take up the request, while it waits for it on an agenda (by an
     item of its own, or carried by a recurring problem's): its time and place are the
-    resident's to know. None otherwise."""
+    resident's to know, and whether it is under way. None otherwise."""
     from meetings.models import AgendaItem, ItemStatus, MeetingState
 
     if case.state not in (State.PROPOSED, State.DELIBERATING):
@@ -157,7 +157,9 @@ def coming_meeting(case: Case):
     if own is None:
         carried = _linked_item(case, "propose")
         own = carried if carried and waiting.filter(pk=carried.pk).exists() else None
-    return own.meeting if own else None
+    if own is None:
+        return None
+    return {"meeting": own.meeting, "under_way": own.meeting.state == MeetingState.HELD}
 
 
 def _outcome_label(outcome):

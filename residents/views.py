@@ -222,7 +222,7 @@ def _status_page(request, case, rating_form=None, status=200):
             "case": case,
             "stages": public.stages(case),
             "decision": public.decision(case),
-            "meeting": public.coming_meeting(case),
+            "coming": public.coming_meeting(case),
             "rating_form": rating_form if may_rate else None,
             "rating": getattr(case, "rating", None) if not may_rate else None,
             "switch_form": "rating-form" if may_rate else None,

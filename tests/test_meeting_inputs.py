@@ -425,5 +425,6 @@ def test_a_guest_who_came_and_agreed_is_named_on_the_notice(personas, session):
         public_wording="",
         plan="",
         responsible="",
+        decided_at=None,
     )
     assert notice_context(item)["named"] == ["王工程师"]
