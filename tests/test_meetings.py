@@ -169,7 +169,8 @@ def test_the_benches_case_is_offered_decided_in_the_session_and_noticed(
     assert "共 17 人参加：居民代表 17 人。" in notice
     # Until when residents may object: seven days from the decision's.
     first, last = timezone.localdate(), timezone.localdate() + timedelta(days=6)
-    period = f"公示期：{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日。"
+    day = "{0.year}年{0.month}月{0.day}日".format
+    period = f"公示期：{day(first)}至{day(last)}。"
     assert period in re.sub(r"<[^>]+>", "", notice)
     client.cookies["django_language"] = "en"
     english = client.get(url("notice", session.pk, item.pk)).content.decode()
