@@ -4,6 +4,7 @@ request's stages, found by its tracking code and the last four digits of its pho
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -108,24 +109,27 @@ def stages_of(created_at, rows) -> list[dict]:
 
 def _linked_item(case: Case, move: str):
     """The agenda item the case's latest `move` row names (its own item, or the recurring
-    problem's that carried it), with its meeting; None when the move was made without one."""
+    problem's that carried it), with its meeting; a row that names only the meeting (as older
+    rows and imported ones do) means the case's own item there. None when the move was made
+    without a meeting."""
     from meetings.models import AgendaItem
 
     event = (
-        CaseEvent.objects.filter(case=case, move=move, details__has_key="agenda_item")
+        CaseEvent.objects.filter(case=case, move=move)
+        .filter(Q(details__has_key="agenda_item") | Q(details__has_key="meeting"))
         .order_by("-at", "-id")
-        .values_list(KT("details__agenda_item"), flat=True)
+        .values_list(KT("details__agenda_item"), KT("details__meeting"))
         .first()
     )
     if event is None:
         return None
-    return (
-        AgendaItem.objects.select_related(
-            "meeting__community", "case__grid", "case__building", "case__category"
-        )
-        .filter(pk=int(event))
-        .first()
+    item_id, meeting_id = event
+    items = AgendaItem.objects.select_related(
+        "meeting__community", "case__grid", "case__building", "case__category"
     )
+    if item_id:
+        return items.filter(pk=int(item_id)).first()
+    return items.filter(meeting_id=int(meeting_id), case=case).first()
 
 
 def decision(case: Case) -> dict | None:
