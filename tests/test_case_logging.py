@@ -338,6 +338,13 @@ def test_without_javascript_the_place_is_chosen_grid_then_building_then_unit(
     assert client.post(show, {**typed, "building": unit.building_id}).status_code == 302
     page = client.get(reverse("cases:new")).content.decode()
     assert f'id="unit-{unit.pk}"' in page and "水龙头滴滴答答响了一夜" in page
+    # Another grid chosen now: the building chosen before offers none of its units.
+    other = {**typed, "grid": places.cg1.pk, "building": unit.building_id}
+    assert client.post(show, other).status_code == 302
+    page = client.get(reverse("cases:new")).content.decode()
+    assert f'id="unit-{unit.pk}"' not in page and "显示该楼栋的单元" in page
+    assert client.post(show, {**typed, "building": unit.building_id}).status_code == 302
+    client.get(reverse("cases:new"))
     assert not Case.objects.exists()
     sent = {**typed, "building": unit.building_id, "unit": unit.pk}
     assert client.post(reverse("cases:new"), sent).status_code == 302
