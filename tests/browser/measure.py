@@ -27,7 +27,7 @@ SMALL_CONTROLS = """([thumb]) => {
     .filter(([_html, width, height]) => width < thumb - 0.5 || height < thumb - 0.5);
 }"""
 
-UNREADABLE_TABLES = """([screen, word, narrow]) => {
+UNREADABLE_TABLES = r"""([screen, word, narrow]) => {
   const found = [];
   const page = document.documentElement.scrollWidth;
   if (page > screen) found.push(`the page is ${page} px wide`);
@@ -61,7 +61,8 @@ UNREADABLE_TABLES = """([screen, word, narrow]) => {
       const node = walker.currentNode;
       const text = node.textContent.trim();
       const start = node.textContent.indexOf(text);
-      if (text && text.length <= 6 && !/\s/.test(text) && lineCount(node, start, start + text.length) > 1)
+      const oneWord = text && text.length <= 6 && !/\s/.test(text);
+      if (oneWord && lineCount(node, start, start + text.length) > 1)
         found.push(`"${text}" is broken over lines in a table`);
       for (const word of node.textContent.matchAll(latin))
         if (lineCount(node, word.index, word.index + word[0].length) > 1)
