@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Task
+from cases.models import Task, TaskStatus
 from common.lists import joined
 from common.people import mask_name, mask_names_in
 from common.phones import redact_phones
@@ -75,7 +75,9 @@ def notice_context(item) -> dict:
             else meeting.community.name,
             "due": task.due_date,
         }
-        for task in Task.objects.filter(case=case).select_related("owner_contact")
+        for task in Task.objects.filter(case=case)
+        .exclude(status=TaskStatus.DROPPED)
+        .select_related("owner_contact")
     ]
     return {
         "item": item,

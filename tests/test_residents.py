@@ -461,3 +461,69 @@ def test_the_lookup_gives_the_meetings_time_and_place_then_its_decision(
     assert "13800001111" not in page and "李师傅" not in page and "社区议事协商会上讨论" not in page
     with django_assert_max_num_queries(9):  # the decision and its tasks: one query each
         client.get(reverse("residents:case_status"))
+
+
+def test_the_lookup_says_only_what_is_true_of_a_meeting_gone_by_and_a_bare_decision(
+    client, places, personas
+):
+    """A meeting set for a time gone by and never opened does not welcome the resident to it;
+    a decision recorded without words for residents shows none of the staff's plan (which
+    may name people), and a dropped task is not listed; an anonymised request is no longer
+    shown, even to the browser that looked it up before."""
+
+    from accounts.scope import Scope
+    from cases import workflow as cases_workflow
+    from cases.inputs import NewTask
+    from cases.models import TaskStatus
+    from cases.retention import anonymise
+    from meetings import workflow
+    from meetings.inputs import ItemDecision
+    from tests.factories import EmergencySessionFactory, attendees
+
+    officer = personas.officer_funan
+    benches = CaseFactory(
+        grid=places.fn1,
+        resident_phone="13912345678",
+        state=State.PROPOSED,
+        owner=officer,
+        created_at=timezone.now() - timedelta(days=5),
+    )
+    session = EmergencySessionFactory(
+        community=places.funan, host=officer, starts_at=timezone.now() - timedelta(days=2)
+    )
+    scope = Scope.for_user(officer)
+    workflow.add_to_agenda(scope, officer, session.pk, [benches.pk])
+    page = re.sub(r"<[^>]+>", "", lookup(client, benches.tracking_code, "5678").content.decode())
+    at = timezone.localtime(session.starts_at)
+    when = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    assert f"您的诉求已提交 {when} 的社区议事协商会讨论，结果记录后会显示在这里。" in page
+    assert "欢迎参加" not in page
+    workflow.open_meeting(scope, officer, session.pk)
+    attendees(session, 10)
+    due = timezone.localdate() + timedelta(days=14)
+    workflow.record_decision(
+        scope,
+        officer,
+        session.pk,
+        session.items.get().pk,
+        ItemDecision(
+            discussion="讨论",
+            plan="请李师傅 13800001111 维修",
+            votes_for=8,
+            responsible="物业",
+            tasks=(
+                NewTask(title="物业翻修桌椅", due_date=due, owner_user=officer),
+                NewTask(title="李师傅先看看", due_date=due, owner_user=officer),
+            ),
+        ),
+    )
+    dropped = benches.tasks.get(title="李师傅先看看")
+    cases_workflow.close_task(
+        scope, officer, benches.pk, dropped.pk, TaskStatus.DROPPED, drop_reason="不需要了"
+    )
+    page = re.sub(r"<[^>]+>", "", client.get(reverse("residents:case_status")).content.decode())
+    assert "已作出决定，详见社区公示栏。" in page and "物业翻修桌椅" in page
+    assert "李师傅" not in page and "13800001111" not in page
+    anonymise([benches.pk], user=officer, reason="测试")
+    page = client.get(reverse("residents:case_status")).content.decode()
+    assert benches.tracking_code not in page

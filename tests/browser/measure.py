@@ -47,7 +47,7 @@ UNREADABLE_TABLES = r"""([screen, word, narrow]) => {
   }
   // A short label in a table (a role, a column's name: up to six characters, or a Latin word)
   // reads as one word: never broken over lines, as 党小组|成员 or Attend|ed were.
-  const latin = /[A-Za-z][A-Za-z'-]+/g;
+  const latin = /[A-Za-z][A-Za-z']+/g;  // a hyphen is a place to break
   const lineCount = (node, start, end) => {
     const range = document.createRange();
     range.setStart(node, start);
