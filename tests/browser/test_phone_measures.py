@@ -145,14 +145,15 @@ def test_every_page_of_a_role_passes_axe_fits_a_thumb_and_its_tables_read(
 
 
 @pytest.mark.timeout(360)
-def test_the_officers_pages_read_in_english_too(data, places, page, log_in):
-    """English words are longer than Chinese ones: the officer's pages, in English, still fit
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_reads_in_english_too(data, places, page, log_in, role):
+    """English words are longer than Chinese ones: each role's pages, in English, still fit
     a thumb and break no word over lines."""
     case, meeting = data
-    log_in("officer_chunguang")
+    log_in(role)
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    paths = staff_pages("officer_chunguang", case, meeting, places)
+    paths = staff_pages(role, case, meeting, places) + table_pages(role, case, meeting, places)
     found = measure(page, paths, language="en")
     assert found == [], "\n".join(found)
 
