@@ -6,6 +6,7 @@ signals count failures and clear a pair after a success.
 """
 
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
@@ -16,9 +17,21 @@ from django.utils.translation import ngettext
 from common.forms import PageForm
 
 from . import throttle
+from .scope import roles_of_the_user
 
 
 class ThrottledModelBackend(ModelBackend):
+    def get_user(self, user_id):
+        """The session's account, its roles read in the same query (`roles_of_the_user`): the
+        request's scope (accounts/middleware.py) then needs no query of its own."""
+        user = (
+            get_user_model()
+            ._default_manager.annotate(roles_text=roles_of_the_user())
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is not None and throttle.locked_for(request, username):
             raise PermissionDenied  # stops authenticate(): no other backend is tried

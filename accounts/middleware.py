@@ -11,5 +11,6 @@ class ScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.scope = SimpleLazyObject(lambda: Scope.for_user(request.user))
+        # The roles came with the account (accounts/login.py): no query of their own.
+        request.scope = SimpleLazyObject(lambda: Scope.for_user(request.user, loaded=True))
         return self.get_response(request)

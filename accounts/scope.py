@@ -14,13 +14,40 @@ keep to `narrow()`, so a reader sees the row and can do nothing with it.
 
 from dataclasses import dataclass, field, replace
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import CharField, Model, OuterRef, Q, QuerySet, StringAgg, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.shortcuts import get_object_or_404
 
 from .capabilities import GRANTS, Capability, kinds_granting
 from .models import LEVEL_OF_KIND, Role
 
 LEVELS = ("street", "community", "grid")
+ROLE_COLUMNS = ("kind", "street_id", "community_id", "grid_id")
+
+
+def roles_of_the_user():
+    """A user's roles as one text column of the user's own row ("kind:street:community:grid",
+    ";" between roles; an empty place is ""), so that the session's account and its roles come
+    in one query (accounts/login.py), read by `Scope.for_user(…, loaded=True)`."""
+    parts = []
+    for column in ROLE_COLUMNS:
+        text = Coalesce(Cast(column, output_field=CharField()), Value(""))
+        parts += [text, Value(":")]
+    rows = (
+        Role.objects.filter(user=OuterRef("pk"))
+        .order_by()
+        .values("user")
+        .annotate(text=StringAgg(Concat(*parts[:-1]), delimiter=Value(";")))
+        .values("text")
+    )
+    return Subquery(rows, output_field=CharField())
+
+
+def _read_roles(text):
+    for row in (text or "").split(";"):
+        if row:
+            kind, *places = row.split(":")
+            yield (kind, *(int(place) if place else None for place in places))
 
 
 @dataclass(frozen=True)
@@ -39,14 +66,18 @@ class Scope:
         return cls(user_id=partner.service_user_id, held=held, partner_id=partner.pk)
 
     @classmethod
-    def for_user(cls, user) -> "Scope":
+    def for_user(cls, user, loaded=False) -> "Scope":
+        """The user's places, from their roles read now; `loaded`: as read with the account
+        itself this request (`roles_of_the_user`), when it was."""
         if not user.is_authenticated or not user.is_active:
             return cls(user_id=None)
         held = {level: set() for level in LEVELS}
         kinds = set()
-        for kind, street_id, community_id, grid_id in Role.objects.filter(user=user).values_list(
-            "kind", "street_id", "community_id", "grid_id"
-        ):
+        if loaded and hasattr(user, "roles_text"):
+            roles = _read_roles(user.roles_text)
+        else:
+            roles = Role.objects.filter(user=user).values_list(*ROLE_COLUMNS)
+        for kind, street_id, community_id, grid_id in roles:
             level = LEVEL_OF_KIND[kind]
             held[level].add(
                 {"street": street_id, "community": community_id, "grid": grid_id}[level]

@@ -14,10 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def session_key(user) -> str:
     """A session for `user` written straight to the session store, as a login would leave it."""
-    from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
+    from importlib import import_module
 
-    session = SessionStore()
+    from django.conf import settings
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
     session["_auth_user_id"] = str(user.pk)
     session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
     session["_auth_user_hash"] = user.get_session_auth_hash()

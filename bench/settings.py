@@ -15,3 +15,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True  # as in production (base.py)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# Sessions as production keeps them: in a cookie signed with SECRET_KEY, read with no query
+# (config/settings/production.py says why). SESSION_ENGINE=…backends.db measures the other way.
+SESSION_ENGINE = env.str(
+    "SESSION_ENGINE", default="django.contrib.sessions.backends.signed_cookies"
+)

@@ -311,14 +311,18 @@ def case_new(request):
             return redirect("cases:detail", case.pk)
     grids = naturally(form.places("grid"), key=lambda g: f"{g.community.name} {g.name}")
     chosen_grid = _chosen(form, "grid") or (grids[0].pk if len(grids) == 1 else None)
+    buildings = _buildings(scope, chosen_grid)
+    # A building of the grid chosen before (another grid now) offers none of its units.
     chosen_building = _chosen(form, "building")
+    if chosen_building not in {building.pk for building in buildings}:
+        chosen_building = None
     context = {
         "form": form,
         "grids": grids,
         "chosen_grid": chosen_grid,
         "chosen_building": chosen_building,
         "chosen_unit": _chosen(form, "unit"),
-        "buildings": _buildings(scope, chosen_grid),
+        "buildings": buildings,
         "units": _units(scope, chosen_building),
         # Drawn again with the page (a form sent back, or no JavaScript): the warning stays.
         **_similar_context(
@@ -440,7 +444,7 @@ def place_picker(request):
     grid = scope.get(Grid, pk=id_param(request.GET, "grid", label=_("Grid"), default=0))
     return render(
         request,
-        "cases/_buildings.html",
+        "cases/_grid_picked.html",
         {"buildings": _buildings(scope, grid.pk), "chosen_grid": grid.pk},
     )
 

@@ -8,10 +8,13 @@ company, the unit leader), never by an account name.
 """
 
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Task
+from cases.models import Task, TaskStatus
 from common.lists import joined
 from common.people import mask_name, mask_names_in
 from common.phones import redact_phones
@@ -49,6 +52,14 @@ def who_took_part(attended) -> list[str]:
     return said
 
 
+def notice_period(item) -> tuple[date, date]:
+    """The first and last day the notice stays up (公示期): from the day of the decision (a
+    notice printed before one is recorded counts from the meeting's day), for
+    NOTICE_PERIOD_DAYS days."""
+    first = timezone.localdate(item.decided_at or item.meeting.starts_at)
+    return first, first + timedelta(days=settings.NOTICE_PERIOD_DAYS - 1)
+
+
 def notice_context(item) -> dict:
     meeting, case = item.meeting, item.case
     participants = list(meeting.participants.all())
@@ -64,7 +75,9 @@ def notice_context(item) -> dict:
             else meeting.community.name,
             "due": task.due_date,
         }
-        for task in Task.objects.filter(case=case).select_related("owner_contact")
+        for task in Task.objects.filter(case=case)
+        .exclude(status=TaskStatus.DROPPED)
+        .select_related("owner_contact")
     ]
     return {
         "item": item,
@@ -78,4 +91,5 @@ def notice_context(item) -> dict:
         "attendee_count": len(attended),
         "took_part": who_took_part(attended),
         "named": named,
+        "period": notice_period(item),
     }

@@ -681,11 +681,26 @@ def on_an_agenda() -> Q:
     return Q(Exists(pending.filter(case=OuterRef("pk")))) | Q(Exists(carried))
 
 
+# How long a session sits: a case logged later than this after the meeting's start did not
+# exist while it sat, so its agenda (entered afterwards, or on a meeting left unopened) can't
+# hold it; a case logged during the session can still be brought in.
+SITTING = timedelta(hours=3)
+
+
+def logged_by_the_end(meeting: Meeting) -> datetime:
+    """The latest a case may have been logged to go on `meeting`'s agenda (`SITTING`)."""
+    return meeting.starts_at + SITTING
+
+
 def offered_cases(meeting: Meeting):
     """The community's 提 (and 再协商) cases that wait for a session, for the next one: not
-    one on an agenda already (`on_an_agenda`)."""
+    one on an agenda already (`on_an_agenda`), nor one logged after the meeting sat."""
     return (
-        Case.objects.filter(community_id=meeting.community_id, state__in=AGENDA_STATES)
+        Case.objects.filter(
+            community_id=meeting.community_id,
+            state__in=AGENDA_STATES,
+            created_at__lte=logged_by_the_end(meeting),
+        )
         .exclude(on_an_agenda())
         .select_related("grid", "category")
         .order_by("created_at")
@@ -705,6 +720,7 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> in
             raise MoveRefused(_("Tick at least one case."))
         cases = list(offered_cases(meeting).filter(pk__in=wanted).select_for_update(of=("self",)))
         if len(cases) != len(wanted):
+            _refuse_cases_logged_after(meeting, wanted)
             raise MoveRefused(
                 _("Only the community's cases waiting for deliberation can be added.")
             )
@@ -716,6 +732,28 @@ def add_to_agenda(scope: Scope, user, meeting_id, case_ids: Iterable[int]) -> in
         # One notice per person the cases concern, their invitation (events.agenda_added).
         _to_the_meeting(meeting, cases, user)
     return len(cases)
+
+
+def _refuse_cases_logged_after(meeting: Meeting, wanted) -> None:
+    """Name the case that came too late for the meeting, where that is why it can't join."""
+    late = (
+        Case.objects.filter(pk__in=wanted, community_id=meeting.community_id)
+        .filter(created_at__gt=logged_by_the_end(meeting))
+        .order_by("created_at")
+        .first()
+    )
+    if late is not None:
+        raise MoveRefused(
+            _(
+                "%(code)s was logged on %(logged)s, after this meeting of %(start)s sat; "
+                "put it on a later session's agenda."
+            )
+            % {
+                "code": late.tracking_code,
+                "logged": timezone.localtime(late.created_at).strftime("%Y-%m-%d %H:%M"),
+                "start": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
 
 
 def remove_from_agenda(scope: Scope, user, meeting_id, item_id) -> None:

@@ -4,7 +4,9 @@ request's stages, found by its tracking code and the last four digits of its pho
 from functools import lru_cache
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.fields.json import KT
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -95,15 +97,95 @@ def stages_of(created_at, rows) -> list[dict]:
     seen, result = set(), [{"label": received, "at": created_at}]
     for move, at, explanation, outcome in rows:
         label = labels[move]
-        entry = {"label": label, "at": at}
+        entry = {"label": label, "at": at, "move": move}
         if move == "resolve":
             entry["outcome"] = _outcome_label(outcome)
         if move in ("resolve", "decline"):
             entry["explanation"] = explanation or ""
-        if move == "verify" or move == "resolve" or label not in seen:
+        if move in ("decide", "resolve", "verify") or label not in seen:
             result.append(entry)
         seen.add(label)
     return result
+
+
+def _linked_item(case: Case, move: str):
+    """The agenda item the case's latest `move` row names (its own item, or the recurring
+    problem's that carried it), with its meeting; a row that names only the meeting (as older
+    rows and imported ones do) means the case's own item there. None when the move was made
+    without a meeting."""
+    from meetings.models import AgendaItem
+
+    event = (
+        CaseEvent.objects.filter(case=case, move=move)
+        .filter(Q(details__agenda_item__isnull=False) | Q(details__meeting__isnull=False))
+        .order_by("-at", "-id")
+        .values_list(KT("details__agenda_item"), KT("details__meeting"))
+        .first()
+    )
+    if event is None:
+        return None
+    item_id, meeting_id = event
+    items = AgendaItem.objects.select_related(
+        "meeting__community", "case__grid", "case__building", "case__category"
+    )
+    if item_id and item_id.isdigit():
+        return items.filter(pk=int(item_id)).first()
+    if meeting_id and meeting_id.isdigit():
+        return items.filter(meeting_id=int(meeting_id), case=case).first()
+    return None
+
+
+def decision(case: Case) -> dict | None:
+    """What the meeting decided on the request, in the words written for residents (the
+    notice's public wording: the plan itself is the staff's and may name people), who does
+    what by when, and until when residents may object. None while nothing is decided, and
+    while the request is back before a meeting (its earlier decision no longer stands)."""
+    from meetings.notices import notice_context
+
+    if case.state in (State.PROPOSED, State.DELIBERATING):
+        return None
+    item = _linked_item(case, "decide")
+    if item is None:
+        return None
+    notice = notice_context(item)
+    wording = notice["wording"] if item.public_wording else ""
+    return {"wording": wording, "tasks": notice["tasks"], "period": notice["period"]}
+
+
+def stages_with_decision(case: Case) -> list[dict]:
+    """The lookup's stages, the standing decision (`decision`) under the last "Decided"."""
+    result = stages(case)
+    decided = decision(case)
+    decides = [stage for stage in result if stage.get("move") == "decide"]
+    if decided and decides:
+        decides[-1]["decision"] = decided
+    return result
+
+
+def coming_meeting(case: Case, now=None) -> dict | None:
+    """The meeting that takes up the request, while it waits for it on an agenda (by an item
+    of its own, or carried with a recurring problem's): its time and place are the resident's
+    to know, and whether it is `ahead`, `under_way`, or neither (set for a time gone by and
+    not opened: its result shows once recorded). None otherwise."""
+    from meetings.models import AgendaItem, ItemStatus, MeetingState
+    from recurring.models import Problem
+
+    if case.state not in (State.PROPOSED, State.DELIBERATING):
+        return None
+    waiting = AgendaItem.objects.filter(
+        status=ItemStatus.PENDING,
+        meeting__state__in=(MeetingState.SCHEDULED, MeetingState.HELD),
+    ).select_related("meeting__community")
+    item = waiting.filter(case=case).order_by("-meeting__starts_at").first()
+    if item is None:
+        carrying = Problem.objects.filter(members__case=case, members__carried=True)
+        item = waiting.filter(pk__in=carrying.values("agenda_item")).first()
+    if item is None:
+        return None
+    meeting = item.meeting
+    ahead = meeting.starts_at > (now or timezone.now())
+    under_way = not ahead and meeting.state == MeetingState.HELD
+    return {"meeting": meeting, "ahead": ahead, "under_way": under_way}
 
 
 def _outcome_label(outcome):

@@ -193,7 +193,9 @@ LOOKED_UP_KEY = "resident_case"
 
 
 def _looked_up(request):
-    return Case.objects.filter(pk=request.session.get(LOOKED_UP_KEY) or 0).first()
+    # An anonymised request is no one's to look up any more, from a lookup made before too.
+    looked_up = request.session.get(LOOKED_UP_KEY) or 0
+    return Case.objects.filter(pk=looked_up, anonymised_at__isnull=True).first()
 
 
 def _expired(request, status):
@@ -220,7 +222,8 @@ def _status_page(request, case, rating_form=None, status=200):
         "residents/case_status.html",
         {
             "case": case,
-            "stages": public.stages(case),
+            "stages": public.stages_with_decision(case),
+            "coming": public.coming_meeting(case),
             "rating_form": rating_form if may_rate else None,
             "rating": getattr(case, "rating", None) if not may_rate else None,
             "switch_form": "rating-form" if may_rate else None,

@@ -122,3 +122,30 @@ def test_the_menu_links_follow_the_address_the_app_is_served_at(personas, places
     at_root = client.get("/").content.decode()
     links = menu.search(at_root).group(0)
     assert 'href="/cases/"' in links and "/youjie/" not in links
+
+
+def test_the_roles_read_with_the_account_give_the_same_places_as_reading_them_apart(
+    personas, places
+):
+    """Every page reads the session's account and its roles in one query (accounts/login.py);
+    the places that gives are those the roles give read on their own, for one role, several,
+    a superuser, and none."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.login import ThrottledModelBackend
+    from accounts.models import RoleKind
+    from accounts.scope import Scope
+    from tests.factories import UserFactory, make_role
+
+    several = UserFactory(username="two_hats")
+    make_role(several, RoleKind.GRID_WORKER, places.cg1)
+    make_role(several, RoleKind.COMMUNITY_OFFICER, places.funan)
+    boss = get_user_model().objects.create_superuser("boss", "boss@example.com", "x")
+    people = [*vars(personas).values(), several, boss]
+    for person in people:
+        loaded = ThrottledModelBackend().get_user(person.pk)
+        assert Scope.for_user(loaded, loaded=True) == Scope.for_user(person), person.username
+    assert Scope.for_user(ThrottledModelBackend().get_user(several.pk), loaded=True).kinds == {
+        RoleKind.GRID_WORKER,
+        RoleKind.COMMUNITY_OFFICER,
+    }

@@ -315,3 +315,37 @@ def test_the_language_switch_keeps_what_was_typed_into_the_log_form(personas, pl
     assert f'value="{typed["category"]}" selected' in again
     # Taken once: the next visit is an empty form.
     assert "水龙头滴滴答答响了一夜" not in client.get(reverse("cases:new")).content.decode()
+
+
+def test_without_javascript_the_place_is_chosen_grid_then_building_then_unit(
+    personas, places, login
+):
+    """With no script a chosen grid brings nothing by itself: the officer presses 「显示该网格
+    的楼栋」 and the page comes back with that grid's buildings and what was typed; then
+    「显示该楼栋的单元」 for the units. Nothing is logged until the form is sent."""
+    client = login(personas.officer_chunguang)
+    page = client.get(reverse("cases:new")).content.decode()
+    show = reverse("residents:switch") + "?next=" + reverse("cases:new")
+    assert "显示该网格的楼栋" in page and "显示该楼栋的单元" not in page
+    assert f'formaction="{show}"' in page.replace("&amp;", "&")
+    unit = places.leaders[places.cg2].unit
+    typed = tap_request(places, in_grid=places.cg2, building="", unit="")
+    assert client.post(show, typed).status_code == 302
+    page = client.get(reverse("cases:new")).content.decode()
+    assert f'id="building-{unit.building_id}"' in page and "显示该楼栋的单元" in page
+    assert "水龙头滴滴答答响了一夜" in page and "这个字段是必填项" not in page
+    assert f'id="unit-{unit.pk}"' not in page
+    assert client.post(show, {**typed, "building": unit.building_id}).status_code == 302
+    page = client.get(reverse("cases:new")).content.decode()
+    assert f'id="unit-{unit.pk}"' in page and "水龙头滴滴答答响了一夜" in page
+    # Another grid chosen now: the building chosen before offers none of its units.
+    other = {**typed, "grid": places.cg1.pk, "building": unit.building_id}
+    assert client.post(show, other).status_code == 302
+    page = client.get(reverse("cases:new")).content.decode()
+    assert f'id="unit-{unit.pk}"' not in page and "显示该楼栋的单元" in page
+    assert client.post(show, {**typed, "building": unit.building_id}).status_code == 302
+    client.get(reverse("cases:new"))
+    assert not Case.objects.exists()
+    sent = {**typed, "building": unit.building_id, "unit": unit.pk}
+    assert client.post(reverse("cases:new"), sent).status_code == 302
+    assert Case.objects.get().unit == unit

@@ -79,3 +79,18 @@ def test_the_readme_is_read_in_two_minutes_and_each_subject_is_written_once():
         for page in (name, name.replace(".md", ".en.md")):
             assert f'--8<-- "_parts/{name}"' in (ROOT / "docs" / page).read_text(), page
         assert name in readme, f"the README does not point to {name}"
+
+
+def test_every_language_the_switch_offers_has_the_sitemap_it_reads(site):
+    """Material's language switch fetches `sitemap.xml` beside each alternate language's
+    address: every one of them is in the site, so no page of the guide meets a 404."""
+    pages = [page for page in site.rglob("*.html") if page.name != "404.html"]  # not served
+    assert len(pages) > 20
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        alternates = re.findall(r'<link rel="alternate" href="([^"]+)" hreflang=', text)
+        assert len(alternates) == 2, page.relative_to(site)
+        for target in alternates:
+            folder = (page.parent / target).resolve()
+            folder = folder if folder.is_dir() else folder.parent
+            assert (folder / "sitemap.xml").is_file(), (page.relative_to(site), target)

@@ -177,7 +177,13 @@ def small_street(places, personas):
         starts_at=timezone.localtime().replace(hour=0, minute=5), host=officer
     )
     agenda = [
-        CaseFactory(grid=grid, state=State.PROPOSED, owner=officer, description=text).pk
+        CaseFactory(
+            grid=grid,
+            state=State.PROPOSED,
+            owner=officer,
+            description=text,
+            created_at=timezone.localtime().replace(hour=0, minute=0),  # before the session
+        ).pk
         for grid, text in ((places.cg1, "广场连体桌椅破损"), (places.cg2, "电动车充电桩"))
     ]
     workflow.add_to_agenda(scope, officer, session.pk, agenda)

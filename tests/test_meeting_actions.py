@@ -83,8 +83,14 @@ def meeting(places, personas, worker_fn1):
         description="广场连体桌椅破损",
         state=State.PROPOSED,
         owner=personas.officer_funan,
+        created_at=start - timedelta(minutes=5),  # logged before the session sat
     )
-    CaseFactory(grid=places.fn1, description="楼道灯不亮", state=State.PROPOSED)
+    CaseFactory(
+        grid=places.fn1,
+        description="楼道灯不亮",
+        state=State.PROPOSED,
+        created_at=start - timedelta(minutes=5),
+    )
     AgendaItem.objects.create(meeting=meeting, case=benches, position=1)
     Participant.objects.create(meeting=meeting, kind="grid_worker", name="网格员", user=worker_fn1)
     return meeting

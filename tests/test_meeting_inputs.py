@@ -27,7 +27,7 @@ from meetings.inputs import (
 )
 from meetings.models import AgendaItem, ItemStatus, Kind, Meeting, Participant
 from tests.factories import CaseFactory, UserFactory, attendees, make_role
-from tests.test_meetings import session_month
+from tests.test_meetings import before_the_session, session_month
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,7 @@ def benches(places, personas):
         description="金苑小区广场的连体桌椅破损",
         state=State.PROPOSED,
         owner=personas.officer_funan,
+        created_at=before_the_session(),
     )
 
 
@@ -424,5 +425,6 @@ def test_a_guest_who_came_and_agreed_is_named_on_the_notice(personas, session):
         public_wording="",
         plan="",
         responsible="",
+        decided_at=None,
     )
     assert notice_context(item)["named"] == ["王工程师"]

@@ -2,12 +2,13 @@
 
 import re
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from cases.models import CaseEvent, State, Task
 from grids.models import Contact, ContactKind
@@ -26,6 +27,12 @@ def session_month():
     return month if today.day >= 17 else (month - timedelta(days=1)).replace(day=1)
 
 
+def before_the_session():
+    """When the session's cases were logged: before it sat (a case logged after a meeting
+    can't be on its agenda), on the 1st of its month."""
+    return timezone.make_aware(datetime.combine(session_month(), time(8, 0)))
+
+
 @pytest.fixture
 def benches(places, personas):
     """The broken benches of 金苑小区, accepted and proposed (提) in 富南社区."""
@@ -36,6 +43,7 @@ def benches(places, personas):
         description="金苑小区广场的连体桌椅破损，联系人电话13812345678",
         state=State.PROPOSED,
         owner=personas.officer_funan,
+        created_at=before_the_session(),
     )
 
 
@@ -159,6 +167,16 @@ def test_the_benches_case_is_offered_decided_in_the_session_and_noticed(
     assert came.name in notice and "王不愿署名" not in notice
     # Who took part, by what they are: nobody reads the attendance as one organisation's.
     assert "共 17 人参加：居民代表 17 人。" in notice
+    # Until when residents may object: seven days from the decision's.
+    first, last = timezone.localdate(), timezone.localdate() + timedelta(days=6)
+    day = "{0.year}年{0.month}月{0.day}日".format
+    period = f"公示期：{day(first)}至{day(last)}。"
+    assert period in re.sub(r"<[^>]+>", "", notice)
+    client.cookies["django_language"] = "en"
+    english = client.get(url("notice", session.pk, item.pk)).content.decode()
+    with translation.override("en"):
+        said = f"This notice runs from {date_format(first)} to {date_format(last)}."
+    assert said in re.sub(r"<[^>]+>", "", english)
 
 
 def test_votes_cannot_outnumber_those_present(personas, login, benches, session):
@@ -564,7 +582,12 @@ def meeting_history(client, meeting):
 def test_the_meetings_history_records_each_decision_guest_and_case_taken_off(
     places, personas, login, benches, session
 ):
-    other = CaseFactory(grid=places.fn1, state=State.PROPOSED, owner=personas.officer_funan)
+    other = CaseFactory(
+        grid=places.fn1,
+        state=State.PROPOSED,
+        owner=personas.officer_funan,
+        created_at=before_the_session(),
+    )
     client = login(personas.officer_funan)
     client.post(url("action", session.pk, "agenda"), {"cases": [benches.pk, other.pk]})
     taken_off = AgendaItem.objects.get(case=other)

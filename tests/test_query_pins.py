@@ -19,7 +19,7 @@ from tests.factories import CaseFactory, upload
 
 pytestmark = pytest.mark.django_db
 
-EVERY_PAGE = 4  # the session, the user, the user's roles (scope) and the bell's unread count
+EVERY_PAGE = 3  # the session, the user with its roles (the scope, one query) and the bell's count
 
 PINS = {
     # + the count for the paginator, the page of rows and their communities' names (one more
@@ -149,11 +149,11 @@ def test_the_case_page_asks_once_for_each_list_whatever_its_length(places, perso
 
 
 # Logging a case, as the grid worker's phone sends it (grid, building and unit): the session,
-# the user and the roles; the unit with its building, grid, community and street (one query,
+# the user with its roles; the unit with its building, grid, community and street (one query,
 # in the user's places); the category; then in one transaction the case, its first history
 # row, and its month in the report's rollups with the place totals (one round trip; BEGIN and
 # COMMIT, or a savepoint inside the tests' transaction).
-LOG_A_CASE = 3 + 2 + 5
+LOG_A_CASE = 2 + 2 + 5
 # Marked as repeating an open case: + that case among the open cases at the place (one query),
 # locked again in the transaction, and the link's history row; the link takes the case out of
 # the overdue count, so its months are worked out again (the case locked, its history, rating,

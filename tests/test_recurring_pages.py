@@ -1,10 +1,12 @@
 """Recurring problems where people see them, who may act on them, and the one action that
 takes a problem to the 17th's session, through the decision to its cases closed together."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -188,6 +190,15 @@ def test_one_action_takes_the_problem_to_the_17th_and_the_meeting_closes_all_its
         day = f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"
         assert f"下一步：{day} 的议事协商会讨论（议）" in page
         assert "请把诉求列入会议议程" not in page  # it is on one
+    # Each resident's lookup gives the session's time, a carried request's as the lead's.
+    for case in (cases[0], cases[3]):
+        lookup = Client().post(
+            reverse("residents:status"),
+            {"tracking_code": case.tracking_code, "phone_last4": case.resident_phone[-4:]},
+            follow=True,
+        )
+        said = re.sub(r"<[^>]+>", "", lookup.content.decode())
+        assert f"您的诉求将在 {day} 的社区议事协商会上讨论" in said
     # Whoever each case concerns hears when and where: the grid's worker once, his invitation
     # naming the four cases, and each case's resident by SMS with the page that needs no login.
     told = Notification.objects.filter(rule="meeting_agenda")

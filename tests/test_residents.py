@@ -1,11 +1,14 @@
 """Residents without an account: a request from a unit's QR code, the status lookup, the rating,
 the limits that keep bots and guessers out, and the staff's QR sheets."""
 
+import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import Case, CaseEvent, Category, ResidentRating, State
 from tests.factories import BuildingFactory, CaseFactory, UnitFactory, photo_bytes, upload
@@ -396,3 +399,131 @@ def test_a_switch_pressed_with_a_photo_chosen_asks_for_it_again(client, unit):
     assert "表单退回时不会保留已选的文件：请在提交前重新选择" in page and "王大妈" in page
     again = client.post(reverse("residents:switch"), {"large": "0", "next": qr_url(unit)})
     assert "重新选择" not in client.get(again["Location"]).content.decode()
+
+
+def test_the_lookup_gives_the_meetings_time_and_place_then_its_decision(
+    client, places, personas, django_assert_max_num_queries
+):
+    """A resident whose request goes to a meeting reads when and where it sits; once it has
+    decided, what was decided in the notice's words, who does what by when, and until when to
+    object, with no one's phone."""
+    import time_machine
+
+    from accounts.scope import Scope
+    from cases.inputs import NewTask
+    from meetings import workflow
+    from meetings.inputs import ItemDecision
+    from tests.factories import EmergencySessionFactory, attendees
+
+    officer = personas.officer_funan
+    benches = CaseFactory(
+        grid=places.fn1,
+        building=places.buildings[places.fn1],
+        resident_phone="13912345678",
+        description="金苑小区广场的连体桌椅破损",
+        state=State.PROPOSED,
+        owner=officer,
+    )
+    session = EmergencySessionFactory(community=places.funan, host=officer)
+    scope = Scope.for_user(officer)
+    workflow.add_to_agenda(scope, officer, session.pk, [benches.pk])
+    page = lookup(client, benches.tracking_code, "5678").content.decode()
+    at = timezone.localtime(session.starts_at)
+    when = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    told = f"您的诉求将在 {when} 的社区议事协商会上讨论（社区会议室 · 社区居委会二楼），欢迎参加。"
+    assert told in re.sub(r"<[^>]+>", "", page)
+    assert 'data-testid="decision"' not in page
+    with time_machine.travel(session.starts_at):
+        workflow.open_meeting(scope, officer, session.pk)
+        attendees(session, 10)
+        item = session.items.get()
+        due = timezone.localdate() + timedelta(days=14)
+        workflow.record_decision(
+            scope,
+            officer,
+            session.pk,
+            item.pk,
+            ItemDecision(
+                discussion="居民代表、物业共同讨论，李师傅 13800001111 愿意帮忙",
+                plan="翻修连体桌椅，联系李师傅 13800001111",
+                votes_for=8,
+                responsible="社区、物业",
+                public_wording="决定翻修广场连体桌椅，由物业负责。",
+                tasks=(NewTask(title="物业翻修桌椅", due_date=due, owner_user=officer),),
+            ),
+        )
+        decided_on = timezone.localdate()
+    page = re.sub(r"<[^>]+>", "", lookup(client, benches.tracking_code, "5678").content.decode())
+    assert "决定翻修广场连体桌椅，由物业负责。" in page
+    assert f"物业翻修桌椅（富南社区，{due.year}年{due.month}月{due.day}日前完成）" in page
+    last = decided_on + timedelta(days=6)
+    assert f"公示至 {last.year}年{last.month}月{last.day}日，如有疑问或异议，请与社区联系。" in page
+    assert "13800001111" not in page and "李师傅" not in page and "社区议事协商会上讨论" not in page
+    with django_assert_max_num_queries(9):  # the decision and its tasks: one query each
+        client.get(reverse("residents:case_status"))
+
+
+def test_the_lookup_says_only_what_is_true_of_a_meeting_gone_by_and_a_bare_decision(
+    client, places, personas
+):
+    """A meeting set for a time gone by and never opened does not welcome the resident to it;
+    a decision recorded without words for residents shows none of the staff's plan (which
+    may name people), and a dropped task is not listed; an anonymised request is no longer
+    shown, even to the browser that looked it up before."""
+
+    from accounts.scope import Scope
+    from cases import workflow as cases_workflow
+    from cases.inputs import NewTask
+    from cases.models import TaskStatus
+    from cases.retention import anonymise
+    from meetings import workflow
+    from meetings.inputs import ItemDecision
+    from tests.factories import EmergencySessionFactory, attendees
+
+    officer = personas.officer_funan
+    benches = CaseFactory(
+        grid=places.fn1,
+        resident_phone="13912345678",
+        state=State.PROPOSED,
+        owner=officer,
+        created_at=timezone.now() - timedelta(days=5),
+    )
+    session = EmergencySessionFactory(
+        community=places.funan, host=officer, starts_at=timezone.now() - timedelta(days=2)
+    )
+    scope = Scope.for_user(officer)
+    workflow.add_to_agenda(scope, officer, session.pk, [benches.pk])
+    page = re.sub(r"<[^>]+>", "", lookup(client, benches.tracking_code, "5678").content.decode())
+    at = timezone.localtime(session.starts_at)
+    when = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    assert f"您的诉求已提交 {when} 的社区议事协商会讨论，结果记录后会显示在这里。" in page
+    assert "欢迎参加" not in page
+    workflow.open_meeting(scope, officer, session.pk)
+    attendees(session, 10)
+    due = timezone.localdate() + timedelta(days=14)
+    workflow.record_decision(
+        scope,
+        officer,
+        session.pk,
+        session.items.get().pk,
+        ItemDecision(
+            discussion="讨论",
+            plan="请李师傅 13800001111 维修",
+            votes_for=8,
+            responsible="物业",
+            tasks=(
+                NewTask(title="物业翻修桌椅", due_date=due, owner_user=officer),
+                NewTask(title="李师傅先看看", due_date=due, owner_user=officer),
+            ),
+        ),
+    )
+    dropped = benches.tasks.get(title="李师傅先看看")
+    cases_workflow.close_task(
+        scope, officer, benches.pk, dropped.pk, TaskStatus.DROPPED, drop_reason="不需要了"
+    )
+    page = re.sub(r"<[^>]+>", "", client.get(reverse("residents:case_status")).content.decode())
+    assert "已作出决定，详见社区公示栏。" in page and "物业翻修桌椅" in page
+    assert "李师傅" not in page and "13800001111" not in page
+    anonymise([benches.pk], user=officer, reason="测试")
+    page = client.get(reverse("residents:case_status")).content.decode()
+    assert benches.tracking_code not in page

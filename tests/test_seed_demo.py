@@ -143,3 +143,28 @@ def test_nothing_the_seed_records_happened_later_than_now(seeded):
     now = seeded  # the seed's own now (a calendar run's clock is elsewhere)
     assert Meeting.objects.filter(starts_at__gt=now).exists()  # sessions still to come
     assert {what: at for what, at in latest.items() if at and at > now} == {}
+
+
+def test_every_decision_of_the_seeds_meetings_reaches_its_residents_lookup(seeded, client):
+    """A resident of the demo street looking up a request decided in a meeting reads the
+    decision in the notice's words, whether its history row names the agenda item or only
+    the meeting."""
+    from django.urls import reverse
+
+    from cases.models import Case
+    from common.phones import phone_digits
+    from residents import public
+
+    decided = list(
+        Case.objects.filter(events__move="decide", events__details__has_key="meeting").distinct()
+    )
+    assert len(decided) > 20
+    assert [case.tracking_code for case in decided if public.decision(case) is None] == []
+    case = decided[0]
+    last4 = phone_digits(case.resident_phone)[-4:]
+    page = client.post(
+        reverse("residents:status"),
+        {"tracking_code": case.tracking_code, "phone_last4": last4},
+        follow=True,
+    ).content.decode()
+    assert 'data-testid="decision"' in page and "公示至" in page

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.scope import Scope
+from cases.models import Case
 from cases.retention import anonymise
 from cases.workflow import MoveRefused
 from meetings import workflow as meeting_workflow
@@ -244,11 +245,41 @@ def record_after_the_fact(personas, login, places):
     return client, Meeting.objects.get()
 
 
+def logged_in_the_morning(case):
+    """The case was logged at 08:30 of the walk's day, before the session it went to."""
+    Case.objects.filter(pk=case.pk).update(
+        created_at=timezone.localtime().replace(hour=8, minute=30)
+    )
+
+
+@pytest.mark.pinned(WALK)
+def test_a_case_logged_after_a_meeting_sat_is_neither_offered_nor_taken_onto_its_agenda(
+    places, personas, tap, login
+):
+    """Recorded in the evening, the morning's session can't have taken up a case logged this
+    afternoon: the page doesn't offer it, and a forged form is refused, naming the case."""
+    client, meeting = record_after_the_fact(personas, login, places)
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert tap.tracking_code not in page
+    response = client.post(
+        reverse("meetings:action", args=[meeting.pk, "agenda"]), {"cases": [tap.pk]}, follow=True
+    )
+    assert (
+        f"{tap.tracking_code} 登记于 2026-12-07 18:19，晚于本次 2026-12-07 10:13 的会议；"
+        "请列入之后会议的议程。"
+    ) in response.content.decode()
+    assert not meeting.items.exists()
+    logged_in_the_morning(tap)
+    page = client.get(reverse("meetings:detail", args=[meeting.pk])).content.decode()
+    assert tap.tracking_code in page
+
+
 @pytest.mark.pinned(WALK)
 def test_nobody_is_invited_to_a_meeting_that_began_hours_ago_and_the_resident_hears_it_in_the_past(
     places, personas, tap, login
 ):
     worker, leader = personas.worker_cg1, places.leaders[places.cg1]
+    logged_in_the_morning(tap)
     client, meeting = record_after_the_fact(personas, login, places)
     detail = reverse("meetings:detail", args=[meeting.pk])
     client.post(reverse("meetings:action", args=[meeting.pk, "agenda"]), {"cases": [tap.pk]})

@@ -484,6 +484,11 @@ SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBacken
 
 # A deliberation meeting may be opened this many minutes before it starts, not earlier.
 MEETING_OPENS_MINUTES_BEFORE = env.int("MEETING_OPENS_MINUTES_BEFORE", default=30)
+# A decision's public notice (公示) stays up this many days, from the day it was decided:
+# the notice prints the dates, so residents know until when they may object.
+NOTICE_PERIOD_DAYS = env.int("NOTICE_PERIOD_DAYS", default=7)
+if NOTICE_PERIOD_DAYS < 1:  # a notice's last day before its first would print nonsense
+    raise ImproperlyConfigured("NOTICE_PERIOD_DAYS is the notice's days: 1 or more.")
 # Cases going to a monthly session: each person's notice of them (its e-mail and SMS) waits
 # this many minutes in the outbox, and what else concerns them meanwhile goes into it.
 MEETING_NOTICE_GATHER_MINUTES = env.int("MEETING_NOTICE_GATHER_MINUTES", default=10)

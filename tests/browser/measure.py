@@ -27,7 +27,7 @@ SMALL_CONTROLS = """([thumb]) => {
     .filter(([_html, width, height]) => width < thumb - 0.5 || height < thumb - 0.5);
 }"""
 
-UNREADABLE_TABLES = """([screen, word, narrow]) => {
+UNREADABLE_TABLES = r"""([screen, word, narrow]) => {
   const found = [];
   const page = document.documentElement.scrollWidth;
   if (page > screen) found.push(`the page is ${page} px wide`);
@@ -45,11 +45,45 @@ UNREADABLE_TABLES = """([screen, word, narrow]) => {
         found.push(`${name}: "${text.slice(0, 20)}" in a column ${Math.round(cellWidth)} px wide`);
     }
   }
+  // A short label in a table (a role, a column's name: up to six characters, or a Latin word)
+  // reads as one word: never broken over lines, as 党小组|成员 or Attend|ed were.
+  const latin = /[A-Za-z][A-Za-z']+/g;  // a hyphen is a place to break
+  const lineCount = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  };
+  for (const cell of document.querySelectorAll('table th, table td')) {
+    if (!cell.getClientRects().length) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      const text = node.textContent.trim();
+      const start = node.textContent.indexOf(text);
+      const oneWord = text && text.length <= 6 && !/\s/.test(text);
+      if (oneWord && lineCount(node, start, start + text.length) > 1)
+        found.push(`"${text}" is broken over lines in a table`);
+      for (const word of node.textContent.matchAll(latin))
+        if (lineCount(node, word.index, word.index + word[0].length) > 1)
+          found.push(`"${word[0]}" is broken over lines in a table`);
+    }
+  }
+  // Nothing in a table is cut off: a chip or a cell shows all it says (a calendar's meeting
+  // once showed "万…", its time never).
+  for (const cut of document.querySelectorAll('table .text-truncate, table .badge')) {
+    if (cut.getClientRects().length && cut.scrollWidth > cut.clientWidth + 1)
+      found.push(`"${cut.textContent.trim().slice(0, 20)}" is cut off in a table`);
+  }
   // A form's words read across, not a character per line (a label beside its help text).
   for (const text of document.querySelectorAll('label, legend, .form-text, .invalid-feedback')) {
     const words = text.textContent.trim();
     const textWidth = text.getBoundingClientRect().width;
-    if (words.length > 3 && text.getClientRects().length && textWidth < word)
+    // A short word drawn at its own width is not squeezed: only one that wraps.
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const wraps = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+    if (words.length > 3 && text.getClientRects().length && textWidth < word && wraps)
       found.push(`"${words.slice(0, 20)}" squeezed into ${Math.round(textWidth)} px`);
   }
   // Text squeezed into a narrow column beside other text, a few characters a line (a table's

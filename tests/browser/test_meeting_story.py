@@ -23,7 +23,7 @@ from tests.browser.steps import (
     take_attendance,
 )
 from tests.factories import CaseFactory, _category
-from tests.test_meetings import session_month
+from tests.test_meetings import before_the_session, session_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +38,7 @@ def test_the_benches_in_the_monthly_session_and_the_pipe_in_an_emergency_one(
         description="金苑小区广场的连体桌椅破损，老人们没地方下棋聊天",
         state=State.PROPOSED,
         owner=personas.officer_funan,
+        created_at=before_the_session(),  # logged before the 17th it goes to
     )
     # The monthly sessions exist ahead; the scheduler running again adds none.
     schedule_monthly_sessions(session_month())

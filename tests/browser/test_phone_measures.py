@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from playwright.sync_api import expect
 
 from audit.models import AccessEvent, Kind
+from meetings.models import Participant
 from notifications import notices
 from notifications.models import Notification
 from tests.browser.axe import violations
@@ -84,13 +85,25 @@ def data(personas, places):
             count=1,
             detail=detail,
         )
+    # Its list of people as a session has it: a guest from a company, not told (no mobile),
+    # a Party member and a resident representative who were told.
+    Participant.objects.create(
+        meeting=meeting, kind="guest", name="王小明", organisation="春光物业公司"
+    )
+    for kind, name in (("party_member", "李党员"), ("resident_rep", "张代表")):
+        Participant.objects.create(
+            meeting=meeting, kind=kind, name=name, notified_at=timezone.now()
+        )
     return case, meeting
 
 
-def table_pages(role, case, places):
-    """Pages with tables besides the main ones."""
+def table_pages(role, case, meeting, places):
+    """Pages with tables besides the main ones: the calendar at the session's month (its chip)."""
     month = f"month={timezone.localdate():%Y-%m}"
     building = places.buildings[places.cg1]
+    calendar = (
+        reverse("meetings:calendar") + f"?month={timezone.localtime(meeting.starts_at):%Y-%m}"
+    )
     return {
         "street_staff": [
             reverse("reports:cases") + f"?figure=received&{month}",
@@ -100,7 +113,7 @@ def table_pages(role, case, places):
             reverse("recurring:list"),
             reverse("notifications:overdue"),
         ],
-        "officer_chunguang": [reverse("grids:building", args=[building.pk])],
+        "officer_chunguang": [reverse("grids:building", args=[building.pk]), calendar],
         "worker_cg1": [reverse("grids:building", args=[building.pk])],
     }[role]
 
@@ -126,8 +139,22 @@ def test_every_page_of_a_role_passes_axe_fits_a_thumb_and_its_tables_read(
 ):
     case, meeting = data
     log_in(role)
-    paths = staff_pages(role, case, meeting, places) + table_pages(role, case, places)
+    paths = staff_pages(role, case, meeting, places) + table_pages(role, case, meeting, places)
     found = measure(page, paths)
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.timeout(360)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_a_role_reads_in_english_too(data, places, page, log_in, role):
+    """English words are longer than Chinese ones: each role's pages, in English, still fit
+    a thumb and break no word over lines."""
+    case, meeting = data
+    log_in(role)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    paths = staff_pages(role, case, meeting, places) + table_pages(role, case, meeting, places)
+    found = measure(page, paths, language="en")
     assert found == [], "\n".join(found)
 
 
