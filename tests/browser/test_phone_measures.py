@@ -118,13 +118,14 @@ def table_pages(role, case, meeting, places):
     }[role]
 
 
-def measure(page, paths, language="zh-hans"):
+def measure(page, paths, language="zh-hans", axe=True):
     found = []
     for path in paths:
         response = page.goto(page.base_url + path)
         assert response.status == 200, path
         assert page.locator("html").get_attribute("lang") == language, path
-        found += [f"{path}: {problem}" for problem in violations(page)]
+        if axe:
+            found += [f"{path}: {problem}" for problem in violations(page)]
         found += [f"{path}: small control {c}" for c in small_controls(page)]
         found += [f"{path}: {problem}" for problem in unreadable_tables(page)]
         found += [f"{path}: placeholder cut {cut}" for cut in cut_placeholders(page)]
@@ -154,7 +155,9 @@ def test_every_page_of_a_role_reads_in_english_too(data, places, page, log_in, r
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     paths = staff_pages(role, case, meeting, places) + table_pages(role, case, meeting, places)
-    found = measure(page, paths, language="en")
+    # axe reads the English pages in test_accessibility.py: here only what the length of
+    # English words changes, the targets and the tables.
+    found = measure(page, paths, language="en", axe=False)
     assert found == [], "\n".join(found)
 
 
