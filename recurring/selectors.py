@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from cases.categories import category_label
 from cases.models import Case
+from meetings.workflow import on_an_agenda
 
 from .models import Member, Problem, ProblemMonth, Status
 from .rules import CAME_BACK_DAYS, CARRIED_STATES, JOINABLE, MIN_CASES
@@ -50,8 +51,9 @@ def listed(scope, statuses=(Status.OPEN,)):
 
 def carriable_cases():
     """The cases a problem's session would take with it: open and not yet in a session's
-    hands (rules.CARRIED_STATES, on no agenda waiting)."""
-    return Case.objects.filter(state__in=CARRIED_STATES).exclude(agenda_items__status="pending")
+    hands (rules.CARRIED_STATES, on no agenda waiting: meetings.workflow.on_an_agenda says
+    what that is, by an item of their own or carried by another's)."""
+    return Case.objects.filter(state__in=CARRIED_STATES).exclude(on_an_agenda())
 
 
 def for_workbench(scope, level: str, limit=5):

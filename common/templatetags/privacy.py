@@ -18,4 +18,4 @@ def unless_revealed(text, revealed):
     """Free text on a staff page: numbers masked as on lists, unless the page is the answer to
     "show the full number" (cases:phone), which is recorded in the access log. A number typed
     into a note, an explanation or a rating is the resident's as much as the one in its field."""
-    return str(text or "") if revealed else _redact_phones(str(text or ""))
+    return str(text or "") if revealed else redact_phones(text)
