@@ -141,8 +141,9 @@ def decision(case: Case) -> dict | None:
     what by when, and until when residents may object. None while nothing is decided, and
     while the request is back before a meeting (its earlier decision no longer stands)."""
     from meetings.notices import notice_context
+    from meetings.workflow import AGENDA_STATES
 
-    if case.state in (State.PROPOSED, State.DELIBERATING):
+    if case.state in AGENDA_STATES:
         return None
     item = _linked_item(case, "decide")
     if item is None:
@@ -168,9 +169,10 @@ def coming_meeting(case: Case, now=None) -> dict | None:
     to know, and whether it is `ahead`, `under_way`, or neither (set for a time gone by and
     not opened: its result shows once recorded). None otherwise."""
     from meetings.models import AgendaItem, ItemStatus, MeetingState
+    from meetings.workflow import AGENDA_STATES
     from recurring.models import Problem
 
-    if case.state not in (State.PROPOSED, State.DELIBERATING):
+    if case.state not in AGENDA_STATES:
         return None
     waiting = AgendaItem.objects.filter(
         status=ItemStatus.PENDING,
